@@ -1,0 +1,56 @@
+// Lint: TypeScript rules that catch async mistakes, plus the import boundaries of
+// ../STYLE.md's layout: codecs stay pure, drivers never touch runtime/kafka/avro/pino/prom-client,
+// packages never import services, nobody deep-imports another package's src/.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import jsdoc from 'eslint-plugin-jsdoc';
+
+const noDeep = { group: ['@busbar/*/src/*', '@busbar/*/dist/*'], message: 'Import a package through its public entry (@busbar/x).' };
+const io = ['node:net', 'node:dgram', 'node:fs', 'node:fs/promises', 'node:child_process', 'net', 'dgram', 'fs', 'serialport', 'socketcan', 'modbus-serial', 'kafkajs', 'pino', 'prom-client'];
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/.venv/**', 'scripts/**/*.py', '**/*.cjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'no-restricted-imports': ['error', { patterns: [noDeep] }],
+    },
+  },
+  {
+    // Public API of packages and drivers: a docstring on every exported declaration.
+    files: ['packages/**/src/**/*.ts'],
+    plugins: { jsdoc },
+    rules: {
+      'jsdoc/require-jsdoc': ['error', { publicOnly: true, require: { FunctionDeclaration: true, ClassDeclaration: true, MethodDefinition: false }, contexts: ['TSInterfaceDeclaration', 'TSTypeAliasDeclaration', 'ExportNamedDeclaration > VariableDeclaration'] }],
+    },
+  },
+  {
+    files: ['packages/core/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noDeep, { group: ['@busbar/*'], message: '@busbar/core imports no Busbar package.' }], paths: io.map((name) => ({ name, message: 'core does no I/O.' })) }] },
+  },
+  {
+    files: ['packages/drivers/*/src/codec/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noDeep, { group: ['@busbar/*', '!@busbar/core'], message: 'A codec imports @busbar/core only.' }, { group: ['**/client/**', '**/simulator/**'], message: 'A codec is pure.' }], paths: io.map((name) => ({ name, message: 'A codec is pure: no I/O.' })) }] },
+  },
+  {
+    files: ['packages/drivers/*/src/**/*.ts'],
+    ignores: ['packages/drivers/*/src/codec/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noDeep, { group: ['@busbar/runtime', '@busbar/kafka', '@busbar/avro', '@busbar/testkit'], message: 'Drivers report through @busbar/core Logger/Metrics, never the service runtime.' }], paths: ['pino', 'prom-client', 'kafkajs'].map((name) => ({ name, message: 'Drivers never import pino, prom-client or kafkajs.' })) }] },
+  },
+  {
+    files: ['packages/{avro,kafka,safety}/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noDeep, { group: ['@busbar/runtime', '@busbar/testkit', '@busbar/driver-*'], message: 'avro, kafka and safety never import runtime, testkit or drivers.' }] }] },
+  },
+  {
+    files: ['packages/**/src/**/*.ts', 'services/**/src/**/*.ts'],
+    ignores: ['packages/testkit/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [noDeep, { group: ['@busbar/testkit'], message: 'testkit is for tests only.' }, { group: ['**/services/**', '@busbar/service-*', '@busbar/collector-*'], message: 'No package or service imports a service.' }] }] },
+  },
+);

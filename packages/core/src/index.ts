@@ -1,0 +1,11 @@
+/**
+ * `@busbar/core`: the base every Busbar package may import. No I/O, no third-party runtime deps.
+ */
+export { BusbarError, ERROR_CODE_PATTERN, ERROR_CODES, errorCode, isBusbarError } from './errors.js';
+export type { BusbarErrorOptions, ErrorCatalogue, ErrorCodeDoc, ErrorContext } from './errors.js';
+export { noopLogger } from './logger.js';
+export type { LogFields, Logger } from './logger.js';
+export { noopMetrics } from './metrics.js';
+export type { Counter, Gauge, Histogram, Labels, MetricSpec, Metrics } from './metrics.js';
+export { ManualClock, systemClock } from './clock.js';
+export type { Clock } from './clock.js';

@@ -1,0 +1,40 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two projects:
+ * - `unit`: pure tests (`*.test.ts`), no servers, no peers;
+ * - `integration`: `*.int.test.ts`, against real Kafka, InfluxDB and SMTP started by
+ *   `@busbar/testkit` in `test/global-setup.ts`, and against peer implementations (pymodbus...).
+ * Workspace packages resolve to their TypeScript sources through the `@busbar/source` export condition.
+ */
+const conditions = ['@busbar/source', 'node', 'import', 'module', 'default'];
+const exclude = ['**/node_modules/**', '**/dist/**'];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: ['@busbar/source'] } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['packages/**/test/**/*.test.ts', 'services/**/test/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: [...exclude, '**/*.int.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['packages/**/test/**/*.int.test.ts', 'services/**/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          exclude,
+          globalSetup: ['test/global-setup.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
