@@ -4,10 +4,10 @@ import { defineConfig } from 'vitest/config';
  * Two projects:
  * - `unit`: pure tests (`*.test.ts`), no servers, no peers;
  * - `integration`: `*.int.test.ts`, against real Kafka, InfluxDB and SMTP started by
- *   `@busbar/testkit` in `test/global-setup.ts`, and against peer implementations (pymodbus...).
+ *   `@busbar/testkit` in each suite's beforeAll, and against peer implementations (pymodbus...).
  * Workspace packages resolve to their TypeScript sources through the `@busbar/source` export condition.
  */
-const conditions = ['@busbar/source', 'node', 'import', 'module', 'default'];
+const conditions = ['@busbar/source', 'node', 'default'];
 const exclude = ['**/node_modules/**', '**/dist/**'];
 
 export default defineConfig({
@@ -29,7 +29,6 @@ export default defineConfig({
           name: 'integration',
           include: ['packages/**/test/**/*.int.test.ts', 'services/**/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
           exclude,
-          globalSetup: ['test/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -1,0 +1,10 @@
+/**
+ * `@busbar/actions`: command actions per protocol and the command life cycle shared by the
+ * commander and the collectors that own single-session devices.
+ */
+export { CommandExecutor } from './executor.js';
+export type { ActionResolver, CommandExecutorOptions, Disposition, Handled, PreparedAction } from './executor.js';
+export { modbusDeviceSchema, modbusDevicesSchema, resolveModbusDevices } from './modbus/device-config.js';
+export type { ModbusDeviceConfig, ResolvedModbusDevice } from './modbus/device-config.js';
+export { MODBUS_WRITE, prepareModbusWrite } from './modbus/write-action.js';
+export type { ModbusWriter } from './modbus/write-action.js';

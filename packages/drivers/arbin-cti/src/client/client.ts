@@ -1,0 +1,741 @@
+/**
+ * TCP client of the Arbin CTI server (MITS Pro Console.exe), Arbin CTI reference README §2, §8, §10.
+ *
+ * - One request in flight per connection, behind a queue; feedbacks carry no request id and are matched
+ *   by order and expected feedback code (README §2).
+ * - Each frame is written with a single `socket.write` (ArbinSpoofer needs it, README §9).
+ * - Login on connect and again after every reconnect (login is per TCP connection, README §2).
+ * - Per-request timeout (vendor recommendation 10 s, README §2); on timeout or socket error the socket
+ *   is destroyed and the client reconnects with capped exponential backoff.
+ * - Idempotent reads (channel info, serial number) are retried after a reconnect; control commands
+ *   (assign, start, stop, resume, continue, jump, set-MV, MV-advanced, console message) are never
+ *   resent: a failure after writing is `BB_ARBIN_OUTCOME_UNKNOWN` (README §10).
+ * - Feedbacks are cut by their length field; surplus bytes (ArbinSpoofer's 2 trailing bytes) are
+ *   skipped by resynchronising on the token; checksum mismatches are warnings (README §3.3, §3.4).
+ */
+import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
+import { noopLogger, noopMetrics, systemClock, type Clock, type Counter, type Histogram, type Logger, type Metrics } from '@busbar/core';
+import { AUX_OPTIONS, CHANNEL_SELECTION, decodeChannelInfoFeedback, encodeChannelInfoRequest, type ChannelInfoRecord } from '../codec/channel-info.js';
+import { CTI_COMMANDS, type CtiCommandName } from '../codec/commands.js';
+import { decodeStandardFeedback } from '../codec/feedback.js';
+import { CtiFrameDecoder, hex32, type CtiFrame } from '../codec/frame.js';
+import { decodeConsoleMessageFeedback, decodeSerialNumberFeedback, encodeConsoleMessageRequest, encodeGetSerialNumberRequest } from '../codec/info.js';
+import { decodeLoginFeedback, encodeLoginRequest, type LoginFeedback } from '../codec/login.js';
+import { encodeSetMetaVariableRequest, encodeUpdateMetaVariablesRequest, mvMetaCode, MV_MIN_INTERVAL_MS } from '../codec/meta-variable.js';
+import { describeResult, type CtiResult, type CtiResultFamily } from '../codec/result-codes.js';
+import {
+  encodeAssignScheduleRequest,
+  encodeContinueChannelRequest,
+  encodeJumpToStepRequest,
+  encodeResumeScheduleRequest,
+  encodeStartScheduleRequest,
+  encodeStopScheduleRequest,
+} from '../codec/schedule.js';
+import { ArbinCtiError } from '../errors.js';
+import { toChannelReading, type ChannelReading } from '../reading.js';
+import type { ArbinCredentials } from './credentials.js';
+import { MvRateLimiter } from './mv-rate-limiter.js';
+
+/** Default CTI port for control and information commands (README §2, [I4.5]). */
+export const DEFAULT_CTI_PORT = 9031;
+/** Default per-request timeout, ms (vendor recommendation, README §2). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+/** Default TCP connect timeout, ms. */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Default first reconnect delay, ms. */
+export const DEFAULT_RECONNECT_INITIAL_MS = 250;
+/** Default reconnect delay cap, ms. */
+export const DEFAULT_RECONNECT_MAX_MS = 10_000;
+/** Default quiet period that ends an all-channels reply split over several frames, ms (README §4.2). */
+export const DEFAULT_ALL_CHANNELS_QUIET_MS = 200;
+
+/** Options of {@link ArbinCtiClient}. */
+export interface ArbinCtiClientOptions {
+  /** Cycler PC host name or IP. */
+  readonly host: string;
+  /** TCP port. Default {@link DEFAULT_CTI_PORT} (9031). */
+  readonly port?: number;
+  /** Login credentials (see `loadArbinCredentials`). Never logged. */
+  readonly credentials: ArbinCredentials | { readonly username: string; readonly password: string };
+  /** Per-request timeout, ms. Default 10 000. */
+  readonly requestTimeoutMs?: number;
+  /** TCP connect + login timeout, ms. Default 10 000. */
+  readonly connectTimeoutMs?: number;
+  /** First reconnect delay, ms; doubles per failed attempt. Default 250. */
+  readonly reconnectInitialDelayMs?: number;
+  /** Reconnect delay cap, ms. Default 10 000. */
+  readonly reconnectMaxDelayMs?: number;
+  /** How many times an idempotent read is retried after a timeout or lost connection. Default 1. */
+  readonly readRetries?: number;
+  /** Quiet period that ends a multi-frame all-channels reply, ms. Default 200. */
+  readonly allChannelsQuietMs?: number;
+  /** Minimum spacing of set-MV commands per channel, ms. Default 200 (README §5.4). */
+  readonly mvMinIntervalMs?: number;
+  /** Refuse control commands when the login reply says allow_control = 0. Default true (README §10). */
+  readonly enforceAllowControl?: boolean;
+  /** Largest accepted feedback frame, bytes. Default 16 MiB. */
+  readonly maxFrameBytes?: number;
+  /** Logger (default no-op). Credentials and payloads are never logged. */
+  readonly logger?: Logger;
+  /** Metrics (default no-op). */
+  readonly metrics?: Metrics;
+  /** Clock for the MV spacing. Default the system clock. */
+  readonly clock?: Clock;
+}
+
+/** The result of a control command: the cycler's result code mapped to its vendor meaning. */
+export interface CommandResult extends CtiResult {
+  /** Which operation. */
+  readonly command: CtiCommandName;
+  /** 1-based channel, `null` for commands without one. */
+  readonly channel: number | null;
+  /** True when this set-MV was replaced by a newer value before it was sent (never sent; `ok` false). */
+  readonly superseded?: boolean;
+}
+
+/** Events of {@link ArbinCtiClient}. */
+export interface ArbinCtiClientEvents {
+  /** Logged in (first connect or after a reconnect). */
+  connected: [info: { readonly host: string; readonly port: number; readonly reconnect: boolean; readonly numChannels: number; readonly serial: string }];
+  /** The connection dropped (timeout, socket error, server close). */
+  disconnected: [info: { readonly reason: string; readonly code: string | undefined }];
+  /** A reconnect attempt is scheduled. */
+  reconnecting: [info: { readonly attempt: number; readonly delayMs: number }];
+  /** A set-MV request was superseded by a newer value for the same channel and MV. */
+  'mv-superseded': [info: { readonly channel: number; readonly mv: number; readonly supersededValue: number; readonly newValue: number }];
+}
+
+/** One channel + MV + value of a batch update. */
+export interface MvSetting {
+  /** 1-based channel. */
+  readonly channel: number;
+  /** MV_UD number, 1..16. */
+  readonly mv: number;
+  /** New value. */
+  readonly value: number;
+}
+
+interface Inflight {
+  readonly expected: number;
+  readonly collect: ((frames: readonly CtiFrame[]) => boolean) | undefined;
+  readonly frames: CtiFrame[];
+  resolve(frames: CtiFrame[]): void;
+  reject(err: unknown): void;
+  quietTimer?: NodeJS.Timeout;
+}
+
+interface ExchangeOptions {
+  readonly command: CtiCommandName;
+  readonly idempotent: boolean;
+  readonly channel?: number;
+  /** Collect several frames until this returns true or the quiet period passes. */
+  readonly collect?: (frames: readonly CtiFrame[]) => boolean;
+}
+
+type MvTag = { resolve(r: CommandResult): void; reject(e: unknown): void };
+
+/**
+ * Arbin CTI client. Create, `await connect()`, then poll and command; `close()` at the end.
+ *
+ * Channels in this API are the cycler's **1-based** numbers; the wire index is `channel − 1`.
+ */
+export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
+  private readonly host: string;
+  private readonly port: number;
+  private readonly credentials: ArbinCtiClientOptions['credentials'];
+  private readonly requestTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly reconnectInitialMs: number;
+  private readonly reconnectMaxMs: number;
+  private readonly readRetries: number;
+  private readonly quietMs: number;
+  private readonly enforceAllowControl: boolean;
+  private readonly maxFrameBytes: number | undefined;
+  private readonly log: Logger;
+  private readonly mv: MvRateLimiter<MvTag>;
+  private readonly clock: Clock;
+  private readonly m: {
+    requests: Counter;
+    duration: Histogram;
+    reconnects: Counter;
+    checksum: Counter;
+    skipped: Counter;
+    superseded: Counter;
+  };
+
+  private socket: Socket | undefined;
+  private decoder: CtiFrameDecoder | undefined;
+  private inflight: Inflight | undefined;
+  private loginInfo: LoginFeedback | undefined;
+  private state: 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed' = 'idle';
+  private queue: Promise<unknown> = Promise.resolve();
+  private readyWaiters: Array<() => void> = [];
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectAttempt = 0;
+  private mvTimer: NodeJS.Timeout | undefined;
+  private checksumWarned = false;
+
+  /** @param options - see {@link ArbinCtiClientOptions}. */
+  constructor(options: ArbinCtiClientOptions) {
+    super();
+    this.host = options.host;
+    this.port = options.port ?? DEFAULT_CTI_PORT;
+    this.credentials = options.credentials;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.reconnectInitialMs = options.reconnectInitialDelayMs ?? DEFAULT_RECONNECT_INITIAL_MS;
+    this.reconnectMaxMs = options.reconnectMaxDelayMs ?? DEFAULT_RECONNECT_MAX_MS;
+    this.readRetries = options.readRetries ?? 1;
+    this.quietMs = options.allChannelsQuietMs ?? DEFAULT_ALL_CHANNELS_QUIET_MS;
+    this.enforceAllowControl = options.enforceAllowControl ?? true;
+    this.maxFrameBytes = options.maxFrameBytes;
+    this.clock = options.clock ?? systemClock;
+    this.mv = new MvRateLimiter<MvTag>({ minIntervalMs: options.mvMinIntervalMs ?? MV_MIN_INTERVAL_MS, clock: this.clock });
+    this.log = (options.logger ?? noopLogger).child({ driver: 'arbin-cti', host: this.host, port: this.port });
+    const metrics = options.metrics ?? noopMetrics;
+    this.m = {
+      requests: metrics.counter({ name: 'busbar_arbin_requests_total', help: 'CTI requests by command and outcome.', labelNames: ['command', 'outcome'] }),
+      duration: metrics.histogram({ name: 'busbar_arbin_request_duration_seconds', help: 'CTI request round-trip time.', labelNames: ['command'] }),
+      reconnects: metrics.counter({ name: 'busbar_arbin_reconnects_total', help: 'CTI reconnect attempts.' }),
+      checksum: metrics.counter({ name: 'busbar_arbin_checksum_mismatches_total', help: 'Feedback frames whose checksum did not match.' }),
+      skipped: metrics.counter({ name: 'busbar_arbin_skipped_bytes_total', help: 'Bytes skipped while resynchronising on the frame token.' }),
+      superseded: metrics.counter({ name: 'busbar_arbin_mv_superseded_total', help: 'set-MV requests replaced by a newer value before sending.' }),
+    };
+  }
+
+  /** The last login feedback (cycler identity, channel count, allow_control), or `undefined` before login. */
+  get session(): LoginFeedback | undefined {
+    return this.loginInfo;
+  }
+
+  /** Whether a logged-in connection is up. */
+  get connected(): boolean {
+    return this.state === 'ready';
+  }
+
+  /**
+   * Opens the TCP connection and logs in. Later disconnects reconnect (and log in again) by
+   * themselves.
+   *
+   * @throws {ArbinCtiError} `BB_ARBIN_LOGIN_FAILED` (result 2), `BB_ARBIN_TIMEOUT`, `BB_ARBIN_CONNECTION_LOST`
+   *   (TCP refused or closed), `BB_ARBIN_CLOSED`.
+   */
+  async connect(): Promise<LoginFeedback> {
+    if (this.state === 'closed') throw new ArbinCtiError('BB_ARBIN_CLOSED', 'client closed');
+    if (this.state === 'ready' && this.loginInfo !== undefined) return this.loginInfo;
+    this.state = 'connecting';
+    try {
+      return await this.open(false);
+    } catch (err) {
+      if (this.state === 'connecting') this.state = 'idle';
+      throw err;
+    }
+  }
+
+  /** Closes the connection; pending and later requests fail with `BB_ARBIN_CLOSED`. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.mvTimer);
+    const err = new ArbinCtiError('BB_ARBIN_CLOSED', 'client closed');
+    for (const req of this.mv.drain()) req.tag.reject(err);
+    this.failInflight(err);
+    for (const w of this.readyWaiters.splice(0)) w();
+    const s = this.socket;
+    this.socket = undefined;
+    if (s !== undefined && !s.destroyed) {
+      await new Promise<void>((resolve) => {
+        s.once('close', () => resolve());
+        s.destroy();
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * Reads channels by 1-based number and returns SI-named readings in the order asked.
+   *
+   * `mode: 'per-channel'` (default) sends one request per channel (works everywhere, including
+   * ArbinSpoofer); `mode: 'all'` sends one request for all channels (−1) and keeps the channels asked
+   * for (fewer round trips on real hardware; README §4.2). `aux: true` requests aux values (0x400).
+   * Retried once after a reconnect (an idempotent read).
+   *
+   * @throws {ArbinCtiError} `BB_ARBIN_INVALID_ARGUMENT` for channels outside 1..num_channels;
+   *   `BB_ARBIN_CHANNEL_MISMATCH` when the cycler answers for another channel or leaves one out;
+   *   `BB_ARBIN_TIMEOUT`, `BB_ARBIN_CONNECTION_LOST`, `BB_ARBIN_NOT_CONNECTED`, decode errors.
+   */
+  async getChannels(channels: readonly number[], options: { readonly aux?: boolean; readonly mode?: 'per-channel' | 'all' } = {}): Promise<ChannelReading[]> {
+    for (const c of channels) this.checkChannel(c);
+    const auxOptions = options.aux === true ? AUX_OPTIONS.aux : AUX_OPTIONS.none;
+    if (options.mode === 'all') {
+      const records = await this.getChannelRecords(-1, auxOptions);
+      const byIndex = new Map(records.map((r) => [r.channel_index0, r]));
+      return channels.map((c) => {
+        const r = byIndex.get(c - 1);
+        if (r === undefined) throw new ArbinCtiError('BB_ARBIN_CHANNEL_MISMATCH', `all-channels reply has no record for channel ${c}`, { context: { channel: c, records: records.length } });
+        return toChannelReading(r);
+      });
+    }
+    const out: ChannelReading[] = [];
+    for (const c of channels) {
+      const records = await this.getChannelRecords(c - 1, auxOptions);
+      const r = records[0];
+      if (r === undefined || r.channel_index0 !== c - 1) {
+        throw new ArbinCtiError('BB_ARBIN_CHANNEL_MISMATCH', `asked for channel ${c} (index ${c - 1}), the reply describes index ${r?.channel_index0 ?? 'none'}`, {
+          context: { channel: c, actualIndex0: r?.channel_index0 },
+        });
+      }
+      out.push(toChannelReading(r));
+    }
+    return out;
+  }
+
+  /**
+   * Low-level get-channels-info: the decoded records for a 0-based index (or −1 = all channels,
+   * gathering every frame until all `num_channels` records arrived or a quiet period passed).
+   *
+   * @throws {ArbinCtiError} see {@link getChannels}.
+   */
+  async getChannelRecords(channelIndex0: number, auxOptions: number = AUX_OPTIONS.none, selection: number = CHANNEL_SELECTION.all): Promise<ChannelInfoRecord[]> {
+    const frame = encodeChannelInfoRequest({ channel_index0: channelIndex0, channel_selection: selection, aux_options: auxOptions });
+    const all = channelIndex0 === -1;
+    const expectedRecords = (): number => this.loginInfo?.num_channels ?? Infinity;
+    const count = (frames: readonly CtiFrame[]): number => frames.reduce((s, f) => s + f.bytes.readUInt32LE(20), 0);
+    const frames = await this.exchange(frame, CTI_COMMANDS.getChannelsInfo.feedback, {
+      command: 'getChannelsInfo',
+      idempotent: true,
+      ...(all ? { collect: (fs: readonly CtiFrame[]) => selection === CHANNEL_SELECTION.all && count(fs) >= expectedRecords() } : {}),
+    });
+    return frames.flatMap((f) => decodeChannelInfoFeedback(f).records);
+  }
+
+  /**
+   * Reads the cycler serial number (README §6.1). Retried once after a reconnect.
+   *
+   * @throws {ArbinCtiError} transport and decode errors as {@link getChannels}.
+   */
+  async getSerialNumber(): Promise<{ readonly serialNumber: number; readonly result: CtiResult }> {
+    const [f] = await this.exchange(encodeGetSerialNumberRequest(), CTI_COMMANDS.getSerialNumber.feedback, { command: 'getSerialNumber', idempotent: true });
+    const fb = decodeSerialNumberFeedback(f as CtiFrame);
+    return { serialNumber: fb.serial_number, result: describeResult('getSerialNumber', fb.result) };
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  /**
+   * Assigns a schedule file to a channel (README §4.4). Never resent.
+   *
+   * @throws {ArbinCtiError} `BB_ARBIN_OUTCOME_UNKNOWN` when written but unanswered; `BB_ARBIN_NOT_CONNECTED`
+   *   when not sent; `BB_ARBIN_CONTROL_NOT_ALLOWED`; `BB_ARBIN_INVALID_ARGUMENT`.
+   */
+  async assignSchedule(channel: number, schedule: string, options: { readonly barcode?: string; readonly testCapacityAh?: number; readonly userVariables?: readonly number[] } = {}): Promise<CommandResult> {
+    this.checkControl(channel);
+    const frame = encodeAssignScheduleRequest({
+      channel_index0: channel - 1,
+      schedule,
+      ...(options.barcode !== undefined ? { barcode: options.barcode } : {}),
+      ...(options.testCapacityAh !== undefined ? { test_capacity_ah: options.testCapacityAh } : {}),
+      ...(options.userVariables !== undefined ? { user_variables: options.userVariables } : {}),
+    });
+    return this.command('assignSchedule', 'assignSchedule', frame, channel);
+  }
+
+  /**
+   * Starts a test: assigns `schedule` (unless `assign: false`) then starts it with `testName`
+   * (README §4.5, pycti's order). Returns the assign result when the assign is refused.
+   *
+   * @throws {ArbinCtiError} as {@link assignSchedule}.
+   */
+  async startSchedule(channel: number, options: { readonly schedule?: string; readonly testName: string; readonly assign?: boolean }): Promise<CommandResult> {
+    this.checkControl(channel);
+    const start = encodeStartScheduleRequest({ test_name: options.testName, channel_indexes0: [channel - 1] });
+    if (options.assign !== false) {
+      if (options.schedule === undefined) throw new ArbinCtiError('BB_ARBIN_INVALID_ARGUMENT', 'startSchedule: schedule is required unless assign is false', { context: { field: 'schedule' } });
+      const assigned = await this.assignSchedule(channel, options.schedule);
+      if (!assigned.ok) return assigned;
+    }
+    return this.command('startSchedule', 'startSchedule', start, channel);
+  }
+
+  /** Stops the test on a channel (README §4.6). Never resent. @throws {ArbinCtiError} as {@link assignSchedule}. */
+  async stopSchedule(channel: number): Promise<CommandResult> {
+    this.checkControl(channel);
+    return this.command('stopSchedule', 'stopSchedule', encodeStopScheduleRequest({ channel_index0: channel - 1 }), channel);
+  }
+
+  /** Resumes a stopped test (README §6.2). Never resent. @throws {ArbinCtiError} as {@link assignSchedule}. */
+  async resumeSchedule(channel: number): Promise<CommandResult> {
+    this.checkControl(channel);
+    return this.command('resumeSchedule', 'resumeSchedule', encodeResumeScheduleRequest({ channel_index0: channel - 1 }), channel);
+  }
+
+  /** Continues a paused channel (README §6.2, [I4.5] layout). Never resent. @throws {ArbinCtiError} as {@link assignSchedule}. */
+  async continueChannel(channel: number): Promise<CommandResult> {
+    this.checkControl(channel);
+    return this.command('continueChannel', 'continueChannel', encodeContinueChannelRequest({ channel_indexes0: [channel - 1] }), channel);
+  }
+
+  /**
+   * Makes a running channel jump to `stepIndex` — 1-based, as in {@link ChannelReading.step_index};
+   * the wire is 0-based (README §6.2). A step that does not exist stops the test ([P1.1]). Never resent.
+   *
+   * @throws {ArbinCtiError} as {@link assignSchedule}.
+   */
+  async jumpToStep(channel: number, stepIndex: number): Promise<CommandResult> {
+    this.checkControl(channel);
+    return this.command('jumpToStep', 'jumpToStep', encodeJumpToStepRequest({ channel_index0: channel - 1, step_index0: stepIndex - 1 }), channel);
+  }
+
+  /**
+   * Sets MV_UD`mv` (1..16) of a running channel (README §4.7). Sends to one channel are spaced at
+   * least `mvMinIntervalMs` (200 ms) apart; a newer value for the same channel and MV queued before
+   * the older one was sent supersedes it: the older call resolves `{ ok: false, superseded: true }`
+   * and an `mv-superseded` event is emitted. Never resent.
+   *
+   * @throws {ArbinCtiError} as {@link assignSchedule}.
+   */
+  setMetaVariable(channel: number, mv: number, value: number): Promise<CommandResult> {
+    this.checkControl(channel);
+    encodeSetMetaVariableRequest({ channel_index0: channel - 1, mv_meta_code: mvMetaCode(mv), mv_data: value }); // validate now
+    return new Promise<CommandResult>((resolve, reject) => {
+      const { superseded } = this.mv.submit(channel, mv, value, { resolve, reject });
+      if (superseded !== undefined) {
+        this.m.superseded.inc();
+        this.emit('mv-superseded', { channel, mv, supersededValue: superseded.value, newValue: value });
+        superseded.tag.resolve({
+          ok: false, code: null, name: 'SUPERSEDED', reason: `superseded by a newer value (${value}) for MV_UD${mv} before it was sent`, source: 'busbar MvRateLimiter',
+          command: 'setMetaVariable', channel, superseded: true,
+        });
+      }
+      this.pumpMv();
+    });
+  }
+
+  /**
+   * Sets several MVs in one MV-advanced message (README §6.2, at most 160 entries). Waits until each
+   * channel's 200 ms spacing allows it. Never resent.
+   *
+   * @throws {ArbinCtiError} as {@link assignSchedule}.
+   */
+  async setMetaVariables(settings: readonly MvSetting[]): Promise<CommandResult> {
+    for (const s of settings) this.checkControl(s.channel);
+    const frame = encodeUpdateMetaVariablesRequest(settings.map((s) => ({ channel_index0: s.channel - 1, mv_meta_code: mvMetaCode(s.mv), value: s.value })));
+    const channels = [...new Set(settings.map((s) => s.channel))];
+    const waitMs = Math.max(0, ...channels.map((c) => this.mv.earliestSendMs(c) - this.clock.nowMs()));
+    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
+    for (const c of channels) this.mv.markSent(c);
+    return this.command('updateMetaVariables', 'setMetaVariable', frame, channels.length === 1 ? (channels[0] ?? null) : null);
+  }
+
+  /**
+   * Shows a message on the cycler PC's Console (README §6.4; RTF, "[DateTime]<-->[RichText]").
+   * Never resent.
+   *
+   * @throws {ArbinCtiError} as {@link assignSchedule}.
+   */
+  async sendConsoleMessage(message: string): Promise<CommandResult> {
+    const frame = encodeConsoleMessageRequest(message);
+    const [f] = await this.exchange(frame, CTI_COMMANDS.sendConsoleMessage.feedback, { command: 'sendConsoleMessage', idempotent: false });
+    const r = describeResult('sendConsoleMessage', decodeConsoleMessageFeedback(f as CtiFrame).result);
+    return { ...r, command: 'sendConsoleMessage', channel: null };
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private checkChannel(channel: number): void {
+    const max = this.loginInfo?.num_channels ?? 0xffff;
+    if (!Number.isInteger(channel) || channel < 1 || channel > max) {
+      throw new ArbinCtiError('BB_ARBIN_INVALID_ARGUMENT', `channel ${channel} is not in 1..${max} (channels are 1-based)`, { context: { field: 'channel', value: channel, max } });
+    }
+  }
+
+  private checkControl(channel: number): void {
+    this.checkChannel(channel);
+    if (this.enforceAllowControl && this.loginInfo !== undefined && this.loginInfo.allow_control === 0) {
+      throw new ArbinCtiError('BB_ARBIN_CONTROL_NOT_ALLOWED', 'the CTI user may not control channels (login reply allow_control = 0)', { context: { channel } });
+    }
+  }
+
+  private async command(command: CtiCommandName, family: CtiResultFamily, frame: Buffer, channel: number | null): Promise<CommandResult> {
+    const feedback = CTI_COMMANDS[command].feedback;
+    const [f] = await this.exchange(frame, feedback, { command, idempotent: false, ...(channel !== null ? { channel } : {}) });
+    const fb = decodeStandardFeedback(f as CtiFrame, feedback);
+    const r = describeResult(family, fb.result);
+    if (!r.ok) this.log.warn({ command, channel, code: r.code, name: r.name }, `cycler refused ${command}: ${r.reason}`);
+    return { ...r, command, channel };
+  }
+
+  private pumpMv(): void {
+    if (this.state === 'closed') return;
+    clearTimeout(this.mvTimer);
+    this.mvTimer = undefined;
+    for (const req of this.mv.takeDue()) {
+      const frame = encodeSetMetaVariableRequest({ channel_index0: req.channel - 1, mv_meta_code: mvMetaCode(req.mv), mv_data: req.value });
+      this.command('setMetaVariable', 'setMetaVariable', frame, req.channel).then(req.tag.resolve, req.tag.reject);
+    }
+    const due = this.mv.nextDueMs();
+    if (due !== undefined) this.mvTimer = setTimeout(() => this.pumpMv(), Math.max(0, due - this.clock.nowMs()));
+  }
+
+  /** Queues one exchange; retries idempotent reads on retriable transport errors. */
+  private exchange(frame: Buffer, expected: number, opts: ExchangeOptions): Promise<CtiFrame[]> {
+    const run = async (): Promise<CtiFrame[]> => {
+      for (let attempt = 0; ; attempt++) {
+        const t0 = performance.now();
+        try {
+          const frames = await this.exchangeOnce(frame, expected, opts);
+          this.m.requests.inc({ command: opts.command, outcome: 'ok' });
+          this.m.duration.observe({ command: opts.command }, (performance.now() - t0) / 1000);
+          return frames;
+        } catch (err) {
+          const code = err instanceof ArbinCtiError ? err.code : 'BB_CORE_UNEXPECTED';
+          this.m.requests.inc({ command: opts.command, outcome: code });
+          const retriable = err instanceof ArbinCtiError && err.retriable && opts.idempotent && attempt < this.readRetries && this.state !== 'closed';
+          if (!retriable) throw err;
+          this.log.info({ command: opts.command, attempt: attempt + 1, code }, 'retrying idempotent read');
+        }
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async exchangeOnce(frame: Buffer, expected: number, opts: ExchangeOptions): Promise<CtiFrame[]> {
+    const deadline = performance.now() + this.requestTimeoutMs;
+    await this.waitReady(deadline, opts);
+    const socket = this.socket;
+    if (socket === undefined || this.state !== 'ready') throw this.notSent(opts, 'connection not ready');
+    const pending = new Promise<CtiFrame[]>((resolve, reject) => {
+      const remaining = Math.max(1, deadline - performance.now());
+      const timer = setTimeout(() => {
+        const got = inflight.frames;
+        if (inflight.collect !== undefined && got.length > 0) {
+          finish();
+          resolve(got);
+          return;
+        }
+        finish();
+        const err = opts.idempotent
+          ? new ArbinCtiError('BB_ARBIN_TIMEOUT', `no ${opts.command} feedback (0x${hex32(expected)}) in ${this.requestTimeoutMs} ms`, { retriable: true, context: { command: opts.command, timeoutMs: this.requestTimeoutMs } })
+          : this.outcomeUnknown(opts, `no feedback in ${this.requestTimeoutMs} ms`);
+        reject(err);
+        this.dropConnection('request timeout', err.code);
+      }, remaining);
+      const finish = (): void => {
+        clearTimeout(timer);
+        clearTimeout(inflight.quietTimer);
+        if (this.inflight === inflight) this.inflight = undefined;
+      };
+      const inflight: Inflight = {
+        expected,
+        collect: opts.collect,
+        frames: [],
+        resolve: (fs) => {
+          finish();
+          resolve(fs);
+        },
+        reject: (e) => {
+          finish();
+          reject(e);
+        },
+      };
+      this.inflight = inflight;
+      socket.write(frame);
+    });
+    try {
+      return await pending;
+    } catch (err) {
+      const lost = err instanceof ArbinCtiError && (err.code === 'BB_ARBIN_CONNECTION_LOST' || err.code === 'BB_ARBIN_CLOSED');
+      if (lost && !opts.idempotent) throw this.outcomeUnknown(opts, 'the connection was lost before its feedback arrived', err);
+      throw err;
+    }
+  }
+
+  private notSent(opts: ExchangeOptions, why: string): ArbinCtiError {
+    if (this.state === 'closed') return new ArbinCtiError('BB_ARBIN_CLOSED', 'client closed', { context: { command: opts.command, sent: false } });
+    return new ArbinCtiError('BB_ARBIN_NOT_CONNECTED', `${opts.command} not sent: ${why}`, { retriable: true, context: { command: opts.command, channel: opts.channel, sent: false } });
+  }
+
+  private outcomeUnknown(opts: ExchangeOptions, why: string, cause?: unknown): ArbinCtiError {
+    return new ArbinCtiError('BB_ARBIN_OUTCOME_UNKNOWN', `${opts.command} was sent but ${why}: the cycler may or may not have executed it; it is not resent`, {
+      ...(cause !== undefined ? { cause } : {}),
+      context: { command: opts.command, channel: opts.channel, sent: true },
+    });
+  }
+
+  private waitReady(deadline: number, opts: ExchangeOptions): Promise<void> {
+    if (this.state === 'ready') return Promise.resolve();
+    if (this.state === 'closed') return Promise.reject(this.notSent(opts, 'client closed'));
+    if (this.state === 'idle') return Promise.reject(this.notSent(opts, 'connect() was not called'));
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.readyWaiters = this.readyWaiters.filter((w) => w !== waiter);
+        reject(this.notSent(opts, `no logged-in connection within ${this.requestTimeoutMs} ms`));
+      }, Math.max(1, deadline - performance.now()));
+      const waiter = (): void => {
+        clearTimeout(timer);
+        if (this.state === 'ready') resolve();
+        else reject(this.notSent(opts, 'client closed'));
+      };
+      this.readyWaiters.push(waiter);
+    });
+  }
+
+  /** Opens a socket, logs in, and marks the client ready. */
+  private async open(reconnect: boolean): Promise<LoginFeedback> {
+    const socket = new Socket();
+    socket.setNoDelay(true);
+    const decoder = new CtiFrameDecoder({ direction: 'feedback', ...(this.maxFrameBytes !== undefined ? { maxFrameBytes: this.maxFrameBytes } : {}) });
+    this.socket = socket;
+    this.decoder = decoder;
+    this.checksumWarned = false;
+    socket.on('data', (chunk: Buffer) => this.onData(socket, decoder, chunk));
+    socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
+    socket.on('close', () => this.onClose(socket));
+    const opts: ExchangeOptions = { command: 'login', idempotent: true };
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new ArbinCtiError('BB_ARBIN_TIMEOUT', `TCP connect to ${this.host}:${this.port} timed out after ${this.connectTimeoutMs} ms`, { retriable: true })), this.connectTimeoutMs);
+        socket.once('connect', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        socket.once('error', (err) => {
+          clearTimeout(timer);
+          reject(new ArbinCtiError('BB_ARBIN_CONNECTION_LOST', `cannot connect to ${this.host}:${this.port}: ${err.message}`, { retriable: true, cause: err }));
+        });
+        socket.connect(this.port, this.host);
+      });
+      const login = encodeLoginRequest({ username: this.credentials.username, password: this.credentials.password });
+      const frames = await new Promise<CtiFrame[]>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new ArbinCtiError('BB_ARBIN_TIMEOUT', `no login feedback in ${this.connectTimeoutMs} ms`, { retriable: true })), this.connectTimeoutMs);
+        this.inflight = {
+          expected: CTI_COMMANDS.login.feedback,
+          collect: undefined,
+          frames: [],
+          resolve: (fs) => {
+            clearTimeout(timer);
+            this.inflight = undefined;
+            resolve(fs);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            this.inflight = undefined;
+            reject(e);
+          },
+        };
+        socket.write(login);
+      });
+      const info = decodeLoginFeedback(frames[0] as CtiFrame);
+      const result = describeResult('login', info.result);
+      if (!result.ok) throw new ArbinCtiError('BB_ARBIN_LOGIN_FAILED', `login refused by the cycler: ${result.reason} (result ${info.result})`, { context: { result: info.result, user: this.credentials.username } });
+      if (this.state === 'closed' || this.socket !== socket) throw this.notSent(opts, 'client closed');
+      this.loginInfo = info;
+      this.state = 'ready';
+      this.reconnectAttempt = 0;
+      this.log.info({ serial: info.cycler_sn, channels: info.num_channels, allowControl: info.allow_control, reconnect }, 'logged in to Arbin CTI');
+      this.emit('connected', { host: this.host, port: this.port, reconnect, numChannels: info.num_channels, serial: info.cycler_sn });
+      for (const w of this.readyWaiters.splice(0)) w();
+      return info;
+    } catch (err) {
+      if (this.socket === socket) this.socket = undefined;
+      socket.destroy();
+      throw err;
+    }
+  }
+
+  private onData(socket: Socket, decoder: CtiFrameDecoder, chunk: Buffer): void {
+    if (socket !== this.socket) return;
+    const before = decoder.skippedBytes;
+    let frames: CtiFrame[] = [];
+    let input: Uint8Array = chunk;
+    for (;;) {
+      try {
+        frames = frames.concat(decoder.push(input));
+        break;
+      } catch (err) {
+        this.log.warn({ code: err instanceof ArbinCtiError ? err.code : undefined, err: String(err) }, 'garbage length field; resynchronising');
+        input = new Uint8Array(0);
+      }
+    }
+    const skipped = decoder.skippedBytes - before;
+    if (skipped > 0) {
+      this.m.skipped.inc(undefined, skipped);
+      this.log.debug({ skipped }, 'skipped bytes before a frame token');
+    }
+    for (const f of frames) this.onFrame(f);
+  }
+
+  private onFrame(frame: CtiFrame): void {
+    if (!frame.checksumOk) {
+      this.m.checksum.inc();
+      const fields = { command: hex32(frame.commandCode), received: frame.checksum, computed: frame.computedChecksum };
+      if (!this.checksumWarned) this.log.warn(fields, 'feedback checksum mismatch (tolerated, README §3.4)');
+      else this.log.debug(fields, 'feedback checksum mismatch');
+      this.checksumWarned = true;
+    }
+    const inflight = this.inflight;
+    if (inflight === undefined || frame.commandCode !== inflight.expected) {
+      this.log.warn({ command: hex32(frame.commandCode), expected: inflight === undefined ? undefined : hex32(inflight.expected) }, 'unexpected feedback ignored');
+      return;
+    }
+    inflight.frames.push(frame);
+    if (inflight.collect === undefined) return inflight.resolve(inflight.frames);
+    if (inflight.collect(inflight.frames)) return inflight.resolve(inflight.frames);
+    clearTimeout(inflight.quietTimer);
+    inflight.quietTimer = setTimeout(() => inflight.resolve(inflight.frames), this.quietMs);
+  }
+
+  private failInflight(err: unknown): void {
+    const inflight = this.inflight;
+    this.inflight = undefined;
+    inflight?.reject(err);
+  }
+
+  private dropConnection(reason: string, code: string | undefined): void {
+    const s = this.socket;
+    if (s === undefined) return;
+    this.log.warn({ reason, code }, 'dropping CTI connection');
+    s.destroy();
+    this.handleLoss(s, reason, code);
+  }
+
+  private onClose(socket: Socket): void {
+    this.handleLoss(socket, 'connection closed', undefined);
+  }
+
+  private handleLoss(socket: Socket, reason: string, code: string | undefined): void {
+    if (socket !== this.socket) return;
+    this.socket = undefined;
+    this.decoder = undefined;
+    const wasReady = this.state === 'ready';
+    if (this.inflight !== undefined) {
+      const opts = { command: 'request' as CtiCommandName, idempotent: true };
+      this.failInflight(
+        new ArbinCtiError('BB_ARBIN_CONNECTION_LOST', `connection lost while waiting for a feedback (${reason})`, { retriable: true, context: { command: opts.command } }),
+      );
+    }
+    if (this.state === 'closed' || this.state === 'connecting' || !wasReady) return;
+    this.state = 'reconnecting';
+    this.emit('disconnected', { reason, code });
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.state !== 'reconnecting') return;
+    this.reconnectAttempt++;
+    const delayMs = Math.min(this.reconnectMaxMs, this.reconnectInitialMs * 2 ** (this.reconnectAttempt - 1));
+    this.m.reconnects.inc();
+    this.emit('reconnecting', { attempt: this.reconnectAttempt, delayMs });
+    this.reconnectTimer = setTimeout(() => {
+      this.open(true).catch((err: unknown) => {
+        this.log.warn({ code: err instanceof ArbinCtiError ? err.code : undefined, attempt: this.reconnectAttempt }, 'reconnect failed');
+        this.scheduleReconnect();
+      });
+    }, delayMs);
+  }
+}

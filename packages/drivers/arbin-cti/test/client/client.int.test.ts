@@ -1,0 +1,175 @@
+import { createServer, type AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ArbinCtiClient, encodeLoginFeedback, startArbinSimulator, type ArbinSimulator } from '../../src/index.js';
+
+const creds = { username: 'busbar', password: 'pw' };
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function setup(opts: Parameters<typeof startArbinSimulator>[0] = {}): Promise<{ sim: ArbinSimulator; client: ArbinCtiClient }> {
+  const sim = await startArbinSimulator({ channels: 8, ...creds, tickMs: 20, ...opts });
+  cleanup.push(() => sim.close());
+  const client = new ArbinCtiClient({ host: sim.host, port: sim.port, credentials: creds, requestTimeoutMs: 2000, reconnectInitialDelayMs: 50, reconnectMaxDelayMs: 200 });
+  cleanup.push(() => client.close());
+  return { sim, client };
+}
+
+const until = async (cond: () => boolean, timeoutMs = 5000): Promise<void> => {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('Client > against the simulator', () => {
+  it('logs in and polls channels (per-channel and all-channels, with aux)', async () => {
+    const { sim, client } = await setup();
+    const login = await client.connect();
+    expect(login).toMatchObject({ result: 1, num_channels: 8, cycler_sn: '207855', allow_control: 1 });
+    const per = await client.getChannels([1, 8, 3]);
+    expect(per.map((r) => r.channel)).toEqual([1, 8, 3]);
+    expect(per[0]).toMatchObject({ status: 'Idle', state: 'idle', current_a: 0 });
+    const all = await client.getChannels([2, 5], { mode: 'all', aux: true });
+    expect(all.map((r) => r.channel)).toEqual([2, 5]);
+    expect(all[0]?.aux_temperatures).toHaveLength(1);
+    expect(all[0]?.aux_voltages_v[0]).toBeCloseTo(all[0]!.voltage_v, 5);
+    expect((await client.getSerialNumber()).serialNumber).toBe(207855);
+    expect(sim.violations).toEqual([]);
+    await expect(client.getChannels([9])).rejects.toMatchObject({ code: 'BB_ARBIN_INVALID_ARGUMENT' });
+    await expect(client.getChannels([0])).rejects.toMatchObject({ code: 'BB_ARBIN_INVALID_ARGUMENT' });
+  });
+
+  it('all-channels reply split into one frame per channel is gathered', async () => {
+    const { client } = await setup({ allChannelsReply: 'frame-per-channel' });
+    await client.connect();
+    const all = await client.getChannels([1, 2, 3, 4, 5, 6, 7, 8], { mode: 'all' });
+    expect(all.map((r) => r.channel)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('wrong password → BB_ARBIN_LOGIN_FAILED', async () => {
+    const { sim } = await setup();
+    const bad = new ArbinCtiClient({ host: sim.host, port: sim.port, credentials: { username: 'busbar', password: 'nope' }, requestTimeoutMs: 1000 });
+    cleanup.push(() => bad.close());
+    await expect(bad.connect()).rejects.toMatchObject({ code: 'BB_ARBIN_LOGIN_FAILED' });
+  });
+
+  it('start → set-MV changes the simulated current → start on a running channel is refused with the vendor reason → stop', async () => {
+    const { sim, client } = await setup({ defaultCurrentA: 1 });
+    await client.connect();
+    expect(await client.startSchedule(2, { schedule: 'Unknown.sdx', testName: 't1' })).toMatchObject({ ok: false, command: 'assignSchedule', name: 'CTI_ASSIGN_SCHEDULE_NOT_FIND_ERROR', reason: 'schedule not found' });
+    expect(await client.startSchedule(2, { schedule: 'Busbar_CC.sdx', testName: 't1' })).toMatchObject({ ok: true, code: 0, command: 'startSchedule', channel: 2 });
+    await until(() => sim.channel(2).current_a === 1);
+    const mv = await client.setMetaVariable(2, 1, 2.5);
+    expect(mv).toMatchObject({ ok: true, command: 'setMetaVariable' });
+    await until(() => sim.channel(2).current_a === 2.5);
+    const [reading] = await client.getChannels([2]);
+    expect(reading).toMatchObject({ status: 'Charge', current_a: 2.5, schedule_name: 'Busbar_CC.sdx', test_name: 't1', step_index: 1, cycle_index: 1 });
+    const again = await client.startSchedule(2, { testName: 't2', assign: false });
+    expect(again).toMatchObject({ ok: false, code: 0x12, name: 'CTI_START_CHANNEL_RUNNING', reason: 'channel running or unsafe', source: 'README §5.2' });
+    expect(await client.setMetaVariable(3, 1, 1)).toMatchObject({ ok: false, code: 0x12, reason: 'channel is not running' });
+    expect(await client.jumpToStep(2, 3)).toMatchObject({ ok: true });
+    await until(() => sim.channel(2).current_a === -2.5);
+    expect(await client.stopSchedule(2)).toMatchObject({ ok: true });
+    expect(sim.channel(2).running).toBe(false);
+    expect(await client.resumeSchedule(2)).toMatchObject({ ok: true });
+    expect(await client.continueChannel(2)).toMatchObject({ ok: false, name: 'CTI_CONTINUE_CHANNEL_RUNNING' });
+    expect(await client.sendConsoleMessage('[now]<-->hello')).toMatchObject({ ok: true, code: 1 });
+    expect(sim.consoleMessages).toEqual(['[now]<-->hello']);
+    expect(sim.violations).toEqual([]);
+  });
+
+  it('set-MV: spaced ≥ 200 ms per channel, faster requests coalesce and report the superseded one; batch update', async () => {
+    const { sim, client } = await setup();
+    await client.connect();
+    await client.startSchedule(1, { schedule: 'Busbar_CC.sdx', testName: 'mv' });
+    const superseded: unknown[] = [];
+    client.on('mv-superseded', (e) => superseded.push(e));
+    const results = await Promise.all([client.setMetaVariable(1, 1, 0.5), client.setMetaVariable(1, 1, 0.6), client.setMetaVariable(1, 1, 0.7), client.setMetaVariable(1, 1, 0.8)]);
+    expect(results.map((r) => r.ok)).toEqual([true, false, false, true]);
+    expect(results[1]).toMatchObject({ superseded: true, code: null });
+    expect(superseded).toEqual([
+      { channel: 1, mv: 1, supersededValue: 0.6, newValue: 0.7 },
+      { channel: 1, mv: 1, supersededValue: 0.7, newValue: 0.8 },
+    ]);
+    const log = sim.mvLog.filter((e) => e.channel === 1);
+    expect(log.map((e) => Math.round(e.value * 10) / 10)).toEqual([0.5, 0.8]);
+    expect(log[1]!.atMs - log[0]!.atMs).toBeGreaterThanOrEqual(190);
+    const batch = await client.setMetaVariables([{ channel: 1, mv: 2, value: 3 }, { channel: 1, mv: 1, value: 1.2 }]);
+    expect(batch).toMatchObject({ ok: true, command: 'updateMetaVariables' });
+    expect(sim.channel(1).mv.slice(0, 2).map((v) => Math.round(v * 10) / 10)).toEqual([1.2, 3]);
+  });
+
+  it('simulator killed mid-poll → reconnect, re-login, polls resume; connection events emitted', async () => {
+    const { sim, client } = await setup();
+    const events: string[] = [];
+    client.on('connected', (e) => events.push(`connected:${e.reconnect}`));
+    client.on('disconnected', () => events.push('disconnected'));
+    client.on('reconnecting', (e) => events.push(`reconnecting:${e.attempt}`));
+    await client.connect();
+    const port = sim.port;
+    const polls: Promise<unknown>[] = [];
+    polls.push(client.getChannels([1, 2, 3, 4, 5, 6, 7, 8]).catch((e: unknown) => e));
+    await sim.close();
+    cleanup.push(async () => undefined);
+    await new Promise((r) => setTimeout(r, 150));
+    const sim2 = await startArbinSimulator({ port, channels: 8, ...creds, tickMs: 20 });
+    cleanup.push(() => sim2.close());
+    await until(() => client.connected && events.includes('connected:true'));
+    const readings = await client.getChannels([1, 2]);
+    expect(readings.map((r) => r.channel)).toEqual([1, 2]);
+    expect(events[0]).toBe('connected:false');
+    expect(events).toContain('disconnected');
+    expect(events).toContain('reconnecting:1');
+    expect(events.at(-1)).toBe('connected:true');
+    const first = await polls[0];
+    expect(Array.isArray(first) || (first as { code?: string }).code !== undefined).toBe(true);
+    expect(sim2.violations).toEqual([]);
+  });
+
+  it('a command whose feedback never arrives → BB_ARBIN_OUTCOME_UNKNOWN, never resent; reads time out and retry', async () => {
+    // A fake server that logs in, then swallows everything and counts requests.
+    let received = 0;
+    const server = createServer((s) => {
+      let n = 0;
+      s.on('data', (chunk: Buffer) => {
+        n += chunk.length;
+        if (n === 86) {
+          s.write(encodeLoginFeedback({ result: 1, ip_address: new Uint8Array(4), cycler_sn: '1', note: '', nick_name: '', location: '', emergency_contact: '', other_comments: '', email: '', call: '', itac: 0, version: 1, allow_control: 1, num_channels: 4, user_type: 0, picture_length: 0 }));
+        } else received++;
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    const client = new ArbinCtiClient({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, credentials: creds, requestTimeoutMs: 300, reconnectInitialDelayMs: 20 });
+    cleanup.push(() => client.close());
+    await client.connect();
+    await expect(client.stopSchedule(1)).rejects.toMatchObject({ code: 'BB_ARBIN_OUTCOME_UNKNOWN', retriable: false, context: { command: 'stopSchedule', channel: 1, sent: true } });
+    expect(received).toBe(1);
+    await until(() => client.connected);
+    received = 0;
+    await expect(client.getChannels([1])).rejects.toMatchObject({ code: 'BB_ARBIN_TIMEOUT', retriable: true });
+    expect(received).toBe(2);
+  });
+
+  it('strict simulator: request before login closes the connection; bad checksum is a violation', async () => {
+    const { sim } = await setup();
+    const { Socket } = await import('node:net');
+    const { encodeChannelInfoRequest } = await import('../../src/index.js');
+    const closed = (bytes: Buffer): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const s = new Socket();
+        s.on('error', reject);
+        s.on('close', () => resolve());
+        s.connect(sim.port, sim.host, () => s.write(bytes));
+      });
+    await closed(encodeChannelInfoRequest({ channel_index0: 0 }));
+    const bad = Buffer.from(encodeChannelInfoRequest({ channel_index0: 0 }));
+    bad[61] = (bad[61] ?? 0) ^ 0xff;
+    await closed(bad);
+    await closed(Buffer.from('GET / HTTP/1.0\r\n\r\n'));
+    expect(sim.violations.map((v) => v.reason)).toEqual(['getChannelsInfo before login', expect.stringContaining('checksum'), 'bad token']);
+  });
+});

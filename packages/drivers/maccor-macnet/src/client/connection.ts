@@ -1,0 +1,276 @@
+/**
+ * One TCP connection to a MacNet listener with one request in flight, a per-request timeout and
+ * reconnect with capped exponential backoff (Maccor MacNet reference §3.1-§3.5, §11 "Implications").
+ *
+ * - Requests queue; commands (`priority: 'command'`) go before polls.
+ * - Each request is written in ONE `socket.write()` (MaccorSpoofer treats each read as a message, §13).
+ * - Replies are framed by a stream decoder (JSON brace matcher or binary header+Len), never one per read.
+ * - On timeout, framing error, reply mismatch or peer close the socket is destroyed, so a late reply
+ *   cannot be taken for the next request; the next request reconnects after the backoff delay.
+ * - When the peer closes mid-request the request fails at once (no busy loop, unlike pymacnet §11).
+ */
+import { EventEmitter } from 'node:events';
+import net from 'node:net';
+import { noopLogger, noopMetrics, errorCode, systemClock } from '@busbar/core';
+import type { Clock, Logger, Metrics } from '@busbar/core';
+import { MaccorError } from '../errors.js';
+
+/** A stream decoder (JSON or binary framing). */
+export interface StreamDecoder<M> {
+  push(chunk: Uint8Array, emit: (message: M) => void): void;
+  reset(): void;
+}
+
+/** Backoff between reconnect attempts. */
+export interface BackoffOptions {
+  /** First delay after a failure, ms (default 100). */
+  readonly initialMs?: number;
+  /** Cap, ms (default 10 000). */
+  readonly maxMs?: number;
+}
+
+/** Options of {@link RequestConnection}. */
+export interface ConnectionOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Reply timeout per request, ms (default 5000; reference §3.4 suggests ≥ 5 s). */
+  readonly requestTimeoutMs?: number;
+  /** TCP connect timeout, ms (default 3000). */
+  readonly connectTimeoutMs?: number;
+  readonly backoff?: BackoffOptions;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly clock?: Clock;
+  /** Label for logs and metrics: `json` or `binary`. */
+  readonly transport?: string;
+}
+
+/** Per-request options. */
+export interface RequestOptions {
+  /** Overrides the connection's request timeout, ms. */
+  readonly timeoutMs?: number;
+  /** Commands jump ahead of queued polls (reference §12 "Give commands priority"). */
+  readonly priority?: 'command' | 'poll';
+}
+
+/** Connection events. */
+export interface ConnectionEvents {
+  connected: [{ host: string; port: number }];
+  disconnected: [{ host: string; port: number; reason: string }];
+}
+
+interface Job<M, R> {
+  readonly payload: Uint8Array;
+  readonly label: string;
+  readonly match: (message: M) => R;
+  readonly timeoutMs: number;
+  readonly resolve: (r: R) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A request/response connection over TCP, generic in its framing (see module doc). */
+export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
+  private socket: net.Socket | undefined;
+  private readonly queue: Job<M, unknown>[] = [];
+  private running = false;
+  private closed = false;
+  private failures = 0;
+  private nextAttemptAtMs = 0;
+  private inflight: { onMessage: (m: M) => void; onError: (e: unknown) => void } | undefined;
+  private readonly requestTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly backoffInitialMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly transport: string;
+  private readonly mRequests;
+  private readonly mDuration;
+  private readonly mReconnects;
+
+  /**
+   * @param options - host, port, timeouts, backoff, logger, metrics.
+   * @param decoder - framing of replies on this stream.
+   */
+  constructor(private readonly options: ConnectionOptions, private readonly decoder: StreamDecoder<M>) {
+    super();
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
+    this.backoffInitialMs = options.backoff?.initialMs ?? 100;
+    this.backoffMaxMs = options.backoff?.maxMs ?? 10_000;
+    this.transport = options.transport ?? 'json';
+    this.clock = options.clock ?? systemClock;
+    this.log = (options.logger ?? noopLogger).child({ component: 'maccor-macnet', host: options.host, port: options.port, transport: this.transport });
+    const metrics: Metrics = options.metrics ?? noopMetrics;
+    this.mRequests = metrics.counter({ name: 'busbar_maccor_requests_total', help: 'MacNet requests by function and outcome (ok or error code).', labelNames: ['transport', 'function', 'outcome'] });
+    this.mDuration = metrics.histogram({ name: 'busbar_maccor_request_duration_seconds', help: 'MacNet request round-trip time.', labelNames: ['transport'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+    this.mReconnects = metrics.counter({ name: 'busbar_maccor_connects_total', help: 'MacNet TCP connection attempts by outcome.', labelNames: ['transport', 'outcome'] });
+  }
+
+  /** Whether a socket is currently open. */
+  get connected(): boolean {
+    return this.socket !== undefined && !this.socket.destroyed;
+  }
+
+  /**
+   * Queues one request. `payload` is written in one write; `match` turns the first framed reply into
+   * the result or throws (a throw also resets the connection when the error is a mismatch or framing fault).
+   * @throws MaccorError BB_MACCOR_TIMEOUT, BB_MACCOR_CONNECT_FAILED, BB_MACCOR_CONNECTION_CLOSED,
+   *   BB_MACCOR_CLIENT_CLOSED, or whatever `match` throws.
+   */
+  request<R>(payload: Uint8Array, label: string, match: (message: M) => R, opts: RequestOptions = {}): Promise<R> {
+    if (this.closed) return Promise.reject(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed'));
+    return new Promise<R>((resolve, reject) => {
+      const job: Job<M, R> = { payload, label, match, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs, resolve, reject };
+      if (opts.priority === 'command') {
+        const firstPoll = this.queue.findIndex((j) => !(j as Job<M, unknown> & { command?: boolean }).command);
+        Object.assign(job, { command: true });
+        if (firstPoll < 0) this.queue.push(job as Job<M, unknown>);
+        else this.queue.splice(firstPoll, 0, job as Job<M, unknown>);
+      } else this.queue.push(job as Job<M, unknown>);
+      void this.pump();
+    });
+  }
+
+  /** Closes the socket and fails queued requests with BB_MACCOR_CLIENT_CLOSED. */
+  close(): void {
+    this.closed = true;
+    for (const job of this.queue.splice(0)) job.reject(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client was closed'));
+    this.inflight?.onError(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client was closed'));
+    this.drop('closed by client');
+  }
+
+  private async pump(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (let job = this.queue.shift(); job; job = this.queue.shift()) {
+        const started = this.clock.nowMs();
+        try {
+          const result = await this.run(job);
+          this.mRequests.inc({ transport: this.transport, function: job.label, outcome: 'ok' });
+          job.resolve(result);
+        } catch (err) {
+          this.mRequests.inc({ transport: this.transport, function: job.label, outcome: errorCode(err) });
+          job.reject(err);
+        } finally {
+          this.mDuration.observe({ transport: this.transport }, (this.clock.nowMs() - started) / 1000);
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private drop(reason: string): void {
+    const s = this.socket;
+    if (!s) return;
+    this.socket = undefined;
+    this.decoder.reset();
+    s.removeAllListeners('data');
+    s.destroy();
+    this.log.info({ reason }, 'MacNet connection dropped');
+    this.emit('disconnected', { host: this.options.host, port: this.options.port, reason });
+  }
+
+  private async ensureSocket(): Promise<net.Socket> {
+    if (this.socket && !this.socket.destroyed) return this.socket;
+    if (this.closed) throw new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed');
+    const wait = this.nextAttemptAtMs - this.clock.nowMs();
+    if (wait > 0) await sleep(wait);
+    const { host, port } = this.options;
+    const socket = await new Promise<net.Socket>((resolve, reject) => {
+      const s = net.createConnection({ host, port });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new MaccorError('BB_MACCOR_CONNECT_FAILED', `connect to ${host}:${port} timed out after ${this.connectTimeoutMs} ms`, { retriable: true, context: { host, port } }));
+      }, this.connectTimeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        s.removeAllListeners('error');
+        resolve(s);
+      });
+      s.once('error', (cause) => {
+        clearTimeout(timer);
+        reject(new MaccorError('BB_MACCOR_CONNECT_FAILED', `connect to ${host}:${port} failed: ${cause.message}`, { retriable: true, cause, context: { host, port } }));
+      });
+    }).catch((err: unknown) => {
+      this.failures++;
+      const delay = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** (this.failures - 1));
+      this.nextAttemptAtMs = this.clock.nowMs() + delay;
+      this.mReconnects.inc({ transport: this.transport, outcome: 'failed' });
+      this.log.warn({ err, retryInMs: delay }, 'MacNet connect failed');
+      throw err;
+    });
+    if (this.closed) {
+      socket.destroy();
+      throw new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed');
+    }
+    this.failures = 0;
+    this.nextAttemptAtMs = 0;
+    socket.setNoDelay(true);
+    this.decoder.reset();
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+    socket.on('error', (err) => this.log.warn({ err }, 'MacNet socket error'));
+    socket.on('close', () => {
+      if (this.socket === socket) {
+        this.inflight?.onError(new MaccorError('BB_MACCOR_CONNECTION_CLOSED', `${host}:${port} closed the connection during a request`, { retriable: true, context: { host, port } }));
+        this.drop('peer closed');
+      }
+    });
+    this.socket = socket;
+    this.mReconnects.inc({ transport: this.transport, outcome: 'ok' });
+    this.log.info({}, 'MacNet connected');
+    this.emit('connected', { host, port });
+    return socket;
+  }
+
+  private onData(socket: net.Socket, chunk: Buffer): void {
+    if (socket !== this.socket) return;
+    try {
+      this.decoder.push(chunk, (message) => {
+        if (this.inflight) this.inflight.onMessage(message);
+        else {
+          this.log.warn({}, 'unsolicited MacNet reply; resetting the connection');
+          throw new MaccorError('BB_MACCOR_REPLY_MISMATCH', 'unsolicited reply with no request in flight', { retriable: true });
+        }
+      });
+    } catch (err) {
+      if (this.inflight) this.inflight.onError(err);
+      this.drop(`stream fault: ${errorCode(err)}`);
+    }
+  }
+
+  private async run<R>(job: Job<M, R>): Promise<R> {
+    const socket = await this.ensureSocket();
+    return new Promise<R>((resolve, reject) => {
+      const finish = (fn: () => void): void => {
+        clearTimeout(timer);
+        this.inflight = undefined;
+        fn();
+      };
+      const timer = setTimeout(() => {
+        finish(() => reject(new MaccorError('BB_MACCOR_TIMEOUT', `no reply to ${job.label} within ${job.timeoutMs} ms`, { retriable: true, context: { function: job.label, timeoutMs: job.timeoutMs } })));
+        this.drop('request timeout');
+      }, job.timeoutMs);
+      this.inflight = {
+        onMessage: (m) => {
+          let result: R;
+          try {
+            result = job.match(m);
+          } catch (err) {
+            finish(() => reject(err));
+            if (err instanceof MaccorError && (err.code === 'BB_MACCOR_REPLY_MISMATCH' || err.code === 'BB_MACCOR_REPLY_MALFORMED')) this.drop(`reply fault: ${err.code}`);
+            return;
+          }
+          finish(() => resolve(result));
+        },
+        onError: (err) => finish(() => reject(err)),
+      };
+      this.log.debug({ function: job.label, bytes: job.payload.length }, 'MacNet request');
+      socket.write(job.payload);
+    });
+  }
+}

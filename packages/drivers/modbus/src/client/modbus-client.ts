@@ -1,0 +1,555 @@
+/**
+ * `ModbusDeviceClient`: one Modbus device over TCP or RTU (serial), on `modbus-serial`'s `ModbusRTU`.
+ *
+ * - One request in flight at a time (a promise queue): polling and writes share one client, as an
+ *   RTU line allows one master and many TCP devices serve one request at a time.
+ * - Per-request timeout (`timeoutMs`), typed errors: {@link ModbusExceptionError} (spec §7),
+ *   {@link ModbusTimeoutError}, {@link ModbusConnectionError}; refusals ({@link ModbusWriteRefusedError})
+ *   before any byte is sent.
+ * - Reconnect with capped exponential backoff: {@link ModbusDeviceClient.connectWithBackoff}, and an
+ *   automatic loop after an unexpected loss (events `disconnected`, `reconnecting`, `connected`).
+ *
+ * Protocol facts: Modbus Application Protocol Specification V1.1b3 (function codes §6, exceptions §7);
+ * Modbus Messaging on TCP/IP Implementation Guide V1.0b (MBAP header, unit identifier).
+ */
+import { EventEmitter } from 'node:events';
+import { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import modbusSerial from 'modbus-serial';
+import { z } from 'zod';
+import { noopLogger, noopMetrics } from '@busbar/core';
+import type { Logger, Metrics } from '@busbar/core';
+import { formatIssues, parseRegisterMap } from '../codec/register-map.js';
+import type { DeviceMap, RegisterPoint } from '../codec/register-map.js';
+import { planReads } from '../codec/read-plan.js';
+import type { PlanOptions, ReadBlock } from '../codec/read-plan.js';
+import { applyBitToRegister, decodeBlock, encodeWrite } from '../codec/values.js';
+import type { EncodedWrite, PointValues } from '../codec/values.js';
+import {
+  ModbusConfigError,
+  ModbusConnectionError,
+  ModbusExceptionError,
+  ModbusTimeoutError,
+  ModbusWriteRefusedError,
+} from '../errors.js';
+import type { ModbusRequestContext } from '../errors.js';
+
+/** Modbus TCP endpoint (Modbus Messaging on TCP/IP Implementation Guide; port 502 by convention). */
+export interface TcpConnection {
+  /** Discriminator. */
+  readonly kind: 'tcp';
+  /** Host name or IP address. */
+  readonly host: string;
+  /** TCP port, 1..65535 (devices use 502). */
+  readonly port: number;
+}
+
+/** Modbus RTU serial line (Modbus over Serial Line Specification V1.02: default 19200 baud, even parity, 8 data bits, 1 stop bit). */
+export interface RtuConnection {
+  /** Discriminator. */
+  readonly kind: 'rtu';
+  /** Serial device path, e.g. `/dev/ttyUSB0`. */
+  readonly path: string;
+  /** Bits per second, e.g. 9600, 19200. */
+  readonly baudRate: number;
+  /** Parity. */
+  readonly parity: 'none' | 'even' | 'odd';
+  /** Data bits (8 for RTU). */
+  readonly dataBits: 7 | 8;
+  /** Stop bits. */
+  readonly stopBits: 1 | 2;
+}
+
+/** Reconnect backoff: delay = min(maxDelayMs, initialDelayMs × 2^(attempt−1)). */
+export interface ReconnectOptions {
+  /** First delay, ms. @default 250 */
+  readonly initialDelayMs?: number;
+  /** Cap of the delay, ms. @default 30000 */
+  readonly maxDelayMs?: number;
+  /** Reconnect by itself after an unexpected loss (not after `close()`). @default true */
+  readonly auto?: boolean;
+}
+
+/** Options of {@link ModbusDeviceClient}. */
+export interface ModbusDeviceClientOptions {
+  /** Where the device is. */
+  readonly connection: TcpConnection | RtuConnection;
+  /** Unit identifier (slave id): 1..247 on RTU; 0..255 on TCP (255 or 1 for most TCP devices). */
+  readonly unitId: number;
+  /** Per-request timeout (and TCP connect timeout), ms. @default 1000 */
+  readonly timeoutMs?: number;
+  /** Register map: validated here with `parseRegisterMap` (raw JSON is fine). */
+  readonly map: DeviceMap | unknown;
+  /** Read planning limits (see `planReads`). */
+  readonly plan?: PlanOptions;
+  /** Structured logger. @default noopLogger */
+  readonly logger?: Logger;
+  /** Metrics factory. @default noopMetrics */
+  readonly metrics?: Metrics;
+  /** Device id for logs and the `device` metric label. @default `${host}:${port}` or the serial path, with `/unitId` */
+  readonly deviceId?: string;
+  /** Backoff of reconnects. */
+  readonly reconnect?: ReconnectOptions;
+}
+
+/** Result of {@link ModbusDeviceClient.readAll}. */
+export interface ReadAllResult {
+  /** Engineering values by point name (booleans for bit points). */
+  readonly values: PointValues;
+  /** Wall time of all requests of the read, ms. */
+  readonly durationMs: number;
+}
+
+/** Result of {@link ModbusDeviceClient.write}. */
+export interface WriteResult {
+  /** Point written. */
+  readonly point: string;
+  /** Engineering value the device now holds (after rounding to the register's resolution). */
+  readonly value: number | boolean;
+  /** What went on the wire. */
+  readonly encoded: EncodedWrite;
+  /** Wall time of the request(s), ms. */
+  readonly durationMs: number;
+}
+
+/** One reconnect attempt that failed, before waiting `delayMs`. */
+export interface ReconnectAttempt {
+  /** 1 for the first retry. */
+  readonly attempt: number;
+  /** Wait before the next attempt, ms. */
+  readonly delayMs: number;
+  /** Why the attempt failed. */
+  readonly error: ModbusConnectionError;
+}
+
+/** Events of {@link ModbusDeviceClient}. */
+export interface ModbusDeviceClientEvents {
+  /** The link is up (first connect or a reconnect). */
+  connected: [];
+  /** The link was lost (not emitted by `close()`); `reason` says why. */
+  disconnected: [reason: string];
+  /** A connect attempt failed; another follows after `delayMs`. */
+  reconnecting: [attempt: ReconnectAttempt];
+}
+
+const DEFAULTS = { timeoutMs: 1000, initialDelayMs: 250, maxDelayMs: 30_000 } as const;
+
+const optionsSchema = z.object({
+  connection: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('tcp'), host: z.string().min(1, 'must not be empty'), port: z.number().int().min(1, 'must be 1..65535').max(65535, 'must be 1..65535') }),
+    z.object({
+      kind: z.literal('rtu'),
+      path: z.string().min(1, 'must not be empty'),
+      baudRate: z.number().int().min(300, 'must be an integer 300..4000000').max(4_000_000, 'must be an integer 300..4000000'),
+      parity: z.enum(['none', 'even', 'odd'], { error: 'must be none, even or odd' }),
+      dataBits: z.union([z.literal(7), z.literal(8)], { error: 'must be 7 or 8' }),
+      stopBits: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }),
+    }),
+  ], { error: 'must be {kind: "tcp", host, port} or {kind: "rtu", path, baudRate, parity, dataBits, stopBits}' }),
+  unitId: z.number().int('must be an integer 0..255').min(0, 'must be an integer 0..255').max(255, 'must be an integer 0..255'),
+  timeoutMs: z.number().int().min(1, 'must be an integer 1..600000 (ms)').max(600_000, 'must be an integer 1..600000 (ms)').optional(),
+  reconnect: z
+    .object({
+      initialDelayMs: z.number().int().min(1, 'must be an integer ≥ 1 (ms)').optional(),
+      maxDelayMs: z.number().int().min(1, 'must be an integer ≥ 1 (ms)').optional(),
+      auto: z.boolean().optional(),
+    })
+    .optional(),
+});
+
+// modbus-serial is CommonJS: its module.exports is the ModbusRTU class, which also carries `.default`.
+const ModbusRTU = modbusSerial.default;
+type ModbusRTU = InstanceType<typeof ModbusRTU>;
+
+/** Error shapes thrown by modbus-serial (see its index.js). */
+interface LibError {
+  readonly message?: string;
+  readonly errno?: string;
+  readonly name?: string;
+  readonly modbusCode?: number;
+}
+
+/**
+ * A client for one Modbus device. Use one instance per connection (per serial line, per TCP device),
+ * shared by polling and writes: requests are serialised.
+ *
+ * @example
+ * const client = new ModbusDeviceClient({ connection: { kind: 'tcp', host: '127.0.0.1', port: 502 }, unitId: 1, map: POWER_SUPPLY_MAP });
+ * client.on('disconnected', (reason) => log.warn({ reason }, 'device lost'));
+ * await client.connectWithBackoff(signal);
+ * const { values } = await client.readAll();
+ * await client.write('voltage_setpoint_v', 12);
+ */
+export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
+  /** The validated register map. */
+  readonly map: DeviceMap;
+  /** The read plan executed by {@link readAll}. */
+  readonly blocks: readonly ReadBlock[];
+  /** Device id used in logs and metric labels. */
+  readonly deviceId: string;
+
+  private readonly connection: TcpConnection | RtuConnection;
+  private readonly unitId: number;
+  private readonly timeoutMs: number;
+  private readonly initialDelayMs: number;
+  private readonly maxDelayMs: number;
+  private readonly autoReconnect: boolean;
+  private readonly logger: Logger;
+  private readonly pointsByName: ReadonlyMap<string, RegisterPoint>;
+  private readonly metric;
+
+  private rtu: ModbusRTU | undefined;
+  private socket: Socket | undefined;
+  private isConnected = false;
+  private closed = false;
+  private connecting: Promise<void> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private failInFlight: ((err: Error) => void) | undefined;
+  private reconnectAbort: AbortController | undefined;
+  /** Aborted by close(): ends every backoff loop started before it. */
+  private lifetime = new AbortController();
+
+  /**
+   * @param options - see {@link ModbusDeviceClientOptions}; the map is validated here.
+   * @throws {ModbusConfigError} `BB_MODBUS_CONFIG_INVALID` naming the bad option or map field.
+   */
+  constructor(options: ModbusDeviceClientOptions) {
+    super();
+    const parsed = optionsSchema.safeParse(options);
+    if (!parsed.success) throw new ModbusConfigError(formatIssues(parsed.error));
+    let map: DeviceMap;
+    try {
+      map = parseRegisterMap(options.map);
+    } catch (e) {
+      if (e instanceof ModbusConfigError) throw new ModbusConfigError(e.issues.map((i) => `map.${i}`), { cause: e });
+      throw e;
+    }
+    const c = options.connection;
+    if (c.kind === 'rtu' && (options.unitId < 1 || options.unitId > 247)) {
+      throw new ModbusConfigError(['unitId: must be 1..247 on a serial line (Modbus over Serial Line V1.02 §2.2; 0 is broadcast)']);
+    }
+    const initialDelayMs = options.reconnect?.initialDelayMs ?? DEFAULTS.initialDelayMs;
+    const maxDelayMs = options.reconnect?.maxDelayMs ?? DEFAULTS.maxDelayMs;
+    if (initialDelayMs > maxDelayMs) throw new ModbusConfigError([`reconnect: initialDelayMs ${initialDelayMs} > maxDelayMs ${maxDelayMs}`]);
+
+    this.map = map;
+    this.blocks = Object.freeze(planReads(map, options.plan));
+    this.connection = c;
+    this.unitId = options.unitId;
+    this.timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
+    this.initialDelayMs = initialDelayMs;
+    this.maxDelayMs = maxDelayMs;
+    this.autoReconnect = options.reconnect?.auto ?? true;
+    this.deviceId = options.deviceId ?? `${c.kind === 'tcp' ? `${c.host}:${c.port}` : c.path}/${options.unitId}`;
+    this.logger = (options.logger ?? noopLogger).child({ component: 'modbus', device: this.deviceId });
+    this.pointsByName = new Map(map.points.map((p) => [p.name, p]));
+    const metrics = options.metrics ?? noopMetrics;
+    this.metric = {
+      requests: metrics.counter({ name: 'busbar_modbus_requests_total', help: 'Modbus requests by function code and outcome (ok, exception, timeout, connection).', labelNames: ['device', 'function_code', 'outcome'] }),
+      duration: metrics.histogram({ name: 'busbar_modbus_request_duration_seconds', help: 'Modbus request round-trip time.', labelNames: ['device', 'function_code'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] }),
+      connects: metrics.counter({ name: 'busbar_modbus_connect_attempts_total', help: 'Modbus connect attempts by outcome (ok, error).', labelNames: ['device', 'outcome'] }),
+      refusals: metrics.counter({ name: 'busbar_modbus_write_refusals_total', help: 'Writes refused before sending, by error code.', labelNames: ['device', 'code'] }),
+    };
+  }
+
+  /** Whether the link is up. */
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  /**
+   * Opens the link once (no retry). Resolves at once when already connected; concurrent calls share
+   * one attempt. Re-opens after {@link close}.
+   *
+   * @throws {ModbusConnectionError} `BB_MODBUS_CONNECTION` (retriable) when the port cannot be opened.
+   */
+  async connect(): Promise<void> {
+    if (this.closed) {
+      this.closed = false;
+      this.lifetime = new AbortController();
+    }
+    if (this.isConnected) return;
+    this.connecting ??= this.openOnce().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  /**
+   * Connects, retrying with capped exponential backoff until connected or `signal` aborts. Emits
+   * `reconnecting` before each wait.
+   *
+   * @throws {ModbusConnectionError} `BB_MODBUS_CONNECTION` when aborted (cause: the last failure).
+   */
+  async connectWithBackoff(signal?: AbortSignal): Promise<void> {
+    if (this.closed) {
+      this.closed = false;
+      this.lifetime = new AbortController();
+    }
+    signal = signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
+    let attempt = 0;
+    for (;;) {
+      if (signal?.aborted) throw new ModbusConnectionError(`connect to ${this.deviceId} aborted`, { context: { device: this.deviceId, attempts: attempt } });
+      try {
+        await this.connect();
+        return;
+      } catch (e) {
+        if (!(e instanceof ModbusConnectionError)) throw e;
+        attempt += 1;
+        const delayMs = this.backoffDelayMs(attempt);
+        this.logger.warn({ attempt, delayMs, err: e.message }, 'modbus connect failed, retrying');
+        this.emit('reconnecting', { attempt, delayMs, error: e });
+        const aborted = await sleep(delayMs, signal);
+        if (aborted) throw new ModbusConnectionError(`connect to ${this.deviceId} aborted after ${attempt} attempt(s)`, { cause: e, context: { device: this.deviceId, attempts: attempt } });
+      }
+    }
+  }
+
+  /** Backoff delay before retry `attempt` (1-based), ms: min(maxDelayMs, initialDelayMs × 2^(attempt−1)). */
+  backoffDelayMs(attempt: number): number {
+    return Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** Math.min(attempt - 1, 30));
+  }
+
+  /**
+   * Closes the link and stops reconnecting. Queued requests fail with `BB_MODBUS_CONNECTION`.
+   * Does not emit `disconnected`.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.lifetime.abort();
+    this.reconnectAbort?.abort();
+    this.reconnectAbort = undefined;
+    this.teardown(new ModbusConnectionError(`client for ${this.deviceId} closed`, { context: { device: this.deviceId } }));
+    await this.connecting?.catch(() => undefined);
+    this.teardown(new ModbusConnectionError(`client for ${this.deviceId} closed`, { context: { device: this.deviceId } }));
+  }
+
+  /**
+   * Reads every point of the map with the planned blocks (`blocks`), one request after another.
+   *
+   * @returns engineering values by point name, and the wall time, ms.
+   * @throws {ModbusExceptionError} `BB_MODBUS_EXCEPTION`, {@link ModbusTimeoutError} `BB_MODBUS_TIMEOUT`,
+   *   {@link ModbusConnectionError} `BB_MODBUS_CONNECTION`, `BB_MODBUS_RESPONSE_INVALID`: the first failure
+   *   ends the read (no partial result).
+   */
+  async readAll(): Promise<ReadAllResult> {
+    return this.enqueue(async () => {
+      const t0 = performance.now();
+      const values: PointValues = {};
+      for (const block of this.blocks) Object.assign(values, decodeBlock(block, await this.readBlockNow(block)));
+      return { values, durationMs: performance.now() - t0 };
+    });
+  }
+
+  /**
+   * Writes `value` (engineering units; boolean or 0/1 for bits) to point `pointName`. The write is
+   * validated by `encodeWrite` before anything is queued; a bit inside a holding register is written
+   * by read (FC 03) – modify – write (FC 06) inside one queue slot.
+   *
+   * @throws {ModbusWriteRefusedError} `BB_MODBUS_UNKNOWN_POINT`, `BB_MODBUS_NOT_WRITABLE`,
+   *   `BB_MODBUS_WRITE_OUT_OF_RANGE` — nothing sent; and the wire errors of {@link readAll}.
+   */
+  async write(pointName: string, value: number | boolean): Promise<WriteResult> {
+    let encoded: EncodedWrite;
+    try {
+      const point = this.pointsByName.get(pointName);
+      if (!point) throw new ModbusWriteRefusedError('BB_MODBUS_UNKNOWN_POINT', `no point named ${JSON.stringify(pointName)} in the map of ${this.deviceId}`, { point: pointName });
+      encoded = encodeWrite(point, value);
+    } catch (e) {
+      if (e instanceof ModbusWriteRefusedError) {
+        this.metric.refusals.inc({ device: this.deviceId, code: e.code });
+        this.logger.warn({ point: pointName, value, code: e.code }, e.message);
+      }
+      throw e;
+    }
+    return this.enqueue(async () => {
+      const t0 = performance.now();
+      await this.writeNow(encoded);
+      this.logger.info({ point: pointName, value: encoded.value, raw: encoded.raw }, 'modbus write');
+      return { point: pointName, value: encoded.value, encoded, durationMs: performance.now() - t0 };
+    });
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job, job);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async openOnce(): Promise<void> {
+    const rtu = new ModbusRTU();
+    // modbus-serial re-emits port errors as 'error': without a listener EventEmitter would throw.
+    rtu.on('error', (err: unknown) => this.logger.debug({ err: String((err as LibError)?.message ?? err) }, 'modbus port error'));
+    const c = this.connection;
+    try {
+      if (c.kind === 'tcp') {
+        const socket = await openSocket(c.host, c.port, this.timeoutMs);
+        if (this.closed) {
+          socket.destroy();
+          throw new ModbusConnectionError(`client for ${this.deviceId} closed while connecting`, { context: { device: this.deviceId } });
+        }
+        socket.once('close', () => this.onLinkLost(rtu, 'socket closed'));
+        this.socket = socket;
+        await rtu.linkTCP(socket, { port: c.port });
+      } else {
+        await rtu.connectRTUBuffered(c.path, { baudRate: c.baudRate, parity: c.parity, dataBits: c.dataBits, stopBits: c.stopBits });
+        rtu.on('close', () => this.onLinkLost(rtu, 'serial port closed'));
+      }
+    } catch (e) {
+      this.metric.connects.inc({ device: this.deviceId, outcome: 'error' });
+      this.socket?.destroy();
+      this.socket = undefined;
+      if (e instanceof ModbusConnectionError) throw e;
+      throw new ModbusConnectionError(`cannot connect to ${this.deviceId}: ${(e as LibError)?.message ?? String(e)}`, { cause: e, context: { device: this.deviceId } });
+    }
+    rtu.setID(this.unitId);
+    rtu.setTimeout(this.timeoutMs);
+    this.rtu = rtu;
+    this.isConnected = true;
+    this.metric.connects.inc({ device: this.deviceId, outcome: 'ok' });
+    this.logger.info({}, 'modbus connected');
+    this.emit('connected');
+  }
+
+  private onLinkLost(rtu: ModbusRTU, reason: string): void {
+    if (this.rtu !== rtu || !this.isConnected) return;
+    this.teardown(new ModbusConnectionError(`connection to ${this.deviceId} lost: ${reason}`, { context: { device: this.deviceId } }));
+    if (this.closed) return;
+    this.logger.warn({ reason }, 'modbus disconnected');
+    this.emit('disconnected', reason);
+    if (this.autoReconnect) this.startReconnectLoop();
+  }
+
+  private teardown(err: ModbusConnectionError): void {
+    const rtu = this.rtu;
+    this.rtu = undefined;
+    this.isConnected = false;
+    this.failInFlight?.(err);
+    this.failInFlight = undefined;
+    if (rtu) rtu.destroy(() => undefined);
+    this.socket?.destroy();
+    this.socket = undefined;
+  }
+
+  private startReconnectLoop(): void {
+    if (this.reconnectAbort) return;
+    const abort = new AbortController();
+    this.reconnectAbort = abort;
+    this.connectWithBackoff(abort.signal)
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.reconnectAbort === abort) this.reconnectAbort = undefined;
+      });
+  }
+
+  /** Runs one library request with the link check, in-flight failure on loss, error mapping and metrics. */
+  private async request<T>(req: ModbusRequestContext, call: (rtu: ModbusRTU) => Promise<T>): Promise<T> {
+    const labels = { device: this.deviceId, function_code: req.functionCode };
+    const rtu = this.rtu;
+    if (!rtu || !this.isConnected) {
+      this.metric.requests.inc({ ...labels, outcome: 'connection' });
+      throw new ModbusConnectionError(`not connected to ${this.deviceId}`, { context: { ...req, device: this.deviceId } });
+    }
+    const t0 = performance.now();
+    try {
+      const result = await new Promise<T>((resolve, reject) => {
+        this.failInFlight = reject;
+        call(rtu).then(resolve, reject);
+      });
+      this.metric.requests.inc({ ...labels, outcome: 'ok' });
+      return result;
+    } catch (e) {
+      const err = this.mapError(e, req);
+      this.metric.requests.inc({ ...labels, outcome: err instanceof ModbusExceptionError ? 'exception' : err instanceof ModbusTimeoutError ? 'timeout' : 'connection' });
+      this.logger.debug({ err: err.message, code: err.code }, 'modbus request failed');
+      throw err;
+    } finally {
+      this.failInFlight = undefined;
+      this.metric.duration.observe(labels, (performance.now() - t0) / 1000);
+    }
+  }
+
+  private mapError(e: unknown, req: ModbusRequestContext): ModbusExceptionError | ModbusTimeoutError | ModbusConnectionError {
+    if (e instanceof ModbusConnectionError) return e;
+    const lib = (e ?? {}) as LibError;
+    if (typeof lib.modbusCode === 'number') return new ModbusExceptionError(req, lib.modbusCode, { cause: e });
+    if (lib.errno === 'ETIMEDOUT' || lib.name === 'TransactionTimedOutError') return new ModbusTimeoutError(req, this.timeoutMs, { cause: e });
+    return new ModbusConnectionError(`request to ${this.deviceId} failed: ${lib.message ?? String(e)}`, { cause: e, context: { ...req, device: this.deviceId } });
+  }
+
+  private async readBlockNow(block: ReadBlock): Promise<number[] | boolean[]> {
+    const req = { functionCode: block.functionCode, address: block.start, quantity: block.count, unitId: this.unitId };
+    switch (block.type) {
+      case 'holding':
+        return (await this.request(req, (r) => r.readHoldingRegisters(block.start, block.count))).data;
+      case 'input':
+        return (await this.request(req, (r) => r.readInputRegisters(block.start, block.count))).data;
+      case 'coil':
+        return (await this.request(req, (r) => r.readCoils(block.start, block.count))).data;
+      case 'discrete':
+        return (await this.request(req, (r) => r.readDiscreteInputs(block.start, block.count))).data;
+    }
+  }
+
+  private async writeNow(w: EncodedWrite): Promise<void> {
+    const unitId = this.unitId;
+    if (w.type === 'coil') {
+      await this.request({ functionCode: 5, address: w.address, quantity: 1, unitId }, (r) => r.writeCoil(w.address, w.bit === true));
+    } else if (w.readModifyWrite) {
+      const read = await this.request({ functionCode: 3, address: w.address, quantity: 1, unitId }, (r) => r.readHoldingRegisters(w.address, 1));
+      const word = read.data[0];
+      if (typeof word !== 'number') throw new ModbusConnectionError(`empty read of register ${w.address} from ${this.deviceId}`, { context: { address: w.address } });
+      const next = applyBitToRegister(word, w.bitIndex ?? 0, w.bit === true);
+      await this.request({ functionCode: 6, address: w.address, quantity: 1, unitId }, (r) => r.writeRegister(w.address, next));
+    } else if (w.words && w.words.length === 1) {
+      const word = w.words[0]!;
+      await this.request({ functionCode: 6, address: w.address, quantity: 1, unitId }, (r) => r.writeRegister(w.address, word));
+    } else if (w.words) {
+      const words = [...w.words];
+      await this.request({ functionCode: 16, address: w.address, quantity: words.length, unitId }, (r) => r.writeRegisters(w.address, words));
+    }
+  }
+}
+
+/** Opens a TCP socket with a connect timeout; rejects with {@link ModbusConnectionError}. */
+function openSocket(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = new Socket();
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new ModbusConnectionError(`TCP connect to ${host}:${port} timed out after ${timeoutMs} ms`, { context: { host, port, timeoutMs } }));
+    }, timeoutMs);
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new ModbusConnectionError(`TCP connect to ${host}:${port} failed: ${err.message}`, { cause: err, context: { host, port } }));
+    });
+    socket.connect({ host, port }, () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      socket.on('error', () => undefined); // 'close' follows; handled there
+      resolve(socket);
+    });
+  });
+}
+
+/** Waits `ms`; resolves `true` if `signal` aborted first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) {
+      resolve(true);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(false);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * A kafkajs client whose log lines go to the service's core {@link Logger}, and topic creation.
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import type { Admin, ITopicConfig, LogEntry } from 'kafkajs';
+import type { Logger } from '@busbar/core';
+import { noopLogger } from '@busbar/core';
+
+/** Connection settings shared by every Busbar service. */
+export interface KafkaConnectionConfig {
+  /** Bootstrap brokers, `host:port`. */
+  readonly brokers: readonly string[];
+  /** Client id reported to the brokers (default: the service name). */
+  readonly clientId: string;
+  /** Connection timeout, ms (default 3000). */
+  readonly connectionTimeoutMs?: number;
+  /** Request timeout, ms (default 30000). */
+  readonly requestTimeoutMs?: number;
+}
+
+/**
+ * Creates a kafkajs client that logs through `logger` (namespace bound as `kafka`).
+ * kafkajs ERROR lines are logged as warnings: kafkajs retries most of them itself.
+ */
+export function createKafka(config: KafkaConnectionConfig, logger: Logger = noopLogger): Kafka {
+  const log = logger.child({ component: 'kafkajs' });
+  return new Kafka({
+    clientId: config.clientId,
+    brokers: [...config.brokers],
+    connectionTimeout: config.connectionTimeoutMs ?? 3000,
+    requestTimeout: config.requestTimeoutMs ?? 30_000,
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry: LogEntry) => {
+      const { message, ...fields } = entry.log;
+      const f = { namespace: entry.namespace, ...fields };
+      if (entry.level <= logLevel.WARN) log.warn(f, message);
+      else if (entry.level === logLevel.INFO) log.info(f, message);
+      else log.debug(f, message);
+    },
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 10_000 },
+  });
+}
+
+/** A topic to create if absent. */
+export interface TopicSpec {
+  /** Topic name. */
+  readonly topic: string;
+  /** Partitions (default 3). */
+  readonly numPartitions?: number;
+  /** Replication factor (default -1: the broker's default). */
+  readonly replicationFactor?: number;
+}
+
+/**
+ * Creates the topics that do not exist yet (idempotent) and waits for their leaders.
+ *
+ * @returns names of the topics created by this call.
+ */
+export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing: ITopicConfig[] = topics
+    .filter((t) => !existing.has(t.topic))
+    .map((t) => ({ topic: t.topic, numPartitions: t.numPartitions ?? 3, replicationFactor: t.replicationFactor ?? -1 }));
+  if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+  return missing.map((t) => t.topic);
+}

@@ -1,0 +1,142 @@
+/**
+ * Consuming one topic in a consumer group with decode, dead-letter and commit-after-handler.
+ *
+ * Semantics (at-least-once):
+ * - each batch of a partition is decoded; a message that does not decode is published to the
+ *   dead-letter topic with its bytes and the reason, and the consumer keeps going;
+ * - the handler gets the decoded records; offsets are committed only after the handler resolved
+ *   (and after dead letters were acknowledged), so a crash or a failing sink replays, never loses;
+ * - a handler that must wait (InfluxDB down) keeps the group membership by calling `heartbeat()`
+ *   and stops waiting when `isRunning()` turns false (shutdown or rebalance).
+ */
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Logger, Metrics } from '@busbar/core';
+import { errorCode, noopLogger, noopMetrics } from '@busbar/core';
+import type { DeadLetterRecord, Decoder, Encoder } from './serde.js';
+
+/** One decoded record with its position. */
+export interface ConsumedRecord<T> {
+  /** The decoded value. */
+  readonly value: T;
+  /** The message key as a string (device id), or null. */
+  readonly key: string | null;
+  /** Source topic. */
+  readonly topic: string;
+  /** Source partition. */
+  readonly partition: number;
+  /** Offset (decimal string). */
+  readonly offset: string;
+  /** Kafka message timestamp, ms since epoch (producer's create time). */
+  readonly kafkaTimestampMs: number;
+}
+
+/** What a handler may do while it works on a batch. */
+export interface BatchControl {
+  /** Tells the group coordinator this member is alive (call at least every few seconds while waiting). */
+  heartbeat(): Promise<void>;
+  /** False once the consumer stops or the partition was revoked: stop waiting, throw or return. */
+  isRunning(): boolean;
+}
+
+/** Options of {@link DecodingConsumer}. */
+export interface DecodingConsumerOptions<T> {
+  /** kafkajs client. */
+  readonly kafka: Kafka;
+  /** Producer used for dead letters (connected by the caller). */
+  readonly producer: Producer;
+  /** Consumer group id: scale out by running more members of the same group. */
+  readonly groupId: string;
+  /** Topic to consume. */
+  readonly topic: string;
+  /** Read from the beginning when the group has no committed offset (default true). */
+  readonly fromBeginning?: boolean;
+  /** Value decoder. */
+  readonly decoder: Decoder<T>;
+  /** Dead-letter topic and encoder. */
+  readonly deadLetter: { readonly topic: string; readonly encoder: Encoder<DeadLetterRecord> };
+  /** Processes a batch; offsets are committed after it resolves. */
+  readonly handle: (records: ConsumedRecord<T>[], control: BatchControl) => Promise<void>;
+  /** Max bytes fetched per partition per request (default 1 MiB): bounds a batch. */
+  readonly maxBytesPerPartition?: number;
+  /** Session timeout, ms (default 30000). */
+  readonly sessionTimeoutMs?: number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}
+
+/** A running consumer group member for one topic. */
+export class DecodingConsumer<T> {
+  private consumer: Consumer | undefined;
+  private readonly log: Logger;
+  private readonly recordsIn;
+  private readonly deadLetters;
+  private readonly batchSize;
+  private readonly handleSeconds;
+  private readonly lag;
+
+  /** @param options - see {@link DecodingConsumerOptions}. */
+  constructor(private readonly options: DecodingConsumerOptions<T>) {
+    this.log = (options.logger ?? noopLogger).child({ topic: options.topic, groupId: options.groupId });
+    const m = options.metrics ?? noopMetrics;
+    this.recordsIn = m.counter({ name: 'busbar_kafka_records_in_total', help: 'Records consumed and decoded.', labelNames: ['topic'] });
+    this.deadLetters = m.counter({ name: 'busbar_kafka_dead_letters_total', help: 'Records sent to the dead-letter topic, by reason code.', labelNames: ['topic', 'code'] });
+    this.batchSize = m.histogram({ name: 'busbar_kafka_batch_size_records', help: 'Records per consumed batch.', labelNames: ['topic'], buckets: [1, 5, 10, 50, 100, 500, 1000, 5000] });
+    this.handleSeconds = m.histogram({ name: 'busbar_kafka_handle_seconds', help: 'Time the handler took per batch, including retries.', labelNames: ['topic'] });
+    this.lag = m.gauge({ name: 'busbar_kafka_consumer_lag_records', help: 'High watermark minus the last offset handled, per partition.', labelNames: ['topic', 'partition'] });
+  }
+
+  /** Joins the group and starts consuming (resolves once running). */
+  async start(): Promise<void> {
+    const o = this.options;
+    const consumer = o.kafka.consumer({ groupId: o.groupId, sessionTimeout: o.sessionTimeoutMs ?? 30_000, maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576, allowAutoTopicCreation: true });
+    this.consumer = consumer;
+    await consumer.connect();
+    await consumer.subscribe({ topic: o.topic, fromBeginning: o.fromBeginning ?? true });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+  }
+
+  /** Leaves the group: the batch in progress finishes (or sees `isRunning()` false), then disconnects. */
+  async stop(): Promise<void> {
+    const c = this.consumer;
+    this.consumer = undefined;
+    if (c) await c.disconnect();
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const o = this.options;
+    if (batch.messages.length === 0) return;
+    const good: ConsumedRecord<T>[] = [];
+    const dead: DeadLetterRecord[] = [];
+    for (const m of batch.messages) {
+      const payload = m.value ?? Buffer.alloc(0);
+      try {
+        good.push({ value: o.decoder.decode(payload), key: m.key ? m.key.toString('utf8') : null, topic: batch.topic, partition: batch.partition, offset: m.offset, kafkaTimestampMs: Number(m.timestamp) });
+      } catch (err) {
+        const code = errorCode(err) === 'BB_CORE_UNEXPECTED' ? 'BB_KAFKA_UNDECODABLE' : errorCode(err);
+        dead.push({ source_topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key ?? null, payload, error_code: code, reason: err instanceof Error ? err.message : String(err), timestamp: new Date() });
+      }
+    }
+    if (dead.length > 0) {
+      await o.producer.send({ topic: o.deadLetter.topic, acks: -1, messages: dead.map((d) => ({ key: d.key, value: o.deadLetter.encoder.encode(d) })) });
+      for (const d of dead) {
+        this.deadLetters.inc({ topic: batch.topic, code: d.error_code });
+        this.log.warn({ partition: d.partition, offset: d.offset, code: d.error_code, reason: d.reason }, 'record sent to the dead-letter topic');
+      }
+    }
+    const running = (): boolean => isRunning() && !isStale();
+    if (good.length > 0) {
+      const started = performance.now();
+      await o.handle(good, { heartbeat, isRunning: running });
+      this.handleSeconds.observe({ topic: batch.topic }, (performance.now() - started) / 1000);
+      this.recordsIn.inc({ topic: batch.topic }, good.length);
+      this.batchSize.observe({ topic: batch.topic }, good.length);
+    }
+    if (!running()) return; // not committed: the next owner of the partition replays this batch
+    const last = batch.messages[batch.messages.length - 1]!;
+    resolveOffset(last.offset);
+    await this.consumer?.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    const hw = BigInt(batch.highWatermark);
+    this.lag.set({ topic: batch.topic, partition: batch.partition }, Number(hw - BigInt(last.offset) - 1n));
+    await heartbeat();
+  }
+}

@@ -1,0 +1,9 @@
+/** Error codes raised by `@busbar/runtime`. */
+import type { ErrorCatalogue } from '@busbar/core';
+
+/** Codes raised by `@busbar/runtime` (documented in docs/errors.md). */
+export const ERROR_CODES = {
+  BB_CONFIG_UNREADABLE: { meaning: 'The configuration file cannot be read or is not YAML/JSON.' },
+  BB_CONFIG_INVALID: { meaning: 'A configuration value fails validation; the message names each bad field.' },
+  BB_METRICS_CONFLICT: { meaning: 'One metric name was declared with two kinds (a programming error).' },
+} as const satisfies ErrorCatalogue;

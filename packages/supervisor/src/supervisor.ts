@@ -1,0 +1,214 @@
+/**
+ * Supervision of one device connection for a collector: connect, poll at a fixed interval,
+ * and when the device stops answering, close, report the outage and reconnect with capped
+ * exponential backoff, without restarting the process.
+ *
+ * The supervisor owns the device session: anything else that must talk to the same device
+ * (a command for a single-session device, see docs/architecture.md "Single-session devices")
+ * goes through {@link DeviceSupervisor.exclusive}, which runs between two polls.
+ */
+import type { Clock, Logger, Metrics } from '@busbar/core';
+import { errorCode, noopLogger, noopMetrics, systemClock } from '@busbar/core';
+
+/** The device-specific part: a protocol client behind three calls. */
+export interface DeviceSession<TPoll> {
+  /** Opens the connection (and signs on). @throws on failure (retried with backoff). */
+  connect(): Promise<void>;
+  /** Reads one poll's worth of data. @throws on failure (the session is then closed and reopened). */
+  poll(): Promise<TPoll>;
+  /** Closes the connection; must not throw. */
+  close(): Promise<void>;
+}
+
+/** What the supervisor reports. */
+export interface SupervisorEvents<TPoll> {
+  /** A poll succeeded; `atMs` is when it started (ms since epoch). */
+  onPoll(result: TPoll, atMs: number): Promise<void> | void;
+  /** The session (re)connected; `outageMs` is how long it was down (0 at first connect). */
+  onConnected(info: { outageMs: number; attempts: number }): Promise<void> | void;
+  /** The session was lost (or never came up); `error` is why. */
+  onDisconnected(info: { error: unknown; code: string }): Promise<void> | void;
+}
+
+/** Timing of a supervisor, milliseconds. */
+export interface SupervisorOptions {
+  /** Device id, for logs and metric labels. */
+  readonly deviceId: string;
+  /** Poll interval (start to start), ms. */
+  readonly pollIntervalMs: number;
+  /** First reconnect delay, ms (default 250). */
+  readonly reconnectInitialMs?: number;
+  /** Longest reconnect delay, ms (default 30 000). */
+  readonly reconnectMaxMs?: number;
+  /** Consecutive failed polls before the session is considered lost (default 1). */
+  readonly failuresBeforeReconnect?: number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  readonly clock?: Clock;
+}
+
+/** Capped exponential backoff without jitter randomness beyond ±10 %. */
+function backoff(attempt: number, initial: number, max: number): number {
+  const base = Math.min(max, initial * 2 ** attempt);
+  return Math.round(Math.min(max, base * (0.9 + 0.2 * Math.random())));
+}
+
+/**
+ * Runs the connect → poll → reconnect loop for one device until {@link DeviceSupervisor.stop}.
+ */
+export class DeviceSupervisor<TPoll> {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private connected = false;
+  private lastError: string | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly m;
+
+  /**
+   * @param session - the device-specific client.
+   * @param events - where polls and connection changes go.
+   */
+  constructor(
+    private readonly session: DeviceSession<TPoll>,
+    private readonly events: SupervisorEvents<TPoll>,
+    private readonly options: SupervisorOptions,
+  ) {
+    this.log = (options.logger ?? noopLogger).child({ deviceId: options.deviceId });
+    this.clock = options.clock ?? systemClock;
+    const metrics = options.metrics ?? noopMetrics;
+    this.m = {
+      up: metrics.gauge({ name: 'busbar_device_up', help: '1 when the device session is connected, else 0.', labelNames: ['device'] }),
+      polls: metrics.counter({ name: 'busbar_device_polls_total', help: 'Polls attempted, by outcome.', labelNames: ['device', 'outcome'] }),
+      errors: metrics.counter({ name: 'busbar_device_errors_total', help: 'Device errors by code.', labelNames: ['device', 'code'] }),
+      pollSeconds: metrics.histogram({ name: 'busbar_device_poll_seconds', help: 'Duration of one poll.', labelNames: ['device'] }),
+      overruns: metrics.counter({ name: 'busbar_device_poll_overruns_total', help: 'Polls that took longer than the poll interval.', labelNames: ['device'] }),
+      reconnects: metrics.counter({ name: 'busbar_device_reconnects_total', help: 'Successful reconnections after an outage.', labelNames: ['device'] }),
+    };
+    this.m.up.set({ device: options.deviceId }, 0);
+  }
+
+  /** Whether the session is connected now. */
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** The last error message (for `/healthz`), if any. */
+  get lastErrorMessage(): string | undefined {
+    return this.lastError;
+  }
+
+  /** Starts the loop (returns at once). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops the loop, waits for the poll in progress, closes the session. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.queue.catch(() => undefined);
+    await this.session.close();
+    this.setConnected(false);
+  }
+
+  /**
+   * Runs `fn` while no poll is in progress (between two polls), on the connected session.
+   * This is how a command reaches a single-session device.
+   *
+   * @throws whatever `fn` throws; `BB_DEVICE_NOT_CONNECTED`-style errors are `fn`'s to raise.
+   */
+  exclusive<R>(fn: () => Promise<R>): Promise<R> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private setConnected(up: boolean): void {
+    this.connected = up;
+    this.m.up.set({ device: this.options.deviceId }, up ? 1 : 0);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    const device = this.options.deviceId;
+    const initial = this.options.reconnectInitialMs ?? 250;
+    const max = this.options.reconnectMaxMs ?? 30_000;
+    const threshold = this.options.failuresBeforeReconnect ?? 1;
+    let downSinceMs = this.clock.nowMs();
+    let firstConnect = true;
+    while (this.running) {
+      // connect, with backoff
+      let attempt = 0;
+      while (this.running && !this.connected) {
+        try {
+          await this.exclusive(() => this.session.connect());
+          this.setConnected(true);
+          const outageMs = firstConnect ? 0 : this.clock.nowMs() - downSinceMs;
+          if (!firstConnect) this.m.reconnects.inc({ device });
+          firstConnect = false;
+          this.lastError = undefined;
+          this.log.info({ outageMs, attempts: attempt + 1 }, 'device connected');
+          await this.events.onConnected({ outageMs, attempts: attempt + 1 });
+        } catch (error) {
+          const code = errorCode(error);
+          this.m.errors.inc({ device, code });
+          this.lastError = error instanceof Error ? error.message : String(error);
+          if (attempt === 0 && firstConnect) await this.events.onDisconnected({ error, code });
+          const delay = backoff(attempt++, initial, max);
+          this.log.warn({ code, err: this.lastError, retryInMs: delay, attempt }, 'device connect failed');
+          await this.exclusive(() => this.session.close());
+          await this.sleep(delay);
+        }
+      }
+      // poll until failure
+      let failures = 0;
+      while (this.running && this.connected) {
+        const started = this.clock.nowMs();
+        const t0 = performance.now();
+        try {
+          const result = await this.exclusive(() => this.session.poll());
+          failures = 0;
+          this.m.polls.inc({ device, outcome: 'ok' });
+          await this.events.onPoll(result, started);
+        } catch (error) {
+          const code = errorCode(error);
+          failures++;
+          this.m.polls.inc({ device, outcome: 'error' });
+          this.m.errors.inc({ device, code });
+          this.lastError = error instanceof Error ? error.message : String(error);
+          this.log.warn({ code, err: this.lastError, failures }, 'poll failed');
+          if (failures >= threshold) {
+            this.setConnected(false);
+            downSinceMs = started;
+            await this.exclusive(() => this.session.close());
+            await this.events.onDisconnected({ error, code });
+            break;
+          }
+        }
+        const tookMs = performance.now() - t0;
+        this.m.pollSeconds.observe({ device }, tookMs / 1000);
+        if (tookMs > this.options.pollIntervalMs) this.m.overruns.inc({ device });
+        if (this.running) await this.sleep(Math.max(0, this.options.pollIntervalMs - tookMs));
+      }
+    }
+  }
+}

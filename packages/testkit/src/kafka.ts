@@ -1,0 +1,181 @@
+/**
+ * A single-node Apache Kafka (KRaft, combined broker + controller) from the Maven Central jars
+ * fetched by `scripts/infra/fetch-kafka.sh`, on 127.0.0.1 with ephemeral ports and a temporary
+ * log dir. Verified with kafkajs 2.2.4 (produce, consumer group, offset commit) against Kafka 4.3.1.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { chooseBackend } from './backend.js';
+import type { Backend } from './backend.js';
+import { startKafkaContainer } from './containers.js';
+import { kafkaHome } from './paths.js';
+import { LOOPBACK, freePort } from './ports.js';
+import { rememberTempDir, removeTempDir, runToCompletion, spawnServer, waitUntilReady } from './process.js';
+import type { ServerProcess } from './process.js';
+
+/** Options of {@link startKafka}. All optional. */
+export interface KafkaOptions {
+  /** Kafka version in the cache. @default `$BUSBAR_KAFKA_VERSION`, else `DEFAULT_KAFKA_VERSION` */
+  readonly version?: string;
+  /** JVM max heap, MiB. @default 512 */
+  readonly heapMb?: number;
+  /** Partitions of auto-created topics (`num.partitions`). @default 3 */
+  readonly numPartitions?: number;
+  /** Extra `server.properties` entries, applied last (they win). */
+  readonly properties?: Readonly<Record<string, string | number | boolean>>;
+  /** How long to wait for the broker to answer a kafkajs admin, ms. @default 90000 */
+  readonly startTimeoutMs?: number;
+  /** How long a graceful stop may take before SIGKILL, ms. @default 30000 */
+  readonly stopGraceMs?: number;
+  /** `native` (default), `testcontainers` or `auto`; see {@link chooseBackend}. @default `$BUSBAR_TESTKIT_BACKEND`, else native */
+  readonly backend?: Backend | 'auto';
+  /** Java executable. @default `$JAVA_HOME/bin/java` when JAVA_HOME is set, else `java` (must be >= 17) */
+  readonly java?: string;
+}
+
+/**
+ * A running Kafka. `stop()` keeps the data so `start()` can bring the same broker back on the
+ * same port; `dispose()` (also `await using`) stops it and deletes its data. Data dirs of handles
+ * never disposed are deleted when the process exits.
+ */
+export interface KafkaHandle extends AsyncDisposable {
+  /** Bootstrap servers, `["127.0.0.1:<port>"]`, for kafkajs `brokers`. */
+  readonly brokers: string[];
+  /** Temporary directory holding server.properties, the log dirs (`data/`) and the logs. */
+  readonly dir: string;
+  /** The broker's stdout/stderr (log4j2 at INFO). Read it when something fails. */
+  readonly logFile: string;
+  /** Whether the broker process is running. */
+  running(): boolean;
+  /** Stops the broker (SIGTERM, controlled shutdown; SIGKILL after `stopGraceMs`). Keeps the data. Idempotent. */
+  stop(): Promise<void>;
+  /**
+   * Starts the stopped broker again on the same port with the same data; resolves when it is ready.
+   * @throws {TestkitError} `BB_TESTKIT_START_TIMEOUT` / `BB_TESTKIT_START_FAILED` as {@link startKafka}.
+   */
+  start(): Promise<void>;
+  /** `stop()` then `start()`. */
+  restart(): Promise<void>;
+  /** Stops the broker and deletes its directory. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Starts a single-node KRaft Kafka: formats a fresh log dir (`kafka.tools.StorageTool format`),
+ * spawns `java kafka.Kafka server.properties`, and resolves once a kafkajs admin can connect
+ * and list topics. Topics are auto-created with `numPartitions` partitions; internal topics have
+ * replication factor 1; `group.initial.rebalance.delay.ms=0`.
+ * @throws {TestkitError} `BB_TESTKIT_MISSING_BINARY` when the jars are not in the cache (run scripts/infra/fetch-kafka.sh);
+ *   `BB_TESTKIT_START_FAILED` when formatting fails or the JVM exits; `BB_TESTKIT_START_TIMEOUT` after `startTimeoutMs`.
+ *   Both carry the tail of the server log.
+ */
+export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaHandle> {
+  if ((await chooseBackend(opts.backend)) === 'testcontainers') return startKafkaContainer();
+  const home = kafkaHome(opts.version);
+  const java = opts.java ?? (process.env['JAVA_HOME'] ? join(process.env['JAVA_HOME'], 'bin', 'java') : 'java');
+  const dir = mkdtempSync(join(tmpdir(), 'busbar-kafka-'));
+  rememberTempDir(dir);
+  const [port, controllerPort] = [await freePort(), await freePort()];
+  const brokers = [`${LOOPBACK}:${port}`];
+  const logFile = join(dir, 'server.log');
+  const propsFile = join(dir, 'server.properties');
+  const props: Record<string, string | number | boolean> = {
+    'process.roles': 'broker,controller',
+    'node.id': 1,
+    'controller.quorum.voters': `1@${LOOPBACK}:${controllerPort}`,
+    listeners: `PLAINTEXT://${LOOPBACK}:${port},CONTROLLER://${LOOPBACK}:${controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${LOOPBACK}:${port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': join(dir, 'data'),
+    'num.partitions': opts.numPartitions ?? 3,
+    'auto.create.topics.enable': true,
+    'offsets.topic.replication.factor': 1,
+    'offsets.topic.num.partitions': 3,
+    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.min.isr': 1,
+    'share.coordinator.state.topic.replication.factor': 1,
+    'share.coordinator.state.topic.min.isr': 1,
+    'group.initial.rebalance.delay.ms': 0,
+    ...opts.properties,
+  };
+  writeFileSync(propsFile, Object.entries(props).map(([k, v]) => `${k}=${String(v)}`).join('\n') + '\n');
+
+  const jvm = [
+    `-Xmx${opts.heapMb ?? 512}m`,
+    '-Xms64m',
+    '-XX:+UseSerialGC',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${join(home, 'log4j2.properties')}`,
+    '-cp',
+    join(home, 'libs', '*'),
+  ];
+  // Kafka cluster ids are 16 random bytes in URL-safe base64 without padding (as `random-uuid` prints).
+  const clusterId = randomBytes(16).toString('base64url');
+  await runToCompletion('kafka-storage-format', java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], {
+    cwd: dir,
+    logFile,
+    timeoutMs: 60_000,
+  });
+
+  const startTimeoutMs = opts.startTimeoutMs ?? 90_000;
+  const stopGraceMs = opts.stopGraceMs ?? 30_000;
+  let proc: ServerProcess | undefined;
+  let disposed = false;
+
+  const launch = async (): Promise<void> => {
+    proc = spawnServer('kafka', java, [...jvm, 'kafka.Kafka', propsFile], { cwd: dir, logFile, removeOnOrphan: dir });
+    await waitUntilReady(proc, () => adminCanConnect(brokers), { timeoutMs: startTimeoutMs, intervalMs: 500, what: `ready on ${brokers[0]}` });
+  };
+  const stop = async (): Promise<void> => {
+    if (proc !== undefined) await proc.stop(stopGraceMs);
+  };
+
+  await launch();
+  const handle: KafkaHandle = {
+    brokers,
+    dir,
+    logFile,
+    running: () => proc?.running() ?? false,
+    stop,
+    async start() {
+      if (disposed) throw new Error('startKafka: handle already disposed');
+      if (proc?.running()) return;
+      await launch();
+    },
+    async restart() {
+      await stop();
+      await handle.start();
+    },
+    async dispose() {
+      disposed = true;
+      await stop();
+      removeTempDir(dir);
+    },
+    [Symbol.asyncDispose]: () => handle.dispose(),
+  };
+  return handle;
+}
+
+async function adminCanConnect(brokers: string[]): Promise<boolean> {
+  const kafka = new Kafka({
+    clientId: 'busbar-testkit-probe',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1_000,
+    requestTimeout: 2_000,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    return true;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}

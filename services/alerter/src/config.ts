@@ -1,0 +1,76 @@
+/**
+ * Configuration of the alerter (file via `--config`/`BUSBAR_CONFIG`, overrides `BUSBAR_<PATH>`).
+ */
+import { z } from 'zod';
+import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
+import { loadConfig } from '@busbar/runtime';
+import type { ThresholdRule } from './rules/threshold.js';
+
+const ruleSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be A-Z a-z 0-9 . _ -'),
+    devices: z.array(z.string().min(1)).min(1).default(['*']),
+    signal: z.string().min(1),
+    direction: z.enum(['above', 'below']).default('above'),
+    warning: z.number().finite().optional(),
+    critical: z.number().finite().optional(),
+    clear: z.number().finite(),
+    forMs: z.number().int().min(0).default(0),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.warning === undefined && r.critical === undefined) ctx.addIssue({ code: 'custom', path: ['critical'], message: 'give warning, critical or both' });
+    const above = r.direction === 'above';
+    const lowest = Math.min(...[r.warning, r.critical].filter((b): b is number => b !== undefined));
+    const highest = Math.max(...[r.warning, r.critical].filter((b): b is number => b !== undefined));
+    if (r.warning !== undefined && r.critical !== undefined && (above ? r.critical < r.warning : r.critical > r.warning)) {
+      ctx.addIssue({ code: 'custom', path: ['critical'], message: `must be ${above ? '≥' : '≤'} warning for direction ${r.direction}` });
+    }
+    if (above ? r.clear > lowest : r.clear < highest) {
+      ctx.addIssue({ code: 'custom', path: ['clear'], message: `must be ${above ? '≤ the lowest' : '≥ the highest'} bound for direction ${r.direction} (hysteresis)` });
+    }
+  });
+
+/** The whole file. */
+export const alerterConfigSchema = z.object({
+  kafka: kafkaConfigSchema,
+  topics: topicsConfigSchema,
+  groupId: z.string().min(1).default('busbar-alerter'),
+  rules: z.array(ruleSchema).min(1, 'configure at least one rule').superRefine((rules, ctx) => {
+    const seen = new Set<string>();
+    rules.forEach((r, i) => {
+      if (seen.has(r.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `duplicate rule id ${r.id}` });
+      seen.add(r.id);
+    });
+  }),
+  email: z
+    .object({
+      smtp: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535).default(25), secure: z.boolean().default(false), user: z.string().optional(), password: z.string().optional() }).strict(),
+      from: z.string().min(3),
+      to: z.array(z.string().min(3)).min(1),
+    })
+    .strict()
+    .optional(),
+  /** Pager hooks: each FIRING/RESOLVED transition is POSTed as JSON (the Alert record). */
+  webhooks: z.array(z.object({ url: z.url(), timeoutMs: z.number().int().min(100).default(5000) }).strict()).default([]),
+  /** Attempts per notification before it is counted as failed (default 3). */
+  notifyAttempts: z.number().int().min(1).max(10).default(3),
+  ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9466) }).default({ host: '127.0.0.1', port: 9466 }),
+});
+
+/** The validated configuration. */
+export type AlerterConfig = z.output<typeof alerterConfigSchema>;
+
+/** The rules as the evaluator takes them. */
+export function rulesOf(config: AlerterConfig): ThresholdRule[] {
+  return config.rules.map((r) => ({ ...r }));
+}
+
+/**
+ * Loads and validates the configuration.
+ *
+ * @throws {ConfigError} naming the bad field (e.g. `rules.0.clear: must be ≤ the lowest bound ...`).
+ */
+export function loadAlerterConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): AlerterConfig {
+  return loadConfig(alerterConfigSchema, { file, env });
+}

@@ -1,0 +1,34 @@
+/**
+ * Configuration of the Modbus collector (YAML/JSON file given with `--config`, or `BUSBAR_CONFIG`;
+ * environment overrides `BUSBAR_<PATH>`; see README "Modbus collector configuration").
+ */
+import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { modbusDevicesSchema, resolveModbusDevices } from '@busbar/actions';
+import type { ResolvedModbusDevice } from '@busbar/actions';
+import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
+import { loadConfig } from '@busbar/runtime';
+
+/** The whole file. */
+export const collectorConfigSchema = z.object({
+  kafka: kafkaConfigSchema,
+  topics: topicsConfigSchema,
+  /** Identity of this collector process: names its consumer group for routed device commands. */
+  instanceId: z.string().regex(/^[A-Za-z0-9._-]+$/).default(hostname()),
+  ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) }).default({ host: '127.0.0.1', port: 9464 }),
+  devices: modbusDevicesSchema,
+});
+
+/** The validated configuration. */
+export type CollectorConfig = Omit<z.output<typeof collectorConfigSchema>, 'devices'> & { readonly devices: readonly ResolvedModbusDevice[] };
+
+/**
+ * Loads and validates the collector configuration.
+ *
+ * @throws {ConfigError} naming the bad field.
+ */
+export function loadCollectorConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): CollectorConfig {
+  const cfg = loadConfig(collectorConfigSchema, { file, env });
+  return { ...cfg, devices: resolveModbusDevices(cfg.devices, file ? dirname(resolve(file)) : process.cwd()) };
+}
