@@ -8,3 +8,5 @@ export { modbusDeviceSchema, modbusDevicesSchema, resolveModbusDevices } from '.
 export type { ModbusDeviceConfig, ResolvedModbusDevice } from './modbus/device-config.js';
 export { MODBUS_WRITE, prepareModbusWrite } from './modbus/write-action.js';
 export type { ModbusWriter } from './modbus/write-action.js';
+export type { ProtocolBinding } from './binding.js';
+export { createModbusBinding } from './modbus/binding.js';

@@ -5,3 +5,4 @@ export type { AlerterConfig } from './config.js';
 export { EmailNotifier, formatAlertMail } from './notify/email.js';
 export { breachedSeverity, ThresholdEvaluator } from './rules/threshold.js';
 export type { Sample, Severity, ThresholdRule, Transition } from './rules/threshold.js';
+export { ERROR_CODES } from './errors.js';

@@ -11,49 +11,27 @@
  */
 import type { Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
-import { BusbarError } from '@busbar/core';
-import { CommandExecutor, prepareModbusWrite } from '@busbar/actions';
-import type { ResolvedModbusDevice } from '@busbar/actions';
+import { CommandExecutor, createModbusBinding } from '@busbar/actions';
+import type { ProtocolBinding } from '@busbar/actions';
 import type { Command, CommandResultInput } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde } from '@busbar/avro';
-import { ModbusDeviceClient } from '@busbar/driver-modbus';
 import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { CommandRefusedError } from '@busbar/safety';
 import type { CommanderConfig } from './config.js';
 
-/** A lazily connected client per shared-session device; reconnects on the next command after a failure. */
-class SharedModbusConnection {
-  private client: ModbusDeviceClient | undefined;
-  constructor(private readonly device: ResolvedModbusDevice, private readonly logger: Logger, private readonly metrics: Metrics) {}
-
-  async write(point: string, value: number | boolean): Promise<void> {
-    if (!this.client) {
-      const c = new ModbusDeviceClient({ connection: this.device.connection, unitId: this.device.unitId, timeoutMs: this.device.timeoutMs, map: this.device.registerMap, logger: this.logger, metrics: this.metrics, deviceId: this.device.id });
-      try {
-        await c.connect();
-      } catch (cause) {
-        await c.close().catch(() => undefined);
-        throw new BusbarError('BB_COMMAND_DEVICE_UNAVAILABLE', `device ${this.device.id} is not reachable: ${(cause as Error).message}`, { cause, retriable: true });
-      }
-      this.client = c;
-    }
-    try {
-      await this.client.write(point, value);
-    } catch (err) {
-      if ((err as { retriable?: boolean }).retriable) {
-        const c = this.client;
-        this.client = undefined;
-        await c.close().catch(() => undefined);
-      }
-      throw err;
-    }
+/**
+ * Finds the binding of the command's device and lets it decide.
+ *
+ * @throws {CommandRefusedError} `BB_COMMAND_UNKNOWN_DEVICE`, `BB_COMMAND_UNKNOWN_ACTION`, or the binding's refusal.
+ */
+export function resolveWith(bindings: readonly ProtocolBinding[], cmd: Command): ReturnType<ProtocolBinding['resolve']> {
+  const binding = bindings.find((b) => b.has(cmd.target.device_id));
+  if (!binding) throw new CommandRefusedError('BB_COMMAND_UNKNOWN_DEVICE', `device ${cmd.target.device_id} is not configured in the commander`, { device: cmd.target.device_id });
+  if (!cmd.action.startsWith(binding.actionPrefix)) {
+    throw new CommandRefusedError('BB_COMMAND_UNKNOWN_ACTION', `device ${cmd.target.device_id} is a ${binding.protocol} device; action ${cmd.action} does not apply (expected ${binding.actionPrefix}*)`);
   }
-
-  async close(): Promise<void> {
-    await this.client?.close().catch(() => undefined);
-    this.client = undefined;
-  }
+  return binding.resolve(cmd);
 }
 
 /**
@@ -63,22 +41,13 @@ class SharedModbusConnection {
  */
 export async function startCommander(config: CommanderConfig, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
   const { logger, metrics } = deps;
-  const devices = new Map(config.modbus.devices.map((d) => [d.id, d]));
-  const shared = new Map(config.modbus.devices.filter((d) => d.session === 'shared').map((d) => [d.id, new SharedModbusConnection(d, logger.child({ deviceId: d.id }), metrics)]));
+  const bindings: ProtocolBinding[] = [createModbusBinding(config.modbus.devices, config.topics.deviceCommands, deps)];
 
   const executor = new CommandExecutor({
     logger,
     metrics,
     maxLifetimeMs: config.maxCommandLifetimeMs,
-    resolve: (cmd: Command) => {
-      const device = devices.get(cmd.target.device_id);
-      if (!device) throw new CommandRefusedError('BB_COMMAND_UNKNOWN_DEVICE', `device ${cmd.target.device_id} is not configured in the commander`, { device: cmd.target.device_id });
-      if (!cmd.action.startsWith('modbus.')) throw new CommandRefusedError('BB_COMMAND_UNKNOWN_ACTION', `device ${device.id} is a Modbus device; action ${cmd.action} does not apply`);
-      const connection = shared.get(device.id);
-      const prepared = prepareModbusWrite(cmd, device.registerMap, () => connection!); // validates: throws refusals
-      if (device.session === 'exclusive') return { kind: 'route', to: config.topics.deviceCommands };
-      return { kind: 'execute', action: prepared };
-    },
+    resolve: (cmd: Command) => resolveWith(bindings, cmd),
   });
 
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? 'busbar-commander' }, logger);
@@ -117,12 +86,12 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
     },
   });
   await consumer.start();
-  logger.info({ devices: [...devices.keys()] }, 'commander running');
+  logger.info({ protocols: bindings.map((b) => b.protocol) }, 'commander running');
   return {
-    health: () => ({ ok: true, details: { devices: devices.size } }),
+    health: () => ({ ok: true, details: { protocols: bindings.map((b) => b.protocol) } }),
     stop: async () => {
       await consumer.stop();
-      await Promise.all([...shared.values()].map((c) => c.close()));
+      await Promise.all(bindings.map((b) => b.close()));
       await producer.disconnect();
     },
   };

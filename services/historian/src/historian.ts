@@ -4,7 +4,7 @@
  * the batch is retried with capped backoff (the group membership kept alive by heartbeats): lag
  * grows, nothing is lost; replayed points overwrite themselves.
  */
-import { InfluxDB } from '@influxdata/influxdb-client';
+import { InfluxDB, setLogger } from '@influxdata/influxdb-client';
 import type { Point } from '@influxdata/influxdb-client';
 import type { Logger, Metrics } from '@busbar/core';
 import type { Reading } from '@busbar/avro';
@@ -23,6 +23,8 @@ import { readingToPoint } from './points.js';
  */
 export async function startHistorian(config: HistorianConfig, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
   const { logger, metrics } = deps;
+  // The client library logs every failed write on the console; the historian logs them itself (once per attempt, with the retry plan).
+  setLogger({ error: (message, err) => logger.debug({ err: String(err ?? '') }, message), warn: (message, err) => logger.debug({ err: String(err ?? '') }, message) });
   const influx = new InfluxDB({ url: config.influx.url, token: config.influx.token, timeout: config.influx.timeoutMs });
   const m = {
     written: metrics.counter({ name: 'busbar_historian_points_written_total', help: 'Points acknowledged by InfluxDB.' }),

@@ -8,7 +8,7 @@ describe('historian > points', () => {
   it('maps a reading to measurement, tags, fields and a millisecond timestamp', () => {
     const p = readingToPoint({ ...base, channel: 3, values: { voltage_v: 12.5, current_a: 1 }, exact_values: { volume_converted_m3: '12345.678' }, states: { status: 'CHARGE' } });
     expect(p?.toLineProtocol({ getCurrentTimestamp: () => '0' } as never)).toBe(
-      'modbus,channel=3,device=psu-1,protocol=modbus current_a=1,quality="GOOD",status="CHARGE",voltage_v=12.5,volume_converted_m3=12345.678 1767323045678',
+      'modbus,channel=3,device=psu-1,protocol=modbus current_a=1,quality="GOOD",status="CHARGE",voltage_v=12.5,volume_converted_m3=12345.678 1767323045678000000', // ns without a write API's precision: the ms timestamp exactly
     );
   });
 

@@ -71,18 +71,9 @@ export {
   mvNumberOfMetaCode,
 } from './codec/meta-variable.js';
 export type { MvNumber, MvUpdateEntry, SetMetaVariableRequest } from './codec/meta-variable.js';
-export {
-  CONSOLE_MESSAGE_UNITS,
-  decodeConsoleMessageFeedback,
-  decodeConsoleMessageRequest,
-  decodeGetSerialNumberRequest,
-  decodeSerialNumberFeedback,
-  encodeConsoleMessageFeedback,
-  encodeConsoleMessageRequest,
-  encodeGetSerialNumberRequest,
-  encodeSerialNumberFeedback,
-} from './codec/info.js';
-export type { SerialNumberFeedback } from './codec/info.js';
+export { decodeGetSerialNumberRequest, decodeSerialNumberFeedback, encodeGetSerialNumberRequest, encodeSerialNumberFeedback } from './codec/serial-number.js';
+export type { SerialNumberFeedback } from './codec/serial-number.js';
+export { CONSOLE_MESSAGE_UNITS, decodeConsoleMessageFeedback, decodeConsoleMessageRequest, encodeConsoleMessageFeedback, encodeConsoleMessageRequest } from './codec/console-message.js';
 
 export { channelStateTransition, statusClass, toChannelReading } from './reading.js';
 export type { ChannelReading, ChannelState, ChannelTransition, ChannelTransitionKind } from './reading.js';

@@ -34,7 +34,8 @@ export function toReading(deviceId: string, values: PointValues, atMs: number, s
 
 /** Builds the client of one configured device. */
 export function clientFor(device: ResolvedModbusDevice, logger: Logger, metrics: Metrics): ModbusDeviceClient {
-  return new ModbusDeviceClient({ connection: device.connection, unitId: device.unitId, timeoutMs: device.timeoutMs, map: device.registerMap, logger, metrics, deviceId: device.id });
+  // The supervisor owns reconnection (and reports outages), so the client's own loop is off.
+  return new ModbusDeviceClient({ connection: device.connection, unitId: device.unitId, timeoutMs: device.timeoutMs, map: device.registerMap, logger, metrics, deviceId: device.id, reconnect: { auto: false } });
 }
 
 /**

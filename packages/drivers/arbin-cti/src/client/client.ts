@@ -20,7 +20,8 @@ import { AUX_OPTIONS, CHANNEL_SELECTION, decodeChannelInfoFeedback, encodeChanne
 import { CTI_COMMANDS, type CtiCommandName } from '../codec/commands.js';
 import { decodeStandardFeedback } from '../codec/feedback.js';
 import { CtiFrameDecoder, hex32, type CtiFrame } from '../codec/frame.js';
-import { decodeConsoleMessageFeedback, decodeSerialNumberFeedback, encodeConsoleMessageRequest, encodeGetSerialNumberRequest } from '../codec/info.js';
+import { decodeConsoleMessageFeedback, encodeConsoleMessageRequest } from '../codec/console-message.js';
+import { decodeSerialNumberFeedback, encodeGetSerialNumberRequest } from '../codec/serial-number.js';
 import { decodeLoginFeedback, encodeLoginRequest, type LoginFeedback } from '../codec/login.js';
 import { encodeSetMetaVariableRequest, encodeUpdateMetaVariablesRequest, mvMetaCode, MV_MIN_INTERVAL_MS } from '../codec/meta-variable.js';
 import { describeResult, type CtiResult, type CtiResultFamily } from '../codec/result-codes.js';
@@ -427,7 +428,11 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     const waitMs = Math.max(0, ...channels.map((c) => this.mv.earliestSendMs(c) - this.clock.nowMs()));
     if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
     for (const c of channels) this.mv.markSent(c);
-    return this.command('updateMetaVariables', 'setMetaVariable', frame, channels.length === 1 ? (channels[0] ?? null) : null);
+    try {
+      return await this.command('updateMetaVariables', 'setMetaVariable', frame, channels.length === 1 ? (channels[0] ?? null) : null);
+    } finally {
+      for (const c of channels) this.mv.markSent(c);
+    }
   }
 
   /**
@@ -474,7 +479,13 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     this.mvTimer = undefined;
     for (const req of this.mv.takeDue()) {
       const frame = encodeSetMetaVariableRequest({ channel_index0: req.channel - 1, mv_meta_code: mvMetaCode(req.mv), mv_data: req.value });
-      this.command('setMetaVariable', 'setMetaVariable', frame, req.channel).then(req.tag.resolve, req.tag.reject);
+      // Spacing is measured from the feedback (conservative: queueing delays cannot shrink it).
+      this.command('setMetaVariable', 'setMetaVariable', frame, req.channel)
+        .finally(() => {
+          this.mv.markSent(req.channel);
+          this.pumpMv();
+        })
+        .then(req.tag.resolve, req.tag.reject);
     }
     const due = this.mv.nextDueMs();
     if (due !== undefined) this.mvTimer = setTimeout(() => this.pumpMv(), Math.max(0, due - this.clock.nowMs()));

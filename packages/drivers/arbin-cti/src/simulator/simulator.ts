@@ -19,7 +19,8 @@ import { AUX_TYPES, decodeChannelInfoRequest, emptyChannelRecord, encodeChannelI
 import { CTI_COMMANDS, commandNameOfRequest, type CtiCommandName } from '../codec/commands.js';
 import { encodeStandardFeedback } from '../codec/feedback.js';
 import { CTI_TOKEN, CtiFrameDecoder, hex32, type CtiFrame } from '../codec/frame.js';
-import { decodeConsoleMessageRequest, encodeConsoleMessageFeedback, encodeSerialNumberFeedback } from '../codec/info.js';
+import { decodeConsoleMessageRequest, encodeConsoleMessageFeedback } from '../codec/console-message.js';
+import { encodeSerialNumberFeedback } from '../codec/serial-number.js';
 import { decodeLoginRequest, encodeLoginFeedback } from '../codec/login.js';
 import { decodeSetMetaVariableRequest, decodeUpdateMetaVariablesRequest, mvNumberOfMetaCode, MV_MIN_INTERVAL_MS } from '../codec/meta-variable.js';
 import {

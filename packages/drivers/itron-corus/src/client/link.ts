@@ -86,6 +86,11 @@ class Inbox {
     this.wake();
   }
 
+  /** Drops buffered raw bytes. */
+  clearRaw(): void {
+    this.raw = [];
+  }
+
   /** Switches to session mode: leftover raw bytes go through the frame decoder. */
   startMessages(): void {
     this.decoder = new DeviceMessageDecoder();
@@ -203,7 +208,10 @@ export class CorusLink {
     let awake = false;
     let lastErr: unknown;
     for (let i = 0; i < attempts && !awake; i++) {
-      if (i > 0) await sleep(o.wakeupRetryDelayMs ?? 500);
+      if (i > 0) {
+        await sleep(o.wakeupRetryDelayMs ?? 500);
+        this.inbox.clearRaw(); // a late or partial reply of the failed attempt
+      }
       await this.transport.write(encodeWakeup(o.wakeupBytes ?? 200));
       try {
         const r = await this.inbox.readExact(3, this.t('wakeupMs', 5000), 'wake-up reply');

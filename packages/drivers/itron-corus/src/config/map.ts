@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { CLASS_LENGTH, CORUS_CLASSES, type CorusClass } from '../codec/data-classes.js';
-import { DATABASE_IDS, layoutLength, type RecordField } from '../codec/database.js';
+import { DATABASE_IDS, type RecordField } from '../codec/database.js';
 import { ExactDecimal } from '../codec/exact-decimal.js';
 import { CorusError } from '../errors.js';
 

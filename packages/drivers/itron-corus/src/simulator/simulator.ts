@@ -230,7 +230,7 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
       case 'EULong':
         return Math.floor(r * 2000);
       case 'Float1':
-        return new ExactDecimal(BigInt(Math.floor(r * 4000) - 1000), 2); // −10.00..29.99
+        return new ExactDecimal(BigInt(Math.floor(r * 4000) - 1000 || 0) === -1n ? 0n : BigInt(Math.floor(r * 4000) - 1000), 2); // −10.00..29.99, never −0.01 (no-value)
       case 'Float2':
         return new ExactDecimal(BigInt(900 + Math.floor(r * 200)), 3); // 0.900..1.099
       case 'Float3':
@@ -322,6 +322,7 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
     let state: State = 'ASLEEP';
     let buf: number[] = [];
     let zeros = 0;
+    let ignoreZerosUntil = 0;
     let transfer: { frames: Uint8Array[]; index: number; naks: number; frameOrderFault: boolean } | undefined;
     let inactivity: NodeJS.Timeout | undefined;
     const inactivityMs = options.inactivityMs ?? 60_000;
@@ -534,13 +535,19 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
       switch (state) {
         case 'ASLEEP': {
           const b = buf.shift() as number;
+          if (Date.now() < ignoreZerosUntil) return true;
           if (b === 0) zeros++;
           if (zeros >= 12) {
             zeros = 0;
             state = 'AWAKE';
             const f = fault('wakeup');
-            if (f === 'silence') state = 'ASLEEP';
-            else send(f === 'bad-wakeup' ? Uint8Array.of(0, 1, 0) : Uint8Array.of(0, 0, 0));
+            if (f === 'silence' || f === 'bad-wakeup') {
+              // stay asleep; the rest of this wake-up run (≤ 50 ms) must not wake us again
+              state = 'ASLEEP';
+              ignoreZerosUntil = Date.now() + 50;
+            }
+            if (f === 'bad-wakeup') send(Uint8Array.of(0, 1, 0));
+            else if (f !== 'silence') send(Uint8Array.of(0, 0, 0));
           }
           return true;
         }

@@ -1,0 +1,344 @@
+/**
+ * The local stack: real servers from @busbar/testkit (Kafka, InfluxDB, an SMTP sink), simulated
+ * devices from "device plugins", and every Busbar service as a separate process started from its
+ * built `dist/main.js` with a generated configuration file — the way an operator runs them.
+ *
+ * Layout of the run directory (e.g. `.busbar/demo/`):
+ *   config/<service>.yaml   the generated configuration of each service
+ *   logs/<service>.log      its JSON-lines log (stdout + stderr)
+ *   mail/<n>.eml            every message the SMTP sink received
+ *
+ * A device plugin (see `plugins/`) starts simulators and says which collector processes read them
+ * and which devices the commander may write to; `--with-arbin` and the like add plugins to the list.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { stringify } from 'yaml';
+import { DEFAULT_TOPICS, ensureTopics } from '@busbar/kafka';
+import { startInflux, startKafka, startSmtp } from '@busbar/testkit';
+import type { InfluxHandle, KafkaHandle, SmtpHandle } from '@busbar/testkit';
+
+/** The repository root (this file is `deploy/local/stack.ts`). */
+export const REPO_ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+/** Topic names every service uses: the defaults of `@busbar/kafka`. */
+export type Topics = typeof DEFAULT_TOPICS;
+
+/** The `kafka:` and `topics:` sections shared by every generated configuration. */
+export interface CommonConfig {
+  readonly kafka: { readonly brokers: readonly string[] };
+  readonly topics: Topics;
+}
+
+/** A service process to run: `node <entry> --config <runDir>/config/<name>.yaml`. */
+export interface ServiceSpec {
+  /** Unique name: names its configuration and log files (`collector-modbus`, `historian`...). */
+  readonly name: string;
+  /** Entry point relative to the repository root, e.g. `services/historian/dist/main.js`. */
+  readonly entry: string;
+  /** The configuration written as YAML (`ops.port` is forced to 0 and read back from the log). */
+  readonly config: Record<string, unknown>;
+}
+
+/** Devices started by a plugin: simulators plus what the services need to know about them. */
+export interface StartedDevices<S = unknown> {
+  /** The plugin's name. */
+  readonly plugin: string;
+  /** The simulators, for the scenario (force inputs, read state). */
+  readonly simulators: S;
+  /** Collector processes reading these devices. */
+  collectors(common: CommonConfig): ServiceSpec[];
+  /**
+   * Sections merged into the commander's configuration (e.g. `{ modbus: { devices: [...] } }`;
+   * `devices` arrays under the same key from several plugins are concatenated). Absent: the commander
+   * does not write to these devices.
+   */
+  commander?(): Record<string, { devices: unknown[] }>;
+  /** One line per device for the printout (`psu-1  Modbus TCP 127.0.0.1:40123`). */
+  describe(): string[];
+  /** Stops the simulators. */
+  close(): Promise<void>;
+}
+
+/** A kind of simulated device: starts its simulators on 127.0.0.1. */
+export interface DevicePlugin<S = unknown> {
+  /** Name shown in the printout (`modbus power supply`). */
+  readonly name: string;
+  /** Starts the simulators. */
+  start(): Promise<StartedDevices<S>>;
+}
+
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  /** Run directory (configs, logs, mail); emptied at start. */
+  readonly runDir: string;
+  /** Device plugins (at least one). */
+  readonly plugins: readonly DevicePlugin[];
+  /** Historian: `false` = not started; otherwise overrides of its `influx:` section (e.g. `batchLines`). */
+  readonly historian?: false | Record<string, unknown>;
+  /** Alerter rules; `false` or absent = no alerter (then no SMTP sink either). */
+  readonly alerterRules?: false | readonly Record<string, unknown>[];
+  /** Start the commander (needs a plugin that contributes commander devices). @default true */
+  readonly commander?: boolean;
+  /** `BUSBAR_LOG_LEVEL` of the services. @default 'info' */
+  readonly logLevel?: string;
+  /** Progress lines (`starting Kafka`...). @default nothing */
+  readonly onProgress?: (line: string) => void;
+}
+
+/** A running service process. */
+export interface ServiceProcess {
+  /** Its name (see {@link ServiceSpec.name}). */
+  readonly name: string;
+  /** OS process id. */
+  readonly pid: number;
+  /** Generated configuration file. */
+  readonly configFile: string;
+  /** Its log (stdout and stderr). */
+  readonly logFile: string;
+  /** `http://127.0.0.1:<port>` of its ops server. */
+  readonly opsUrl: string;
+  /** `<opsUrl>/metrics`. */
+  readonly metricsUrl: string;
+  /** `<opsUrl>/healthz`. */
+  readonly healthUrl: string;
+  /** Resolves with the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  /** Whether it still runs. */
+  running(): boolean;
+  /** SIGTERM, SIGKILL after `graceMs`; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+}
+
+/** The whole local stack. */
+export interface Stack {
+  readonly runDir: string;
+  readonly topics: Topics;
+  readonly kafka: KafkaHandle;
+  readonly influx: InfluxHandle;
+  /** The SMTP sink (only with an alerter). */
+  readonly smtp: SmtpHandle | undefined;
+  /** Where the SMTP sink saves each message. */
+  readonly mailDir: string;
+  /** Devices per plugin, in the order of {@link StackOptions.plugins}. */
+  readonly devices: readonly StartedDevices[];
+  /** Service processes by name, in start order. */
+  readonly services: ReadonlyMap<string, ServiceProcess>;
+  /**
+   * Stops everything: services (SIGTERM), simulators, SMTP, InfluxDB, Kafka. Idempotent.
+   * @returns each service's exit code.
+   */
+  stop(): Promise<Record<string, number | null>>;
+}
+
+const SERVICE_ENTRIES = {
+  historian: 'services/historian/dist/main.js',
+  alerter: 'services/alerter/dist/main.js',
+  commander: 'services/commander/dist/main.js',
+} as const;
+
+/** Every entry point the stack may start; checked before anything is started. */
+export function missingBuilds(entries: readonly string[]): string[] {
+  return entries.filter((e) => !existsSync(join(REPO_ROOT, e)));
+}
+
+/**
+ * Starts servers, simulators and services. On failure everything started so far is stopped and
+ * the error (with the failing service's log tail) is thrown.
+ */
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const progress = options.onProgress ?? (() => undefined);
+  const runDir = resolve(options.runDir);
+  rmSync(runDir, { recursive: true, force: true });
+  const configDir = join(runDir, 'config');
+  const logDir = join(runDir, 'logs');
+  const mailDir = join(runDir, 'mail');
+  for (const d of [configDir, logDir, mailDir]) mkdirSync(d, { recursive: true });
+
+  const cleanups: (() => Promise<unknown>)[] = [];
+  const services = new Map<string, ServiceProcess>();
+  let stopping: Promise<Record<string, number | null>> | undefined;
+  const stop = (): Promise<Record<string, number | null>> => {
+    stopping ??= (async () => {
+      const codes: Record<string, number | null> = {};
+      // services first (they flush and commit), in reverse start order
+      for (const s of [...services.values()].reverse()) codes[s.name] = await s.stop();
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+      return codes;
+    })();
+    return stopping;
+  };
+
+  try {
+    progress('starting Kafka, InfluxDB' + (options.alerterRules ? ', the SMTP sink' : '') + ' and the simulators');
+    const withAlerter = options.alerterRules !== undefined && options.alerterRules !== false;
+    const [kafka, influx, smtp, devices] = await Promise.all([
+      startKafka().then((k) => (cleanups.push(() => k.dispose()), k)),
+      startInflux({ bucket: 'busbar' }).then((i) => (cleanups.push(() => i.dispose()), i)),
+      withAlerter ? startSmtp({ saveDir: mailDir }).then((s) => (cleanups.push(() => s.stop()), s)) : Promise.resolve(undefined),
+      Promise.all(options.plugins.map((p) => p.start().then((d) => (cleanups.push(() => d.close()), d)))),
+    ]);
+    const topics = DEFAULT_TOPICS;
+    const admin = new Kafka({ clientId: 'busbar-local-stack', brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    try {
+      await ensureTopics(admin, Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })));
+    } finally {
+      await admin.disconnect();
+    }
+    const common: CommonConfig = { kafka: { brokers: kafka.brokers }, topics };
+
+    const specs: ServiceSpec[] = devices.flatMap((d) => d.collectors(common));
+    if (options.historian !== false) {
+      specs.push({
+        name: 'historian',
+        entry: SERVICE_ENTRIES.historian,
+        config: { ...common, groupId: 'busbar-historian', influx: { url: influx.url, org: influx.org, bucket: influx.bucket, token: influx.token, ...(options.historian ?? {}) } },
+      });
+    }
+    if (withAlerter && smtp) {
+      specs.push({
+        name: 'alerter',
+        entry: SERVICE_ENTRIES.alerter,
+        config: { ...common, groupId: 'busbar-alerter', rules: options.alerterRules, email: { smtp: { host: smtp.host, port: smtp.port }, from: 'busbar@lab.localhost', to: ['oncall@lab.localhost'] } },
+      });
+    }
+    if (options.commander !== false) {
+      const sections: Record<string, { devices: unknown[] }> = {};
+      for (const d of devices) {
+        for (const [key, section] of Object.entries(d.commander?.() ?? {})) {
+          sections[key] = { devices: [...(sections[key]?.devices ?? []), ...section.devices] };
+        }
+      }
+      if (Object.keys(sections).length > 0) specs.push({ name: 'commander', entry: SERVICE_ENTRIES.commander, config: { ...common, groupId: 'busbar-commander', ...sections } });
+    }
+    const missing = missingBuilds(specs.map((s) => s.entry));
+    if (missing.length > 0) throw new Error(`not built: ${missing.join(', ')} — run \`npx turbo run build\` (npm run setup does) first`);
+
+    progress(`starting ${specs.map((s) => s.name).join(', ')} as separate processes`);
+    const started = await Promise.all(specs.map((spec) => startService(spec, { configDir, logDir, logLevel: options.logLevel ?? 'info' })));
+    for (const s of started) services.set(s.name, s);
+    return { runDir, topics, kafka, influx, smtp, mailDir, devices, services, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** The environment of a service: ours without `BUSBAR_*` configuration overrides (the file is the whole truth). */
+function serviceEnv(level: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BUSBAR_')) env[k] = v;
+  env.BUSBAR_LOG_LEVEL = level;
+  return env;
+}
+
+/** The last `n` lines of a file. */
+export function tail(file: string, n = 30): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function startService(spec: ServiceSpec, dirs: { configDir: string; logDir: string; logLevel: string }): Promise<ServiceProcess> {
+  const configFile = join(dirs.configDir, `${spec.name}.yaml`);
+  const logFile = join(dirs.logDir, `${spec.name}.log`);
+  const ops = { ...((spec.config.ops as object | undefined) ?? {}), host: '127.0.0.1', port: 0 };
+  writeFileSync(configFile, `# generated by deploy/local/stack.ts for ${spec.name}\n${stringify({ ...spec.config, ops })}`);
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    // own process group: a Ctrl-C in the terminal reaches the launcher only, which stops the
+    // services in order with SIGTERM
+    child = spawn(process.execPath, [join(REPO_ROOT, spec.entry), '--config', configFile], { cwd: REPO_ROOT, env: serviceEnv(dirs.logLevel), detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`${spec.name}: could not spawn ${process.execPath}`);
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((res) => {
+    child.once('exit', (code) => res((exitCode = code)));
+    child.once('error', () => res((exitCode = null)));
+  });
+  // If the launcher dies without stopping us (SIGKILL), a watchdog shell blocked on a pipe from the
+  // launcher sends SIGTERM to the service, then SIGKILL 10 s later.
+  const watchdog = spawn('sh', ['-c', 'read -r _; kill -TERM "$1" 2>/dev/null; sleep 10; kill -9 "$1" 2>/dev/null', 'busbar-stack-watchdog', String(pid)], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  watchdog.on('error', () => undefined);
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  const onExit = (): void => {
+    if (exitCode === undefined) process.kill(pid, 'SIGTERM');
+  };
+  process.once('exit', onExit);
+  void exited.then(() => {
+    process.off('exit', onExit);
+    watchdog.kill('SIGKILL');
+  });
+
+  let opsUrl: string;
+  try {
+    opsUrl = await waitForOps(spec.name, logFile, () => exitCode !== undefined, 60_000);
+  } catch (err) {
+    if (exitCode === undefined) process.kill(pid, 'SIGKILL');
+    throw err;
+  }
+  let stopping: Promise<number | null> | undefined;
+  return {
+    name: spec.name,
+    pid,
+    configFile,
+    logFile,
+    opsUrl,
+    metricsUrl: `${opsUrl}/metrics`,
+    healthUrl: `${opsUrl}/healthz`,
+    exited,
+    running: () => exitCode === undefined,
+    stop(graceMs = 20_000) {
+      stopping ??= (async () => {
+        if (exitCode !== undefined) return exitCode;
+        process.kill(pid, 'SIGTERM');
+        const timer = setTimeout(() => {
+          if (exitCode === undefined) process.kill(pid, 'SIGKILL');
+        }, graceMs);
+        try {
+          return await exited;
+        } finally {
+          clearTimeout(timer);
+        }
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Waits for the runtime's "started" line (`{"ops":"http://127.0.0.1:<port>",...}`) in the log. */
+async function waitForOps(name: string, logFile: string, exited: () => boolean, timeoutMs: number): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    let text = '';
+    try {
+      text = readFileSync(logFile, 'utf8');
+    } catch {
+      // not yet written
+    }
+    for (const line of text.split('\n')) {
+      if (!line.includes('"ops"')) continue;
+      try {
+        const rec = JSON.parse(line) as { ops?: unknown };
+        if (typeof rec.ops === 'string') return rec.ops;
+      } catch {
+        // not JSON
+      }
+    }
+    if (exited()) throw new Error(`${name} exited during start-up; its log (${relative(process.cwd(), logFile)}) ends with:\n${tail(logFile)}`);
+    if (Date.now() > end) throw new Error(`${name} did not report its ops port within ${timeoutMs} ms; its log ends with:\n${tail(logFile)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

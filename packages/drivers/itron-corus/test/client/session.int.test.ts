@@ -1,0 +1,257 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { CorusSession, type CorusSessionOptions, type LogRecord } from '../../src/client/session.js';
+import { tcpTransport } from '../../src/client/transport.js';
+import { ExactDecimal } from '../../src/codec/exact-decimal.js';
+import { formatCorusDateTime, isCorusDateTime } from '../../src/codec/data-classes.js';
+import { EXAMPLE_CORUS_MAP } from '../../src/config/example-map.js';
+import { startCorusSimulator, type CorusFault, type CorusSimulator, type CorusSimulatorOptions } from '../../src/simulator/simulator.js';
+
+let sim: CorusSimulator | undefined;
+let session: CorusSession | undefined;
+afterEach(async () => {
+  await session?.close();
+  await sim?.close();
+  session = undefined;
+  sim = undefined;
+});
+
+async function setup(simOpts: Partial<CorusSimulatorOptions> = {}, sessionOpts: Partial<CorusSessionOptions> = {}): Promise<{ sim: CorusSimulator; session: CorusSession }> {
+  sim = await startCorusSimulator({ map: EXAMPLE_CORUS_MAP, seed: 42, ...simOpts });
+  session = new CorusSession({
+    transport: tcpTransport({ host: sim.host, port: sim.port }),
+    map: EXAMPLE_CORUS_MAP,
+    retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 },
+    timeouts: { wakeupMs: 500, responseMs: 500, databaseFrameMs: 500, writeAckMs: 500, passwordMs: 500, identificationMs: 500 },
+    wakeupRetryDelayMs: 10,
+    keepAliveIntervalMs: 0,
+    ...sessionOpts,
+  });
+  return { sim, session };
+}
+
+const T = (s: string): Date => new Date(`${s}Z`);
+
+async function collect(it: AsyncIterable<LogRecord>): Promise<LogRecord[]> {
+  const out: LogRecord[] = [];
+  for await (const r of it) out.push(r);
+  return out;
+}
+
+describe('Client > CorusSession against the simulator', () => {
+  it('reads parameters by name: exact values equal what the simulator holds, units from the map', async () => {
+    const { sim, session } = await setup();
+    const names = ['volume_unconverted_m3', 'volume_converted_m3', 'pulse_weight_m3', 'pressure_bar', 'parameter_map', 'clock', 'display_contrast'];
+    const r = await session.readParameters(names);
+    for (const n of ['volume_unconverted_m3', 'volume_converted_m3', 'pulse_weight_m3', 'pressure_bar', 'display_contrast']) {
+      expect((r[n] as ExactDecimal).toString(), n).toBe((sim.parameter(n) as ExactDecimal).toString());
+    }
+    expect(r.pulse_weight_m3?.toString()).toBe('0.1');
+    expect(r.parameter_map).toBe('FL_b0040');
+    expect(r.clock).toEqual(T('2020-10-07T12:00:00'));
+    expect(session.unitOf('volume_converted_m3')).toBe('m3');
+    expect(await session.readMapName()).toBe('FL_b0040');
+  });
+
+  it('refuses a device with another map (BB_CORUS_MAP_MISMATCH, not retried, nothing written)', async () => {
+    const { sim, session } = await setup({ values: { parameter_map: 'FL_c0101' } });
+    await expect(session.readParameters(['pressure_bar'])).rejects.toMatchObject({ code: 'BB_CORUS_MAP_MISMATCH', retriable: false });
+    await expect(session.writeParameters([{ name: 'display_contrast', value: 3 }])).rejects.toMatchObject({ code: 'BB_CORUS_MAP_MISMATCH' });
+    expect(sim.stats.writes).toBe(0);
+    expect(sim.stats.connections).toBe(2);
+  });
+
+  it('writes change the simulator (one- and two-byte ids, Float, by name and id) and setClock sets its clock', async () => {
+    const { sim, session } = await setup();
+    const r = await session.writeParameters([{ name: 'display_contrast', value: 9 }, { id: 1, value: '0.25' }, { name: 'compressibility_formula', value: 2 }]);
+    expect(r).toEqual({ accepted: true, answer: 'ack', written: ['display_contrast', 'pulse_weight_m3', 'compressibility_formula'], notWritten: [] });
+    expect((sim.parameter(300) as ExactDecimal).toString()).toBe('9');
+    expect((sim.parameter(1) as ExactDecimal).toString()).toBe('0.25');
+    expect((sim.parameter(15) as ExactDecimal).toString()).toBe('2');
+    await session.setClock(T('2021-01-15T08:00:00'));
+    const c = sim.parameter('clock');
+    expect(isCorusDateTime(c) && formatCorusDateTime(c)).toBe('2021-01-15T08:00:00');
+  });
+
+  it('refuses bad writes before sending: unknown, read-only, out of range, wrong type', async () => {
+    const { sim, session } = await setup();
+    await expect(session.writeParameters([{ name: 'nope', value: 1 }])).rejects.toMatchObject({ code: 'BB_CORUS_UNKNOWN_PARAMETER' });
+    await expect(session.writeParameters([{ name: 'volume_converted_m3', value: 1 }])).rejects.toMatchObject({ code: 'BB_CORUS_NOT_WRITABLE' });
+    await expect(session.writeParameters([{ name: 'display_contrast', value: 16 }])).rejects.toMatchObject({ code: 'BB_CORUS_VALUE_OUT_OF_RANGE' });
+    await expect(session.writeParameters([{ name: 'display_contrast', value: 1 }, { name: 'compressibility_formula', value: 2.5 }])).rejects.toMatchObject({ code: 'BB_CORUS_VALUE_OUT_OF_RANGE' });
+    await expect(session.writeParameters([{ name: 'clock', value: 5 }])).rejects.toMatchObject({ code: 'BB_CORUS_VALUE_TYPE' });
+    expect(sim.stats.writes).toBe(0);
+  });
+
+  it('a NAKed write is reported as refused and not retried', async () => {
+    const { sim, session } = await setup({ faults: [{ on: 'write', kind: 'nak' }] });
+    const r = await session.writeParameters([{ name: 'display_contrast', value: 4 }]);
+    expect(r).toMatchObject({ accepted: false, answer: 'nak', written: [], notWritten: ['display_contrast'] });
+    expect(sim.stats.writes).toBe(1);
+    expect((sim.parameter(300) as ExactDecimal).toString()).not.toBe('4');
+  });
+
+  it('a write whose answer never comes fails non-retriable and is sent once', async () => {
+    const { sim, session } = await setup({ faults: [{ on: 'write', kind: 'disconnect' }] });
+    await expect(session.writeParameters([{ name: 'display_contrast', value: 4 }])).rejects.toMatchObject({ code: 'BB_CORUS_CONNECTION_CLOSED', retriable: false });
+    expect(sim.stats.writes).toBe(1);
+  });
+
+  it('reads the interval log across frames and windows, oldest first, equal to the simulator records', async () => {
+    const { sim, session } = await setup({ databaseChunk: 100 }, { logChunkS: 7200 });
+    const recs = await collect(session.readLog('interval', { since: T('2020-10-07T00:00:00'), until: T('2020-10-07T12:00:00') }));
+    const expected = sim.logRecords('interval').filter((r) => r.endDate >= '2020-10-07T00:00:00').reverse();
+    expect(recs).toHaveLength(49);
+    expect(recs.map((r) => r.deviceTime)).toEqual(expected.map((r) => r.endDate));
+    for (let i = 0; i < recs.length; i++) {
+      const got = recs[i] as LogRecord;
+      const want = (expected[i] as (typeof expected)[number]).values;
+      for (const [k, v] of Object.entries(want)) {
+        const g = got.values[k];
+        if (v instanceof ExactDecimal) expect((g as ExactDecimal).toString(), k).toBe(v.toString());
+        else if (isCorusDateTime(v)) expect(g).toEqual(T(formatCorusDateTime(v)));
+      }
+    }
+    expect(recs[0]?.timestamp).toEqual(T('2020-10-07T00:00:00'));
+    expect(sim.stats.databaseRequests).toBe(6);
+  });
+
+  describe('fault injection (README §13.6): typed errors and retries', () => {
+    const cases: [string, CorusFault[], number][] = [
+      ['bad CRC on a read answer → new session, read again', [{ on: 'read', kind: 'bad-crc', after: 1 }], 2],
+      ['wrong ETX on a read answer', [{ on: 'read', kind: 'wrong-etx', after: 1 }], 2],
+      ['garbage before SOH', [{ on: 'read', kind: 'garbage', after: 1 }], 2],
+      ['truncated answer (timeout)', [{ on: 'read', kind: 'truncate', after: 1 }], 2],
+      ['wrong LEN', [{ on: 'read', kind: 'wrong-len', after: 1 }], 2],
+      ['connection dropped mid-frame', [{ on: 'read', kind: 'disconnect', after: 1 }], 2],
+      ['wake-up reply not zeros (wake-up retried on the same link)', [{ on: 'wakeup', kind: 'bad-wakeup' }], 1],
+      ['slow byte-by-byte answer', [{ on: 'read', kind: 'slow' }, { on: 'read', kind: 'slow', after: 1 }], 1],
+    ];
+    for (const [name, faults, connections] of cases) {
+      it(`${name}: read succeeds`, async () => {
+        const { sim, session } = await setup({ faults }, { wakeupRetryDelayMs: 100 });
+        const retries: unknown[] = [];
+        session.on('retry', (e) => retries.push(e));
+        const r = await session.readParameters(['volume_converted_m3']);
+        expect((r.volume_converted_m3 as ExactDecimal).toString()).toBe((sim.parameter('volume_converted_m3') as ExactDecimal).toString());
+        expect(sim.stats.connections).toBe(connections);
+      });
+    }
+    it('a NAK refusal of a read is typed BB_CORUS_REQUEST_REFUSED and not retried', async () => {
+      const { session } = await setup({ faults: [{ on: 'read', kind: 'nak', after: 1, times: 5 }] });
+      await expect(session.readParameters(['volume_converted_m3'])).rejects.toMatchObject({ code: 'BB_CORUS_REQUEST_REFUSED' });
+    });
+    it('a persistent CRC fault exhausts the retries with BB_CORUS_FRAME_CRC', async () => {
+      const { sim, session } = await setup({ faults: [{ on: 'read', kind: 'bad-crc', times: 100 }] });
+      await expect(session.readParameters(['pressure_bar'])).rejects.toMatchObject({ code: 'BB_CORUS_FRAME_CRC', retriable: true });
+      expect(sim.stats.connections).toBe(3);
+    });
+    it('silence → BB_CORUS_TIMEOUT after the attempts', async () => {
+      const { session } = await setup({ faults: [{ on: 'read', kind: 'silence', times: 100 }] }, { timeouts: { responseMs: 100 } });
+      await expect(session.readParameters(['pressure_bar'])).rejects.toMatchObject({ code: 'BB_CORUS_TIMEOUT' });
+    });
+    it('wrong password → BB_CORUS_AUTH_FAILED, not retried', async () => {
+      const { sim, session } = await setup({ password: 'ABCD' }, { password: 'PASS' });
+      await expect(session.readParameters(['pressure_bar'])).rejects.toMatchObject({ code: 'BB_CORUS_AUTH_FAILED', retriable: false });
+      expect(sim.stats.connections).toBe(1);
+    });
+    it('password echo (default) works with any device password', async () => {
+      const { session } = await setup({ password: 'WXYZ' });
+      expect((await session.readParameters(['parameter_map'])).parameter_map).toBe('FL_b0040');
+    });
+
+    const logCases: [string, CorusFault[], number, number][] = [
+      ['bad CRC on a database frame → NAK, same frame again, no duplicated data', [{ on: 'database-frame', kind: 'bad-crc', after: 1 }], 1, 1],
+      ['bad CRC on the last database frame', [{ on: 'database-frame', kind: 'bad-crc', after: 2 }], 1, 1],
+      ['connection dropped mid-log → new session, window read again', [{ on: 'database-frame', kind: 'disconnect', after: 1 }], 2, 0],
+      ['out-of-order frame number', [{ on: 'database-frame', kind: 'frame-order', after: 1 }], 2, 0],
+    ];
+    for (const [name, faults, connections, naks] of logCases.slice(0, 4)) {
+      it(`${name}: log read complete`, async () => {
+        const { sim, session } = await setup({ databaseChunk: 100, faults }, { logChunkS: 86_400 });
+        const recs = await collect(session.readLog('interval', { since: T('2020-10-07T11:00:00'), until: T('2020-10-07T12:00:00') }));
+        expect(recs.map((r) => r.deviceTime)).toEqual(['2020-10-07T11:00:00', '2020-10-07T11:15:00', '2020-10-07T11:30:00', '2020-10-07T11:45:00', '2020-10-07T12:00:00']);
+        expect(sim.stats.connections).toBe(connections);
+        expect(sim.stats.naksReceived).toBe(naks);
+      });
+    }
+    it('a database stream that is not whole records → BB_CORUS_DB_PARTIAL_RECORD', async () => {
+      const { session } = await setup({ faults: [{ on: 'database', kind: 'partial-record', times: 10 }] });
+      await expect(collect(session.readLog('interval', { since: T('2020-10-07T11:00:00'), until: T('2020-10-07T12:00:00') }))).rejects.toMatchObject({ code: 'BB_CORUS_DB_PARTIAL_RECORD' });
+    });
+    it('a frame corrupt more than 3 times → BB_CORUS_DB_RETRIES_EXHAUSTED (after the session retries)', async () => {
+      const { sim, session } = await setup({ databaseChunk: 100, faults: [{ on: 'database-frame', kind: 'bad-crc', times: 100 }] });
+      await expect(collect(session.readLog('interval', { since: T('2020-10-07T11:00:00'), until: T('2020-10-07T12:00:00') }))).rejects.toMatchObject({ code: 'BB_CORUS_DB_RETRIES_EXHAUSTED' });
+      expect(sim.stats.naksReceived).toBe(9);
+    });
+    it('unknown log → BB_CORUS_NO_LAYOUT', async () => {
+      const { session } = await setup();
+      await expect(collect(session.readLog('daily', { since: T('2020-10-07T11:00:00') }))).rejects.toMatchObject({ code: 'BB_CORUS_NO_LAYOUT' });
+    });
+  });
+
+  describe('single session with priorities', () => {
+    it('a write queued during a long log backfill runs in the next slot, the backfill then resumes', async () => {
+      const { sim, session } = await setup({ historyRecords: 96 * 7 }, { logChunkS: 3600 });
+      const events: string[] = [];
+      let windows = 0;
+      const backfill = (async () => {
+        for await (const r of session.readLog('interval', { since: T('2020-10-01T00:00:00'), until: T('2020-10-07T12:00:00') })) {
+          if (r.deviceTime.endsWith(':00:00')) windows++;
+          if (windows === 3 && events.length === 0) {
+            events.push(`write queued after ${sim.stats.databaseRequests} requests`);
+            session.writeParameters([{ name: 'display_contrast', value: 11 }]).then(
+              () => events.push(`write done after ${sim.stats.databaseRequests} requests`),
+              (e: unknown) => events.push(`write failed ${String(e)}`),
+            );
+          }
+        }
+        events.push(`backfill done after ${sim.stats.databaseRequests} requests`);
+      })();
+      await backfill;
+      expect(events, events.join(' | ')).toHaveLength(3);
+      const queued = Number(/after (\d+)/.exec(events[0] as string)?.[1]);
+      const done = Number(/after (\d+)/.exec(events[1] as string)?.[1]);
+      expect(done - queued).toBeLessThanOrEqual(1);
+      expect(events[2]).toMatch(/backfill done after 15\d requests/);
+      expect((sim.parameter(300) as ExactDecimal).toString()).toBe('11');
+    });
+
+    it('reads queued behind a write go after it (priority order)', async () => {
+      const { session } = await setup();
+      const order: string[] = [];
+      const a = session.readParameters(['pressure_bar']).then(() => order.push('read1'));
+      const b = session.readParameters(['temperature_c']).then(() => order.push('read2'));
+      const w = session.writeParameters([{ name: 'display_contrast', value: 2 }]).then(() => order.push('write'));
+      await Promise.all([a, b, w]);
+      expect(order).toEqual(['read1', 'write', 'read2']);
+    });
+
+    it('keeps the link alive within the idle timeout, then closes it orderly', async () => {
+      const { sim, session } = await setup({}, { keepAliveIntervalMs: 40, idleCloseMs: 300 });
+      await session.readParameters(['pressure_bar']);
+      const readsAfterFirst = sim.stats.reads;
+      await new Promise((r) => setTimeout(r, 200));
+      expect(sim.stats.reads).toBeGreaterThan(readsAfterFirst);
+      expect(sim.stats.connections).toBe(1);
+      await new Promise((r) => setTimeout(r, 400));
+      expect(sim.stats.breaks).toBe(1);
+      expect(session.connected).toBe(false);
+    });
+
+    it('close() fails queued operations with BB_CORUS_SESSION_CLOSED and sends the break', async () => {
+      const { sim, session } = await setup();
+      const first = session.readParameters(['pressure_bar']);
+      const second = session.readParameters(['temperature_c']).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const closing = session.close();
+      await expect(first).resolves.toBeDefined();
+      expect(await second).toMatchObject({ code: 'BB_CORUS_SESSION_CLOSED' });
+      await closing;
+      await new Promise((r) => setTimeout(r, 50));
+      expect(sim.stats.breaks).toBe(1);
+      await expect(session.readParameters(['pressure_bar'])).rejects.toMatchObject({ code: 'BB_CORUS_SESSION_CLOSED' });
+    });
+  });
+});
