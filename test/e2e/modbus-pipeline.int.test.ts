@@ -100,7 +100,7 @@ beforeAll(async () => {
     email: { smtp: { host: smtp.host, port: smtp.port }, from: 'busbar@lab.test', to: ['oncall@lab.test'] },
   });
   const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics, groupId: `e2e-commander-${run}`, modbus: { devices: devices(sim.port) } });
-  const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus.devices, '.') } };
+  const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus!.devices, '.') } };
 
   services.push(await startModbusCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startAlerter(alerterCfg, deps), await startCommander(commanderCfg, deps));
 }, 240_000);

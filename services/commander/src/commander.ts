@@ -11,7 +11,8 @@
  */
 import type { Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
-import { CommandExecutor, createModbusBinding } from '@busbar/actions';
+import { BusbarError } from '@busbar/core';
+import { CommandExecutor, createArbinBinding, createCorusBinding, createMaccorBinding, createModbusBinding } from '@busbar/actions';
 import type { ProtocolBinding } from '@busbar/actions';
 import type { Command, CommandResultInput } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde } from '@busbar/avro';
@@ -41,7 +42,13 @@ export function resolveWith(bindings: readonly ProtocolBinding[], cmd: Command):
  */
 export async function startCommander(config: CommanderConfig, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
   const { logger, metrics } = deps;
-  const bindings: ProtocolBinding[] = [createModbusBinding(config.modbus.devices, config.topics.deviceCommands, deps)];
+  const route = config.topics.deviceCommands;
+  const bindings: ProtocolBinding[] = [];
+  if (config.modbus) bindings.push(createModbusBinding(config.modbus.devices, route, deps));
+  if (config.arbin) bindings.push(createArbinBinding(config.arbin, route, deps));
+  if (config.maccor) bindings.push(createMaccorBinding(config.maccor, route, deps));
+  if (config.corus) bindings.push(createCorusBinding(config.corus, route, deps));
+  if (bindings.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, maccor, corus');
 
   const executor = new CommandExecutor({
     logger,

@@ -5,7 +5,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { modbusDevicesSchema, resolveModbusDevices } from '@busbar/actions';
+import { arbinCommanderSectionSchema, corusCommanderSectionSchema, maccorCommanderSectionSchema, modbusDevicesSchema, resolveModbusDevices } from '@busbar/actions';
 import type { ResolvedModbusDevice } from '@busbar/actions';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { loadConfig } from '@busbar/runtime';
@@ -17,12 +17,19 @@ export const commanderConfigSchema = z.object({
   groupId: z.string().min(1).default('busbar-commander'),
   /** Longest accepted command lifetime (expires_at − now), ms; longer ones are rejected. Default 1 h. */
   maxCommandLifetimeMs: z.number().int().min(1000).max(86_400_000).default(3_600_000),
-  modbus: z.object({ devices: modbusDevicesSchema }).strict(),
+  /** Modbus devices: the same list as the Modbus collector's `devices`. */
+  modbus: z.object({ devices: modbusDevicesSchema }).strict().optional(),
+  /** Arbin cyclers (see packages/actions/src/arbin). */
+  arbin: arbinCommanderSectionSchema.optional(),
+  /** Maccor testers (see packages/actions/src/maccor). */
+  maccor: maccorCommanderSectionSchema.optional(),
+  /** Corus volume converters (see packages/actions/src/corus). */
+  corus: corusCommanderSectionSchema.optional(),
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9467) }).default({ host: '127.0.0.1', port: 9467 }),
 });
 
 /** The validated configuration with device maps resolved. */
-export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus'> & { readonly modbus: { readonly devices: readonly ResolvedModbusDevice[] } };
+export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus'> & { readonly modbus?: { readonly devices: readonly ResolvedModbusDevice[] } | undefined };
 
 /**
  * Loads and validates the configuration.
@@ -31,5 +38,6 @@ export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modb
  */
 export function loadCommanderConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): CommanderConfig {
   const cfg = loadConfig(commanderConfigSchema, { file, env });
-  return { ...cfg, modbus: { devices: resolveModbusDevices(cfg.modbus.devices, file ? dirname(resolve(file)) : process.cwd()) } };
+  const baseDir = file ? dirname(resolve(file)) : process.cwd();
+  return { ...cfg, modbus: cfg.modbus ? { devices: resolveModbusDevices(cfg.modbus.devices, baseDir) } : undefined };
 }

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm run demo [-- --once]`: the whole pipeline on this machine (Kafka, InfluxDB, an SMTP sink,
+# a simulated Modbus power supply, every service as its own process), a short scenario that prints
+# where to look, then it keeps running until Ctrl-C (or stops after the scenario with --once).
+# Needs `npm run setup` once (servers in the cache, dependencies). See deploy/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/node-env.sh
+# the services run from their dist/: build them (cached by turbo when nothing changed)
+npx turbo run build --output-logs=errors-only \
+  --filter=@busbar/collector-modbus --filter=@busbar/historian --filter=@busbar/alerter --filter=@busbar/commander >&2
+exec npx tsx --conditions=@busbar/source deploy/local/demo.ts "$@"
