@@ -1,0 +1,2 @@
+/** `@busbar/collector-arbin` (private): being wired. */
+export {};

@@ -1,0 +1,2 @@
+/** `@busbar/collector-corus` (private): being wired. */
+export {};

@@ -1,0 +1,2 @@
+/** `@busbar/collector-maccor` (private): being wired. */
+export {};
