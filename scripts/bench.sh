@@ -16,4 +16,4 @@ if [ "$packages" = 1 ]; then
   npx turbo run bench --concurrency=1
 fi
 npx turbo run build --output-logs=errors-only --filter=@busbar/collector-modbus --filter=@busbar/historian >&2
-exec npx tsx --conditions=@busbar/source deploy/local/bench-pipeline.ts "${pipeline_args[@]}"
+exec npx tsx --disable-warning=TimeoutNegativeWarning --conditions=@busbar/source deploy/local/bench-pipeline.ts "${pipeline_args[@]}"

@@ -9,4 +9,5 @@ cd "$(dirname "$0")/.."
 # the services run from their dist/: build them (cached by turbo when nothing changed)
 npx turbo run build --output-logs=errors-only \
   --filter=@busbar/collector-modbus --filter=@busbar/historian --filter=@busbar/alerter --filter=@busbar/commander >&2
-exec npx tsx --conditions=@busbar/source deploy/local/demo.ts "$@"
+# (kafkajs 2.2.4 schedules a negative timeout on Node >= 24: harmless, silenced)
+exec npx tsx --disable-warning=TimeoutNegativeWarning --conditions=@busbar/source deploy/local/demo.ts "$@"

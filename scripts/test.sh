@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # The test command (README "Tests"): typecheck, lint, then every Vitest test, unit and integration,
 # against the real servers (Kafka, InfluxDB, SMTP) and peers (pymodbus...) that setup installed.
+# Ends with a plain summary line "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/node-env.sh
 npx turbo run typecheck
+npx tsc -p tsconfig.json
 npx eslint .
-npx vitest run "$@"
+mkdir -p .busbar
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.busbar/vitest-report.json "$@" || status=$?
+node -e '
+const r = JSON.parse(require("fs").readFileSync(".busbar/vitest-report.json", "utf8"));
+const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${skipped} skipped`);
+' || true
+exit "$status"

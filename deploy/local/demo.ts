@@ -58,7 +58,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 async function stepInflux(stack: Stack): Promise<void> {
   heading('(a) readings in InfluxDB');
   const { url, org, bucket, token } = stack.influx;
-  const flux = `from(bucket: "${bucket}") |> range(start: -5m) |> filter(fn: (r) => r._measurement == "modbus" and r.device == "${DEVICE}" and r._field == "voltage_v") |> last()`;
+  const flux = `from(bucket: "${bucket}") |> range(start: -5m) |> filter(fn: (r) => r._measurement == "modbus" and r.device == "${DEVICE}" and r._field == "temperature_c") |> last()`;
   const api = new InfluxDB({ url, token }).getQueryApi(org);
   const row = await until('a psu-1 reading in InfluxDB', 60_000, async () => (await api.collectRows<Record<string, unknown>>(flux))[0]);
   say(`InfluxDB  url=${url}  org=${org}  bucket=${bucket}`);

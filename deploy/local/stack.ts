@@ -197,7 +197,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       specs.push({
         name: 'historian',
         entry: SERVICE_ENTRIES.historian,
-        config: { ...common, groupId: 'busbar-historian', influx: { url: influx.url, org: influx.org, bucket: influx.bucket, token: influx.token, ...(options.historian ?? {}) } },
+        // the token in a file of its own (mode 0600), as a deployment would keep it out of the configuration
+        config: { ...common, groupId: 'busbar-historian', influx: { url: influx.url, org: influx.org, bucket: influx.bucket, tokenFile: writeSecret(join(configDir, 'influx.token'), influx.token), ...(options.historian ?? {}) } },
       });
     }
     if (withAlerter && smtp) {
@@ -235,6 +236,11 @@ function serviceEnv(level: string): NodeJS.ProcessEnv {
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BUSBAR_')) env[k] = v;
   env.BUSBAR_LOG_LEVEL = level;
   return env;
+}
+
+function writeSecret(file: string, secret: string): string {
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return file;
 }
 
 /** The last `n` lines of a file. */
