@@ -6,7 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/node-env.sh
 echo "busbar: node $(node --version), npm $(npm --version)"
-npm ci --no-audit --no-fund
+# `npm install` rather than `npm ci`: the registry mirror this project is built against serves only the
+# linux builds of platform packages (turbo, rolldown...), so the lock file cannot list the others and
+# `npm ci` refuses it as out of sync. `npm install` follows the lock file for everything it lists.
+npm install --no-audit --no-fund
 bash scripts/infra/fetch-all.sh
 bash scripts/peers/setup-venv.sh
 npx turbo run build
