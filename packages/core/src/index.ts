@@ -9,3 +9,5 @@ export { noopMetrics } from './metrics.js';
 export type { Counter, Gauge, Histogram, Labels, MetricSpec, Metrics } from './metrics.js';
 export { ManualClock, systemClock } from './clock.js';
 export type { Clock } from './clock.js';
+export { backoffDelayMs } from './backoff.js';
+export type { BackoffOptions } from './backoff.js';

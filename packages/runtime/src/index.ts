@@ -12,6 +12,5 @@ export { startOpsServer } from './http.js';
 export type { Health, OpsServer, OpsServerOptions } from './http.js';
 export { runService } from './service.js';
 export type { RunServiceOptions, RunningService, ServiceContext, ServiceHandle } from './service.js';
-export { backoffDelayMs, sleep } from './backoff.js';
-export type { BackoffOptions } from './backoff.js';
+export { sleep } from './backoff.js';
 export { ERROR_CODES } from './errors.js';

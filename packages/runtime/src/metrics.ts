@@ -19,8 +19,8 @@ export interface ServiceMetrics {
 }
 
 /**
- * Creates a registry with default process metrics (prefix `busbar_<service>_`... no: the standard
- * `process_*`/`nodejs_*` names, labelled `service`) and the core adapter.
+ * Creates a registry with the default process metrics (the standard `process_*` and `nodejs_*`
+ * names; every metric of the registry carries the label `service`) and the core adapter.
  *
  * @param service - service name, set as a default label on every metric.
  * @throws {BusbarError} `BB_METRICS_CONFLICT` when one name is declared with two kinds.

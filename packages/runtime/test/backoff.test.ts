@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs, sleep } from '../src/index.js';
+import { backoffDelayMs } from '@busbar/core';
+import { sleep } from '../src/index.js';
 
 describe('runtime > backoff', () => {
   it('grows exponentially and is capped', () => {

@@ -8,7 +8,7 @@
  * goes through {@link DeviceSupervisor.exclusive}, which runs between two polls.
  */
 import type { Clock, Logger, Metrics } from '@busbar/core';
-import { errorCode, noopLogger, noopMetrics, systemClock } from '@busbar/core';
+import { backoffDelayMs, errorCode, noopLogger, noopMetrics, systemClock } from '@busbar/core';
 
 /** The device-specific part: a protocol client behind three calls. */
 export interface DeviceSession<TPoll> {
@@ -45,12 +45,6 @@ export interface SupervisorOptions {
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly clock?: Clock;
-}
-
-/** Capped exponential backoff without jitter randomness beyond ±10 %. */
-function backoff(attempt: number, initial: number, max: number): number {
-  const base = Math.min(max, initial * 2 ** attempt);
-  return Math.round(Math.min(max, base * (0.9 + 0.2 * Math.random())));
 }
 
 /**
@@ -173,7 +167,7 @@ export class DeviceSupervisor<TPoll> {
           this.m.errors.inc({ device, code });
           this.lastError = error instanceof Error ? error.message : String(error);
           if (attempt === 0 && firstConnect) await this.events.onDisconnected({ error, code });
-          const delay = backoff(attempt++, initial, max);
+          const delay = backoffDelayMs(attempt++, { initialDelayMs: initial, maxDelayMs: max, jitter: 0.1 });
           this.log.warn({ code, err: this.lastError, retryInMs: delay, attempt }, 'device connect failed');
           await this.exclusive(() => this.session.close());
           await this.sleep(delay);

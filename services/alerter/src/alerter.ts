@@ -9,13 +9,13 @@
 import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import type { Logger, Metrics } from '@busbar/core';
-import { errorCode } from '@busbar/core';
+import { backoffDelayMs, errorCode } from '@busbar/core';
 import type { Alert, Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, readingSerde } from '@busbar/avro';
 import type { ConsumedRecord } from '@busbar/kafka';
 import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
-import { backoffDelayMs, sleep } from '@busbar/runtime';
+import { sleep } from '@busbar/runtime';
 import type { AlerterConfig } from './config.js';
 import { rulesOf } from './config.js';
 import { EmailNotifier } from './notify/email.js';
