@@ -16,3 +16,5 @@ export { createMaccorBinding, maccorCommanderSectionSchema } from './maccor/inde
 export type { MaccorCommanderSection } from './maccor/index.js';
 export { corusCommanderSectionSchema, createCorusBinding } from './corus/index.js';
 export type { CorusCommanderSection } from './corus/index.js';
+export { CommandPipeline } from './pipeline.js';
+export type { PipelineSinks } from './pipeline.js';

@@ -12,9 +12,9 @@
 import type { Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError } from '@busbar/core';
-import { CommandExecutor, createArbinBinding, createCorusBinding, createMaccorBinding, createModbusBinding } from '@busbar/actions';
+import { CommandExecutor, CommandPipeline, createArbinBinding, createCorusBinding, createMaccorBinding, createModbusBinding } from '@busbar/actions';
 import type { ProtocolBinding } from '@busbar/actions';
-import type { Command, CommandResultInput } from '@busbar/avro';
+import type { Command } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde } from '@busbar/avro';
 import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
@@ -70,6 +70,10 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   });
   logger.info({ remembered }, 'command ids already answered were loaded from the results topic');
 
+  const pipeline = new CommandPipeline(executor, {
+    publishResult: (res) => results.publish([{ key: res.device_id, value: res }]),
+    route: (cmd) => routed.publish([{ key: cmd.target.device_id, value: cmd }]),
+  });
   const consumer = new DecodingConsumer<Command>({
     kafka,
     producer,
@@ -80,16 +84,8 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
     logger,
     metrics,
     handle: async (records) => {
-      // one at a time, in order: a command's result is published before the next command runs
-      for (const r of records) {
-        const handled = await executor.handle(r.value);
-        if (handled.kind === 'result') {
-          const res: CommandResultInput = handled.result;
-          await results.publish([{ key: res.device_id, value: res }]);
-        } else if (handled.kind === 'routed') {
-          await routed.publish([{ key: r.value.target.device_id, value: r.value }]);
-        }
-      }
+      // one at a time, in order: a command's outcome is published before the next command runs
+      for (const r of records) await pipeline.process(r.value);
     },
   });
   await consumer.start();

@@ -7,9 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
-import { CommandExecutor, prepareModbusWrite } from '@busbar/actions';
+import { CommandExecutor, CommandPipeline, prepareModbusWrite } from '@busbar/actions';
 import type { ResolvedModbusDevice } from '@busbar/actions';
-import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
+import type { Command, DeviceEventInput, ReadingInput } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { PointValues } from '@busbar/driver-modbus';
 import { ModbusDeviceClient } from '@busbar/driver-modbus';
@@ -106,6 +106,9 @@ export async function startModbusCollector(config: CollectorConfig, deps: { logg
         return { kind: 'execute', action: { summary: prepared.summary, run: () => s.supervisor.exclusive(() => prepared.run()) } };
       },
     });
+    const pipeline = new CommandPipeline(executor, {
+      publishResult: (res) => results.publish([{ key: res.device_id, value: res }]),
+    });
     commandConsumer = new DecodingConsumer<Command>({
       kafka,
       producer,
@@ -117,14 +120,11 @@ export async function startModbusCollector(config: CollectorConfig, deps: { logg
       logger,
       metrics,
       handle: async (records) => {
-        const out: CommandResultInput[] = [];
         for (const r of records) {
           const s = supervisors.get(r.value.target.device_id);
           if (!s || s.device.session !== 'exclusive') continue; // another collector owns it
-          const handled = await executor.handle(r.value);
-          if (handled.kind === 'result') out.push(handled.result);
+          await pipeline.process(r.value);
         }
-        await results.publish(out.map((v) => ({ key: v.device_id, value: v })));
       },
     });
     await commandConsumer.start();
