@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 . scripts/node-env.sh
 npx turbo run typecheck
 npx tsc -p tsconfig.json
+npx tsc -p deploy/local/tsconfig.json
 npx eslint .
+# services run from dist/ in the demo test: build what changed (turbo caches the rest)
+npx turbo run build --output-logs=errors-only
 mkdir -p .busbar
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=.busbar/vitest-report.json "$@" || status=$?

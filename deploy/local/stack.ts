@@ -84,7 +84,7 @@ export interface StackOptions {
   readonly alerterRules?: false | readonly Record<string, unknown>[];
   /** Start the commander (needs a plugin that contributes commander devices). @default true */
   readonly commander?: boolean;
-  /** `BUSBAR_LOG_LEVEL` of the services. @default 'info' */
+  /** `BUSBAR_LOG_LEVEL` of the services (`info` or more verbose: the ops port is read from an info line). @default 'info' */
   readonly logLevel?: string;
   /** Progress lines (`starting Kafka`...). @default nothing */
   readonly onProgress?: (line: string) => void;
