@@ -15,6 +15,9 @@ import { ERROR_CODES as arbin } from '@busbar/driver-arbin-cti';
 import { ERROR_CODES as maccor } from '@busbar/driver-maccor-macnet';
 import { ERROR_CODES as corus } from '@busbar/driver-itron-corus';
 import { ERROR_CODES as alerter } from '@busbar/alerter';
+import { ERROR_CODES as collectorCorus } from '@busbar/collector-corus';
+import { ERROR_CODES as collectorMaccor } from '@busbar/collector-maccor';
+import { MACCOR_ACTION_ERROR_CODES as maccorActions } from '@busbar/actions';
 
 /** Every catalogue, by the package that raises its codes. */
 export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
@@ -27,6 +30,9 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/driver-arbin-cti', arbin],
   ['@busbar/driver-maccor-macnet', maccor],
   ['@busbar/driver-itron-corus', corus],
+  ['@busbar/actions (Maccor)', maccorActions],
+  ['@busbar/collector-maccor', collectorMaccor],
+  ['@busbar/collector-corus', collectorCorus],
   ['@busbar/alerter', alerter],
   ['@busbar/testkit', testkit],
 ];

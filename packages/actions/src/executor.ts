@@ -47,6 +47,14 @@ export type Handled =
   | { readonly kind: 'routed'; readonly to: string }
   | { readonly kind: 'duplicate' };
 
+/** A Busbar error's context fields as result details (vendor codes, what was sent...), as text. */
+function contextDetails(err: unknown): Record<string, string> {
+  if (!isBusbarError(err)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(err.context)) if (v !== undefined && v !== null) out[k] = String(v);
+  return out;
+}
+
 /** Runs commands at most once, never after expiry, never outside the configured limits. */
 export class CommandExecutor {
   private readonly guard: CommandGuard;
@@ -107,7 +115,7 @@ export class CommandExecutor {
     } catch (err) {
       const code = errorCode(err);
       this.log.error({ commandId: cmd.command_id, action: cmd.action, code, err: err instanceof Error ? err.message : String(err) }, 'command failed');
-      return this.result(cmd, 'FAILED', code, err instanceof Error ? err.message : String(err), { summary: disposition.action.summary });
+      return this.result(cmd, 'FAILED', code, err instanceof Error ? err.message : String(err), { summary: disposition.action.summary, ...contextDetails(err) });
     }
   }
 

@@ -12,9 +12,44 @@ export type { ProtocolBinding } from './binding.js';
 export { createModbusBinding } from './modbus/binding.js';
 export { arbinCommanderSectionSchema, createArbinBinding } from './arbin/index.js';
 export type { ArbinCommanderSection } from './arbin/index.js';
-export { createMaccorBinding, maccorCommanderSectionSchema } from './maccor/index.js';
-export type { MaccorCommanderSection } from './maccor/index.js';
-export { corusCommanderSectionSchema, createCorusBinding } from './corus/index.js';
-export type { CorusCommanderSection } from './corus/index.js';
+export {
+  MACCOR_ACTIONS,
+  MACCOR_ACTION_ERROR_CODES,
+  channelSettingsOf,
+  checkEnvelope,
+  createMaccorBinding,
+  createMaccorBindingFor,
+  directControlSchema,
+  envelopeSchema,
+  generatedTestName,
+  maccorCommanderSectionSchema,
+  maccorDeviceSchema,
+  maccorDevicesSchema,
+  prepareMaccorCommand,
+  safetyLimitsSchema,
+} from './maccor/index.js';
+export type {
+  MaccorAction,
+  MaccorBindingDeps,
+  MaccorChannelSettings,
+  MaccorCommandRunner,
+  MaccorCommanderSection,
+  MaccorDeviceConfig,
+  MaccorOperation,
+  PreparedMaccorCommand,
+} from './maccor/index.js';
+export {
+  CORUS_ACTIONS,
+  CORUS_SET_CLOCK,
+  CORUS_WRITE_PARAMETERS,
+  checkCorusWrite,
+  corusCommanderSectionSchema,
+  corusDeviceSchema,
+  corusDevicesSchema,
+  createCorusBinding,
+  prepareCorusCommand,
+  resolveCorusDevices,
+} from './corus/index.js';
+export type { CheckedWrite, CorusActionDevice, CorusBinding, CorusCommanderSection, CorusDeviceConfig, CorusWriter, ResolvedCorusDevice } from './corus/index.js';
 export { CommandPipeline } from './pipeline.js';
 export type { PipelineSinks } from './pipeline.js';

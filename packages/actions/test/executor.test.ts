@@ -61,9 +61,9 @@ describe('actions > CommandExecutor with modbus.write', () => {
   });
 
   it('turns a device failure into FAILED with the driver code, never throwing', async () => {
-    failNext = new BusbarError('BB_MODBUS_TIMEOUT', 'no reply within 500 ms', { retriable: true });
+    failNext = new BusbarError('BB_MODBUS_TIMEOUT', 'no reply within 500 ms', { retriable: true, context: { functionCode: 16, address: 2 } });
     const h = await ex.handle(cmd({ parameters: { point: 'current_limit_a', value: 1 } }));
-    expect(h).toMatchObject({ result: { status: 'FAILED', reason_code: 'BB_MODBUS_TIMEOUT', reason: 'no reply within 500 ms' } });
+    expect(h).toMatchObject({ result: { status: 'FAILED', reason_code: 'BB_MODBUS_TIMEOUT', reason: 'no reply within 500 ms', details: { functionCode: '16', address: '2' } } });
   });
 
   it('remembers ids answered before a restart', async () => {

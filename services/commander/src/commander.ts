@@ -45,9 +45,10 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   const route = config.topics.deviceCommands;
   const bindings: ProtocolBinding[] = [];
   if (config.modbus) bindings.push(createModbusBinding(config.modbus.devices, route, deps));
-  if (config.arbin) bindings.push(createArbinBinding(config.arbin, route, deps));
-  if (config.maccor) bindings.push(createMaccorBinding(config.maccor, route, deps));
-  if (config.corus) bindings.push(createCorusBinding(config.corus, route, deps));
+  const bindingDeps = { ...deps, baseDir: config.configDir ?? process.cwd() };
+  if (config.arbin) bindings.push(createArbinBinding(config.arbin, route, bindingDeps));
+  if (config.maccor) bindings.push(createMaccorBinding(config.maccor, route, bindingDeps));
+  if (config.corus) bindings.push(createCorusBinding(config.corus, route, bindingDeps));
   if (bindings.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, maccor, corus');
 
   const executor = new CommandExecutor({

@@ -29,7 +29,11 @@ export const commanderConfigSchema = z.object({
 });
 
 /** The validated configuration with device maps resolved. */
-export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus'> & { readonly modbus?: { readonly devices: readonly ResolvedModbusDevice[] } | undefined };
+export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus'> & {
+  readonly modbus?: { readonly devices: readonly ResolvedModbusDevice[] } | undefined;
+  /** Directory that relative paths in the file (`mapFile`) are resolved against (default: the working directory). */
+  readonly configDir?: string;
+};
 
 /**
  * Loads and validates the configuration.
@@ -39,5 +43,5 @@ export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modb
 export function loadCommanderConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): CommanderConfig {
   const cfg = loadConfig(commanderConfigSchema, { file, env });
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
-  return { ...cfg, modbus: cfg.modbus ? { devices: resolveModbusDevices(cfg.modbus.devices, baseDir) } : undefined };
+  return { ...cfg, configDir: baseDir, modbus: cfg.modbus ? { devices: resolveModbusDevices(cfg.modbus.devices, baseDir) } : undefined };
 }

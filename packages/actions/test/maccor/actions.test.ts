@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import type { Command } from '@busbar/avro';
+import { CommandRefusedError } from '@busbar/safety';
+import { createMaccorBinding, maccorCommanderSectionSchema } from '../../src/maccor/index.js';
+import { generatedTestName, prepareMaccorCommand } from '../../src/maccor/actions.js';
+
+const SAFETY = { max_voltage_v: 4.3, min_voltage_v: 2.5, max_charge_current_a: 3, max_discharge_current_a: 3, max_charge_power_w: 15, max_discharge_power_w: 15 };
+const ENVELOPE = { max_voltage_v: 4.2, min_voltage_v: 2.8, max_charge_current_a: 2, max_discharge_current_a: 2, max_power_w: 10 };
+const section = maccorCommanderSectionSchema.parse({
+  devices: [{ id: 'mac-1', host: '10.0.0.5', channels: 8, directControl: { watchdogMs: 1000 }, channelSettings: { '1-2': { safety: SAFETY, envelope: ENVELOPE }, '3': { safety: SAFETY }, '5': { aux: true } } }],
+});
+const device = section.devices[0]!;
+
+function cmd(action: string, parameters: Command['parameters'] = {}, channel: number | null = 1): Command {
+  return { command_id: 'c-1', issuer: 't', issued_at: new Date(0), expires_at: new Date(60_000), target: { device_id: 'mac-1', channel }, action, parameters, dry_run: false };
+}
+
+function refusal(c: Command): { code: string; message: string } {
+  try {
+    prepareMaccorCommand(c, device, new Date('2025-03-04T05:06:07Z'));
+  } catch (err) {
+    expect(err).toBeInstanceOf(CommandRefusedError);
+    return { code: (err as CommandRefusedError).code, message: (err as Error).message };
+  }
+  throw new Error('not refused');
+}
+
+describe('maccor device configuration', () => {
+  it('fills the defaults from the reference (ports 57570/57560, 35 ms per request, exclusive session)', () => {
+    expect(device).toMatchObject({ jsonPort: 57570, binaryPort: 57560, session: 'exclusive', requestCostMs: 35, pollIntervalMs: 1000, pollBudgetFraction: 0.5, restVia: 'json' });
+    expect(device.directControl).toEqual({ watchdogMs: 1000, minIntervalMs: 100, testerWatchdogS: 0 });
+  });
+
+  it.each([
+    ['a shared session', { session: 'shared' }, 'session'],
+    ['overlapping channel keys', { channelSettings: { '1-3': { aux: true }, '3': { aux: true } } }, 'channel 3 is configured twice'],
+    ['a channel beyond the tester', { channelSettings: { '9': { aux: true } } }, 'within 1..8'],
+    ['an envelope without a watchdog', { directControl: undefined, channelSettings: { '1': { envelope: ENVELOPE } } }, 'needs a directControl section'],
+    ['a watchdog below 200 ms', { directControl: { watchdogMs: 50 } }, 'watchdogMs'],
+    ['pacing below 100 ms', { directControl: { watchdogMs: 1000, minIntervalMs: 50 } }, 'minIntervalMs'],
+    ['inverted safety voltages', { channelSettings: { '1': { safety: { ...SAFETY, min_voltage_v: 4.4 } } } }, 'min_voltage_v must be below max_voltage_v'],
+  ])('refuses %s', (_name, patch, text) => {
+    const r = maccorCommanderSectionSchema.safeParse({ devices: [{ id: 'mac-1', host: 'h', channels: 8, directControl: { watchdogMs: 1000 }, ...patch }] });
+    expect(r.success).toBe(false);
+    expect(JSON.stringify(r.error!.issues)).toContain(text);
+  });
+});
+
+describe('prepareMaccorCommand', () => {
+  it('prepares a start with the configured safety limits and a generated unique name', () => {
+    const p = prepareMaccorCommand(cmd('maccor.start_test', { procedure: 'CCCV_0.5C', crate_ah: 2.5 }, 3), device, new Date('2025-03-04T05:06:07Z'));
+    expect(p.operation).toEqual({ kind: 'start_test', channel: 3, testName: 'mac-1-3-20250304T050607', procName: 'CCCV_0.5C', comment: '', crate: 2.5, safety: SAFETY, preflight: 'required' });
+    expect(generatedTestName('mac-1', 3, new Date('2025-03-04T05:06:07Z'))).toBe('mac-1-3-20250304T050607');
+  });
+
+  it('prepares direct control with current and voltage active in the initial rest set-point (reference §8.3)', () => {
+    expect(prepareMaccorCommand(cmd('maccor.start_direct_control'), device).operation).toEqual({ kind: 'start_direct_control', channel: 1, testName: 'Random', safety: SAFETY, envelope: ENVELOPE, initial: { mode: 'rest', current_a: 0, voltage_v: 4.2 } });
+    expect(prepareMaccorCommand(cmd('maccor.set_direct_output', { mode: 'discharge', current_a: 1.5, voltage_v: 3 }), device).operation).toEqual({ kind: 'set_direct_output', channel: 1, setpoint: { mode: 'discharge', current_a: 1.5, voltage_v: 3 } });
+    expect(prepareMaccorCommand(cmd('maccor.set_variable', { var_num: 15, value: -2.5 }), device).operation).toEqual({ kind: 'set_variable', channel: 1, varNum: 15, value: -2.5 });
+  });
+
+  it.each([
+    ['an unknown action', cmd('maccor.format_disk'), 'BB_COMMAND_UNKNOWN_ACTION', 'not supported'],
+    ['no channel', cmd('maccor.reset', {}, null), 'BB_COMMAND_PARAMETER_MISSING', 'target.channel'],
+    ['channel 9 of 8', cmd('maccor.reset', {}, 9), 'BB_MACCOR_CHANNEL_OUT_OF_RANGE', 'channel 9 is not 1..8'],
+    ['a start without safety limits', cmd('maccor.start_test', { procedure: 'p' }, 4), 'BB_MACCOR_SAFETY_LIMITS_MISSING', 'no safety limits'],
+    ['a start without procedure', cmd('maccor.start_test', {}), 'BB_COMMAND_PARAMETER_MISSING', 'procedure'],
+    ['a procedure with .000', cmd('maccor.start_test', { procedure: 'p.000' }), 'BB_COMMAND_PARAMETER_INVALID', '.000'],
+    ['a test name with a slash', cmd('maccor.start_test', { procedure: 'p', test_name: 'a/b' }), 'BB_COMMAND_PARAMETER_INVALID', 'not allowed'],
+    ['a comment of 81 characters', cmd('maccor.start_test', { procedure: 'p', comment: 'x'.repeat(81) }), 'BB_COMMAND_PARAMETER_INVALID', '≤ 80'],
+    ['crate_ah 0', cmd('maccor.start_test', { procedure: 'p', crate_ah: 0 }), 'BB_COMMAND_OUT_OF_RANGE', 'crate_ah must be > 0'],
+    ['VAR16', cmd('maccor.set_variable', { var_num: 16, value: 1 }), 'BB_COMMAND_OUT_OF_RANGE', '1..15'],
+    ['a text value', cmd('maccor.set_variable', { var_num: 1, value: 'x' }), 'BB_COMMAND_PARAMETER_INVALID', 'value must be a finite number'],
+    ['direct control without envelope', cmd('maccor.start_direct_control', {}, 3), 'BB_MACCOR_DIRECT_CONTROL_NOT_CONFIGURED', 'no direct-control envelope'],
+    ['a direct test name of 26 characters', cmd('maccor.start_direct_control', { test_name: 'x'.repeat(26) }), 'BB_COMMAND_PARAMETER_INVALID', '1..25'],
+    ['an unknown mode', cmd('maccor.set_direct_output', { mode: 'boost', current_a: 1, voltage_v: 4 }), 'BB_COMMAND_PARAMETER_INVALID', 'charge, discharge or rest'],
+    ['charge current above the envelope', cmd('maccor.set_direct_output', { mode: 'charge', current_a: 2.5, voltage_v: 4.1 }), 'BB_MACCOR_ENVELOPE_REFUSED', 'charge current 2.5 A is above the envelope maximum 2 A'],
+    ['a voltage ceiling above the envelope', cmd('maccor.set_direct_output', { mode: 'charge', current_a: 1, voltage_v: 4.25 }), 'BB_MACCOR_ENVELOPE_REFUSED', 'above the envelope maximum 4.2 V'],
+    ['a discharge floor below the envelope', cmd('maccor.set_direct_output', { mode: 'discharge', current_a: 1, voltage_v: 2.5 }), 'BB_MACCOR_ENVELOPE_REFUSED', 'below the envelope minimum 2.8 V'],
+    ['charge without a voltage ceiling', cmd('maccor.set_direct_output', { mode: 'charge', current_a: 1 }), 'BB_MACCOR_ENVELOPE_REFUSED', 'voltage ceiling'],
+    ['power beyond the envelope', cmd('maccor.set_direct_output', { mode: 'charge', current_a: 2, voltage_v: 4.2, power_w: 12 }), 'BB_MACCOR_ENVELOPE_REFUSED', 'power 12 W'],
+  ])('refuses %s', (_name, c, code, text) => {
+    const r = refusal(c);
+    expect(r.code).toBe(code);
+    expect(r.message).toContain(text);
+  });
+});
+
+describe('createMaccorBinding', () => {
+  it('routes valid commands in the commander (exclusive session) and refuses invalid ones before routing', () => {
+    const b = createMaccorBinding(section, 'busbar.device-commands.v1');
+    expect(b).toMatchObject({ protocol: 'maccor-macnet', actionPrefix: 'maccor.' });
+    expect(b.has('mac-1')).toBe(true);
+    expect(b.resolve(cmd('maccor.suspend'))).toEqual({ kind: 'route', to: 'busbar.device-commands.v1' });
+    expect(() => b.resolve(cmd('maccor.set_direct_output', { mode: 'charge', current_a: 5, voltage_v: 4 }))).toThrow(/above the envelope maximum/);
+  });
+
+  it('executes through the runner where the tester is owned, after the runner admitted the command', async () => {
+    const seen: string[] = [];
+    const runner = {
+      admit: (op: { kind: string }) => {
+        if (op.kind === 'resume') throw new CommandRefusedError('BB_MACCOR_NOT_IN_DIRECT_MODE', 'no');
+      },
+      run: async (op: { kind: string }) => {
+        seen.push(op.kind);
+        return { ok: 'yes' };
+      },
+    };
+    const b = createMaccorBinding(section, 'topic', { runnerFor: (id) => (id === 'mac-1' ? runner : undefined) });
+    const d = b.resolve(cmd('maccor.suspend'));
+    expect(d.kind).toBe('execute');
+    expect(seen).toEqual([]); // nothing runs before the executor says so
+    if (d.kind === 'execute') expect(await d.action.run()).toEqual({ ok: 'yes' });
+    expect(seen).toEqual(['suspend']);
+    expect(() => b.resolve(cmd('maccor.resume'))).toThrow('no');
+  });
+});

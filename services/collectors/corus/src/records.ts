@@ -1,0 +1,54 @@
+/**
+ * Corus data → Avro Readings (pure).
+ *
+ * Exactness: every Corus number is an integer times a power of ten (itron-corus reference README
+ * §8.4); the driver decodes it to an `ExactDecimal`, and it travels as its canonical decimal text
+ * in `exact_values` — never as a float in `values`. The historian converts it to a float only at
+ * the InfluxDB boundary (services/historian/src/points.ts).
+ */
+import type { ReadingInput } from '@busbar/avro';
+import type { LogRecord, ParameterValue } from '@busbar/driver-itron-corus';
+import { ExactDecimal } from '@busbar/driver-itron-corus';
+
+/** Protocol name written into every record. */
+export const PROTOCOL = 'itron-corus';
+
+/**
+ * One parameter poll → one Reading per device (channel null): numbers in `exact_values`
+ * (name → decimal text, names and units from the configured map, e.g. `volume_converted_m3`,
+ * `pressure_bar`), dates (the device clock) as ISO instants and texts in `states`. A parameter the
+ * device reported as "no value" (all 0xFF, reference §8.1) is left out and makes the quality
+ * `UNCERTAIN`.
+ *
+ * @param atMs - when the poll started (collector clock), ms since the epoch.
+ */
+export function parameterReading(deviceId: string, values: Readonly<Record<string, ParameterValue>>, atMs: number, sequence: number): ReadingInput {
+  const exact: Record<string, string> = {};
+  const states: Record<string, string> = {};
+  let missing = false;
+  for (const [name, v] of Object.entries(values)) {
+    if (v === null) missing = true;
+    else if (v instanceof ExactDecimal) exact[name] = v.toString();
+    else if (v instanceof Date) states[name] = v.toISOString();
+    else states[name] = v;
+  }
+  return { device_id: deviceId, protocol: PROTOCOL, channel: null, timestamp: new Date(atMs), values: {}, exact_values: exact, states, quality: missing ? 'UNCERTAIN' : 'GOOD', sequence };
+}
+
+/**
+ * One log record → one Reading with the record's own timestamp: numeric fields (pulse fields
+ * already scaled by the pulse weight, reference §9.6) in `exact_values`, `states.log` = the log
+ * name (`interval`, ...) so log records are told apart from polls, `states.device_time` = the
+ * timestamp as the device wrote it (naive), other Date fields as ISO instants.
+ */
+export function logRecordReading(deviceId: string, record: LogRecord, sequence: number): ReadingInput {
+  const exact: Record<string, string> = {};
+  const states: Record<string, string> = { log: record.log, device_time: record.deviceTime };
+  for (const [name, v] of Object.entries(record.values)) {
+    if (v instanceof ExactDecimal) exact[name] = v.toString();
+    else if (v instanceof Date) {
+      if (v.getTime() !== record.timestamp.getTime()) states[name] = v.toISOString();
+    } else states[name] = v;
+  }
+  return { device_id: deviceId, protocol: PROTOCOL, channel: null, timestamp: record.timestamp, values: {}, exact_values: exact, states, quality: 'GOOD', sequence };
+}

@@ -1,0 +1,154 @@
+/**
+ * The direct-control runner against the simulated tester (real TCP on loopback), driven through the
+ * Maccor binding and the CommandExecutor exactly as the collector drives it. Assertions read the
+ * simulator's request log and channel state, and the results/events the runner produced.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { noopMetrics } from '@busbar/core';
+import type { Command, CommandResultInput, DeviceEventInput } from '@busbar/avro';
+import { CommandExecutor, createMaccorBinding, maccorCommanderSectionSchema } from '@busbar/actions';
+import { MaccorClient, startMaccorSimulator } from '@busbar/driver-maccor-macnet';
+import type { MaccorSimulator } from '@busbar/driver-maccor-macnet';
+import { MaccorRunner } from '../src/direct-control.js';
+
+const SAFETY = { max_voltage_v: 4.3, min_voltage_v: 2.5, max_charge_current_a: 3, max_discharge_current_a: 3, max_charge_power_w: 15, max_discharge_power_w: 15 };
+const ENVELOPE = { max_voltage_v: 4.2, min_voltage_v: 2.8, max_charge_current_a: 2, max_discharge_current_a: 2, max_power_w: 10 };
+
+interface Rig {
+  sim: MaccorSimulator;
+  client: MaccorClient;
+  runner: MaccorRunner;
+  events: DeviceEventInput[];
+  results: CommandResultInput[];
+  send(action: string, channel: number, parameters?: Command['parameters']): Promise<CommandResultInput>;
+  fire(action: string, channel: number, parameters?: Command['parameters']): { id: string; done: Promise<CommandResultInput> };
+}
+
+let rig: Rig | undefined;
+
+afterEach(async () => {
+  if (!rig) return;
+  await rig.runner.stop();
+  rig.client.close();
+  await rig.sim.close();
+  rig = undefined;
+});
+
+async function start(directControl: { watchdogMs: number; testerWatchdogS?: number }, simOptions: { directModeWatchdogS?: number } = {}): Promise<Rig> {
+  const sim = await startMaccorSimulator({ port: 0, channels: 4, seed: 3, splitReplies: true, ...simOptions });
+  const section = maccorCommanderSectionSchema.parse({ devices: [{ id: 'mac-1', host: sim.host, jsonPort: sim.port, channels: 4, directControl, channelSettings: { '1-2': { safety: SAFETY, envelope: ENVELOPE }, '3': { safety: SAFETY } } }] });
+  const device = section.devices[0]!;
+  const client = new MaccorClient({ host: sim.host, jsonPort: sim.port, requestTimeoutMs: 2000 });
+  const events: DeviceEventInput[] = [];
+  const results: CommandResultInput[] = [];
+  const runner = new MaccorRunner(device, client, { publishEvent: async (e) => void events.push(e), publishResult: async (r) => void results.push(r) }, { metrics: noopMetrics });
+  const binding = createMaccorBinding(section, 'unused', { runnerFor: () => runner });
+  const executor = new CommandExecutor({ resolve: (cmd) => binding.resolve(cmd) });
+  const fire = (action: string, channel: number, parameters: Command['parameters'] = {}): { id: string; done: Promise<CommandResultInput> } => {
+    const id = randomUUID();
+    const cmd: Command = { command_id: id, issuer: 'test', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), target: { device_id: 'mac-1', channel }, action, parameters, dry_run: false };
+    const done = executor.handle(cmd).then((h) => {
+      if (h.kind !== 'result') throw new Error(`unexpected ${h.kind}`);
+      return h.result;
+    });
+    return { id, done };
+  };
+  rig = { sim, client, runner, events, results, fire, send: (a, c, p) => fire(a, c, p).done };
+  return rig;
+}
+
+const setpoints = (sim: MaccorSimulator, chan0: number) => sim.requests.filter((r) => r.fclass === 6 && r.fnum === 8 && r.chan === chan0);
+
+describe('MaccorRunner (direct control against the simulator)', () => {
+  it('applies a sequence of set-points in order, each one sent once', async () => {
+    const r = await start({ watchdogMs: 5000 });
+    expect((await r.send('maccor.start_direct_control', 1)).status).toBe('EXECUTED');
+    const currents = [0.5, 1, 1.5, 0.25];
+    for (const c of currents) {
+      const res = await r.send('maccor.set_direct_output', 1, { mode: 'charge', current_a: c, voltage_v: 4.1 });
+      expect(res).toMatchObject({ status: 'EXECUTED', details: { current_a: String(c), mode: 'charge' } });
+    }
+    expect(setpoints(r.sim, 0).map((q) => q.params['Current'])).toEqual(currents);
+    expect(r.sim.channel(1).direct).toMatchObject({ current_a: 0.25, mode: 'C', voltage_v: 4.1 });
+  });
+
+  it('coalesces a burst to the newest set-point; each superseded command fails once, naming its successor', async () => {
+    const r = await start({ watchdogMs: 5000 });
+    await r.send('maccor.start_direct_control', 2);
+    const burst = [0.1, 0.2, 0.3, 0.4, 0.5].map((c) => r.fire('maccor.set_direct_output', 2, { mode: 'discharge', current_a: c, voltage_v: 3 }));
+    const results = await Promise.all(burst.map((b) => b.done));
+    // (6,7) counts as the channel's last set-point: the whole burst falls within 100 ms of it, so each
+    // set-point is held and replaced by the next; only the newest reaches the tester
+    for (let i = 0; i < 4; i++) {
+      expect(results[i]).toMatchObject({ status: 'FAILED', reason_code: 'BB_MACCOR_SETPOINT_SUPERSEDED' });
+      expect(results[i]!.reason).toContain(burst[i + 1]!.id);
+      expect(r.runner.supersededByOf(burst[i]!.id)).toBe(burst[i + 1]!.id);
+    }
+    expect(results[4]).toMatchObject({ status: 'EXECUTED', details: { current_a: '0.5' } });
+    expect(setpoints(r.sim, 1).map((q) => q.params['Current'])).toEqual([0.5]);
+    expect(r.sim.channel(2).direct).toMatchObject({ current_a: 0.5, mode: 'D' });
+  });
+
+  it('rejects a set-point beyond the envelope and never sends it', async () => {
+    const r = await start({ watchdogMs: 5000 });
+    await r.send('maccor.start_direct_control', 1);
+    const res = await r.send('maccor.set_direct_output', 1, { mode: 'charge', current_a: 2.5, voltage_v: 4.1 });
+    expect(res).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_ENVELOPE_REFUSED' });
+    expect(res.reason).toContain('2.5 A is above the envelope maximum 2 A');
+    const over = await r.send('maccor.set_direct_output', 1, { mode: 'charge', current_a: 1, voltage_v: 4.25 });
+    expect(over).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_ENVELOPE_REFUSED' });
+    expect(setpoints(r.sim, 0)).toHaveLength(0);
+  });
+
+  it('refuses set-points without a session and direct control without an envelope', async () => {
+    const r = await start({ watchdogMs: 5000 });
+    expect(await r.send('maccor.set_direct_output', 1, { mode: 'rest' })).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_NOT_IN_DIRECT_MODE' });
+    expect(await r.send('maccor.start_direct_control', 3)).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_DIRECT_CONTROL_NOT_CONFIGURED' });
+    expect(await r.send('maccor.start_direct_control', 4)).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_DIRECT_CONTROL_NOT_CONFIGURED' });
+    expect(r.sim.requests.filter((q) => q.fclass === 6)).toHaveLength(0);
+  });
+
+  it('puts the channel to rest when the controller stops sending, and says why', async () => {
+    const r = await start({ watchdogMs: 400 }, { directModeWatchdogS: 5 });
+    const started = await r.send('maccor.start_direct_control', 1);
+    const last = r.fire('maccor.set_direct_output', 1, { mode: 'charge', current_a: 1, voltage_v: 4.1 });
+    await last.done;
+    expect(r.sim.channel(1).direct).toMatchObject({ mode: 'C', current_a: 1 });
+    await expect.poll(() => r.results.length, { timeout: 10_000 }).toBe(1);
+    const [result] = r.results;
+    expect(result).toMatchObject({ action: 'maccor.watchdog_rest', status: 'EXECUTED', reason_code: 'BB_MACCOR_WATCHDOG_EXPIRED', channel: 1, details: { last_command_id: last.id, session_command_id: started.command_id, rest_applied: 'true', watchdog_ms: '400' } });
+    expect(Number(result!.details!.silence_ms)).toBeGreaterThanOrEqual(400);
+    expect(r.events).toHaveLength(1);
+    expect(r.events[0]).toMatchObject({ kind: 'FAULT', channel: 1, previous_state: 'direct_control', state: 'rest', error_code: 'BB_MACCOR_WATCHDOG_EXPIRED' });
+    // on the tester: the last (6,8) is a rest, and the channel rests (not suspended by the tester's own watchdog)
+    const sent = setpoints(r.sim, 0);
+    expect(sent.at(-1)!.params).toMatchObject({ ChMode: 'R', Current: 0 });
+    expect(r.sim.channel(1)).toMatchObject({ stat: 2, current_a: 0 });
+    expect(r.sim.channel(1).direct!.mode).toBe('R');
+    // the session is over
+    expect(await r.send('maccor.set_direct_output', 1, { mode: 'rest' })).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_NOT_IN_DIRECT_MODE' });
+  });
+
+  it('keeps the tester watchdog fed while the controller is alive', async () => {
+    const r = await start({ watchdogMs: 1500, testerWatchdogS: 0.6 }, { directModeWatchdogS: 0.6 });
+    await r.send('maccor.start_direct_control', 1);
+    await r.send('maccor.set_direct_output', 1, { mode: 'charge', current_a: 0.5, voltage_v: 4.1 });
+    // only refreshes reach the tester until our watchdog rests the channel
+    await expect.poll(() => r.results.length, { timeout: 10_000 }).toBe(1);
+    expect(setpoints(r.sim, 0).length).toBeGreaterThanOrEqual(3); // set-point, ≥ 1 refresh, rest
+    expect(r.sim.channel(1).stat).toBe(2); // never suspended by the tester (Stat 3)
+    expect(r.sim.channel(1).direct!.mode).toBe('R');
+  });
+
+  it('ends the session on reset and puts direct channels to rest on shutdown', async () => {
+    const r = await start({ watchdogMs: 5000 });
+    await r.send('maccor.start_direct_control', 1);
+    await r.send('maccor.start_direct_control', 2);
+    expect((await r.send('maccor.reset', 1)).details).toMatchObject({ direct_session_ended: 'true' });
+    expect(r.runner.directChannels()).toEqual([2]);
+    await r.runner.stop();
+    expect(r.events).toMatchObject([{ kind: 'FAULT', channel: 2, error_code: 'BB_MACCOR_SHUTDOWN_REST', state: 'rest' }]);
+    expect(setpoints(r.sim, 1).at(-1)!.params).toMatchObject({ ChMode: 'R' });
+  });
+});
