@@ -135,9 +135,9 @@ describe('e2e > maccor pipeline', () => {
 
     const startsBefore = sim.requests.filter((r) => r.fclass === 6 && r.fnum === 2).length;
     const taken = await sendCommand({ target: { device_id: 'mac-1', channel: 4 }, action: 'maccor.start_test', parameters: { procedure: 'CCCV_0.5C', test_name: 'taken-name' } });
-    expect(await resultOf(taken)).toMatchObject({ status: 'FAILED', reason_code: 'BB_MACCOR_TEST_NAME_EXISTS' });
+    expect(await resultOf(taken)).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_TEST_NAME_EXISTS' });
     const missing = await sendCommand({ target: { device_id: 'mac-1', channel: 4 }, action: 'maccor.start_test', parameters: { procedure: 'no_such_proc' } });
-    expect(await resultOf(missing)).toMatchObject({ status: 'FAILED', reason_code: 'BB_MACCOR_PROCEDURE_MISSING' });
+    expect(await resultOf(missing)).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_PROCEDURE_MISSING' });
     expect(sim.requests.filter((r) => r.fclass === 6 && r.fnum === 2)).toHaveLength(startsBefore);
   });
 

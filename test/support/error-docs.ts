@@ -17,7 +17,7 @@ import { ERROR_CODES as corus } from '@busbar/driver-itron-corus';
 import { ERROR_CODES as alerter } from '@busbar/alerter';
 import { ERROR_CODES as collectorCorus } from '@busbar/collector-corus';
 import { ERROR_CODES as collectorMaccor } from '@busbar/collector-maccor';
-import { MACCOR_ACTION_ERROR_CODES as maccorActions } from '@busbar/actions';
+import { ERROR_CODES as actions } from '@busbar/actions';
 
 /** Every catalogue, by the package that raises its codes. */
 export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
@@ -30,7 +30,7 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/driver-arbin-cti', arbin],
   ['@busbar/driver-maccor-macnet', maccor],
   ['@busbar/driver-itron-corus', corus],
-  ['@busbar/actions (Maccor)', maccorActions],
+  ['@busbar/actions', actions],
   ['@busbar/collector-maccor', collectorMaccor],
   ['@busbar/collector-corus', collectorCorus],
   ['@busbar/alerter', alerter],

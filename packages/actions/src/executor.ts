@@ -114,6 +114,11 @@ export class CommandExecutor {
       return this.result(cmd, 'EXECUTED', null, null, { summary: disposition.action.summary, ...details });
     } catch (err) {
       const code = errorCode(err);
+      if (err instanceof CommandRefusedError) {
+        // the device (or the pacing in front of it) refused: not executed, with the refusal's reason
+        this.log.warn({ commandId: cmd.command_id, action: cmd.action, code, err: err.message }, 'command refused');
+        return this.result(cmd, 'REJECTED', code, err.message, { summary: disposition.action.summary, ...contextDetails(err) });
+      }
       this.log.error({ commandId: cmd.command_id, action: cmd.action, code, err: err instanceof Error ? err.message : String(err) }, 'command failed');
       return this.result(cmd, 'FAILED', code, err instanceof Error ? err.message : String(err), { summary: disposition.action.summary, ...contextDetails(err) });
     }

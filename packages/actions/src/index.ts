@@ -11,7 +11,9 @@ export type { ModbusWriter } from './modbus/write-action.js';
 export type { ProtocolBinding } from './binding.js';
 export { createModbusBinding } from './modbus/binding.js';
 export { arbinCommanderSectionSchema, createArbinBinding } from './arbin/index.js';
-export type { ArbinCommanderSection } from './arbin/index.js';
+export type { ArbinBinding, ArbinBindingDeps, ArbinCommanderSection, ArbinOwner } from './arbin/index.js';
+export { ARBIN_ACTION_ERROR_CODES } from './arbin/errors.js';
+export { ERROR_CODES } from './errors.js';
 export {
   MACCOR_ACTIONS,
   MACCOR_ACTION_ERROR_CODES,

@@ -22,7 +22,7 @@ export interface MaccorCommandRunner {
   admit(op: MaccorOperation, cmd: Command): void;
   /**
    * Runs `op` on the tester; resolves with result details (strings).
-   * @throws the driver's errors (the command is FAILED with their code), `BB_MACCOR_SETPOINT_SUPERSEDED`.
+   * @throws the driver's errors (the command is FAILED with their code); `BB_MACCOR_SETPOINT_SUPERSEDED` as a refusal (REJECTED: not applied).
    */
   run(op: MaccorOperation, cmd: Command): Promise<Record<string, string>>;
 }

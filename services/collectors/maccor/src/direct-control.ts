@@ -7,7 +7,7 @@
  *   reference §8.6), measured from the previous (6,8)'s *reply* (the tester applied it before it
  *   replied, so the tester sees ≥ `minIntervalMs` between them). One (6,8) in flight per channel and
  *   one held slot: a set-point arriving sooner is held; a newer one replaces it (newest wins) and the
- *   replaced command fails with `BB_MACCOR_SETPOINT_SUPERSEDED` naming the newer command (exactly one
+ *   replaced command is REJECTED with `BB_MACCOR_SETPOINT_SUPERSEDED` naming the newer command (exactly one
  *   result each), so a backlog never builds up. (The driver's `SetpointPacer` measures from the
  *   hand-out time instead, which lets a backlog grow when the wire is slower than the interval; this
  *   runner keeps its own slot for that reason.)
@@ -23,6 +23,7 @@
  *   itself if this process dies.
  * - On shutdown every session's channel is put to rest (`BB_MACCOR_SHUTDOWN_REST`).
  */
+import { CommandRefusedError } from '@busbar/safety';
 import type { Clock, Logger, Metrics } from '@busbar/core';
 import { BusbarError, errorCode, noopLogger, systemClock } from '@busbar/core';
 import type { Command, CommandResultInput, DeviceEventInput } from '@busbar/avro';
@@ -31,6 +32,9 @@ import type { ChannelEnvelope, DirectSetpoint, MaccorClient } from '@busbar/driv
 import { randomUUID } from 'node:crypto';
 import { PROTOCOL } from './readings.js';
 import type { MaccorCommandRunner, MaccorDeviceConfig, MaccorOperation } from './types.js';
+
+/** Driver codes meaning the tester refused a command (nothing was changed): the command is REJECTED. */
+const TESTER_REFUSALS: ReadonlySet<string> = new Set(['BB_MACCOR_PROCEDURE_MISSING', 'BB_MACCOR_TEST_NAME_EXISTS', 'BB_MACCOR_START_CHECK_FAILED', 'BB_MACCOR_COMMAND_REJECTED']);
 
 /** Where the runner reports what it does on its own (watchdog, shutdown). */
 export interface RunnerSinks {
@@ -134,8 +138,23 @@ export class MaccorRunner implements MaccorCommandRunner {
     }
   }
 
-  /** Runs `op` (see module doc). @throws the driver's errors; BB_MACCOR_SETPOINT_SUPERSEDED, BB_MACCOR_DIRECT_SESSION_ENDED. */
+  /**
+   * Runs `op` (see module doc).
+   *
+   * @throws {CommandRefusedError} when the tester refused (its pre-start checks (1,3)/(1,4)/(6,11) or
+   *   a command Result): REJECTED, nothing changed on the channel; `BB_MACCOR_SETPOINT_SUPERSEDED`;
+   *   otherwise the driver's errors (FAILED: the outcome may be unknown), `BB_MACCOR_DIRECT_SESSION_ENDED`.
+   */
   async run(op: MaccorOperation, cmd: Command): Promise<Record<string, string>> {
+    try {
+      return await this.runOp(op, cmd);
+    } catch (err) {
+      if (err instanceof BusbarError && TESTER_REFUSALS.has(err.code)) throw new CommandRefusedError(err.code, err.message, { ...(err.context as Record<string, string | number | boolean | null>) });
+      throw err;
+    }
+  }
+
+  private async runOp(op: MaccorOperation, cmd: Command): Promise<Record<string, string>> {
     const ch = op.channel;
     switch (op.kind) {
       case 'start_test': {
@@ -185,7 +204,7 @@ export class MaccorRunner implements MaccorCommandRunner {
       if (old) {
         this.supersededBy.set(old.cmd.command_id, cmd.command_id);
         this.m.setpoints.inc({ device: this.device.id, outcome: 'superseded' });
-        old.reject(new BusbarError('BB_MACCOR_SETPOINT_SUPERSEDED', `set-point superseded by command ${cmd.command_id} before it was sent (set-points are paced ≥ ${this.minIntervalMs} ms apart per channel; the newest wins); not applied`, { context: { channel: ch, superseded_by: cmd.command_id } }));
+        old.reject(new CommandRefusedError('BB_MACCOR_SETPOINT_SUPERSEDED', `set-point superseded by command ${cmd.command_id} before it was sent (set-points are paced ≥ ${this.minIntervalMs} ms apart per channel; the newest wins); not applied`, { channel: ch, superseded_by: cmd.command_id }));
       }
       this.pump(ch);
     });

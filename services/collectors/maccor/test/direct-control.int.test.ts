@@ -81,7 +81,7 @@ describe('MaccorRunner (direct control against the simulator)', () => {
     // (6,7) counts as the channel's last set-point: the whole burst falls within 100 ms of it, so each
     // set-point is held and replaced by the next; only the newest reaches the tester
     for (let i = 0; i < 4; i++) {
-      expect(results[i]).toMatchObject({ status: 'FAILED', reason_code: 'BB_MACCOR_SETPOINT_SUPERSEDED' });
+      expect(results[i]).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_SETPOINT_SUPERSEDED' });
       expect(results[i]!.reason).toContain(burst[i + 1]!.id);
       expect(r.runner.supersededByOf(burst[i]!.id)).toBe(burst[i + 1]!.id);
     }
