@@ -51,6 +51,6 @@ export default tseslint.config(
   {
     files: ['packages/**/src/**/*.ts', 'services/**/src/**/*.ts'],
     ignores: ['packages/testkit/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noDeep, { group: ['@busbar/testkit'], message: 'testkit is for tests only.' }, { group: ['**/services/**', '@busbar/service-*', '@busbar/collector-*'], message: 'No package or service imports a service.' }] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [noDeep, { group: ['@busbar/testkit'], message: 'testkit is for tests only.' }, { group: ['**/services/**', '@busbar/service-*', '@busbar/collector-*', '!@busbar/collector-kit'], message: 'No package or service imports a service.' }] }] },
   },
 );

@@ -13,13 +13,13 @@ import type { CommandExecutor } from './executor.js';
 
 /** Where the pipeline publishes. */
 export interface PipelineSinks {
-  /** Publishes one result (keyed by device id); resolves when acknowledged. */
-  publishResult(result: CommandResultInput): Promise<void>;
+  /** Publishes one result (keyed by device id) of `cmd`; resolves when acknowledged. */
+  publishResult(result: CommandResultInput, cmd: Command): Promise<void>;
   /** Publishes a command to the topic `to` for the collector that owns the device (the commander only; a collector executes what it owns). */
   route?(cmd: Command, to: string): Promise<void>;
 }
 
-type Pending = { readonly kind: 'result'; readonly result: CommandResultInput } | { readonly kind: 'route'; readonly to: string; readonly cmd: Command };
+type Pending = { readonly kind: 'result'; readonly result: CommandResultInput; readonly cmd: Command } | { readonly kind: 'route'; readonly to: string; readonly cmd: Command };
 
 /** Executes and publishes commands one at a time, at most once each, exactly one outcome each. */
 export class CommandPipeline {
@@ -38,11 +38,11 @@ export class CommandPipeline {
     const handled = await this.executor.handle(cmd);
     let out: Pending | undefined;
     if (handled.kind === 'duplicate') out = this.pending.get(cmd.command_id);
-    else if (handled.kind === 'result') out = { kind: 'result', result: handled.result };
+    else if (handled.kind === 'result') out = { kind: 'result', result: handled.result, cmd };
     else out = { kind: 'route', to: handled.to, cmd };
     if (!out) return;
     this.pending.set(cmd.command_id, out);
-    if (out.kind === 'result') await this.sinks.publishResult(out.result);
+    if (out.kind === 'result') await this.sinks.publishResult(out.result, out.cmd);
     else if (this.sinks.route) await this.sinks.route(out.cmd, out.to);
     else throw new Error(`command ${cmd.command_id} resolved to a route, but this pipeline has no route sink`);
     this.pending.delete(cmd.command_id);

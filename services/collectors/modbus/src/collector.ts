@@ -4,16 +4,13 @@
  * single-session devices it owns — a consumer of routed device commands executed between polls
  * (docs/architecture.md "Single-session devices").
  */
-import { randomUUID } from 'node:crypto';
-import type { Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
-import { CommandExecutor, CommandPipeline, prepareModbusWrite } from '@busbar/actions';
+import { CommandExecutor, prepareModbusWrite } from '@busbar/actions';
 import type { ResolvedModbusDevice } from '@busbar/actions';
-import type { Command, DeviceEventInput, ReadingInput } from '@busbar/avro';
-import { commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
+import type { ReadingInput } from '@busbar/avro';
+import { CollectorKit } from '@busbar/collector-kit';
 import type { PointValues } from '@busbar/driver-modbus';
 import { ModbusDeviceClient } from '@busbar/driver-modbus';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { DeviceSupervisor } from '@busbar/supervisor';
 import type { CollectorConfig } from './config.js';
@@ -45,22 +42,7 @@ export function clientFor(device: ResolvedModbusDevice, logger: Logger, metrics:
  */
 export async function startModbusCollector(config: CollectorConfig, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
   const { logger, metrics } = deps;
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? `busbar-collector-modbus-${config.instanceId}` }, logger);
-  const producer: Producer = kafka.producer(PRODUCER_OPTIONS);
-  await producer.connect();
-  const readings = new RecordPublisher(producer, config.topics.readings, readingSerde, metrics);
-  const events = new RecordPublisher(producer, config.topics.deviceEvents, deviceEventSerde, metrics);
-  const results = new RecordPublisher(producer, config.topics.commandResults, commandResultSerde, metrics);
-  const publishFailures = metrics.counter({ name: 'busbar_collector_publish_errors_total', help: 'Records the collector failed to publish to Kafka.', labelNames: ['topic'] });
-
-  const publishEvent = async (e: DeviceEventInput): Promise<void> => {
-    try {
-      await events.publish([{ key: e.device_id, value: e }]);
-    } catch (err) {
-      publishFailures.inc({ topic: events.topic });
-      logger.error({ err, deviceId: e.device_id }, 'could not publish device event');
-    }
-  };
+  const kit = await CollectorKit.start({ service: 'collector-modbus', protocol: PROTOCOL, kafka: config.kafka, topics: config.topics, instanceId: config.instanceId, logger, metrics });
 
   const supervisors = new Map<string, { device: ResolvedModbusDevice; client: ModbusDeviceClient; supervisor: DeviceSupervisor<PointValues> }>();
   let sequence = 0;
@@ -75,59 +57,28 @@ export async function startModbusCollector(config: CollectorConfig, deps: { logg
       },
       {
         onPoll: async (values, atMs) => {
-          const reading = toReading(device.id, values, atMs, ++sequence);
-          try {
-            await readings.publish([{ key: device.id, value: reading }]);
-          } catch (err) {
-            publishFailures.inc({ topic: readings.topic });
-            log.error({ err }, 'could not publish reading');
-          }
+          await kit.publishReadings([toReading(device.id, values, atMs, ++sequence)]);
         },
-        onConnected: ({ outageMs, attempts }) =>
-          publishEvent({ event_id: randomUUID(), device_id: device.id, protocol: PROTOCOL, timestamp: new Date(), kind: 'CONNECTED', state: 'connected', reason: outageMs > 0 ? `reconnected after an outage of ${(outageMs / 1000).toFixed(1)} s` : 'connected', details: { outage_ms: String(outageMs), attempts: String(attempts) } }),
-        onDisconnected: ({ error, code }) =>
-          publishEvent({ event_id: randomUUID(), device_id: device.id, protocol: PROTOCOL, timestamp: new Date(), kind: 'DISCONNECTED', state: 'disconnected', reason: error instanceof Error ? error.message : String(error), error_code: code }),
+        ...kit.connectionEvents(device.id),
       },
       { deviceId: device.id, pollIntervalMs: device.pollIntervalMs, logger: log, metrics },
     );
     supervisors.set(device.id, { device, client, supervisor });
   }
 
-  // Commands routed to this process for the single-session devices it owns.
+  // Commands routed to this process for the single-session devices it owns, run between two polls.
   const owned = [...supervisors.values()].filter((s) => s.device.session === 'exclusive');
-  let commandConsumer: DecodingConsumer<Command> | undefined;
   if (owned.length > 0) {
     const executor = new CommandExecutor({
       logger,
       metrics,
       resolve: (cmd) => {
         const s = supervisors.get(cmd.target.device_id)!;
-        const prepared = prepareModbusWrite(cmd, s.device.registerMap, () => s.client);
+        const prepared = prepareModbusWrite(cmd, s.device.registerMap, () => s.client); // validated again: defence in depth
         return { kind: 'execute', action: { summary: prepared.summary, run: () => s.supervisor.exclusive(() => prepared.run()) } };
       },
     });
-    const pipeline = new CommandPipeline(executor, {
-      publishResult: (res) => results.publish([{ key: res.device_id, value: res }]),
-    });
-    commandConsumer = new DecodingConsumer<Command>({
-      kafka,
-      producer,
-      groupId: `busbar-collector-modbus-${config.instanceId}`,
-      topic: config.topics.deviceCommands,
-      fromBeginning: false,
-      decoder: commandSerde,
-      deadLetter: { topic: config.topics.deadLetter, encoder: deadLetterSerde },
-      logger,
-      metrics,
-      handle: async (records) => {
-        for (const r of records) {
-          const s = supervisors.get(r.value.target.device_id);
-          if (!s || s.device.session !== 'exclusive') continue; // another collector owns it
-          await pipeline.process(r.value);
-        }
-      },
-    });
-    await commandConsumer.start();
+    await kit.consumeRoutedCommands({ executor, owns: (id) => supervisors.get(id)?.device.session === 'exclusive' });
   }
 
   for (const s of supervisors.values()) s.supervisor.start();
@@ -139,9 +90,9 @@ export async function startModbusCollector(config: CollectorConfig, deps: { logg
       return { ok: true, details: { devices } };
     },
     stop: async () => {
-      await commandConsumer?.stop();
+      await kit.stopCommands();
       await Promise.all([...supervisors.values()].map((s) => s.supervisor.stop()));
-      await producer.disconnect();
+      await kit.close();
     },
   };
 }

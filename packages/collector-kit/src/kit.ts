@@ -1,0 +1,200 @@
+/**
+ * What every collector service shares (Modbus, Arbin, Maccor, Corus...): one idempotent Kafka
+ * producer and the publishers of `Reading`, `DeviceEvent` and `CommandResult` records keyed by device
+ * id; the CONNECTED/DISCONNECTED events of a {@link SupervisorEvents}; and the consumer of the commands
+ * the commander routed to this process because it owns a single-session device
+ * (docs/architecture.md "Single-session devices").
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Logger, Metrics } from '@busbar/core';
+import type { CommandExecutor } from '@busbar/actions';
+import { CommandPipeline } from '@busbar/actions';
+import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
+import { commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
+import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka } from '@busbar/kafka';
+import type { SupervisorEvents } from '@busbar/supervisor';
+
+/** Options of {@link CollectorKit.start}. */
+export interface CollectorKitOptions {
+  /** Service name, e.g. `collector-modbus`: Kafka client id `busbar-<service>-<instanceId>` and the routed-commands consumer group of the same name. */
+  readonly service: string;
+  /** Protocol written into events (`modbus`, `arbin-cti`...). */
+  readonly protocol: string;
+  /** The service's `kafka:` section. */
+  readonly kafka: KafkaConfig;
+  /** The service's `topics:` section. */
+  readonly topics: TopicsConfig;
+  /** This process's identity (config `instanceId`). */
+  readonly instanceId: string;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** Options of {@link CollectorKit.consumeRoutedCommands}. */
+export interface RoutedCommandsOptions {
+  /** Whether this process owns the command's device (others are skipped: another collector owns them). */
+  owns(deviceId: string): boolean;
+  /** Admission, validation, execution (its resolver must execute, never route). */
+  readonly executor: CommandExecutor;
+  /**
+   * Commands handled without blocking the consumer (set-points that a newer one may supersede while
+   * the older waits for its pacing slot). Their offsets are committed before they finish: a crash
+   * loses them, which a set-point stream tolerates and a start/stop must not — keep it narrow.
+   */
+  concurrent?(cmd: Command): boolean;
+  /** Adds to a result before it is published (e.g. which command superseded it). */
+  decorate?(cmd: Command, result: CommandResultInput): CommandResultInput;
+}
+
+/** The shared Kafka side of a collector. */
+export class CollectorKit {
+  private consumer: DecodingConsumer<Command> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly publishFailures;
+  private readonly readings: RecordPublisher<ReadingInput>;
+  private readonly events: RecordPublisher<DeviceEventInput>;
+  private readonly results: RecordPublisher<CommandResultInput>;
+
+  private constructor(private readonly options: CollectorKitOptions, readonly kafka: Kafka, readonly producer: Producer) {
+    const { metrics, topics } = options;
+    this.readings = new RecordPublisher(producer, topics.readings, readingSerde, metrics);
+    this.events = new RecordPublisher(producer, topics.deviceEvents, deviceEventSerde, metrics);
+    this.results = new RecordPublisher(producer, topics.commandResults, commandResultSerde, metrics);
+    this.publishFailures = metrics.counter({ name: 'busbar_collector_publish_errors_total', help: 'Records the collector failed to publish to Kafka.', labelNames: ['topic'] });
+  }
+
+  /**
+   * Connects the producer.
+   *
+   * @throws kafkajs' connection error when no broker answers.
+   */
+  static async start(options: CollectorKitOptions): Promise<CollectorKit> {
+    const kafka = createKafka({ brokers: options.kafka.brokers, clientId: options.kafka.clientId ?? `busbar-${options.service}-${options.instanceId}` }, options.logger);
+    const producer = kafka.producer(PRODUCER_OPTIONS);
+    await producer.connect();
+    return new CollectorKit(options, kafka, producer);
+  }
+
+  /**
+   * Publishes readings (keyed by their device id) in one request.
+   *
+   * @returns whether Kafka acknowledged them; a failure is logged and counted
+   *   (`busbar_collector_publish_errors_total`) — a poll's readings are not retried, the next poll follows.
+   */
+  async publishReadings(readings: readonly ReadingInput[]): Promise<boolean> {
+    try {
+      await this.readings.publish(readings.map((value) => ({ key: value.device_id, value })));
+      return true;
+    } catch (err) {
+      this.publishFailures.inc({ topic: this.readings.topic });
+      this.options.logger.error({ err, records: readings.length }, 'could not publish readings');
+      return false;
+    }
+  }
+
+  /**
+   * Publishes readings and throws when Kafka does not acknowledge them — for callers that must not
+   * advance (a log backfill cursor) unless the records are stored.
+   *
+   * @throws kafkajs' error after its retries (counted in `busbar_collector_publish_errors_total`).
+   */
+  async publishReadingsOrThrow(readings: readonly ReadingInput[]): Promise<void> {
+    try {
+      await this.readings.publish(readings.map((value) => ({ key: value.device_id, value })));
+    } catch (err) {
+      this.publishFailures.inc({ topic: this.readings.topic });
+      throw err;
+    }
+  }
+
+  /** Publishes a device event; a failure is logged and counted, never thrown. */
+  async publishEvent(event: DeviceEventInput): Promise<void> {
+    try {
+      await this.events.publish([{ key: event.device_id, value: event }]);
+    } catch (err) {
+      this.publishFailures.inc({ topic: this.events.topic });
+      this.options.logger.error({ err, deviceId: event.device_id, kind: event.kind }, 'could not publish device event');
+    }
+  }
+
+  /**
+   * Publishes a command result.
+   *
+   * @throws kafkajs' error (counted): the routed-commands pipeline keeps the result pending and publishes it on redelivery.
+   */
+  async publishResult(result: CommandResultInput): Promise<void> {
+    try {
+      await this.results.publish([{ key: result.device_id, value: result }]);
+    } catch (err) {
+      this.publishFailures.inc({ topic: this.results.topic });
+      throw err;
+    }
+  }
+
+  /**
+   * The connection half of a device's {@link SupervisorEvents}: CONNECTED (with the outage duration
+   * after a reconnection) and DISCONNECTED (with the error's code) events.
+   */
+  connectionEvents(deviceId: string): Pick<SupervisorEvents<unknown>, 'onConnected' | 'onDisconnected'> {
+    const protocol = this.options.protocol;
+    return {
+      onConnected: ({ outageMs, attempts }) =>
+        this.publishEvent({ event_id: randomUUID(), device_id: deviceId, protocol, timestamp: new Date(), kind: 'CONNECTED', state: 'connected', reason: outageMs > 0 ? `reconnected after an outage of ${(outageMs / 1000).toFixed(1)} s` : 'connected', details: { outage_ms: String(outageMs), attempts: String(attempts) } }),
+      onDisconnected: ({ error, code }) =>
+        this.publishEvent({ event_id: randomUUID(), device_id: deviceId, protocol, timestamp: new Date(), kind: 'DISCONNECTED', state: 'disconnected', reason: error instanceof Error ? error.message : String(error), error_code: code }),
+    };
+  }
+
+  /**
+   * Starts consuming `topics.deviceCommands` in the group `busbar-<service>-<instanceId>` and runs the
+   * commands for the devices this process owns through a {@link CommandPipeline} (one outcome each,
+   * published even if a publish fails and the batch is redelivered).
+   */
+  async consumeRoutedCommands(options: RoutedCommandsOptions): Promise<void> {
+    const o = this.options;
+    const pipeline = new CommandPipeline(options.executor, {
+      publishResult: (result, cmd) => this.publishResult(options.decorate ? options.decorate(cmd, result) : result),
+    });
+    const run = (cmd: Command): Promise<void> => pipeline.process(cmd);
+    this.consumer = new DecodingConsumer<Command>({
+      kafka: this.kafka,
+      producer: this.producer,
+      groupId: `busbar-${o.service}-${o.instanceId}`,
+      topic: o.topics.deviceCommands,
+      fromBeginning: false,
+      decoder: commandSerde,
+      deadLetter: { topic: o.topics.deadLetter, encoder: deadLetterSerde },
+      logger: o.logger,
+      metrics: o.metrics,
+      handle: async (records) => {
+        for (const { value: cmd } of records) {
+          if (!options.owns(cmd.target.device_id)) continue; // another collector owns it
+          if (options.concurrent?.(cmd)) {
+            const p = run(cmd).catch((err: unknown) => o.logger.error({ err, commandId: cmd.command_id }, 'concurrent command handling failed'));
+            this.inFlight.add(p);
+            void p.finally(() => this.inFlight.delete(p));
+          } else {
+            await run(cmd);
+          }
+        }
+      },
+    });
+    await this.consumer.start();
+  }
+
+  /** Stops consuming routed commands and waits for the concurrent ones in flight. */
+  async stopCommands(): Promise<void> {
+    const c = this.consumer;
+    this.consumer = undefined;
+    await c?.stop();
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** Flushes and disconnects the producer (after the devices stopped). */
+  async close(): Promise<void> {
+    await this.stopCommands();
+    await this.producer.disconnect();
+  }
+}
