@@ -1,5 +1,5 @@
 /**
- * `@busbar/driver-maccor-macnet`: Maccor MacNet (JSON over TCP 57570, binary over TCP 57560) codec,
+ * `@busbar/driver-maccor-macnet`: Maccor MacNet (JSON over TCP 57570, binary over TCP 57560 and UDP 57550) codec,
  * client, direct-control safety pieces and a tester simulator. See README.md and the Maccor MacNet
  * protocol reference.
  */
@@ -49,9 +49,11 @@ export type { SetpointWatchdogOptions } from './control/watchdog.js';
 
 export { RequestConnection } from './client/connection.js';
 export type { ConnectionOptions, BackoffOptions, RequestOptions, ConnectionEvents, StreamDecoder } from './client/connection.js';
-export { MaccorClient, DEFAULT_JSON_PORT, DEFAULT_BINARY_PORT } from './client/client.js';
-export type { MaccorClientOptions, StartTestOptions, StartTestOutcome, StartDirectControlOptions, CheckStartResult, PreflightMode } from './client/client.js';
+export { BinaryUdpChannel, DEFAULT_UDP_PORT, binaryFrameOfDatagram } from './client/udp.js';
+export type { UdpChannelOptions, DatagramFrame } from './client/udp.js';
+export { MaccorClient, DEFAULT_JSON_PORT, DEFAULT_BINARY_PORT, REST_VIA_VALUES } from './client/client.js';
+export type { RestVia, MaccorClientOptions, StartTestOptions, StartTestOutcome, StartDirectControlOptions, CheckStartResult, PreflightMode } from './client/client.js';
 
 export { startMaccorSimulator } from './simulator/simulator.js';
-export type { MaccorSimulator, MaccorSimulatorOptions, SimRequestRecord } from './simulator/simulator.js';
+export type { MaccorSimulator, MaccorSimulatorOptions, SimRequestRecord, SimDroppedDatagram } from './simulator/simulator.js';
 export type { SimChannel, SimDirectState } from './simulator/model.js';

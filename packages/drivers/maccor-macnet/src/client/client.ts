@@ -1,7 +1,7 @@
 /**
  * The MacNet client the collector and commander use: typed reads and guarded commands over one JSON
- * connection (TCP 57570) plus, for the rest set-point, one binary connection (TCP 57560) opened on
- * first use (Maccor MacNet reference §2, §5, §8.4, §12).
+ * connection (TCP 57570) plus, for the rest set-point, one binary transport opened on first use: a TCP
+ * connection (57560) or a UDP socket (57550) (Maccor MacNet reference §2, §5, §8.4, §12).
  *
  * Channels are 1-based everywhere in this API; the wire is 0-based (reference §1.4).
  */
@@ -57,11 +57,24 @@ import { CHECK_START_RESULTS, DIRECT_OUTPUT_RESULTS, START_DIRECT_RESULTS, START
 import { MaccorCommandRejectedError } from '../errors.js';
 import { RequestConnection } from './connection.js';
 import type { BackoffOptions, ConnectionEvents, RequestOptions } from './connection.js';
+import { BinaryUdpChannel, DEFAULT_UDP_PORT } from './udp.js';
 
 /** Default JSON port (reference §2). */
 export const DEFAULT_JSON_PORT = 57570;
 /** Default binary TCP port (reference §2). */
 export const DEFAULT_BINARY_PORT = 57560;
+
+/**
+ * How a rest set-point ((6,8) ChMode "R") is sent (reference §8.4):
+ * - `json`: (6,8) on the JSON connection (default);
+ * - `binary-tcp`: a binary (6,8) frame on the binary TCP port (57560), pymacnet's work-around, with the
+ *   correct 0-based Chan; `binary` is the older name of the same thing, kept for existing configurations;
+ * - `binary-udp`: the same frame as one datagram to the binary UDP port (57550, reference §2).
+ */
+export type RestVia = 'json' | 'binary' | 'binary-tcp' | 'binary-udp';
+
+/** Every accepted {@link RestVia} value. */
+export const REST_VIA_VALUES: readonly RestVia[] = ['json', 'binary', 'binary-tcp', 'binary-udp'];
 
 /** Options of {@link MaccorClient}. */
 export interface MaccorClientOptions {
@@ -69,19 +82,23 @@ export interface MaccorClientOptions {
   readonly host: string;
   /** JSON TCP port (default 57570). */
   readonly jsonPort?: number;
-  /** Binary TCP port (default 57560), used only for a binary rest set-point. */
+  /** Binary TCP port (default 57560), used only for a rest set-point with `restVia: 'binary-tcp'`. */
   readonly binaryPort?: number;
+  /** Binary UDP port of the tester (default 57550), used only with `restVia: 'binary-udp'`. */
+  readonly udpPort?: number;
+  /**
+   * Local UDP port (default 0 = ephemeral). The tester replies to the sender's address; which port it
+   * replies to is not documented (reference §2 [?]) — set 57550 or 57551 if a tester needs a fixed one.
+   */
+  readonly udpLocalPort?: number;
   /** Reply timeout per request, ms (default 5000). */
   readonly requestTimeoutMs?: number;
   /** TCP connect timeout, ms (default 3000). */
   readonly connectTimeoutMs?: number;
   /** Reconnect backoff (default 100 ms doubling to 10 s). */
   readonly backoff?: BackoffOptions;
-  /**
-   * How to send a rest set-point: `json` (6,8) with ChMode "R" (default), or a `binary` (6,8) frame on
-   * the binary port, the work-around pymacnet uses on real testers (reference §8.4).
-   */
-  readonly restVia?: 'json' | 'binary';
+  /** How to send a rest set-point (default `json`); see {@link RestVia}. */
+  readonly restVia?: RestVia;
   /** Bytes appended to each JSON request (default none; `"\r\n"` if a tester needs it, reference §3.2). */
   readonly terminator?: '' | '\r\n';
   readonly logger?: Logger;
@@ -146,12 +163,19 @@ const ECHO_TOLERANCE = 0.001;
 export class MaccorClient {
   private readonly json: RequestConnection<Record<string, unknown>>;
   private binary: RequestConnection<BinaryFrame> | undefined;
+  private udp: BinaryUdpChannel | undefined;
   private general: GeneralInfo | undefined;
   private readonly lastSetpoints = new Map<number, DirectSetpoint>();
   private readonly log: Logger;
 
-  /** @param options - see {@link MaccorClientOptions}. */
+  /**
+   * @param options - see {@link MaccorClientOptions}.
+   * @throws MaccorError BB_MACCOR_INVALID_ARGUMENT when `restVia` is not one of {@link REST_VIA_VALUES}.
+   */
   constructor(private readonly options: MaccorClientOptions) {
+    if (options.restVia !== undefined && !REST_VIA_VALUES.includes(options.restVia)) {
+      throw new MaccorError('BB_MACCOR_INVALID_ARGUMENT', `restVia must be one of ${REST_VIA_VALUES.join(', ')}, got ${JSON.stringify(options.restVia)}`, { context: { field: 'restVia' } });
+    }
     this.log = (options.logger ?? noopLogger).child({ component: 'maccor-macnet' });
     this.json = new RequestConnection(
       {
@@ -179,10 +203,11 @@ export class MaccorClient {
     return this.general;
   }
 
-  /** Closes both connections; pending requests fail with BB_MACCOR_CLIENT_CLOSED. */
+  /** Closes every connection and socket; pending requests fail with BB_MACCOR_CLIENT_CLOSED. */
   close(): void {
     this.json.close();
     this.binary?.close();
+    this.udp?.close();
   }
 
   /**
@@ -440,25 +465,29 @@ export class MaccorClient {
   /**
    * (6,8) set direct output. Pace calls ≥ 100 ms apart per channel (use `SetpointPacer`) and check them
    * against a `DirectControlEnvelope` first; this method validates shape only. A rest set-point goes
-   * as a binary frame when `restVia` is `binary` (reference §8.4, correct 0-based Chan).
+   * as a binary frame (correct 0-based Chan) on TCP when `restVia` is `binary-tcp`/`binary`, or as one
+   * UDP datagram when it is `binary-udp` (reference §2, §5, §8.4). Nothing is retried: a timeout leaves
+   * the outcome unknown (the error says so) and the caller decides.
    * @throws MaccorError BB_MACCOR_INVALID_ARGUMENT; MaccorCommandRejectedError BB_MACCOR_COMMAND_REJECTED
-   *   (Result 3 too fast, 4 not direct, 5 not ready...).
+   *   (Result 3 too fast, 4 not direct, 5 not ready...); BB_MACCOR_TIMEOUT (JSON, binary TCP);
+   *   BB_MACCOR_UDP_NO_REPLY, BB_MACCOR_UDP_SEND_FAILED, BB_MACCOR_UDP_DATAGRAM_INVALID (binary UDP);
+   *   BB_MACCOR_REPLY_MISMATCH (binary reply for another function or channel).
    */
   async setDirectOutput(channel: number, sp: DirectSetpoint): Promise<void> {
     const idx = this.chan(channel);
-    if (sp.mode === 'rest' && this.options.restVia === 'binary') {
+    const via = this.options.restVia ?? 'json';
+    if (sp.mode === 'rest' && via !== 'json') {
       const frame = encodeDirectOutputBinary(idx, sp);
-      const result = await this.binaryConnection().request(
-        frame,
-        '6,8',
-        (reply) => {
-          if (reply.fclass !== 6 || reply.fnum !== 8 || reply.chanIndex0 !== idx) {
-            throw new MaccorError('BB_MACCOR_REPLY_MISMATCH', `binary reply (${reply.fclass},${reply.fnum}) Chan ${reply.chanIndex0} does not match (6,8) Chan ${idx}`, { retriable: true });
-          }
-          return decodeBinaryResult(reply);
-        },
-        { priority: 'command' },
-      );
+      const match = (reply: BinaryFrame): number => {
+        if (reply.fclass !== 6 || reply.fnum !== 8 || reply.chanIndex0 !== idx) {
+          throw new MaccorError('BB_MACCOR_REPLY_MISMATCH', `binary reply (${reply.fclass},${reply.fnum}) Chan ${reply.chanIndex0} does not match (6,8) Chan ${idx}`, {
+            retriable: true,
+            context: { channel, transport: via, outcome: 'unknown' },
+          });
+        }
+        return decodeBinaryResult(reply);
+      };
+      const result = via === 'binary-udp' ? await this.udpChannel().request(frame, '6,8', match) : await this.binaryConnection().request(frame, '6,8', match, { priority: 'command' });
       if (result !== 0) throw new MaccorCommandRejectedError(6, 8, result, DIRECT_OUTPUT_RESULTS[result] ?? `undocumented result code ${result}`, { channel });
     } else {
       decodeCommandResult(6, 8, await this.command(encodeSetDirectOutput(idx, sp)), DIRECT_OUTPUT_RESULTS);
@@ -481,6 +510,19 @@ export class MaccorClient {
     const sp = this.lastSetpoints.get(channel);
     if (!sp) throw new MaccorError('BB_MACCOR_INVALID_ARGUMENT', `channel ${channel} has no direct-mode set-point to refresh`, { context: { channel } });
     await this.setDirectOutput(channel, sp);
+  }
+
+  private udpChannel(): BinaryUdpChannel {
+    this.udp ??= new BinaryUdpChannel({
+      host: this.options.host,
+      port: this.options.udpPort ?? DEFAULT_UDP_PORT,
+      localPort: this.options.udpLocalPort,
+      requestTimeoutMs: this.options.requestTimeoutMs,
+      logger: this.options.logger,
+      metrics: this.options.metrics,
+      clock: this.options.clock,
+    });
+    return this.udp;
   }
 
   private binaryConnection(): RequestConnection<BinaryFrame> {

@@ -1,6 +1,7 @@
 /**
  * A TypeScript MacNet tester for demos and tests: JSON over TCP (reference §3-§4) and binary (6,8)
- * over TCP (§5), channels with plausible dynamics ({@link advance}), procedures, direct mode, the
+ * over TCP and over UDP (§2, §5; one frame per datagram, the reply sent to the datagram's source address
+ * and port — the reference leaves the reply port open [?]), channels with plausible dynamics ({@link advance}), procedures, direct mode, the
  * 100 ms rule, unique test names, (6,10) stored in single precision, JSON-RPC errors for malformed
  * requests (vendor help p.2), and replies split and coalesced on the stream at random (seeded).
  * Stricter than MaccorSpoofer (reference §13): it frames requests by braces, validates every field,
@@ -10,6 +11,7 @@
  * Error codes of JSON-RPC errors are not documented by the vendor; -32700/-32600/-32601/-32602/-32000
  * are JSON-RPC 2.0 conventions [?]. Failure Results are the binary numeric codes [?].
  */
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { systemClock } from '@busbar/core';
 import type { Clock } from '@busbar/core';
@@ -17,6 +19,7 @@ import { JsonStreamDecoder } from '../codec/framing.js';
 import { BinaryStreamDecoder, decodeDirectOutputBinaryData, encodeBinaryFrame, encodeBinaryResult } from '../codec/binary.js';
 import type { BinaryFrame } from '../codec/binary.js';
 import { DISABLED_SETPOINT } from '../codec/direct.js';
+import { binaryFrameOfDatagram } from '../client/udp.js';
 import { advance, newChannel, ocv, SIM_CHANNEL_RANGE } from './model.js';
 import type { SimChannel } from './model.js';
 
@@ -26,6 +29,8 @@ export interface MaccorSimulatorOptions {
   readonly port?: number;
   /** Binary TCP port; omitted = no binary listener; 0 = ephemeral. */
   readonly binaryPort?: number;
+  /** Binary UDP port (reference §2, tester default 57550); omitted = no UDP listener; 0 = ephemeral. */
+  readonly udpPort?: number;
   readonly host?: string;
   /** Number of test channels (default 8). */
   readonly channels?: number;
@@ -53,12 +58,23 @@ export interface MaccorSimulatorOptions {
 
 /** One request the simulator received (for tests asserting what a client sent). */
 export interface SimRequestRecord {
-  readonly transport: 'json' | 'binary';
+  /** `binary` = binary over TCP, `binary-udp` = binary over UDP. */
+  readonly transport: 'json' | 'binary' | 'binary-udp';
   readonly fclass: number;
   readonly fnum: number;
   /** 0-based wire Chan, if present. */
   readonly chan: number | undefined;
   readonly params: Readonly<Record<string, unknown>>;
+  readonly atMs: number;
+}
+
+/** A UDP datagram the simulator refused (not exactly one binary frame, reference §2, §5): no reply, no effect. */
+export interface SimDroppedDatagram {
+  readonly reason: string;
+  /** The datagram, hex. */
+  readonly hex: string;
+  /** Sender, `address:port`. */
+  readonly from: string;
   readonly atMs: number;
 }
 
@@ -68,6 +84,10 @@ export interface MaccorSimulator {
   readonly port: number;
   /** Binary TCP port, if a binary listener was requested. */
   readonly binaryPort: number | undefined;
+  /** Binary UDP port, if a UDP listener was requested. */
+  readonly udpPort: number | undefined;
+  /** UDP datagrams refused because they were not exactly one frame, in order. */
+  readonly droppedDatagrams: readonly SimDroppedDatagram[];
   /** A snapshot of channel `n` (1-based), advanced to now. */
   channel(n: number): Readonly<SimChannel>;
   /** Overwrites fields of channel `n` (1-based), e.g. to stage a Completed channel. */
@@ -76,7 +96,7 @@ export interface MaccorSimulator {
   readonly requests: readonly SimRequestRecord[];
   /** Number of open client connections. */
   connectionCount(): number;
-  /** Stops listening and destroys every connection. */
+  /** Stops listening (TCP and UDP) and destroys every connection. */
   close(): Promise<void>;
 }
 
@@ -118,6 +138,7 @@ export async function startMaccorSimulator(options: MaccorSimulatorOptions = {})
   const split = options.splitReplies ?? true;
   const channels: SimChannel[] = Array.from({ length: count }, (_, i) => newChannel(i + 1, 0.3 + 0.05 * (i % 8)));
   const requests: SimRequestRecord[] = [];
+  const droppedDatagrams: SimDroppedDatagram[] = [];
   const sockets = new Set<net.Socket>();
   let lastAdvanceMs = clock.nowMs();
   let randomNameCounter = 0;
@@ -444,27 +465,35 @@ export async function startMaccorSimulator(options: MaccorSimulatorOptions = {})
     socket.on('close', () => sockets.delete(socket));
   };
 
+  /**
+   * Applies one binary frame, the same rules whichever transport carried it (TCP or UDP): (6,8) with
+   * 18 data bytes on an existing channel goes through `setDirect` (100 ms rule, direct mode, readiness);
+   * anything else gets an empty frame with the same header fields.
+   */
+  const applyBinary = (f: BinaryFrame, transport: 'binary' | 'binary-udp'): Uint8Array => {
+    requests.push({ transport, fclass: f.fclass, fnum: f.fnum, chan: f.chanIndex0, params: {}, atMs: clock.nowMs() });
+    advanceAll();
+    const c = channels[f.chanIndex0];
+    if (f.fclass === 6 && f.fnum === 8 && c && f.data.length === 18) {
+      const d = decodeDirectOutputBinaryData(f.data);
+      let result: number;
+      try {
+        result = setDirect(c, d.current_a, d.voltage_v, d.power_w, d.ch_mode, clock.nowMs());
+      } catch {
+        result = 0xffff;
+      }
+      return encodeBinaryResult(6, 8, f.chanIndex0, result);
+    }
+    return encodeBinaryFrame(f.fclass, f.fnum, f.chanIndex0, new Uint8Array(0));
+  };
+
   const onBinaryConnection = (socket: net.Socket): void => {
     sockets.add(socket);
     socket.setNoDelay(true);
     const decoder = new BinaryStreamDecoder();
     const answer = (f: BinaryFrame): Promise<void> =>
       serve(() => {
-        requests.push({ transport: 'binary', fclass: f.fclass, fnum: f.fnum, chan: f.chanIndex0, params: {}, atMs: clock.nowMs() });
-        advanceAll();
-        const c = channels[f.chanIndex0];
-        if (f.fclass === 6 && f.fnum === 8 && c && f.data.length === 18) {
-          const d = decodeDirectOutputBinaryData(f.data);
-          let result: number;
-          try {
-            result = setDirect(c, d.current_a, d.voltage_v, d.power_w, d.ch_mode, clock.nowMs());
-          } catch {
-            result = 0xffff;
-          }
-          socket.write(encodeBinaryResult(6, 8, f.chanIndex0, result));
-        } else {
-          socket.write(encodeBinaryFrame(f.fclass, f.fnum, f.chanIndex0, new Uint8Array(0)));
-        }
+        socket.write(applyBinary(f, 'binary'));
       });
     socket.on('data', (chunk: Buffer) => {
       try {
@@ -494,6 +523,33 @@ export async function startMaccorSimulator(options: MaccorSimulatorOptions = {})
     binaryServer = net.createServer(onBinaryConnection);
     binaryPort = await listen(binaryServer, options.binaryPort);
   }
+  let udpSocket: dgram.Socket | undefined;
+  let udpPort: number | undefined;
+  if (options.udpPort !== undefined) {
+    const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+    udpPort = await new Promise<number>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind({ port: options.udpPort, address: host, exclusive: true }, () => {
+        udp.off('error', reject);
+        resolve(udp.address().port);
+      });
+    });
+    udp.on('error', () => undefined);
+    udp.on('message', (msg, rinfo) => {
+      const from = `${rinfo.address}:${rinfo.port}`;
+      const parsed = binaryFrameOfDatagram(msg);
+      if (!parsed.ok) {
+        // stricter than a guess at the tester: a datagram that is not exactly one frame is dropped
+        droppedDatagrams.push({ reason: parsed.reason, hex: msg.toString('hex'), from, atMs: clock.nowMs() });
+        return;
+      }
+      void serve(() => {
+        const reply = applyBinary(parsed.frame, 'binary-udp');
+        if (udpSocket) udp.send(reply, rinfo.port, rinfo.address);
+      });
+    });
+    udpSocket = udp;
+  }
 
   const channelAt = (n: number): SimChannel => {
     const c = channels[n - 1];
@@ -505,7 +561,9 @@ export async function startMaccorSimulator(options: MaccorSimulatorOptions = {})
     host,
     port,
     binaryPort,
+    udpPort,
     requests,
+    droppedDatagrams,
     channel(n) {
       advanceAll();
       const c = channelAt(n);
@@ -519,7 +577,10 @@ export async function startMaccorSimulator(options: MaccorSimulatorOptions = {})
       for (const s of sockets) s.destroy();
       sockets.clear();
       const closeServer = (s: net.Server): Promise<void> => new Promise((r) => s.close(() => r()));
-      await Promise.all([closeServer(jsonServer), binaryServer ? closeServer(binaryServer) : Promise.resolve()]);
+      const closeUdp = (s: dgram.Socket): Promise<void> => new Promise((r) => s.close(() => r()));
+      const udp = udpSocket;
+      udpSocket = undefined;
+      await Promise.all([closeServer(jsonServer), binaryServer ? closeServer(binaryServer) : Promise.resolve(), udp ? closeUdp(udp) : Promise.resolve()]);
     },
   };
 }
