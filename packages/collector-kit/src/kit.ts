@@ -15,6 +15,7 @@ import { commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, re
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
 import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka } from '@busbar/kafka';
 import type { SupervisorEvents } from '@busbar/supervisor';
+import { RoutedCommandDispatcher, decoratedResultSink } from './routing.js';
 
 /** Options of {@link CollectorKit.start}. */
 export interface CollectorKitOptions {
@@ -44,14 +45,32 @@ export interface RoutedCommandsOptions {
    * loses them, which a set-point stream tolerates and a start/stop must not — keep it narrow.
    */
   concurrent?(cmd: Command): boolean;
-  /** Adds to a result before it is published (e.g. which command superseded it). */
+  /**
+   * When true, a command that is not {@link RoutedCommandsOptions.concurrent} first waits for the
+   * concurrent commands of the same device still in flight (Arbin: a stop never overtakes the
+   * set-MVs before it). Default false.
+   */
+  readonly orderAfterConcurrent?: boolean;
+  /**
+   * Adds to a result before it is published (e.g. which command superseded it). Called once per
+   * command: a result whose publish failed is republished as decorated the first time.
+   */
   decorate?(cmd: Command, result: CommandResultInput): CommandResultInput;
+}
+
+/** Options of {@link CollectorKit.connectionEvents}. */
+export interface ConnectionEventOptions {
+  /**
+   * Reason and extra details of a CONNECTED event (Arbin: the login reply); the reason replaces
+   * the default one, the details are added to `outage_ms` and `attempts`.
+   */
+  connected?(info: { readonly outageMs: number; readonly attempts: number }): { readonly reason?: string; readonly details?: Readonly<Record<string, string>> };
 }
 
 /** The shared Kafka side of a collector. */
 export class CollectorKit {
   private consumer: DecodingConsumer<Command> | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
+  private dispatcher: RoutedCommandDispatcher | undefined;
   private readonly publishFailures;
   private readonly readings: RecordPublisher<ReadingInput>;
   private readonly events: RecordPublisher<DeviceEventInput>;
@@ -111,11 +130,21 @@ export class CollectorKit {
 
   /** Publishes a device event; a failure is logged and counted, never thrown. */
   async publishEvent(event: DeviceEventInput): Promise<void> {
+    await this.publishEvents([event]);
+  }
+
+  /**
+   * Publishes device events (keyed by their device id) in one request; nothing is sent for an empty
+   * list. A failure is logged and counted (`busbar_collector_publish_errors_total`), never thrown.
+   */
+  async publishEvents(events: readonly DeviceEventInput[]): Promise<void> {
+    if (events.length === 0) return;
     try {
-      await this.events.publish([{ key: event.device_id, value: event }]);
+      await this.events.publish(events.map((value) => ({ key: value.device_id, value })));
     } catch (err) {
       this.publishFailures.inc({ topic: this.events.topic });
-      this.options.logger.error({ err, deviceId: event.device_id, kind: event.kind }, 'could not publish device event');
+      const first = events[0]!;
+      this.options.logger.error({ err, deviceId: first.device_id, kind: first.kind, records: events.length }, 'could not publish device event');
     }
   }
 
@@ -135,13 +164,22 @@ export class CollectorKit {
 
   /**
    * The connection half of a device's {@link SupervisorEvents}: CONNECTED (with the outage duration
-   * after a reconnection) and DISCONNECTED (with the error's code) events.
+   * after a reconnection, `details.outage_ms` and `details.attempts`) and DISCONNECTED (with the
+   * error's code) events.
+   *
+   * @param options - a collector's own CONNECTED reason and details, see {@link ConnectionEventOptions}.
    */
-  connectionEvents(deviceId: string): Pick<SupervisorEvents<unknown>, 'onConnected' | 'onDisconnected'> {
+  connectionEvents(deviceId: string, options: ConnectionEventOptions = {}): Pick<SupervisorEvents<unknown>, 'onConnected' | 'onDisconnected'> {
     const protocol = this.options.protocol;
     return {
-      onConnected: ({ outageMs, attempts }) =>
-        this.publishEvent({ event_id: randomUUID(), device_id: deviceId, protocol, timestamp: new Date(), kind: 'CONNECTED', state: 'connected', reason: outageMs > 0 ? `reconnected after an outage of ${(outageMs / 1000).toFixed(1)} s` : 'connected', details: { outage_ms: String(outageMs), attempts: String(attempts) } }),
+      onConnected: ({ outageMs, attempts }) => {
+        const own = options.connected?.({ outageMs, attempts });
+        return this.publishEvent({
+          event_id: randomUUID(), device_id: deviceId, protocol, timestamp: new Date(), kind: 'CONNECTED', state: 'connected',
+          reason: own?.reason ?? (outageMs > 0 ? `reconnected after an outage of ${(outageMs / 1000).toFixed(1)} s` : 'connected'),
+          details: { outage_ms: String(outageMs), attempts: String(attempts), ...own?.details },
+        });
+      },
       onDisconnected: ({ error, code }) =>
         this.publishEvent({ event_id: randomUUID(), device_id: deviceId, protocol, timestamp: new Date(), kind: 'DISCONNECTED', state: 'disconnected', reason: error instanceof Error ? error.message : String(error), error_code: code }),
     };
@@ -150,14 +188,20 @@ export class CollectorKit {
   /**
    * Starts consuming `topics.deviceCommands` in the group `busbar-<service>-<instanceId>` and runs the
    * commands for the devices this process owns through a {@link CommandPipeline} (one outcome each,
-   * published even if a publish fails and the batch is redelivered).
+   * published even if a publish fails and the batch is redelivered), in order, except the
+   * concurrent ones (see {@link RoutedCommandDispatcher}).
    */
   async consumeRoutedCommands(options: RoutedCommandsOptions): Promise<void> {
     const o = this.options;
-    const pipeline = new CommandPipeline(options.executor, {
-      publishResult: (result, cmd) => this.publishResult(options.decorate ? options.decorate(cmd, result) : result),
+    const pipeline = new CommandPipeline(options.executor, { publishResult: decoratedResultSink((result) => this.publishResult(result), options.decorate) });
+    const dispatcher = new RoutedCommandDispatcher({
+      owns: (id) => options.owns(id),
+      concurrent: (cmd) => options.concurrent?.(cmd) ?? false,
+      orderAfterConcurrent: options.orderAfterConcurrent ?? false,
+      run: (cmd) => pipeline.process(cmd),
+      logger: o.logger,
     });
-    const run = (cmd: Command): Promise<void> => pipeline.process(cmd);
+    this.dispatcher = dispatcher;
     this.consumer = new DecodingConsumer<Command>({
       kafka: this.kafka,
       producer: this.producer,
@@ -168,33 +212,26 @@ export class CollectorKit {
       deadLetter: { topic: o.topics.deadLetter, encoder: deadLetterSerde },
       logger: o.logger,
       metrics: o.metrics,
-      handle: async (records) => {
-        for (const { value: cmd } of records) {
-          if (!options.owns(cmd.target.device_id)) continue; // another collector owns it
-          if (options.concurrent?.(cmd)) {
-            const p = run(cmd).catch((err: unknown) => o.logger.error({ err, commandId: cmd.command_id }, 'concurrent command handling failed'));
-            this.inFlight.add(p);
-            void p.finally(() => this.inFlight.delete(p));
-          } else {
-            await run(cmd);
-          }
-        }
-      },
+      handle: (records) => dispatcher.handle(records.map((r) => r.value)),
     });
     await this.consumer.start();
   }
 
-  /** Stops consuming routed commands and waits for the concurrent ones in flight. */
+  /**
+   * Stops consuming routed commands. Concurrent commands still in flight (set-points waiting for
+   * their pacing slot) are not awaited here: stop the device runners first — they put channels to
+   * rest and end what is pending — then {@link close} drains the rest.
+   */
   async stopCommands(): Promise<void> {
     const c = this.consumer;
     this.consumer = undefined;
     await c?.stop();
-    await Promise.all([...this.inFlight]);
   }
 
-  /** Flushes and disconnects the producer (after the devices stopped). */
+  /** Waits for the concurrent commands in flight, then flushes and disconnects the producer (after the devices stopped). */
   async close(): Promise<void> {
     await this.stopCommands();
+    await this.dispatcher?.drain();
     await this.producer.disconnect();
   }
 }

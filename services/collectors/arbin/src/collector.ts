@@ -1,26 +1,26 @@
 /**
  * The Arbin collector's composition: one {@link DeviceSupervisor} per cycler (poll → one Reading per
- * channel, connection changes and channel state transitions → DeviceEvents), one idempotent
- * producer, and a consumer of the Arbin commands the commander routed here: every cycler's CTI
- * session is exclusive, owned by this process (packages/actions/src/arbin, docs/architecture.md
- * "Single-session devices").
+ * channel, connection changes and channel state transitions → DeviceEvents), the shared Kafka side
+ * ({@link CollectorKit}: producer, publishers, connection events), and the consumer of the Arbin
+ * commands the commander routed here: every cycler's CTI session is exclusive, owned by this process
+ * (packages/actions/src/arbin, docs/architecture.md "Single-session devices").
  */
-import { randomUUID } from 'node:crypto';
-import type { Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
 import { CommandExecutor, createArbinBinding } from '@busbar/actions';
-import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
-import { commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
+import type { DeviceEventInput, ReadingInput } from '@busbar/avro';
+import { CollectorKit } from '@busbar/collector-kit';
 import type { ArbinCredentials, ChannelReading } from '@busbar/driver-arbin-cti';
 import { channelStateTransition, loadArbinCredentials } from '@busbar/driver-arbin-cti';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { DeviceSupervisor } from '@busbar/supervisor';
 import type { ArbinDevice, CollectorConfig } from './config.js';
 import { PROTOCOL, toArbinReading, transitionEvent } from './records.js';
 import { CyclerSession } from './session.js';
 
-/** The set-MV action: executed without waiting for the previous one so the client can coalesce. */
+/**
+ * The set-MV action: handled without waiting for the previous one, so the client can space and
+ * coalesce them (Arbin CTI reference README §5.4); any other command of that cycler waits for them.
+ */
 const SET_MV = 'arbin.set_meta_variable';
 
 /** Dependencies of {@link startArbinCollector}. */
@@ -57,26 +57,10 @@ export function pollRecords(device: string, readings: readonly ChannelReading[],
 export async function startArbinCollector(config: CollectorConfig, deps: ArbinCollectorDeps): Promise<RunningService> {
   const { logger, metrics } = deps;
   const credentials = deps.credentials ?? loadArbinCredentials(process.env);
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? `busbar-collector-arbin-${config.instanceId}` }, logger);
-  const producer: Producer = kafka.producer(PRODUCER_OPTIONS);
-  await producer.connect();
-  const readingsOut = new RecordPublisher(producer, config.topics.readings, readingSerde, metrics);
-  const eventsOut = new RecordPublisher(producer, config.topics.deviceEvents, deviceEventSerde, metrics);
-  const resultsOut = new RecordPublisher(producer, config.topics.commandResults, commandResultSerde, metrics);
+  const kit = await CollectorKit.start({ service: 'collector-arbin', protocol: PROTOCOL, kafka: config.kafka, topics: config.topics, instanceId: config.instanceId, logger, metrics });
   const m = {
-    publishFailures: metrics.counter({ name: 'busbar_collector_publish_errors_total', help: 'Records the collector failed to publish to Kafka.', labelNames: ['topic'] }),
     channelReadings: metrics.counter({ name: 'busbar_collector_channel_readings_total', help: 'Channel readings published, per cycler.', labelNames: ['device'] }),
     transitions: metrics.counter({ name: 'busbar_collector_channel_transitions_total', help: 'Channel state transitions reported, per cycler and kind.', labelNames: ['device', 'kind'] }),
-  };
-
-  const publishEvents = async (list: readonly DeviceEventInput[]): Promise<void> => {
-    if (list.length === 0) return;
-    try {
-      await eventsOut.publish(list.map((e) => ({ key: e.device_id, value: e })));
-    } catch (err) {
-      m.publishFailures.inc({ topic: eventsOut.topic });
-      logger.error({ err }, 'could not publish device events');
-    }
   };
 
   interface Owned { readonly device: ArbinDevice; readonly session: CyclerSession; readonly supervisor: DeviceSupervisor<ChannelReading[]> }
@@ -86,32 +70,24 @@ export async function startArbinCollector(config: CollectorConfig, deps: ArbinCo
     const log = logger.child({ deviceId: device.id });
     const session = new CyclerSession(device, credentials, log, metrics);
     const previous = new Map<number, ChannelReading>();
-    const event = (e: Omit<DeviceEventInput, 'event_id' | 'device_id' | 'protocol' | 'timestamp'>): DeviceEventInput => ({ event_id: randomUUID(), device_id: device.id, protocol: PROTOCOL, timestamp: new Date(), ...e });
     const supervisor = new DeviceSupervisor<ChannelReading[]>(
       session,
       {
         onPoll: async (readings, atMs) => {
           const records = pollRecords(device.id, readings, previous, atMs, () => ++sequence);
-          try {
-            await readingsOut.publish(records.readings.map((r) => ({ key: device.id, value: r })));
-            m.channelReadings.inc({ device: device.id }, records.readings.length);
-          } catch (err) {
-            m.publishFailures.inc({ topic: readingsOut.topic });
-            log.error({ err }, 'could not publish readings');
-          }
+          if (await kit.publishReadings(records.readings)) m.channelReadings.inc({ device: device.id }, records.readings.length);
           for (const e of records.events) m.transitions.inc({ device: device.id, kind: e.details?.transition ?? 'unknown' });
-          await publishEvents(records.events);
+          await kit.publishEvents(records.events);
         },
-        onConnected: ({ outageMs, attempts }) => {
-          const s = session.session;
-          return publishEvents([event({
-            kind: 'CONNECTED', state: 'connected',
-            reason: outageMs > 0 ? `reconnected and logged in again after an outage of ${(outageMs / 1000).toFixed(1)} s` : 'connected and logged in',
-            details: { outage_ms: String(outageMs), attempts: String(attempts), serial: s?.cycler_sn ?? '', num_channels: String(s?.num_channels ?? ''), allow_control: String(s?.allow_control ?? ''), channels_polled: String(session.channels.length) },
-          })]);
-        },
-        onDisconnected: ({ error, code }) =>
-          publishEvents([event({ kind: 'DISCONNECTED', state: 'disconnected', reason: error instanceof Error ? error.message : String(error), error_code: code })]),
+        ...kit.connectionEvents(device.id, {
+          connected: ({ outageMs }) => {
+            const s = session.session;
+            return {
+              reason: outageMs > 0 ? `reconnected and logged in again after an outage of ${(outageMs / 1000).toFixed(1)} s` : 'connected and logged in',
+              details: { serial: s?.cycler_sn ?? '', num_channels: String(s?.num_channels ?? ''), allow_control: String(s?.allow_control ?? ''), channels_polled: String(session.channels.length) },
+            };
+          },
+        }),
       },
       { deviceId: device.id, pollIntervalMs: device.pollIntervalMs, logger: log, metrics },
     );
@@ -119,49 +95,18 @@ export async function startArbinCollector(config: CollectorConfig, deps: ArbinCo
     owned.set(device.id, { device, session, supervisor });
   }
 
-  // Every Arbin command for these cyclers, routed here by the commander, runs on the owned session.
+  // Every Arbin command for these cyclers, routed here by the commander, runs on the owned session:
+  // in order per cycler, set-MVs handed to the client without waiting (it spaces and coalesces
+  // them), any other command first waits for the set-MVs before it.
   const binding = createArbinBinding({ devices: config.devices }, config.topics.deviceCommands, { logger, metrics, owner: { port: (id) => owned.get(id)?.session.port } });
   const executor = new CommandExecutor({ logger, metrics, resolve: (cmd) => binding.resolve(cmd) });
-  const handleOne = async (cmd: Command): Promise<CommandResultInput | undefined> => {
-    const handled = await executor.handle(cmd);
-    return handled.kind === 'result' ? binding.finalize(handled.result) : undefined;
-  };
-  const consumer = new DecodingConsumer<Command>({
-    kafka,
-    producer,
-    groupId: `busbar-collector-arbin-${config.instanceId}`,
-    topic: config.topics.deviceCommands,
-    fromBeginning: false,
-    decoder: commandSerde,
-    deadLetter: { topic: config.topics.deadLetter, encoder: deadLetterSerde },
-    logger,
-    metrics,
-    handle: async (records) => {
-      // In order per cycler; set-MV commands are handed to the client without waiting for the
-      // previous one (so it can space and coalesce them); any other command first waits for them.
-      const all: Promise<CommandResultInput | undefined>[] = [];
-      const mvPending = new Map<string, Promise<unknown>[]>();
-      for (const r of records) {
-        const cmd = r.value;
-        if (!binding.has(cmd.target.device_id)) continue; // another collector's device
-        const id = cmd.target.device_id;
-        if (cmd.action === SET_MV) {
-          const p = handleOne(cmd);
-          all.push(p);
-          mvPending.set(id, [...(mvPending.get(id) ?? []), p]);
-          continue;
-        }
-        await Promise.allSettled(mvPending.get(id) ?? []);
-        mvPending.delete(id);
-        const p = handleOne(cmd);
-        all.push(p);
-        await p;
-      }
-      const results = (await Promise.all(all)).filter((x): x is CommandResultInput => x !== undefined);
-      await resultsOut.publish(results.map((v) => ({ key: v.device_id, value: v })));
-    },
+  await kit.consumeRoutedCommands({
+    executor,
+    owns: (id) => binding.has(id),
+    concurrent: (cmd) => cmd.action === SET_MV,
+    orderAfterConcurrent: true,
+    decorate: (_cmd, result) => binding.finalize(result), // vendor details; REJECTED when the cycler refused or coalesced it
   });
-  await consumer.start();
 
   for (const o of owned.values()) o.supervisor.start();
   logger.info({ devices: config.devices.map((d) => d.id) }, 'arbin collector running');
@@ -172,9 +117,9 @@ export async function startArbinCollector(config: CollectorConfig, deps: ArbinCo
       return { ok: true, details: { devices } };
     },
     stop: async () => {
-      await consumer.stop();
+      await kit.stopCommands();
       await Promise.all([...owned.values()].map((o) => o.supervisor.stop()));
-      await producer.disconnect();
+      await kit.close();
     },
   };
 }

@@ -9,15 +9,14 @@
  *   same `CommandExecutor` and the binding's validation, then at the session's WRITE priority —
  *   ahead of queued polls and log windows; the session runs one log window per request, so a write
  *   waits at most for the request in progress, and polling and backfill resume after it.
+ * The Kafka side (producer, publishers, connection events, routed-commands consumer) is the shared
+ * {@link CollectorKit}.
  */
-import { randomUUID } from 'node:crypto';
-import type { Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
 import { CommandExecutor } from '@busbar/actions';
-import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
-import { commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
+import type { ReadingInput } from '@busbar/avro';
+import { CollectorKit } from '@busbar/collector-kit';
 import type { CorusSession, LogRecord, ParameterValue } from '@busbar/driver-itron-corus';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { DeviceSupervisor } from '@busbar/supervisor';
 import { LogBackfill } from './backfill.js';
@@ -69,23 +68,8 @@ export async function startCorusCollector(config: CollectorConfig, deps: { logge
   const store = new CursorStore(config.stateDir);
   for (const d of binding.devices) await store.load(d.id); // fail fast on a corrupt cursor file
 
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? `busbar-collector-corus-${config.instanceId}` }, logger);
-  const producer: Producer = kafka.producer(PRODUCER_OPTIONS);
-  await producer.connect();
-  const readings = new RecordPublisher(producer, config.topics.readings, readingSerde, metrics);
-  const events = new RecordPublisher(producer, config.topics.deviceEvents, deviceEventSerde, metrics);
-  const results = new RecordPublisher(producer, config.topics.commandResults, commandResultSerde, metrics);
-  const publishFailures = metrics.counter({ name: 'busbar_collector_publish_errors_total', help: 'Records the collector failed to publish to Kafka.', labelNames: ['topic'] });
+  const kit = await CollectorKit.start({ service: 'collector-corus', protocol: PROTOCOL, kafka: config.kafka, topics: config.topics, instanceId: config.instanceId, logger, metrics });
   const backfillErrors = metrics.counter({ name: 'busbar_collector_corus_backfill_errors_total', help: 'Failed Corus log backfill windows (retried with backoff), by code.', labelNames: ['device', 'code'] });
-
-  const publishEvent = async (e: DeviceEventInput): Promise<void> => {
-    try {
-      await events.publish([{ key: e.device_id, value: e }]);
-    } catch (err) {
-      publishFailures.inc({ topic: events.topic });
-      logger.error({ err, deviceId: e.device_id }, 'could not publish device event');
-    }
-  };
 
   let sequence = 0;
   let running = true;
@@ -104,18 +88,9 @@ export async function startCorusCollector(config: CollectorConfig, deps: { logge
       },
       {
         onPoll: async (values, atMs) => {
-          const reading = parameterReading(device.id, values, atMs, ++sequence);
-          try {
-            await readings.publish([{ key: device.id, value: reading }]);
-          } catch (err) {
-            publishFailures.inc({ topic: readings.topic });
-            log.error({ err }, 'could not publish reading');
-          }
+          await kit.publishReadings([parameterReading(device.id, values, atMs, ++sequence)]);
         },
-        onConnected: ({ outageMs, attempts }) =>
-          publishEvent({ event_id: randomUUID(), device_id: device.id, protocol: PROTOCOL, timestamp: new Date(), kind: 'CONNECTED', state: 'connected', reason: outageMs > 0 ? `reconnected after an outage of ${(outageMs / 1000).toFixed(1)} s` : 'connected', details: { outage_ms: String(outageMs), attempts: String(attempts) } }),
-        onDisconnected: ({ error, code }) =>
-          publishEvent({ event_id: randomUUID(), device_id: device.id, protocol: PROTOCOL, timestamp: new Date(), kind: 'DISCONNECTED', state: 'disconnected', reason: error instanceof Error ? error.message : String(error), error_code: code }),
+        ...kit.connectionEvents(device.id),
       },
       { deviceId: device.id, pollIntervalMs: device.pollIntervalMs, logger: log, metrics },
     );
@@ -129,14 +104,10 @@ export async function startCorusCollector(config: CollectorConfig, deps: { logge
       rescanS: device.logs.rescanS,
       deviceNowMs: () => deviceNowMs(session),
       publish: async (records: readonly LogRecord[]) => {
+        // Throws unless Kafka acknowledged every batch: the cursor then stays where it was.
         for (let i = 0; i < records.length; i += PUBLISH_BATCH) {
           const batch: ReadingInput[] = records.slice(i, i + PUBLISH_BATCH).map((r) => logRecordReading(device.id, r, ++sequence));
-          try {
-            await readings.publish(batch.map((value) => ({ key: device.id, value })));
-          } catch (err) {
-            publishFailures.inc({ topic: readings.topic });
-            throw err;
-          }
+          await kit.publishReadingsOrThrow(batch);
         }
       },
       logger: log,
@@ -173,27 +144,7 @@ export async function startCorusCollector(config: CollectorConfig, deps: { logge
       return { kind: 'execute', action: binding.prepare(cmd, () => rt.session) }; // validated again: defence in depth
     },
   });
-  const commandConsumer = new DecodingConsumer<Command>({
-    kafka,
-    producer,
-    groupId: `busbar-collector-corus-${config.instanceId}`,
-    topic: config.topics.deviceCommands,
-    fromBeginning: false,
-    decoder: commandSerde,
-    deadLetter: { topic: config.topics.deadLetter, encoder: deadLetterSerde },
-    logger,
-    metrics,
-    handle: async (records) => {
-      const out: CommandResultInput[] = [];
-      for (const r of records) {
-        if (!runtimes.has(r.value.target.device_id)) continue; // another collector's device
-        const handled = await executor.handle(r.value);
-        if (handled.kind === 'result') out.push(handled.result);
-      }
-      await results.publish(out.map((v) => ({ key: v.device_id, value: v })));
-    },
-  });
-  await commandConsumer.start();
+  await kit.consumeRoutedCommands({ executor, owns: (id) => runtimes.has(id) });
 
   for (const rt of runtimes.values()) {
     rt.supervisor.start();
@@ -209,12 +160,12 @@ export async function startCorusCollector(config: CollectorConfig, deps: { logge
     stop: async () => {
       running = false;
       sleeper.wake();
-      await commandConsumer.stop();
+      await kit.stopCommands();
       // The window in progress finishes (published, cursor written) before the loop ends.
       await Promise.all([...runtimes.values()].map((rt) => rt.loop));
       await Promise.all([...runtimes.values()].map((rt) => rt.supervisor.stop()));
       await Promise.all([...runtimes.values()].map((rt) => rt.session.close()));
-      await producer.disconnect();
+      await kit.close();
     },
   };
 }
