@@ -3,31 +3,47 @@
  * short scenario that shows where to look.
  *
  *   npx tsx --conditions=@busbar/source deploy/local/demo.ts [--once] [--run-dir .busbar/demo]
+ *     [--log-level info] [--without-arbin] [--without-maccor] [--without-corus]
  *
- * Steps: (a) readings reach InfluxDB; (b) an over-temperature sends an alert mail (and a resolve
- * notice); (c) a `modbus.write` command is EXECUTED and the simulator's set-point changes;
- * (d) ops endpoints and logs. Without `--once` the stack keeps running until Ctrl-C (SIGINT) or
- * SIGTERM; with `--once` it stops after the scenario. Exit code: 0 when every step passed, 1 when
- * one failed, 2 when the stack could not start.
+ * Devices (plugins): a Modbus power supply `psu-1`, an Arbin cycler `arbin-1`, a Maccor tester
+ * `maccor-1` and an Itron Corus gas volume converter `corus-1` (`--without-<x>` leaves one of the
+ * last three out, with its collector and its step).
+ *
+ * Steps: (a) psu-1 readings reach InfluxDB; (b) an over-temperature sends an alert mail (and a
+ * resolve notice); (c) a `modbus.write` command is EXECUTED and the simulator's set-point changes;
+ * (d) Arbin: a channel row in InfluxDB, `arbin.start` then `arbin.set_meta_variable` (1.5 A, within
+ * the configured 0..2 A) EXECUTED and the simulated current follows; (e) Maccor: a channel row,
+ * `maccor.set_variable` EXECUTED and held by the simulator; (f) Corus: an exact decimal as published
+ * next to InfluxDB's float, `corus.write_parameters` EXECUTED and held by the simulator; (g) ops
+ * endpoints and logs. Without `--once` the stack keeps running until Ctrl-C (SIGINT) or SIGTERM;
+ * with `--once` it stops after the scenario. Exit code: 0 when every step passed and every service
+ * exited 0, 1 otherwise, 2 when the stack could not start.
  */
-import { randomUUID } from 'node:crypto';
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InfluxDB } from '@influxdata/influxdb-client';
-import { Kafka, logLevel } from 'kafkajs';
-import type { Consumer } from 'kafkajs';
 import type { CommandResult } from '@busbar/avro';
-import { commandResultSerde, commandSerde } from '@busbar/avro';
+import type { ExactDecimal } from '@busbar/driver-itron-corus';
+import { DemoBus, formatResult, until } from './demo-bus.js';
+import { arbinCyclers } from './plugins/arbin.js';
+import type { ArbinCyclers } from './plugins/arbin.js';
+import { corusConverters } from './plugins/corus.js';
+import type { CorusConverters } from './plugins/corus.js';
+import { maccorTesters } from './plugins/maccor.js';
+import type { MaccorTesters } from './plugins/maccor.js';
 import { modbusPowerSupplies } from './plugins/modbus-power-supply.js';
 import type { PowerSupplies } from './plugins/modbus-power-supply.js';
 import { REPO_ROOT, startStack, tail } from './stack.js';
-import type { Stack } from './stack.js';
+import type { DevicePlugin, Stack } from './stack.js';
 
 const { values: args } = parseArgs({
   options: {
     once: { type: 'boolean', default: false },
     'run-dir': { type: 'string', default: resolve(REPO_ROOT, '.busbar/demo') },
     'log-level': { type: 'string', default: 'info' },
+    'without-arbin': { type: 'boolean', default: false },
+    'without-maccor': { type: 'boolean', default: false },
+    'without-corus': { type: 'boolean', default: false },
   },
 });
 
@@ -38,21 +54,6 @@ const RULE = { id: 'psu-overtemp', devices: [DEVICE], signal: 'temperature_c', d
 const rel = (p: string): string => relative(process.cwd(), p) || '.';
 const say = (line = ''): void => void process.stdout.write(`${line}\n`);
 const heading = (title: string): void => say(`\n== ${title}`);
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** (a) Readings in InfluxDB. */
 async function stepInflux(stack: Stack): Promise<void> {
@@ -91,46 +92,114 @@ async function stepAlert(stack: Stack, sims: PowerSupplies): Promise<void> {
 }
 
 /** (c) A command through the commander. */
-async function stepCommand(stack: Stack, sims: PowerSupplies): Promise<void> {
+async function stepCommand(stack: Stack, bus: DemoBus, sims: PowerSupplies): Promise<void> {
   heading('(c) command');
   const sim = sims.get(DEVICE)!;
-  const kafka = new Kafka({ clientId: 'busbar-demo', brokers: stack.kafka.brokers, logLevel: logLevel.NOTHING });
-  const producer = kafka.producer();
-  let consumer: Consumer | undefined;
-  try {
-    const commandId = randomUUID();
-    let result: CommandResult | undefined;
-    consumer = kafka.consumer({ groupId: `busbar-demo-${commandId}` });
-    await consumer.connect();
-    await consumer.subscribe({ topic: stack.topics.commandResults, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        if (!message.value) return;
-        const r = commandResultSerde.decode(message.value);
-        if (r.command_id === commandId) result = r;
-      },
-    });
-    await producer.connect();
-    const before = sim.state().voltageSetpointV;
-    await producer.send({
-      topic: stack.topics.commands,
-      messages: [{ key: DEVICE, value: commandSerde.encode({ command_id: commandId, issuer: 'busbar-demo', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), target: { device_id: DEVICE }, action: 'modbus.write', parameters: { point: 'voltage_setpoint_v', value: 24 } }) }],
-    });
-    say(`sent to ${stack.topics.commands}: ${commandId} modbus.write ${DEVICE} voltage_setpoint_v = 24 (was ${before})`);
-    const r = await until(`the result of ${commandId} on ${stack.topics.commandResults}`, 30_000, () => result);
-    say(`Result on ${stack.topics.commandResults}: ${r.status} command_id=${r.command_id} device=${r.device_id} action=${r.action}${r.reason_code ? ` reason_code=${r.reason_code} reason=${r.reason ?? ''}` : ''} at ${r.timestamp.toISOString()}`);
-    say(`Simulator set-point now: voltage_setpoint_v = ${sim.state().voltageSetpointV} V`);
-    if (r.status !== 'EXECUTED') throw new Error(`the command was ${r.status}, not EXECUTED`);
-    if (sim.state().voltageSetpointV !== 24) throw new Error(`the simulator's set-point is ${sim.state().voltageSetpointV}, not 24`);
-  } finally {
-    await consumer?.disconnect().catch(() => undefined);
-    await producer.disconnect().catch(() => undefined);
-  }
+  await bus.ready();
+  const before = sim.state().voltageSetpointV;
+  const commandId = await bus.send({ target: { device_id: DEVICE }, action: 'modbus.write', parameters: { point: 'voltage_setpoint_v', value: 24 } });
+  say(`sent to ${stack.topics.commands}: ${commandId} modbus.write ${DEVICE} voltage_setpoint_v = 24 (was ${before})`);
+  const r = await until(`the result of ${commandId} on ${stack.topics.commandResults}`, 30_000, () => bus.resultOf(commandId));
+  say(`Result on ${stack.topics.commandResults}: ${r.status} command_id=${r.command_id} device=${r.device_id} action=${r.action}${r.reason_code ? ` reason_code=${r.reason_code} reason=${r.reason ?? ''}` : ''} at ${r.timestamp.toISOString()}`);
+  say(`Simulator set-point now: voltage_setpoint_v = ${sim.state().voltageSetpointV} V`);
+  if (r.status !== 'EXECUTED') throw new Error(`the command was ${r.status}, not EXECUTED`);
+  if (sim.state().voltageSetpointV !== 24) throw new Error(`the simulator's set-point is ${sim.state().voltageSetpointV}, not 24`);
 }
 
-/** (d) Where to look: ops endpoints, logs, configs. */
+/** The newest value of one field of one series in InfluxDB (waits until there is one). */
+async function lastInflux(stack: Stack, what: string, filter: string, timeoutMs = 60_000): Promise<{ flux: string; row: Record<string, unknown> }> {
+  const { url, org, bucket, token } = stack.influx;
+  const flux = `from(bucket: "${bucket}") |> range(start: -5m) |> filter(fn: (r) => ${filter}) |> last()`;
+  const api = new InfluxDB({ url, token }).getQueryApi(org);
+  const row = await until(what, timeoutMs, async () => (await api.collectRows<Record<string, unknown>>(flux))[0]);
+  return { flux, row };
+}
+
+/** `InfluxDB row: _time=... _measurement=... device=... [channel=...] _field=... _value=...`. */
+function rowLine(row: Record<string, unknown>): string {
+  const channel = row.channel === undefined ? '' : ` channel=${String(row.channel)}`;
+  return `InfluxDB row: _time=${String(row._time)} _measurement=${String(row._measurement)} device=${String(row.device)}${channel} _field=${String(row._field)} _value=${String(row._value)}`;
+}
+
+/** Fails the step unless the result is EXECUTED. */
+function expectExecuted(r: CommandResult): void {
+  if (r.status !== 'EXECUTED') throw new Error(`${r.action} was ${r.status}, not EXECUTED${r.reason_code ? ` (${r.reason_code}: ${r.reason ?? ''})` : ''}`);
+}
+
+/**
+ * (d) Arbin: channel readings in InfluxDB; a schedule started on channel 1, then its charge current
+ * (MV_UD1, allowed 0..2 A by the configuration) set to 1.5 A: the simulated channel follows.
+ */
+async function stepArbin(stack: Stack, bus: DemoBus, sims: ArbinCyclers): Promise<void> {
+  heading('(d) Arbin cycler');
+  const id = 'arbin-1';
+  const sim = sims.get(id)!;
+  const { flux, row } = await lastInflux(stack, `an ${id} channel 1 reading in InfluxDB`, `r._measurement == "arbin-cti" and r.device == "${id}" and r.channel == "1" and r._field == "voltage_v"`);
+  say(`Flux:     ${flux}`);
+  say(rowLine(row));
+  const start = await bus.command({ target: { device_id: id, channel: 1 }, action: 'arbin.start', parameters: { schedule: 'Busbar_CC.sdx', test_name: 'busbar-demo' } });
+  say(`Result on ${stack.topics.commandResults}: ${formatResult(start.result)}`);
+  expectExecuted(start.result);
+  const before = await until(`${id} channel 1 charging`, 10_000, () => (sim.channel(1).current_a > 0 ? sim.channel(1).current_a : undefined));
+  say(`Simulator channel 1: ${sim.channel(1).status_name}, current_a = ${before} A (MV_UD1 not set: the schedule's default)`);
+  const set = await bus.command({ target: { device_id: id, channel: 1 }, action: 'arbin.set_meta_variable', parameters: { mv: 1, value: 1.5 } });
+  say(`sent arbin.set_meta_variable ${id} channel 1 MV_UD1 (charge_current_a, allowed 0..2 A) = 1.5`);
+  say(`Result on ${stack.topics.commandResults}: ${formatResult(set.result)}`);
+  expectExecuted(set.result);
+  const after = await until(`${id} channel 1 current at 1.5 A`, 10_000, () => (Math.abs(sim.channel(1).current_a - 1.5) < 1e-6 ? sim.channel(1).current_a : undefined));
+  say(`Simulator channel 1 current now: current_a = ${after} A (was ${before} A)`);
+}
+
+/** (e) Maccor: channel readings in InfluxDB; `maccor.set_variable` VAR1 = 0.5 on channel 3. */
+async function stepMaccor(stack: Stack, bus: DemoBus, sims: MaccorTesters): Promise<void> {
+  heading('(e) Maccor tester');
+  const id = 'maccor-1';
+  const sim = sims.get(id)!;
+  const { flux, row } = await lastInflux(stack, `a ${id} channel 1 reading in InfluxDB`, `r._measurement == "maccor-macnet" and r.device == "${id}" and r.channel == "1" and r._field == "voltage_v"`);
+  say(`Flux:     ${flux}`);
+  say(rowLine(row));
+  const before = sim.channel(3).vars[0];
+  const set = await bus.command({ target: { device_id: id, channel: 3 }, action: 'maccor.set_variable', parameters: { var_num: 1, value: 0.5 } });
+  say(`sent maccor.set_variable ${id} channel 3 VAR1 = 0.5 (was ${before})`);
+  say(`Result on ${stack.topics.commandResults}: ${formatResult(set.result)}`);
+  expectExecuted(set.result);
+  const now = sim.channel(3).vars[0];
+  say(`Simulator channel 3 now: VAR1 = ${now}`);
+  if (now !== 0.5) throw new Error(`the simulator's channel 3 VAR1 is ${now}, not 0.5`);
+}
+
+/**
+ * (f) Corus: one parameter poll as published (exact decimal) and as stored by InfluxDB (float);
+ * `corus.write_parameters` of `display_contrast`.
+ */
+async function stepCorus(stack: Stack, bus: DemoBus, sims: CorusConverters): Promise<void> {
+  heading('(f) Corus gas volume converter');
+  const id = 'corus-1';
+  const sim = sims.get(id)!;
+  const field = 'volume_converted_m3';
+  const reading = await bus.reading(`a ${id} parameter poll on ${stack.topics.readings}`, (r) => r.device_id === id && r.states.log === undefined && r.exact_values[field] !== undefined);
+  const exact = reading.exact_values[field]!;
+  const at = reading.timestamp.toISOString();
+  const { flux, row } = await lastInflux(stack, `the ${id} poll of ${at} in InfluxDB`, `r._measurement == "itron-corus" and r.device == "${id}" and r._field == "${field}" and r._time == time(v: "${at}")`);
+  say(`Flux:     ${flux}`);
+  say(rowLine(row));
+  const float = Number(row._value);
+  say(`Exact value on ${stack.topics.readings}: ${id} ${field} = ${exact} (exact_values, decimal text); InfluxDB float: ${String(float)} (binary64 ${float.toPrecision(17)})`);
+  if (float !== Number(exact)) throw new Error(`InfluxDB holds ${float}, not the float of ${exact}`);
+  const before = (sim.parameter('display_contrast') as ExactDecimal).toString();
+  const value = before === '9' ? '7' : '9';
+  const write = await bus.command({ target: { device_id: id }, action: 'corus.write_parameters', parameters: { display_contrast: value } });
+  say(`sent corus.write_parameters ${id} display_contrast = ${value} (was ${before})`);
+  say(`Result on ${stack.topics.commandResults}: ${formatResult(write.result)}`);
+  expectExecuted(write.result);
+  const now = (sim.parameter('display_contrast') as ExactDecimal).toString();
+  say(`Simulator parameter now: display_contrast = ${now}`);
+  if (now !== value) throw new Error(`the simulator's display_contrast is ${now}, not ${value}`);
+}
+
+/** (g) Where to look: ops endpoints, logs, configs. */
 async function stepWhere(stack: Stack): Promise<void> {
-  heading('(d) services');
+  heading('(g) services');
   const unhealthy: string[] = [];
   for (const s of stack.services.values()) {
     const status = await fetch(s.healthUrl, { signal: AbortSignal.timeout(3000) }).then((r) => r.status, () => 0);
@@ -158,21 +227,34 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   say(`busbar demo — run directory ${rel(args['run-dir'])}`);
-  const psu = modbusPowerSupplies({ devices: 1, pollIntervalMs: 500 });
+  const plugins: DevicePlugin[] = [modbusPowerSupplies({ devices: 1, pollIntervalMs: 500 })];
+  if (!args['without-arbin']) plugins.push(arbinCyclers());
+  if (!args['without-maccor']) plugins.push(maccorTesters());
+  if (!args['without-corus']) plugins.push(corusConverters());
   try {
-    stack = await startStack({ runDir: args['run-dir'], plugins: [psu], alerterRules: [RULE], commander: true, logLevel: args['log-level'], onProgress: (l) => say(`.. ${l}`) });
+    stack = await startStack({ runDir: args['run-dir'], plugins, alerterRules: [RULE], commander: true, logLevel: args['log-level'], onProgress: (l) => say(`.. ${l}`) });
   } catch (err) {
     say(`\nFAILED to start the stack: ${err instanceof Error ? err.message : String(err)}`);
     return 2;
   }
-  const sims = stack.devices[0]!.simulators as PowerSupplies;
+  const sims = <S>(plugin: string): S | undefined => stack!.devices.find((d) => d.plugin === plugin)?.simulators as S | undefined;
+  const psus = sims<PowerSupplies>('modbus power supply')!;
+  const arbin = sims<ArbinCyclers>('arbin cti');
+  const maccor = sims<MaccorTesters>('maccor macnet');
+  const corus = sims<CorusConverters>('itron corus');
+  // the Corus step needs a published reading: the bus keeps that device's parameter polls
+  const bus = new DemoBus({ brokers: stack.kafka.brokers, topics: stack.topics, keepReading: (r) => r.protocol === 'itron-corus' && r.states.log === undefined });
+  bus.ready().catch(() => undefined); // joins its group while (a) and (b) run; a failure shows in the steps that use it
   const failed: string[] = [];
   const steps: [string, () => Promise<void>][] = [
     ['(a) readings in InfluxDB', () => stepInflux(stack!)],
-    ['(b) alert e-mail', () => stepAlert(stack!, sims)],
-    ['(c) command', () => stepCommand(stack!, sims)],
-    ['(d) services', () => stepWhere(stack!)],
+    ['(b) alert e-mail', () => stepAlert(stack!, psus)],
+    ['(c) command', () => stepCommand(stack!, bus, psus)],
   ];
+  if (arbin) steps.push(['(d) Arbin cycler', () => stepArbin(stack!, bus, arbin)]);
+  if (maccor) steps.push(['(e) Maccor tester', () => stepMaccor(stack!, bus, maccor)]);
+  if (corus) steps.push(['(f) Corus gas volume converter', () => stepCorus(stack!, bus, corus)]);
+  steps.push(['(g) services', () => stepWhere(stack!)]);
   for (const [name, run] of steps) {
     if (signalled) break;
     try {
@@ -195,6 +277,7 @@ async function main(): Promise<number> {
     say('the stack keeps running; Ctrl-C stops it');
     await new Promise<void>((r) => (wake = r));
   }
+  await bus.close();
   const codes = await stack.stop();
   const bad = Object.entries(codes).filter(([, c]) => c !== 0);
   say(`stopped: ${Object.entries(codes).map(([n, c]) => `${n} exit ${String(c)}`).join(', ')}`);

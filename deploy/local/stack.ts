@@ -9,7 +9,8 @@
  *   mail/<n>.eml            every message the SMTP sink received
  *
  * A device plugin (see `plugins/`) starts simulators and says which collector processes read them
- * and which devices the commander may write to; `--with-arbin` and the like add plugins to the list.
+ * (with their configuration and, when they need secrets, their own environment) and which devices
+ * the commander may write to. The demo passes the Modbus, Arbin, Maccor and Corus plugins.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -42,6 +43,12 @@ export interface ServiceSpec {
   readonly entry: string;
   /** The configuration written as YAML (`ops.port` is forced to 0 and read back from the log). */
   readonly config: Record<string, unknown>;
+  /**
+   * Variables set in this service's environment only, over the launcher's (whose `BUSBAR_*` are
+   * dropped, see {@link StackOptions.logLevel}); e.g. `ARBIN_CTI_USERNAME` / `ARBIN_CTI_PASSWORD`
+   * for `collector-arbin`. Never written to the configuration file or the log.
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** Devices started by a plugin: simulators plus what the services need to know about them. */
@@ -230,12 +237,15 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   }
 }
 
-/** The environment of a service: ours without `BUSBAR_*` configuration overrides (the file is the whole truth). */
-function serviceEnv(level: string): NodeJS.ProcessEnv {
+/**
+ * The environment of a service: ours without `BUSBAR_*` configuration overrides (the file is the
+ * whole truth), `BUSBAR_LOG_LEVEL` = `level`, then the spec's own variables ({@link ServiceSpec.env}).
+ */
+function serviceEnv(level: string, own: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BUSBAR_')) env[k] = v;
   env.BUSBAR_LOG_LEVEL = level;
-  return env;
+  return { ...env, ...own };
 }
 
 function writeSecret(file: string, secret: string): string {
@@ -262,7 +272,7 @@ async function startService(spec: ServiceSpec, dirs: { configDir: string; logDir
   try {
     // own process group: a Ctrl-C in the terminal reaches the launcher only, which stops the
     // services in order with SIGTERM
-    child = spawn(process.execPath, [join(REPO_ROOT, spec.entry), '--config', configFile], { cwd: REPO_ROOT, env: serviceEnv(dirs.logLevel), detached: true, stdio: ['ignore', fd, fd] });
+    child = spawn(process.execPath, [join(REPO_ROOT, spec.entry), '--config', configFile], { cwd: REPO_ROOT, env: serviceEnv(dirs.logLevel, spec.env), detached: true, stdio: ['ignore', fd, fd] });
   } finally {
     closeSync(fd);
   }

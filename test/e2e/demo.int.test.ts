@@ -1,7 +1,10 @@
 /**
  * `npm run demo -- --once` as a user runs it: `deploy/local/demo.ts` in a child process starts the
- * real servers, the simulator and every service as its own process from dist/, runs the scenario
- * and stops. The test asserts its exit code and that its output names what it found.
+ * real servers, the four simulated devices (Modbus power supply, Arbin cycler, Maccor tester, Corus
+ * gas volume converter) and every service as its own process from dist/, runs the scenario and
+ * stops. The test asserts its exit code and that its output names what it found: one InfluxDB row
+ * per protocol, the EXECUTED results of the commands and the simulators' new state, the exact
+ * Corus decimal next to InfluxDB's float, and every service exiting 0 on SIGTERM.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,13 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const entries = ['services/collectors/modbus/dist/main.js', 'services/historian/dist/main.js', 'services/alerter/dist/main.js', 'services/commander/dist/main.js'];
+const services = ['collector-modbus', 'collector-arbin', 'collector-maccor', 'collector-corus', 'historian', 'alerter', 'commander'];
+const entries = services.map((s) => (s.startsWith('collector-') ? `services/collectors/${s.slice('collector-'.length)}/dist/main.js` : `services/${s}/dist/main.js`));
 const runDir = mkdtempSync(join(tmpdir(), 'busbar-demo-test-'));
 
 beforeAll(() => {
   // the demo runs the services from dist/ (npm run setup builds them); build what is missing
   if (entries.every((e) => existsSync(join(root, e)))) return;
-  const filters = ['@busbar/collector-modbus', '@busbar/historian', '@busbar/alerter', '@busbar/commander'].map((f) => `--filter=${f}`);
+  const filters = services.map((s) => `--filter=@busbar/${s}`);
   const r = spawnSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only', ...filters], { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`turbo build failed:\n${r.stdout}\n${r.stderr}`);
 }, 180_000);
@@ -30,9 +34,12 @@ function runDemo(): Promise<{ code: number | null; output: string }> {
   let output = '';
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  const timer = setTimeout(() => child.kill('SIGTERM'), 200_000);
+  // bounded: SIGTERM (the demo stops its services and exits), SIGKILL if that does not end it
+  const term = setTimeout(() => child.kill('SIGTERM'), 150_000);
+  const kill = setTimeout(() => child.kill('SIGKILL'), 180_000);
   return new Promise((res) => child.once('exit', (code) => {
-    clearTimeout(timer);
+    clearTimeout(term);
+    clearTimeout(kill);
     res({ code, output });
   }));
 }
@@ -51,12 +58,37 @@ describe('e2e > demo --once', () => {
     // (c) the command result
     expect(output).toMatch(/Result on busbar\.command-results\.v1: EXECUTED command_id=\S+ device=psu-1 action=modbus\.write/);
     expect(output).toContain('Simulator set-point now: voltage_setpoint_v = 24 V');
-    // (d) services stopped cleanly on SIGTERM
-    expect(output).toContain('stopped: commander exit 0, alerter exit 0, historian exit 0, collector-modbus exit 0');
-    for (const name of ['collector-modbus', 'historian', 'alerter', 'commander']) {
+    // (d) Arbin: a channel row; the schedule started; MV_UD1 = 1.5 A (within 0..2 A) executed and the simulated current follows
+    expect(output).toMatch(/InfluxDB row: _time=\S+ _measurement=arbin-cti device=arbin-1 channel=1 _field=voltage_v _value=\d/);
+    expect(output).toMatch(/EXECUTED command_id=\S+ device=arbin-1 channel=1 action=arbin\.start .* vendor_name=CTI_START_SUCCESS/);
+    expect(output).toMatch(/EXECUTED command_id=\S+ device=arbin-1 channel=1 action=arbin\.set_meta_variable .* vendor_name=CTI_SET_MV_SUCCESS/);
+    expect(output).toContain('Simulator channel 1 current now: current_a = 1.5 A');
+    // (e) Maccor: a channel row; VAR1 of channel 3 set and held by the simulator
+    expect(output).toMatch(/InfluxDB row: _time=\S+ _measurement=maccor-macnet device=maccor-1 channel=1 _field=voltage_v _value=\d/);
+    expect(output).toMatch(/EXECUTED command_id=\S+ device=maccor-1 channel=3 action=maccor\.set_variable .* var_num=1 value=0\.5/);
+    expect(output).toContain('Simulator channel 3 now: VAR1 = 0.5');
+    // (f) Corus: a row (no channel tag), the exact decimal as published and the float InfluxDB stores; a parameter write
+    const corusRow = /InfluxDB row: _time=\S+ _measurement=itron-corus device=corus-1 _field=volume_converted_m3 _value=(\S+)/.exec(output);
+    expect(corusRow, output).not.toBeNull();
+    const exact = /Exact value on busbar\.readings\.v1: corus-1 volume_converted_m3 = (\d+\.\d+) \(exact_values, decimal text\); InfluxDB float: (\S+) \(binary64 \S+\)/.exec(output);
+    expect(exact, output).not.toBeNull();
+    expect(Number(exact![2])).toBe(Number(exact![1]));
+    expect(Number(corusRow![1])).toBe(Number(exact![1]));
+    expect(output).toMatch(/EXECUTED command_id=\S+ device=corus-1 action=corus\.write_parameters .* answer=ACK .* written=display_contrast/);
+    expect(output).toMatch(/Simulator parameter now: display_contrast = [79]\n/);
+    // four protocols, four EXECUTED commands (plus the Arbin start)
+    for (const action of ['modbus.write', 'arbin.set_meta_variable', 'maccor.set_variable', 'corus.write_parameters']) {
+      expect(output).toMatch(new RegExp(`Result on busbar\\.command-results\\.v1: EXECUTED command_id=\\S+ device=\\S+ (channel=\\d+ )?action=${action.replace('.', '\\.')} `));
+    }
+    // the Arbin credentials reach collector-arbin through its own environment, not its configuration file
+    expect(readFileSync(join(runDir, 'config', 'collector-arbin.yaml'), 'utf8')).not.toMatch(/ARBIN_CTI|password/i);
+    // (g) services stopped cleanly on SIGTERM, in reverse start order
+    expect(output).toContain(`stopped: ${[...services].reverse().map((n) => `${n} exit 0`).join(', ')}`);
+    for (const name of services) {
       expect(output).toMatch(new RegExp(`${name}\\s+pid \\d+\\s+healthz ok`));
       expect(existsSync(join(runDir, 'config', `${name}.yaml`))).toBe(true);
       expect(readFileSync(join(runDir, 'logs', `${name}.log`), 'utf8')).toContain(`"msg":"${name} stopped"`);
     }
-  }, 240_000);
+    for (const device of ['psu-1', 'arbin-1', 'maccor-1', 'corus-1']) expect(output).toMatch(new RegExp(`^device ${device} `, 'm'));
+  }, 200_000);
 });

@@ -62,6 +62,16 @@ function devices(simPort: number): unknown[] {
   ];
 }
 
+/** A single-session device that no collector owns until the test starts one. */
+function lateDevice(simPort: number): unknown {
+  return { id: 'psu-late', connection: { kind: 'tcp', host: '127.0.0.1', port: simPort }, unitId: 1, pollIntervalMs: 1000, timeoutMs: 500, session: 'exclusive', map: { points: POWER_SUPPLY_MAP.points } };
+}
+
+async function startLateCollector(instanceId: string): Promise<RunningService> {
+  const raw = collectorConfigSchema.parse({ kafka: { brokers: kafkaServer.brokers }, topics, instanceId, devices: [lateDevice(sim.port)] });
+  return startModbusCollector({ ...raw, devices: resolveModbusDevices(raw.devices, '.') }, deps);
+}
+
 async function sendCommand(cmd: Partial<CommandInput> & Pick<CommandInput, 'target' | 'action' | 'parameters'>): Promise<string> {
   const command_id = cmd.command_id ?? randomUUID();
   const full: CommandInput = { command_id, issuer: 'e2e', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), ...cmd };
@@ -99,7 +109,7 @@ beforeAll(async () => {
     rules: [{ id: 'psu-overtemp', devices: ['psu-1'], signal: 'temperature_c', direction: 'above', warning: 70, critical: 80, clear: 60, forMs: 0 }],
     email: { smtp: { host: smtp.host, port: smtp.port }, from: 'busbar@lab.test', to: ['oncall@lab.test'] },
   });
-  const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics, groupId: `e2e-commander-${run}`, modbus: { devices: devices(sim.port) } });
+  const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics, groupId: `e2e-commander-${run}`, modbus: { devices: [...devices(sim.port), lateDevice(sim.port)] } });
   const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus!.devices, '.') } };
 
   services.push(await startModbusCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startAlerter(alerterCfg, deps), await startCommander(commanderCfg, deps));
@@ -190,6 +200,30 @@ describe('e2e > modbus pipeline', () => {
     const refused = await sendCommand({ target: { device_id: 'psu-solo' }, action: 'modbus.write', parameters: { point: 'voltage_v', value: 1 } });
     const [rr] = await results.waitFor((x) => x.command_id === refused);
     expect(rr).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MODBUS_NOT_WRITABLE' });
+  });
+
+  it('executes a command routed before its collector first joined, and a new collector instance answers no command twice', async () => {
+    const early = await sendCommand({ target: { device_id: 'psu-late' }, action: 'modbus.write', parameters: { point: 'current_limit_a', value: 7 } });
+    await new Promise((r) => setTimeout(r, 1500)); // routed to busbar.device-commands, nobody owns psu-late yet
+    expect(results.where((r) => r.command_id === early)).toHaveLength(0);
+    const first = await startLateCollector(`late-a-${run}`);
+    try {
+      const [r] = await results.waitFor((x) => x.command_id === early, 1, 40_000);
+      expect(r).toMatchObject({ status: 'EXECUTED', device_id: 'psu-late' });
+      expect(sim.state().currentLimitA).toBe(7);
+    } finally {
+      await first.stop();
+    }
+    // a new instance id reads the device-commands topic from its beginning, but knows `early` was answered
+    const second = await startLateCollector(`late-b-${run}`);
+    try {
+      const marker = await sendCommand({ target: { device_id: 'psu-late' }, action: 'modbus.write', parameters: { point: 'current_limit_a', value: 6 } });
+      await results.waitFor((x) => x.command_id === marker && x.status === 'EXECUTED', 1, 40_000);
+      expect(results.where((x) => x.command_id === early)).toHaveLength(1);
+      expect(sim.state().currentLimitA).toBe(6);
+    } finally {
+      await second.stop();
+    }
   });
 
   it('dead-letters garbage on the readings and commands topics and keeps consuming', async () => {

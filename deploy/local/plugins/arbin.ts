@@ -4,10 +4,10 @@
  * `collector-arbin` process that owns the CTI session and executes every `arbin.*` command; the
  * commander validates them and routes them to it (exclusive session, see packages/actions/src/arbin).
  *
- * Credentials: the collector reads `ARBIN_CTI_USERNAME` / `ARBIN_CTI_PASSWORD` from its environment,
- * which the stack passes through from this process. When they are not set, this plugin sets demo
- * values in `process.env` (the stack's `ServiceSpec` has no per-service environment) and gives the
- * same ones to the simulator.
+ * Credentials: the collector reads `ARBIN_CTI_USERNAME` / `ARBIN_CTI_PASSWORD` from its environment.
+ * This plugin gives them to `collector-arbin` only, through its `ServiceSpec.env`: the launcher's own
+ * `ARBIN_CTI_USERNAME` / `ARBIN_CTI_PASSWORD` when set, else the demo values `busbar-demo` /
+ * `busbar-demo`; the simulator accepts the same pair. `process.env` is not modified.
  */
 import { startArbinSimulator } from '@busbar/driver-arbin-cti';
 import type { ArbinSimulator } from '@busbar/driver-arbin-cti';
@@ -36,10 +36,9 @@ export function arbinCyclers(options: ArbinPluginOptions = {}): DevicePlugin<Arb
   return {
     name: 'arbin cti',
     async start(): Promise<StartedDevices<ArbinCyclers>> {
-      process.env.ARBIN_CTI_USERNAME ||= DEMO_USER;
-      process.env.ARBIN_CTI_PASSWORD ||= DEMO_PASSWORD;
+      const credentials = { ARBIN_CTI_USERNAME: process.env.ARBIN_CTI_USERNAME || DEMO_USER, ARBIN_CTI_PASSWORD: process.env.ARBIN_CTI_PASSWORD || DEMO_PASSWORD };
       const sim = await startArbinSimulator({
-        port: 0, channels, username: process.env.ARBIN_CTI_USERNAME, password: process.env.ARBIN_CTI_PASSWORD, tickMs: 100, timeScale: options.timeScale ?? 20, currentMv: 1, defaultCurrentA: 1,
+        port: 0, channels, username: credentials.ARBIN_CTI_USERNAME, password: credentials.ARBIN_CTI_PASSWORD, tickMs: 100, timeScale: options.timeScale ?? 20, currentMv: 1, defaultCurrentA: 1,
       });
       const sims = new Map([['arbin-1', sim]]);
       const devices = [{
@@ -52,7 +51,7 @@ export function arbinCyclers(options: ArbinPluginOptions = {}): DevicePlugin<Arb
         plugin: 'arbin cti',
         simulators: sims,
         collectors: (common: CommonConfig): ServiceSpec[] => [
-          { name: 'collector-arbin', entry: 'services/collectors/arbin/dist/main.js', config: { ...common, instanceId: 'local-collector-arbin', devices } },
+          { name: 'collector-arbin', entry: 'services/collectors/arbin/dist/main.js', config: { ...common, instanceId: 'local-collector-arbin', devices }, env: credentials },
         ],
         commander: () => ({ arbin: { devices } }),
         describe: () => [`arbin-1  Arbin CTI cycler (${channels} channels, schedule Busbar_CC.sdx, charge current = MV_UD1 0..2 A) at ${sim.host}:${sim.port}, polled every ${options.pollIntervalMs ?? 1000} ms`],

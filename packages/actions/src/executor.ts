@@ -55,6 +55,9 @@ function contextDetails(err: unknown): Record<string, string> {
   return out;
 }
 
+/** Default longest command lifetime (CommandGuard's default), ms. */
+const DEFAULT_MAX_LIFETIME_MS = 3_600_000;
+
 /** Runs commands at most once, never after expiry, never outside the configured limits. */
 export class CommandExecutor {
   private readonly guard: CommandGuard;
@@ -65,9 +68,14 @@ export class CommandExecutor {
   /** @param options - see {@link CommandExecutorOptions}. */
   constructor(private readonly options: CommandExecutorOptions) {
     this.clock = options.clock ?? systemClock;
-    this.guard = new CommandGuard({ clock: this.clock, maxLifetimeMs: options.maxLifetimeMs });
+    this.guard = new CommandGuard({ clock: this.clock, maxLifetimeMs: options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS });
     this.log = options.logger ?? noopLogger;
     this.outcomes = (options.metrics ?? noopMetrics).counter({ name: 'busbar_commands_total', help: 'Commands handled, by action, status and reason code.', labelNames: ['action', 'status', 'code'] });
+  }
+
+  /** Longest accepted command lifetime, ms: how far back answered ids must be remembered. */
+  get maxLifetimeMs(): number {
+    return this.options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS;
   }
 
   /** Records a command id already answered (from the results topic) so it is never run again. */

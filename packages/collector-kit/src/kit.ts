@@ -13,7 +13,7 @@ import { CommandPipeline } from '@busbar/actions';
 import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd } from '@busbar/kafka';
 import type { SupervisorEvents } from '@busbar/supervisor';
 import { RoutedCommandDispatcher, decoratedResultSink } from './routing.js';
 
@@ -190,9 +190,19 @@ export class CollectorKit {
    * commands for the devices this process owns through a {@link CommandPipeline} (one outcome each,
    * published even if a publish fails and the batch is redelivered), in order, except the
    * concurrent ones (see {@link RoutedCommandDispatcher}).
+   *
+   * A group that has no committed offset yet (a new `instanceId`) reads the topic from its beginning,
+   * so a command routed before this collector first joined is not lost; to answer none twice, the
+   * ids already answered within the command lifetime are first read back from the results topic
+   * (as the commander does). Commands that expired unanswered get their EXPIRED result.
    */
   async consumeRoutedCommands(options: RoutedCommandsOptions): Promise<void> {
     const o = this.options;
+    const lifetimeMs = options.executor.maxLifetimeMs;
+    const remembered = await readTopicToEnd({ kafka: this.kafka, topic: o.topics.commandResults, decoder: commandResultSerde, sinceMs: Date.now() - lifetimeMs, logger: o.logger }, (r) => {
+      options.executor.remember(r.command_id, Date.now() + lifetimeMs);
+    });
+    o.logger.info({ remembered }, 'command ids already answered were loaded from the results topic');
     const pipeline = new CommandPipeline(options.executor, { publishResult: decoratedResultSink((result) => this.publishResult(result), options.decorate) });
     const dispatcher = new RoutedCommandDispatcher({
       owns: (id) => options.owns(id),
@@ -207,7 +217,7 @@ export class CollectorKit {
       producer: this.producer,
       groupId: `busbar-${o.service}-${o.instanceId}`,
       topic: o.topics.deviceCommands,
-      fromBeginning: false,
+      fromBeginning: true,
       decoder: commandSerde,
       deadLetter: { topic: o.topics.deadLetter, encoder: deadLetterSerde },
       logger: o.logger,

@@ -14,3 +14,5 @@ export { runService } from './service.js';
 export type { RunServiceOptions, RunningService, ServiceContext, ServiceHandle } from './service.js';
 export { sleep } from './backoff.js';
 export { ERROR_CODES } from './errors.js';
+export { serviceMain } from './main.js';
+export type { ServiceMainOptions } from './main.js';

@@ -115,7 +115,9 @@ export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaHandle> 
     join(home, 'libs', '*'),
   ];
   // Kafka cluster ids are 16 random bytes in URL-safe base64 without padding (as `random-uuid` prints).
-  const clusterId = randomBytes(16).toString('base64url');
+  // Like Kafka's Uuid.randomUuid, never one that starts with '-': the storage tool would take it for an option.
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   await runToCompletion('kafka-storage-format', java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], {
     cwd: dir,
     logFile,

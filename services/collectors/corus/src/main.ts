@@ -1,26 +1,14 @@
 #!/usr/bin/env node
-/**
- * Entry point: `busbar-collector-corus --config collector.yaml [--test]`.
- * The configuration file may also be given as `BUSBAR_CONFIG`.
- */
-import { parseArgs } from 'node:util';
-import { noopMetrics } from '@busbar/core';
-import { createLogger, runService } from '@busbar/runtime';
-import { loadCollectorConfig } from './config.js';
+/** Entry point: `busbar-collector-corus --config collector.yaml [--test]` (or `BUSBAR_CONFIG`). */
+import { serviceMain } from '@busbar/runtime';
 import { startCorusCollector } from './collector.js';
+import { loadCollectorConfig } from './config.js';
 import { runTestMode } from './test-mode.js';
 
-const { values: args } = parseArgs({ options: { config: { type: 'string', short: 'c' }, test: { type: 'boolean', default: false } } });
-const file = args.config ?? process.env.BUSBAR_CONFIG;
-
-try {
-  const config = loadCollectorConfig(file);
-  if (args.test) {
-    const failed = await runTestMode(config.binding.devices, { logger: createLogger({ service: 'collector-corus', level: process.env.BUSBAR_LOG_LEVEL ?? 'warn' }), metrics: noopMetrics });
-    process.exit(failed > 0 ? 1 : 0);
-  }
-  await runService({ name: 'collector-corus', opsHost: config.ops.host, opsPort: config.ops.port, start: ({ logger, metrics }) => startCorusCollector(config, { logger, metrics }) });
-} catch (err) {
-  process.stderr.write(`busbar-collector-corus: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(2);
-}
+await serviceMain({
+  name: 'collector-corus',
+  load: (file) => loadCollectorConfig(file),
+  ops: (config) => config.ops,
+  start: (config, ctx) => startCorusCollector(config, ctx),
+  test: (config, deps) => runTestMode(config.binding.devices, deps),
+});
