@@ -83,6 +83,8 @@ export const maccorDeviceSchema = z
     host: z.string().min(1),
     jsonPort: z.number().int().min(1).max(65535).default(57570),
     binaryPort: z.number().int().min(1).max(65535).default(57560),
+    /** UDP port of the binary frames (MacNet_UDP_Port, reference §2), used with `restVia: binary-udp`. */
+    udpPort: z.number().int().min(1).max(65535).default(57550),
     restVia: z.enum(['json', 'binary', 'binary-tcp', 'binary-udp']).default('json'),
     session: z.literal('exclusive').default('exclusive'),
     requestTimeoutMs: z.number().int().min(100).max(60_000).default(5000),

@@ -30,7 +30,7 @@ import type { MaccorDeviceConfig } from './types.js';
 
 /** Builds the MacNet client of one configured tester. */
 export function clientFor(device: MaccorDeviceConfig, logger: Logger, metrics: Metrics): MaccorClient {
-  return new MaccorClient({ host: device.host, jsonPort: device.jsonPort, binaryPort: device.binaryPort, restVia: device.restVia, requestTimeoutMs: device.requestTimeoutMs, connectTimeoutMs: device.connectTimeoutMs, logger, metrics });
+  return new MaccorClient({ host: device.host, jsonPort: device.jsonPort, binaryPort: device.binaryPort, udpPort: device.udpPort, restVia: device.restVia, requestTimeoutMs: device.requestTimeoutMs, connectTimeoutMs: device.connectTimeoutMs, logger, metrics });
 }
 
 /**
