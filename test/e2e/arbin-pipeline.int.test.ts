@@ -7,13 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, connect } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { InfluxDB } from '@influxdata/influxdb-client';
-import { Kafka, logLevel } from 'kafkajs';
-import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noopLogger, noopMetrics } from '@busbar/core';
-import type { CommandInput, CommandResult, DeviceEvent, Reading } from '@busbar/avro';
-import { commandResultSerde, commandSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
+import type { CommandInput, CommandResult, DeviceEvent } from '@busbar/avro';
+import { commandSerde } from '@busbar/avro';
 import { collectorConfigSchema, startArbinCollector } from '@busbar/collector-arbin';
 import { historianConfigSchema, startHistorian } from '@busbar/historian';
 import type { HistorianConfig } from '@busbar/historian';
@@ -21,37 +18,18 @@ import { commanderConfigSchema, startCommander } from '@busbar/commander';
 import type { CommanderConfig } from '@busbar/commander';
 import { startArbinSimulator } from '@busbar/driver-arbin-cti';
 import type { ArbinSimulator, ArbinSimulatorOptions } from '@busbar/driver-arbin-cti';
-import type { RunningService } from '@busbar/runtime';
-import { startInflux, startKafka } from '@busbar/testkit';
-import type { InfluxHandle, KafkaHandle } from '@busbar/testkit';
-import { Recorder, eventually } from '../support/recorder.js';
-import type { TopicLog } from '../support/recorder.js';
+import { startPipelineEnv } from '../support/pipeline.js';
+import type { PipelineEnv } from '../support/pipeline.js';
+import { eventually } from '../support/recorder.js';
 
-const run = randomUUID().slice(0, 8);
-const topics = {
-  readings: `e2e.${run}.readings`,
-  deviceEvents: `e2e.${run}.device-events`,
-  commands: `e2e.${run}.commands`,
-  deviceCommands: `e2e.${run}.device-commands`,
-  commandResults: `e2e.${run}.command-results`,
-  alerts: `e2e.${run}.alerts`,
-  deadLetter: `e2e.${run}.dead-letter`,
-};
 const deps = { logger: noopLogger, metrics: noopMetrics };
 const credentials = { username: 'e2e-user', password: 'e2e-secret' };
 const simOptions = (port = 0): ArbinSimulatorOptions => ({ port, channels: 8, ...credentials, tickMs: 50, currentMv: 1, defaultCurrentA: 1 });
 const DEVICE = 'arbin-1';
 
-let kafkaServer: KafkaHandle;
-let influxServer: InfluxHandle;
+let env: PipelineEnv;
 let sim: ArbinSimulator;
 let proxy: CtiProxy;
-let producer: Producer;
-let recorder: Recorder;
-let readings: TopicLog<Reading>;
-let events: TopicLog<DeviceEvent>;
-let results: TopicLog<CommandResult>;
-const services: RunningService[] = [];
 
 /**
  * A loopback TCP relay between the collector and the simulator. `killOnNextRequest()` makes it, at
@@ -116,70 +94,42 @@ function devices(simPort: number): unknown[] {
   }];
 }
 
-async function sendCommand(cmd: Partial<CommandInput> & Pick<CommandInput, 'target' | 'action' | 'parameters'>): Promise<string> {
-  const command_id = cmd.command_id ?? randomUUID();
-  const full: CommandInput = { command_id, issuer: 'e2e', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), ...cmd };
-  await producer.send({ topic: topics.commands, messages: [{ key: cmd.target.device_id, value: commandSerde.encode(full) }] });
-  return command_id;
-}
-
 async function command(action: string, channel: number, parameters: CommandInput['parameters'] = {}): Promise<CommandResult> {
-  const id = await sendCommand({ target: { device_id: DEVICE, channel }, action, parameters });
-  const [r] = await results.waitFor((x) => x.command_id === id, 1, 30_000);
+  const id = await env.sendCommand({ target: { device_id: DEVICE, channel }, action, parameters });
+  const [r] = await env.results.waitFor((x) => x.command_id === id, 1, 30_000);
   return r!;
 }
 
-function influxQuery(flux: string): Promise<Record<string, unknown>[]> {
-  return new InfluxDB({ url: influxServer.url, token: influxServer.token }).getQueryApi(influxServer.org).collectRows(flux);
-}
-
 beforeAll(async () => {
-  [kafkaServer, influxServer, sim] = await Promise.all([startKafka(), startInflux(), startArbinSimulator(simOptions())]);
+  [env, sim] = await Promise.all([startPipelineEnv({ clientId: 'e2e-arbin' }), startArbinSimulator(simOptions())]);
   proxy = await startProxy(() => sim.port);
-  const kafka = new Kafka({ clientId: 'e2e-arbin', brokers: kafkaServer.brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
-  await admin.disconnect();
-  producer = kafka.producer();
-  await producer.connect();
-  recorder = new Recorder(kafka);
-  readings = recorder.log(topics.readings, readingSerde);
-  events = recorder.log(topics.deviceEvents, deviceEventSerde);
-  results = recorder.log(topics.commandResults, commandResultSerde);
-  await recorder.start();
 
-  const kafkaCfg = { brokers: kafkaServer.brokers };
-  const collectorCfg = collectorConfigSchema.parse({ kafka: kafkaCfg, topics, instanceId: `e2e-${run}`, devices: devices(proxy.port) });
-  const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics, groupId: `e2e-historian-${run}`, influx: { url: influxServer.url, org: influxServer.org, bucket: influxServer.bucket, token: influxServer.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
-  const commanderCfg = commanderConfigSchema.parse({ kafka: kafkaCfg, topics, groupId: `e2e-commander-${run}`, arbin: { devices: devices(proxy.port) } }) as CommanderConfig;
-  services.push(await startArbinCollector(collectorCfg, { ...deps, credentials }), await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
+  const kafkaCfg = { brokers: env.kafka.brokers };
+  const collectorCfg = collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(proxy.port) });
+  const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
+  const commanderCfg = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, arbin: { devices: devices(proxy.port) } }) as CommanderConfig;
+  env.services.push(await startArbinCollector(collectorCfg, { ...deps, credentials }), await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
 
   // A command sent right after start is answered: a new collector group reads the routed commands
   // from the beginning of the topic (nothing sent before it joined is lost).
-  const first = await sendCommand({ target: { device_id: DEVICE, channel: 8 }, action: 'arbin.stop', parameters: {} });
-  await results.waitFor((x) => x.command_id === first, 1, 60_000);
+  const first = await env.sendCommand({ target: { device_id: DEVICE, channel: 8 }, action: 'arbin.stop', parameters: {} });
+  await env.results.waitFor((x) => x.command_id === first, 1, 60_000);
 }, 240_000);
 
-afterAll(async () => {
-  for (const s of services.reverse()) await s.stop().catch(() => undefined);
-  await recorder?.stop().catch(() => undefined);
-  await producer?.disconnect().catch(() => undefined);
-  await Promise.allSettled([proxy?.close(), sim?.close(), influxServer?.stop(), kafkaServer?.stop()]);
-}, 120_000);
+afterAll(() => env?.stop(() => proxy?.close(), () => sim?.close()), 120_000);
 
 describe('e2e > arbin pipeline', () => {
   it('stores every channel\'s values in InfluxDB, queried by device and channel tags', async () => {
-    const [r] = await readings.waitFor((x) => x.device_id === DEVICE && x.channel === 3);
+    const [r] = await env.readings.waitFor((x) => x.device_id === DEVICE && x.channel === 3);
     expect(r).toMatchObject({ protocol: 'arbin-cti', quality: 'GOOD', states: { status: 'Idle', state: 'idle' } });
     expect(r!.values.aux_temperature_1_c).toBeCloseTo(25, 0);
     const at = r!.timestamp.toISOString();
     // one reading per channel per poll
-    const samePoll = readings.where((x) => x.device_id === DEVICE && x.timestamp.getTime() === r!.timestamp.getTime());
+    const samePoll = env.readings.where((x) => x.device_id === DEVICE && x.timestamp.getTime() === r!.timestamp.getTime());
     expect(samePoll.map((x) => x.channel).sort((a, b) => a! - b!)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     let rows: Record<string, unknown>[] = [];
     await eventually(async () => {
-      rows = await influxQuery(`from(bucket: "${influxServer.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "arbin-cti" and r.device == "${DEVICE}" and r.channel == "3" and r._time == time(v: "${at}"))`);
+      rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "arbin-cti" and r.device == "${DEVICE}" and r.channel == "3" and r._time == time(v: "${at}"))`);
       return rows.some((x) => x._field === 'voltage_v');
     }, 'the channel 3 reading in InfluxDB');
     const byField = Object.fromEntries(rows.map((x) => [x._field as string, x._value]));
@@ -188,16 +138,16 @@ describe('e2e > arbin pipeline', () => {
   });
 
   it('starts a test, and a set-MV changes the simulated current in the next readings', async () => {
-    const started = await command('arbin.start', 1, { schedule: 'Busbar_CC.sdx', test_name: `e2e-${run}` });
+    const started = await command('arbin.start', 1, { schedule: 'Busbar_CC.sdx', test_name: `e2e-${env.run}` });
     expect(started).toMatchObject({ status: 'EXECUTED', channel: 1, details: { vendor_name: 'CTI_START_SUCCESS' } });
-    const [ev] = await events.waitFor((e) => e.device_id === DEVICE && e.channel === 1 && e.kind === 'STATE_CHANGE' && e.state === 'Charge');
-    expect(ev).toMatchObject({ previous_state: 'Idle', details: { transition: 'started', test_name: `e2e-${run}` } });
-    await readings.waitFor((x) => x.device_id === DEVICE && x.channel === 1 && x.values.current_a === 1);
+    const [ev] = await env.events.waitFor((e) => e.device_id === DEVICE && e.channel === 1 && e.kind === 'STATE_CHANGE' && e.state === 'Charge');
+    expect(ev).toMatchObject({ previous_state: 'Idle', details: { transition: 'started', test_name: `e2e-${env.run}` } });
+    await env.readings.waitFor((x) => x.device_id === DEVICE && x.channel === 1 && x.values.current_a === 1);
 
     const set = await command('arbin.set_meta_variable', 1, { mv: 1, value: 1.5 });
     expect(set).toMatchObject({ status: 'EXECUTED', details: { vendor_name: 'CTI_SET_MV_SUCCESS' } });
     const after = set.timestamp.getTime();
-    const [r] = await readings.waitFor((x) => x.device_id === DEVICE && x.channel === 1 && x.timestamp.getTime() > after);
+    const [r] = await env.readings.waitFor((x) => x.device_id === DEVICE && x.channel === 1 && x.timestamp.getTime() > after);
     expect(r!.values.current_a).toBeCloseTo(1.5, 5);
     expect(sim.mvLog.at(-1)).toMatchObject({ channel: 1, mv: 1, value: 1.5 });
   });
@@ -206,7 +156,7 @@ describe('e2e > arbin pipeline', () => {
     const r = await command('arbin.start', 1, { schedule: 'Busbar_CC.sdx', test_name: 'second' });
     expect(r).toMatchObject({ status: 'REJECTED', reason_code: 'BB_ARBIN_CYCLER_REFUSED', details: { vendor_code: '0x14', vendor_name: 'CTI_ASSIGN_CHANNEL_RUNNING_ERROR' } });
     expect(r.reason).toContain('channel is running');
-    expect(sim.channel(1).test_name).toBe(`e2e-${run}`);
+    expect(sim.channel(1).test_name).toBe(`e2e-${env.run}`);
   });
 
   it('rejects a set-MV outside the configured limit and never sends it', async () => {
@@ -222,13 +172,13 @@ describe('e2e > arbin pipeline', () => {
     const before = sim.mvLog.length;
     const values = [0.4, 0.6, 0.8, 1.0];
     const ids: string[] = values.map(() => randomUUID());
-    await producer.send({
-      topic: topics.commands,
+    await env.producer.send({
+      topic: env.topics.commands,
       messages: values.map((value, i) => ({ key: DEVICE, value: commandSerde.encode({ command_id: ids[i]!, issuer: 'e2e', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), target: { device_id: DEVICE, channel: 1 }, action: 'arbin.set_meta_variable', parameters: { mv: 1, value } }) })),
     });
-    const answered = await results.waitFor((x) => ids.includes(x.command_id), ids.length, 30_000);
+    const answered = await env.results.waitFor((x) => ids.includes(x.command_id), ids.length, 30_000);
     await new Promise((r) => setTimeout(r, 500)); // no second result may follow
-    expect(results.where((x) => ids.includes(x.command_id))).toHaveLength(ids.length);
+    expect(env.results.where((x) => ids.includes(x.command_id))).toHaveLength(ids.length);
     for (const r of answered) {
       if (r.status === 'REJECTED') expect(r).toMatchObject({ reason_code: 'BB_ARBIN_MV_SUPERSEDED', details: { superseded_by: expect.any(String) } });
       else expect(r.status).toBe('EXECUTED');
@@ -242,23 +192,23 @@ describe('e2e > arbin pipeline', () => {
 
   it('reports an unsafe channel as a FAULT event', async () => {
     sim.injectFault(4);
-    const [e] = await events.waitFor((x) => x.device_id === DEVICE && x.channel === 4 && x.kind === 'FAULT');
+    const [e] = await env.events.waitFor((x) => x.device_id === DEVICE && x.channel === 4 && x.kind === 'FAULT');
     expect(e).toMatchObject({ previous_state: 'Idle', state: 'Unsafe', details: { transition: 'fault', severity: 'critical' } });
   });
 
   it('reconnects and logs in again after the simulator is killed mid-poll; readings resume; the outage is reported', async () => {
     const port = sim.port;
-    const eventsBefore = events.records.length;
+    const eventsBefore = env.events.records.length;
     await proxy.killOnNextRequest(() => sim.close()); // a get-channels-info of a poll is left unanswered
-    const isNew = (e: DeviceEvent): boolean => events.records.findIndex((r) => r.value === e) >= eventsBefore;
-    const [down] = await events.waitFor((e) => e.device_id === DEVICE && e.kind === 'DISCONNECTED' && isNew(e));
+    const isNew = (e: DeviceEvent): boolean => env.events.records.findIndex((r) => r.value === e) >= eventsBefore;
+    const [down] = await env.events.waitFor((e) => e.device_id === DEVICE && e.kind === 'DISCONNECTED' && isNew(e));
     expect(down).toMatchObject({ error_code: 'BB_ARBIN_CONNECTION_LOST', state: 'disconnected' });
     await new Promise((r) => setTimeout(r, 1000));
     sim = await startArbinSimulator(simOptions(port));
     const restartedAt = Date.now();
-    const [up] = await events.waitFor((e) => e.device_id === DEVICE && e.kind === 'CONNECTED' && Number(e.details.outage_ms) > 0, 1, 40_000);
+    const [up] = await env.events.waitFor((e) => e.device_id === DEVICE && e.kind === 'CONNECTED' && Number(e.details.outage_ms) > 0, 1, 40_000);
     expect(up!.reason).toMatch(/reconnected and logged in again after an outage of/);
-    await readings.waitFor((r) => r.device_id === DEVICE && r.channel === 8 && r.timestamp.getTime() >= restartedAt, 1, 20_000);
+    await env.readings.waitFor((r) => r.device_id === DEVICE && r.channel === 8 && r.timestamp.getTime() >= restartedAt, 1, 20_000);
     expect(sim.violations).toEqual([]); // nothing was sent before the new login (the simulator closes on that)
   });
 });

@@ -5,14 +5,9 @@
  * Assertions read the simulator's request log and channel state and the published records; none
  * times our code.
  */
-import { randomUUID } from 'node:crypto';
-import { InfluxDB } from '@influxdata/influxdb-client';
-import { Kafka, logLevel } from 'kafkajs';
-import type { Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noopLogger, noopMetrics } from '@busbar/core';
-import type { CommandInput, CommandResult, DeviceEvent, Reading } from '@busbar/avro';
-import { commandResultSerde, commandSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
+import type { CommandResult } from '@busbar/avro';
 import { collectorConfigSchema, startMaccorCollector } from '@busbar/collector-maccor';
 import { historianConfigSchema, startHistorian } from '@busbar/historian';
 import type { HistorianConfig } from '@busbar/historian';
@@ -20,22 +15,10 @@ import { commanderConfigSchema, startCommander } from '@busbar/commander';
 import type { CommanderConfig } from '@busbar/commander';
 import { startMaccorSimulator } from '@busbar/driver-maccor-macnet';
 import type { MaccorSimulator } from '@busbar/driver-maccor-macnet';
-import type { RunningService } from '@busbar/runtime';
-import { startInflux, startKafka } from '@busbar/testkit';
-import type { InfluxHandle, KafkaHandle } from '@busbar/testkit';
-import { Recorder, eventually } from '../support/recorder.js';
-import type { TopicLog } from '../support/recorder.js';
+import { startPipelineEnv } from '../support/pipeline.js';
+import type { PipelineEnv } from '../support/pipeline.js';
+import { eventually } from '../support/recorder.js';
 
-const run = randomUUID().slice(0, 8);
-const topics = {
-  readings: `e2e.${run}.maccor.readings`,
-  deviceEvents: `e2e.${run}.maccor.device-events`,
-  commands: `e2e.${run}.maccor.commands`,
-  deviceCommands: `e2e.${run}.maccor.device-commands`,
-  commandResults: `e2e.${run}.maccor.command-results`,
-  alerts: `e2e.${run}.maccor.alerts`,
-  deadLetter: `e2e.${run}.maccor.dead-letter`,
-};
 const deps = { logger: noopLogger, metrics: noopMetrics };
 const WATCHDOG_MS = 1000;
 /** The simulated tester's own MacNetDirectModeWD: a channel our watchdog failed to rest in time would show Suspended. */
@@ -43,15 +26,8 @@ const TESTER_WATCHDOG_S = 4;
 const SAFETY = { max_voltage_v: 4.3, min_voltage_v: 2.5, max_charge_current_a: 3, max_discharge_current_a: 3, max_charge_power_w: 15, max_discharge_power_w: 15 };
 const ENVELOPE = { max_voltage_v: 4.2, min_voltage_v: 2.8, max_charge_current_a: 2, max_discharge_current_a: 2, max_power_w: 10 };
 
-let kafkaServer: KafkaHandle;
-let influxServer: InfluxHandle;
+let env: PipelineEnv;
 let sim: MaccorSimulator;
-let producer: Producer;
-let recorder: Recorder;
-let readings: TopicLog<Reading>;
-let events: TopicLog<DeviceEvent>;
-let results: TopicLog<CommandResult>;
-const services: RunningService[] = [];
 
 function devices(port: number): unknown[] {
   return [{
@@ -61,56 +37,27 @@ function devices(port: number): unknown[] {
   }];
 }
 
-async function sendCommand(cmd: Pick<CommandInput, 'target' | 'action' | 'parameters'>): Promise<string> {
-  const command_id = randomUUID();
-  const full: CommandInput = { command_id, issuer: 'e2e', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), ...cmd };
-  await producer.send({ topic: topics.commands, messages: [{ key: cmd.target.device_id, value: commandSerde.encode(full) }] });
-  return command_id;
-}
-
 async function resultOf(id: string): Promise<CommandResult> {
-  const [r] = await results.waitFor((x) => x.command_id === id, 1, 30_000);
+  const [r] = await env.results.waitFor((x) => x.command_id === id, 1, 30_000);
   return r!;
 }
 
 const setpoints = (chan0: number) => sim.requests.filter((r) => r.fclass === 6 && r.fnum === 8 && r.chan === chan0);
 
 beforeAll(async () => {
-  [kafkaServer, influxServer, sim] = await Promise.all([startKafka(), startInflux(), startMaccorSimulator({ port: 0, channels: 8, seed: 11, directModeWatchdogS: TESTER_WATCHDOG_S, existingTestNames: ['taken-name'] })]);
-  const kafka = new Kafka({ clientId: 'e2e-maccor', brokers: kafkaServer.brokers, logLevel: logLevel.NOTHING });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
-  await admin.disconnect();
-  producer = kafka.producer();
-  await producer.connect();
-  recorder = new Recorder(kafka);
-  readings = recorder.log(topics.readings, readingSerde);
-  events = recorder.log(topics.deviceEvents, deviceEventSerde);
-  results = recorder.log(topics.commandResults, commandResultSerde);
-  await recorder.start();
-
-  const kafkaCfg = { brokers: kafkaServer.brokers };
-  const collectorCfg = collectorConfigSchema.parse({ kafka: kafkaCfg, topics, instanceId: `e2e-${run}`, devices: devices(sim.port) });
-  const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics, groupId: `e2e-historian-${run}`, influx: { url: influxServer.url, org: influxServer.org, bucket: influxServer.bucket, token: influxServer.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
-  const commanderCfg = commanderConfigSchema.parse({ kafka: kafkaCfg, topics, groupId: `e2e-commander-${run}`, maccor: { devices: devices(sim.port) } }) as CommanderConfig;
-  services.push(await startMaccorCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
+  [env, sim] = await Promise.all([startPipelineEnv({ namespace: 'maccor', clientId: 'e2e-maccor' }), startMaccorSimulator({ port: 0, channels: 8, seed: 11, directModeWatchdogS: TESTER_WATCHDOG_S, existingTestNames: ['taken-name'] })]);
+  const kafkaCfg = { brokers: env.kafka.brokers };
+  const collectorCfg = collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
+  const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
+  const commanderCfg = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, maccor: { devices: devices(sim.port) } }) as CommanderConfig;
+  env.services.push(await startMaccorCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
 }, 240_000);
 
-afterAll(async () => {
-  for (const s of services.reverse()) await s.stop().catch(() => undefined);
-  await recorder?.stop().catch(() => undefined);
-  await producer?.disconnect().catch(() => undefined);
-  await Promise.allSettled([sim?.close(), influxServer?.stop(), kafkaServer?.stop()]);
-}, 120_000);
-
-function influxQuery(flux: string): Promise<Record<string, unknown>[]> {
-  return new InfluxDB({ url: influxServer.url, token: influxServer.token }).getQueryApi(influxServer.org).collectRows(flux);
-}
+afterAll(() => env?.stop(() => sim?.close()), 120_000);
 
 describe('e2e > maccor pipeline', () => {
   it('stores one reading per channel, with the (4,7) details, in InfluxDB', async () => {
-    const [reading] = await readings.waitFor((r) => r.device_id === 'mac-1' && r.channel === 2 && r.quality === 'GOOD', 1, 30_000);
+    const [reading] = await env.readings.waitFor((r) => r.device_id === 'mac-1' && r.channel === 2 && r.quality === 'GOOD', 1, 30_000);
     expect(reading!.protocol).toBe('maccor-macnet');
     for (const k of ['voltage_v', 'current_a', 'test_time_s', 'capacity_ah', 'energy_wh', 'step_time_s', 'cycle', 'step', 'record_number', 'stat', 'rf1', 'rf2']) expect(reading!.values).toHaveProperty(k);
     expect(reading!.states).toMatchObject({ status: 'Available' });
@@ -118,37 +65,37 @@ describe('e2e > maccor pipeline', () => {
     const at = reading!.timestamp.toISOString();
     let rows: Record<string, unknown>[] = [];
     await eventually(async () => {
-      rows = await influxQuery(`from(bucket: "${influxServer.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "maccor-macnet" and r.device == "mac-1" and r.channel == "2" and r._field == "voltage_v" and r._time == time(v: "${at}"))`);
+      rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "maccor-macnet" and r.device == "mac-1" and r.channel == "2" and r._field == "voltage_v" and r._time == time(v: "${at}"))`);
       return rows.length === 1;
     }, 'the reading in InfluxDB', 30_000);
     expect(rows[0]).toMatchObject({ _value: reading!.values.voltage_v, device: 'mac-1', channel: '2', protocol: 'maccor-macnet' });
   });
 
   it('starts a procedure test through Kafka, reports the transition, and reports why a start is refused', async () => {
-    const id = await sendCommand({ target: { device_id: 'mac-1', channel: 3 }, action: 'maccor.start_test', parameters: { procedure: 'CCCV_0.5C', test_name: `e2e-${run}`, crate_ah: 2.5 } });
-    expect(await resultOf(id)).toMatchObject({ status: 'EXECUTED', channel: 3, details: { test_name: `e2e-${run}` } });
+    const id = await env.sendCommand({ target: { device_id: 'mac-1', channel: 3 }, action: 'maccor.start_test', parameters: { procedure: 'CCCV_0.5C', test_name: `e2e-${env.run}`, crate_ah: 2.5 } });
+    expect(await resultOf(id)).toMatchObject({ status: 'EXECUTED', channel: 3, details: { test_name: `e2e-${env.run}` } });
     // (6,10) before (6,2), on channel 3 (wire Chan 2)
     const order = sim.requests.filter((r) => r.chan === 2 && r.fclass === 6).map((r) => r.fnum);
     expect(order.indexOf(10)).toBeGreaterThanOrEqual(0);
     expect(order.indexOf(10)).toBeLessThan(order.indexOf(2));
-    await events.waitFor((e) => e.device_id === 'mac-1' && e.channel === 3 && e.kind === 'STATE_CHANGE' && e.details.transition === 'started', 1, 30_000);
+    await env.events.waitFor((e) => e.device_id === 'mac-1' && e.channel === 3 && e.kind === 'STATE_CHANGE' && e.details.transition === 'started', 1, 30_000);
 
     const startsBefore = sim.requests.filter((r) => r.fclass === 6 && r.fnum === 2).length;
-    const taken = await sendCommand({ target: { device_id: 'mac-1', channel: 4 }, action: 'maccor.start_test', parameters: { procedure: 'CCCV_0.5C', test_name: 'taken-name' } });
+    const taken = await env.sendCommand({ target: { device_id: 'mac-1', channel: 4 }, action: 'maccor.start_test', parameters: { procedure: 'CCCV_0.5C', test_name: 'taken-name' } });
     expect(await resultOf(taken)).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_TEST_NAME_EXISTS' });
-    const missing = await sendCommand({ target: { device_id: 'mac-1', channel: 4 }, action: 'maccor.start_test', parameters: { procedure: 'no_such_proc' } });
+    const missing = await env.sendCommand({ target: { device_id: 'mac-1', channel: 4 }, action: 'maccor.start_test', parameters: { procedure: 'no_such_proc' } });
     expect(await resultOf(missing)).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_PROCEDURE_MISSING' });
     expect(sim.requests.filter((r) => r.fclass === 6 && r.fnum === 2)).toHaveLength(startsBefore);
   });
 
   it('drives a direct-control session from Kafka: the set-points reach the tester in order; one beyond the envelope never does; silence trips the watchdog', async () => {
-    const start = await sendCommand({ target: { device_id: 'mac-1', channel: 1 }, action: 'maccor.start_direct_control', parameters: {} });
+    const start = await env.sendCommand({ target: { device_id: 'mac-1', channel: 1 }, action: 'maccor.start_direct_control', parameters: {} });
     expect(await resultOf(start)).toMatchObject({ status: 'EXECUTED', details: { watchdog_ms: String(WATCHDOG_MS) } });
 
     const steps = [0.5, 1.0, 1.5, 0.8, 0.2];
     const ids: string[] = [];
     for (const c of steps) {
-      const id = await sendCommand({ target: { device_id: 'mac-1', channel: 1 }, action: 'maccor.set_direct_output', parameters: { mode: 'charge', current_a: c, voltage_v: 4.1 } });
+      const id = await env.sendCommand({ target: { device_id: 'mac-1', channel: 1 }, action: 'maccor.set_direct_output', parameters: { mode: 'charge', current_a: c, voltage_v: 4.1 } });
       ids.push(id);
       expect(await resultOf(id)).toMatchObject({ status: 'EXECUTED', details: { current_a: String(c) } });
       // applied on the tester when the result is published
@@ -156,15 +103,15 @@ describe('e2e > maccor pipeline', () => {
     }
     expect(setpoints(0).map((r) => r.params['Current'])).toEqual(steps);
 
-    const beyond = await sendCommand({ target: { device_id: 'mac-1', channel: 1 }, action: 'maccor.set_direct_output', parameters: { mode: 'charge', current_a: 2.5, voltage_v: 4.1 } });
+    const beyond = await env.sendCommand({ target: { device_id: 'mac-1', channel: 1 }, action: 'maccor.set_direct_output', parameters: { mode: 'charge', current_a: 2.5, voltage_v: 4.1 } });
     const refused = await resultOf(beyond);
     expect(refused).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_ENVELOPE_REFUSED' });
     expect(refused.reason).toContain('above the envelope maximum 2 A');
 
     // the controller goes silent: the watchdog rests the channel and says why
-    const [trip] = await events.waitFor((e) => e.device_id === 'mac-1' && e.channel === 1 && e.error_code === 'BB_MACCOR_WATCHDOG_EXPIRED', 1, 30_000);
+    const [trip] = await env.events.waitFor((e) => e.device_id === 'mac-1' && e.channel === 1 && e.error_code === 'BB_MACCOR_WATCHDOG_EXPIRED', 1, 30_000);
     expect(trip).toMatchObject({ kind: 'FAULT', previous_state: 'direct_control', state: 'rest' });
-    const [why] = await results.waitFor((r) => r.action === 'maccor.watchdog_rest' && r.channel === 1, 1, 30_000);
+    const [why] = await env.results.waitFor((r) => r.action === 'maccor.watchdog_rest' && r.channel === 1, 1, 30_000);
     expect(why).toMatchObject({ status: 'EXECUTED', reason_code: 'BB_MACCOR_WATCHDOG_EXPIRED', details: { last_command_id: ids.at(-1), session_command_id: start, rest_applied: 'true' } });
     expect(Number(why!.details.silence_ms)).toBeGreaterThanOrEqual(WATCHDOG_MS);
 

@@ -12,6 +12,7 @@ export type { ProtocolBinding } from './binding.js';
 export { createModbusBinding } from './modbus/binding.js';
 export { arbinCommanderSectionSchema, createArbinBinding } from './arbin/index.js';
 export type { ArbinBinding, ArbinBindingDeps, ArbinCommanderSection, ArbinOwner } from './arbin/index.js';
+export type { ArbinCyclerPort } from './arbin/actions.js';
 export { ARBIN_ACTION_ERROR_CODES } from './arbin/errors.js';
 export { ERROR_CODES } from './errors.js';
 export {

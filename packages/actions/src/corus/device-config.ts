@@ -8,13 +8,11 @@
  * The collector that polls it owns the `CorusSession`; the commander validates and routes
  * (docs/architecture.md "Single-session devices").
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BusbarError } from '@busbar/core';
 import type { CorusMap } from '@busbar/driver-itron-corus';
 import { corusMapSchema, parseCorusMap } from '@busbar/driver-itron-corus';
+import { resolveDeviceMap } from '../map-file.js';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -108,21 +106,7 @@ export type ResolvedCorusDevice = CorusDeviceConfig & {
  */
 export function resolveCorusDevices(devices: readonly CorusDeviceConfig[], baseDir: string): ResolvedCorusDevice[] {
   return devices.map((d, i) => {
-    let input: unknown = d.map;
-    if (d.mapFile) {
-      const path = resolve(baseDir, d.mapFile);
-      try {
-        input = parseYaml(readFileSync(path, 'utf8'));
-      } catch (cause) {
-        throw new BusbarError('BB_CONFIG_INVALID', `devices[${i}].mapFile: cannot read ${path}: ${(cause as Error).message}`, { cause });
-      }
-    }
-    let corusMap: CorusMap;
-    try {
-      corusMap = parseCorusMap(input);
-    } catch (cause) {
-      throw new BusbarError('BB_CONFIG_INVALID', `devices[${i}] (${d.id}) ${d.mapFile ? `mapFile ${d.mapFile}` : 'map'}: ${(cause as Error).message}`, { cause });
-    }
+    const corusMap = resolveDeviceMap(d, i, baseDir, parseCorusMap);
     const pollNames = d.pollParameters ?? corusMap.config.parameters.filter((p) => p.role !== 'map_name').map((p) => p.name);
     for (const [j, n] of pollNames.entries()) {
       if (!corusMap.byName.has(n)) throw new BusbarError('BB_CONFIG_INVALID', `devices[${i}].pollParameters[${j}]: "${n}" is not a parameter of map ${corusMap.mapId}`);

@@ -2,13 +2,10 @@
  * Configuration of one Modbus device, shared by the Modbus collector and the commander (both read
  * the same `devices:` list, so the limits the commander enforces are the ones the collector maps).
  */
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { BusbarError } from '@busbar/core';
 import type { DeviceMap } from '@busbar/driver-modbus';
 import { parseRegisterMap, registerMapSchema } from '@busbar/driver-modbus';
+import { resolveDeviceMap } from '../map-file.js';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -75,20 +72,5 @@ export type ResolvedModbusDevice = ModbusDeviceConfig & { readonly registerMap: 
  * @throws {BusbarError} `BB_CONFIG_INVALID` naming `devices[i]` and the map field at fault.
  */
 export function resolveModbusDevices(devices: readonly ModbusDeviceConfig[], baseDir: string): ResolvedModbusDevice[] {
-  return devices.map((d, i) => {
-    let input: unknown = d.map;
-    if (d.mapFile) {
-      const path = resolve(baseDir, d.mapFile);
-      try {
-        input = parseYaml(readFileSync(path, 'utf8'));
-      } catch (cause) {
-        throw new BusbarError('BB_CONFIG_INVALID', `devices[${i}].mapFile: cannot read ${path}: ${(cause as Error).message}`, { cause });
-      }
-    }
-    try {
-      return { ...d, registerMap: parseRegisterMap(input) };
-    } catch (cause) {
-      throw new BusbarError('BB_CONFIG_INVALID', `devices[${i}] (${d.id}) ${d.mapFile ? `mapFile ${d.mapFile}` : 'map'}: ${(cause as Error).message}`, { cause });
-    }
-  });
+  return devices.map((d, i) => ({ ...d, registerMap: resolveDeviceMap(d, i, baseDir, parseRegisterMap) }));
 }

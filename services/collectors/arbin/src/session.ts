@@ -11,21 +11,12 @@
  * coalesces faster requests (README §5.4, §10) — it needs later requests to be submitted while an
  * earlier one waits, and the client's single-request queue still keeps one exchange on the wire.
  */
+import type { ArbinCyclerPort } from '@busbar/actions';
 import type { Logger, Metrics } from '@busbar/core';
-import type { ArbinCredentials, ChannelReading, CommandResult as CtiCommandResult, LoginFeedback } from '@busbar/driver-arbin-cti';
+import type { ArbinCredentials, ChannelReading, LoginFeedback } from '@busbar/driver-arbin-cti';
 import { ArbinCtiClient, ArbinCtiError } from '@busbar/driver-arbin-cti';
 import type { DeviceSession } from '@busbar/supervisor';
 import type { ArbinDevice } from './config.js';
-
-/** The CTI calls a routed command may make (the shape `@busbar/actions`' Arbin binding expects). */
-export interface CyclerPort {
-  assignSchedule(channel: number, schedule: string): Promise<CtiCommandResult>;
-  startSchedule(channel: number, options: { readonly schedule?: string; readonly testName: string; readonly assign?: boolean }): Promise<CtiCommandResult>;
-  stopSchedule(channel: number): Promise<CtiCommandResult>;
-  resumeSchedule(channel: number): Promise<CtiCommandResult>;
-  jumpToStep(channel: number, step: number): Promise<CtiCommandResult>;
-  setMetaVariable(channel: number, mv: number, value: number): Promise<CtiCommandResult>;
-}
 
 /** Runs `fn` between two polls (the supervisor's `exclusive`). */
 export type Exclusive = <R>(fn: () => Promise<R>) => Promise<R>;
@@ -116,8 +107,8 @@ export class CyclerSession implements DeviceSession<ChannelReading[]> {
     await c?.close().catch(() => undefined);
   }
 
-  /** The command port of this cycler (resolves the live client at call time). */
-  readonly port: CyclerPort = {
+  /** The command port of this cycler, the shape `@busbar/actions`' Arbin binding expects (resolves the live client at call time). */
+  readonly port: ArbinCyclerPort = {
     assignSchedule: (ch, schedule) => this.exclusive(() => this.live('assignSchedule', false).assignSchedule(ch, schedule)),
     startSchedule: (ch, options) => this.exclusive(() => this.live('startSchedule', false).startSchedule(ch, options)),
     stopSchedule: (ch) => this.exclusive(() => this.live('stopSchedule', false).stopSchedule(ch)),
