@@ -67,6 +67,8 @@ export interface DecodingConsumerOptions<T> {
 /** A running consumer group member for one topic. */
 export class DecodingConsumer<T> {
   private consumer: Consumer | undefined;
+  /** Offsets already dead-lettered per partition and not yet committed: a redelivered batch does not dead-letter them twice. */
+  private readonly deadLettered = new Map<number, Set<string>>();
   private readonly log: Logger;
   private readonly recordsIn;
   private readonly deadLetters;
@@ -107,8 +109,11 @@ export class DecodingConsumer<T> {
     if (batch.messages.length === 0) return;
     const good: ConsumedRecord<T>[] = [];
     const dead: DeadLetterRecord[] = [];
+    const alreadyDead = this.deadLettered.get(batch.partition) ?? new Set<string>();
+    this.deadLettered.set(batch.partition, alreadyDead);
     for (const m of batch.messages) {
       const payload = m.value ?? Buffer.alloc(0);
+      if (alreadyDead.has(m.offset)) continue;
       try {
         good.push({ value: o.decoder.decode(payload), key: m.key ? m.key.toString('utf8') : null, topic: batch.topic, partition: batch.partition, offset: m.offset, kafkaTimestampMs: Number(m.timestamp) });
       } catch (err) {
@@ -119,6 +124,7 @@ export class DecodingConsumer<T> {
     if (dead.length > 0) {
       await o.producer.send({ topic: o.deadLetter.topic, acks: -1, messages: dead.map((d) => ({ key: d.key, value: o.deadLetter.encoder.encode(d) })) });
       for (const d of dead) {
+        alreadyDead.add(d.offset);
         this.deadLetters.inc({ topic: batch.topic, code: d.error_code });
         this.log.warn({ partition: d.partition, offset: d.offset, code: d.error_code, reason: d.reason }, 'record sent to the dead-letter topic');
       }
@@ -135,6 +141,7 @@ export class DecodingConsumer<T> {
     const last = batch.messages[batch.messages.length - 1]!;
     resolveOffset(last.offset);
     await this.consumer?.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    alreadyDead.clear(); // everything up to the committed offset is behind us
     const hw = BigInt(batch.highWatermark);
     this.lag.set({ topic: batch.topic, partition: batch.partition }, Number(hw - BigInt(last.offset) - 1n));
     await heartbeat();
