@@ -15,6 +15,7 @@ import { ERROR_CODES as arbin } from '@busbar/driver-arbin-cti';
 import { ERROR_CODES as maccor } from '@busbar/driver-maccor-macnet';
 import { ERROR_CODES as corus } from '@busbar/driver-itron-corus';
 import { ERROR_CODES as alerter } from '@busbar/alerter';
+import { ERROR_CODES as historian } from '@busbar/historian';
 import { ERROR_CODES as collectorCorus } from '@busbar/collector-corus';
 import { ERROR_CODES as collectorMaccor } from '@busbar/collector-maccor';
 import { ERROR_CODES as actions } from '@busbar/actions';
@@ -33,6 +34,7 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/actions', actions],
   ['@busbar/collector-maccor', collectorMaccor],
   ['@busbar/collector-corus', collectorCorus],
+  ['@busbar/historian', historian],
   ['@busbar/alerter', alerter],
   ['@busbar/testkit', testkit],
 ];

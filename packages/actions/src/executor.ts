@@ -6,7 +6,7 @@
 import type { Clock, Logger, Metrics } from '@busbar/core';
 import { errorCode, isBusbarError, noopLogger, noopMetrics, systemClock } from '@busbar/core';
 import type { Command, CommandResultInput, CommandStatus } from '@busbar/avro';
-import { CommandGuard, CommandRefusedError } from '@busbar/safety';
+import { CommandGuard, CommandRefusedError, assertNotExpired } from '@busbar/safety';
 
 /** A validated command, ready to run: `run` performs the device I/O. */
 export interface PreparedAction {
@@ -45,6 +45,7 @@ export interface CommandExecutorOptions {
 export type Handled =
   | { readonly kind: 'result'; readonly result: CommandResultInput }
   | { readonly kind: 'routed'; readonly to: string }
+  /** A repeat of an id already handled, or a STALE replay of old history: nothing is published. */
   | { readonly kind: 'duplicate' };
 
 /** A Busbar error's context fields as result details (vendor codes, what was sent...), as text. */
@@ -97,6 +98,11 @@ export class CommandExecutor {
         this.log.warn({ commandId: cmd.command_id, action: cmd.action }, 'duplicate command id ignored');
         return { kind: 'duplicate' };
       }
+      if (admission.why === 'STALE') {
+        this.outcomes.inc({ action: cmd.action, status: 'STALE', code: 'none' });
+        this.log.warn({ commandId: cmd.command_id, action: cmd.action, expiresAt: cmd.expires_at.toISOString() }, 'command expired longer ago than the longest lifetime (a replay of old history): no result');
+        return { kind: 'duplicate' };
+      }
       if (admission.why === 'EXPIRED') {
         return this.result(cmd, 'EXPIRED', 'BB_COMMAND_EXPIRED', `command expired at ${cmd.expires_at.toISOString()}; not executed`);
       }
@@ -117,11 +123,16 @@ export class CommandExecutor {
     }
     if (cmd.dry_run) return this.result(cmd, 'ACCEPTED', null, null, { dry_run: 'true', summary: disposition.action.summary });
     try {
+      assertNotExpired(cmd, this.clock.nowMs()); // it may have waited since admission
       const details = await disposition.action.run();
       this.log.info({ commandId: cmd.command_id, action: cmd.action, summary: disposition.action.summary }, 'command executed');
       return this.result(cmd, 'EXECUTED', null, null, { summary: disposition.action.summary, ...details });
     } catch (err) {
       const code = errorCode(err);
+      if (err instanceof CommandRefusedError && err.code === 'BB_COMMAND_EXPIRED') {
+        this.log.warn({ commandId: cmd.command_id, action: cmd.action }, 'command expired while it waited for the device; not sent');
+        return this.result(cmd, 'EXPIRED', err.code, err.message, { summary: disposition.action.summary });
+      }
       if (err instanceof CommandRefusedError) {
         // the device (or the pacing in front of it) refused: not executed, with the refusal's reason
         this.log.warn({ commandId: cmd.command_id, action: cmd.action, code, err: err.message }, 'command refused');

@@ -17,6 +17,9 @@ import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readT
 import type { SupervisorEvents } from '@busbar/supervisor';
 import { RoutedCommandDispatcher, decoratedResultSink } from './routing.js';
 
+/** Results are read back from this much before the command lifetime, ms: a margin for clock skew between hosts (producer timestamps). */
+const REPLAY_MARGIN_MS = 600_000;
+
 /** Options of {@link CollectorKit.start}. */
 export interface CollectorKitOptions {
   /** Service name, e.g. `collector-modbus`: Kafka client id `busbar-<service>-<instanceId>` and the routed-commands consumer group of the same name. */
@@ -199,7 +202,7 @@ export class CollectorKit {
   async consumeRoutedCommands(options: RoutedCommandsOptions): Promise<void> {
     const o = this.options;
     const lifetimeMs = options.executor.maxLifetimeMs;
-    const remembered = await readTopicToEnd({ kafka: this.kafka, topic: o.topics.commandResults, decoder: commandResultSerde, sinceMs: Date.now() - lifetimeMs, logger: o.logger }, (r) => {
+    const remembered = await readTopicToEnd({ kafka: this.kafka, topic: o.topics.commandResults, decoder: commandResultSerde, sinceMs: Date.now() - lifetimeMs - REPLAY_MARGIN_MS, logger: o.logger }, (r) => {
       options.executor.remember(r.command_id, Date.now() + lifetimeMs);
     });
     o.logger.info({ remembered }, 'command ids already answered were loaded from the results topic');

@@ -7,7 +7,12 @@
  * - the handler gets the decoded records; offsets are committed only after the handler resolved
  *   (and after dead letters were acknowledged), so a crash or a failing sink replays, never loses;
  * - a handler that must wait (InfluxDB down) keeps the group membership by calling `heartbeat()`
- *   and stops waiting when `isRunning()` turns false (shutdown or rebalance).
+ *   and stops waiting when `isRunning()` turns false (shutdown) or a heartbeat fails (rebalance);
+ *   it then THROWS, so that the batch is not committed — a handler that returns normally has done
+ *   its work, and its batch is committed even while the consumer is stopping (a graceful stop
+ *   commits the batch in progress);
+ * - a dead letter larger than `maxDeadLetterPayloadBytes` carries the first bytes of the payload
+ *   and says so in its reason, so that an oversize poison record cannot block its partition.
  */
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
@@ -60,6 +65,8 @@ export interface DecodingConsumerOptions<T> {
   readonly maxBytesPerPartition?: number;
   /** Session timeout, ms (default 30000). */
   readonly sessionTimeoutMs?: number;
+  /** Largest payload a dead letter carries, bytes (default 512 KiB); longer ones are cut and say so. */
+  readonly maxDeadLetterPayloadBytes?: number;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
 }
@@ -106,7 +113,11 @@ export class DecodingConsumer<T> {
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const o = this.options;
+    const consumer = this.consumer;
     if (batch.messages.length === 0) return;
+    const hw = BigInt(batch.highWatermark);
+    this.lag.set({ topic: batch.topic, partition: batch.partition }, Number(hw - BigInt(batch.messages[0]!.offset)));
+    const maxPayload = o.maxDeadLetterPayloadBytes ?? 512 * 1024;
     const good: ConsumedRecord<T>[] = [];
     const dead: DeadLetterRecord[] = [];
     const alreadyDead = this.deadLettered.get(batch.partition) ?? new Set<string>();
@@ -118,7 +129,9 @@ export class DecodingConsumer<T> {
         good.push({ value: o.decoder.decode(payload), key: m.key ? m.key.toString('utf8') : null, topic: batch.topic, partition: batch.partition, offset: m.offset, kafkaTimestampMs: Number(m.timestamp) });
       } catch (err) {
         const code = errorCode(err) === 'BB_CORE_UNEXPECTED' ? 'BB_KAFKA_UNDECODABLE' : errorCode(err);
-        dead.push({ source_topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key ?? null, payload, error_code: code, reason: err instanceof Error ? err.message : String(err), timestamp: new Date() });
+        const reason = err instanceof Error ? err.message : String(err);
+        const cut = payload.length > maxPayload;
+        dead.push({ source_topic: batch.topic, partition: batch.partition, offset: m.offset, key: m.key ?? null, payload: cut ? payload.subarray(0, maxPayload) : payload, error_code: code, reason: cut ? `${reason} (payload cut to its first ${maxPayload} of ${payload.length} bytes)` : reason, timestamp: new Date() });
       }
     }
     if (dead.length > 0) {
@@ -137,13 +150,21 @@ export class DecodingConsumer<T> {
       this.recordsIn.inc({ topic: batch.topic }, good.length);
       this.batchSize.observe({ topic: batch.topic }, good.length);
     }
-    if (!running()) return; // not committed: the next owner of the partition replays this batch
+    // The handler returned: its work is done, so commit — also while stopping (a graceful stop
+    // commits the batch in progress). A handler that gave up threw instead, and nothing is committed.
+    if (isStale() || !consumer) return;
     const last = batch.messages[batch.messages.length - 1]!;
     resolveOffset(last.offset);
-    await this.consumer?.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    try {
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    } catch (err) {
+      // e.g. the partition was reassigned meanwhile: its new owner replays the batch (at-least-once)
+      this.log.warn({ partition: batch.partition, offset: last.offset, err: err instanceof Error ? err.message : String(err) }, 'could not commit a handled batch; it will be replayed');
+      return;
+    }
     alreadyDead.clear(); // everything up to the committed offset is behind us
-    const hw = BigInt(batch.highWatermark);
     this.lag.set({ topic: batch.topic, partition: batch.partition }, Number(hw - BigInt(last.offset) - 1n));
+    if (!isRunning()) return;
     await heartbeat();
   }
 }

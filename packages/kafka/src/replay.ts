@@ -1,12 +1,17 @@
 /**
- * Reading a topic from its beginning up to the offsets it had when the call started — e.g. for a
- * service that rebuilds in-memory state (the commander's answered command ids) at start.
- * Uses a throw-away consumer group and commits nothing.
+ * Reading a topic back, from a point in time up to the offsets it had when the call started — for a
+ * service that rebuilds in-memory state at start (the commander's and the collectors' answered
+ * command ids). Uses a throw-away consumer group and commits nothing.
+ *
+ * It starts at the first offset of each partition whose timestamp is at or after `sinceMs`
+ * (`fetchTopicOffsetsByTimestamp`), not at the beginning, so a long topic is not read in full; and it
+ * fails rather than return part of the state: a caller that went on with a partial set of answered
+ * ids could execute a command twice.
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@busbar/core';
-import { noopLogger } from '@busbar/core';
+import { BusbarError, noopLogger } from '@busbar/core';
 import type { Decoder } from './serde.js';
 
 /** Options of {@link readTopicToEnd}. */
@@ -14,68 +19,94 @@ export interface ReadToEndOptions<T> {
   readonly kafka: Kafka;
   readonly topic: string;
   readonly decoder: Decoder<T>;
-  /** Skip records whose Kafka timestamp is older than this, ms since epoch. */
+  /** Start at records timestamped at or after this, ms since the epoch (default: the beginning). */
   readonly sinceMs?: number;
-  /** Give up after this long, ms (default 30 000); what was read so far is kept. */
+  /** Give up after this long, ms (default 120 000): then it throws. */
   readonly timeoutMs?: number;
   readonly logger?: Logger;
 }
 
 /**
- * Calls `onRecord` for each decodable record of `topic` up to its end offsets at call time.
- * Undecodable records are skipped (they were dead-lettered when first consumed).
+ * Calls `onRecord` for each decodable record of `topic` from `sinceMs` up to its end offsets at call
+ * time. Undecodable records are skipped (they were dead-lettered when first consumed).
  *
- * @returns the number of records passed to `onRecord`; 0 when the topic does not exist.
+ * @returns the number of records passed to `onRecord`; 0 when the topic does not exist or has nothing in range.
+ * @throws {BusbarError} `BB_KAFKA_REPLAY_INCOMPLETE` when the end is not reached within `timeoutMs`;
+ *   whatever `onRecord` throws.
  */
 export async function readTopicToEnd<T>(options: ReadToEndOptions<T>, onRecord: (value: T) => void): Promise<number> {
   const log = options.logger ?? noopLogger;
   const admin = options.kafka.admin();
   await admin.connect();
-  let ends: Map<number, bigint>;
+  const start = new Map<number, bigint>();
+  const end = new Map<number, bigint>();
   try {
     if (!(await admin.listTopics()).includes(options.topic)) return 0;
-    const offsets = await admin.fetchTopicOffsets(options.topic);
-    ends = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+    for (const o of await admin.fetchTopicOffsets(options.topic)) {
+      end.set(o.partition, BigInt(o.high));
+      start.set(o.partition, BigInt(o.low));
+    }
+    if (options.sinceMs !== undefined) {
+      // offset -1 = no record at or after sinceMs: nothing to read in that partition
+      for (const o of await admin.fetchTopicOffsetsByTimestamp(options.topic, options.sinceMs)) {
+        const from = BigInt(o.offset);
+        start.set(o.partition, from < 0n ? (end.get(o.partition) ?? 0n) : from);
+      }
+    }
   } finally {
     await admin.disconnect();
   }
-  const pending = new Set([...ends].filter(([, high]) => high > 0n).map(([p]) => p));
+  // a partition is pending while it has records between its start and its end offset
+  const pending = new Set([...end].filter(([p, high]) => high > (start.get(p) ?? 0n)).map(([p]) => p));
   if (pending.size === 0) return 0;
   let count = 0;
   const consumer = options.kafka.consumer({ groupId: `busbar-replay-${randomUUID()}` });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: options.topic, fromBeginning: true });
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? 120_000;
       const timer = setTimeout(() => {
-        log.warn({ topic: options.topic, partitionsLeft: [...pending] }, 'replay timed out; continuing with what was read');
+        reject(new BusbarError('BB_KAFKA_REPLAY_INCOMPLETE', `reading ${options.topic} back did not reach its end within ${timeoutMs} ms (partitions left: ${[...pending].join(', ')})`, { context: { topic: options.topic, timeoutMs } }));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
         resolve();
-      }, options.timeoutMs ?? 30_000);
-      void consumer.run({
-        autoCommit: false,
-        eachBatch: async ({ batch }) => {
-          const end = ends.get(batch.partition) ?? 0n;
-          for (const m of batch.messages) {
-            if (BigInt(m.offset) >= end) break;
-            if (options.sinceMs !== undefined && Number(m.timestamp) < options.sinceMs) continue;
-            try {
-              onRecord(options.decoder.decode(m.value ?? Buffer.alloc(0)));
-              count++;
-            } catch {
-              // dead-lettered when first consumed
-            }
-          }
-          const last = batch.messages[batch.messages.length - 1];
-          if (last && BigInt(last.offset) + 1n >= end) pending.delete(batch.partition);
-          if (pending.size === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
+      };
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        for (const p of pending) consumer.seek({ topic: options.topic, partition: p, offset: String(start.get(p) ?? 0n) });
       });
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const stop = end.get(batch.partition) ?? 0n;
+            const from = start.get(batch.partition) ?? 0n;
+            for (const m of batch.messages) {
+              const offset = BigInt(m.offset);
+              if (offset < from) continue;
+              if (offset >= stop) break;
+              let value: T;
+              try {
+                value = options.decoder.decode(m.value ?? Buffer.alloc(0));
+              } catch {
+                continue; // dead-lettered when first consumed
+              }
+              onRecord(value);
+              count++;
+            }
+            // done once the batch reaches the end offset (its last offset covers compacted gaps and transaction markers)
+            if (BigInt(batch.lastOffset()) + 1n >= stop) pending.delete(batch.partition);
+            if (pending.size === 0) done();
+          },
+        })
+        .catch((err: unknown) => {
+          clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        });
     });
   } finally {
-    await consumer.disconnect();
+    await consumer.disconnect().catch((err: unknown) => log.warn({ err: String(err) }, 'replay consumer did not disconnect cleanly'));
   }
   return count;
 }

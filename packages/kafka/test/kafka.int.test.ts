@@ -124,4 +124,16 @@ describe('kafka > readTopicToEnd', () => {
     expect(sum).toBe(435);
     expect(await readTopicToEnd({ kafka, topic: `missing.${randomUUID()}`, decoder: json }, () => undefined)).toBe(0);
   });
+
+  it('starts at the records timestamped at or after sinceMs, in every partition', async () => {
+    const t = await topic(2);
+    const now = Date.now();
+    const old = (i: number) => ({ key: `k${i}`, value: json.encode({ n: i }), timestamp: String(now - 3_600_000 + i) });
+    const fresh = (i: number) => ({ key: `k${i}`, value: json.encode({ n: 100 + i }), timestamp: String(now + i) });
+    await producer.send({ topic: t, messages: [...Array.from({ length: 10 }, (_, i) => old(i)), ...Array.from({ length: 6 }, (_, i) => fresh(i))] });
+    const got: number[] = [];
+    expect(await readTopicToEnd({ kafka, topic: t, decoder: json, sinceMs: now - 60_000 }, (v) => got.push(v.n))).toBe(6);
+    expect(got.sort((a, b) => a - b)).toEqual([100, 101, 102, 103, 104, 105]);
+    expect(await readTopicToEnd({ kafka, topic: t, decoder: json, sinceMs: now + 3_600_000 }, () => undefined)).toBe(0);
+  });
 });

@@ -18,7 +18,12 @@ export interface GuardedCommand {
 }
 
 /** Verdict of {@link CommandGuard.admit}. */
-export type Admission = { readonly admit: true } | { readonly admit: false; readonly why: 'DUPLICATE' | 'EXPIRED' | 'LIFETIME_TOO_LONG' };
+/**
+ * Verdict of {@link CommandGuard.admit}. `STALE`: expired longer ago than the longest lifetime — the
+ * ids answered that long ago are no longer known (they are reloaded only for one lifetime), so
+ * whether it was answered cannot be told: it gets no result at all (a replay of old history).
+ */
+export type Admission = { readonly admit: true } | { readonly admit: false; readonly why: 'DUPLICATE' | 'EXPIRED' | 'STALE' | 'LIFETIME_TOO_LONG' };
 
 /** Options of {@link CommandGuard}. */
 export interface CommandGuardOptions {
@@ -36,6 +41,7 @@ export class CommandGuard {
   private readonly clock: Clock;
   private readonly maxLifetimeMs: number;
   private readonly graceMs: number;
+  private prunedAtMs = Number.NEGATIVE_INFINITY;
 
   /** @param options - clock and max lifetime. */
   constructor(options: CommandGuardOptions = {}) {
@@ -53,6 +59,7 @@ export class CommandGuard {
     this.prune(now);
     if (this.seen.has(cmd.command_id)) return { admit: false, why: 'DUPLICATE' };
     const expiresAtMs = cmd.expires_at.getTime();
+    if (expiresAtMs < now - this.maxLifetimeMs) return { admit: false, why: 'STALE' };
     this.remember(cmd.command_id, expiresAtMs);
     if (expiresAtMs <= now) return { admit: false, why: 'EXPIRED' };
     if (expiresAtMs > now + this.maxLifetimeMs) return { admit: false, why: 'LIFETIME_TOO_LONG' };
@@ -73,6 +80,8 @@ export class CommandGuard {
   }
 
   private prune(now: number): void {
+    if (now - this.prunedAtMs < 1000) return; // a full scan at most once a second, not per command
+    this.prunedAtMs = now;
     for (const [id, until] of this.seen) if (until < now) this.seen.delete(id);
   }
 }

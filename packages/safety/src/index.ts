@@ -3,6 +3,6 @@
  */
 export { CommandGuard } from './guard.js';
 export type { Admission, CommandGuardOptions, GuardedCommand } from './guard.js';
-export { checkRange, CommandRefusedError, requireParameter } from './limits.js';
+export { assertNotExpired, checkRange, CommandRefusedError, requireParameter } from './limits.js';
 export type { Range } from './limits.js';
 export { ERROR_CODES } from './errors.js';

@@ -50,3 +50,16 @@ export function requireParameter(parameters: Readonly<Record<string, unknown>>, 
   if (v === undefined || v === null) throw new CommandRefusedError('BB_COMMAND_PARAMETER_MISSING', `parameter ${name} is required`, { parameter: name });
   return v;
 }
+
+/**
+ * Refuses to go on with a command whose `expires_at` has passed: call it immediately before the
+ * bytes of a command leave for the device (after any queue it waited in), not only at admission.
+ *
+ * @param nowMs - the current time, ms since the epoch (default `Date.now()`).
+ * @throws {CommandRefusedError} `BB_COMMAND_EXPIRED` — the executor reports it as EXPIRED, nothing was sent.
+ */
+export function assertNotExpired(cmd: { readonly command_id: string; readonly expires_at: Date }, nowMs: number = Date.now()): void {
+  if (cmd.expires_at.getTime() <= nowMs) {
+    throw new CommandRefusedError('BB_COMMAND_EXPIRED', `command ${cmd.command_id} expired at ${cmd.expires_at.toISOString()} while it waited for the device; not sent`, { expires_at: cmd.expires_at.toISOString() });
+  }
+}

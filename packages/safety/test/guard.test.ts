@@ -14,6 +14,13 @@ describe('safety > CommandGuard', () => {
     expect(guard.admit({ command_id: 'c3', expires_at: new Date(1_000_000 + 3_600_000) })).toEqual({ admit: false, why: 'LIFETIME_TOO_LONG' });
   });
 
+  it('gives a command that expired longer ago than the longest lifetime no verdict to publish (STALE)', () => {
+    const clock = new ManualClock(10_000_000);
+    const guard = new CommandGuard({ clock, maxLifetimeMs: 60_000 });
+    expect(guard.admit({ command_id: 'old', expires_at: new Date(10_000_000 - 60_001) })).toEqual({ admit: false, why: 'STALE' });
+    expect(guard.admit({ command_id: 'recent', expires_at: new Date(10_000_000 - 59_000) })).toEqual({ admit: false, why: 'EXPIRED' });
+  });
+
   it('forgets ids once their command has expired, bounding memory', () => {
     const clock = new ManualClock(0);
     const guard = new CommandGuard({ clock, graceMs: 1000 });

@@ -21,6 +21,9 @@ import type { RunningService } from '@busbar/runtime';
 import { CommandRefusedError } from '@busbar/safety';
 import type { CommanderConfig } from './config.js';
 
+/** Results are read back from this much before the command lifetime, ms: a margin for clock skew between hosts (producer timestamps). */
+const REPLAY_MARGIN_MS = 600_000;
+
 /**
  * Finds the binding of the command's device and lets it decide.
  *
@@ -66,7 +69,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
 
   // Rebuild the memory of answered ids.
   const since = Date.now() - config.maxCommandLifetimeMs;
-  const remembered = await readTopicToEnd({ kafka, topic: config.topics.commandResults, decoder: commandResultSerde, sinceMs: since, logger }, (r) => {
+  const remembered = await readTopicToEnd({ kafka, topic: config.topics.commandResults, decoder: commandResultSerde, sinceMs: since - REPLAY_MARGIN_MS, logger }, (r) => {
     executor.remember(r.command_id, Date.now() + config.maxCommandLifetimeMs);
   });
   logger.info({ remembered }, 'command ids already answered were loaded from the results topic');

@@ -26,6 +26,16 @@ export const commanderConfigSchema = z.object({
   /** Corus volume converters (see packages/actions/src/corus). */
   corus: corusCommanderSectionSchema.optional(),
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9467) }).default({ host: '127.0.0.1', port: 9467 }),
+}).superRefine((c, ctx) => {
+  // one device id, one protocol: a command's device must not match two bindings (or two owners)
+  const seen = new Map<string, string>();
+  for (const protocol of ['modbus', 'arbin', 'maccor', 'corus'] as const) {
+    (c[protocol]?.devices ?? []).forEach((d: { id: string }, i: number) => {
+      const other = seen.get(d.id);
+      if (other !== undefined) ctx.addIssue({ code: 'custom', path: [protocol, 'devices', i, 'id'], message: `device id ${d.id} is also configured under ${other}` });
+      else seen.set(d.id, protocol);
+    });
+  }
 });
 
 /** The validated configuration with device maps resolved. */

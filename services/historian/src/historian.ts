@@ -2,12 +2,14 @@
  * The historian's composition: a consumer group on the readings topic; each batch is written to
  * InfluxDB and the offsets are committed only after InfluxDB acknowledged. While InfluxDB is down
  * the batch is retried with capped backoff (the group membership kept alive by heartbeats): lag
- * grows, nothing is lost; replayed points overwrite themselves.
+ * grows, nothing is lost; replayed points overwrite themselves. A point InfluxDB refuses (400/413) is
+ * isolated by splitting the request, dropped and counted (`busbar_historian_dropped_total{reason}`)
+ * without taking the rest of the batch with it; a partial write (422) counts as written.
  */
 import { InfluxDB, setLogger } from '@influxdata/influxdb-client';
 import type { Point } from '@influxdata/influxdb-client';
 import type { Logger, Metrics } from '@busbar/core';
-import { backoffDelayMs } from '@busbar/core';
+import { BusbarError, backoffDelayMs } from '@busbar/core';
 import type { Reading } from '@busbar/avro';
 import { deadLetterSerde, readingSerde } from '@busbar/avro';
 import type { BatchControl, ConsumedRecord } from '@busbar/kafka';
@@ -16,6 +18,11 @@ import type { RunningService } from '@busbar/runtime';
 import { sleep } from '@busbar/runtime';
 import type { HistorianConfig } from './config.js';
 import { readingToPoint } from './points.js';
+
+/** The HTTP status of an InfluxDB client error as text, or `network`. */
+function statusOf(err: unknown): string {
+  return String((err as { statusCode?: number }).statusCode ?? 'network');
+}
 
 /**
  * Starts the historian.
@@ -29,7 +36,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
   const influx = new InfluxDB({ url: config.influx.url, token: config.influx.token, timeout: config.influx.timeoutMs });
   const m = {
     written: metrics.counter({ name: 'busbar_historian_points_written_total', help: 'Points acknowledged by InfluxDB.' }),
-    skipped: metrics.counter({ name: 'busbar_historian_readings_skipped_total', help: 'Readings without any field (not writable to InfluxDB).' }),
+    dropped: metrics.counter({ name: 'busbar_historian_dropped_total', help: 'Parts of readings left out of InfluxDB, or points it refused, by reason.', labelNames: ['reason'] }),
     errors: metrics.counter({ name: 'busbar_historian_write_errors_total', help: 'Failed InfluxDB write attempts (each is retried).', labelNames: ['status'] }),
     writeSeconds: metrics.histogram({ name: 'busbar_historian_write_seconds', help: 'Duration of one successful InfluxDB write request.' }),
     latency: metrics.histogram({ name: 'busbar_historian_end_to_end_seconds', help: 'From the reading timestamp to InfluxDB acknowledgement.', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] }),
@@ -38,56 +45,86 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
   let lastWriteOk = true;
   let lastError: string | undefined;
 
-  /** Writes points in chunks; resolves when all were acknowledged; throws the first failure. */
-  const writeOnce = async (points: Point[]): Promise<void> => {
-    for (let i = 0; i < points.length; i += config.influx.batchLines) {
-      const chunk = points.slice(i, i + config.influx.batchLines);
-      const api = influx.getWriteApi(config.influx.org, config.influx.bucket, 'ms', { batchSize: chunk.length + 1, flushInterval: 0, maxRetries: 0, maxBufferLines: chunk.length + 1 });
-      api.writePoints(chunk);
-      const t0 = performance.now();
+  /** One write request; resolves when InfluxDB acknowledged it (204, or 422: a partial write whose refused points are reported). */
+  const writeRequest = async (chunk: Point[]): Promise<void> => {
+    const api = influx.getWriteApi(config.influx.org, config.influx.bucket, 'ms', { batchSize: chunk.length + 1, flushInterval: 0, maxRetries: 0, maxBufferLines: chunk.length + 1 });
+    api.writePoints(chunk);
+    const t0 = performance.now();
+    try {
       await api.close();
-      m.writeSeconds.observe(undefined, (performance.now() - t0) / 1000);
+    } catch (err) {
+      if (statusOf(err) !== '422') throw err;
+      // partial write: InfluxDB stored the valid points and names the others (e.g. a field type conflict)
+      m.dropped.inc({ reason: 'partial_write' });
+      logger.error({ err: (err as Error).message, points: chunk.length }, 'InfluxDB stored a batch partially (422); the refused points are named in the message');
+    }
+    m.writeSeconds.observe(undefined, (performance.now() - t0) / 1000);
+  };
+
+  /**
+   * Writes `points`; a request InfluxDB refuses as malformed (400) or too large (413) is split in
+   * halves until the refused points are isolated: those are dropped and counted, the rest is written.
+   * Any other failure is thrown (and retried by the caller).
+   */
+  const writeIsolating = async (points: Point[]): Promise<number> => {
+    try {
+      await writeRequest(points);
+      return points.length;
+    } catch (err) {
+      const status = statusOf(err);
+      if (status !== '400' && status !== '413') throw err;
+      if (points.length === 1) {
+        m.dropped.inc({ reason: status === '400' ? 'refused' : 'too_large' });
+        logger.error({ err: (err as Error).message, status, line: points[0]!.toLineProtocol()?.slice(0, 300) }, 'InfluxDB refused a point; dropped');
+        return 0;
+      }
+      const half = Math.ceil(points.length / 2);
+      return (await writeIsolating(points.slice(0, half))) + (await writeIsolating(points.slice(half)));
     }
   };
 
   const handle = async (records: ConsumedRecord<Reading>[], control: BatchControl): Promise<void> => {
     const points: Point[] = [];
     for (const r of records) {
-      const p = readingToPoint(r.value);
-      if (p) points.push(p);
-      else m.skipped.inc();
+      const { point, problems } = readingToPoint(r.value);
+      for (const pr of problems) {
+        m.dropped.inc({ reason: pr.problem });
+        logger.warn({ device: r.value.device_id, timestamp: r.value.timestamp.getTime(), name: pr.name, problem: pr.problem }, 'part of a reading left out of InfluxDB');
+      }
+      if (point) points.push(point);
     }
     if (points.length === 0) return;
-    for (let attempt = 0; control.isRunning(); attempt++) {
+    for (let attempt = 0; ; attempt++) {
+      if (!control.isRunning()) throw new BusbarError('BB_HISTORIAN_ABANDONED', 'stopping before InfluxDB acknowledged the batch; not committed, it will be replayed', { retriable: true });
       try {
-        await writeOnce(points);
+        let written = 0;
+        for (let i = 0; i < points.length; i += config.influx.batchLines) written += await writeIsolating(points.slice(i, i + config.influx.batchLines));
         const now = Date.now();
         for (const r of records) m.latency.observe(undefined, Math.max(0, now - r.value.timestamp.getTime()) / 1000);
-        m.written.inc(undefined, points.length);
+        m.written.inc(undefined, written);
         if (!lastWriteOk) logger.info({ attempts: attempt + 1 }, 'InfluxDB writes succeed again');
         lastWriteOk = true;
         lastError = undefined;
         m.influxUp.set(undefined, 1);
         return;
       } catch (err) {
-        const status = String((err as { statusCode?: number }).statusCode ?? 'network');
+        const status = statusOf(err);
         m.errors.inc({ status });
         m.influxUp.set(undefined, 0);
         lastWriteOk = false;
         lastError = err instanceof Error ? err.message : String(err);
-        // A 4xx other than 429 means InfluxDB refuses the data itself: retrying cannot help, and
-        // blocking the partition forever would lose everything behind it. Such points are logged.
-        if (/^4\d\d$/.test(status) && status !== '429' && status !== '401' && status !== '403' && status !== '404') {
-          logger.error({ err: lastError, status, points: points.length }, 'InfluxDB refused the batch; skipped');
-          return;
-        }
         const delay = backoffDelayMs(attempt, { initialDelayMs: config.influx.retryInitialMs, maxDelayMs: config.influx.retryMaxMs });
         logger.warn({ err: lastError, status, retryInMs: delay, attempt }, 'InfluxDB write failed; will retry (offsets not committed)');
-        // wait in slices, heartbeating so the group does not evict us
+        // wait in slices, heartbeating so the group does not evict us; a failed heartbeat means a
+        // rebalance took the partition away: give the batch up (not committed) and let kafkajs rejoin
         const until = Date.now() + delay;
         while (control.isRunning() && Date.now() < until) {
           await sleep(Math.min(1000, until - Date.now()));
-          await control.heartbeat().catch(() => undefined);
+          try {
+            await control.heartbeat();
+          } catch (cause) {
+            throw new BusbarError('BB_HISTORIAN_ABANDONED', `heartbeat failed while waiting for InfluxDB (${(cause as Error).message}); batch not committed, it will be replayed`, { cause, retriable: true });
+          }
         }
       }
     }

@@ -6,6 +6,7 @@
  */
 import type { Logger, Metrics } from '@busbar/core';
 import { CommandExecutor, prepareModbusWrite } from '@busbar/actions';
+import { assertNotExpired } from '@busbar/safety';
 import type { ResolvedModbusDevice } from '@busbar/actions';
 import type { ReadingInput } from '@busbar/avro';
 import { CollectorKit } from '@busbar/collector-kit';
@@ -75,7 +76,11 @@ export async function startModbusCollector(config: CollectorConfig, deps: { logg
       resolve: (cmd) => {
         const s = supervisors.get(cmd.target.device_id)!;
         const prepared = prepareModbusWrite(cmd, s.device.registerMap, () => s.client); // validated again: defence in depth
-        return { kind: 'execute', action: { summary: prepared.summary, run: () => s.supervisor.exclusive(() => prepared.run()) } };
+        const run = (): Promise<Record<string, string>> => {
+          assertNotExpired(cmd); // after waiting for the poll in progress
+          return prepared.run();
+        };
+        return { kind: 'execute', action: { summary: prepared.summary, run: () => s.supervisor.exclusive(run) } };
       },
     });
     await kit.consumeRoutedCommands({ executor, owns: (id) => supervisors.get(id)?.device.session === 'exclusive' });
