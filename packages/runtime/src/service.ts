@@ -1,7 +1,8 @@
 /**
  * The life cycle of a service process: start the composition, serve `/metrics` and `/healthz`,
  * stop cleanly on SIGTERM/SIGINT (the composition flushes its producer and commits offsets in its
- * `stop`), exit non-zero when start-up fails.
+ * `stop`), exit non-zero when start-up fails, and log an uncaught exception or unhandled rejection
+ * through the service logger (with its code) before shutting down and exiting 1.
  */
 import type { Logger } from '@busbar/core';
 import { errorCode } from '@busbar/core';
@@ -45,16 +46,86 @@ export interface ServiceHandle {
   shutdown(): Promise<void>;
 }
 
+/** The part of `process` that {@link installProcessHandlers} uses (an EventEmitter and `exit` in tests). */
+export interface ProcessLike {
+  on(event: 'uncaughtException' | 'unhandledRejection', listener: (reason: unknown) => void): unknown;
+  removeListener(event: 'uncaughtException' | 'unhandledRejection', listener: (reason: unknown) => void): unknown;
+  exit(code: number): void;
+}
+
+/** Options of {@link installProcessHandlers}. */
+export interface ProcessHandlerOptions {
+  /** The process (default the real `process`). */
+  readonly process?: ProcessLike;
+  /** Longest wait for `shutdown` before exiting anyway, ms (default 10 000). */
+  readonly exitTimeoutMs?: number;
+}
+
 /**
- * Runs a service: logger, metrics, ops server, signal handling.
+ * Installs `uncaughtException` and `unhandledRejection` handlers that keep Node's crash semantics
+ * but log first: the error goes to `logger.error` with its code (`errorCode`, `BB_CORE_UNEXPECTED`
+ * for anything that is not a BusbarError) and the event name, then `shutdown` runs once (flushing
+ * producers, closing devices) and the process exits 1 when it settles, or after `exitTimeoutMs` if
+ * it hangs. A second fatal event while shutting down is logged and does not start another shutdown.
  *
- * @param installSignalHandlers - true in `main.ts` (SIGTERM/SIGINT → shutdown → exit 0);
- *   false in tests that run services in-process.
+ * @returns a function that removes both handlers.
+ */
+export function installProcessHandlers(logger: Logger, shutdown: () => Promise<void>, options: ProcessHandlerOptions = {}): () => void {
+  const proc = options.process ?? process;
+  const exitTimeoutMs = options.exitTimeoutMs ?? 10_000;
+  let exiting = false;
+  const fatal = (event: 'uncaughtException' | 'unhandledRejection') => (reason: unknown): void => {
+    logger.error({ err: reason, code: errorCode(reason), event }, `${event}: shutting down and exiting 1`);
+    if (exiting) return;
+    exiting = true;
+    let exited = false;
+    const exit = (): void => {
+      if (exited) return;
+      exited = true;
+      clearTimeout(timer);
+      proc.exit(1);
+    };
+    const timer = setTimeout(() => {
+      logger.error({ event, exitTimeoutMs }, 'shutdown did not finish in time; exiting 1');
+      exit();
+    }, exitTimeoutMs);
+    timer.unref();
+    let stopping: Promise<void>;
+    try {
+      stopping = shutdown();
+    } catch (err) {
+      stopping = Promise.reject(err);
+    }
+    stopping.then(exit, (err: unknown) => {
+      logger.error({ err, code: errorCode(err) }, 'error while stopping');
+      exit();
+    });
+  };
+  const onException = fatal('uncaughtException');
+  const onRejection = fatal('unhandledRejection');
+  proc.on('uncaughtException', onException);
+  proc.on('unhandledRejection', onRejection);
+  return () => {
+    proc.removeListener('uncaughtException', onException);
+    proc.removeListener('unhandledRejection', onRejection);
+  };
+}
+
+/**
+ * Runs a service: logger, metrics, ops server, signal and fatal-error handling.
+ *
+ * @param installSignalHandlers - true in `main.ts` (SIGTERM/SIGINT → shutdown → exit 0; an uncaught
+ *   exception or unhandled rejection → logged with its code → shutdown → exit 1, see
+ *   {@link installProcessHandlers}); false in tests that run services in-process.
  * @throws whatever `start` throws (after logging it with its code).
  */
 export async function runService(options: RunServiceOptions, installSignalHandlers = true): Promise<ServiceHandle> {
   const logger = createLogger({ service: options.name });
   const serviceMetrics = createServiceMetrics(options.name);
+  // Filled in once the service runs; before that a fatal event just exits.
+  const late: { shutdown?: () => Promise<void> } = {};
+  // Installed before start: a rejection nobody handles during start-up is logged too.
+  if (installSignalHandlers) installProcessHandlers(logger, () => late.shutdown?.() ?? Promise.resolve());
   let running: RunningService;
   try {
     running = await options.start({ logger, ...serviceMetrics });
@@ -77,6 +148,7 @@ export async function runService(options: RunServiceOptions, installSignalHandle
     })();
     return stopping;
   };
+  late.shutdown = shutdown;
   if (installSignalHandlers) {
     const onSignal = (signal: string): void => {
       logger.info({ signal }, 'signal received');

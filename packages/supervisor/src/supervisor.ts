@@ -6,6 +6,11 @@
  * The supervisor owns the device session: anything else that must talk to the same device
  * (a command for a single-session device, see docs/architecture.md "Single-session devices")
  * goes through {@link DeviceSupervisor.exclusive}, which runs between two polls.
+ *
+ * The loop never dies of a callback: an exception from `onConnected`, `onDisconnected` or
+ * `session.close()` is logged with its code and counted in `busbar_device_errors_total`, and the loop
+ * goes on (a failing `onConnected` counts as a failed connect: the session is closed and reopened
+ * after the backoff, and no poll runs on it).
  */
 import type { Clock, Logger, Metrics } from '@busbar/core';
 import { backoffDelayMs, errorCode, noopLogger, noopMetrics, systemClock } from '@busbar/core';
@@ -16,7 +21,7 @@ export interface DeviceSession<TPoll> {
   connect(): Promise<void>;
   /** Reads one poll's worth of data. @throws on failure (the session is then closed and reopened). */
   poll(): Promise<TPoll>;
-  /** Closes the connection; must not throw. */
+  /** Closes the connection; should not throw (if it does, the error is logged and counted). */
   close(): Promise<void>;
 }
 
@@ -24,9 +29,12 @@ export interface DeviceSession<TPoll> {
 export interface SupervisorEvents<TPoll> {
   /** A poll succeeded; `atMs` is when it started (ms since epoch). */
   onPoll(result: TPoll, atMs: number): Promise<void> | void;
-  /** The session (re)connected; `outageMs` is how long it was down (0 at first connect). */
+  /**
+   * The session (re)connected; `outageMs` is how long it was down (0 at first connect).
+   * If it throws, the connect counts as failed: the session is closed and retried after the backoff.
+   */
   onConnected(info: { outageMs: number; attempts: number }): Promise<void> | void;
-  /** The session was lost (or never came up); `error` is why. */
+  /** The session was lost (or never came up); `error` is why. If it throws, the error is logged and counted. */
   onDisconnected(info: { error: unknown; code: string }): Promise<void> | void;
 }
 
@@ -98,16 +106,24 @@ export class DeviceSupervisor<TPoll> {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.loop = this.run();
+    this.loop = this.run().catch((error: unknown) => {
+      // Last line of defence: every call in run() is guarded, so this is a programming error.
+      this.running = false;
+      this.setConnected(false);
+      this.failed('supervisor loop', error);
+    });
   }
 
-  /** Stops the loop, waits for the poll in progress, closes the session. */
+  /**
+   * Stops the loop, waits for the poll or connect in progress (not for a backoff delay), closes the
+   * session. Never rejects: a failing `close()` is logged and counted.
+   */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;
     await this.queue.catch(() => undefined);
-    await this.session.close();
+    await this.guard('session close', () => this.session.close());
     this.setConnected(false);
   }
 
@@ -128,7 +144,32 @@ export class DeviceSupervisor<TPoll> {
     this.m.up.set({ device: this.options.deviceId }, up ? 1 : 0);
   }
 
+  /** Logs and counts an exception from a callback or from `close()`. */
+  private failed(what: string, error: unknown): void {
+    const code = errorCode(error);
+    this.m.errors.inc({ device: this.options.deviceId, code });
+    this.log.error({ code, err: error instanceof Error ? error.message : String(error), what }, `${what} failed`);
+  }
+
+  /** Runs `fn`, logging and counting an exception instead of letting it out. @returns false if it threw. */
+  private async guard(what: string, fn: () => Promise<void> | void): Promise<boolean> {
+    try {
+      await fn();
+      return true;
+    } catch (error) {
+      this.failed(what, error);
+      return false;
+    }
+  }
+
+  /** Closes the session between two polls, never throwing. */
+  private closeSession(): Promise<boolean> {
+    return this.guard('session close', () => this.exclusive(() => this.session.close()));
+  }
+
+  /** Waits `ms`, or less if {@link stop} is called; returns at once when stopped. */
   private sleep(ms: number): Promise<void> {
+    if (!this.running) return Promise.resolve();
     return new Promise((resolve) => {
       const t = setTimeout(() => {
         this.wake = undefined;
@@ -153,23 +194,35 @@ export class DeviceSupervisor<TPoll> {
       // connect, with backoff
       let attempt = 0;
       while (this.running && !this.connected) {
+        let handlerFailed = false;
         try {
           await this.exclusive(() => this.session.connect());
           this.setConnected(true);
           const outageMs = firstConnect ? 0 : this.clock.nowMs() - downSinceMs;
-          if (!firstConnect) this.m.reconnects.inc({ device });
-          firstConnect = false;
           this.lastError = undefined;
           this.log.info({ outageMs, attempts: attempt + 1 }, 'device connected');
-          await this.events.onConnected({ outageMs, attempts: attempt + 1 });
+          try {
+            await this.events.onConnected({ outageMs, attempts: attempt + 1 });
+          } catch (error) {
+            handlerFailed = true;
+            throw error;
+          }
+          if (!firstConnect) this.m.reconnects.inc({ device });
+          firstConnect = false;
         } catch (error) {
+          // A failing onConnected is a failed connect too: no poll may run on the session it closes.
+          this.setConnected(false);
           const code = errorCode(error);
           this.m.errors.inc({ device, code });
           this.lastError = error instanceof Error ? error.message : String(error);
-          if (attempt === 0 && firstConnect) await this.events.onDisconnected({ error, code });
+          if (handlerFailed) this.log.error({ code, err: this.lastError, what: 'onConnected' }, 'onConnected failed; closing the session and reconnecting');
+          // Reported once for a first connect that keeps failing, and after every failed onConnected
+          // (its consumer may already have marked the device up).
+          if (handlerFailed || (attempt === 0 && firstConnect)) await this.guard('onDisconnected', () => this.events.onDisconnected({ error, code }));
           const delay = backoffDelayMs(attempt++, { initialDelayMs: initial, maxDelayMs: max, jitter: 0.1 });
           this.log.warn({ code, err: this.lastError, retryInMs: delay, attempt }, 'device connect failed');
-          await this.exclusive(() => this.session.close());
+          await this.closeSession();
+          if (!this.running) break;
           await this.sleep(delay);
         }
       }
@@ -193,8 +246,8 @@ export class DeviceSupervisor<TPoll> {
           if (failures >= threshold) {
             this.setConnected(false);
             downSinceMs = started;
-            await this.exclusive(() => this.session.close());
-            await this.events.onDisconnected({ error, code });
+            await this.closeSession();
+            await this.guard('onDisconnected', () => this.events.onDisconnected({ error, code }));
             break;
           }
         }

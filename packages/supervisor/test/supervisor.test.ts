@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BusbarError } from '@busbar/core';
+import type { Labels, LogFields, Logger, Metrics } from '@busbar/core';
 import { DeviceSupervisor } from '../src/index.js';
 import type { DeviceSession } from '../src/index.js';
 
@@ -83,5 +84,150 @@ describe('supervisor > DeviceSupervisor', () => {
     await sup.stop();
     expect(results).toEqual([1, 2, 3, 4, 5]);
     expect(overlapped).toBe(false);
+  });
+});
+
+/** Counter increments by metric name and labels, and log lines, recorded for assertions. */
+class Recorder {
+  readonly counts = new Map<string, number>();
+  readonly lines: { level: string; fields: LogFields; msg: string }[] = [];
+  readonly metrics: Metrics = {
+    counter: ({ name }) => ({ inc: (labels?: Labels, value = 1) => this.bump(name, labels, value) }),
+    gauge: () => ({ set() {}, inc() {} }),
+    histogram: () => ({ observe() {} }),
+  };
+  readonly logger: Logger = {
+    debug: (fields, msg) => void this.lines.push({ level: 'debug', fields, msg }),
+    info: (fields, msg) => void this.lines.push({ level: 'info', fields, msg }),
+    warn: (fields, msg) => void this.lines.push({ level: 'warn', fields, msg }),
+    error: (fields, msg) => void this.lines.push({ level: 'error', fields, msg }),
+    child: () => this.logger,
+  };
+  private bump(name: string, labels: Labels | undefined, value: number): void {
+    const key = `${name}${JSON.stringify(labels ?? {})}`;
+    this.counts.set(key, (this.counts.get(key) ?? 0) + value);
+  }
+  count(name: string, labels: Labels): number {
+    return this.counts.get(`${name}${JSON.stringify(labels)}`) ?? 0;
+  }
+}
+
+/** A session that knows whether it is open, and records any poll made on a closed one. */
+class StatefulSession implements DeviceSession<number> {
+  open = false;
+  connects = 0;
+  closes = 0;
+  polls = 0;
+  pollsOnClosed = 0;
+  down = false;
+  closeThrows = false;
+  async connect(): Promise<void> {
+    this.connects++;
+    if (this.down) throw new BusbarError('BB_TEST_CONNECTION', 'refused', { retriable: true });
+    this.open = true;
+  }
+  async poll(): Promise<number> {
+    if (!this.open) {
+      this.pollsOnClosed++;
+      throw new BusbarError('BB_TEST_CLOSED', 'poll on a closed session', { retriable: false });
+    }
+    if (this.down) throw new BusbarError('BB_TEST_TIMEOUT', 'no reply', { retriable: true });
+    return ++this.polls;
+  }
+  async close(): Promise<void> {
+    this.closes++;
+    this.open = false;
+    if (this.closeThrows) throw new BusbarError('BB_TEST_CLOSE', 'close failed', { retriable: false });
+  }
+}
+
+describe('supervisor > DeviceSupervisor > failures around the loop', () => {
+  it('stop() during a connect that then fails returns without waiting the reconnect backoff (60 s)', async () => {
+    let connects = 0;
+    let closes = 0;
+    let rejectConnect: ((e: Error) => void) | undefined;
+    const session: DeviceSession<number> = {
+      connect: () => {
+        connects++;
+        return new Promise<void>((_resolve, reject) => {
+          rejectConnect = reject;
+        });
+      },
+      poll: async () => 1,
+      close: async () => void closes++,
+    };
+    const sup = new DeviceSupervisor(session, { onPoll: () => {}, onConnected: () => {}, onDisconnected: () => {} }, {
+      deviceId: 'd3',
+      pollIntervalMs: 10,
+      reconnectInitialMs: 60_000,
+      reconnectMaxMs: 60_000,
+    });
+    sup.start();
+    await until(() => rejectConnect !== undefined);
+    const stopped = sup.stop();
+    // The connect in progress fails only after stop() was called, so its backoff sleep starts after the wake-up.
+    rejectConnect!(new BusbarError('BB_TEST_CONNECTION', 'refused', { retriable: true }));
+    await stopped; // bounded by this test's 5 s timeout, far below the 54–66 s backoff
+    expect(connects).toBe(1);
+    expect(closes).toBeGreaterThanOrEqual(1);
+    expect(sup.isConnected).toBe(false);
+  }, 5000);
+
+  it('a throwing onConnected closes the session, reports it down, reconnects, and never polls the closed session', async () => {
+    const session = new StatefulSession();
+    const rec = new Recorder();
+    const events: string[] = [];
+    let onConnectedCalls = 0;
+    const sup = new DeviceSupervisor(session, {
+      onPoll: () => {},
+      onConnected: () => {
+        onConnectedCalls++;
+        events.push('connected');
+        if (onConnectedCalls === 1) throw new BusbarError('BB_TEST_PUBLISH', 'device event not published', { retriable: true });
+      },
+      onDisconnected: ({ code }) => void events.push(`disconnected ${code}`),
+    }, { deviceId: 'd4', pollIntervalMs: 5, reconnectInitialMs: 5, reconnectMaxMs: 10, logger: rec.logger, metrics: rec.metrics });
+    sup.start();
+    await until(() => session.polls >= 3);
+    await sup.stop();
+    expect(session.pollsOnClosed).toBe(0);
+    expect(session.connects).toBe(2);
+    expect(session.closes).toBeGreaterThanOrEqual(2); // after the failed onConnected, and at stop()
+    expect(events.slice(0, 3)).toEqual(['connected', 'disconnected BB_TEST_PUBLISH', 'connected']);
+    expect(rec.count('busbar_device_errors_total', { device: 'd4', code: 'BB_TEST_PUBLISH' })).toBe(1);
+    expect(rec.lines).toContainEqual(expect.objectContaining({ level: 'error', fields: expect.objectContaining({ code: 'BB_TEST_PUBLISH', what: 'onConnected' }) }));
+  });
+
+  it('a throwing close() or onDisconnected is logged and counted, and the loop goes on', async () => {
+    const session = new StatefulSession();
+    session.down = true; // first connect fails: onDisconnected and close() on the connect path
+    session.closeThrows = true;
+    const rec = new Recorder();
+    const events: string[] = [];
+    const sup = new DeviceSupervisor(session, {
+      onPoll: () => {},
+      onConnected: () => void events.push('connected'),
+      onDisconnected: ({ code }) => {
+        events.push(`disconnected ${code}`);
+        throw new Error('pager down');
+      },
+    }, { deviceId: 'd5', pollIntervalMs: 5, reconnectInitialMs: 5, reconnectMaxMs: 10, logger: rec.logger, metrics: rec.metrics });
+    sup.start();
+    await until(() => session.connects >= 2);
+    session.down = false;
+    await until(() => session.polls >= 2);
+    session.down = true; // poll failure: close() and onDisconnected on the poll path
+    await until(() => events.includes('disconnected BB_TEST_TIMEOUT'));
+    session.down = false;
+    const before = session.polls;
+    await until(() => session.polls > before + 1);
+    await sup.stop(); // close() throws here too; stop() still resolves
+    expect(events).toEqual(['disconnected BB_TEST_CONNECTION', 'connected', 'disconnected BB_TEST_TIMEOUT', 'connected']);
+    expect(session.pollsOnClosed).toBe(0);
+    expect(sup.isConnected).toBe(false);
+    expect(rec.count('busbar_device_errors_total', { device: 'd5', code: 'BB_CORE_UNEXPECTED' })).toBe(2); // the two onDisconnected
+    expect(rec.count('busbar_device_errors_total', { device: 'd5', code: 'BB_TEST_CLOSE' })).toBeGreaterThanOrEqual(3);
+    expect(rec.lines).toContainEqual(expect.objectContaining({ level: 'error', msg: 'onDisconnected failed', fields: expect.objectContaining({ code: 'BB_CORE_UNEXPECTED' }) }));
+    expect(rec.lines).toContainEqual(expect.objectContaining({ level: 'error', msg: 'session close failed', fields: expect.objectContaining({ code: 'BB_TEST_CLOSE' }) }));
   });
 });
