@@ -13,6 +13,9 @@
  * block count larger than the bytes left (every map entry, and every non-null array item, takes
  * at least one byte), which ends the read as truncated. Resolvers (reading an older writer
  * version) use avsc's own loops: the serde first reads such bytes with the guarded writer type.
+ *
+ * Maps decode (and clone) into null-prototype objects so that keys such as `__proto__` survive as
+ * own properties (see `GuardedMapType`).
  */
 import avro from 'avsc';
 import { TimestampMicrosType } from './timestamp-micros.js';
@@ -35,17 +38,30 @@ function readBlockCount(tap: Tap): number {
   return n;
 }
 
+/** avsc's internal clone interface of a type. */
+interface Copyable {
+  _copy(val: unknown, opts: unknown): unknown;
+}
+
 /** avsc's internal reader interface of a type. */
 interface Readable {
   _read(tap: Tap): unknown;
 }
 
-/** A map type whose reader bounds each block count by the bytes left. */
+/**
+ * A map type whose reader bounds each block count by the bytes left, and whose decoded maps (and
+ * clones) are null-prototype objects (`Object.create(null)`): every key, including `__proto__` and
+ * `constructor`, becomes an own enumerable property. avsc builds maps as `{}` and assigns
+ * `val[key] = …`, which silently drops a `__proto__` entry (the assignment sets the prototype
+ * instead) — data loss, and a prototype-pollution smell. `Object.keys`/`Object.entries`, spread,
+ * `JSON.stringify` and avsc's own encoder treat the null-prototype maps like plain objects; they
+ * have no inherited methods (`map.hasOwnProperty`, `map.toString`): use `Object.hasOwn`.
+ */
 class GuardedMapType extends avro.types.MapType {
-  /** avsc's `MapType#_read` plus the bound. */
+  /** avsc's `MapType#_read` plus the bound, into a null-prototype object. */
   _read(tap: Tap): unknown {
     const values = this.valuesType as Readable;
-    const val: Record<string, unknown> = {};
+    const val = Object.create(null) as Record<string, unknown>;
     let n: number;
     while ((n = readBlockCount(tap))) {
       if (n > tap.buf.length - tap.pos) {
@@ -58,6 +74,15 @@ class GuardedMapType extends avro.types.MapType {
       }
     }
     return val;
+  }
+
+  /** avsc's `MapType#_copy` (used by `clone`), into a null-prototype object. */
+  _copy(val: unknown, opts: unknown): unknown {
+    if (val === null || typeof val !== 'object' || Array.isArray(val)) return (avro.types.MapType.prototype as unknown as Copyable)._copy.call(this, val, opts); // avsc's invalid-value error
+    const values = this.valuesType as unknown as Copyable;
+    const copy = Object.create(null) as Record<string, unknown>;
+    for (const key of Object.keys(val)) copy[key] = values._copy((val as Record<string, unknown>)[key], opts);
+    return copy;
   }
 }
 
