@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { loadConfig } from '@busbar/runtime';
+import { DEFAULT_SMTP_TIMEOUTS_MS } from './notify/email.js';
 import type { ThresholdRule } from './rules/threshold.js';
 
 const ruleSchema = z
@@ -45,7 +46,21 @@ export const alerterConfigSchema = z.object({
   }),
   email: z
     .object({
-      smtp: z.object({ host: z.string().min(1), port: z.number().int().min(1).max(65535).default(25), secure: z.boolean().default(false), user: z.string().optional(), password: z.string().optional() }).strict(),
+      smtp: z
+        .object({
+          host: z.string().min(1),
+          port: z.number().int().min(1).max(65535).default(25),
+          secure: z.boolean().default(false),
+          user: z.string().optional(),
+          password: z.string().optional(),
+          /** Time to establish the SMTP connection, ms (default 10 000). */
+          connectionTimeoutMs: z.number().int().min(100).default(DEFAULT_SMTP_TIMEOUTS_MS.connectionTimeoutMs),
+          /** Time from connected to the server's greeting, ms (default 10 000). */
+          greetingTimeoutMs: z.number().int().min(100).default(DEFAULT_SMTP_TIMEOUTS_MS.greetingTimeoutMs),
+          /** Inactivity allowed on an open SMTP connection, ms (default 20 000). */
+          socketTimeoutMs: z.number().int().min(100).default(DEFAULT_SMTP_TIMEOUTS_MS.socketTimeoutMs),
+        })
+        .strict(),
       from: z.string().min(3),
       to: z.array(z.string().min(3)).min(1),
     })

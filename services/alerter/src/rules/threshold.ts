@@ -7,11 +7,25 @@
  *   OK ──(value beyond a bound for `forMs`)──▶ FIRING(severity) ──(value back past `clear`)──▶ OK
  *
  * - `direction: above` fires when value > bound (`below`: value < bound);
- * - `critical` outranks `warning`; a firing WARNING that crosses the critical bound escalates
- *   (a new FIRING transition with severity CRITICAL, same alert id);
+ * - each bound has its own for-duration: the series remembers since when the value has been
+ *   beyond the warning bound and since when beyond the critical bound (a reading back inside a
+ *   bound restarts that bound's clock). A severity is due once its bound has been breached for
+ *   `forMs`; the highest due severity fires. So with `forMs` 10 s, a value above warning from
+ *   t = 0 s that goes above critical at t = 9.9 s fires WARNING at t = 10 s and CRITICAL only at
+ *   t = 19.9 s (if it stays above critical);
+ * - `critical` outranks `warning`; a firing WARNING whose critical bound becomes due escalates
+ *   (a new FIRING transition with severity CRITICAL, same episode, same alert id);
  * - hysteresis: a firing alert resolves only when the value passes the `clear` bound
  *   (for `above`: value < clear), so a value hovering at the bound sends no mail storm;
  * - no repeat: while firing at a severity, further breaching readings produce nothing.
+ *
+ * Transactions: {@link ThresholdEvaluator.draft} evaluates on a copy of the series it touches;
+ * the caller applies it with {@link EvaluationDraft.commit} only once the resulting transitions
+ * were published, so a failed publish leaves the state as it was and the redelivered readings
+ * produce the same transitions again.
+ *
+ * State is in process memory only: a restarted evaluator (or one that takes over a partition)
+ * starts every series at OK with episode 0.
  */
 
 /** Severity of a bound. */
@@ -33,7 +47,7 @@ export interface ThresholdRule {
   readonly critical?: number | undefined;
   /** Bound the value must pass to resolve (hysteresis), in the signal's unit. */
   readonly clear: number;
-  /** How long the breach must last before firing, ms (0 = at the first reading). */
+  /** How long each bound must be breached before its severity fires, ms (0 = at the first reading). */
   readonly forMs: number;
 }
 
@@ -56,17 +70,27 @@ export interface Transition {
   readonly value: number;
   /** The bound crossed: the severity's bound when firing, `clear` when resolving. */
   readonly threshold: number;
+  /** Timestamp of the reading that caused this transition, ms since epoch. */
   readonly atMs: number;
   /** Series key: the same for a FIRING and its RESOLVED. */
   readonly seriesKey: string;
-  /** 1, 2, ...: increments each time the series fires anew from OK. */
+  /** 1, 2, ...: increments each time the series fires anew from OK (restarts at 1 in a new process). */
   readonly episode: number;
+  /**
+   * Timestamp of the reading that first fired this episode, ms since epoch: the same for the
+   * episode's FIRING, escalation and RESOLVED; distinguishes episodes across restarts.
+   */
+  readonly episodeStartMs: number;
 }
 
 interface SeriesState {
   firing: Severity | undefined;
-  pending: { severity: Severity; sinceMs: number } | undefined;
+  /** Since when the value has been beyond the warning bound without interruption, ms. */
+  warningSinceMs: number | undefined;
+  /** Since when the value has been beyond the critical bound without interruption, ms. */
+  criticalSinceMs: number | undefined;
   episode: number;
+  episodeStartMs: number;
 }
 
 const beyond = (rule: ThresholdRule, value: number, bound: number): boolean => (rule.direction === 'above' ? value > bound : value < bound);
@@ -80,6 +104,19 @@ export function breachedSeverity(rule: ThresholdRule, value: number): Severity |
 
 const rank = (s: Severity | undefined): number => (s === 'CRITICAL' ? 2 : s === 'WARNING' ? 1 : 0);
 
+const seriesKeyOf = (rule: ThresholdRule, s: Sample): string => `${rule.id}|${s.deviceId}|${s.channel ?? ''}`;
+
+/**
+ * Observations made on a copy of the evaluator's state (see {@link ThresholdEvaluator.draft}).
+ * Not applied until {@link EvaluationDraft.commit}; dropping the draft discards them.
+ */
+export interface EvaluationDraft {
+  /** Feeds one sample to the draft; returns the transition it causes, if any. */
+  observe(s: Sample): Transition | undefined;
+  /** Applies every observation of this draft to the evaluator (once; later calls do nothing). */
+  commit(): void;
+}
+
 /** Evaluates samples of one rule, remembering each series' state. */
 export class ThresholdEvaluator {
   private readonly series = new Map<string, SeriesState>();
@@ -88,54 +125,72 @@ export class ThresholdEvaluator {
   constructor(readonly rule: ThresholdRule) {}
 
   /**
-   * Feeds one sample; returns the transition it causes, if any. Samples older than the series'
-   * pending start are treated as arriving now (Kafka keeps per-device order).
+   * Feeds one sample and applies the state change at once; returns the transition it causes, if
+   * any. A sample older than the start of a breach does not count as lasting (Kafka keeps
+   * per-device order, so this only happens with a device clock going back).
    */
   observe(s: Sample): Transition | undefined {
+    const d = this.draft();
+    const t = d.observe(s);
+    d.commit();
+    return t;
+  }
+
+  /**
+   * Starts a draft: its observations see the evaluator's state plus the draft's own earlier
+   * observations, but change only a copy of the series they touch until `commit()`. Use one
+   * draft per batch and commit after the batch's transitions were published. Two drafts that
+   * touch the same series must not be open at once (the later commit would win); the alerter
+   * handles one batch at a time and a series belongs to one partition.
+   */
+  draft(): EvaluationDraft {
+    const copies = new Map<string, SeriesState>();
+    let committed = false;
+    return {
+      observe: (s) => {
+        const key = seriesKeyOf(this.rule, s);
+        let st = copies.get(key);
+        if (!st) {
+          const base = this.series.get(key);
+          st = base ? { ...base } : { firing: undefined, warningSinceMs: undefined, criticalSinceMs: undefined, episode: 0, episodeStartMs: 0 };
+          copies.set(key, st);
+        }
+        return this.step(st, key, s);
+      },
+      commit: () => {
+        if (committed) return;
+        committed = true;
+        for (const [key, st] of copies) this.series.set(key, st);
+      },
+    };
+  }
+
+  private step(st: SeriesState, key: string, s: Sample): Transition | undefined {
     const rule = this.rule;
-    const key = `${rule.id}|${s.deviceId}|${s.channel ?? ''}`;
-    let st = this.series.get(key);
-    if (!st) {
-      st = { firing: undefined, pending: undefined, episode: 0 };
-      this.series.set(key, st);
-    }
-    const make = (state: 'FIRING' | 'RESOLVED', severity: Severity, threshold: number): Transition => ({ rule, deviceId: s.deviceId, channel: s.channel, state, severity, value: s.value, threshold, atMs: s.atMs, seriesKey: key, episode: st.episode });
-    const breach = breachedSeverity(rule, s.value);
+    const make = (state: 'FIRING' | 'RESOLVED', severity: Severity, threshold: number): Transition => ({ rule, deviceId: s.deviceId, channel: s.channel, state, severity, value: s.value, threshold, atMs: s.atMs, seriesKey: key, episode: st.episode, episodeStartMs: st.episodeStartMs });
 
-    if (st.firing !== undefined) {
-      const cleared = rule.direction === 'above' ? s.value < rule.clear : s.value > rule.clear;
-      if (cleared) {
-        const was = st.firing;
-        st.firing = undefined;
-        st.pending = undefined;
-        return make('RESOLVED', was, rule.clear);
-      }
-      if (rank(breach) > rank(st.firing)) return this.arm(st, breach!, s, make);
-      st.pending = undefined;
-      return undefined;
+    if (st.firing !== undefined && (rule.direction === 'above' ? s.value < rule.clear : s.value > rule.clear)) {
+      const was = st.firing;
+      st.firing = undefined;
+      st.warningSinceMs = undefined;
+      st.criticalSinceMs = undefined;
+      return make('RESOLVED', was, rule.clear);
     }
-    if (breach === undefined) {
-      st.pending = undefined;
-      return undefined;
+    // each bound keeps its own clock: started at the first reading beyond it, reset by one inside it
+    st.warningSinceMs = rule.warning !== undefined && beyond(rule, s.value, rule.warning) ? (st.warningSinceMs ?? s.atMs) : undefined;
+    st.criticalSinceMs = rule.critical !== undefined && beyond(rule, s.value, rule.critical) ? (st.criticalSinceMs ?? s.atMs) : undefined;
+    const lasted = (sinceMs: number | undefined): boolean => sinceMs !== undefined && s.atMs - sinceMs >= rule.forMs;
+    const due: Severity | undefined = lasted(st.criticalSinceMs) ? 'CRITICAL' : lasted(st.warningSinceMs) ? 'WARNING' : undefined;
+    if (due === undefined || rank(due) <= rank(st.firing)) return undefined;
+    if (st.firing === undefined) {
+      st.episode++;
+      st.episodeStartMs = s.atMs;
     }
-    return this.arm(st, breach, s, make);
+    st.firing = due;
+    return make('FIRING', due, due === 'CRITICAL' ? rule.critical! : rule.warning!);
   }
 
-  private arm(st: SeriesState, severity: Severity, s: Sample, make: (state: 'FIRING', sev: Severity, threshold: number) => Transition): Transition | undefined {
-    if (!st.pending || rank(st.pending.severity) < rank(severity)) {
-      // a higher severity starts its own for-duration; a lower one keeps the earlier start
-      if (!st.pending) st.pending = { severity, sinceMs: s.atMs };
-      else st.pending = { severity, sinceMs: st.pending.sinceMs };
-    }
-    if (s.atMs - st.pending.sinceMs < this.rule.forMs) return undefined;
-    if (st.firing === undefined) st.episode++;
-    st.firing = severity;
-    st.pending = undefined;
-    const bound = severity === 'CRITICAL' ? this.rule.critical! : this.rule.warning!;
-    return make('FIRING', severity, bound);
-  }
-
-  /** Number of series tracked. */
+  /** Number of series tracked (committed state only). */
   get seriesCount(): number {
     return this.series.size;
   }

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '@busbar/avro';
+import { createReadingsHandler } from '../src/index.js';
+import type { Notifier, ThresholdRule } from '../src/index.js';
+import { RecordingMetrics } from './support/recording-metrics.js';
+import { countingControl, reading } from './support/readings.js';
+
+const rule: ThresholdRule = { id: 'psu-temp', devices: ['psu-*'], signal: 'temperature_c', direction: 'above', warning: 60, critical: 80, clear: 55, forMs: 0 };
+
+/** A publisher that fails its first `failures` calls, then acknowledges; logs every step in `log`. */
+function flakyPublisher(failures: number, log: string[]): { publish: (alerts: readonly Alert[]) => Promise<void>; acked: Alert[][] } {
+  let calls = 0;
+  const acked: Alert[][] = [];
+  return {
+    acked,
+    publish: (alerts) => {
+      calls++;
+      log.push(`publish#${calls}`);
+      if (calls <= failures) return Promise.reject(new Error('broker unavailable'));
+      acked.push([...alerts]);
+      log.push(`acked:${alerts.map((a) => `${a.state}:${a.severity}`).join(',')}`);
+      return Promise.resolve();
+    },
+  };
+}
+
+function recordingNotifier(channel: string, log: string[]): Notifier & { sent: Alert[] } {
+  const sent: Alert[] = [];
+  return {
+    channel,
+    sent,
+    send: (a) => {
+      sent.push(a);
+      log.push(`${channel}:${a.state}:${a.severity}`);
+      return Promise.resolve();
+    },
+  };
+}
+
+describe('alerter > handler', () => {
+  it('loses no alert when publishing fails once: the redelivered batch publishes it, then notifies once', async () => {
+    const log: string[] = [];
+    const pub = flakyPublisher(1, log);
+    const mail = recordingNotifier('email', log);
+    const metrics = new RecordingMetrics();
+    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notifiers: [mail], notifyAttempts: 1, metrics });
+    const batch = [reading(40, 1000, 'psu-1', 0), reading(95, 2000, 'psu-1', 1)];
+
+    await expect(handle(batch, countingControl())).rejects.toThrow('broker unavailable');
+    expect(mail.sent).toEqual([]); // nothing notified for an unacknowledged record
+    expect(metrics.count('busbar_alerter_transitions_total')).toBe(0);
+
+    await handle(batch, countingControl()); // the consumer redelivers the uncommitted batch
+    expect(pub.acked).toHaveLength(1);
+    const [alert] = pub.acked[0]!;
+    expect(alert).toMatchObject({ state: 'FIRING', severity: 'CRITICAL', device_id: 'psu-1', value: 95, threshold: 80 });
+    expect(mail.sent).toEqual([alert]);
+    expect(log).toEqual(['publish#1', 'publish#2', 'acked:FIRING:CRITICAL', 'email:FIRING:CRITICAL']);
+    expect(metrics.count('busbar_alerter_transitions_total', { state: 'FIRING', severity: 'CRITICAL' })).toBe(1);
+
+    // once applied, a later batch still beyond the bound is quiet, and the resolve shares the id
+    await handle([reading(96, 3000, 'psu-1', 2)], countingControl());
+    await handle([reading(40, 4000, 'psu-1', 3)], countingControl());
+    expect(pub.acked.map((b) => b.map((a) => a.state))).toEqual([['FIRING'], ['RESOLVED']]);
+    expect(pub.acked[1]![0]!.alert_id).toBe(alert!.alert_id);
+    expect(mail.sent.map((a) => a.state)).toEqual(['FIRING', 'RESOLVED']);
+  });
+
+  it('keeps a failed batch’s for-duration progress out of the state, so the redelivery counts it from the same reading', async () => {
+    const log: string[] = [];
+    const pub = flakyPublisher(1, log);
+    const handle = createReadingsHandler({ rules: [{ ...rule, forMs: 5000 }], publish: pub.publish, notifiers: [], notifyAttempts: 1 });
+    const batch = [reading(95, 0, 'psu-1', 0), reading(95, 5000, 'psu-1', 1)];
+    await expect(handle(batch, countingControl())).rejects.toThrow();
+    await handle(batch, countingControl());
+    expect(pub.acked).toEqual([[expect.objectContaining({ state: 'FIRING', severity: 'CRITICAL', timestamp: new Date(5000) })]]);
+  });
+
+  it('notifies only after the Alert record was acknowledged', async () => {
+    const log: string[] = [];
+    let ack: () => void = () => {};
+    const mail = recordingNotifier('email', log);
+    const handle = createReadingsHandler({
+      rules: [rule],
+      publish: () => new Promise<void>((resolve) => {
+        log.push('publish');
+        ack = () => {
+          log.push('acked');
+          resolve();
+        };
+      }),
+      notifiers: [mail],
+      notifyAttempts: 1,
+    });
+    const done = handle([reading(95, 1000)], countingControl());
+    await new Promise((r) => setTimeout(r, 20));
+    expect(log).toEqual(['publish']);
+    ack();
+    await done;
+    expect(log).toEqual(['publish', 'acked', 'email:FIRING:CRITICAL']);
+  });
+
+  it('ignores devices the rule does not select and values it cannot read', async () => {
+    const log: string[] = [];
+    const pub = flakyPublisher(0, log);
+    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notifiers: [], notifyAttempts: 1 });
+    const nan = reading(Number.NaN, 2000);
+    await handle([reading(95, 1000, 'chamber-1'), nan], countingControl());
+    expect(log).toEqual([]);
+  });
+});
