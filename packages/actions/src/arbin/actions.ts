@@ -17,7 +17,9 @@
 import type { Command } from '@busbar/avro';
 import type { CommandResult as CtiCommandResult } from '@busbar/driver-arbin-cti';
 import { encodeAssignScheduleRequest, encodeStartScheduleRequest } from '@busbar/driver-arbin-cti';
-import { CommandRefusedError, checkRange, requireParameter } from '@busbar/safety';
+import type { Clock } from '@busbar/core';
+import { systemClock } from '@busbar/core';
+import { CommandRefusedError, assertNotExpired, checkRange, requireParameter } from '@busbar/safety';
 import type { PreparedAction } from '../executor.js';
 import type { ArbinDeviceConfig, ArbinMetaVariableLimit } from './config.js';
 import { metaVariablesOf } from './config.js';
@@ -47,24 +49,44 @@ export type ArbinPlan =
   | { readonly kind: 'set_meta_variable'; readonly channel: number; readonly mv: number; readonly value: number; readonly limit: ArbinMetaVariableLimit };
 
 /**
+ * Per-command send options handed to the port (the driver's `SendOptions`): `beforeSend` is called
+ * immediately before the command's bytes are written — after every queue it waited in — and a
+ * throw keeps it off the wire (the call rejects with that error). The actions put the command's
+ * expiry check there (`assertNotExpired`, `BB_COMMAND_EXPIRED` → result EXPIRED).
+ */
+export interface ArbinSendOptions {
+  /** Throws to keep the command off the wire. */
+  readonly beforeSend?: () => void;
+}
+
+/**
  * What an action needs from a logged-in CTI client (the driver's `ArbinCtiClient` has exactly
  * these methods). Channels are 1-based. Each resolves with the cycler's result mapped to its vendor
  * meaning, and throws the driver's transport errors (`BB_ARBIN_OUTCOME_UNKNOWN` when sent but
- * unanswered, `BB_ARBIN_NOT_CONNECTED` when not sent).
+ * unanswered, `BB_ARBIN_NOT_CONNECTED` when not sent), or what `beforeSend` threw. An
+ * implementation must call `beforeSend` right before writing (a wrapper passes it on to the client).
  */
 export interface ArbinCyclerPort {
   /** Assign a schedule (README §4.4). */
-  assignSchedule(channel: number, schedule: string): Promise<CtiCommandResult>;
-  /** Assign (unless `assign` is false) then start (README §4.5). */
-  startSchedule(channel: number, options: { readonly schedule?: string; readonly testName: string; readonly assign?: boolean }): Promise<CtiCommandResult>;
+  assignSchedule(channel: number, schedule: string, send?: ArbinSendOptions): Promise<CtiCommandResult>;
+  /** Assign (unless `assign` is false) then start (README §4.5); `beforeSend` runs before each write. */
+  startSchedule(channel: number, options: ArbinSendOptions & { readonly schedule?: string; readonly testName: string; readonly assign?: boolean }): Promise<CtiCommandResult>;
   /** Stop (README §4.6). */
-  stopSchedule(channel: number): Promise<CtiCommandResult>;
+  stopSchedule(channel: number, send?: ArbinSendOptions): Promise<CtiCommandResult>;
   /** Resume (README §6.2). */
-  resumeSchedule(channel: number): Promise<CtiCommandResult>;
+  resumeSchedule(channel: number, send?: ArbinSendOptions): Promise<CtiCommandResult>;
   /** Jump to a 1-based step (README §6.2). */
-  jumpToStep(channel: number, step: number): Promise<CtiCommandResult>;
+  jumpToStep(channel: number, step: number, send?: ArbinSendOptions): Promise<CtiCommandResult>;
   /** Set MV_UD`mv` (README §4.7); spaced and coalesced per channel by the client. */
-  setMetaVariable(channel: number, mv: number, value: number): Promise<CtiCommandResult>;
+  setMetaVariable(channel: number, mv: number, value: number, send?: ArbinSendOptions): Promise<CtiCommandResult>;
+}
+
+/**
+ * The send options of `cmd`: its expiry checked at the wire (`assertNotExpired` of
+ * `@busbar/safety` against `clock`), immediately before its bytes leave.
+ */
+export function expiryAtTheWire(cmd: Pick<Command, 'command_id' | 'expires_at'>, clock: Clock = systemClock): ArbinSendOptions {
+  return { beforeSend: () => assertNotExpired(cmd, clock.nowMs()) };
 }
 
 function text(cmd: Command, name: string): string {
@@ -182,21 +204,24 @@ export function describeArbinPlan(plan: ArbinPlan): string {
   }
 }
 
-/** Sends a plan through `port` (one CTI exchange, or assign + start). */
-export function sendArbinPlan(plan: ArbinPlan, port: ArbinCyclerPort): Promise<CtiCommandResult> {
+/**
+ * Sends a plan through `port` (one CTI exchange, or assign + start); `send.beforeSend` runs right
+ * before each write (see {@link ArbinSendOptions}).
+ */
+export function sendArbinPlan(plan: ArbinPlan, port: ArbinCyclerPort, send: ArbinSendOptions = {}): Promise<CtiCommandResult> {
   switch (plan.kind) {
     case 'assign_schedule':
-      return port.assignSchedule(plan.channel, plan.schedule);
+      return port.assignSchedule(plan.channel, plan.schedule, send);
     case 'start':
-      return port.startSchedule(plan.channel, { testName: plan.testName, assign: plan.assign, ...(plan.schedule !== undefined ? { schedule: plan.schedule } : {}) });
+      return port.startSchedule(plan.channel, { testName: plan.testName, assign: plan.assign, ...(plan.schedule !== undefined ? { schedule: plan.schedule } : {}), ...send });
     case 'stop':
-      return port.stopSchedule(plan.channel);
+      return port.stopSchedule(plan.channel, send);
     case 'resume':
-      return port.resumeSchedule(plan.channel);
+      return port.resumeSchedule(plan.channel, send);
     case 'jump_to_step':
-      return port.jumpToStep(plan.channel, plan.step);
+      return port.jumpToStep(plan.channel, plan.step, send);
     case 'set_meta_variable':
-      return port.setMetaVariable(plan.channel, plan.mv, plan.value);
+      return port.setMetaVariable(plan.channel, plan.mv, plan.value, send);
   }
 }
 
@@ -225,11 +250,12 @@ export function acceptCyclerResult(action: string, r: CtiCommandResult): Record<
 
 /**
  * Prepares a validated plan: `run` sends it through the port returned by `port()` (resolved at run
- * time: the connection may have changed) and maps the cycler's result.
+ * time: the connection may have changed) and maps the cycler's result. With `send` (e.g.
+ * {@link expiryAtTheWire}) its `beforeSend` runs right before each write.
  */
-export function prepareArbinPlan(action: string, plan: ArbinPlan, port: () => ArbinCyclerPort): PreparedAction {
+export function prepareArbinPlan(action: string, plan: ArbinPlan, port: () => ArbinCyclerPort, send: ArbinSendOptions = {}): PreparedAction {
   return {
     summary: describeArbinPlan(plan),
-    run: async () => acceptCyclerResult(action, await sendArbinPlan(plan, port())),
+    run: async () => acceptCyclerResult(action, await sendArbinPlan(plan, port(), send)),
   };
 }

@@ -35,11 +35,20 @@ export const arbinMetaVariableLimitSchema = z
 /** A parsed meta-variable declaration. */
 export type ArbinMetaVariableLimit = z.output<typeof arbinMetaVariableLimitSchema>;
 
+/**
+ * One channel's MV declarations: each `mv` and each `name` at most once. A command may name an MV
+ * by `name`, so a name declared twice would make `arbin.set_meta_variable` pick one of two MVs
+ * (with different limits) silently: refused here, the message names the field.
+ */
 const mvListSchema = z.array(arbinMetaVariableLimitSchema).superRefine((list, ctx) => {
   const seen = new Set<number>();
+  const names = new Map<string, number>();
   list.forEach((m, i) => {
     if (seen.has(m.mv)) ctx.addIssue({ code: 'custom', path: [i, 'mv'], message: `MV_UD${m.mv} is declared twice` });
     seen.add(m.mv);
+    const other = names.get(m.name);
+    if (other !== undefined) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `name ${m.name} is declared twice (MV_UD${other} and MV_UD${m.mv}); names must be unique within a channel's metaVariables` });
+    else names.set(m.name, m.mv);
   });
 });
 
@@ -57,9 +66,10 @@ const mvListSchema = z.array(arbinMetaVariableLimitSchema).superRefine((list, ct
  * - `metaVariables`: the MVs every channel's schedule reads, with limits; `channelMetaVariables`
  *   replaces that list for the channels named (keys are 1-based channel numbers).
  * - `allowedSchedules`: when given, `arbin.assign_schedule` / `arbin.start` accept only these
- *   schedule files (the schedule holds the safety limits, README §6.6).
+ *   schedule files (the schedule holds the safety limits, README §6.6). Optional: **without it any
+ *   schedule file is allowed.**
  * - `maxStep`: when given, `arbin.jump_to_step` refuses steps above it (a missing step stops the
- *   test, README §6.2).
+ *   test, README §6.2). Optional: **without it any step is allowed.**
  * - `session` is always `exclusive`: one process (the collector) owns the CTI connection.
  */
 export const arbinDeviceSchema = z

@@ -18,14 +18,14 @@
  * details; REJECTED when the cycler refused or the command was coalesced away).
  */
 import { z } from 'zod';
-import type { Logger, Metrics } from '@busbar/core';
-import { noopLogger, noopMetrics } from '@busbar/core';
+import type { Clock, Logger, Metrics } from '@busbar/core';
+import { noopLogger, noopMetrics, systemClock } from '@busbar/core';
 import type { Command, CommandResultInput } from '@busbar/avro';
 import { CommandRefusedError } from '@busbar/safety';
 import type { ProtocolBinding } from '../binding.js';
 import type { PreparedAction } from '../executor.js';
 import type { ArbinCyclerPort, ArbinPlan } from './actions.js';
-import { acceptCyclerResult, describeArbinPlan, sendArbinPlan, validateArbinCommand, vendorDetails } from './actions.js';
+import { acceptCyclerResult, describeArbinPlan, expiryAtTheWire, sendArbinPlan, validateArbinCommand, vendorDetails } from './actions.js';
 import { MvCoalescingLedger } from './coalescing.js';
 import type { ArbinDeviceConfig } from './config.js';
 import { arbinDevicesSchema } from './config.js';
@@ -49,6 +49,13 @@ export interface ArbinBindingDeps {
   readonly metrics?: Metrics;
   /** Set by the collector: execute owned devices' commands instead of routing them. */
   readonly owner?: ArbinOwner;
+  /**
+   * Clock of the expiry check at the wire (default the system clock): every executed command's
+   * `expires_at` is checked again immediately before its bytes leave, after the queues it waited
+   * in (supervisor `exclusive`, the client's request queue, the set-MV spacing); expired → nothing
+   * is sent, `BB_COMMAND_EXPIRED` (the executor reports EXPIRED).
+   */
+  readonly clock?: Clock;
 }
 
 /** The Arbin binding: a {@link ProtocolBinding} plus the result completion used by the owner. */
@@ -76,6 +83,7 @@ export function createArbinBinding(section: ArbinCommanderSection, routeTopic: s
   const log = (deps.logger ?? noopLogger).child({ protocol: 'arbin-cti' });
   const coalesced = (deps.metrics ?? noopMetrics).counter({ name: 'busbar_arbin_commands_coalesced_total', help: 'set-MV commands replaced by a newer value before they were sent.', labelNames: ['device'] });
   const ledger = new MvCoalescingLedger();
+  const clock = deps.clock ?? systemClock;
   const extra = new Map<string, Record<string, string>>();
 
   const remember = (commandId: string, details: Record<string, string>): void => {
@@ -85,6 +93,7 @@ export function createArbinBinding(section: ArbinCommanderSection, routeTopic: s
   const prepare = (cmd: Command, device: ArbinDeviceConfig, plan: ArbinPlan, port: ArbinCyclerPort): PreparedAction => {
     const summary = describeArbinPlan(plan);
     const id = cmd.command_id;
+    const send = expiryAtTheWire(cmd, clock);
     const accept = (r: Parameters<typeof vendorDetails>[0]): Record<string, string> => {
       try {
         return acceptCyclerResult(cmd.action, r);
@@ -93,7 +102,7 @@ export function createArbinBinding(section: ArbinCommanderSection, routeTopic: s
         throw err;
       }
     };
-    if (plan.kind !== 'set_meta_variable') return { summary, run: async () => accept(await sendArbinPlan(plan, port)) };
+    if (plan.kind !== 'set_meta_variable') return { summary, run: async () => accept(await sendArbinPlan(plan, port, send)) };
     const key = MvCoalescingLedger.key(device.id, plan.channel, plan.mv);
     return {
       summary,
@@ -101,7 +110,7 @@ export function createArbinBinding(section: ArbinCommanderSection, routeTopic: s
         ledger.submitted(key, id, plan.value); // before the client call: a supersession happens inside it
         let r;
         try {
-          r = await sendArbinPlan(plan, port);
+          r = await sendArbinPlan(plan, port, send);
         } catch (err) {
           ledger.settled(id);
           throw err;

@@ -20,12 +20,19 @@
  * accepts; NAK 0x15 or anything else refuses) becomes the result: ACK → details
  * `{ answer: 'ACK', vendor_code: '0x06', written }`; otherwise the action fails with
  * `BB_CORUS_WRITE_REFUSED` naming the answer and what was and was not written.
+ *
+ * Expiry at the wire: a write runs in ONE slot of the session's priority queue (all its frames back
+ * to back, nothing in between), and the command's `expires_at` is checked inside that slot,
+ * immediately before the first frame is written (`assertNotExpired` of `@busbar/safety`):
+ * a command that expired while it waited in the queue (behind a log window, a read, a sign-on) is
+ * not sent — `BB_COMMAND_EXPIRED`, reported EXPIRED by the executor.
  */
 import type { Command } from '@busbar/avro';
-import { errorCode } from '@busbar/core';
-import type { CorusInputValue, CorusMap, CorusParameter, ParameterWrite, WriteResult } from '@busbar/driver-itron-corus';
-import { CorusError, ExactDecimal, dateToCorusDateTime, decodeValue, encodeValue, isNumericClass } from '@busbar/driver-itron-corus';
-import { CommandRefusedError, requireParameter } from '@busbar/safety';
+import type { Clock } from '@busbar/core';
+import { errorCode, systemClock } from '@busbar/core';
+import type { ClassCodecOptions, CorusInputValue, CorusMap, CorusParameter, WriteAnswer, WriteItem } from '@busbar/driver-itron-corus';
+import { CorusError, ExactDecimal, MAX_FRAME_DATA, Priority, dateToCorusDateTime, decodeValue, encodeValue, isNumericClass, parameterIdLength } from '@busbar/driver-itron-corus';
+import { CommandRefusedError, assertNotExpired, requireParameter } from '@busbar/safety';
 import type { PreparedAction } from '../executor.js';
 
 /** Action name: write parameters by name. */
@@ -35,10 +42,20 @@ export const CORUS_SET_CLOCK = 'corus.set_clock';
 /** Every Corus action. */
 export const CORUS_ACTIONS = [CORUS_WRITE_PARAMETERS, CORUS_SET_CLOCK] as const;
 
-/** What the actions need from the device session (a `CorusSession` satisfies it). */
+/** The part of an open Corus link a write uses (a `CorusLink` satisfies it). */
+export interface CorusWriteLink {
+  /** Sends one write request frame and waits for ACK/NAK (itron-corus reference README §6). */
+  writeParameters(items: readonly WriteItem[], codec?: ClassCodecOptions): Promise<WriteAnswer>;
+}
+
+/**
+ * What the actions need from the device session (a `CorusSession` satisfies it): its priority
+ * queue. The actions run a whole write in one slot at `Priority.write` (ahead of polls and log
+ * windows), never retried, and check the command's expiry inside the slot before the first byte.
+ */
 export interface CorusWriter {
-  /** Writes at write priority (ahead of polls and log windows); validates again. */
-  writeParameters(writes: readonly ParameterWrite[]): Promise<WriteResult>;
+  /** Queues `run` at `priority` on the open (signed-on, map-checked) link; see `CorusSession.enqueue`. */
+  enqueue<T>(priority: number, run: (link: CorusWriteLink) => Promise<T>, retry?: boolean): Promise<T>;
 }
 
 /** What the validation needs to know about the device. */
@@ -59,6 +76,10 @@ export interface CheckedWrite {
   readonly value: ExactDecimal | Date | string;
   /** Canonical text for results and logs (exact decimal text, ISO instant, the text). */
   readonly text: string;
+  /** The value as it goes on the wire (a Date converted to the device zone's date-time). */
+  readonly wire: CorusInputValue;
+  /** Bytes this write takes in a request frame (parameter id + value, README §4.6, §6). */
+  readonly size: number;
 }
 
 const ISO_WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
@@ -130,13 +151,59 @@ export function checkCorusWrite(device: CorusActionDevice, name: string, raw: un
     const held = decodeValue(p.class, bytes, 0, codec);
     if (!(held instanceof ExactDecimal) || !held.equals(value)) throw new CommandRefusedError('BB_CORUS_VALUE_OUT_OF_RANGE', `${name} = ${text} cannot be held exactly by its class ${p.class}: the device would store ${held === null ? 'no value' : String(held)}; send a value the class holds exactly; nothing was sent`, { parameter: name, value: text, held: held === null ? null : String(held) });
   }
-  return { parameter: p, value, text };
+  return { parameter: p, value, text, wire, size: parameterIdLength(p.id) + bytes.length };
 }
 
-/** Runs checked writes on the session and turns the device's answer into result details. */
-function runWrites(device: CorusActionDevice, writes: readonly CheckedWrite[], writer: () => CorusWriter): () => Promise<Record<string, string>> {
+/** Splits writes into request frames of at most `maxData` data bytes (README §4.7), in order. */
+function frames(writes: readonly CheckedWrite[], maxData: number): CheckedWrite[][] {
+  const out: CheckedWrite[][] = [];
+  let cur: CheckedWrite[] = [];
+  let size = 0;
+  for (const w of writes) {
+    if (size + w.size > maxData && cur.length > 0) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(w);
+    size += w.size;
+  }
+  if (cur.length > 0) out.push(cur);
+  return out;
+}
+
+/** The outcome of one write command's frames. */
+interface FramesResult {
+  readonly accepted: boolean;
+  readonly answer: WriteAnswer['answer'];
+  readonly written: readonly string[];
+  readonly notWritten: readonly string[];
+}
+
+/**
+ * Runs checked writes in one write-priority slot of the session's queue — `beforeSend` first, inside
+ * the slot, then every frame back to back; a refused frame stops the rest — and turns the device's
+ * answer into result details.
+ */
+function runWrites(device: CorusActionDevice, writes: readonly CheckedWrite[], writer: () => CorusWriter, beforeSend: () => void): () => Promise<Record<string, string>> {
+  const codec = { float3ExponentOffset: device.corusMap.config.float3ExponentOffset };
+  const split = frames(writes, MAX_FRAME_DATA);
   return async () => {
-    const result = await writer().writeParameters(writes.map((w) => ({ name: w.parameter.name, value: w.value })));
+    const result = await writer().enqueue<FramesResult>(
+      Priority.write,
+      async (link) => {
+        beforeSend(); // the last moment before the bytes leave: after every queue the command waited in
+        const written: string[] = [];
+        for (let i = 0; i < split.length; i++) {
+          const frame = split[i] as CheckedWrite[];
+          const answer = await link.writeParameters(frame.map((w) => ({ id: w.parameter.id, class: w.parameter.class, value: w.wire })), codec);
+          if (!answer.accepted) return { accepted: false, answer: answer.answer, written, notWritten: split.slice(i).flat().map((w) => w.parameter.name) };
+          written.push(...frame.map((w) => w.parameter.name));
+        }
+        return { accepted: true, answer: 'ack', written, notWritten: [] };
+      },
+      false, // a write is never repeated automatically
+    );
     if (!result.accepted) {
       const meaning = result.answer === 'nak' ? 'NAK (0x15): the device refused the write' : 'an answer other than ACK/NAK: the write was not confirmed';
       throw new CorusError('BB_CORUS_WRITE_REFUSED', `device ${device.id} answered ${meaning}; written: ${result.written.join(', ') || 'none'}; not written: ${result.notWritten.join(', ')}`, {
@@ -149,17 +216,21 @@ function runWrites(device: CorusActionDevice, writes: readonly CheckedWrite[], w
 }
 
 /**
- * Validates a Corus command (pure: nothing is sent before it returns) and prepares it.
+ * Validates a Corus command (pure: nothing is sent before it returns) and prepares it. Its `run`
+ * checks `cmd.expires_at` against `clock` inside the session's queue slot, right before the write
+ * (rejects with `BB_COMMAND_EXPIRED`, nothing sent).
  *
  * @param writer - the device session, resolved at run time.
+ * @param clock - clock of the expiry check at the wire (default the system clock).
  * @throws {CommandRefusedError} see the module comment for the codes.
  */
-export function prepareCorusCommand(cmd: Command, device: CorusActionDevice, writer: () => CorusWriter): PreparedAction {
+export function prepareCorusCommand(cmd: Command, device: CorusActionDevice, writer: () => CorusWriter, clock: Clock = systemClock): PreparedAction {
+  const beforeSend = (): void => assertNotExpired(cmd, clock.nowMs());
   if (cmd.action === CORUS_WRITE_PARAMETERS) {
     const entries = Object.entries(cmd.parameters);
     if (entries.length === 0) throw new CommandRefusedError('BB_COMMAND_PARAMETER_MISSING', `${CORUS_WRITE_PARAMETERS} needs at least one "<parameter name>": value entry in parameters`);
     const writes = entries.map(([name, raw]) => checkCorusWrite(device, name, raw));
-    return { summary: `write ${writes.map((w) => `${w.parameter.name} = ${w.text}${w.parameter.unit ? ` ${w.parameter.unit}` : ''}`).join(', ')}`, run: runWrites(device, writes, writer) };
+    return { summary: `write ${writes.map((w) => `${w.parameter.name} = ${w.text}${w.parameter.unit ? ` ${w.parameter.unit}` : ''}`).join(', ')}`, run: runWrites(device, writes, writer, beforeSend) };
   }
   if (cmd.action === CORUS_SET_CLOCK) {
     const clock = device.corusMap.role('clock');
@@ -168,7 +239,7 @@ export function prepareCorusCommand(cmd: Command, device: CorusActionDevice, wri
     const extra = Object.keys(cmd.parameters).filter((k) => k !== 'time');
     if (extra.length > 0) throw new CommandRefusedError('BB_COMMAND_PARAMETER_INVALID', `${CORUS_SET_CLOCK} takes only parameter time, got also ${extra.join(', ')}`);
     const w = checkCorusWrite(device, clock.name, time);
-    return { summary: `set clock ${clock.name} = ${w.text} (device zone ${device.timeZone})`, run: runWrites(device, [w], writer) };
+    return { summary: `set clock ${clock.name} = ${w.text} (device zone ${device.timeZone})`, run: runWrites(device, [w], writer, beforeSend) };
   }
   throw new CommandRefusedError('BB_COMMAND_UNKNOWN_ACTION', `action ${cmd.action} is not supported by Corus devices (supported: ${CORUS_ACTIONS.join(', ')})`);
 }

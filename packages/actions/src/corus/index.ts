@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import type { Command } from '@busbar/avro';
-import type { Logger, Metrics } from '@busbar/core';
+import type { Clock, Logger, Metrics } from '@busbar/core';
 import { BusbarError } from '@busbar/core';
 import type { ProtocolBinding } from '../binding.js';
 import type { PreparedAction } from '../executor.js';
@@ -19,7 +19,7 @@ import type { ResolvedCorusDevice } from './device-config.js';
 import { corusDevicesSchema, resolveCorusDevices } from './device-config.js';
 
 export { CORUS_ACTIONS, CORUS_SET_CLOCK, CORUS_WRITE_PARAMETERS, checkCorusWrite, prepareCorusCommand } from './actions.js';
-export type { CheckedWrite, CorusActionDevice, CorusWriter } from './actions.js';
+export type { CheckedWrite, CorusActionDevice, CorusWriteLink, CorusWriter } from './actions.js';
 export { corusDeviceSchema, corusDevicesSchema, resolveCorusDevices } from './device-config.js';
 export type { CorusDeviceConfig, ResolvedCorusDevice } from './device-config.js';
 
@@ -35,7 +35,8 @@ export interface CorusBinding extends ProtocolBinding {
   readonly devices: readonly ResolvedCorusDevice[];
   /**
    * Validates `cmd` for its (configured) device and prepares it to run on `writer` — the owning
-   * collector's `CorusSession`.
+   * collector's `CorusSession` — in one write-priority queue slot, its expiry checked inside the
+   * slot right before the first frame is written (`BB_COMMAND_EXPIRED`, nothing sent).
    * @throws {CommandRefusedError} as {@link prepareCorusCommand}; `BB_COMMAND_UNKNOWN_DEVICE` for an unconfigured device.
    */
   prepare(cmd: Command, writer: () => CorusWriter): PreparedAction;
@@ -44,10 +45,11 @@ export interface CorusBinding extends ProtocolBinding {
 /**
  * Creates the Corus binding: validates, then always routes to `routeTopic`.
  *
- * @param deps - `baseDir` resolves `mapFile` entries (default: the working directory).
+ * @param deps - `baseDir` resolves `mapFile` entries (default: the working directory); `clock` is
+ *   the clock of the expiry check at the wire (default the system clock).
  * @throws {BusbarError} `BB_CONFIG_INVALID` for a device whose map cannot be read or validated.
  */
-export function createCorusBinding(section: CorusCommanderSection, routeTopic: string, deps: { logger?: Logger; metrics?: Metrics; baseDir?: string } = {}): CorusBinding {
+export function createCorusBinding(section: CorusCommanderSection, routeTopic: string, deps: { logger?: Logger; metrics?: Metrics; baseDir?: string; clock?: Clock } = {}): CorusBinding {
   const devices = resolveCorusDevices(section.devices, deps.baseDir ?? process.cwd());
   const byId = new Map(devices.map((d) => [d.id, d]));
   const noWriter = (): CorusWriter => {
@@ -56,7 +58,7 @@ export function createCorusBinding(section: CorusCommanderSection, routeTopic: s
   const prepare = (cmd: Command, writer: () => CorusWriter): PreparedAction => {
     const device = byId.get(cmd.target.device_id);
     if (device === undefined) throw new BusbarError('BB_COMMAND_UNKNOWN_DEVICE', `device ${cmd.target.device_id} is not a configured Corus`);
-    return prepareCorusCommand(cmd, device, writer);
+    return prepareCorusCommand(cmd, device, writer, deps.clock);
   };
   return {
     protocol: 'itron-corus',

@@ -97,6 +97,19 @@ describe('actions > arbin > config', () => {
     expect(issues({ devices: [{ id: 'a', host: 'h', session: 'shared' }] })[0]).toMatch(/^devices\.0\.session/);
     expect(issues({ devices: [] })).toEqual(['devices: configure at least one cycler']);
   });
+
+  it('refuses an MV name declared twice in one channel\'s list (a command naming it would pick one of two limits), naming the field', () => {
+    const issues = (input: unknown): string[] => {
+      const r = arbinCommanderSectionSchema.safeParse(input);
+      return r.success ? [] : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    };
+    const twice = [{ mv: 1, name: 'charge_current_a', unit: 'A', min: 0, max: 1 }, { mv: 2, name: 'charge_current_a', unit: 'A', min: 0, max: 20 }];
+    const why = 'name charge_current_a is declared twice (MV_UD1 and MV_UD2); names must be unique within a channel\'s metaVariables';
+    expect(issues({ devices: [{ id: 'a', host: 'h', metaVariables: twice }] })).toEqual([`devices.0.metaVariables.1.name: ${why}`]);
+    expect(issues({ devices: [{ id: 'a', host: 'h', channels: [1, 2], channelMetaVariables: { '2': twice } }] })).toEqual([`devices.0.channelMetaVariables.2.1.name: ${why}`]);
+    // the same name on different channels' lists is fine: each channel resolves names in its own list
+    expect(issues({ devices: [{ id: 'a', host: 'h', channels: [1, 2], metaVariables: [twice[0]], channelMetaVariables: { '2': [twice[1]] } }] })).toEqual([]);
+  });
 });
 
 describe('actions > arbin > binding (commander side)', () => {

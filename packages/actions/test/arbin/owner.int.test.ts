@@ -8,6 +8,7 @@ import { ArbinCtiClient, startArbinSimulator } from '@busbar/driver-arbin-cti';
 import type { ArbinSimulator } from '@busbar/driver-arbin-cti';
 import { CommandExecutor } from '../../src/executor.js';
 import { arbinCommanderSectionSchema, createArbinBinding } from '../../src/arbin/index.js';
+import type { ArbinCyclerPort } from '../../src/arbin/actions.js';
 
 let sim: ArbinSimulator;
 let client: ArbinCtiClient;
@@ -94,5 +95,58 @@ describe('actions > arbin > owner mode against the simulator', () => {
     expect(await run(cmd('arbin.resume', {}))).toMatchObject({ status: 'EXECUTED', details: { vendor_name: 'CTI_RESUME_SUCCESS' } });
     expect(sim.channel(1).running).toBe(true);
     expect(sim.violations).toEqual([]);
+  });
+});
+
+describe('actions > arbin > owner mode: expiry checked at the wire', () => {
+  /** A port that makes control commands wait 300 ms first, as `DeviceSupervisor.exclusive` does behind a poll. */
+  function slowPort(waitMs: number): ArbinCyclerPort {
+    const later = <R>(fn: () => Promise<R>): Promise<R> => new Promise((r) => setTimeout(r, waitMs)).then(fn);
+    return {
+      assignSchedule: (ch, schedule, send) => later(() => client.assignSchedule(ch, schedule, send)),
+      startSchedule: (ch, options) => later(() => client.startSchedule(ch, options)),
+      stopSchedule: (ch, send) => later(() => client.stopSchedule(ch, send)),
+      resumeSchedule: (ch, send) => later(() => client.resumeSchedule(ch, send)),
+      jumpToStep: (ch, step, send) => later(() => client.jumpToStep(ch, step, send)),
+      setMetaVariable: (ch, mv, value, send) => client.setMetaVariable(ch, mv, value, send), // the client's own spacing is the queue
+    };
+  }
+
+  function handler(port: ArbinCyclerPort): (c: Command) => Promise<CommandResultInput> {
+    const section = arbinCommanderSectionSchema.parse({ devices: [{ id: 'arbin-1', host: sim.host, port: sim.port, metaVariables: [{ mv: 1, name: 'charge_current_a', unit: 'A', min: 0, max: 2 }] }] });
+    const binding = createArbinBinding(section, 'unused', { owner: { port: () => port } });
+    const executor = new CommandExecutor({ resolve: (c) => binding.resolve(c) });
+    return async (c) => {
+      const h = await executor.handle(c);
+      if (h.kind !== 'result') throw new Error(`expected a result, got ${h.kind}`);
+      return binding.finalize(h.result);
+    };
+  }
+
+  const expiringIn = (c: Command, ms: number): Command => ({ ...c, expires_at: new Date(Date.now() + ms) });
+
+  it('a stop whose expiry passes while it waits for the exclusive slot → EXPIRED, nothing sent; the same stop in time is executed', async () => {
+    await client.startSchedule(3, { schedule: 'Busbar_CC.sdx', testName: 'expiry' });
+    const handle = handler(slowPort(300));
+    const expired = await handle(expiringIn(cmd('arbin.stop', {}, 3), 100));
+    expect(expired).toMatchObject({ status: 'EXPIRED', reason_code: 'BB_COMMAND_EXPIRED' });
+    expect(expired.reason).toMatch(/expired at .* while it waited for the device; not sent/);
+    expect(sim.channel(3).running).toBe(true); // the stop never reached the cycler
+    expect(await handle(expiringIn(cmd('arbin.stop', {}, 3), 5_000))).toMatchObject({ status: 'EXECUTED' });
+    expect(sim.channel(3).running).toBe(false);
+  });
+
+  it('a set-MV whose expiry passes while it waits for the channel\'s 200 ms spacing → EXPIRED, not in the cycler\'s MV log', async () => {
+    await client.startSchedule(4, { schedule: 'Busbar_CC.sdx', testName: 'expiry-mv' });
+    const handle = handler(slowPort(0));
+    const before = sim.mvLog.length;
+    const [first, second] = await Promise.all([
+      handle(expiringIn(cmd('arbin.set_meta_variable', { mv: 1, value: 1.5 }, 4), 5_000)),
+      handle(expiringIn(cmd('arbin.set_meta_variable', { mv: 1, value: 0.5 }, 4, 'mv-expiring'), 50)), // waits ≥ 200 ms behind the first
+    ]);
+    expect(first).toMatchObject({ status: 'EXECUTED' });
+    expect(second).toMatchObject({ command_id: 'mv-expiring', status: 'EXPIRED', reason_code: 'BB_COMMAND_EXPIRED' });
+    expect(sim.mvLog.slice(before).map((e) => [e.channel, e.mv, e.value])).toEqual([[4, 1, 1.5]]);
+    expect(sim.channel(4).mv[0]).toBe(1.5);
   });
 });

@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Command } from '@busbar/avro';
 import { CommandExecutor, corusCommanderSectionSchema, createCorusBinding } from '@busbar/actions';
-import { EXAMPLE_CORUS_MAP } from '@busbar/driver-itron-corus';
-import type { ParameterWrite, WriteResult } from '@busbar/driver-itron-corus';
+import { EXAMPLE_CORUS_MAP, Priority, formatCorusDateTime } from '@busbar/driver-itron-corus';
+import type { CorusDateTime, WriteAnswer, WriteItem } from '@busbar/driver-itron-corus';
 
 const section = corusCommanderSectionSchema.parse({ devices: [{ id: 'corus-1', connection: { kind: 'tcp', host: '127.0.0.1', port: 4000 }, map: EXAMPLE_CORUS_MAP, timeZone: 'Europe/Paris' }] });
 const binding = createCorusBinding(section, 'route.topic');
@@ -16,15 +16,28 @@ function cmd(action: string, parameters: Command['parameters'], device = 'corus-
   return { command_id: `c-${Math.random()}`, issuer: 't', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), target: { device_id: device, channel: null }, action, parameters, dry_run: false } as Command;
 }
 
-/** A writer that records what it was asked and answers as told. */
-function fakeWriter(answer: WriteResult['answer'] = 'ack') {
-  const calls: ParameterWrite[][] = [];
+const nameOf = (id: number): string => binding.devices[0]!.corusMap.byId.get(id)?.name ?? String(id);
+
+/**
+ * A session queue that records what it was asked (each write frame's items, by name) and answers as
+ * told; `slots` records the priority and retry flag of each queue slot.
+ */
+function fakeWriter(answer: WriteAnswer['answer'] = 'ack') {
+  const calls: Array<Array<{ name: string; value: WriteItem['value'] }>> = [];
+  const slots: Array<{ priority: number; retry: boolean | undefined }> = [];
+  const link = {
+    writeParameters: async (items: readonly WriteItem[]): Promise<WriteAnswer> => {
+      calls.push(items.map((it) => ({ name: nameOf(it.id), value: it.value })));
+      return answer === 'ack' ? { accepted: true, answer } : { accepted: false, answer };
+    },
+  };
   return {
     calls,
+    slots,
     writer: {
-      writeParameters: async (w: readonly ParameterWrite[]): Promise<WriteResult> => {
-        calls.push([...w]);
-        return answer === 'ack' ? { accepted: true, answer, written: w.map((x) => ('name' in x ? x.name : String(x.id))), notWritten: [] } : { accepted: false, answer, written: [], notWritten: w.map((x) => ('name' in x ? x.name : String(x.id))) };
+      enqueue: async <T>(priority: number, run: (l: typeof link) => Promise<T>, retry?: boolean): Promise<T> => {
+        slots.push({ priority, retry });
+        return run(link);
       },
     },
   };
@@ -76,7 +89,8 @@ describe('actions > corus > binding', () => {
     const details = await prepared.run();
     expect(details).toEqual({ answer: 'ACK', vendor_code: '0x06', written: 'pressure_base_bar,battery_days', 'value.pressure_base_bar': '1.01325', 'value.battery_days': '365' });
     expect(w.calls).toHaveLength(1);
-    expect(w.calls[0]!.map((x) => [('name' in x) && x.name, String(x.value)])).toEqual([['pressure_base_bar', '1.01325'], ['battery_days', '365']]);
+    expect(w.calls[0]!.map((x) => [x.name, String(x.value)])).toEqual([['pressure_base_bar', '1.01325'], ['battery_days', '365']]);
+    expect(w.slots).toEqual([{ priority: Priority.write, retry: false }]); // one write-priority slot, never retried
   });
 
   it('accepts a Float value the class holds exactly (the value the device would store)', () => {
@@ -89,8 +103,8 @@ describe('actions > corus > binding', () => {
     expect(prepared.summary).toBe('set clock clock = 2024-05-01T10:00:00.000Z (device zone Europe/Paris)');
     await prepared.run();
     const v = w.calls[0]![0]!;
-    expect('name' in v && v.name).toBe('clock');
-    expect((v.value as Date).toISOString()).toBe('2024-05-01T10:00:00.000Z');
+    expect(v.name).toBe('clock');
+    expect(formatCorusDateTime(v.value as CorusDateTime)).toBe('2024-05-01T12:00:00'); // 10:00Z in the device zone Europe/Paris (CEST)
   });
 
   it('turns a NAK into a failed result naming the answer, the vendor meaning and what was not written', async () => {
@@ -120,5 +134,37 @@ describe('actions > corus > binding', () => {
     expect(() => corusCommanderSectionSchema.parse({ devices: [{ id: 'x', connection: { kind: 'tcp', host: 'h', port: 1 }, map: EXAMPLE_CORUS_MAP, timeZone: 'Mars/Olympus' }] })).toThrow(/unknown IANA time zone/);
     const s = corusCommanderSectionSchema.parse({ devices: [{ id: 'x', connection: { kind: 'tcp', host: 'h', port: 1 }, map: EXAMPLE_CORUS_MAP, pollParameters: ['nope'] }] });
     expect(() => createCorusBinding(s, 't')).toThrow(/devices\[0\]\.pollParameters\[0\]: "nope" is not a parameter of map b0040/);
+  });
+
+  it('a write whose expiry passes while it waits in the session queue → EXPIRED, nothing written', async () => {
+    const w = fakeWriter();
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    // a queue busy with a log window until `release`
+    const busy = { enqueue: async <T>(priority: number, run: (l: never) => Promise<T>, retry?: boolean): Promise<T> => held.then(() => w.writer.enqueue(priority, run as never, retry)) };
+    let nowMs = Date.now();
+    const clock = { nowMs: () => nowMs };
+    const timed = createCorusBinding(section, 'route.topic', { clock });
+    const executor = new CommandExecutor({ clock, resolve: (c) => ({ kind: 'execute', action: timed.prepare(c, () => busy) }) });
+    const c = { ...cmd('corus.write_parameters', { display_contrast: '7' }), expires_at: new Date(nowMs + 1_000) };
+    const pending = executor.handle(c); // admitted and validated in time
+    nowMs += 1_000; // expiry passes while the write waits
+    release();
+    const handled = await pending;
+    expect(handled).toMatchObject({ kind: 'result', result: { status: 'EXPIRED', reason_code: 'BB_COMMAND_EXPIRED' } });
+    expect(w.slots).toHaveLength(1); // it reached the queue slot...
+    expect(w.calls).toEqual([]); // ...and nothing was written
+  });
+
+  it('a write that reaches its slot in time is written (the check is at the wire, not only at admission)', async () => {
+    const w = fakeWriter();
+    let nowMs = Date.now();
+    const clock = { nowMs: () => nowMs };
+    const timed = createCorusBinding(section, 'route.topic', { clock });
+    const executor = new CommandExecutor({ clock, resolve: (c) => ({ kind: 'execute', action: timed.prepare(c, () => w.writer) }) });
+    const c = { ...cmd('corus.write_parameters', { display_contrast: '7' }), expires_at: new Date(nowMs + 1_000) };
+    nowMs += 999;
+    expect(await executor.handle(c)).toMatchObject({ kind: 'result', result: { status: 'EXECUTED' } });
+    expect(w.calls.map((f) => f.map((x) => x.name))).toEqual([['display_contrast']]);
   });
 });

@@ -44,6 +44,7 @@ describe('Client > MvRateLimiter (pure)', () => {
     const l = new MvRateLimiter<string>({ clock });
     expect(l.submit(1, 1, 0.5, 'a')).toEqual({});
     expect(l.takeDue().map((r) => r.tag)).toEqual(['a']);
+    l.complete(1); // its feedback, at once: the spacing starts at the feedback
     l.submit(1, 1, 0.6, 'b');
     const { superseded } = l.submit(1, 1, 0.7, 'c');
     expect(superseded?.tag).toBe('b');
@@ -63,6 +64,7 @@ describe('Client > MvRateLimiter (pure)', () => {
     l.submit(1, 1, 1, 'mv1');
     l.submit(1, 2, 2, 'mv2');
     expect(l.takeDue().map((r) => r.tag)).toEqual(['mv1']);
+    l.complete(1); // its feedback
     clock.advance(200);
     expect(l.takeDue().map((r) => r.tag)).toEqual(['mv2']);
   });

@@ -10,6 +10,8 @@
  * goes straight to the client's MV queue, which spaces sends to one channel ≥ 200 ms apart and
  * coalesces faster requests (README §5.4, §10) — it needs later requests to be submitted while an
  * earlier one waits, and the client's single-request queue still keeps one exchange on the wire.
+ * Every port method passes the binding's send options on to the client, whose `beforeSend` checks the
+ * command's expiry immediately before its bytes are written.
  */
 import type { ArbinCyclerPort } from '@busbar/actions';
 import type { Logger, Metrics } from '@busbar/core';
@@ -109,12 +111,14 @@ export class CyclerSession implements DeviceSession<ChannelReading[]> {
 
   /** The command port of this cycler, the shape `@busbar/actions`' Arbin binding expects (resolves the live client at call time). */
   readonly port: ArbinCyclerPort = {
-    assignSchedule: (ch, schedule) => this.exclusive(() => this.live('assignSchedule', false).assignSchedule(ch, schedule)),
+    // `send.beforeSend` (the command's expiry check) goes down to the client, which calls it right
+    // before writing: after `exclusive`, the client's request queue and the set-MV spacing.
+    assignSchedule: (ch, schedule, send = {}) => this.exclusive(() => this.live('assignSchedule', false).assignSchedule(ch, schedule, send)),
     startSchedule: (ch, options) => this.exclusive(() => this.live('startSchedule', false).startSchedule(ch, options)),
-    stopSchedule: (ch) => this.exclusive(() => this.live('stopSchedule', false).stopSchedule(ch)),
-    resumeSchedule: (ch) => this.exclusive(() => this.live('resumeSchedule', false).resumeSchedule(ch)),
-    jumpToStep: (ch, step) => this.exclusive(() => this.live('jumpToStep', false).jumpToStep(ch, step)),
-    setMetaVariable: async (ch, mv, value) => this.live('setMetaVariable', false).setMetaVariable(ch, mv, value),
+    stopSchedule: (ch, send = {}) => this.exclusive(() => this.live('stopSchedule', false).stopSchedule(ch, send)),
+    resumeSchedule: (ch, send = {}) => this.exclusive(() => this.live('resumeSchedule', false).resumeSchedule(ch, send)),
+    jumpToStep: (ch, step, send = {}) => this.exclusive(() => this.live('jumpToStep', false).jumpToStep(ch, step, send)),
+    setMetaVariable: async (ch, mv, value, send = {}) => this.live('setMetaVariable', false).setMetaVariable(ch, mv, value, send),
   };
 
   private live(what: string, read = true): ArbinCtiClient {

@@ -50,6 +50,8 @@ export const DEFAULT_RECONNECT_INITIAL_MS = 250;
 export const DEFAULT_RECONNECT_MAX_MS = 10_000;
 /** Default quiet period that ends an all-channels reply split over several frames, ms (README §4.2). */
 export const DEFAULT_ALL_CHANNELS_QUIET_MS = 200;
+/** How often a batch MV update checks whether its channels' set-MV in flight has completed, ms. */
+const MV_BATCH_POLL_MS = 10;
 
 /** Options of {@link ArbinCtiClient}. */
 export interface ArbinCtiClientOptions {
@@ -75,7 +77,7 @@ export interface ArbinCtiClientOptions {
   readonly mvMinIntervalMs?: number;
   /** Refuse control commands when the login reply says allow_control = 0. Default true (README §10). */
   readonly enforceAllowControl?: boolean;
-  /** Largest accepted feedback frame, bytes. Default 16 MiB. */
+  /** Largest accepted feedback frame, bytes. Default 4 MiB (`DEFAULT_MAX_FRAME_BYTES`, codec/frame.ts). */
   readonly maxFrameBytes?: number;
   /** Logger (default no-op). Credentials and payloads are never logged. */
   readonly logger?: Logger;
@@ -107,6 +109,21 @@ export interface ArbinCtiClientEvents {
   'mv-superseded': [info: { readonly channel: number; readonly mv: number; readonly supersededValue: number; readonly newValue: number }];
 }
 
+/**
+ * Per-call options of the control commands.
+ *
+ * `beforeSend` is called immediately before the command's bytes are written to the socket — after
+ * every queue the command waited in (the caller's, the client's request queue, the set-MV spacing)
+ * and after the connection is ready. If it throws, nothing is written and the call rejects with that
+ * error unchanged: this is where a command's expiry is checked at the wire (e.g.
+ * `assertNotExpired` of `@busbar/safety`). For {@link ArbinCtiClient.startSchedule} it runs before
+ * the assign and again before the start.
+ */
+export interface SendOptions {
+  /** Throws to keep the command off the wire. */
+  readonly beforeSend?: () => void;
+}
+
 /** One channel + MV + value of a batch update. */
 export interface MvSetting {
   /** 1-based channel. */
@@ -132,9 +149,11 @@ interface ExchangeOptions {
   readonly channel?: number;
   /** Collect several frames until this returns true or the quiet period passes. */
   readonly collect?: (frames: readonly CtiFrame[]) => boolean;
+  /** See {@link SendOptions.beforeSend}. */
+  readonly beforeSend?: () => void;
 }
 
-type MvTag = { resolve(r: CommandResult): void; reject(e: unknown): void };
+type MvTag = { resolve(r: CommandResult): void; reject(e: unknown): void; readonly send: SendOptions };
 
 /**
  * Arbin CTI client. Create, `await connect()`, then poll and command; `close()` at the end.
@@ -332,7 +351,7 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
    * @throws {ArbinCtiError} `BB_ARBIN_OUTCOME_UNKNOWN` when written but unanswered; `BB_ARBIN_NOT_CONNECTED`
    *   when not sent; `BB_ARBIN_CONTROL_NOT_ALLOWED`; `BB_ARBIN_INVALID_ARGUMENT`.
    */
-  async assignSchedule(channel: number, schedule: string, options: { readonly barcode?: string; readonly testCapacityAh?: number; readonly userVariables?: readonly number[] } = {}): Promise<CommandResult> {
+  async assignSchedule(channel: number, schedule: string, options: SendOptions & { readonly barcode?: string; readonly testCapacityAh?: number; readonly userVariables?: readonly number[] } = {}): Promise<CommandResult> {
     this.checkControl(channel);
     const frame = encodeAssignScheduleRequest({
       channel_index0: channel - 1,
@@ -341,42 +360,44 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
       ...(options.testCapacityAh !== undefined ? { test_capacity_ah: options.testCapacityAh } : {}),
       ...(options.userVariables !== undefined ? { user_variables: options.userVariables } : {}),
     });
-    return this.command('assignSchedule', 'assignSchedule', frame, channel);
+    return this.command('assignSchedule', 'assignSchedule', frame, channel, options);
   }
 
   /**
    * Starts a test: assigns `schedule` (unless `assign: false`) then starts it with `testName`
    * (README §4.5, pycti's order). Returns the assign result when the assign is refused.
+   * `beforeSend` runs before each of the two writes: a throw before the start leaves the schedule
+   * assigned but not started.
    *
-   * @throws {ArbinCtiError} as {@link assignSchedule}.
+   * @throws {ArbinCtiError} as {@link assignSchedule}; whatever `beforeSend` throws.
    */
-  async startSchedule(channel: number, options: { readonly schedule?: string; readonly testName: string; readonly assign?: boolean }): Promise<CommandResult> {
+  async startSchedule(channel: number, options: SendOptions & { readonly schedule?: string; readonly testName: string; readonly assign?: boolean }): Promise<CommandResult> {
     this.checkControl(channel);
     const start = encodeStartScheduleRequest({ test_name: options.testName, channel_indexes0: [channel - 1] });
     if (options.assign !== false) {
       if (options.schedule === undefined) throw new ArbinCtiError('BB_ARBIN_INVALID_ARGUMENT', 'startSchedule: schedule is required unless assign is false', { context: { field: 'schedule' } });
-      const assigned = await this.assignSchedule(channel, options.schedule);
+      const assigned = await this.assignSchedule(channel, options.schedule, options.beforeSend !== undefined ? { beforeSend: options.beforeSend } : {});
       if (!assigned.ok) return assigned;
     }
-    return this.command('startSchedule', 'startSchedule', start, channel);
+    return this.command('startSchedule', 'startSchedule', start, channel, options);
   }
 
   /** Stops the test on a channel (README §4.6). Never resent. @throws {ArbinCtiError} as {@link assignSchedule}. */
-  async stopSchedule(channel: number): Promise<CommandResult> {
+  async stopSchedule(channel: number, send: SendOptions = {}): Promise<CommandResult> {
     this.checkControl(channel);
-    return this.command('stopSchedule', 'stopSchedule', encodeStopScheduleRequest({ channel_index0: channel - 1 }), channel);
+    return this.command('stopSchedule', 'stopSchedule', encodeStopScheduleRequest({ channel_index0: channel - 1 }), channel, send);
   }
 
   /** Resumes a stopped test (README §6.2). Never resent. @throws {ArbinCtiError} as {@link assignSchedule}. */
-  async resumeSchedule(channel: number): Promise<CommandResult> {
+  async resumeSchedule(channel: number, send: SendOptions = {}): Promise<CommandResult> {
     this.checkControl(channel);
-    return this.command('resumeSchedule', 'resumeSchedule', encodeResumeScheduleRequest({ channel_index0: channel - 1 }), channel);
+    return this.command('resumeSchedule', 'resumeSchedule', encodeResumeScheduleRequest({ channel_index0: channel - 1 }), channel, send);
   }
 
   /** Continues a paused channel (README §6.2, [I4.5] layout). Never resent. @throws {ArbinCtiError} as {@link assignSchedule}. */
-  async continueChannel(channel: number): Promise<CommandResult> {
+  async continueChannel(channel: number, send: SendOptions = {}): Promise<CommandResult> {
     this.checkControl(channel);
-    return this.command('continueChannel', 'continueChannel', encodeContinueChannelRequest({ channel_indexes0: [channel - 1] }), channel);
+    return this.command('continueChannel', 'continueChannel', encodeContinueChannelRequest({ channel_indexes0: [channel - 1] }), channel, send);
   }
 
   /**
@@ -385,24 +406,26 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
    *
    * @throws {ArbinCtiError} as {@link assignSchedule}.
    */
-  async jumpToStep(channel: number, stepIndex: number): Promise<CommandResult> {
+  async jumpToStep(channel: number, stepIndex: number, send: SendOptions = {}): Promise<CommandResult> {
     this.checkControl(channel);
-    return this.command('jumpToStep', 'jumpToStep', encodeJumpToStepRequest({ channel_index0: channel - 1, step_index0: stepIndex - 1 }), channel);
+    return this.command('jumpToStep', 'jumpToStep', encodeJumpToStepRequest({ channel_index0: channel - 1, step_index0: stepIndex - 1 }), channel, send);
   }
 
   /**
-   * Sets MV_UD`mv` (1..16) of a running channel (README §4.7). Sends to one channel are spaced at
-   * least `mvMinIntervalMs` (200 ms) apart; a newer value for the same channel and MV queued before
-   * the older one was sent supersedes it: the older call resolves `{ ok: false, superseded: true }`
-   * and an `mv-superseded` event is emitted. Never resent.
+   * Sets MV_UD`mv` (1..16) of a running channel (README §4.7). At most one set-MV per channel is in
+   * flight, and the next one is written no sooner than `mvMinIntervalMs` (200 ms) after the previous
+   * one's feedback — so queueing behind slow reads can never bring two writes closer than that
+   * (the cycler would answer 0x14 and keep the older value, README §5.4). A newer value for the same
+   * channel and MV queued before the older one was taken supersedes it: the older call resolves
+   * `{ ok: false, superseded: true }` and an `mv-superseded` event is emitted. Never resent.
    *
-   * @throws {ArbinCtiError} as {@link assignSchedule}.
+   * @throws {ArbinCtiError} as {@link assignSchedule}; whatever `send.beforeSend` throws.
    */
-  setMetaVariable(channel: number, mv: number, value: number): Promise<CommandResult> {
+  setMetaVariable(channel: number, mv: number, value: number, send: SendOptions = {}): Promise<CommandResult> {
     this.checkControl(channel);
     encodeSetMetaVariableRequest({ channel_index0: channel - 1, mv_meta_code: mvMetaCode(mv), mv_data: value }); // validate now
     return new Promise<CommandResult>((resolve, reject) => {
-      const { superseded } = this.mv.submit(channel, mv, value, { resolve, reject });
+      const { superseded } = this.mv.submit(channel, mv, value, { resolve, reject, send });
       if (superseded !== undefined) {
         this.m.superseded.inc();
         this.emit('mv-superseded', { channel, mv, supersededValue: superseded.value, newValue: value });
@@ -416,22 +439,30 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
   }
 
   /**
-   * Sets several MVs in one MV-advanced message (README §6.2, at most 160 entries). Waits until each
-   * channel's 200 ms spacing allows it. Never resent.
+   * Sets several MVs in one MV-advanced message (README §6.2, at most 160 entries). Waits until no
+   * set-MV of its channels is in flight and each channel's spacing (from the last feedback) allows
+   * it; its channels are then in flight until its feedback. Never resent.
    *
-   * @throws {ArbinCtiError} as {@link assignSchedule}.
+   * @throws {ArbinCtiError} as {@link assignSchedule}; whatever `send.beforeSend` throws.
    */
-  async setMetaVariables(settings: readonly MvSetting[]): Promise<CommandResult> {
+  async setMetaVariables(settings: readonly MvSetting[], send: SendOptions = {}): Promise<CommandResult> {
     for (const s of settings) this.checkControl(s.channel);
     const frame = encodeUpdateMetaVariablesRequest(settings.map((s) => ({ channel_index0: s.channel - 1, mv_meta_code: mvMetaCode(s.mv), value: s.value })));
     const channels = [...new Set(settings.map((s) => s.channel))];
-    const waitMs = Math.max(0, ...channels.map((c) => this.mv.earliestSendMs(c) - this.clock.nowMs()));
-    if (waitMs > 0) await new Promise((r) => setTimeout(r, waitMs));
-    for (const c of channels) this.mv.markSent(c);
+    for (;;) {
+      if (this.state === 'closed') throw new ArbinCtiError('BB_ARBIN_CLOSED', 'client closed', { context: { command: 'updateMetaVariables', sent: false } });
+      const now = this.clock.nowMs();
+      if (channels.every((c) => this.mv.earliestSendMs(c) <= now)) break;
+      // in flight: poll for its completion; spacing: wait it out
+      const waitMs = Math.max(1, Math.min(...channels.map((c) => (this.mv.isInFlight(c) ? MV_BATCH_POLL_MS : this.mv.earliestSendMs(c) - now)).filter((ms) => ms > 0)));
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+    for (const c of channels) this.mv.tryBegin(c);
     try {
-      return await this.command('updateMetaVariables', 'setMetaVariable', frame, channels.length === 1 ? (channels[0] ?? null) : null);
+      return await this.command('updateMetaVariables', 'setMetaVariable', frame, channels.length === 1 ? (channels[0] ?? null) : null, send);
     } finally {
-      for (const c of channels) this.mv.markSent(c);
+      for (const c of channels) this.mv.complete(c);
+      this.pumpMv();
     }
   }
 
@@ -464,9 +495,9 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     }
   }
 
-  private async command(command: CtiCommandName, family: CtiResultFamily, frame: Buffer, channel: number | null): Promise<CommandResult> {
+  private async command(command: CtiCommandName, family: CtiResultFamily, frame: Buffer, channel: number | null, send: SendOptions = {}): Promise<CommandResult> {
     const feedback = CTI_COMMANDS[command].feedback;
-    const [f] = await this.exchange(frame, feedback, { command, idempotent: false, ...(channel !== null ? { channel } : {}) });
+    const [f] = await this.exchange(frame, feedback, { command, idempotent: false, ...(channel !== null ? { channel } : {}), ...(send.beforeSend !== undefined ? { beforeSend: send.beforeSend } : {}) });
     const fb = decodeStandardFeedback(f as CtiFrame, feedback);
     const r = describeResult(family, fb.result);
     if (!r.ok) this.log.warn({ command, channel, code: r.code, name: r.name }, `cycler refused ${command}: ${r.reason}`);
@@ -479,10 +510,11 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     this.mvTimer = undefined;
     for (const req of this.mv.takeDue()) {
       const frame = encodeSetMetaVariableRequest({ channel_index0: req.channel - 1, mv_meta_code: mvMetaCode(req.mv), mv_data: req.value });
-      // Spacing is measured from the feedback (conservative: queueing delays cannot shrink it).
-      this.command('setMetaVariable', 'setMetaVariable', frame, req.channel)
+      // The channel stays in flight until the feedback (or failure); the spacing starts then, so
+      // waiting in the request queue behind slow reads cannot shrink the gap between two writes.
+      this.command('setMetaVariable', 'setMetaVariable', frame, req.channel, req.tag.send)
         .finally(() => {
-          this.mv.markSent(req.channel);
+          this.mv.complete(req.channel);
           this.pumpMv();
         })
         .then(req.tag.resolve, req.tag.reject);
@@ -502,7 +534,7 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
           this.m.duration.observe({ command: opts.command }, (performance.now() - t0) / 1000);
           return frames;
         } catch (err) {
-          const code = err instanceof ArbinCtiError ? err.code : 'BB_CORE_UNEXPECTED';
+          const code = err instanceof ArbinCtiError ? err.code : typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : 'BB_CORE_UNEXPECTED';
           this.m.requests.inc({ command: opts.command, outcome: code });
           const retriable = err instanceof ArbinCtiError && err.retriable && opts.idempotent && attempt < this.readRetries && this.state !== 'closed';
           if (!retriable) throw err;
@@ -520,6 +552,8 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     await this.waitReady(deadline, opts);
     const socket = this.socket;
     if (socket === undefined || this.state !== 'ready') throw this.notSent(opts, 'connection not ready');
+    // The last moment before the bytes leave: a throw here means nothing was written.
+    opts.beforeSend?.();
     const pending = new Promise<CtiFrame[]>((resolve, reject) => {
       const remaining = Math.max(1, deadline - performance.now());
       const timer = setTimeout(() => {

@@ -6,6 +6,13 @@
  * CTI_SET_MV_METACODE_UPDATE_TOO_FREQUENTLY_200MS, Arbin CTI reference README §5.4, guidance §10);
  * we apply it per channel to single set-MV commands as well. A newer request for the same channel and
  * MV that arrives before the older one was sent replaces it: the older one is reported superseded.
+ *
+ * **At most one set-MV per channel is in flight**, and the spacing is measured from its *completion*
+ * (its feedback, or its failure), not from the moment it was taken: a taken request may still wait in
+ * the client's request queue behind a slow read, so stamping it when taken would let the next one
+ * follow it on the wire a few ms later — and the cycler answers 0x14 and keeps the older value.
+ * Since a request is written after it is taken and answered before it completes, the gap between two
+ * writes to one channel is ≥ the gap between the first one's feedback and the second one's take.
  */
 import { systemClock, type Clock } from '@busbar/core';
 import { MV_MIN_INTERVAL_MS } from '../codec/meta-variable.js';
@@ -34,13 +41,15 @@ export interface MvRateLimiterOptions {
 
 /**
  * Per-channel spacing with coalescing. `submit` queues; `nextDueMs` tells when to call `takeDue`;
- * `takeDue` returns the requests that may be sent now (at most one per channel) and records their
- * send time.
+ * `takeDue` returns the requests that may be sent now (at most one per channel) and marks their
+ * channels in flight; `complete` ends a channel's flight when its feedback (or failure) arrived and
+ * starts the spacing from then. A channel in flight is never due.
  */
 export class MvRateLimiter<T = unknown> {
   private readonly minIntervalMs: number;
   private readonly clock: Clock;
   private readonly lastSentMs = new Map<number, number>();
+  private readonly inFlight = new Set<number>();
   /** channel → (mv → request), in submission order. */
   private readonly queued = new Map<number, Map<number, MvRequest<T>>>();
 
@@ -66,29 +75,63 @@ export class MvRateLimiter<T = unknown> {
     return superseded === undefined ? {} : { superseded };
   }
 
-  /** Earliest time (ms since the epoch) a send to `channel` is allowed. */
+  /**
+   * Earliest time (ms since the epoch) a send to `channel` is allowed: `Infinity` while a set-MV of
+   * that channel is in flight, else the last completion + the minimum interval.
+   */
   earliestSendMs(channel: number): number {
+    if (this.inFlight.has(channel)) return Infinity;
     const last = this.lastSentMs.get(channel);
     return last === undefined ? -Infinity : last + this.minIntervalMs;
   }
 
-  /** Records a send to `channel` at `atMs` (used for batch updates sent outside the queue). */
-  markSent(channel: number, atMs = this.clock.nowMs()): void {
+  /** Whether a set-MV (single or batch) of `channel` is in flight. */
+  isInFlight(channel: number): boolean {
+    return this.inFlight.has(channel);
+  }
+
+  /**
+   * Marks `channel` in flight for a send made outside the queue (a batch update). Returns false,
+   * and marks nothing, when the channel is in flight or its spacing has not passed at `atMs`.
+   */
+  tryBegin(channel: number, atMs = this.clock.nowMs()): boolean {
+    if (this.earliestSendMs(channel) > atMs) return false;
+    this.inFlight.add(channel);
+    return true;
+  }
+
+  /**
+   * Ends the flight of `channel`'s set-MV — call it when its feedback arrived or it failed — and
+   * starts the spacing at `atMs` (default now).
+   */
+  complete(channel: number, atMs = this.clock.nowMs()): void {
+    this.inFlight.delete(channel);
     this.lastSentMs.set(channel, atMs);
   }
 
-  /** When the next queued request becomes due (ms since the epoch), or `undefined` if none is queued. */
+  /** Records a send to `channel` completed at `atMs` (ends any flight; same as {@link complete}). */
+  markSent(channel: number, atMs = this.clock.nowMs()): void {
+    this.complete(channel, atMs);
+  }
+
+  /**
+   * When the next queued request becomes due (ms since the epoch), or `undefined` if none is queued
+   * on a channel that is not in flight (then {@link complete} is the next event to wait for).
+   */
   nextDueMs(): number | undefined {
     let due: number | undefined;
     for (const [channel, perChannel] of this.queued) {
-      if (perChannel.size === 0) continue;
-      const t = Math.max(this.earliestSendMs(channel), -Infinity);
+      if (perChannel.size === 0 || this.inFlight.has(channel)) continue;
+      const t = this.earliestSendMs(channel);
       due = due === undefined ? t : Math.min(due, t);
     }
     return due === undefined ? undefined : Math.max(due, 0);
   }
 
-  /** Requests that may be sent now, at most one per channel (oldest first), marked as sent. */
+  /**
+   * Requests that may be sent now, at most one per channel (oldest first); their channels are
+   * marked in flight until {@link complete}.
+   */
   takeDue(nowMs = this.clock.nowMs()): MvRequest<T>[] {
     const out: MvRequest<T>[] = [];
     for (const [channel, perChannel] of this.queued) {
@@ -98,7 +141,7 @@ export class MvRateLimiter<T = unknown> {
       const [mv, req] = first.value;
       perChannel.delete(mv);
       if (perChannel.size === 0) this.queued.delete(channel);
-      this.lastSentMs.set(channel, nowMs);
+      this.inFlight.add(channel);
       out.push(req);
     }
     return out;

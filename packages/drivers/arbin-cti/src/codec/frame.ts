@@ -26,8 +26,18 @@ export const CTI_HEADER_BYTES = 20;
 export const CTI_CHECKSUM_BYTES = 2;
 /** Smallest possible frame: header + checksum, no arguments. */
 export const CTI_MIN_FRAME_BYTES = CTI_HEADER_BYTES + CTI_CHECKSUM_BYTES;
-/** Default upper bound of a frame's total size, 16 MiB (README §10), to survive garbage length fields. */
-export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/**
+ * Default upper bound of a frame's total size, 4 MiB, to survive garbage length fields.
+ *
+ * README §10 suggests "for example 16 MiB"; real CTI frames are far smaller. Every fixed layout is
+ * ≤ 2 108 bytes (the file-operation requests, §6.3), the largest documented fixed payload is one
+ * file-download chunk of 512 KB (§6.3, not implemented here), and the only open-ended message is the
+ * all-channels get-channels-info feedback (§4.2): `26 + Σ (1753 + 8·A + BMS + SMB)` bytes over the
+ * channel records, ≈ 1.78 kB per channel without aux data. 4 MiB holds 2 357 such records, or 1 000
+ * channels with 265 aux values each. A rig beyond that sets `maxFrameBytes`; a length field above the
+ * cap raises `BB_ARBIN_FRAME_TOO_LARGE` and the decoder resynchronises.
+ */
+export const DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024;
 
 /**
  * Which length convention a frame follows (README §3.3): requests (client → cycler) count from offset
@@ -161,6 +171,8 @@ export interface CtiFrameDecoderOptions {
   readonly maxFrameBytes?: number;
 }
 
+const EMPTY: Buffer = Buffer.alloc(0);
+
 /**
  * Streaming frame decoder: push bytes in any split, get complete frames out.
  *
@@ -169,10 +181,26 @@ export interface CtiFrameDecoderOptions {
  * discarded and counted in {@link skippedBytes}. A length field outside `[22, maxFrameBytes]` makes
  * {@link push} throw; the decoder first drops the offending token's first byte so that the next
  * `push` resynchronises, and frames completed earlier in the same `push` are kept and returned by the
- * next call (call `push(new Uint8Array(0))` to collect them).
+ * next call (call `push(new Uint8Array(0))` to collect them, and do so before pushing more bytes:
+ * the bytes left after a bad length field are re-joined with the next non-empty chunk).
+ *
+ * Work is linear in the bytes pushed: until a length field is known the decoder holds fewer than 12
+ * bytes (a partial token or header); once it is known it allocates the frame's `total` bytes once and
+ * copies each later byte into it exactly once, so a frame fed in small chunks is never re-copied
+ * (the old `Buffer.concat` per push was quadratic: a 16 MiB frame in 1460-byte chunks took ≈70 s).
+ * {@link bytesCopied} exposes the count.
  */
 export class CtiFrameDecoder {
-  private buf: Buffer = Buffer.alloc(0);
+  /**
+   * Bytes not yet assigned to a frame: a partial token or header (< 12 bytes), or, after a bad length
+   * field, the rest of that chunk. Always decoder-owned memory (a copy or a view of one).
+   */
+  private head: Buffer = EMPTY;
+  /** The frame being filled once its length field is known, allocated at its full size. */
+  private frame: Buffer | undefined;
+  /** Bytes of {@link frame} filled so far. */
+  private filled = 0;
+  private copied = 0;
   private pending: CtiFrame[] = [];
   private skipped = 0;
   private readonly direction: CtiDirection;
@@ -189,71 +217,130 @@ export class CtiFrameDecoder {
     return this.skipped;
   }
 
-  /** Bytes held while waiting for the rest of a frame. */
+  /** Bytes held while waiting for the rest of a frame (the trailing unconsumed bytes of the stream). */
   get bufferedBytes(): number {
-    return this.buf.length;
+    return this.head.length + (this.frame === undefined ? 0 : this.filled);
+  }
+
+  /**
+   * Bytes the decoder has copied into memory it owns since construction or {@link reset}: each pushed
+   * byte is copied at most twice (joined to a < 12-byte partial header, then into its frame), so this
+   * stays below `2 × bytes pushed + 12 × pushes` whatever the chunking.
+   */
+  get bytesCopied(): number {
+    return this.copied;
   }
 
   /** Drops buffered bytes and pending frames (call after a reconnect). */
   reset(): void {
-    this.buf = Buffer.alloc(0);
+    this.head = EMPTY;
+    this.frame = undefined;
+    this.filled = 0;
+    this.copied = 0;
     this.pending = [];
     this.skipped = 0;
   }
 
   /**
-   * Adds `chunk` and returns every frame completed so far, in order.
+   * Adds `chunk` and returns every frame completed so far, in order. `chunk` is not retained: the
+   * bytes the decoder keeps are copied.
    *
    * @throws {ArbinCtiError} `BB_ARBIN_FRAME_TOO_LARGE` / `BB_ARBIN_FRAME_TOO_SHORT` on an implausible
    *   length field (context: `offset` in the stream buffer, `length`).
    */
   push(chunk: Uint8Array): CtiFrame[] {
-    if (chunk.length > 0) this.buf = this.buf.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.buf, chunk]);
     const out = this.pending;
     this.pending = [];
+    let input = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.frame !== undefined) {
+      const frame = this.frame;
+      const n = Math.min(input.length, frame.length - this.filled);
+      input.copy(frame, this.filled, 0, n);
+      this.copied += n;
+      this.filled += n;
+      input = input.subarray(n);
+      if (this.filled < frame.length) return out;
+      this.frame = undefined;
+      this.filled = 0;
+      out.push(frameFrom(this.direction, frame));
+    }
+    // `buf` is the stream from the first unconsumed byte; `owned` says whether it is decoder memory.
+    let buf: Buffer;
+    let owned: boolean;
+    if (this.head.length === 0) {
+      buf = input;
+      owned = false;
+    } else if (input.length === 0) {
+      buf = this.head;
+      owned = true;
+    } else {
+      buf = Buffer.concat([this.head, input]);
+      this.copied += buf.length;
+      owned = true;
+    }
+    this.head = EMPTY;
     for (;;) {
-      const start = this.findToken();
+      const start = findToken(buf);
       if (start > 0) {
         this.skipped += start;
-        this.buf = this.buf.subarray(start);
+        buf = buf.subarray(start);
       }
-      if (this.buf.length < 12 || !startsWithToken(this.buf, 0)) break;
+      if (buf.length < 12 || !startsWithToken(buf, 0)) break;
       let total: number;
       try {
-        total = checkLength(this.direction, this.buf.readUInt32LE(8), this.maxFrameBytes, 8);
+        total = checkLength(this.direction, buf.readUInt32LE(8), this.maxFrameBytes, 8);
       } catch (err) {
-        this.buf = this.buf.subarray(1);
         this.skipped += 1;
+        this.keep(buf.subarray(1), owned);
         this.pending = out;
         throw err;
       }
-      if (this.buf.length < total) break;
-      const frameBytes = Buffer.from(this.buf.subarray(0, total));
-      this.buf = this.buf.subarray(total);
-      out.push(frameFrom(this.direction, frameBytes));
+      const frame = Buffer.alloc(total);
+      const n = Math.min(buf.length, total);
+      buf.copy(frame, 0, 0, n);
+      this.copied += n;
+      buf = buf.subarray(n);
+      if (n < total) {
+        this.frame = frame;
+        this.filled = n;
+        break;
+      }
+      out.push(frameFrom(this.direction, frame));
     }
-    if (this.buf.length === 0) this.buf = Buffer.alloc(0);
+    this.keep(buf, owned);
     return out;
   }
 
-  /**
-   * Index of the first token in the buffer, or of the earliest position where a token could still
-   * begin (a partial token at the end is kept).
-   */
-  private findToken(): number {
-    const b = this.buf;
-    for (let i = 0; i < b.length; i++) {
-      let match = true;
-      for (let j = 0; j < CTI_TOKEN.length && i + j < b.length; j++) {
-        if (b[i + j] !== CTI_TOKEN[j]) {
-          match = false;
-          break;
-        }
-      }
-      if (match) return i;
+  /** Stores the unconsumed bytes `rest`, copying them unless they already are decoder memory. */
+  private keep(rest: Buffer, owned: boolean): void {
+    if (rest.length === 0) {
+      this.head = EMPTY;
+    } else if (owned) {
+      this.head = rest;
+    } else {
+      this.head = Buffer.from(rest);
+      this.copied += rest.length;
     }
-    return b.length;
   }
+}
+
+/**
+ * Index of the first token in `b`, or of the earliest position where a token could still begin (a
+ * partial token at the end is kept), or `b.length`.
+ */
+function findToken(b: Buffer): number {
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] !== 0xdd) continue;
+    let match = true;
+    for (let j = 1; j < CTI_TOKEN.length && i + j < b.length; j++) {
+      if (b[i + j] !== CTI_TOKEN[j]) {
+        match = false;
+        break;
+      }
+    }
+    if (match) return i;
+  }
+  return b.length;
 }
 
 /**

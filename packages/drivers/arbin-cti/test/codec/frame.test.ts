@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { CtiFrameDecoder, ctiChecksum, encodeFrame, parseFrame, type CtiFrame } from '../../src/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { CtiFrameDecoder, DEFAULT_MAX_FRAME_BYTES, ctiChecksum, encodeFrame, parseFrame, type CtiFrame } from '../../src/index.js';
 import { buildFrame, vectorBytes } from '../helpers/vectors.js';
 
 const TOKEN = Buffer.from('dddddddddddddd11', 'hex');
@@ -89,5 +89,160 @@ describe('Codec > frame', () => {
     ])('parseFrame: %s → %s', (_name, code, bytes) => {
       expect(() => parseFrame(bytes, 'feedback')).toThrow(expect.objectContaining({ code }));
     });
+  });
+});
+
+describe('Codec > frame > CtiFrameDecoder buffering is linear (hostile slow large frames)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  /** A feedback frame of `total` bytes with a patterned body, built independently of the encoder. */
+  const bigFeedback = (total: number): Buffer => {
+    const body = Buffer.alloc(total - 22);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7 + 3) & 0x7f; // never 0xDD: no false tokens
+    return buildFrame('feedback', 0xeeba0003, body);
+  };
+
+  /** Feeds `stream` in `size`-byte chunks, returns the frames and the bytes Buffer.concat produced. */
+  const feedInChunks = (d: CtiFrameDecoder, stream: Buffer, size: number): { frames: CtiFrame[]; concatBytes: number; pushes: number } => {
+    let concatBytes = 0;
+    const realConcat = Buffer.concat.bind(Buffer);
+    vi.spyOn(Buffer, 'concat').mockImplementation((list: readonly Uint8Array[], totalLength?: number) => {
+      const joined = realConcat(list, totalLength);
+      concatBytes += joined.length;
+      return joined;
+    });
+    const frames: CtiFrame[] = [];
+    let pushes = 0;
+    for (let i = 0; i < stream.length; i += size) {
+      frames.push(...d.push(stream.subarray(i, i + size)));
+      pushes++;
+    }
+    vi.restoreAllMocks();
+    return { frames, concatBytes, pushes };
+  };
+
+  it('a 512 KiB frame in 1460-byte TCP segments: each byte copied at most twice, the frame allocated once', () => {
+    const frame = bigFeedback(512 * 1024);
+    const d = new CtiFrameDecoder();
+    const allocs: number[] = [];
+    const realAlloc = Buffer.alloc.bind(Buffer);
+    vi.spyOn(Buffer, 'alloc').mockImplementation((size: number, fill?: string | number | Uint8Array, encoding?: BufferEncoding) => {
+      allocs.push(size);
+      return realAlloc(size, fill, encoding);
+    });
+    const { frames, concatBytes, pushes } = feedInChunks(d, frame, 1460);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]?.bytes.equals(frame)).toBe(true);
+    expect(frames[0]?.checksumOk).toBe(true);
+    // A concat of the whole buffer per push would copy ≈ pushes²·1460/2 ≈ 94 MB here.
+    expect(concatBytes).toBeLessThanOrEqual(12 * pushes);
+    expect(d.bytesCopied).toBeLessThanOrEqual(2 * frame.length);
+    expect(allocs.filter((n) => n >= 1460)).toEqual([frame.length]);
+    expect(d.bufferedBytes).toBe(0);
+  });
+
+  it('bytes copied grow linearly with the frame size (1×, 4× the size → ≤ 4× the copies + header slack)', () => {
+    const copiesFor = (total: number): number => {
+      const d = new CtiFrameDecoder();
+      const { frames } = feedInChunks(d, bigFeedback(total), 1000);
+      expect(frames).toHaveLength(1);
+      return d.bytesCopied;
+    };
+    const small = copiesFor(64 * 1024);
+    const large = copiesFor(256 * 1024);
+    expect(large).toBeLessThanOrEqual(4 * small + 64);
+  });
+
+  it('byte-by-byte: large frame, garbage and surplus around it, then a small frame; bufferedBytes tracks the stream tail', () => {
+    const big = bigFeedback(20_000);
+    const small = vectorBytes('server_start_schedule_msg');
+    const stream = Buffer.concat([Buffer.from([0x01, 0xdd, 0x02]), big, Buffer.from([0xaa, 0xbb]), small]);
+    const d = new CtiFrameDecoder();
+    const out: CtiFrame[] = [];
+    let consumedBefore = 0;
+    for (let i = 0; i < stream.length; i++) {
+      const got = d.push(stream.subarray(i, i + 1));
+      out.push(...got);
+      for (const f of got) consumedBefore += f.bytes.length;
+      // every byte pushed is either skipped, in an emitted frame, or buffered
+      expect(d.skippedBytes + consumedBefore + d.bufferedBytes).toBe(i + 1);
+    }
+    expect(out.map((f) => f.bytes.length)).toEqual([big.length, small.length]);
+    expect(out[0]?.bytes.equals(big)).toBe(true);
+    expect(out[1]?.bytes.equals(small)).toBe(true);
+    expect(d.skippedBytes).toBe(5);
+    expect(d.bytesCopied).toBeLessThanOrEqual(2 * stream.length);
+  });
+
+  it('every split point of a frame larger than one chunk, with two frames after it', () => {
+    const big = bigFeedback(3000);
+    const small = vectorBytes('server_stop_schedule_msg');
+    const stream = Buffer.concat([big, small, small]);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const d = new CtiFrameDecoder();
+      const out = [...d.push(stream.subarray(0, cut)), ...d.push(stream.subarray(cut))];
+      expect(out.map((f) => f.bytes.length), `cut ${cut}`).toEqual([3000, 128, 128]);
+      expect(out[0]?.bytes.equals(big), `cut ${cut}`).toBe(true);
+      expect(d.bufferedBytes).toBe(0);
+    }
+  });
+
+  it('does not retain the pushed chunk: mutating it after push leaves the buffered frame intact', () => {
+    const frame = vectorBytes('server_start_schedule_msg');
+    const d = new CtiFrameDecoder();
+    const first = Buffer.from(frame.subarray(0, 5));
+    const second = Buffer.from(frame.subarray(5, 60));
+    expect(d.push(first)).toEqual([]);
+    expect(d.push(second)).toEqual([]);
+    first.fill(0);
+    second.fill(0);
+    const out = d.push(frame.subarray(60));
+    expect(out.map((f) => f.bytes.equals(frame))).toEqual([true]);
+  });
+
+  it('default cap is 4 MiB (README §4.2/§6.3 sizes, not §10\'s 16 MiB example): a 16 MiB length field is refused up front', () => {
+    expect(DEFAULT_MAX_FRAME_BYTES).toBe(4 * 1024 * 1024);
+    const lengthLE = (n: number): Buffer => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(n);
+      return b;
+    };
+    const d = new CtiFrameDecoder();
+    expect(() => d.push(Buffer.concat([TOKEN, lengthLE(16 * 1024 * 1024)]))).toThrow(expect.objectContaining({ code: 'BB_ARBIN_FRAME_TOO_LARGE' }));
+    expect(d.bufferedBytes).toBeLessThan(12);
+    // exactly the cap is accepted and buffered (allocated once, not refused)
+    const e = new CtiFrameDecoder();
+    expect(e.push(Buffer.concat([TOKEN, lengthLE(DEFAULT_MAX_FRAME_BYTES)]))).toEqual([]);
+    expect(e.bufferedBytes).toBe(12);
+  });
+
+  it('after a bad length field, draining with push(empty) copies nothing more', () => {
+    const lengthLE = (n: number): Buffer => {
+      const b = Buffer.alloc(4);
+      b.writeUInt32LE(n >>> 0);
+      return b;
+    };
+    const bad = Buffer.concat([TOKEN, lengthLE(0xfffffff0)]);
+    const good = vectorBytes('server_start_schedule_msg');
+    const stream = Buffer.concat([bad, bad, bad, good]);
+    const d = new CtiFrameDecoder();
+    let throws = 0;
+    let out: CtiFrame[] = [];
+    let input: Uint8Array = stream;
+    for (;;) {
+      try {
+        out = out.concat(d.push(input));
+        break;
+      } catch {
+        throws++;
+        input = new Uint8Array(0);
+      }
+    }
+    expect(throws).toBe(3);
+    expect(out.map((f) => f.bytes.equals(good))).toEqual([true]);
+    // one copy of the remainder after the first fault, one copy of the good frame
+    expect(d.bytesCopied).toBeLessThanOrEqual(stream.length + good.length);
   });
 });

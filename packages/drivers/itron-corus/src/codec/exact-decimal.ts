@@ -9,6 +9,31 @@ import { CorusError } from '../errors.js';
 
 const TEN = 10n;
 
+/**
+ * Largest number of digits (integer + fraction digits, leading zeros included) accepted by
+ * {@link ExactDecimal.from}. The widest Corus number has 21 significant digits (Index9, itron-corus
+ * README §8.4) and the largest magnitude is a Float's ±3.4e38, 39 integer digits (§8.2): 100 is far
+ * beyond every data class, and keeps the bigint work of one parse trivially small.
+ */
+export const MAX_DECIMAL_DIGITS = 100;
+
+/**
+ * Largest accepted |exponent| of an `e`/`E` notation in {@link ExactDecimal.from}. Corus classes
+ * span 10^−8 (Index fractions) to 3.4·10^38 (Float), README §8.2, §8.3.6, §8.3.10; 400 still admits
+ * the text of every finite binary64 (`5e-324`, `1.7976931348623157e+308`). Without the bound,
+ * `"1e20000000"` costs seconds of bigint exponentiation on the event loop.
+ */
+export const MAX_DECIMAL_EXPONENT = 400;
+
+/** Longest accepted decimal text (surrounding whitespace included), characters. */
+export const MAX_DECIMAL_TEXT_LENGTH = 512;
+
+const MAX_BIGINT_MAGNITUDE = TEN ** BigInt(MAX_DECIMAL_DIGITS);
+
+function tooLarge(what: string, context: Readonly<Record<string, string | number | undefined>>): CorusError {
+  return new CorusError('BB_CORUS_VALUE_OUT_OF_RANGE', `decimal ${what}; refused before any arithmetic (no Corus data class comes near it, itron-corus README §8.2)`, { context });
+}
+
 function pow10(n: number): bigint {
   return TEN ** BigInt(n);
 }
@@ -46,22 +71,34 @@ export class ExactDecimal {
    * Parses plain decimal text (`"-12.340"`, `"7"`, `"1e3"` is also accepted), or takes an integer
    * `number`/`bigint` as is. A non-integer `number` goes through its shortest round-trip text
    * (`String(0.1)` = `"0.1"`), which is what a user typing 0.1 means.
-   * @throws {CorusError} `BB_CORUS_VALUE_TYPE` for text that is not a finite decimal number.
+   *
+   * Input is bounded before any bigint arithmetic: at most {@link MAX_DECIMAL_TEXT_LENGTH}
+   * characters, {@link MAX_DECIMAL_DIGITS} digits and an exponent of at most
+   * ±{@link MAX_DECIMAL_EXPONENT}; a bigint below 10^{@link MAX_DECIMAL_DIGITS} in magnitude.
+   * @throws {CorusError} `BB_CORUS_VALUE_TYPE` for text that is not a finite decimal number;
+   *   `BB_CORUS_VALUE_OUT_OF_RANGE` for input beyond those bounds (context: `limit`, `actual`).
    */
   static from(value: string | number | bigint | ExactDecimal): ExactDecimal {
     if (value instanceof ExactDecimal) return value;
-    if (typeof value === 'bigint') return new ExactDecimal(value, 0);
+    if (typeof value === 'bigint') {
+      if (value >= MAX_BIGINT_MAGNITUDE || -value >= MAX_BIGINT_MAGNITUDE) throw tooLarge(`integer has more than ${MAX_DECIMAL_DIGITS} digits`, { limit: MAX_DECIMAL_DIGITS });
+      return new ExactDecimal(value, 0);
+    }
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new CorusError('BB_CORUS_VALUE_TYPE', `not a finite number: ${value}`);
       return ExactDecimal.from(String(value));
     }
+    if (value.length > MAX_DECIMAL_TEXT_LENGTH) throw tooLarge(`text is ${value.length} characters long, more than ${MAX_DECIMAL_TEXT_LENGTH}`, { limit: MAX_DECIMAL_TEXT_LENGTH, actual: value.length });
     const m = /^\s*([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?\s*$/.exec(value);
     if (m === null || ((m[2] ?? '') === '' && (m[3] ?? '') === '')) {
       throw new CorusError('BB_CORUS_VALUE_TYPE', `not a decimal number: ${JSON.stringify(value)}`);
     }
     const intPart = m[2] ?? '';
     const frac = m[3] ?? '';
+    const digits = intPart.length + frac.length;
+    if (digits > MAX_DECIMAL_DIGITS) throw tooLarge(`has ${digits} digits, more than ${MAX_DECIMAL_DIGITS}`, { limit: MAX_DECIMAL_DIGITS, actual: digits });
     const exp = m[4] === undefined ? 0 : Number(m[4]);
+    if (!(Math.abs(exp) <= MAX_DECIMAL_EXPONENT)) throw tooLarge(`exponent ${m[4] ?? ''} is beyond ±${MAX_DECIMAL_EXPONENT}`, { limit: MAX_DECIMAL_EXPONENT, actual: m[4] });
     let coefficient = BigInt((intPart || '0') + frac);
     if (m[1] === '-') coefficient = -coefficient;
     return new ExactDecimal(coefficient, frac.length - exp);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExactDecimal } from '../../src/codec/exact-decimal.js';
+import { ExactDecimal, MAX_DECIMAL_DIGITS, MAX_DECIMAL_EXPONENT, MAX_DECIMAL_TEXT_LENGTH } from '../../src/codec/exact-decimal.js';
 
 describe('Codec > ExactDecimal (README §8.4)', () => {
   it.each([
@@ -25,5 +25,37 @@ describe('Codec > ExactDecimal (README §8.4)', () => {
   });
   it.each(['', 'abc', '1.2.3', '--1'])('refuses %j with BB_CORUS_VALUE_TYPE', (s) => {
     expect(() => ExactDecimal.from(s)).toThrow(expect.objectContaining({ code: 'BB_CORUS_VALUE_TYPE' }));
+  });
+
+  describe('bounds checked before any bigint arithmetic (a huge exponent once blocked the event loop for seconds)', () => {
+    it.each([
+      ['1e20000000', { limit: MAX_DECIMAL_EXPONENT }],
+      ['1e-20000000', { limit: MAX_DECIMAL_EXPONENT }],
+      [`1e${MAX_DECIMAL_EXPONENT + 1}`, { limit: MAX_DECIMAL_EXPONENT }],
+      ['1e99999999999999999999999', { limit: MAX_DECIMAL_EXPONENT }],
+      ['9'.repeat(MAX_DECIMAL_DIGITS + 1), { limit: MAX_DECIMAL_DIGITS, actual: MAX_DECIMAL_DIGITS + 1 }],
+      [`0.${'0'.repeat(MAX_DECIMAL_DIGITS - 1)}1`, { limit: MAX_DECIMAL_DIGITS, actual: MAX_DECIMAL_DIGITS + 1 }],
+      ['1'.repeat(MAX_DECIMAL_TEXT_LENGTH + 1), { limit: MAX_DECIMAL_TEXT_LENGTH, actual: MAX_DECIMAL_TEXT_LENGTH + 1 }],
+      [`${' '.repeat(MAX_DECIMAL_TEXT_LENGTH)}1`, { limit: MAX_DECIMAL_TEXT_LENGTH }],
+    ])('refuses %s with BB_CORUS_VALUE_OUT_OF_RANGE', (s, context) => {
+      expect(() => ExactDecimal.from(s)).toThrow(expect.objectContaining({ code: 'BB_CORUS_VALUE_OUT_OF_RANGE', context: expect.objectContaining(context) }));
+    });
+    it('refuses a bigint of more than MAX_DECIMAL_DIGITS digits, either sign', () => {
+      expect(() => ExactDecimal.from(10n ** BigInt(MAX_DECIMAL_DIGITS))).toThrow(expect.objectContaining({ code: 'BB_CORUS_VALUE_OUT_OF_RANGE' }));
+      expect(() => ExactDecimal.from(-(10n ** BigInt(MAX_DECIMAL_DIGITS)))).toThrow(expect.objectContaining({ code: 'BB_CORUS_VALUE_OUT_OF_RANGE' }));
+      expect(ExactDecimal.from(10n ** BigInt(MAX_DECIMAL_DIGITS) - 1n).toString()).toBe('9'.repeat(MAX_DECIMAL_DIGITS));
+    });
+    it.each([
+      [`1e${MAX_DECIMAL_EXPONENT}`, `1${'0'.repeat(MAX_DECIMAL_EXPONENT)}`],
+      [`1e-${MAX_DECIMAL_EXPONENT}`, `0.${'0'.repeat(MAX_DECIMAL_EXPONENT - 1)}1`],
+      ['9'.repeat(MAX_DECIMAL_DIGITS), '9'.repeat(MAX_DECIMAL_DIGITS)],
+      ['3.4e38', `34${'0'.repeat(37)}`],
+    ])('still accepts %s at the bounds', (s, text) => {
+      expect(ExactDecimal.from(s).toString()).toBe(text);
+    });
+    it('still accepts every finite binary64 through its shortest text', () => {
+      expect(ExactDecimal.from(Number.MAX_VALUE).toString()).toBe(`17976931348623157${'0'.repeat(292)}`);
+      expect(ExactDecimal.from(Number.MIN_VALUE).toString()).toBe(`0.${'0'.repeat(323)}5`);
+    });
   });
 });
