@@ -32,7 +32,7 @@ let sim: MaccorSimulator;
 function devices(port: number): unknown[] {
   return [{
     id: 'mac-1', host: '127.0.0.1', jsonPort: port, channels: 8, pollIntervalMs: 500, requestCostMs: 5, requestTimeoutMs: 3000,
-    directControl: { watchdogMs: WATCHDOG_MS },
+    directControl: { watchdogMs: WATCHDOG_MS, testerWatchdogS: TESTER_WATCHDOG_S },
     channelSettings: { '1-2': { safety: SAFETY, envelope: ENVELOPE }, '3-8': { safety: SAFETY } },
   }];
 }

@@ -3,7 +3,8 @@
  * JSON on an ephemeral port, ~30 ms service time like a real tester), read by one `collector-maccor`
  * process that owns the tester's connection and executes every `maccor.*` command; the commander
  * validates them and routes them to it (exclusive session, see packages/actions/src/maccor).
- * Channels 1-2 are set up for direct control (envelope, 2 s set-point watchdog).
+ * Channels 1-2 are set up for direct control (envelope, 2 s set-point watchdog, the simulated tester's
+ * 10 s MacNetDirectModeWD); channels 3..n declare VAR1 (0..1 A) for `maccor.set_variable`.
  */
 import { startMaccorSimulator } from '@busbar/driver-maccor-macnet';
 import type { MaccorSimulator } from '@busbar/driver-maccor-macnet';
@@ -24,6 +25,8 @@ export type MaccorTesters = ReadonlyMap<string, MaccorSimulator>;
 
 const SAFETY = { max_voltage_v: 4.3, min_voltage_v: 2.5, max_charge_current_a: 3, max_discharge_current_a: 3, max_charge_power_w: 15, max_discharge_power_w: 15 };
 const ENVELOPE = { max_voltage_v: 4.2, min_voltage_v: 2.8, max_charge_current_a: 2, max_discharge_current_a: 2, max_power_w: 10 };
+/** The only test variable `maccor.set_variable` may set (on channels 3..n): VAR1, 0..1 A (the demo sets 0.5 on channel 3). */
+const VARIABLES = [{ var_num: 1, name: 'charge_current_a', unit: 'A', min: 0, max: 1 }];
 
 /** A plugin starting one Maccor simulator (`maccor-1`) and one `collector-maccor` process. */
 export function maccorTesters(options: MaccorPluginOptions = {}): DevicePlugin<MaccorTesters> {
@@ -36,7 +39,7 @@ export function maccorTesters(options: MaccorPluginOptions = {}): DevicePlugin<M
       const devices = [{
         id: 'maccor-1', host: sim.host, jsonPort: sim.port, channels, pollIntervalMs: options.pollIntervalMs ?? 1000, requestCostMs: Math.max(1, options.serviceTimeMs ?? 30),
         directControl: { watchdogMs: 2000, testerWatchdogS: 10 },
-        channelSettings: { '1-2': { safety: SAFETY, envelope: ENVELOPE }, [`3-${channels}`]: { safety: SAFETY } },
+        channelSettings: { '1-2': { safety: SAFETY, envelope: ENVELOPE }, [`3-${channels}`]: { safety: SAFETY, variables: VARIABLES } },
       }];
       return {
         plugin: 'maccor macnet',

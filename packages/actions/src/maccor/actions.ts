@@ -7,17 +7,20 @@
  * - `maccor.start_test`: `procedure` (string, without `.000`), `test_name` (string ≤ 250; default a
  *   generated unique `<device>-<channel>-<UTC yyyymmddThhmmss>`), `comment` (≤ 80), `crate_ah` (> 0,
  *   default 1). The channel's configured `safety` limits are sent with (6,10) first (reference §6.6-§6.7, §8.7-§8.9).
- * - `maccor.set_variable`: `var_num` (integer 1..15), `value` (number) — (6,9), reference §6.8.
+ * - `maccor.set_variable`: `var_num` (integer 1..15), `value` (number) — (6,9), reference §6.8. Only a
+ *   variable declared for the channel (`channelSettings.*.variables`) may be set, and only to a value in
+ *   its `[min, max]`.
  * - `maccor.suspend`, `maccor.resume`, `maccor.reset` — (6,3), (6,4), (6,5), reference §8.10.
  * - `maccor.start_direct_control`: `test_name` (optional, ≤ 25 characters, default `Random`),
  *   `power` (boolean, default false: also activate the power set-point). Starts (6,7) at rest with
  *   current 0 A and the envelope's `max_voltage_v` active, so later (6,8) may use them (reference §8.3).
- * - `maccor.set_direct_output`: `mode` (`charge` | `discharge` | `rest`), `current_a` (magnitude ≥ 0),
+ * - `maccor.set_direct_output`: `mode` (`charge` | `discharge` | `rest`), `current_a` (magnitude ≥ 0;
+ *   required for charge and discharge, or the tester's current limit would be sent as disabled),
  *   `voltage_v` (charge: ceiling; discharge: floor), `power_w` (optional) — checked against the
  *   channel envelope (`DirectControlEnvelope`) before anything is sent.
  */
 import type { Command, CommandParameter } from '@busbar/avro';
-import { CommandRefusedError, requireParameter } from '@busbar/safety';
+import { CommandRefusedError, checkRange, requireParameter } from '@busbar/safety';
 import { DirectControlEnvelope } from '@busbar/driver-maccor-macnet';
 import type { ChannelEnvelope, DirectSetpoint, SafetyLimits } from '@busbar/driver-maccor-macnet';
 import type { MaccorDeviceConfig } from './device-config.js';
@@ -146,7 +149,9 @@ export function checkEnvelope(channel: number, envelope: ChannelEnvelope, sp: Di
  * @param now - for generated test names.
  * @throws {CommandRefusedError} `BB_COMMAND_UNKNOWN_ACTION`, `BB_COMMAND_PARAMETER_MISSING`,
  *   `BB_COMMAND_PARAMETER_INVALID`, `BB_COMMAND_OUT_OF_RANGE`, `BB_MACCOR_CHANNEL_OUT_OF_RANGE`,
- *   `BB_MACCOR_SAFETY_LIMITS_MISSING`, `BB_MACCOR_DIRECT_CONTROL_NOT_CONFIGURED`, `BB_MACCOR_ENVELOPE_REFUSED`.
+ *   `BB_MACCOR_SAFETY_LIMITS_MISSING`, `BB_MACCOR_DIRECT_CONTROL_NOT_CONFIGURED`, `BB_MACCOR_ENVELOPE_REFUSED`,
+ *   `BB_MACCOR_VARIABLE_NOT_DECLARED` (a VAR not declared for the channel); `BB_COMMAND_OUT_OF_RANGE`
+ *   also for a VAR value outside its declared `[min, max]`.
  */
 export function prepareMaccorCommand(cmd: Command, device: MaccorDeviceConfig, now: Date = new Date()): PreparedMaccorCommand {
   const action = cmd.action as MaccorAction;
@@ -171,7 +176,14 @@ export function prepareMaccorCommand(cmd: Command, device: MaccorDeviceConfig, n
       const varNum = num(p, 'var_num');
       if (!Number.isInteger(varNum) || varNum < 1 || varNum > 15) throw new CommandRefusedError('BB_COMMAND_OUT_OF_RANGE', `parameter var_num must be an integer 1..15 (VAR1..VAR15), got ${varNum}`, { parameter: 'var_num', min: 1, max: 15 });
       const value = num(p, 'value');
-      return { operation: { kind: 'set_variable', channel, varNum, value }, summary: `set VAR${varNum} = ${value} on channel ${channel}` };
+      const declared = channelSettingsOf(device, channel).variables;
+      const v = declared.find((d) => d.var_num === varNum);
+      if (!v) {
+        const known = declared.length === 0 ? 'none is declared' : `declared: ${declared.map((d) => `VAR${d.var_num} (${d.name})`).join(', ')}`;
+        throw new CommandRefusedError('BB_MACCOR_VARIABLE_NOT_DECLARED', `VAR${varNum} is not a variable declared for channel ${channel} of ${device.id} (channelSettings.*.variables); ${known}; not sent`, { parameter: 'var_num', channel, var_num: varNum });
+      }
+      checkRange(`VAR${varNum} (${v.name}, ${v.unit}) of channel ${channel}`, value, v);
+      return { operation: { kind: 'set_variable', channel, varNum, value }, summary: `set VAR${varNum} (${v.name}) = ${value} ${v.unit} on channel ${channel}` };
     }
     case 'maccor.suspend':
     case 'maccor.resume':

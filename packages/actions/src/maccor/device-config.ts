@@ -42,27 +42,72 @@ export const envelopeSchema = z
   .strict()
   .refine((l) => l.min_voltage_v < l.max_voltage_v, { message: 'min_voltage_v must be below max_voltage_v', path: ['min_voltage_v'] });
 
-/** Per-channel settings: `safety` (needed by start_test and start_direct_control), `envelope` (needed by direct control), `aux` (read (4,4)). */
+const namePattern = /^[a-z][a-z0-9_]{0,63}$/;
+
+/**
+ * One test variable a channel's procedures read, with its allowed range. Only variables declared here
+ * may be set by `maccor.set_variable` on that channel, and only to a value in `[min, max]` (in `unit`).
+ * - `var_num`: 1..15 (VAR1..VAR15, (6,9), Maccor MacNet reference §6.8).
+ * - `name`: what the procedure uses it for, unit in the name (`charge_current_a`).
+ * - `unit`: the unit of the value as the procedure reads it (`A`, `V`, `W`, `1`...).
+ */
+export const maccorVariableSchema = z
+  .object({
+    var_num: z.number().int().min(1).max(15),
+    name: z.string().regex(namePattern, 'must be snake_case with the unit at the end, e.g. charge_current_a'),
+    unit: z.string().min(1).max(16),
+    min: z.number().finite(),
+    max: z.number().finite(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.min > v.max) ctx.addIssue({ code: 'custom', path: ['max'], message: `max (${v.max}) must be ≥ min (${v.min})` });
+  });
+
+/** A parsed variable declaration. */
+export type MaccorVariable = z.output<typeof maccorVariableSchema>;
+
+const variableListSchema = z.array(maccorVariableSchema).superRefine((list, ctx) => {
+  const seen = new Set<number>();
+  list.forEach((v, i) => {
+    if (seen.has(v.var_num)) ctx.addIssue({ code: 'custom', path: [i, 'var_num'], message: `VAR${v.var_num} is declared twice` });
+    seen.add(v.var_num);
+  });
+});
+
+/**
+ * Per-channel settings: `safety` (needed by start_test and start_direct_control), `envelope` (needed
+ * by direct control), `aux` (read (4,4)), `variables` (the only VARs `maccor.set_variable` may set, with
+ * their ranges; default none).
+ */
 export const channelSettingsSchema = z
   .object({
     safety: safetyLimitsSchema.optional(),
     envelope: envelopeSchema.optional(),
     aux: z.boolean().default(false),
+    variables: variableListSchema.default([]),
   })
   .strict();
 
 /**
- * `directControl:` of a tester. `watchdogMs` (no default): a direct-controlled channel that gets no
- * fresh set-point from its controller for this long is put to rest. `testerWatchdogS`: the tester's
- * own `MacNetDirectModeWD` (System.ini, seconds; 0 = off, reference §8.5); when > 0 the collector
- * re-sends the last set-point every third of it so the tester does not suspend a channel the
- * controller still feeds. `minIntervalMs` ≥ 100 (reference §8.6).
+ * `directControl:` of a tester.
+ * - `watchdogMs` (required): a direct-controlled channel that gets no fresh set-point from its
+ *   controller for this long is put to rest; the rest is retried until the tester confirms it.
+ * - `testerWatchdogS` (required, no default): the tester's own `MacNetDirectModeWD` (System.ini,
+ *   seconds; reference §8.5), the only protection left when the collector itself dies. When > 0 the
+ *   collector re-sends the last set-point every third of it so the tester does not suspend a channel the
+ *   controller still feeds. 0 states that the tester's watchdog is off; the collector then warns loudly
+ *   at start-up.
+ * - `minIntervalMs` ≥ 100 (reference §8.6).
+ * - `shutdownRestTimeoutMs`: how long a stopping collector keeps retrying the rest of its direct
+ *   channels before it gives up with a FAULT event (default 10 000).
  */
 export const directControlSchema = z
   .object({
     watchdogMs: z.number().int().min(200).max(600_000),
     minIntervalMs: z.number().int().min(100).max(60_000).default(100),
-    testerWatchdogS: z.number().min(0).max(3600).default(0),
+    testerWatchdogS: z.number({ error: (i) => (i.input === undefined ? 'testerWatchdogS is required with directControl: the tester\'s MacNetDirectModeWD in seconds (System.ini), 0 only if it is off' : 'testerWatchdogS must be a number of seconds') }).min(0).max(3600),
+    shutdownRestTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
   })
   .strict();
 
@@ -135,10 +180,12 @@ export interface MaccorChannelSettings {
   readonly safety?: SafetyLimits;
   readonly envelope?: ChannelEnvelope;
   readonly aux: boolean;
+  /** Variables `maccor.set_variable` may set on the channel (none when not configured). */
+  readonly variables: readonly MaccorVariable[];
 }
 
 /**
- * The settings of `channel` (1-based), or `{aux: false}` when none are configured.
+ * The settings of `channel` (1-based), or `{aux: false, variables: []}` when none are configured.
  * Keys were validated by {@link maccorDeviceSchema}.
  */
 export function channelSettingsOf(device: MaccorDeviceConfig, channel: number): MaccorChannelSettings {
@@ -149,5 +196,5 @@ export function channelSettingsOf(device: MaccorDeviceConfig, channel: number): 
     const b = m[2] === undefined ? a : Number(m[2]);
     if (channel >= a && channel <= b) return s;
   }
-  return { aux: false };
+  return { aux: false, variables: [] };
 }

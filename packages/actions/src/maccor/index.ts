@@ -9,8 +9,8 @@ import { maccorDevicesSchema } from './device-config.js';
 import type { MaccorBindingDeps } from './binding.js';
 import { createMaccorBindingFor } from './binding.js';
 
-export { maccorDeviceSchema, maccorDevicesSchema, channelSettingsOf, safetyLimitsSchema, envelopeSchema, directControlSchema } from './device-config.js';
-export type { MaccorDeviceConfig, MaccorChannelSettings } from './device-config.js';
+export { maccorDeviceSchema, maccorDevicesSchema, channelSettingsOf, safetyLimitsSchema, envelopeSchema, directControlSchema, maccorVariableSchema } from './device-config.js';
+export type { MaccorDeviceConfig, MaccorChannelSettings, MaccorVariable } from './device-config.js';
 export { MACCOR_ACTIONS, prepareMaccorCommand, checkEnvelope, generatedTestName } from './actions.js';
 export type { MaccorAction, MaccorOperation, PreparedMaccorCommand } from './actions.js';
 export { createMaccorBindingFor } from './binding.js';

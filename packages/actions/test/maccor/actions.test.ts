@@ -6,8 +6,12 @@ import { generatedTestName, prepareMaccorCommand } from '../../src/maccor/action
 
 const SAFETY = { max_voltage_v: 4.3, min_voltage_v: 2.5, max_charge_current_a: 3, max_discharge_current_a: 3, max_charge_power_w: 15, max_discharge_power_w: 15 };
 const ENVELOPE = { max_voltage_v: 4.2, min_voltage_v: 2.8, max_charge_current_a: 2, max_discharge_current_a: 2, max_power_w: 10 };
+const VARIABLES = [
+  { var_num: 1, name: 'charge_current_a', unit: 'A', min: 0, max: 1 },
+  { var_num: 15, name: 'offset_v', unit: 'V', min: -5, max: 5 },
+];
 const section = maccorCommanderSectionSchema.parse({
-  devices: [{ id: 'mac-1', host: '10.0.0.5', channels: 8, directControl: { watchdogMs: 1000 }, channelSettings: { '1-2': { safety: SAFETY, envelope: ENVELOPE }, '3': { safety: SAFETY }, '5': { aux: true } } }],
+  devices: [{ id: 'mac-1', host: '10.0.0.5', channels: 8, directControl: { watchdogMs: 1000, testerWatchdogS: 10 }, channelSettings: { '1-2': { safety: SAFETY, envelope: ENVELOPE, variables: VARIABLES }, '3': { safety: SAFETY }, '5': { aux: true } } }],
 });
 const device = section.devices[0]!;
 
@@ -28,7 +32,7 @@ function refusal(c: Command): { code: string; message: string } {
 describe('maccor device configuration', () => {
   it('fills the defaults from the reference (ports 57570/57560, 35 ms per request, exclusive session)', () => {
     expect(device).toMatchObject({ jsonPort: 57570, binaryPort: 57560, session: 'exclusive', requestCostMs: 35, pollIntervalMs: 1000, pollBudgetFraction: 0.5, restVia: 'json' });
-    expect(device.directControl).toEqual({ watchdogMs: 1000, minIntervalMs: 100, testerWatchdogS: 0 });
+    expect(device.directControl).toEqual({ watchdogMs: 1000, minIntervalMs: 100, testerWatchdogS: 10, shutdownRestTimeoutMs: 10_000 });
   });
 
   it.each([
@@ -36,11 +40,15 @@ describe('maccor device configuration', () => {
     ['overlapping channel keys', { channelSettings: { '1-3': { aux: true }, '3': { aux: true } } }, 'channel 3 is configured twice'],
     ['a channel beyond the tester', { channelSettings: { '9': { aux: true } } }, 'within 1..8'],
     ['an envelope without a watchdog', { directControl: undefined, channelSettings: { '1': { envelope: ENVELOPE } } }, 'needs a directControl section'],
-    ['a watchdog below 200 ms', { directControl: { watchdogMs: 50 } }, 'watchdogMs'],
-    ['pacing below 100 ms', { directControl: { watchdogMs: 1000, minIntervalMs: 50 } }, 'minIntervalMs'],
+    ['a watchdog below 200 ms', { directControl: { watchdogMs: 50, testerWatchdogS: 10 } }, 'watchdogMs'],
+    ['pacing below 100 ms', { directControl: { watchdogMs: 1000, testerWatchdogS: 10, minIntervalMs: 50 } }, 'minIntervalMs'],
+    ['direct control without the tester watchdog (testerWatchdogS has no default)', { directControl: { watchdogMs: 1000 } }, 'testerWatchdogS is required'],
+    ['a variable with min above max', { channelSettings: { '1': { variables: [{ var_num: 1, name: 'x_a', unit: 'A', min: 2, max: 1 }] } } }, 'max (1) must be ≥ min (2)'],
+    ['a variable declared twice', { channelSettings: { '1': { variables: [{ var_num: 1, name: 'x_a', unit: 'A', min: 0, max: 1 }, { var_num: 1, name: 'y_a', unit: 'A', min: 0, max: 1 }] } } }, 'VAR1 is declared twice'],
+    ['VAR16', { channelSettings: { '1': { variables: [{ var_num: 16, name: 'x_a', unit: 'A', min: 0, max: 1 }] } } }, 'var_num'],
     ['inverted safety voltages', { channelSettings: { '1': { safety: { ...SAFETY, min_voltage_v: 4.4 } } } }, 'min_voltage_v must be below max_voltage_v'],
   ])('refuses %s', (_name, patch, text) => {
-    const r = maccorCommanderSectionSchema.safeParse({ devices: [{ id: 'mac-1', host: 'h', channels: 8, directControl: { watchdogMs: 1000 }, ...patch }] });
+    const r = maccorCommanderSectionSchema.safeParse({ devices: [{ id: 'mac-1', host: 'h', channels: 8, directControl: { watchdogMs: 1000, testerWatchdogS: 10 }, ...patch }] });
     expect(r.success).toBe(false);
     expect(JSON.stringify(r.error!.issues)).toContain(text);
   });
@@ -71,6 +79,12 @@ describe('prepareMaccorCommand', () => {
     ['crate_ah 0', cmd('maccor.start_test', { procedure: 'p', crate_ah: 0 }), 'BB_COMMAND_OUT_OF_RANGE', 'crate_ah must be > 0'],
     ['VAR16', cmd('maccor.set_variable', { var_num: 16, value: 1 }), 'BB_COMMAND_OUT_OF_RANGE', '1..15'],
     ['a text value', cmd('maccor.set_variable', { var_num: 1, value: 'x' }), 'BB_COMMAND_PARAMETER_INVALID', 'value must be a finite number'],
+    ['an undeclared VAR', cmd('maccor.set_variable', { var_num: 2, value: 0.5 }), 'BB_MACCOR_VARIABLE_NOT_DECLARED', 'VAR2 is not a variable declared for channel 1 of mac-1 (channelSettings.*.variables); declared: VAR1 (charge_current_a), VAR15 (offset_v)'],
+    ['a VAR on a channel that declares none', cmd('maccor.set_variable', { var_num: 1, value: 0.5 }, 3), 'BB_MACCOR_VARIABLE_NOT_DECLARED', 'none is declared'],
+    ['a VAR value above its max', cmd('maccor.set_variable', { var_num: 1, value: 1.5 }), 'BB_COMMAND_OUT_OF_RANGE', 'VAR1 (charge_current_a, A) of channel 1 = 1.5 is outside the allowed range [0, 1]'],
+    ['a VAR value below its min', cmd('maccor.set_variable', { var_num: 15, value: -6 }), 'BB_COMMAND_OUT_OF_RANGE', 'VAR15 (offset_v, V) of channel 1 = -6 is outside the allowed range [-5, 5]'],
+    ['a power-only charge (current would be sent as disabled)', cmd('maccor.set_direct_output', { mode: 'charge', voltage_v: 4.1, power_w: 5 }), 'BB_MACCOR_ENVELOPE_REFUSED', 'needs a current set-point (current_a)'],
+    ['a power-only discharge (current would be sent as disabled)', cmd('maccor.set_direct_output', { mode: 'discharge', voltage_v: 3, power_w: 5 }), 'BB_MACCOR_ENVELOPE_REFUSED', 'needs a current set-point (current_a)'],
     ['direct control without envelope', cmd('maccor.start_direct_control', {}, 3), 'BB_MACCOR_DIRECT_CONTROL_NOT_CONFIGURED', 'no direct-control envelope'],
     ['a direct test name of 26 characters', cmd('maccor.start_direct_control', { test_name: 'x'.repeat(26) }), 'BB_COMMAND_PARAMETER_INVALID', '1..25'],
     ['an unknown mode', cmd('maccor.set_direct_output', { mode: 'boost', current_a: 1, voltage_v: 4 }), 'BB_COMMAND_PARAMETER_INVALID', 'charge, discharge or rest'],

@@ -9,6 +9,7 @@ import type { BusbarErrorOptions, ErrorCatalogue, ErrorContext } from '@busbar/c
 export const ERROR_CODES = {
   BB_MACCOR_FRAME_GARBAGE: { meaning: 'The JSON stream held a byte outside a JSON object that is not whitespace (Maccor MacNet reference §3); the connection is reset.' },
   BB_MACCOR_FRAME_TOO_LARGE: { meaning: 'A JSON reply grew beyond the framing buffer cap (1 MiB by default) without closing (reference §3.3); the connection is reset.' },
+  BB_MACCOR_FRAME_TOO_DEEP: { meaning: 'A JSON reply nests `{`/`[` deeper than the framing cap (32 by default; real replies nest at most 4); refused before parsing so that nothing downstream overflows the stack, and the connection is reset.' },
   BB_MACCOR_FRAME_INVALID_JSON: { meaning: 'A brace-balanced object on the JSON stream did not parse as JSON (reference §3).' },
   BB_MACCOR_BINARY_FRAME_INVALID: { meaning: 'A binary MacNet frame is shorter than its 8-byte header or its Len says (reference §5).' },
   BB_MACCOR_REPLY_MALFORMED: { meaning: 'A reply lacks the JSON-RPC `result`, or a field has the wrong type (reference §3.6, §4).' },

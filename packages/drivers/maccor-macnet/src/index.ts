@@ -6,7 +6,9 @@
 export { ERROR_CODES, MaccorError, MaccorRpcError, MaccorCommandRejectedError } from './errors.js';
 export type { MaccorErrorCode } from './errors.js';
 
-export { JsonStreamDecoder, DEFAULT_MAX_FRAME_BYTES } from './codec/framing.js';
+export { JsonStreamDecoder, DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_JSON_DEPTH } from './codec/framing.js';
+export { summarizeJson, topLevelKeys } from './codec/summary.js';
+export type { SummaryLimits } from './codec/summary.js';
 export { encodeRequest, decodeReply, DEFAULT_REQUEST_ID } from './codec/envelope.js';
 export type { MacnetParams, ReplyExpectation, DecodedReply } from './codec/envelope.js';
 export type { MacnetObject } from './codec/fields.js';

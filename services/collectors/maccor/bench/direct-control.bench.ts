@@ -59,7 +59,7 @@ const admin = kafka.admin();
 await admin.connect();
 await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
 await admin.disconnect();
-const device = { id: 'mac-bench', host: '127.0.0.1', jsonPort: sim.port, channels, pollIntervalMs: 1000, requestCostMs: Math.max(1, serviceMs), directControl: { watchdogMs: 2000 }, channelSettings: { [`1-${channels}`]: { safety: SAFETY, envelope: ENVELOPE } } };
+const device = { id: 'mac-bench', host: '127.0.0.1', jsonPort: sim.port, channels, pollIntervalMs: 1000, requestCostMs: Math.max(1, serviceMs), directControl: { watchdogMs: 2000, testerWatchdogS: 0 }, channelSettings: { [`1-${channels}`]: { safety: SAFETY, envelope: ENVELOPE } } };
 const kafkaCfg = { brokers: kafkaServer.brokers };
 const deps = { logger: noopLogger, metrics: noopMetrics };
 const collector = await startMaccorCollector(collectorConfigSchema.parse({ kafka: kafkaCfg, topics, instanceId: `bench-${run}`, devices: [device] }), deps);

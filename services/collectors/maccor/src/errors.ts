@@ -12,5 +12,7 @@ export const ERROR_CODES = {
   BB_MACCOR_DIRECT_SESSION_ENDED: { meaning: 'A pending set-point was dropped because its direct-control session ended (reset, set-point watchdog, shutdown) before it could be sent.' },
   BB_MACCOR_WATCHDOG_EXPIRED: { meaning: 'The set-point watchdog put a direct-controlled channel to rest because its controller sent no set-point within directControl.watchdogMs (published as a FAULT DeviceEvent and a maccor.watchdog_rest CommandResult).' },
   BB_MACCOR_SHUTDOWN_REST: { meaning: 'The collector put a direct-controlled channel to rest because it was shutting down (its set-point watchdog could no longer run).' },
+  BB_MACCOR_REST_PENDING: { meaning: 'maccor.start_direct_control or maccor.set_direct_output was refused because the channel is being put to rest (watchdog, shutdown, or a set-point with an unknown outcome) and the tester has not confirmed the rest yet; the rest is retried with capped backoff. Nothing was sent.' },
+  BB_MACCOR_SETPOINT_OUTCOME_UNKNOWN: { meaning: 'A direct-output set-point failed after it was sent (timeout, connection lost), so the tester may or may not have applied it; the collector put the channel to rest (FAULT DeviceEvent and maccor.watchdog_rest CommandResult) and never refreshes an older set-point over it.' },
   BB_MACCOR_CHANNELS_EXCEED_TESTER: { meaning: 'The configured `channels` is larger than the tester\'s (1,2) TestChannels; the collector refuses to poll channels that do not exist (Maccor MacNet reference §6.2).' },
 } as const satisfies ErrorCatalogue;

@@ -4,25 +4,51 @@
  * simulator's request log and channel state, and the results/events the runner produced.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { noopMetrics } from '@busbar/core';
 import type { Command, CommandResultInput, DeviceEventInput } from '@busbar/avro';
 import { CommandExecutor, createMaccorBinding, maccorCommanderSectionSchema } from '@busbar/actions';
-import { MaccorClient, startMaccorSimulator } from '@busbar/driver-maccor-macnet';
-import type { MaccorSimulator } from '@busbar/driver-maccor-macnet';
-import { MaccorRunner } from '../src/direct-control.js';
+import { MaccorClient, MaccorError, startMaccorSimulator } from '@busbar/driver-maccor-macnet';
+import type { DirectSetpoint, MaccorSimulator } from '@busbar/driver-maccor-macnet';
+import { MaccorRunner, SUPERSEDED_MEMORY } from '../src/direct-control.js';
 
 const SAFETY = { max_voltage_v: 4.3, min_voltage_v: 2.5, max_charge_current_a: 3, max_discharge_current_a: 3, max_charge_power_w: 15, max_discharge_power_w: 15 };
 const ENVELOPE = { max_voltage_v: 4.2, min_voltage_v: 2.8, max_charge_current_a: 2, max_discharge_current_a: 2, max_power_w: 10 };
 
+/**
+ * The real client with injected faults: rests that get no reply (nothing sent), set-points whose reply
+ * is lost after the tester applied them, and a gate that holds set-points in flight.
+ */
+class FaultyClient extends MaccorClient {
+  failRests = 0;
+  restAttempts = 0;
+  lostReplies = 0;
+  gate: Promise<void> | undefined;
+  override async setDirectOutput(channel: number, sp: DirectSetpoint, guard?: { beforeWrite?: () => void }): Promise<void> {
+    if (this.gate) await this.gate;
+    if (sp.mode === 'rest') {
+      this.restAttempts++;
+      if (this.failRests > 0) {
+        this.failRests--;
+        throw new MaccorError('BB_MACCOR_TIMEOUT', 'injected: no reply to the rest');
+      }
+    } else if (this.lostReplies > 0) {
+      this.lostReplies--;
+      await super.setDirectOutput(channel, sp, guard);
+      throw new MaccorError('BB_MACCOR_TIMEOUT', 'injected: the reply was lost');
+    }
+    return super.setDirectOutput(channel, sp, guard);
+  }
+}
+
 interface Rig {
   sim: MaccorSimulator;
-  client: MaccorClient;
+  client: FaultyClient;
   runner: MaccorRunner;
   events: DeviceEventInput[];
   results: CommandResultInput[];
-  send(action: string, channel: number, parameters?: Command['parameters']): Promise<CommandResultInput>;
-  fire(action: string, channel: number, parameters?: Command['parameters']): { id: string; done: Promise<CommandResultInput> };
+  send(action: string, channel: number, parameters?: Command['parameters'], expiresInMs?: number): Promise<CommandResultInput>;
+  fire(action: string, channel: number, parameters?: Command['parameters'], expiresInMs?: number): { id: string; done: Promise<CommandResultInput> };
 }
 
 let rig: Rig | undefined;
@@ -35,30 +61,32 @@ afterEach(async () => {
   rig = undefined;
 });
 
-async function start(directControl: { watchdogMs: number; testerWatchdogS?: number }, simOptions: { directModeWatchdogS?: number } = {}): Promise<Rig> {
+async function start(directControl: { watchdogMs: number; testerWatchdogS?: number; shutdownRestTimeoutMs?: number }, simOptions: { directModeWatchdogS?: number; serviceTimeMs?: number } = {}): Promise<Rig> {
   const sim = await startMaccorSimulator({ port: 0, channels: 4, seed: 3, splitReplies: true, ...simOptions });
-  const section = maccorCommanderSectionSchema.parse({ devices: [{ id: 'mac-1', host: sim.host, jsonPort: sim.port, channels: 4, directControl, channelSettings: { '1-2': { safety: SAFETY, envelope: ENVELOPE }, '3': { safety: SAFETY } } }] });
+  const variables = [{ var_num: 1, name: 'charge_current_a', unit: 'A', min: 0, max: 1 }];
+  const section = maccorCommanderSectionSchema.parse({ devices: [{ id: 'mac-1', host: sim.host, jsonPort: sim.port, channels: 4, directControl: { testerWatchdogS: 0, ...directControl }, channelSettings: { '1-2': { safety: SAFETY, envelope: ENVELOPE }, '3': { safety: SAFETY, variables } } }] });
   const device = section.devices[0]!;
-  const client = new MaccorClient({ host: sim.host, jsonPort: sim.port, requestTimeoutMs: 2000 });
+  const client = new FaultyClient({ host: sim.host, jsonPort: sim.port, requestTimeoutMs: 2000 });
   const events: DeviceEventInput[] = [];
   const results: CommandResultInput[] = [];
   const runner = new MaccorRunner(device, client, { publishEvent: async (e) => void events.push(e), publishResult: async (r) => void results.push(r) }, { metrics: noopMetrics });
   const binding = createMaccorBinding(section, 'unused', { runnerFor: () => runner });
   const executor = new CommandExecutor({ resolve: (cmd) => binding.resolve(cmd) });
-  const fire = (action: string, channel: number, parameters: Command['parameters'] = {}): { id: string; done: Promise<CommandResultInput> } => {
+  const fire = (action: string, channel: number, parameters: Command['parameters'] = {}, expiresInMs = 60_000): { id: string; done: Promise<CommandResultInput> } => {
     const id = randomUUID();
-    const cmd: Command = { command_id: id, issuer: 'test', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), target: { device_id: 'mac-1', channel }, action, parameters, dry_run: false };
+    const cmd: Command = { command_id: id, issuer: 'test', issued_at: new Date(), expires_at: new Date(Date.now() + expiresInMs), target: { device_id: 'mac-1', channel }, action, parameters, dry_run: false };
     const done = executor.handle(cmd).then((h) => {
       if (h.kind !== 'result') throw new Error(`unexpected ${h.kind}`);
       return h.result;
     });
     return { id, done };
   };
-  rig = { sim, client, runner, events, results, fire, send: (a, c, p) => fire(a, c, p).done };
+  rig = { sim, client, runner, events, results, fire, send: (a, c, p, e) => fire(a, c, p, e).done };
   return rig;
 }
 
 const setpoints = (sim: MaccorSimulator, chan0: number) => sim.requests.filter((r) => r.fclass === 6 && r.fnum === 8 && r.chan === chan0);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('MaccorRunner (direct control against the simulator)', () => {
   it('applies a sequence of set-points in order, each one sent once', async () => {
@@ -150,5 +178,121 @@ describe('MaccorRunner (direct control against the simulator)', () => {
     await r.runner.stop();
     expect(r.events).toMatchObject([{ kind: 'FAULT', channel: 2, error_code: 'BB_MACCOR_SHUTDOWN_REST', state: 'rest' }]);
     expect(setpoints(r.sim, 1).at(-1)!.params).toMatchObject({ ChMode: 'R' });
+  });
+
+  it('retries the watchdog rest until the tester confirms it, refusing direct control on the channel meanwhile', async () => {
+    const r = await start({ watchdogMs: 400 });
+    await r.send('maccor.start_direct_control', 1);
+    const last = await r.send('maccor.set_direct_output', 1, { mode: 'charge', current_a: 1, voltage_v: 4.1 });
+    r.client.failRests = 2;
+    // the first attempt fails: a FAULT event says so at once, and the channel is rest-pending
+    await expect.poll(() => r.events.length, { timeout: 10_000 }).toBe(1);
+    expect(r.events[0]).toMatchObject({ kind: 'FAULT', channel: 1, state: 'unknown', error_code: 'BB_MACCOR_WATCHDOG_EXPIRED', details: { rest_applied: 'false', rest_outcome: 'retrying', rest_error_code: 'BB_MACCOR_TIMEOUT' } });
+    expect(r.events[0]!.reason).toContain('retrying until the tester confirms it');
+    expect(r.runner.restPendingChannels()).toEqual([1]);
+    const restart = await r.send('maccor.start_direct_control', 1);
+    expect(restart).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_REST_PENDING' });
+    expect(restart.reason).toContain('channel 1 of mac-1 is being put to rest');
+    expect(await r.send('maccor.set_direct_output', 1, { mode: 'charge', current_a: 0.5, voltage_v: 4.1 })).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_REST_PENDING' });
+    // the third attempt goes through: one result, one more event
+    await expect.poll(() => r.results.length, { timeout: 10_000 }).toBe(1);
+    expect(r.results[0]).toMatchObject({ action: 'maccor.watchdog_rest', status: 'EXECUTED', reason_code: 'BB_MACCOR_WATCHDOG_EXPIRED', details: { rest_applied: 'true', rest_attempts: '3', rest_outcome: 'confirmed', last_command_id: last.command_id } });
+    expect(r.events.at(-1)).toMatchObject({ kind: 'FAULT', state: 'rest', error_code: 'BB_MACCOR_WATCHDOG_EXPIRED' });
+    expect(r.client.restAttempts).toBe(3);
+    expect(r.sim.channel(1).direct!.mode).toBe('R');
+    expect(r.runner.restPendingChannels()).toEqual([]);
+    expect(setpoints(r.sim, 0).map((q) => q.params['Current'])).toEqual([1, 0]); // the refused 0.5 A never went out
+  });
+
+  it('at shutdown keeps retrying an unconfirmed rest until shutdownRestTimeoutMs, then reports it loudly', async () => {
+    const r = await start({ watchdogMs: 5000, shutdownRestTimeoutMs: 800 });
+    await r.send('maccor.start_direct_control', 2);
+    await r.send('maccor.set_direct_output', 2, { mode: 'discharge', current_a: 1, voltage_v: 3 });
+    r.client.failRests = Number.POSITIVE_INFINITY;
+    await r.runner.stop();
+    expect(r.client.restAttempts).toBeGreaterThanOrEqual(2); // retried during shutdown (backoff 250 ms, 500 ms, …)
+    const final = r.events.at(-1)!;
+    expect(final).toMatchObject({ kind: 'FAULT', channel: 2, state: 'unknown', error_code: 'BB_MACCOR_SHUTDOWN_REST', details: { rest_applied: 'false', rest_outcome: 'abandoned' } });
+    expect(final.reason).toContain('THE CHANNEL MAY STILL BE ENERGISED');
+    expect(r.results).toMatchObject([{ action: 'maccor.watchdog_rest', channel: 2, status: 'FAILED', reason_code: 'BB_MACCOR_SHUTDOWN_REST' }]);
+    expect(r.sim.channel(2).direct!.mode).toBe('D');
+  });
+
+  it('a set-point whose reply is lost puts the channel to rest; no older set-point is refreshed over it', async () => {
+    const r = await start({ watchdogMs: 5000, testerWatchdogS: 0.6 });
+    await r.send('maccor.start_direct_control', 1);
+    await r.send('maccor.set_direct_output', 1, { mode: 'charge', current_a: 1.5, voltage_v: 4.1 });
+    r.client.lostReplies = 1;
+    const lost = await r.send('maccor.set_direct_output', 1, { mode: 'charge', current_a: 0.5, voltage_v: 4.1 });
+    expect(lost).toMatchObject({ status: 'FAILED', reason_code: 'BB_MACCOR_TIMEOUT' });
+    await expect.poll(() => r.results.length, { timeout: 10_000 }).toBe(1);
+    expect(r.results[0]).toMatchObject({ action: 'maccor.watchdog_rest', status: 'EXECUTED', reason_code: 'BB_MACCOR_SETPOINT_OUTCOME_UNKNOWN', details: { last_command_id: lost.command_id, rest_applied: 'true' } });
+    expect(r.events[0]).toMatchObject({ kind: 'FAULT', state: 'rest', error_code: 'BB_MACCOR_SETPOINT_OUTCOME_UNKNOWN' });
+    await sleep(700); // > 3 refresh periods
+    const sent = setpoints(r.sim, 0);
+    const after = sent.slice(sent.findIndex((q) => q.params['Current'] === 0.5) + 1);
+    expect(after.length).toBeGreaterThanOrEqual(2); // the rest and its refreshes
+    expect(after.every((q) => q.params['ChMode'] === 'R')).toBe(true); // 1.5 A never came back
+    expect(r.sim.channel(1).direct!.mode).toBe('R');
+    // the session stays: the controller may go on
+    expect(await r.send('maccor.set_direct_output', 1, { mode: 'charge', current_a: 0.25, voltage_v: 4.1 })).toMatchObject({ status: 'EXECUTED' });
+  });
+
+  it('suspend drops the held set-point, waits for the one in flight and pauses refreshes', async () => {
+    const r = await start({ watchdogMs: 5000, testerWatchdogS: 0.6 });
+    await r.send('maccor.start_direct_control', 1);
+    await sleep(150);
+    await r.send('maccor.set_direct_output', 1, { mode: 'charge', current_a: 0.5, voltage_v: 4.1 });
+    const held = r.fire('maccor.set_direct_output', 1, { mode: 'charge', current_a: 1, voltage_v: 4.1 }); // within 100 ms: held
+    const suspend = r.fire('maccor.suspend', 1);
+    const [heldResult, suspendResult] = await Promise.all([held.done, suspend.done]);
+    expect(heldResult).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_SETPOINT_SUPERSEDED' });
+    expect(heldResult.reason).toContain(`maccor.suspend (command ${suspend.id})`);
+    expect(r.runner.supersededByOf(held.id)).toBe(suspend.id);
+    expect(suspendResult).toMatchObject({ status: 'EXECUTED' });
+    await sleep(700); // > 3 refresh periods
+    const i = r.sim.requests.findIndex((q) => q.fclass === 6 && q.fnum === 3);
+    expect(i).toBeGreaterThan(0);
+    expect(r.sim.requests.slice(i).filter((q) => q.fclass === 6 && q.fnum === 8)).toEqual([]);
+    expect(setpoints(r.sim, 0).map((q) => q.params['Current'])).toEqual([0.5]);
+    expect(r.sim.channel(1).stat).toBe(3);
+  });
+
+  it('a command that expires while it waits behind a slow request is EXPIRED and never sent', async () => {
+    const r = await start({ watchdogMs: 5000 }, { serviceTimeMs: 400 });
+    const slow = r.client.readChannel(3);
+    await sleep(20); // the read is on the wire
+    const res = await r.send('maccor.set_variable', 3, { var_num: 1, value: 0.5 }, 200);
+    expect(res).toMatchObject({ status: 'EXPIRED', reason_code: 'BB_COMMAND_EXPIRED' });
+    expect(res.reason).toContain('while it waited for the device; not sent');
+    await slow;
+    expect(r.sim.requests.filter((q) => q.fclass === 6)).toEqual([]);
+  });
+
+  it('the refresh timer waits for the in-flight request instead of spinning', async () => {
+    const r = await start({ watchdogMs: 5000, testerWatchdogS: 0.3 }); // a refresh every 100 ms
+    await r.send('maccor.start_direct_control', 1);
+    let release = (): void => undefined;
+    r.client.gate = new Promise<void>((res) => (release = res));
+    const spy = vi.spyOn(r.runner as unknown as { onTimer(): void }, 'onTimer');
+    await sleep(150);
+    const held = r.fire('maccor.set_direct_output', 1, { mode: 'charge', current_a: 0.5, voltage_v: 4.1 }); // in flight, held by the gate
+    await sleep(1000);
+    expect(spy.mock.calls.length).toBeLessThan(20);
+    r.client.gate = undefined;
+    release();
+    expect(await held.done).toMatchObject({ status: 'EXECUTED' });
+  });
+
+  it(`remembers at most ${SUPERSEDED_MEMORY} superseded commands`, async () => {
+    const r = await start({ watchdogMs: 5000 });
+    await r.send('maccor.start_direct_control', 1);
+    const ids = Array.from({ length: SUPERSEDED_MEMORY + 100 }, () => randomUUID());
+    const setpoint: DirectSetpoint = { mode: 'charge', current_a: 0.5, voltage_v: 4.1 };
+    const runs = ids.map((id) => r.runner.run({ kind: 'set_direct_output', channel: 1, setpoint }, { command_id: id, issuer: 't', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), target: { device_id: 'mac-1', channel: 1 }, action: 'maccor.set_direct_output', parameters: {}, dry_run: false }).catch(() => undefined));
+    await Promise.all(runs);
+    expect(r.runner.supersededByOf(ids[0]!)).toBeUndefined();
+    expect(r.runner.supersededByOf(ids.at(-2)!)).toBe(ids.at(-1));
+    expect(setpoints(r.sim, 0)).toHaveLength(1);
   });
 });

@@ -106,11 +106,21 @@ export interface MaccorClientOptions {
   readonly clock?: Clock;
 }
 
+/**
+ * A check run when a command's request reaches the wire (after any wait in the client's queue and for
+ * the connection), immediately before its bytes are written; a throw fails the call with that error
+ * and nothing is written. The collector passes its expiry check here (a command may wait behind a
+ * slow request after it was admitted).
+ */
+export interface WireGuard {
+  readonly beforeWrite?: () => void;
+}
+
 /** How strictly {@link MaccorClient.startTest} runs its pre-checks. */
 export type PreflightMode = 'required' | 'if_supported';
 
 /** Options of {@link MaccorClient.startTest}. */
-export interface StartTestOptions extends StartTestFields {
+export interface StartTestOptions extends StartTestFields, WireGuard {
   /** Safety limits set with (6,10) and verified before the start (required; never defaulted). */
   readonly safety: SafetyLimits;
   /** Reset a Completed channel first (default true, as pymacnet; reference §8.2). */
@@ -136,7 +146,7 @@ export interface StartTestOutcome {
 }
 
 /** Options of {@link MaccorClient.startDirectControl}. */
-export interface StartDirectControlOptions {
+export interface StartDirectControlOptions extends WireGuard {
   /** Data file name; "Random" lets the tester generate one (default "Random"). */
   readonly testName?: string;
   /** Safety limits set with (6,10) and verified first (required). */
@@ -239,8 +249,8 @@ export class MaccorClient {
     return idx;
   }
 
-  private command(params: MacnetParams): Promise<MacnetObject> {
-    return this.call(params, { priority: 'command' });
+  private command(params: MacnetParams, guard: WireGuard = {}): Promise<MacnetObject> {
+    return this.call(params, { priority: 'command', ...(guard.beforeWrite ? { beforeWrite: guard.beforeWrite } : {}) });
   }
 
   /** (0,n) echo: a liveness probe; returns the echoed object (reference §2, vendor p.9). */
@@ -254,8 +264,8 @@ export class MaccorClient {
   }
 
   /** (1,2) general info; caches TestChannels (channel validation) and SystemType (direct mode). */
-  async getGeneralInfo(): Promise<GeneralInfo> {
-    this.general = decodeGeneralInfo(await this.call(encodeGeneralInfoRequest()));
+  async getGeneralInfo(guard: WireGuard = {}): Promise<GeneralInfo> {
+    this.general = decodeGeneralInfo(await this.call(encodeGeneralInfoRequest(), guard));
     return this.general;
   }
 
@@ -296,9 +306,9 @@ export class MaccorClient {
     return this.readValues(9, first, count);
   }
 
-  /** (4,7) full reading of one channel. */
-  async readChannel(channel: number): Promise<ChannelReading> {
-    return decodeChannelReading(await this.call(encodeChannelRequest(7, this.chan(channel))));
+  /** (4,7) full reading of one channel. `guard` runs before the request is written ({@link WireGuard}). */
+  async readChannel(channel: number, guard: WireGuard = {}): Promise<ChannelReading> {
+    return decodeChannelReading(await this.call(encodeChannelRequest(7, this.chan(channel)), guard));
   }
   /** (4,4) aux input values of a channel (units from (4,5)). */
   async readAux(channel: number): Promise<number[]> {
@@ -354,8 +364,8 @@ export class MaccorClient {
     return echo;
   }
 
-  private async prepareChannel(channel: number, resetIfCompleted: boolean): Promise<boolean> {
-    let state = await this.readChannel(channel);
+  private async prepareChannel(channel: number, resetIfCompleted: boolean, first: WireGuard = {}): Promise<boolean> {
+    let state = await this.readChannel(channel, first);
     let wasReset = false;
     if (state.stat === 4 && resetIfCompleted) {
       await this.reset(channel);
@@ -403,7 +413,8 @@ export class MaccorClient {
     const mode = o.preflight ?? 'required';
     const ran: string[] = [];
     const skipped: string[] = [];
-    const wasReset = await this.prepareChannel(channel, o.resetIfCompleted ?? true);
+    const guard: WireGuard = o.beforeWrite ? { beforeWrite: o.beforeWrite } : {};
+    const wasReset = await this.prepareChannel(channel, o.resetIfCompleted ?? true, guard); // the guard checks the first request
     const exists = await this.optionalCheck(mode, '(1,3) procedure exists', () => this.procedureExists(o.procName), ran, skipped);
     if (exists === false) throw new MaccorError('BB_MACCOR_PROCEDURE_MISSING', `procedure ${JSON.stringify(o.procName)} does not exist on the tester`, { context: { channel, procName: o.procName } });
     if (o.testName !== 'Random') {
@@ -415,27 +426,30 @@ export class MaccorClient {
     if (check && !check.ok) {
       throw new MaccorError('BB_MACCOR_START_CHECK_FAILED', `channel ${channel}: check test start refused: ${check.reason}`, { context: { channel, result: String(check.result), reason: check.reason } });
     }
-    decodeCommandResult(6, 2, await this.command(encodeStartTest(idx, o)), START_TEST_RESULTS);
+    decodeCommandResult(6, 2, await this.command(encodeStartTest(idx, o), guard), START_TEST_RESULTS); // and the start itself
     this.log.info({ channel, testName: o.testName, procName: o.procName }, 'MacNet test started');
     return { channel, testName: o.testName, wasReset, safetyEcho, checksRun: ran, checksSkipped: skipped };
   }
 
-  /** (6,9) set VAR1..VAR15 of a channel. @throws MaccorError BB_MACCOR_INVALID_ARGUMENT; BB_MACCOR_COMMAND_REJECTED */
-  async setVariable(channel: number, varNum: number, value: number): Promise<void> {
-    decodeCommandResult(6, 9, await this.command(encodeSetVariable(this.chan(channel), varNum, value)));
+  /**
+   * (6,9) set VAR1..VAR15 of a channel. `guard` runs before the request is written ({@link WireGuard}).
+   * @throws MaccorError BB_MACCOR_INVALID_ARGUMENT; BB_MACCOR_COMMAND_REJECTED; whatever `guard` throws.
+   */
+  async setVariable(channel: number, varNum: number, value: number, guard: WireGuard = {}): Promise<void> {
+    decodeCommandResult(6, 9, await this.command(encodeSetVariable(this.chan(channel), varNum, value), guard));
   }
-  /** (6,3) suspend. @throws MaccorCommandRejectedError BB_MACCOR_COMMAND_REJECTED */
-  async suspend(channel: number): Promise<void> {
-    decodeCommandResult(6, 3, await this.command(encodeChannelCommand(3, this.chan(channel))));
+  /** (6,3) suspend. @throws MaccorCommandRejectedError BB_MACCOR_COMMAND_REJECTED; whatever `guard` throws ({@link WireGuard}). */
+  async suspend(channel: number, guard: WireGuard = {}): Promise<void> {
+    decodeCommandResult(6, 3, await this.command(encodeChannelCommand(3, this.chan(channel)), guard));
   }
-  /** (6,4) resume. @throws MaccorCommandRejectedError BB_MACCOR_COMMAND_REJECTED */
-  async resume(channel: number): Promise<void> {
-    decodeCommandResult(6, 4, await this.command(encodeChannelCommand(4, this.chan(channel))));
+  /** (6,4) resume. @throws MaccorCommandRejectedError BB_MACCOR_COMMAND_REJECTED; whatever `guard` throws ({@link WireGuard}). */
+  async resume(channel: number, guard: WireGuard = {}): Promise<void> {
+    decodeCommandResult(6, 4, await this.command(encodeChannelCommand(4, this.chan(channel)), guard));
   }
-  /** (6,5) reset: ends any test; the only "stop" MacNet has (reference §6.11). */
-  async reset(channel: number): Promise<void> {
+  /** (6,5) reset: ends any test; the only "stop" MacNet has (reference §6.11). @throws as {@link suspend}. */
+  async reset(channel: number, guard: WireGuard = {}): Promise<void> {
     this.lastSetpoints.delete(channel);
-    decodeCommandResult(6, 5, await this.command(encodeChannelCommand(5, this.chan(channel))));
+    decodeCommandResult(6, 5, await this.command(encodeChannelCommand(5, this.chan(channel)), guard));
   }
 
   /**
@@ -450,14 +464,21 @@ export class MaccorClient {
     const testName = o.testName ?? 'Random';
     encodeSetSafetyLimits(idx, o.safety);
     encodeStartDirectMode(idx, testName, o.initial, o.dataRecord); // validate before touching the tester
-    const info = this.general ?? (await this.getGeneralInfo());
+    const guard: WireGuard = o.beforeWrite ? { beforeWrite: o.beforeWrite } : {};
+    let first: WireGuard = guard; // the guard checks the first request written and the (6,7)
+    const takeFirst = (): WireGuard => {
+      const g = first;
+      first = {};
+      return g;
+    };
+    const info = this.general ?? (await this.getGeneralInfo(takeFirst()));
     if (info.systemType !== 0) {
       throw new MaccorError('BB_MACCOR_DIRECT_MODE_UNSUPPORTED', `direct mode needs SystemType 0 (lab system); ${info.systemId} is type ${info.systemType}`, { context: { systemType: info.systemType } });
     }
     this.chan(channel);
-    const wasReset = await this.prepareChannel(channel, o.resetIfCompleted ?? true);
+    const wasReset = await this.prepareChannel(channel, o.resetIfCompleted ?? true, takeFirst());
     const safetyEcho = await this.setSafetyLimits(channel, o.safety);
-    decodeCommandResult(6, 7, await this.command(encodeStartDirectMode(idx, testName, o.initial, o.dataRecord)), START_DIRECT_RESULTS);
+    decodeCommandResult(6, 7, await this.command(encodeStartDirectMode(idx, testName, o.initial, o.dataRecord), guard), START_DIRECT_RESULTS);
     this.lastSetpoints.set(channel, o.initial);
     return { channel, safetyEcho, wasReset };
   }
@@ -468,14 +489,25 @@ export class MaccorClient {
    * as a binary frame (correct 0-based Chan) on TCP when `restVia` is `binary-tcp`/`binary`, or as one
    * UDP datagram when it is `binary-udp` (reference §2, §5, §8.4). Nothing is retried: a timeout leaves
    * the outcome unknown (the error says so) and the caller decides.
+   *
+   * The stored set-point that {@link refreshDirectOutput} re-sends is cleared when this (6,8) is
+   * written and stored again only when the tester answers OK: after a failure (timeout: outcome
+   * unknown; rejection) there is nothing to refresh, so an older set-point is never re-sent over a newer
+   * one the tester may have applied. `guard` runs before the request is written ({@link WireGuard}).
    * @throws MaccorError BB_MACCOR_INVALID_ARGUMENT; MaccorCommandRejectedError BB_MACCOR_COMMAND_REJECTED
    *   (Result 3 too fast, 4 not direct, 5 not ready...); BB_MACCOR_TIMEOUT (JSON, binary TCP);
    *   BB_MACCOR_UDP_NO_REPLY, BB_MACCOR_UDP_SEND_FAILED, BB_MACCOR_UDP_DATAGRAM_INVALID (binary UDP);
    *   BB_MACCOR_REPLY_MISMATCH (binary reply for another function or channel).
    */
-  async setDirectOutput(channel: number, sp: DirectSetpoint): Promise<void> {
+  async setDirectOutput(channel: number, sp: DirectSetpoint, guard: WireGuard = {}): Promise<void> {
     const idx = this.chan(channel);
     const via = this.options.restVia ?? 'json';
+    const written: WireGuard = {
+      beforeWrite: () => {
+        guard.beforeWrite?.();
+        this.lastSetpoints.delete(channel); // from here on the tester may apply sp: never refresh the older one
+      },
+    };
     if (sp.mode === 'rest' && via !== 'json') {
       const frame = encodeDirectOutputBinary(idx, sp);
       const match = (reply: BinaryFrame): number => {
@@ -487,15 +519,18 @@ export class MaccorClient {
         }
         return decodeBinaryResult(reply);
       };
-      const result = via === 'binary-udp' ? await this.udpChannel().request(frame, '6,8', match) : await this.binaryConnection().request(frame, '6,8', match, { priority: 'command' });
+      const result = via === 'binary-udp' ? await this.udpChannel().request(frame, '6,8', match, written) : await this.binaryConnection().request(frame, '6,8', match, { priority: 'command', ...written });
       if (result !== 0) throw new MaccorCommandRejectedError(6, 8, result, DIRECT_OUTPUT_RESULTS[result] ?? `undocumented result code ${result}`, { channel });
     } else {
-      decodeCommandResult(6, 8, await this.command(encodeSetDirectOutput(idx, sp)), DIRECT_OUTPUT_RESULTS);
+      decodeCommandResult(6, 8, await this.command(encodeSetDirectOutput(idx, sp), written), DIRECT_OUTPUT_RESULTS);
     }
     this.lastSetpoints.set(channel, sp);
   }
 
-  /** The last set-point accepted for a channel in direct mode, if any. */
+  /**
+   * The set-point of the last (6,8)/(6,7) the tester answered OK, if no (6,8) was written to the channel
+   * since (a later failed or unanswered one clears it: the tester's state is then unknown).
+   */
   lastDirectSetpoint(channel: number): DirectSetpoint | undefined {
     return this.lastSetpoints.get(channel);
   }
@@ -504,7 +539,8 @@ export class MaccorClient {
    * Re-sends the last set-point: the keep-alive for the tester's `MacNetDirectModeWD` watchdog, which
    * suspends a direct-mode channel that gets no (6,8) in time (reference §8.5). Call it faster than
    * that watchdog and ≥ 100 ms after the previous (6,8).
-   * @throws MaccorError BB_MACCOR_INVALID_ARGUMENT when the channel has no set-point.
+   * @throws MaccorError BB_MACCOR_INVALID_ARGUMENT when the channel has no set-point (none yet, or the
+   *   last (6,8) failed or went unanswered: put the channel to rest instead).
    */
   async refreshDirectOutput(channel: number): Promise<void> {
     const sp = this.lastSetpoints.get(channel);

@@ -51,6 +51,12 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
   /** Commands jump ahead of queued polls (reference §12 "Give commands priority"). */
   readonly priority?: 'command' | 'poll';
+  /**
+   * Called when the request reaches the wire, after any wait in the queue and for the connection,
+   * immediately before its bytes are written. A throw fails the request with that error and nothing is
+   * written (the caller uses it to refuse a command that expired while it waited).
+   */
+  readonly beforeWrite?: () => void;
 }
 
 /** Connection events. */
@@ -64,6 +70,7 @@ interface Job<M, R> {
   readonly label: string;
   readonly match: (message: M) => R;
   readonly timeoutMs: number;
+  readonly beforeWrite: (() => void) | undefined;
   readonly resolve: (r: R) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -118,12 +125,12 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
    * Queues one request. `payload` is written in one write; `match` turns the first framed reply into
    * the result or throws (a throw also resets the connection when the error is a mismatch or framing fault).
    * @throws MaccorError BB_MACCOR_TIMEOUT, BB_MACCOR_CONNECT_FAILED, BB_MACCOR_CONNECTION_CLOSED,
-   *   BB_MACCOR_CLIENT_CLOSED, or whatever `match` throws.
+   *   BB_MACCOR_CLIENT_CLOSED, or whatever `match` or `opts.beforeWrite` throws.
    */
   request<R>(payload: Uint8Array, label: string, match: (message: M) => R, opts: RequestOptions = {}): Promise<R> {
     if (this.closed) return Promise.reject(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed'));
     return new Promise<R>((resolve, reject) => {
-      const job: Job<M, R> = { payload, label, match, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs, resolve, reject };
+      const job: Job<M, R> = { payload, label, match, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs, beforeWrite: opts.beforeWrite, resolve, reject };
       if (opts.priority === 'command') {
         const firstPoll = this.queue.findIndex((j) => !(j as Job<M, unknown> & { command?: boolean }).command);
         Object.assign(job, { command: true });
@@ -245,6 +252,7 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
 
   private async run<R>(job: Job<M, R>): Promise<R> {
     const socket = await this.ensureSocket();
+    job.beforeWrite?.(); // may throw: nothing is written
     return new Promise<R>((resolve, reject) => {
       const finish = (fn: () => void): void => {
         clearTimeout(timer);

@@ -80,6 +80,8 @@ interface Job {
   readonly label: string;
   readonly match: (frame: BinaryFrame) => unknown;
   readonly timeoutMs: number;
+  /** Called immediately before the datagram is sent; a throw fails the request, nothing is sent. */
+  readonly beforeWrite: (() => void) | undefined;
   readonly resolve: (r: unknown) => void;
   readonly reject: (e: unknown) => void;
 }
@@ -128,12 +130,12 @@ export class BinaryUdpChannel {
    * Sends `payload` (one frame) as one datagram and resolves with `match` applied to the reply frame.
    * @throws MaccorError BB_MACCOR_UDP_NO_REPLY (outcome unknown, not retriable), BB_MACCOR_UDP_SEND_FAILED
    *   (nothing sent, retriable), BB_MACCOR_UDP_DATAGRAM_INVALID (outcome unknown), BB_MACCOR_CLIENT_CLOSED,
-   *   or whatever `match` throws (e.g. BB_MACCOR_REPLY_MISMATCH).
+   *   or whatever `match` throws (e.g. BB_MACCOR_REPLY_MISMATCH) or `opts.beforeWrite` throws (then nothing is sent).
    */
-  request<R>(payload: Uint8Array, label: string, match: (frame: BinaryFrame) => R, opts: { readonly timeoutMs?: number } = {}): Promise<R> {
+  request<R>(payload: Uint8Array, label: string, match: (frame: BinaryFrame) => R, opts: { readonly timeoutMs?: number; readonly beforeWrite?: () => void } = {}): Promise<R> {
     if (this.closed) return Promise.reject(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed'));
     return new Promise<R>((resolve, reject) => {
-      this.queue.push({ payload, label, match, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs, resolve: resolve as (r: unknown) => void, reject });
+      this.queue.push({ payload, label, match, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs, beforeWrite: opts.beforeWrite, resolve: resolve as (r: unknown) => void, reject });
       void this.pump();
     });
   }
@@ -250,6 +252,7 @@ export class BinaryUdpChannel {
 
   private async run(job: Job): Promise<unknown> {
     const { socket, peerAddress } = await this.ensureSocket();
+    job.beforeWrite?.(); // may throw: nothing is sent
     return new Promise<unknown>((resolve, reject) => {
       let done = false;
       const finish = (fn: () => void, dropReason?: string): void => {

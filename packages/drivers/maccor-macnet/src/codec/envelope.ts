@@ -14,6 +14,7 @@
  */
 import { MaccorError, MaccorRpcError } from '../errors.js';
 import type { MacnetObject } from './fields.js';
+import { summarizeJson, topLevelKeys } from './summary.js';
 
 /** The id every vendor example and pymacnet uses (reference §4). */
 export const DEFAULT_REQUEST_ID = 1987;
@@ -69,7 +70,10 @@ function isObject(v: unknown): v is MacnetObject {
  * @param expect - FClass/FNum (and Chan/Len when the request had them).
  * @throws MaccorRpcError `BB_MACCOR_RPC_ERROR` for a JSON-RPC error reply (carries the tester message).
  * @throws MaccorError `BB_MACCOR_FUNCTION_UNSUPPORTED` for `{"err": ...}`; `BB_MACCOR_REPLY_MALFORMED`
- *   when there is no result; `BB_MACCOR_REPLY_MISMATCH` when FClass/FNum/Chan/Len differ (retriable).
+ *   when there is no result (context `keys`: the reply's top-level member names);
+ *   `BB_MACCOR_REPLY_MISMATCH` when FClass/FNum/Chan/Len differ (retriable). Never anything else:
+ *   values are quoted with the bounded {@link summarizeJson}, so a hostile, deeply nested reply cannot
+ *   raise a `RangeError` from `JSON.stringify`.
  */
 export function decodeReply(message: Record<string, unknown>, expect: ReplyExpectation): DecodedReply {
   const ctx = { fclass: expect.FClass, fnum: expect.FNum, chan: expect.Chan };
@@ -79,20 +83,22 @@ export function decodeReply(message: Record<string, unknown>, expect: ReplyExpec
       const code = typeof error['code'] === 'number' ? error['code'] : undefined;
       throw new MaccorRpcError(error['message'], code, ctx);
     }
-    throw new MaccorError('BB_MACCOR_REPLY_MALFORMED', `(${expect.FClass},${expect.FNum}): JSON-RPC error member without a message: ${JSON.stringify(error)}`, { context: ctx });
+    throw new MaccorError('BB_MACCOR_REPLY_MALFORMED', `(${expect.FClass},${expect.FNum}): JSON-RPC error member without a message: ${summarizeJson(error)}`, { context: { ...ctx, keys: topLevelKeys(message) } });
   }
   let result = message['result'];
   if (result === undefined && message['method'] === 'MacNet') result = message['params'];
   if (!isObject(result)) {
     if ('err' in message && Object.keys(message).length === 1) {
-      throw new MaccorError('BB_MACCOR_FUNCTION_UNSUPPORTED', `(${expect.FClass},${expect.FNum}) not implemented by the peer (reply ${JSON.stringify(message)})`, { context: ctx });
+      throw new MaccorError('BB_MACCOR_FUNCTION_UNSUPPORTED', `(${expect.FClass},${expect.FNum}) not implemented by the peer (reply ${summarizeJson(message)})`, { context: ctx });
     }
-    throw new MaccorError('BB_MACCOR_REPLY_MALFORMED', `(${expect.FClass},${expect.FNum}): reply has no result object: ${JSON.stringify(message).slice(0, 200)}`, { context: ctx });
+    throw new MaccorError('BB_MACCOR_REPLY_MALFORMED', `(${expect.FClass},${expect.FNum}): reply has no result object: ${summarizeJson(message)}`, {
+      context: { ...ctx, keys: topLevelKeys(message) },
+    });
   }
   const mismatch = (field: string, expected: number, actual: unknown): MaccorError =>
-    new MaccorError('BB_MACCOR_REPLY_MISMATCH', `reply ${field} ${JSON.stringify(actual)} does not match request ${field} ${expected} for (${expect.FClass},${expect.FNum})`, {
+    new MaccorError('BB_MACCOR_REPLY_MISMATCH', `reply ${field} ${summarizeJson(actual)} does not match request ${field} ${expected} for (${expect.FClass},${expect.FNum})`, {
       retriable: true,
-      context: { ...ctx, field, expected, actual: JSON.stringify(actual) },
+      context: { ...ctx, field, expected, actual: summarizeJson(actual) },
     });
   if (result['FClass'] !== expect.FClass) throw mismatch('FClass', expect.FClass, result['FClass']);
   if (result['FNum'] !== expect.FNum) throw mismatch('FNum', expect.FNum, result['FNum']);

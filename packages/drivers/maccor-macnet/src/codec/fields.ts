@@ -4,13 +4,15 @@
  * Each reader throws `BB_MACCOR_REPLY_MALFORMED` naming the function and field at fault. Pure.
  */
 import { MaccorError } from '../errors.js';
+import { summarizeJson } from './summary.js';
 
 /** A decoded `result` (or request `params`) object. */
 export type MacnetObject = Readonly<Record<string, unknown>>;
 
 function malformed(what: string, key: string, value: unknown, expected: string): MaccorError {
-  return new MaccorError('BB_MACCOR_REPLY_MALFORMED', `${what}: field ${key} should be ${expected}, got ${JSON.stringify(value) ?? 'undefined'}`, {
-    context: { field: key, expected, actual: JSON.stringify(value) ?? 'undefined' },
+  const actual = summarizeJson(value);
+  return new MaccorError('BB_MACCOR_REPLY_MALFORMED', `${what}: field ${key} should be ${expected}, got ${actual}`, {
+    context: { field: key, expected, actual },
   });
 }
 

@@ -18,8 +18,20 @@ import { MaccorError } from '../errors.js';
 /** Default cap on one buffered JSON object: 1 MiB (reference §3.3). */
 export const DEFAULT_MAX_FRAME_BYTES = 1024 * 1024;
 
+/**
+ * Default cap on the nesting of `{` and `[` inside one object: 32. Real replies nest at most 4 deep
+ * (the envelope, `result`, and arrays of per-channel objects: the reference §6 replies and
+ * test/vectors/messages.json); a deeper object is hostile or corrupt. Node's `JSON.parse` does not
+ * overflow on deep input (it parsed 1 000 000 levels on Node 24), but everything downstream that
+ * recurses (`JSON.stringify` in messages and loggers) throws a plain `RangeError` from ≈ 5 000 levels,
+ * so the framing refuses such objects up front with a typed error.
+ */
+export const DEFAULT_MAX_JSON_DEPTH = 32;
+
 const LBRACE = 0x7b;
 const RBRACE = 0x7d;
+const LBRACKET = 0x5b;
+const RBRACKET = 0x5d;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -34,57 +46,78 @@ function isWhitespace(b: number): boolean {
  * is empty (the client resets the connection) and objects completed *before* the fault in the same
  * chunk have already been emitted.
  *
+ * Work is linear in the bytes pushed: each chunk is scanned once, the pieces of an unfinished object
+ * are kept in a list (each copied once, so the caller may reuse its chunk), and they are joined once
+ * when the object closes. (Joining the whole buffer on every push, as before, was quadratic: a 1 MiB
+ * object in 1460-byte segments copied ≈ 376 MB.) {@link bytesCopied} exposes the count.
+ *
  * @throws MaccorError `BB_MACCOR_FRAME_GARBAGE` (non-whitespace outside an object; context `offset`
  *   within the stream and `byte`), `BB_MACCOR_FRAME_TOO_LARGE` (an object exceeds `maxFrameBytes`),
- *   `BB_MACCOR_FRAME_INVALID_JSON` (balanced but not JSON).
+ *   `BB_MACCOR_FRAME_TOO_DEEP` (`{`/`[` nesting inside an object exceeds `maxDepth`; context `offset`
+ *   of the object and `maxDepth`), `BB_MACCOR_FRAME_INVALID_JSON` (balanced but not JSON).
  */
 export class JsonStreamDecoder {
-  private buf: Uint8Array = new Uint8Array(0);
-  /** Bytes of `buf` already scanned (all belong to the current, unfinished object). */
-  private scanned = 0;
+  /** Copied pieces of the unfinished object, in stream order. */
+  private parts: Uint8Array[] = [];
+  /** Total bytes in {@link parts}. */
+  private partsBytes = 0;
   private depth = 0;
+  /** `{` and `[` nesting of the current object (brackets are counted for the limit only). */
+  private nesting = 0;
   private inString = false;
   private escape = false;
-  /** Stream offset of `buf[0]`, for error context. */
+  /** Stream offset of the first byte of the next chunk. */
   private streamOffset = 0;
+  /** Stream offset of the current object's `{`. */
+  private objectOffset = 0;
+  private copied = 0;
   private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
 
-  /** @param maxFrameBytes - cap on one object, bytes (default {@link DEFAULT_MAX_FRAME_BYTES}). */
-  constructor(private readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
+  /**
+   * @param maxFrameBytes - cap on one object, bytes (default {@link DEFAULT_MAX_FRAME_BYTES}).
+   * @param maxDepth - cap on `{`/`[` nesting inside one object (default {@link DEFAULT_MAX_JSON_DEPTH}).
+   */
+  constructor(
+    private readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES,
+    private readonly maxDepth = DEFAULT_MAX_JSON_DEPTH,
+  ) {}
 
   /** Bytes held for an unfinished object. */
   get bufferedBytes(): number {
-    return this.buf.length;
+    return this.partsBytes;
+  }
+
+  /**
+   * Bytes copied into decoder memory since construction or {@link reset}: each byte of an object split
+   * across chunks is copied at most twice (kept, then joined), so this stays below 2 × bytes pushed.
+   */
+  get bytesCopied(): number {
+    return this.copied;
   }
 
   /** Drops any partial object (after a reconnect). */
   reset(): void {
-    this.buf = new Uint8Array(0);
-    this.scanned = 0;
+    this.parts = [];
+    this.partsBytes = 0;
     this.depth = 0;
+    this.nesting = 0;
     this.inString = false;
     this.escape = false;
     this.streamOffset = 0;
+    this.objectOffset = 0;
+    this.copied = 0;
   }
 
   /**
-   * Appends `chunk` and emits every object it completes.
+   * Scans `chunk` and emits every object it completes. `chunk` is not retained.
    * @param chunk - bytes as received.
    * @param emit - called with each parsed object (a plain JSON object).
    */
   push(chunk: Uint8Array, emit: (message: Record<string, unknown>) => void): void {
-    if (this.buf.length === 0) {
-      this.buf = chunk.slice();
-    } else {
-      const joined = new Uint8Array(this.buf.length + chunk.length);
-      joined.set(this.buf, 0);
-      joined.set(chunk, this.buf.length);
-      this.buf = joined;
-    }
-    let start = 0; // start of the current object (or of unscanned whitespace) in buf
-    let i = this.scanned;
-    while (i < this.buf.length) {
-      const b = this.buf[i] as number;
+    let start = 0; // start of the current object's bytes in this chunk (or of unscanned whitespace)
+    let i = 0;
+    while (i < chunk.length) {
+      const b = chunk[i] as number;
       if (this.depth === 0) {
         if (isWhitespace(b)) {
           i++;
@@ -99,6 +132,8 @@ export class JsonStreamDecoder {
           });
         }
         this.depth = 1;
+        this.nesting = 1;
+        this.objectOffset = this.streamOffset + i;
         i++;
         continue;
       }
@@ -108,13 +143,23 @@ export class JsonStreamDecoder {
         else if (b === QUOTE) this.inString = false;
       } else if (b === QUOTE) {
         this.inString = true;
-      } else if (b === LBRACE) {
-        this.depth++;
+      } else if (b === LBRACE || b === LBRACKET) {
+        if (b === LBRACE) this.depth++;
+        if (++this.nesting > this.maxDepth) {
+          const offset = this.objectOffset;
+          this.reset();
+          throw new MaccorError('BB_MACCOR_FRAME_TOO_DEEP', `JSON object at stream offset ${offset} nests deeper than ${this.maxDepth} levels`, {
+            context: { offset, maxDepth: this.maxDepth },
+          });
+        }
+      } else if (b === RBRACKET) {
+        this.nesting--;
       } else if (b === RBRACE) {
+        this.nesting--;
         this.depth--;
         if (this.depth === 0) {
-          const slice = this.buf.subarray(start, i + 1);
-          const offset = this.streamOffset + start;
+          const slice = this.take(chunk.subarray(start, i + 1));
+          const offset = this.objectOffset;
           let parsed: unknown;
           try {
             parsed = JSON.parse(this.utf8.decode(slice));
@@ -132,21 +177,36 @@ export class JsonStreamDecoder {
         }
       }
       i++;
-      if (i - start > this.maxFrameBytes) {
-        const offset = this.streamOffset + start;
+      if (this.partsBytes + i - start > this.maxFrameBytes) {
+        const offset = this.objectOffset;
         this.reset();
         throw new MaccorError('BB_MACCOR_FRAME_TOO_LARGE', `JSON object at stream offset ${offset} exceeds ${this.maxFrameBytes} bytes`, {
           context: { offset, maxFrameBytes: this.maxFrameBytes },
         });
       }
     }
-    // keep only the unfinished object
-    this.streamOffset += start;
-    this.buf = start === 0 ? this.buf : this.buf.slice(start);
-    this.scanned = this.buf.length;
-    if (this.depth === 0) {
-      this.buf = new Uint8Array(0);
-      this.scanned = 0;
+    // keep (a copy of) the unfinished object's bytes from this chunk
+    if (this.depth > 0 && start < chunk.length) {
+      this.parts.push(chunk.slice(start));
+      this.partsBytes += chunk.length - start;
+      this.copied += chunk.length - start;
     }
+    this.streamOffset += chunk.length;
+  }
+
+  /** The whole current object: the kept parts followed by `last`, joined once; clears the parts. */
+  private take(last: Uint8Array): Uint8Array {
+    if (this.parts.length === 0) return last;
+    const joined = new Uint8Array(this.partsBytes + last.length);
+    let at = 0;
+    for (const p of this.parts) {
+      joined.set(p, at);
+      at += p.length;
+    }
+    joined.set(last, at);
+    this.copied += joined.length;
+    this.parts = [];
+    this.partsBytes = 0;
+    return joined;
   }
 }

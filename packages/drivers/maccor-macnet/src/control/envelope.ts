@@ -3,7 +3,9 @@
  * set-point leaves the commander. A refused set-point is never sent. The tester's own (6,10) safety
  * limits (Maccor MacNet reference §6.6) remain the last line; this envelope is the first, and it
  * also refuses charge without a voltage ceiling and discharge without a voltage floor (pure CC with
- * the CV limit disabled, as pymacnet's default 4900 V does, reference §6.10). No I/O.
+ * the CV limit disabled, as pymacnet's default 4900 V does, reference §6.10), and charge or discharge
+ * without `current_a` (an omitted current is sent as the "disabled" value 65536, so a power-only
+ * set-point would have no current limit at all). No I/O.
  */
 import { MaccorError } from '../errors.js';
 import type { DirectSetpoint } from '../codec/direct.js';
@@ -90,8 +92,10 @@ export class DirectControlEnvelope {
       if (v !== undefined && (!Number.isFinite(v) || v < 0)) return refuse('invalid_value', k, v, undefined, `${k} must be a finite magnitude ≥ 0`);
     }
     if (sp.mode === 'rest') return { ok: true };
-    if (sp.current_a === undefined && sp.power_w === undefined && sp.resistance_ohm === undefined) {
-      return refuse('current_required', 'current_a', undefined, undefined, `${sp.mode} needs a current, power or resistance set-point`);
+    if (sp.current_a === undefined) {
+      // an omitted current is encoded as 65536 A, i.e. the current limit disabled (codec/direct.ts,
+      // reference §6.10): a power- or resistance-only set-point would run without any current limit
+      return refuse('current_required', 'current_a', undefined, undefined, `${sp.mode} needs a current set-point (current_a); without it the tester's current limit would be disabled`);
     }
     if (sp.voltage_v === undefined) {
       return refuse('voltage_limit_required', 'voltage_v', undefined, undefined, sp.mode === 'charge' ? 'charge needs a voltage ceiling (voltage_v)' : 'discharge needs a voltage floor (voltage_v)');

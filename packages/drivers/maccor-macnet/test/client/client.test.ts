@@ -199,6 +199,72 @@ describe('Client > MaccorClient vs simulator > direct control', () => {
   });
 });
 
+/** A TCP relay in front of the simulator that can swallow replies (the request still reaches the tester). */
+async function mutingRelay(target: number): Promise<{ port: number; mute(on: boolean): void }> {
+  let muted = false;
+  const relay = net.createServer((c) => {
+    const up = net.createConnection({ host: '127.0.0.1', port: target });
+    c.on('data', (d) => up.write(d));
+    up.on('data', (d) => {
+      if (!muted) c.write(d);
+    });
+    c.on('close', () => up.destroy());
+    up.on('close', () => c.destroy());
+    c.on('error', () => undefined);
+    up.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+  cleanup.push(() => new Promise<void>((r) => relay.close(() => r())));
+  return { port: (relay.address() as net.AddressInfo).port, mute: (on) => void (muted = on) };
+}
+
+describe('Client > MaccorClient > stored set-point and wire guard', () => {
+  it('after a (6,8) with unknown outcome (timeout) there is nothing to refresh: the older, higher set-point is never re-sent', async () => {
+    const sim = await startMaccorSimulator({ port: 0, channels: 4, seed: 7 });
+    cleanup.push(() => sim.close());
+    const relay = await mutingRelay(sim.port);
+    const client = new MaccorClient({ host: '127.0.0.1', jsonPort: relay.port, requestTimeoutMs: 300, backoff: { initialMs: 10, maxMs: 50 } });
+    cleanup.push(() => client.close());
+    await client.startDirectControl(1, { safety, initial: { mode: 'charge', current_a: 0, voltage_v: 4.2 } });
+    await sleep(120);
+    await client.setDirectOutput(1, { mode: 'charge', current_a: 1.5, voltage_v: 4.2 });
+    expect(client.lastDirectSetpoint(1)).toMatchObject({ current_a: 1.5 });
+    await sleep(120);
+    relay.mute(true);
+    await expect(client.setDirectOutput(1, { mode: 'charge', current_a: 0.5, voltage_v: 4.2 })).rejects.toMatchObject({ code: 'BB_MACCOR_TIMEOUT' });
+    relay.mute(false);
+    expect(sim.channel(1).direct).toMatchObject({ current_a: 0.5 }); // the tester applied it; we could not know
+    expect(client.lastDirectSetpoint(1)).toBeUndefined();
+    await expect(client.refreshDirectOutput(1)).rejects.toMatchObject({ code: 'BB_MACCOR_INVALID_ARGUMENT' });
+    const sent = sim.requests.filter((q) => q.fclass === 6 && q.fnum === 8).map((q) => q.params['Current']);
+    expect(sent).toEqual([1.5, 0.5]); // 1.5 A was not re-sent over 0.5 A
+  });
+  it('a rejected (6,8) also clears the stored set-point; an OK one stores it again', async () => {
+    const { client } = await setup();
+    await client.startDirectControl(1, { safety, initial: { mode: 'charge', current_a: 0, voltage_v: 4.2 } });
+    expect(client.lastDirectSetpoint(1)).toMatchObject({ current_a: 0 });
+    await expect(client.setDirectOutput(1, { mode: 'charge', current_a: 1, voltage_v: 4.2 })).rejects.toMatchObject({ result: 5 });
+    expect(client.lastDirectSetpoint(1)).toBeUndefined();
+    await sleep(120);
+    await client.setDirectOutput(1, { mode: 'charge', current_a: 1, voltage_v: 4.2 });
+    expect(client.lastDirectSetpoint(1)).toMatchObject({ current_a: 1 });
+  });
+  it('the guard runs when the request reaches the wire: a throw while queued behind a slow request sends nothing', async () => {
+    const { sim, client } = await setup({ serviceTimeMs: 300 });
+    const slow = client.readChannel(1);
+    const deadline = Date.now() + 100;
+    const guard = { beforeWrite: (): void => {
+      if (Date.now() >= deadline) throw new Error('expired while queued');
+    } };
+    const queued = client.setVariable(1, 1, 0.5, guard);
+    await slow;
+    await expect(queued).rejects.toThrow('expired while queued');
+    expect(sim.requests.filter((q) => q.fclass === 6)).toHaveLength(0);
+    await client.setVariable(1, 1, 0.5, { beforeWrite: () => undefined });
+    expect(sim.requests.filter((q) => q.fclass === 6 && q.fnum === 9)).toHaveLength(1);
+  });
+});
+
 describe('Client > connection behaviour', () => {
   it('times out, drops the socket, and the next request reconnects', async () => {
     let accepted = 0;

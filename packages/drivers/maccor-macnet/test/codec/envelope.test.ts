@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeReply } from '../../src/codec/envelope.js';
+import { num } from '../../src/codec/fields.js';
+import { summarizeJson } from '../../src/codec/summary.js';
+import { MaccorError } from '../../src/errors.js';
 import { MaccorRpcError } from '../../src/errors.js';
 import { channelToIndex0, planChannelSpans } from '../../src/codec/channels.js';
 import { rf1Name, rf2Name, statName } from '../../src/codec/tables.js';
@@ -61,5 +64,70 @@ describe('Codec > tables', () => {
     expect([statName(4), statName(17), statName(99)]).toEqual(['Completed', 'Not USED', 'unknown(99)']);
     expect([rf1Name(31), rf1Name(6)]).toEqual(['Complete', 'unknown(6)']);
     expect([rf2Name(193), rf2Name(197), rf2Name(2)]).toEqual(['O: normal end', 'P: voltage safety <pk', 'unknown(2)']);
+  });
+});
+
+describe('Codec > envelope > hostile, deeply nested replies', () => {
+  /** `{"a":{"a":…1…}}`, `levels` deep, built without recursion (as JSON.parse would hand it over). */
+  const nested = (levels: number): Record<string, unknown> => JSON.parse('{"a":'.repeat(levels) + '1' + '}'.repeat(levels)) as Record<string, unknown>;
+
+  const thrown = (f: () => unknown): unknown => {
+    try {
+      f();
+    } catch (e) {
+      return e;
+    }
+    return undefined;
+  };
+
+  it('a reply with no result, nested 5000 levels (≈30 KB), is BB_MACCOR_REPLY_MALFORMED, not a RangeError', () => {
+    const reply = { jsonrpc: '2.0', id: 1987, junk: nested(5000) };
+    expect(() => JSON.stringify(reply)).toThrow(RangeError); // the hazard being guarded against
+    const err = thrown(() => decodeReply(reply, expect47));
+    expect(err).toBeInstanceOf(MaccorError);
+    expect(err).toMatchObject({ code: 'BB_MACCOR_REPLY_MALFORMED', context: expect.objectContaining({ keys: 'jsonrpc,id,junk' }) });
+    expect((err as Error).message.length).toBeLessThan(400);
+  });
+
+  it('an error member without message, deeply nested, is BB_MACCOR_REPLY_MALFORMED', () => {
+    expect(thrown(() => decodeReply({ error: nested(5000) }, expect47))).toMatchObject({ code: 'BB_MACCOR_REPLY_MALFORMED' });
+  });
+
+  it('{"err": <deep>} is BB_MACCOR_FUNCTION_UNSUPPORTED', () => {
+    expect(thrown(() => decodeReply({ err: nested(5000) }, expect47))).toMatchObject({ code: 'BB_MACCOR_FUNCTION_UNSUPPORTED' });
+  });
+
+  it('a deep FClass is a BB_MACCOR_REPLY_MISMATCH with a bounded actual', () => {
+    const err = thrown(() => decodeReply({ result: { FClass: nested(5000), FNum: 7 } }, expect47));
+    expect(err).toMatchObject({ code: 'BB_MACCOR_REPLY_MISMATCH' });
+    expect(String((err as MaccorError).context['actual']).length).toBeLessThanOrEqual(201);
+  });
+
+  it('a field reader given a deep value throws BB_MACCOR_REPLY_MALFORMED', () => {
+    expect(thrown(() => num({ Volts: nested(5000) }, 'Volts', '(4,7)'))).toMatchObject({ code: 'BB_MACCOR_REPLY_MALFORMED' });
+  });
+});
+
+describe('Codec > summary > summarizeJson', () => {
+  it.each([
+    ['scalars', [1, 'a', true, null], '[1,"a",true,null]'],
+    ['depth capped at 3', { a: { b: { c: { d: 1 } } } }, '{"a":{"b":{"c":{…}}}}'],
+    ['empty containers past the depth cap', { a: { b: { c: {}, d: [] } } }, '{"a":{"b":{"c":{},"d":[]}}}'],
+    ['width capped at 10', Array.from({ length: 12 }, (_, i) => i), '[0,1,2,3,4,5,6,7,8,9,…(12 items)]'],
+    ['non-JSON values', { u: undefined, n: 10n, f: () => 1 }, '{"u":undefined,"n":<bigint>,"f":<function>}'],
+  ])('%s', (_name, value, expected) => {
+    expect(summarizeJson(value)).toBe(expected);
+  });
+
+  it('output is cut at maxChars with an ellipsis, even for one huge string', () => {
+    const s = summarizeJson({ s: 'y'.repeat(1_000_000) });
+    expect(s.length).toBe(201);
+    expect(s.endsWith('…')).toBe(true);
+  });
+
+  it('cycles do not loop (depth cap)', () => {
+    const o: Record<string, unknown> = {};
+    o['self'] = o;
+    expect(summarizeJson(o)).toBe('{"self":{"self":{"self":{…}}}}');
   });
 });

@@ -77,6 +77,9 @@ describe('Codec > framing > JsonStreamDecoder', () => {
     ['balanced but invalid JSON', '{"a":}', 'BB_MACCOR_FRAME_INVALID_JSON'],
     ['unquoted key', '{a:1}', 'BB_MACCOR_FRAME_INVALID_JSON'],
     ['object over the cap', '{"a":"' + 'x'.repeat(100) + '"}', 'BB_MACCOR_FRAME_TOO_LARGE', 64],
+    ['objects nested 33 deep', '{"a":'.repeat(33) + '1' + '}'.repeat(33), 'BB_MACCOR_FRAME_TOO_DEEP'],
+    ['arrays nested 40 deep inside an object', '{"a":' + '['.repeat(40) + ']'.repeat(40) + '}', 'BB_MACCOR_FRAME_TOO_DEEP'],
+    ['a 5000-deep reply without result (≈30 KB, overflowed JSON.stringify downstream)', '{"x":' + '{"a":'.repeat(5000) + '1' + '}'.repeat(5001), 'BB_MACCOR_FRAME_TOO_DEEP'],
   ];
   for (const [name, text, code, max] of malformed) {
     it(`rejects ${name} with ${code} and emits nothing`, () => {
@@ -109,5 +112,71 @@ describe('Codec > framing > JsonStreamDecoder', () => {
     d.reset();
     d.push(enc('{"b":2}'), (m) => out.push(m));
     expect(out).toEqual([{ b: 2 }]);
+  });
+});
+
+describe('Codec > framing > JsonStreamDecoder limits and linear buffering', () => {
+  it('nesting exactly at the cap (32, braces and brackets) is accepted; brackets inside strings do not count', () => {
+    const text = '{"s":"[[[[{{{{","a":' + '['.repeat(30) + '{}' + ']'.repeat(30) + '}';
+    expect(feed([enc(text)])).toEqual([JSON.parse(text)]);
+  });
+
+  it('a deep object is refused with its stream offset, objects before it are emitted, and the decoder is empty', () => {
+    const d = new JsonStreamDecoder(undefined, 4);
+    const out: unknown[] = [];
+    expect(() => d.push(enc('{"ok":1}\r\n{"a":{"b":[[{"c":1}]]}}'), (m) => out.push(m))).toThrow(
+      expect.objectContaining({ code: 'BB_MACCOR_FRAME_TOO_DEEP', context: expect.objectContaining({ offset: 10, maxDepth: 4 }) }),
+    );
+    expect(out).toEqual([{ ok: 1 }]);
+    expect(d.bufferedBytes).toBe(0);
+  });
+
+  it('the depth limit also applies when the object arrives byte by byte', () => {
+    const d = new JsonStreamDecoder(undefined, 8);
+    const bytes = enc('{"a":'.repeat(9) + '1' + '}'.repeat(9));
+    let err: unknown;
+    let at = -1;
+    for (let i = 0; i < bytes.length && err === undefined; i++) {
+      try {
+        d.push(bytes.subarray(i, i + 1), () => undefined);
+      } catch (e) {
+        err = e;
+        at = i;
+      }
+    }
+    expect(err).toMatchObject({ code: 'BB_MACCOR_FRAME_TOO_DEEP' });
+    expect(at).toBe(5 * 8); // the 9th '{'
+  });
+
+  it('a 1 MiB object in 1460-byte TCP segments: each byte copied at most twice (the old join-per-push copied ≈ 376 MB)', () => {
+    const text = '{"a":"' + 'x'.repeat(1024 * 1024 - 8) + '"}';
+    const bytes = enc(text);
+    expect(bytes.length).toBe(1024 * 1024);
+    const d = new JsonStreamDecoder();
+    const out: Record<string, unknown>[] = [];
+    for (let i = 0; i < bytes.length; i += 1460) d.push(bytes.subarray(i, i + 1460), (m) => out.push(m));
+    expect(out).toHaveLength(1);
+    expect((out[0]?.['a'] as string).length).toBe(1024 * 1024 - 8);
+    expect(d.bufferedBytes).toBe(0);
+    expect(d.bytesCopied).toBeLessThanOrEqual(2 * bytes.length);
+  });
+
+  it('does not retain the pushed chunk: reusing the caller buffer after push leaves the object intact', () => {
+    const bytes = enc('{"a":"hello","b":[1,2,3]}');
+    const d = new JsonStreamDecoder();
+    const out: unknown[] = [];
+    const scratch = new Uint8Array(10);
+    scratch.set(bytes.subarray(0, 10));
+    d.push(scratch, (m) => out.push(m));
+    scratch.fill(0x20);
+    d.push(bytes.subarray(10), (m) => out.push(m));
+    expect(out).toEqual([{ a: 'hello', b: [1, 2, 3] }]);
+  });
+
+  it('stream offsets in errors count bytes across chunks', () => {
+    const d = new JsonStreamDecoder();
+    d.push(enc('{"a":1} '), () => undefined);
+    d.push(enc(' {"b":'), () => undefined);
+    expect(() => d.push(enc('2} x'), () => undefined)).toThrow(expect.objectContaining({ code: 'BB_MACCOR_FRAME_GARBAGE', context: expect.objectContaining({ offset: 17 }) }));
   });
 });

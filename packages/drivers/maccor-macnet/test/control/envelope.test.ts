@@ -26,6 +26,9 @@ describe('Control > DirectControlEnvelope', () => {
     ['a negative current', 1, { mode: 'charge', current_a: -1, voltage_v: 4 }, 'invalid_value'],
     ['NaN voltage', 1, { mode: 'charge', current_a: 1, voltage_v: Number.NaN }, 'invalid_value'],
     ['charge with no current/power/resistance', 1, { mode: 'charge', voltage_v: 4 }, 'current_required'],
+    ['a power-only charge (current would be sent as disabled)', 1, { mode: 'charge', voltage_v: 4.1, power_w: 5 }, 'current_required'],
+    ['a power-only discharge (current would be sent as disabled)', 1, { mode: 'discharge', voltage_v: 3, power_w: 5 }, 'current_required'],
+    ['a resistance-only discharge (current would be sent as disabled)', 1, { mode: 'discharge', voltage_v: 3, resistance_ohm: 2 }, 'current_required'],
   ];
   for (const [name, channel, sp, reason] of refused) {
     it(`refuses ${name}: ${reason}`, () => {
@@ -39,6 +42,11 @@ describe('Control > DirectControlEnvelope', () => {
       expect(() => env.assert(channel, sp)).toThrow(expect.objectContaining({ code: 'BB_MACCOR_ENVELOPE_REFUSED', context: expect.objectContaining({ reason }) }));
     });
   }
+  it('names current_a when a charge or discharge set-point has no current', () => {
+    const r = env.check(1, { mode: 'discharge', voltage_v: 3, power_w: 5 });
+    expect(r).toMatchObject({ ok: false, refusal: { reason: 'current_required', field: 'current_a' } });
+    if (!r.ok) expect(r.refusal.message).toContain('current_a');
+  });
   it('refuses a bad envelope at construction', () => {
     expect(() => new DirectControlEnvelope({ 1: { max_voltage_v: 3, min_voltage_v: 4, max_charge_current_a: 1, max_discharge_current_a: 1, max_power_w: 1 } })).toThrow(expect.objectContaining({ code: 'BB_MACCOR_INVALID_ARGUMENT' }));
     expect(() => new DirectControlEnvelope(new Map([[1, { max_voltage_v: 4, min_voltage_v: 3, max_charge_current_a: -1, max_discharge_current_a: 1, max_power_w: 1 }]]))).toThrow(expect.objectContaining({ code: 'BB_MACCOR_INVALID_ARGUMENT' }));
