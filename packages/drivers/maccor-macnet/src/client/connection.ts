@@ -14,6 +14,8 @@ import net from 'node:net';
 import { noopLogger, noopMetrics, errorCode, systemClock } from '@busbar/core';
 import type { Clock, Logger, Metrics } from '@busbar/core';
 import { MaccorError } from '../errors.js';
+import { RequestQueue } from './request-queue.js';
+import type { RequestJob, RequestPriority } from './request-queue.js';
 
 /** A stream decoder (JSON or binary framing). */
 export interface StreamDecoder<M> {
@@ -50,7 +52,7 @@ export interface RequestOptions {
   /** Overrides the connection's request timeout, ms. */
   readonly timeoutMs?: number;
   /** Commands jump ahead of queued polls (reference §12 "Give commands priority"). */
-  readonly priority?: 'command' | 'poll';
+  readonly priority?: RequestPriority;
   /**
    * Called when the request reaches the wire, after any wait in the queue and for the connection,
    * immediately before its bytes are written. A throw fails the request with that error and nothing is
@@ -65,24 +67,12 @@ export interface ConnectionEvents {
   disconnected: [{ host: string; port: number; reason: string }];
 }
 
-interface Job<M, R> {
-  readonly payload: Uint8Array;
-  readonly label: string;
-  readonly match: (message: M) => R;
-  readonly timeoutMs: number;
-  readonly beforeWrite: (() => void) | undefined;
-  readonly resolve: (r: R) => void;
-  readonly reject: (e: unknown) => void;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A request/response connection over TCP, generic in its framing (see module doc). */
 export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
   private socket: net.Socket | undefined;
-  private readonly queue: Job<M, unknown>[] = [];
-  private running = false;
-  private closed = false;
+  private readonly queue: RequestQueue<RequestJob<M>>;
   private failures = 0;
   private nextAttemptAtMs = 0;
   private inflight: { onMessage: (m: M) => void; onError: (e: unknown) => void } | undefined;
@@ -93,8 +83,6 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly transport: string;
-  private readonly mRequests;
-  private readonly mDuration;
   private readonly mReconnects;
 
   /**
@@ -111,8 +99,13 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? noopLogger).child({ component: 'maccor-macnet', host: options.host, port: options.port, transport: this.transport });
     const metrics: Metrics = options.metrics ?? noopMetrics;
-    this.mRequests = metrics.counter({ name: 'busbar_maccor_requests_total', help: 'MacNet requests by function and outcome (ok or error code).', labelNames: ['transport', 'function', 'outcome'] });
-    this.mDuration = metrics.histogram({ name: 'busbar_maccor_request_duration_seconds', help: 'MacNet request round-trip time.', labelNames: ['transport'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+    this.queue = new RequestQueue<RequestJob<M>>({
+      transport: this.transport,
+      run: (job) => this.run(job),
+      abortInFlight: (err) => this.inflight?.onError(err),
+      metrics,
+      clock: this.clock,
+    });
     this.mReconnects = metrics.counter({ name: 'busbar_maccor_connects_total', help: 'MacNet TCP connection attempts by outcome.', labelNames: ['transport', 'outcome'] });
   }
 
@@ -128,47 +121,14 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
    *   BB_MACCOR_CLIENT_CLOSED, or whatever `match` or `opts.beforeWrite` throws.
    */
   request<R>(payload: Uint8Array, label: string, match: (message: M) => R, opts: RequestOptions = {}): Promise<R> {
-    if (this.closed) return Promise.reject(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed'));
-    return new Promise<R>((resolve, reject) => {
-      const job: Job<M, R> = { payload, label, match, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs, beforeWrite: opts.beforeWrite, resolve, reject };
-      if (opts.priority === 'command') {
-        const firstPoll = this.queue.findIndex((j) => !(j as Job<M, unknown> & { command?: boolean }).command);
-        Object.assign(job, { command: true });
-        if (firstPoll < 0) this.queue.push(job as Job<M, unknown>);
-        else this.queue.splice(firstPoll, 0, job as Job<M, unknown>);
-      } else this.queue.push(job as Job<M, unknown>);
-      void this.pump();
-    });
+    const job: RequestJob<M> = { payload, label, match, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs, beforeWrite: opts.beforeWrite };
+    return this.queue.enqueue<R>(job, opts.priority ?? 'poll');
   }
 
-  /** Closes the socket and fails queued requests with BB_MACCOR_CLIENT_CLOSED. */
+  /** Closes the socket; queued and in-flight requests fail with BB_MACCOR_CLIENT_CLOSED. */
   close(): void {
-    this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client was closed'));
-    this.inflight?.onError(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client was closed'));
+    this.queue.close();
     this.drop('closed by client');
-  }
-
-  private async pump(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (let job = this.queue.shift(); job; job = this.queue.shift()) {
-        const started = this.clock.nowMs();
-        try {
-          const result = await this.run(job);
-          this.mRequests.inc({ transport: this.transport, function: job.label, outcome: 'ok' });
-          job.resolve(result);
-        } catch (err) {
-          this.mRequests.inc({ transport: this.transport, function: job.label, outcome: errorCode(err) });
-          job.reject(err);
-        } finally {
-          this.mDuration.observe({ transport: this.transport }, (this.clock.nowMs() - started) / 1000);
-        }
-      }
-    } finally {
-      this.running = false;
-    }
   }
 
   private drop(reason: string): void {
@@ -184,7 +144,7 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
 
   private async ensureSocket(): Promise<net.Socket> {
     if (this.socket && !this.socket.destroyed) return this.socket;
-    if (this.closed) throw new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed');
+    if (this.queue.closed) throw new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed');
     const wait = this.nextAttemptAtMs - this.clock.nowMs();
     if (wait > 0) await sleep(wait);
     const { host, port } = this.options;
@@ -211,7 +171,7 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
       this.log.warn({ err, retryInMs: delay }, 'MacNet connect failed');
       throw err;
     });
-    if (this.closed) {
+    if (this.queue.closed) {
       socket.destroy();
       throw new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed');
     }
@@ -250,10 +210,10 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
     }
   }
 
-  private async run<R>(job: Job<M, R>): Promise<R> {
+  private async run(job: RequestJob<M>): Promise<unknown> {
     const socket = await this.ensureSocket();
     job.beforeWrite?.(); // may throw: nothing is written
-    return new Promise<R>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const finish = (fn: () => void): void => {
         clearTimeout(timer);
         this.inflight = undefined;
@@ -265,7 +225,7 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
       }, job.timeoutMs);
       this.inflight = {
         onMessage: (m) => {
-          let result: R;
+          let result: unknown;
           try {
             result = job.match(m);
           } catch (err) {

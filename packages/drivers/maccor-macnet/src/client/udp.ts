@@ -21,11 +21,13 @@
 import dgram from 'node:dgram';
 import dns from 'node:dns';
 import net from 'node:net';
-import { noopLogger, noopMetrics, errorCode, systemClock } from '@busbar/core';
+import { noopLogger, noopMetrics, errorCode } from '@busbar/core';
 import type { Clock, Logger, Metrics } from '@busbar/core';
 import { MaccorError } from '../errors.js';
 import { BINARY_HEADER_BYTES } from '../codec/binary.js';
 import type { BinaryFrame } from '../codec/binary.js';
+import { RequestQueue } from './request-queue.js';
+import type { RequestJob } from './request-queue.js';
 
 /** Default binary UDP port of the tester, `MacNet_UDP_Port` (reference §2). */
 export const DEFAULT_UDP_PORT = 57550;
@@ -75,17 +77,6 @@ export interface UdpChannelOptions {
   readonly clock?: Clock;
 }
 
-interface Job {
-  readonly payload: Uint8Array;
-  readonly label: string;
-  readonly match: (frame: BinaryFrame) => unknown;
-  readonly timeoutMs: number;
-  /** Called immediately before the datagram is sent; a throw fails the request, nothing is sent. */
-  readonly beforeWrite: (() => void) | undefined;
-  readonly resolve: (r: unknown) => void;
-  readonly reject: (e: unknown) => void;
-}
-
 interface Bound {
   readonly socket: dgram.Socket;
   readonly peerAddress: string;
@@ -97,27 +88,26 @@ interface Bound {
  */
 export class BinaryUdpChannel {
   private bound: Bound | undefined;
-  private readonly queue: Job[] = [];
-  private running = false;
-  private closed = false;
+  private readonly queue: RequestQueue<RequestJob<BinaryFrame>>;
   private inflight: { onFrame: (f: BinaryFrame) => void; onError: (e: unknown) => void } | undefined;
   private readonly port: number;
   private readonly requestTimeoutMs: number;
   private readonly log: Logger;
-  private readonly clock: Clock;
-  private readonly mRequests;
-  private readonly mDuration;
   private readonly mIgnored;
 
   /** @param options - see {@link UdpChannelOptions}. */
   constructor(private readonly options: UdpChannelOptions) {
     this.port = options.port ?? DEFAULT_UDP_PORT;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
-    this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? noopLogger).child({ component: 'maccor-macnet', host: options.host, port: this.port, transport: 'binary-udp' });
     const metrics: Metrics = options.metrics ?? noopMetrics;
-    this.mRequests = metrics.counter({ name: 'busbar_maccor_requests_total', help: 'MacNet requests by function and outcome (ok or error code).', labelNames: ['transport', 'function', 'outcome'] });
-    this.mDuration = metrics.histogram({ name: 'busbar_maccor_request_duration_seconds', help: 'MacNet request round-trip time.', labelNames: ['transport'], buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
+    this.queue = new RequestQueue<RequestJob<BinaryFrame>>({
+      transport: 'binary-udp',
+      run: (job) => this.run(job),
+      abortInFlight: (err) => this.inflight?.onError(err),
+      metrics,
+      clock: options.clock,
+    });
     this.mIgnored = metrics.counter({ name: 'busbar_maccor_udp_datagrams_ignored_total', help: 'MacNet UDP datagrams ignored: from another address, or with no request in flight (late replies).', labelNames: ['reason'] });
   }
 
@@ -133,41 +123,14 @@ export class BinaryUdpChannel {
    *   or whatever `match` throws (e.g. BB_MACCOR_REPLY_MISMATCH) or `opts.beforeWrite` throws (then nothing is sent).
    */
   request<R>(payload: Uint8Array, label: string, match: (frame: BinaryFrame) => R, opts: { readonly timeoutMs?: number; readonly beforeWrite?: () => void } = {}): Promise<R> {
-    if (this.closed) return Promise.reject(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed'));
-    return new Promise<R>((resolve, reject) => {
-      this.queue.push({ payload, label, match, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs, beforeWrite: opts.beforeWrite, resolve: resolve as (r: unknown) => void, reject });
-      void this.pump();
-    });
+    // Strict FIFO on this channel (class doc): every request is queued as a poll, none jumps ahead.
+    return this.queue.enqueue<R>({ payload, label, match, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs, beforeWrite: opts.beforeWrite }, 'poll');
   }
 
   /** Closes the socket; queued and in-flight requests fail with BB_MACCOR_CLIENT_CLOSED. */
   close(): void {
-    this.closed = true;
-    for (const job of this.queue.splice(0)) job.reject(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client was closed'));
-    this.inflight?.onError(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client was closed'));
+    this.queue.close();
     this.drop('closed by client');
-  }
-
-  private async pump(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      for (let job = this.queue.shift(); job; job = this.queue.shift()) {
-        const started = this.clock.nowMs();
-        try {
-          const result = await this.run(job);
-          this.mRequests.inc({ transport: 'binary-udp', function: job.label, outcome: 'ok' });
-          job.resolve(result);
-        } catch (err) {
-          this.mRequests.inc({ transport: 'binary-udp', function: job.label, outcome: errorCode(err) });
-          job.reject(err);
-        } finally {
-          this.mDuration.observe({ transport: 'binary-udp' }, (this.clock.nowMs() - started) / 1000);
-        }
-      }
-    } finally {
-      this.running = false;
-    }
   }
 
   private drop(reason: string): void {
@@ -209,7 +172,7 @@ export class BinaryUdpChannel {
       socket.close();
       throw sendFailed(`cannot bind a UDP socket on ${localAddress ?? '*'}:${this.options.localPort ?? 0}: ${(cause as Error).message}`, cause);
     }
-    if (this.closed) {
+    if (this.queue.closed) {
       socket.close();
       throw new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed');
     }
@@ -250,7 +213,7 @@ export class BinaryUdpChannel {
     this.inflight.onFrame(parsed.frame);
   }
 
-  private async run(job: Job): Promise<unknown> {
+  private async run(job: RequestJob<BinaryFrame>): Promise<unknown> {
     const { socket, peerAddress } = await this.ensureSocket();
     job.beforeWrite?.(); // may throw: nothing is sent
     return new Promise<unknown>((resolve, reject) => {
