@@ -99,7 +99,7 @@ export async function startArbinCollector(config: CollectorConfig, deps: ArbinCo
   // in order per cycler, set-MVs handed to the client without waiting (it spaces and coalesces
   // them), any other command first waits for the set-MVs before it.
   const binding = createArbinBinding({ devices: config.devices }, config.topics.deviceCommands, { logger, metrics, owner: { port: (id) => owned.get(id)?.session.port } });
-  const executor = new CommandExecutor({ logger, metrics, resolve: (cmd) => binding.resolve(cmd) });
+  const executor = new CommandExecutor({ logger, metrics, maxLifetimeMs: config.maxCommandLifetimeMs, resolve: (cmd) => binding.resolve(cmd) });
   await kit.consumeRoutedCommands({
     executor,
     owns: (id) => binding.has(id),

@@ -5,11 +5,11 @@
  * @busbar/actions): point both services at the same list. Credentials are not in this file: they
  * come from `ARBIN_CTI_USERNAME` / `ARBIN_CTI_PASSWORD` (or `*_FILE` secrets).
  */
-import { hostname } from 'node:os';
 import { z } from 'zod';
 import { arbinCommanderSectionSchema } from '@busbar/actions';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { loadConfig } from '@busbar/runtime';
+import { collectorCommonShape } from '@busbar/collector-kit';
 
 /** Default port of the collector's `/metrics` + `/healthz` server. */
 export const DEFAULT_OPS_PORT = 9468;
@@ -18,8 +18,8 @@ export const DEFAULT_OPS_PORT = 9468;
 export const collectorConfigSchema = z.object({
   kafka: kafkaConfigSchema,
   topics: topicsConfigSchema,
-  /** Identity of this collector process: names its consumer group for routed device commands. */
-  instanceId: z.string().regex(/^[A-Za-z0-9._-]+$/).default(hostname()),
+  /** `instanceId` (names the consumer group of routed commands) and `maxCommandLifetimeMs`. */
+  ...collectorCommonShape,
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(DEFAULT_OPS_PORT) }).default({ host: '127.0.0.1', port: DEFAULT_OPS_PORT }),
   /** The cyclers, with their channels and command limits (same schema as the commander's `arbin.devices`). */
   devices: arbinCommanderSectionSchema.shape.devices,

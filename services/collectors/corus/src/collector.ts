@@ -137,6 +137,7 @@ export async function startCorusCollector(config: CollectorConfig, deps: { logge
 
   // Commands the commander routed here (every Corus is single-session).
   const executor = new CommandExecutor({
+    maxLifetimeMs: config.maxCommandLifetimeMs,
     logger,
     metrics,
     resolve: (cmd) => {

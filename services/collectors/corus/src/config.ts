@@ -3,12 +3,12 @@
  * environment overrides `BUSBAR_<PATH>`; see packages/drivers/itron-corus/README.md "Collector
  * configuration").
  */
-import { hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { corusCommanderSectionSchema, createCorusBinding } from '@busbar/actions';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { loadConfig } from '@busbar/runtime';
+import { collectorCommonShape } from '@busbar/collector-kit';
 
 /**
  * The Corus binding of `@busbar/actions` (resolved devices + action preparation). Named here from
@@ -22,8 +22,8 @@ export type ResolvedCorusDevice = CorusBinding['devices'][number];
 export const collectorConfigSchema = z.object({
   kafka: kafkaConfigSchema,
   topics: topicsConfigSchema,
-  /** Identity of this collector process: names its consumer group for routed device commands. */
-  instanceId: z.string().regex(/^[A-Za-z0-9._-]+$/).default(hostname()),
+  /** `instanceId` (names the consumer group of routed commands) and `maxCommandLifetimeMs`. */
+  ...collectorCommonShape,
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9470) }).default({ host: '127.0.0.1', port: 9470 }),
   /**
    * Directory of the log-backfill cursors (`<deviceId>.json`: last published record time per

@@ -106,7 +106,7 @@ export async function startMaccorCollector(config: CollectorConfig, deps: { logg
 
   // Every Maccor command is routed here by the commander; the same binding validates again and executes.
   const binding = createMaccorBinding({ devices: config.devices }, config.topics.deviceCommands, { logger, metrics, runnerFor: (id) => testers.get(id)?.runner });
-  const executor = new CommandExecutor({ logger, metrics, clock, resolve: (cmd) => binding.resolve(cmd) });
+  const executor = new CommandExecutor({ logger, metrics, clock, maxLifetimeMs: config.maxCommandLifetimeMs, resolve: (cmd) => binding.resolve(cmd) });
   await kit.consumeRoutedCommands({
     executor,
     owns: (id) => binding.has(id),

@@ -3,11 +3,11 @@
  * environment overrides `BUSBAR_<PATH>`; see the driver README "Collector configuration").
  * `devices` is the same list as the commander's `maccor.devices`.
  */
-import { hostname } from 'node:os';
 import { z } from 'zod';
 import { maccorCommanderSectionSchema } from '@busbar/actions';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { loadConfig } from '@busbar/runtime';
+import { collectorCommonShape } from '@busbar/collector-kit';
 
 /** Default port of `/metrics` and `/healthz`. */
 export const DEFAULT_OPS_PORT = 9469;
@@ -16,8 +16,8 @@ export const DEFAULT_OPS_PORT = 9469;
 export const collectorConfigSchema = z.object({
   kafka: kafkaConfigSchema,
   topics: topicsConfigSchema,
-  /** Identity of this collector process: names its consumer group for routed device commands. */
-  instanceId: z.string().regex(/^[A-Za-z0-9._-]+$/).default(hostname()),
+  /** `instanceId` (names the consumer group of routed commands) and `maxCommandLifetimeMs`. */
+  ...collectorCommonShape,
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(DEFAULT_OPS_PORT) }).default({ host: '127.0.0.1', port: DEFAULT_OPS_PORT }),
   devices: maccorCommanderSectionSchema.shape.devices,
 });

@@ -71,6 +71,7 @@ export async function startModbusCollector(config: CollectorConfig, deps: { logg
   const owned = [...supervisors.values()].filter((s) => s.device.session === 'exclusive');
   if (owned.length > 0) {
     const executor = new CommandExecutor({
+      maxLifetimeMs: config.maxCommandLifetimeMs,
       logger,
       metrics,
       resolve: (cmd) => {
