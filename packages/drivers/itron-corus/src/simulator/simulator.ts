@@ -19,6 +19,7 @@ import { CLASS_LENGTH, decodeValue, parseCorusDateTime, encodeValue, formatCorus
 import { decodeDatabaseRequestData, decodeRecord, encodeDatabaseFrames, type DecodedRecord, type RecordField } from '../codec/database.js';
 import { ExactDecimal } from '../codec/exact-decimal.js';
 import { encodeResponseFrame } from '../codec/frames.js';
+import { decodeParameterId } from '../codec/parameter-id.js';
 import { encodePasswordMessage } from '../codec/sign-on.js';
 import { MAP_NAME_PARAMETER_ID, parseCorusMap, type CorusMap, type CorusMapInput, type CorusParameter } from '../config/map.js';
 import { corusDateTimeToDate, dateToCorusDateTime } from '../client/time-zone.js';
@@ -386,16 +387,10 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
       const values: Uint8Array[] = [];
       let total = 0;
       for (let o = 0; o < data.length; ) {
-        const b0 = data[o] as number;
-        let id: number;
-        if ((b0 & 0xf0) === 0xf0) {
-          if (o + 1 >= data.length) return nak();
-          id = ((b0 & 0x0f) << 8) | (data[o + 1] as number);
-          o += 2;
-        } else {
-          id = b0;
-          o += 1;
-        }
+        const decoded = decodeParameterId(data, o);
+        if (decoded === undefined) return nak();
+        const id = decoded.id;
+        o += decoded.length;
         const cls = classOf(id);
         if (cls === undefined) return nak();
         const v = clockParam?.id === id ? encodeValue('Date', fromMs(clockMs)) : (store.get(id) as Uint8Array);
@@ -417,16 +412,10 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
       const f = fault('write');
       const pending: { id: number; bytes: Uint8Array; p: CorusParameter }[] = [];
       for (let o = 0; o < data.length; ) {
-        const b0 = data[o] as number;
-        let id: number;
-        if ((b0 & 0xf0) === 0xf0) {
-          if (o + 1 >= data.length) return nak();
-          id = ((b0 & 0x0f) << 8) | (data[o + 1] as number);
-          o += 2;
-        } else {
-          id = b0;
-          o += 1;
-        }
+        const decoded = decodeParameterId(data, o);
+        if (decoded === undefined) return nak();
+        const id = decoded.id;
+        o += decoded.length;
         const p = map.byId.get(id);
         if (p === undefined || !p.writable) return nak();
         const len = CLASS_LENGTH[p.class];
