@@ -10,6 +10,7 @@ echo "busbar: node $(node --version), npm $(npm --version)"
 # linux builds of platform packages (turbo, rolldown...), so the lock file cannot list the others and
 # `npm ci` refuses it as out of sync. `npm install` follows the lock file for everything it lists.
 npm install --no-audit --no-fund
+bash scripts/infra/apt-install.sh
 bash scripts/infra/fetch-all.sh
 bash scripts/peers/setup-venv.sh
 npx turbo run build
