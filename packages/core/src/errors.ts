@@ -10,8 +10,25 @@
 /** Context fields attached to an error: small, JSON-serialisable values (no payload bytes, no secrets). */
 export type ErrorContext = Readonly<Record<string, string | number | boolean | bigint | null | undefined>>;
 
+/**
+ * What a failed device command did on the device, decided where the fact is known (the driver that
+ * sent, or did not send, the bytes) and mapped once by the command executor:
+ * - `not_sent`: no byte of the command left Busbar (validation, not connected, expired in a queue):
+ *   the device did nothing — safe to retry;
+ * - `refused`: the device answered and refused it (a vendor error code, an exception response):
+ *   nothing was executed;
+ * - `unknown`: the bytes left but no valid answer came back (a timeout, a lost connection after the
+ *   write): the device may have executed it — an operator must check before repeating it.
+ *
+ * `undefined` on errors that are not about a device command (or where nobody knows yet); the
+ * executor then treats a retriable error as `unknown` when it occurred during execution.
+ */
+export type CommandOutcome = 'not_sent' | 'refused' | 'unknown';
+
 /** Options for {@link BusbarError}. */
 export interface BusbarErrorOptions {
+  /** For errors of a device command: whether the device saw it (see {@link CommandOutcome}). */
+  readonly outcome?: CommandOutcome;
   /** The error that caused this one, kept for logs (`Error.cause`). */
   readonly cause?: unknown;
   /** Whether repeating the same operation may succeed (a timeout: yes; a refusal: no). Default `false`. */
@@ -32,6 +49,8 @@ export class BusbarError extends Error {
   readonly retriable: boolean;
   /** Context fields (see {@link ErrorContext}). */
   readonly context: ErrorContext;
+  /** For errors of a device command: whether the device saw it (see {@link CommandOutcome}). */
+  readonly outcome: CommandOutcome | undefined;
 
   /**
    * @param code - `BB_<AREA>_<REASON>`; must match `/^BB_[A-Z0-9]+_[A-Z0-9_]+$/`.
@@ -46,13 +65,14 @@ export class BusbarError extends Error {
     this.code = code;
     this.retriable = options.retriable ?? false;
     this.context = Object.freeze({ ...(options.context ?? {}) });
+    this.outcome = options.outcome;
   }
 
   /** A JSON-friendly view for structured logs (bigints as strings). */
   toJSON(): Record<string, unknown> {
     const context: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(this.context)) context[k] = typeof v === 'bigint' ? v.toString() : v;
-    return { name: this.name, code: this.code, message: this.message, retriable: this.retriable, context };
+    return { name: this.name, code: this.code, message: this.message, retriable: this.retriable, ...(this.outcome === undefined ? {} : { outcome: this.outcome }), context };
   }
 }
 
@@ -90,4 +110,14 @@ export function isBusbarError(err: unknown): err is BusbarError {
  */
 export function errorCode(err: unknown): string {
   return isBusbarError(err) ? err.code : 'BB_CORE_UNEXPECTED';
+}
+
+/**
+ * The {@link CommandOutcome} a thrown value carries, `undefined` when it carries none (also reads
+ * the field from Busbar errors of another package copy).
+ */
+export function errorOutcome(err: unknown): CommandOutcome | undefined {
+  if (!isBusbarError(err)) return undefined;
+  const o = (err as { outcome?: unknown }).outcome;
+  return o === 'not_sent' || o === 'refused' || o === 'unknown' ? o : undefined;
 }

@@ -1,8 +1,8 @@
 /**
  * `@busbar/core`: the base every Busbar package may import. No I/O, no third-party runtime deps.
  */
-export { BusbarError, ERROR_CODE_PATTERN, ERROR_CODES, errorCode, isBusbarError } from './errors.js';
-export type { BusbarErrorOptions, ErrorCatalogue, ErrorCodeDoc, ErrorContext } from './errors.js';
+export { BusbarError, ERROR_CODE_PATTERN, ERROR_CODES, errorCode, errorOutcome, isBusbarError } from './errors.js';
+export type { BusbarErrorOptions, CommandOutcome, ErrorCatalogue, ErrorCodeDoc, ErrorContext } from './errors.js';
 export { noopLogger } from './logger.js';
 export type { LogFields, Logger } from './logger.js';
 export { noopMetrics } from './metrics.js';
@@ -11,3 +11,4 @@ export { ManualClock, systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { backoffDelayMs } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
+export { sleep } from './sleep.js';

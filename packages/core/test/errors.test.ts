@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BusbarError, errorCode, isBusbarError } from '../src/index.js';
+import { BusbarError, errorCode, errorOutcome, isBusbarError } from '../src/index.js';
 
 describe('core > errors', () => {
   it('carries code, retriable, context and cause', () => {
@@ -25,5 +25,19 @@ describe('core > errors', () => {
     expect(errorCode(err)).toBe('BB_MODBUS_EXCEPTION');
     expect(errorCode(new Error('x'))).toBe('BB_CORE_UNEXPECTED');
     expect(isBusbarError({ code: 'BB_X_Y', retriable: false })).toBe(false);
+  });
+});
+
+describe('core > errors > outcome', () => {
+  it('carries the command outcome where it was set, and errorOutcome reads it', () => {
+    const sent = new BusbarError('BB_MACCOR_TIMEOUT', 'no reply', { retriable: true, outcome: 'unknown' });
+    expect(sent.outcome).toBe('unknown');
+    expect(errorOutcome(sent)).toBe('unknown');
+    expect(sent.toJSON()).toMatchObject({ outcome: 'unknown' });
+    const plain = new BusbarError('BB_CORE_INVALID_ARGUMENT', 'x');
+    expect(plain.outcome).toBeUndefined();
+    expect(errorOutcome(plain)).toBeUndefined();
+    expect('outcome' in plain.toJSON()).toBe(false);
+    expect(errorOutcome(new Error('x'))).toBeUndefined();
   });
 });
