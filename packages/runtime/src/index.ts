@@ -12,7 +12,6 @@ export { startOpsServer } from './http.js';
 export type { Health, OpsServer, OpsServerOptions } from './http.js';
 export { runService } from './service.js';
 export type { RunServiceOptions, RunningService, ServiceContext, ServiceHandle } from './service.js';
-export { sleep } from './backoff.js';
 export { ERROR_CODES } from './errors.js';
 export { serviceMain } from './main.js';
 export type { ServiceMainOptions } from './main.js';

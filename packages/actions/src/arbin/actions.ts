@@ -20,7 +20,7 @@ import { encodeAssignScheduleRequest, encodeStartScheduleRequest } from '@busbar
 import type { Clock } from '@busbar/core';
 import { systemClock } from '@busbar/core';
 import { CommandRefusedError, assertNotExpired, checkRange, requireParameter } from '@busbar/safety';
-import type { PreparedAction } from '../executor.js';
+import type { PreparedAction } from '@busbar/commands';
 import type { ArbinDeviceConfig, ArbinMetaVariableLimit } from './config.js';
 import { metaVariablesOf } from './config.js';
 

@@ -23,7 +23,7 @@ import { noopLogger, noopMetrics, systemClock } from '@busbar/core';
 import type { Command, CommandResultInput } from '@busbar/avro';
 import { CommandRefusedError } from '@busbar/safety';
 import type { ProtocolBinding } from '../binding.js';
-import type { PreparedAction } from '../executor.js';
+import type { PreparedAction } from '@busbar/commands';
 import type { ArbinCyclerPort, ArbinPlan } from './actions.js';
 import { acceptCyclerResult, describeArbinPlan, expiryAtTheWire, sendArbinPlan, validateArbinCommand, vendorDetails } from './actions.js';
 import { MvCoalescingLedger } from './coalescing.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Command, CommandResultInput } from '@busbar/avro';
 import { ArbinCtiClient, startArbinSimulator } from '@busbar/driver-arbin-cti';
 import type { ArbinSimulator } from '@busbar/driver-arbin-cti';
-import { CommandExecutor } from '../../src/executor.js';
+import { CommandExecutor } from '@busbar/commands';
 import { arbinCommanderSectionSchema, createArbinBinding } from '../../src/arbin/index.js';
 import type { ArbinCyclerPort } from '../../src/arbin/actions.js';
 

@@ -6,7 +6,8 @@
  * (packages/actions/src/arbin, docs/architecture.md "Single-session devices").
  */
 import type { Logger, Metrics } from '@busbar/core';
-import { CommandExecutor, createArbinBinding } from '@busbar/actions';
+import { createArbinBinding } from '@busbar/actions';
+import { CommandExecutor } from '@busbar/commands';
 import type { DeviceEventInput, ReadingInput } from '@busbar/avro';
 import { CollectorKit } from '@busbar/collector-kit';
 import type { ArbinCredentials, ChannelReading } from '@busbar/driver-arbin-cti';

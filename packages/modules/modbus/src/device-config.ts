@@ -1,11 +1,11 @@
 /**
  * Configuration of one Modbus device, shared by the Modbus collector and the commander (both read
- * the same `devices:` list, so the limits the commander enforces are the ones the collector maps).
+ * the same device file, so the limits the commander enforces are the ones the collector maps).
  */
 import { z } from 'zod';
 import type { DeviceMap } from '@busbar/driver-modbus';
 import { parseRegisterMap, registerMapSchema } from '@busbar/driver-modbus';
-import { resolveDeviceMap } from '../map-file.js';
+import { resolveDeviceMap } from '@busbar/protocol';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 

@@ -3,8 +3,8 @@
  * devices: admit (at most once, not after expiry) → validate against the device configuration →
  * execute (or route) → exactly one {@link CommandResultInput}.
  */
-import type { Clock, Logger, Metrics } from '@busbar/core';
-import { errorCode, isBusbarError, noopLogger, noopMetrics, systemClock } from '@busbar/core';
+import type { Clock, CommandOutcome, Logger, Metrics } from '@busbar/core';
+import { errorCode, errorOutcome, isBusbarError, noopLogger, noopMetrics, systemClock } from '@busbar/core';
 import type { Command, CommandResultInput, CommandStatus } from '@busbar/avro';
 import { CommandGuard, CommandRefusedError, assertNotExpired } from '@busbar/safety';
 
@@ -15,14 +15,6 @@ export interface PreparedAction {
   /** Performs the action; resolves with result details. @throws the driver's error. */
   run(): Promise<Record<string, string>>;
 }
-
-/**
- * Validates a command for one device and returns what to run, or throws a refusal.
- * Validation is pure: nothing is sent to a device before it returns.
- *
- * @throws {CommandRefusedError} (or any BusbarError) when the command is not acceptable.
- */
-export type ActionResolver = (cmd: Command) => PreparedAction;
 
 /** What to do with an admitted, valid command. */
 export type Disposition =
@@ -54,6 +46,15 @@ function contextDetails(err: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(err.context)) if (v !== undefined && v !== null) out[k] = String(v);
   return out;
+}
+
+/**
+ * What a failure during execution says about the device, mapped once here: the error's own
+ * `outcome` (set by the driver, where the fact is known); a {@link CommandRefusedError} without one is
+ * a refusal (the pacing or the device refused it before it ran); anything else is left undetermined.
+ */
+function executionOutcome(err: unknown): CommandOutcome | undefined {
+  return errorOutcome(err) ?? (err instanceof CommandRefusedError ? 'refused' : undefined);
 }
 
 /** Default longest command lifetime (CommandGuard's default), ms. */
@@ -133,13 +134,16 @@ export class CommandExecutor {
         this.log.warn({ commandId: cmd.command_id, action: cmd.action }, 'command expired while it waited for the device; not sent');
         return this.result(cmd, 'EXPIRED', err.code, err.message, { summary: disposition.action.summary });
       }
-      if (err instanceof CommandRefusedError) {
+      const outcome = executionOutcome(err);
+      const message = err instanceof Error ? err.message : String(err);
+      if (outcome === 'refused') {
         // the device (or the pacing in front of it) refused: not executed, with the refusal's reason
-        this.log.warn({ commandId: cmd.command_id, action: cmd.action, code, err: err.message }, 'command refused');
-        return this.result(cmd, 'REJECTED', code, err.message, { summary: disposition.action.summary, ...contextDetails(err) });
+        this.log.warn({ commandId: cmd.command_id, action: cmd.action, code, err: message }, 'command refused');
+        return this.result(cmd, 'REJECTED', code, message, { summary: disposition.action.summary, ...contextDetails(err) });
       }
-      this.log.error({ commandId: cmd.command_id, action: cmd.action, code, err: err instanceof Error ? err.message : String(err) }, 'command failed');
-      return this.result(cmd, 'FAILED', code, err instanceof Error ? err.message : String(err), { summary: disposition.action.summary, ...contextDetails(err) });
+      this.log.error({ commandId: cmd.command_id, action: cmd.action, code, outcome: outcome ?? 'undetermined', err: message }, outcome === 'unknown' ? 'command failed after it was sent: the device may have executed it' : 'command failed');
+      const reason = outcome === 'unknown' && !/may have/i.test(message) ? `${message} (outcome unknown: the command was sent and the device may have executed it)` : message;
+      return this.result(cmd, 'FAILED', code, reason, { summary: disposition.action.summary, ...contextDetails(err), ...(outcome === undefined ? {} : { outcome }) });
     }
   }
 

@@ -2,14 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { BusbarError, ManualClock } from '@busbar/core';
 import type { Command } from '@busbar/avro';
 import { POWER_SUPPLY_MAP } from '@busbar/driver-modbus';
-import { CommandExecutor, prepareModbusWrite } from '../src/index.js';
+import { CommandExecutor } from '@busbar/commands';
+import { prepareModbusWrite } from '../src/write-action.js';
 
 const clock = new ManualClock(Date.UTC(2026, 10, 21));
 function cmd(over: Partial<Command> & { parameters: Command['parameters'] }): Command {
   return { command_id: `c-${Math.random()}`, issuer: 't', issued_at: new Date(clock.nowMs()), expires_at: new Date(clock.nowMs() + 60_000), target: { device_id: 'psu-1', channel: null }, action: 'modbus.write', dry_run: false, ...over };
 }
 
-describe('actions > CommandExecutor with modbus.write', () => {
+describe('modules > modbus > modbus.write through the CommandExecutor', () => {
   const writes: [string, number | boolean][] = [];
   let failNext: unknown;
   const writer = {
