@@ -1,13 +1,8 @@
 /**
  * `@busbar/actions`: the command actions and commander bindings of the protocols not yet moved to a
- * protocol module (`@busbar/protocol`; Modbus is one: `@busbar/module-modbus`) — Arbin, Maccor and
- * Corus. The command life cycle itself is `@busbar/commands`.
+ * protocol module (`@busbar/protocol`; Modbus is one: `@busbar/module-modbus`) — Maccor and Corus. The command life cycle itself is `@busbar/commands`.
  */
 export type { ProtocolBinding } from './binding.js';
-export { arbinCommanderSectionSchema, createArbinBinding } from './arbin/index.js';
-export type { ArbinBinding, ArbinBindingDeps, ArbinCommanderSection, ArbinOwner } from './arbin/index.js';
-export type { ArbinCyclerPort } from './arbin/actions.js';
-export { ARBIN_ACTION_ERROR_CODES } from './arbin/errors.js';
 export { ERROR_CODES } from './errors.js';
 export {
   MACCOR_ACTIONS,

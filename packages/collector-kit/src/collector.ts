@@ -53,6 +53,10 @@ export async function startCollector(module: AnyProtocolModule, service: string,
   const kit = await CollectorKit.start({ service, protocol: module.protocol, kafka: config.kafka, topics: config.topics, instanceId: config.instanceId, logger, metrics });
   const table = deviceTable([{ module, devices: config.devices }]);
   const supervised = new Map<string, Supervised>();
+  const m = {
+    readings: metrics.counter({ name: 'busbar_collector_readings_total', help: 'Readings Kafka acknowledged, per device.', labelNames: ['device'] }),
+    events: metrics.counter({ name: 'busbar_collector_events_total', help: 'Device events from polls (state transitions, faults), per device and kind.', labelNames: ['device', 'kind'] }),
+  };
   let sequence = 0;
   const nextSequence = (): number => ++sequence;
 
@@ -61,7 +65,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     const log = logger.child({ deviceId: device.id });
     const state: unknown = module.initialState?.(device);
     let session: Session | undefined;
-    const connectedDetails = module.connectedDetails;
+    const connected = module.connected;
     const supervisor: DeviceSupervisor<unknown> = new DeviceSupervisor<unknown>(
       {
         connect: async () => {
@@ -84,10 +88,12 @@ export async function startCollector(module: AnyProtocolModule, service: string,
       {
         onPoll: async (raw, atMs) => {
           const records = module.toRecords(device, raw, { atMs, nextSequence, state });
-          if (records.readings.length > 0) await kit.publishReadings(records.readings);
-          await kit.publishEvents(records.events ?? []);
+          if (records.readings.length > 0 && (await kit.publishReadings(records.readings))) m.readings.inc({ device: device.id }, records.readings.length);
+          const events = records.events ?? [];
+          for (const e of events) m.events.inc({ device: device.id, kind: e.kind });
+          await kit.publishEvents(events);
         },
-        ...kit.connectionEvents(device.id, connectedDetails ? { connected: () => ({ details: session ? connectedDetails(session, device) : {} }) } : {}),
+        ...kit.connectionEvents(device.id, connected ? { connected: (info) => (session ? connected(session, device, info) : {}) } : {}),
       },
       { deviceId: device.id, pollIntervalMs: device.pollIntervalMs, logger: log, metrics },
     );
@@ -103,20 +109,28 @@ export async function startCollector(module: AnyProtocolModule, service: string,
       clock: systemClock,
       logger,
       place: () => ({
-        run: (entry, fn) => {
+        run: (entry, fn, concurrent) => {
           const s = supervised.get(entry.device.id)!;
-          return s.supervisor.exclusive(() => {
+          const onSession = (): Promise<never> | ReturnType<typeof fn> => {
             const current = s.current();
             if (current === undefined || !s.supervisor.isConnected) {
-              throw new BusbarError('BB_COMMAND_DEVICE_UNAVAILABLE', `device ${entry.device.id} is not connected (${s.supervisor.lastErrorMessage ?? 'connecting'}); the command was not sent`, { retriable: true, outcome: 'not_sent' });
+              return Promise.reject(new BusbarError('BB_COMMAND_DEVICE_UNAVAILABLE', `device ${entry.device.id} is not connected (${s.supervisor.lastErrorMessage ?? 'connecting'}); the command was not sent`, { retriable: true, outcome: 'not_sent' }));
             }
             return fn(current);
-          });
+          };
+          // a set-point goes straight to the driver, which paces it; anything else waits for the poll in progress
+          return concurrent ? onSession() : s.supervisor.exclusive(onSession);
         },
       }),
     });
     const executor = new CommandExecutor({ maxLifetimeMs: config.maxCommandLifetimeMs, logger, metrics, resolve });
-    await kit.consumeRoutedCommands({ executor, owns: (id) => owned.some((s) => s.entry.device.id === id) });
+    const ownedIds = new Set(owned.map((s) => s.entry.device.id));
+    await kit.consumeRoutedCommands({
+      executor,
+      owns: (id) => ownedIds.has(id),
+      concurrent: (cmd) => module.actions[cmd.action]?.concurrent === true,
+      orderAfterConcurrent: module.orderAfterConcurrent ?? false,
+    });
   }
 
   for (const s of supervised.values()) s.supervisor.start();
@@ -137,7 +151,8 @@ export async function startCollector(module: AnyProtocolModule, service: string,
 
 /**
  * `--test` mode (like `telegraf --test`): opens each device once, polls it once and writes the
- * records as JSON lines, without Kafka. A device that fails writes one line with its error code.
+ * records as JSON lines — each Reading as it is, each DeviceEvent as `{"event": …}` — without Kafka.
+ * A device that fails writes one line with its error code.
  *
  * @param write - where lines go (default stdout).
  * @returns the number of devices that failed.
@@ -153,7 +168,7 @@ export async function runTestMode(module: AnyProtocolModule, devices: readonly D
       const raw: unknown = await module.poll(session, device);
       const records = module.toRecords(device, raw, { atMs, nextSequence: () => ++sequence, state: module.initialState?.(device) });
       for (const r of records.readings) write(JSON.stringify({ ...r, timestamp: r.timestamp.toISOString() }));
-      for (const e of records.events ?? []) write(JSON.stringify({ ...e, timestamp: e.timestamp.toISOString() }));
+      for (const e of records.events ?? []) write(JSON.stringify({ event: { ...e, timestamp: e.timestamp.toISOString() } }));
     } catch (err) {
       failed++;
       write(JSON.stringify({ device_id: device.id, error: errorCode(err), message: err instanceof Error ? err.message : String(err) }));

@@ -100,6 +100,13 @@ export interface ProtocolAction<D, S, P> {
    * @throws the driver's error, with its `outcome` where known.
    */
   execute(session: S, plan: P, ctx: ActionContext): Promise<Record<string, string>>;
+  /**
+   * A set-point that a newer one may supersede while it waits for its pacing slot (Arbin set-MV):
+   * handled without blocking the routed-commands consumer and outside the session's exclusive
+   * queue (the driver paces it). Its offset is committed before it finishes: a crash loses it,
+   * which a set-point stream tolerates and a start/stop must not — keep it to set-points.
+   */
+  readonly concurrent?: boolean;
 }
 
 /**
@@ -143,8 +150,17 @@ export interface ProtocolModule<D extends DeviceConfigBase, S extends Session, R
   toRecords(device: D, raw: Raw, ctx: RecordContext<St>): DeviceRecords;
   /** The initial per-device state (default `undefined`). */
   initialState?(device: D): St;
-  /** Reason and details of a CONNECTED event beyond the defaults (e.g. a login reply). */
-  connectedDetails?(session: S, device: D): Readonly<Record<string, string>>;
+  /**
+   * Reason and details of a CONNECTED event beyond the defaults (e.g. a login reply); `outageMs` is
+   * 0 at the first connect.
+   */
+  connected?(session: S, device: D, info: { readonly outageMs: number }): { readonly reason?: string; readonly details?: Readonly<Record<string, string>> };
+  /**
+   * When true, a command that is not {@link ProtocolAction.concurrent} first waits for the
+   * concurrent commands of the same device still in flight (Arbin: a stop never overtakes the
+   * set-MVs before it). Default false.
+   */
+  readonly orderAfterConcurrent?: boolean;
   /** Actions by full name (`modbus.write`). */
   readonly actions: Readonly<Record<string, ProtocolAction<D, S, never>>>;
 }

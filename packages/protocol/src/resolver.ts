@@ -41,8 +41,12 @@ export function deviceTable(protocols: readonly { readonly module: AnyProtocolMo
   return table;
 }
 
-/** Runs `fn` on an open session of `entry`'s device; how is the caller's (shared pool, supervisor). */
-export type SessionRunner = <R>(entry: DeviceEntry, fn: (session: Session) => Promise<R>) => Promise<R>;
+/**
+ * Runs `fn` on an open session of `entry`'s device; how is the caller's (shared pool, supervisor).
+ * `concurrent` is the action's {@link ProtocolAction.concurrent}: such a command does not wait in
+ * the session's exclusive queue (its driver paces it).
+ */
+export type SessionRunner = <R>(entry: DeviceEntry, fn: (session: Session) => Promise<R>, concurrent?: boolean) => Promise<R>;
 
 /** Where the commands of a device go: to a topic (the owning collector), or to a session here. */
 export type Placement = { readonly route: string } | { readonly run: SessionRunner };
@@ -82,7 +86,7 @@ export function commandResolver(table: DeviceTable, options: CommandResolverOpti
     const placement = options.place(entry);
     if ('route' in placement) return { kind: 'route', to: placement.route };
     const ctx = { command: cmd, clock, logger, beforeSend: () => assertNotExpired(cmd, clock.nowMs()) };
-    return { kind: 'execute', action: { summary: action.describe(plan), run: () => placement.run(entry, (session) => action.execute(session, plan, ctx)) } };
+    return { kind: 'execute', action: { summary: action.describe(plan), run: () => placement.run(entry, (session) => action.execute(session, plan, ctx), action.concurrent === true) } };
   };
 }
 

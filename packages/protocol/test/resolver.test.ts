@@ -73,7 +73,8 @@ function cmd(device: string, action: string, parameters: Record<string, unknown>
 
 describe('protocol > commandResolver', () => {
   const { module } = counterModule();
-  const table = deviceTable([{ module, devices: [{ id: 'a', pollIntervalMs: 1000, max: 5, session: 'shared' }, { id: 'b', pollIntervalMs: 1000, max: 5, session: 'exclusive' }] }]);
+  const devices: CounterDevice[] = [{ id: 'a', pollIntervalMs: 1000, max: 5, session: 'shared' }, { id: 'b', pollIntervalMs: 1000, max: 5, session: 'exclusive' }];
+  const table = deviceTable([{ module, devices }]);
   const ran: string[] = [];
   const resolve = commandResolver(table, { owner: 'the commander', clock, place: (e) => (e.module.sessionMode(e.device) === 'exclusive' ? { route: 'routed.v1' } : { run: async (entry, fn) => { ran.push(entry.device.id); return fn({ lost: new Promise(() => undefined), close: async () => undefined, total: 0 } as unknown as CounterSession); } }) });
 

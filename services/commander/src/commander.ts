@@ -12,7 +12,7 @@
 import type { Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError } from '@busbar/core';
-import { createArbinBinding, createCorusBinding, createMaccorBinding } from '@busbar/actions';
+import { createCorusBinding, createMaccorBinding } from '@busbar/actions';
 import type { ProtocolBinding } from '@busbar/actions';
 import { CommandExecutor, CommandPipeline } from '@busbar/commands';
 import type { Disposition } from '@busbar/commands';
@@ -24,6 +24,7 @@ import { commandResultSerde, commandSerde, deadLetterSerde } from '@busbar/avro'
 import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { CommandRefusedError } from '@busbar/safety';
+import { arbinModule } from './config.js';
 import type { CommanderConfig } from './config.js';
 
 /** Results are read back from this much before the command lifetime, ms: a margin for clock skew between hosts (producer timestamps). */
@@ -55,6 +56,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   // routed to the collector that owns an exclusive-session device.
   const modules: { module: AnyProtocolModule; devices: readonly DeviceConfigBase[] }[] = [];
   if (config.modbus) modules.push({ module: modbusModule, devices: config.modbus.devices });
+  if (config.arbin) modules.push({ module: arbinModule, devices: config.arbin.devices });
   const sessions = new SharedSessions({ logger, metrics });
   const table = deviceTable(modules);
   const resolveModule = commandResolver(table, {
@@ -65,7 +67,6 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   // Protocols not yet on a module keep their bindings (@busbar/actions).
   const bindings: ProtocolBinding[] = [];
   const bindingDeps = { ...deps, baseDir: config.configDir ?? process.cwd() };
-  if (config.arbin) bindings.push(createArbinBinding(config.arbin, route, bindingDeps));
   if (config.maccor) bindings.push(createMaccorBinding(config.maccor, route, bindingDeps));
   if (config.corus) bindings.push(createCorusBinding(config.corus, route, bindingDeps));
   if (bindings.length === 0 && modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, maccor, corus');

@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 function devices(extra: Record<string, unknown> = {}) {
-  return collectorConfigSchema.parse({ kafka: { brokers: ['127.0.0.1:1'] }, devices: [{ id: 'arbin-1', host: sim.host, port: sim.port, aux: true, requestTimeoutMs: 2000, connectTimeoutMs: 2000, ...extra }] }).devices;
+  return collectorConfigSchema.parse({ kafka: { brokers: ['127.0.0.1:1'] }, devices: [{ id: 'arbin-1', host: sim.host, port: sim.port, aux: true, requestTimeoutMs: 2000, connectTimeoutMs: 2000, ...extra }] }).devices!;
 }
 
 describe('collector-arbin > --test mode', () => {

@@ -1,14 +1,30 @@
 /**
- * The Arbin binding in owner mode (as the Arbin collector uses it): the CommandExecutor, the
- * binding and a real ArbinCtiClient against the driver's strict simulator on loopback.
+ * The Arbin module's actions as the Arbin collector runs them: the CommandExecutor, the module's
+ * validation and execution through the command resolver, on a real ArbinCtiClient against the
+ * driver's strict simulator on loopback.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Command, CommandResultInput } from '@busbar/avro';
 import { ArbinCtiClient, startArbinSimulator } from '@busbar/driver-arbin-cti';
 import type { ArbinSimulator } from '@busbar/driver-arbin-cti';
 import { CommandExecutor } from '@busbar/commands';
-import { arbinCommanderSectionSchema, createArbinBinding } from '../../src/arbin/index.js';
-import type { ArbinCyclerPort } from '../../src/arbin/actions.js';
+import { commandResolver, deviceTable } from '@busbar/protocol';
+import type { Session } from '@busbar/protocol';
+import type { ArbinCyclerPort } from '../src/actions.js';
+import { arbinDevicesSchema } from '../src/device-config.js';
+import { createArbinModule } from '../src/index.js';
+
+/** The executor of the collector for one cycler whose session's command port is `port`. */
+function executorOn(port: () => ArbinCyclerPort): (c: Command) => Promise<CommandResultInput> {
+  const devices = arbinDevicesSchema.parse([{ id: 'arbin-1', host: sim.host, port: sim.port, metaVariables: [{ mv: 1, name: 'charge_current_a', unit: 'A', min: 0, max: 2 }] }]);
+  const resolve = commandResolver(deviceTable([{ module: createArbinModule(), devices }]), { owner: 'test', place: () => ({ run: (_entry, fn) => fn({ port: port() } as unknown as Session) }) });
+  const executor = new CommandExecutor({ resolve });
+  return async (c) => {
+    const h = await executor.handle(c);
+    if (h.kind !== 'result') throw new Error(`expected a result, got ${h.kind}`);
+    return h.result;
+  };
+}
 
 let sim: ArbinSimulator;
 let client: ArbinCtiClient;
@@ -23,14 +39,7 @@ beforeAll(async () => {
   sim = await startArbinSimulator({ channels: 4, username: 'u', password: 'p', tickMs: 50, currentMv: 1 });
   client = new ArbinCtiClient({ host: sim.host, port: sim.port, credentials: { username: 'u', password: 'p' }, requestTimeoutMs: 5000 });
   await client.connect();
-  const section = arbinCommanderSectionSchema.parse({ devices: [{ id: 'arbin-1', host: sim.host, port: sim.port, metaVariables: [{ mv: 1, name: 'charge_current_a', unit: 'A', min: 0, max: 2 }] }] });
-  const binding = createArbinBinding(section, 'unused', { owner: { port: (id) => (id === 'arbin-1' ? client : undefined) } });
-  const executor = new CommandExecutor({ resolve: (c) => binding.resolve(c) });
-  run = async (c) => {
-    const h = await executor.handle(c);
-    if (h.kind !== 'result') throw new Error(`expected a result, got ${h.kind}`);
-    return binding.finalize(h.result);
-  };
+  run = executorOn(() => client);
 });
 
 afterAll(async () => {
@@ -38,7 +47,7 @@ afterAll(async () => {
   await sim?.close();
 });
 
-describe('actions > arbin > owner mode against the simulator', () => {
+describe('modules > arbin > executed on the session against the simulator', () => {
   it('starts a test, and rejects a second start with the cycler\'s reason and vendor code', async () => {
     const ok = await run(cmd('arbin.start', { schedule: 'Busbar_CC.sdx', test_name: 'T1' }));
     expect(ok).toMatchObject({ status: 'EXECUTED', details: { vendor_code: '0x00', vendor_name: 'CTI_START_SUCCESS', cti_command: 'startSchedule' } });
@@ -98,7 +107,7 @@ describe('actions > arbin > owner mode against the simulator', () => {
   });
 });
 
-describe('actions > arbin > owner mode: expiry checked at the wire', () => {
+describe('modules > arbin > executed on the session: expiry checked at the wire', () => {
   /** A port that makes control commands wait 300 ms first, as `DeviceSupervisor.exclusive` does behind a poll. */
   function slowPort(waitMs: number): ArbinCyclerPort {
     const later = <R>(fn: () => Promise<R>): Promise<R> => new Promise((r) => setTimeout(r, waitMs)).then(fn);
@@ -113,14 +122,7 @@ describe('actions > arbin > owner mode: expiry checked at the wire', () => {
   }
 
   function handler(port: ArbinCyclerPort): (c: Command) => Promise<CommandResultInput> {
-    const section = arbinCommanderSectionSchema.parse({ devices: [{ id: 'arbin-1', host: sim.host, port: sim.port, metaVariables: [{ mv: 1, name: 'charge_current_a', unit: 'A', min: 0, max: 2 }] }] });
-    const binding = createArbinBinding(section, 'unused', { owner: { port: () => port } });
-    const executor = new CommandExecutor({ resolve: (c) => binding.resolve(c) });
-    return async (c) => {
-      const h = await executor.handle(c);
-      if (h.kind !== 'result') throw new Error(`expected a result, got ${h.kind}`);
-      return binding.finalize(h.result);
-    };
+    return executorOn(() => port);
   }
 
   const expiringIn = (c: Command, ms: number): Command => ({ ...c, expires_at: new Date(Date.now() + ms) });

@@ -17,12 +17,9 @@
 import type { Command } from '@busbar/avro';
 import type { CommandResult as CtiCommandResult } from '@busbar/driver-arbin-cti';
 import { encodeAssignScheduleRequest, encodeStartScheduleRequest } from '@busbar/driver-arbin-cti';
-import type { Clock } from '@busbar/core';
-import { systemClock } from '@busbar/core';
-import { CommandRefusedError, assertNotExpired, checkRange, requireParameter } from '@busbar/safety';
-import type { PreparedAction } from '@busbar/commands';
-import type { ArbinDeviceConfig, ArbinMetaVariableLimit } from './config.js';
-import { metaVariablesOf } from './config.js';
+import { CommandRefusedError, checkRange, requireParameter } from '@busbar/safety';
+import type { ArbinDeviceConfig, ArbinMetaVariableLimit } from './device-config.js';
+import { metaVariablesOf } from './device-config.js';
 
 /** Names of the Arbin actions. */
 export const ARBIN_ACTIONS = {
@@ -79,14 +76,6 @@ export interface ArbinCyclerPort {
   jumpToStep(channel: number, step: number, send?: ArbinSendOptions): Promise<CtiCommandResult>;
   /** Set MV_UD`mv` (README §4.7); spaced and coalesced per channel by the client. */
   setMetaVariable(channel: number, mv: number, value: number, send?: ArbinSendOptions): Promise<CtiCommandResult>;
-}
-
-/**
- * The send options of `cmd`: its expiry checked at the wire (`assertNotExpired` of
- * `@busbar/safety` against `clock`), immediately before its bytes leave.
- */
-export function expiryAtTheWire(cmd: Pick<Command, 'command_id' | 'expires_at'>, clock: Clock = systemClock): ArbinSendOptions {
-  return { beforeSend: () => assertNotExpired(cmd, clock.nowMs()) };
 }
 
 function text(cmd: Command, name: string): string {
@@ -246,16 +235,4 @@ export function acceptCyclerResult(action: string, r: CtiCommandResult): Record<
   if (r.ok) return details;
   const code = r.code === null ? 'no code' : `result ${details.vendor_code}`;
   throw new CommandRefusedError('BB_ARBIN_CYCLER_REFUSED', `cycler refused ${action} on channel ${r.channel ?? '-'} (${r.command}): ${r.reason} (${r.name}, ${code}, Arbin CTI reference ${r.source})`, { ...details });
-}
-
-/**
- * Prepares a validated plan: `run` sends it through the port returned by `port()` (resolved at run
- * time: the connection may have changed) and maps the cycler's result. With `send` (e.g.
- * {@link expiryAtTheWire}) its `beforeSend` runs right before each write.
- */
-export function prepareArbinPlan(action: string, plan: ArbinPlan, port: () => ArbinCyclerPort, send: ArbinSendOptions = {}): PreparedAction {
-  return {
-    summary: describeArbinPlan(plan),
-    run: async () => acceptCyclerResult(action, await sendArbinPlan(plan, port(), send)),
-  };
 }

@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Command } from '@busbar/avro';
-import { ARBIN_ACTIONS, describeArbinPlan, validateArbinCommand } from '../../src/arbin/actions.js';
-import { arbinDeviceSchema } from '../../src/arbin/config.js';
-import { arbinCommanderSectionSchema, createArbinBinding } from '../../src/arbin/index.js';
+import { z } from 'zod';
+import { commandResolver, deviceTable } from '@busbar/protocol';
+import { ARBIN_ACTIONS, describeArbinPlan, validateArbinCommand } from '../src/actions.js';
+import { arbinDeviceSchema, arbinDevicesSchema } from '../src/device-config.js';
+import { createArbinModule } from '../src/index.js';
+
+const arbinCommanderSectionSchema = z.object({ devices: arbinDevicesSchema }).strict();
 
 const device = arbinDeviceSchema.parse({
   id: 'arbin-1',
@@ -18,7 +22,7 @@ function cmd(action: string, parameters: Command['parameters'], channel: number 
   return { command_id: 'c-1', issuer: 'test', issued_at: new Date(0), expires_at: new Date(60_000), target: { device_id: 'arbin-1', channel }, action, parameters, dry_run: false };
 }
 
-describe('actions > arbin > validateArbinCommand', () => {
+describe('modules > arbin > validateArbinCommand', () => {
   it('turns each action into a plan with the 1-based channel', () => {
     const cases: Array<[Command, unknown, string]> = [
       [cmd(ARBIN_ACTIONS.assignSchedule, { schedule: 'Busbar_CC.sdx' }, 2), { kind: 'assign_schedule', channel: 2, schedule: 'Busbar_CC.sdx' }, 'assign Busbar_CC.sdx to channel 2'],
@@ -76,7 +80,7 @@ describe('actions > arbin > validateArbinCommand', () => {
   });
 });
 
-describe('actions > arbin > config', () => {
+describe('modules > arbin > config', () => {
   it('defaults port 9031, poll 1 s, 10 s timeout, 200 ms MV spacing, every channel, exclusive session', () => {
     const d = arbinDeviceSchema.parse({ id: 'a', host: 'h' });
     expect(d).toMatchObject({ port: 9031, pollIntervalMs: 1000, requestTimeoutMs: 10_000, mvMinIntervalMs: 200, channels: 'all', readMode: 'per-channel', aux: false, metaVariables: [], session: 'exclusive' });
@@ -112,29 +116,30 @@ describe('actions > arbin > config', () => {
   });
 });
 
-describe('actions > arbin > binding (commander side)', () => {
-  const binding = createArbinBinding(arbinCommanderSectionSchema.parse({ devices: [{ id: 'arbin-1', host: 'h', channels: [1, 2, 3], metaVariables: [{ mv: 1, name: 'charge_current_a', unit: 'A', min: 0, max: 2 }] }] }), 'route.topic');
+describe('modules > arbin > commander side (routing through the module)', () => {
+  const module = createArbinModule();
+  const devices = arbinCommanderSectionSchema.parse({ devices: [{ id: 'arbin-1', host: 'h', channels: [1, 2, 3], metaVariables: [{ mv: 1, name: 'charge_current_a', unit: 'A', min: 0, max: 2 }] }] }).devices;
+  const resolve = commandResolver(deviceTable([{ module, devices }]), { owner: 'the commander', place: (e) => (e.module.sessionMode(e.device) === 'exclusive' ? { route: 'route.topic' } : { run: () => Promise.reject(new Error('never')) }) });
 
   it('routes valid commands to the owning collector (the session is exclusive) and refuses invalid ones without routing', () => {
-    expect(binding).toMatchObject({ protocol: 'arbin-cti', actionPrefix: 'arbin.' });
-    expect(binding.has('arbin-1')).toBe(true);
-    expect(binding.has('psu-1')).toBe(false);
-    expect(binding.resolve(cmd(ARBIN_ACTIONS.setMetaVariable, { mv: 1, value: 1 }))).toEqual({ kind: 'route', to: 'route.topic' });
-    expect(() => binding.resolve(cmd(ARBIN_ACTIONS.setMetaVariable, { mv: 1, value: 3 }))).toThrow(expect.objectContaining({ code: 'BB_COMMAND_OUT_OF_RANGE' }));
-    expect(() => binding.resolve({ ...cmd(ARBIN_ACTIONS.stop, {}), target: { device_id: 'nope', channel: 1 } })).toThrow(expect.objectContaining({ code: 'BB_COMMAND_UNKNOWN_DEVICE' }));
+    expect(module).toMatchObject({ protocol: 'arbin-cti', actionPrefix: 'arbin.' });
+    expect(module.sessionMode(devices[0]!)).toBe('exclusive');
+    expect(resolve(cmd(ARBIN_ACTIONS.setMetaVariable, { mv: 1, value: 1 }))).toEqual({ kind: 'route', to: 'route.topic' });
+    expect(() => resolve(cmd(ARBIN_ACTIONS.setMetaVariable, { mv: 1, value: 3 }))).toThrow(expect.objectContaining({ code: 'BB_COMMAND_OUT_OF_RANGE' }));
+    expect(() => resolve({ ...cmd(ARBIN_ACTIONS.stop, {}), target: { device_id: 'nope', channel: 1 } })).toThrow(expect.objectContaining({ code: 'BB_COMMAND_UNKNOWN_DEVICE' }));
   });
 
-  it('finalize leaves results it did not produce unchanged', () => {
-    const r = { command_id: 'x', device_id: 'arbin-1', channel: 1, action: 'arbin.stop', status: 'FAILED' as const, reason_code: 'BB_ARBIN_OUTCOME_UNKNOWN', reason: 'r', timestamp: new Date(0), details: {} };
-    expect(binding.finalize(r)).toBe(r);
+  it('set-MV is the one concurrent action (paced by the client); control commands wait for it', () => {
+    expect(Object.entries(module.actions).filter(([, a]) => a.concurrent === true).map(([n]) => n)).toEqual([ARBIN_ACTIONS.setMetaVariable]);
+    expect(module.orderAfterConcurrent).toBe(true);
   });
 });
 
-describe('actions > arbin > error catalogue', () => {
+describe('modules > arbin > error catalogue', () => {
   it('every BB_ARBIN_* refusal of the actions is catalogued with a meaning', async () => {
-    const { ARBIN_ACTION_ERROR_CODES } = await import('../../src/arbin/errors.js');
+    const { ARBIN_ACTION_ERROR_CODES } = await import('../src/errors.js');
     const { readFileSync } = await import('node:fs');
-    const sources = ['actions.ts', 'index.ts'].map((f) => readFileSync(new URL(`../../src/arbin/${f}`, import.meta.url), 'utf8')).join('\n');
+    const sources = ['actions.ts', 'module.ts'].map((f) => readFileSync(new URL(`../src/${f}`, import.meta.url), 'utf8')).join('\n');
     const used = new Set([...sources.matchAll(/'(BB_ARBIN_[A-Z_]+)'/g)].map((m) => m[1]!));
     for (const code of used) expect(ARBIN_ACTION_ERROR_CODES, code).toHaveProperty(code);
     for (const [code, doc] of Object.entries(ARBIN_ACTION_ERROR_CODES)) {

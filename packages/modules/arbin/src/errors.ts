@@ -19,6 +19,3 @@ export const ARBIN_ACTION_ERROR_CODES = {
 
 /** One of the Arbin action codes. */
 export type ArbinActionErrorCode = keyof typeof ARBIN_ACTION_ERROR_CODES;
-
-/** Codes meaning "not executed on the cycler": the result is REJECTED, not FAILED. */
-export const ARBIN_NOT_EXECUTED_CODES: ReadonlySet<string> = new Set<ArbinActionErrorCode>(['BB_ARBIN_CYCLER_REFUSED', 'BB_ARBIN_MV_SUPERSEDED']);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MvCoalescingLedger } from '../../src/arbin/coalescing.js';
+import { MvCoalescingLedger } from '../src/coalescing.js';
 
-describe('actions > arbin > MvCoalescingLedger', () => {
+describe('modules > arbin > MvCoalescingLedger', () => {
   it('names the next command of the same channel and MV as the replacement, which absorbs the chain', () => {
     const l = new MvCoalescingLedger();
     const k = MvCoalescingLedger.key('a', 1, 1);

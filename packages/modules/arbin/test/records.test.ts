@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelInfoRecord, ChannelReading } from '@busbar/driver-arbin-cti';
 import { emptyChannelRecord, toChannelReading } from '@busbar/driver-arbin-cti';
-import { pollRecords, toArbinReading } from '../src/index.js';
+import { pollRecords, toArbinReading } from '../src/records.js';
 
 /** A driver reading built from a wire record (status 2 = Charge, README §4.2.1). */
 function reading(channelIndex0: number, patch: Partial<ChannelInfoRecord> = {}): ChannelReading {
   return toChannelReading({ ...emptyChannelRecord(channelIndex0), ...patch });
 }
 
-describe('collector-arbin > records > toArbinReading', () => {
+describe('modules > arbin > records > toArbinReading', () => {
   it('maps one channel to SI-named values, textual states and the 1-based channel', () => {
     const aux = { ...emptyChannelRecord(0).aux, temperature: [{ value: 25.5, dt: 0 }, { value: 26, dt: 0 }], voltage: [{ value: 3.71, dt: 0 }], pressure: [{ value: 101.3, dt: 0 }] };
     const r = toArbinReading('arbin-1', reading(2, {
@@ -35,7 +35,7 @@ describe('collector-arbin > records > toArbinReading', () => {
   });
 });
 
-describe('collector-arbin > records > pollRecords', () => {
+describe('modules > arbin > records > pollRecords', () => {
   it('one reading per channel per poll; STATE_CHANGE per transition, FAULT for unsafe; nothing when unchanged', () => {
     const prev = new Map<number, ChannelReading>();
     let seq = 0;

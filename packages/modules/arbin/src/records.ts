@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DeviceEventInput, ReadingInput } from '@busbar/avro';
 import type { ChannelReading, ChannelTransition } from '@busbar/driver-arbin-cti';
-import { AUX_TYPES } from '@busbar/driver-arbin-cti';
+import { AUX_TYPES, channelStateTransition } from '@busbar/driver-arbin-cti';
 
 /** Protocol name written into every record. */
 export const PROTOCOL = 'arbin-cti';
@@ -83,4 +83,23 @@ export function transitionEvent(deviceId: string, t: ChannelTransition, r: Chann
     event_id: randomUUID(), device_id: deviceId, protocol: PROTOCOL, channel: t.channel, timestamp: new Date(atMs),
     kind: fault ? 'FAULT' : 'STATE_CHANGE', previous_state: t.from, state: t.to, reason, details,
   };
+}
+
+/**
+ * Turns one poll of a cycler into Readings and the DeviceEvents of the channels whose state changed
+ * since the previous poll (`previous` is updated in place; it survives reconnects, so a change
+ * during an outage is reported after it).
+ *
+ * @param atMs - when the poll started, ms since the epoch.
+ */
+export function pollRecords(device: string, readings: readonly ChannelReading[], previous: Map<number, ChannelReading>, atMs: number, nextSequence: () => number): { readonly readings: ReadingInput[]; readonly events: DeviceEventInput[] } {
+  const out: ReadingInput[] = [];
+  const events: DeviceEventInput[] = [];
+  for (const r of readings) {
+    out.push(toArbinReading(device, r, atMs, nextSequence()));
+    const t = channelStateTransition(previous.get(r.channel), r);
+    if (t !== null) events.push(transitionEvent(device, t, r, atMs));
+    previous.set(r.channel, r);
+  }
+  return { readings: out, events };
 }
