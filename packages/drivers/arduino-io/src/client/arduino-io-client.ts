@@ -98,6 +98,7 @@ const optionsSchema = z.object({
   silenceTimeoutMs: ms(1, 600_000),
   writeTimeoutMs: ms(1, 600_000),
   commandGapMs: ms(0, 600_000),
+  maxLineBytes: z.number().int('must be an integer 1..65536').min(1, 'must be an integer 1..65536').max(65536, 'must be an integer 1..65536').optional(),
 });
 
 /**
@@ -132,6 +133,8 @@ export class ArduinoIoClient extends EventEmitter<ArduinoIoClientEvents> {
   private lastWriteDoneAt = Number.NEGATIVE_INFINITY;
   private latestReading: TimedReading | undefined;
   private readonly gapAbort = new AbortController();
+  /** Waiters of {@link nextReading}, failed at the end of the session. */
+  private readonly endWaiters = new Set<(e: ArduinoError) => void>();
 
   private constructor(options: ArduinoIoClientOptions, config: ArduinoIoConfig, port: SerialPort) {
     super();
@@ -225,12 +228,13 @@ export class ArduinoIoClient extends EventEmitter<ArduinoIoClientEvents> {
 
   /** Closes the port; `lost` resolves with `BB_ARDUINO_CONNECTION` "closed" if it had not already. Idempotent. */
   async close(): Promise<void> {
-    this.end(new ArduinoError('BB_ARDUINO_CONNECTION', `client for ${this.deviceId} closed`, { context: { device: this.deviceId } }));
     if (this.port.isOpen) {
-      await new Promise<void>((resolve) => {
-        this.port.close(() => resolve());
-      });
+      const closed = new Promise<void>((resolve) => this.port.once('close', () => resolve()));
+      this.end(new ArduinoError('BB_ARDUINO_CONNECTION', `client for ${this.deviceId} closed`, { context: { device: this.deviceId } }));
+      await closed;
+      return;
     }
+    this.end(new ArduinoError('BB_ARDUINO_CONNECTION', `client for ${this.deviceId} closed`, { context: { device: this.deviceId } }));
   }
 
   // ---- internals -------------------------------------------------------------------------------
@@ -279,16 +283,24 @@ export class ArduinoIoClient extends EventEmitter<ArduinoIoClientEvents> {
     clearTimeout(this.silenceTimer);
     this.silenceTimer = setTimeout(() => {
       this.end(new ArduinoError('BB_ARDUINO_SILENT', `no valid line from ${this.deviceId} for ${this.silenceTimeoutMs} ms`, { retriable: true, context: { device: this.deviceId, silenceTimeoutMs: this.silenceTimeoutMs } }));
-      this.port.close(() => undefined);
     }, this.silenceTimeoutMs);
   }
 
   /** Waits for the next valid reading within `timeoutMs`, or the end of the session. */
   private nextReading(timeoutMs: number, what: string): Promise<TimedReading> {
     return new Promise((resolve, reject) => {
+      if (this.ended) {
+        reject(this.ended);
+        return;
+      }
       const cleanup = (): void => {
         clearTimeout(timer);
         this.off('reading', onReading);
+        this.endWaiters.delete(onEnd);
+      };
+      const onEnd = (e: ArduinoError): void => {
+        cleanup();
+        reject(e);
       };
       const onReading = (r: TimedReading): void => {
         cleanup();
@@ -299,10 +311,7 @@ export class ArduinoIoClient extends EventEmitter<ArduinoIoClientEvents> {
         reject(new ArduinoError('BB_ARDUINO_TIMEOUT', `no valid line from ${this.deviceId} within ${timeoutMs} ms ${what}`, { retriable: true, context: { device: this.deviceId, timeoutMs } }));
       }, timeoutMs);
       this.on('reading', onReading);
-      void this.lost.then((e) => {
-        cleanup();
-        reject(e);
-      });
+      this.endWaiters.add(onEnd);
     });
   }
 
@@ -366,6 +375,8 @@ export class ArduinoIoClient extends EventEmitter<ArduinoIoClientEvents> {
     this.ended = e;
     clearTimeout(this.silenceTimer);
     this.gapAbort.abort();
+    for (const w of [...this.endWaiters]) w(e);
+    if (this.port.isOpen) this.port.close(() => undefined);
     if (e.code !== 'BB_ARDUINO_CONNECTION' || !e.message.endsWith('closed')) this.logger.warn({ code: e.code }, `arduino session lost: ${e.message}`);
     this.resolveLost(e);
   }
