@@ -4,22 +4,14 @@
  * values scaled by the peer from the safety-rig reference §4.2: FC 04 reads of every status register,
  * FC 06 writes of settings, and one heartbeat feed cycle.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import type { Interface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModbusDeviceClient } from '../../src/client/modbus-client.js';
 import { PcsHeartbeat } from '../../src/client/pcs-heartbeat.js';
 import { PCS_COUNTS_PER, buildPcsMap, pcsSetpointRaw } from '../../src/codec/pcs-map.js';
+import { PymodbusRtuPeer as Peer } from '../helpers/pymodbus-rtu-peer.js';
 import { openPtyPair } from '../helpers/pty-pair.js';
 import type { PtyPair } from '../helpers/pty-pair.js';
 
-const REPO = fileURLToPath(new URL('../../../../../', import.meta.url));
-const PYTHON = process.env.BUSBAR_PEERS_PYTHON ?? `${REPO}.venv/peers/bin/python`;
-const SCRIPT = fileURLToPath(new URL('../peers/pymodbus_rtu_pcs.py', import.meta.url));
 const UNIT = 2;
 const BAUD = 19200; // reference §4.1
 
@@ -58,43 +50,6 @@ const STATUS: { name: string; address: number; value: number; countsPer: number 
   { name: 'status_word', address: 30279, value: 0xc030, countsPer: 1 },
   { name: 'power_limit_inverter_kw', address: 30285, value: 60, countsPer: PCS_COUNTS_PER.power_kw },
 ];
-
-class Peer {
-  private readonly pending: ((line: string) => void)[] = [];
-  readonly stderr: string[] = [];
-  private readonly lines: Interface;
-  private constructor(private readonly proc: ChildProcessWithoutNullStreams) {
-    proc.stderr.on('data', (d: Buffer) => this.stderr.push(d.toString()));
-    this.lines = createInterface({ input: proc.stdout });
-    this.lines.on('line', (l) => this.pending.shift()?.(l));
-  }
-  static async start(load: object): Promise<Peer> {
-    if (!existsSync(PYTHON)) throw new Error(`Python peer interpreter not found at ${PYTHON}: run \`bash scripts/peers/setup-venv.sh\` (or set BUSBAR_PEERS_PYTHON)`);
-    const peer = new Peer(spawn(PYTHON, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] }));
-    peer.proc.stdin.write(`${JSON.stringify(load)}\n`);
-    const exited = new Promise<never>((_, reject) => peer.proc.once('exit', (code) => reject(new Error(`pymodbus peer exited (${code}): ${peer.stderr.join('')}`))));
-    exited.catch(() => undefined);
-    await Promise.race([peer.nextLine(), exited, timeout(20_000, 'pymodbus RTU peer did not start')]);
-    return peer;
-  }
-  private nextLine(): Promise<string> {
-    return new Promise((resolve) => this.pending.push(resolve));
-  }
-  async ask<T>(cmd: object): Promise<T> {
-    this.proc.stdin.write(`${JSON.stringify(cmd)}\n`);
-    return JSON.parse(await Promise.race([this.nextLine(), timeout(10_000, 'pymodbus peer did not answer')])) as T;
-  }
-  async stop(): Promise<void> {
-    this.proc.stdin.end();
-    const done = new Promise((r) => this.proc.once('exit', r));
-    await Promise.race([done, new Promise((r) => setTimeout(r, 3000))]);
-    if (this.proc.exitCode === null) this.proc.kill('SIGKILL');
-    this.lines.close();
-  }
-}
-function timeout(ms: number, msg: string): Promise<never> {
-  return new Promise((_, reject) => setTimeout(() => reject(new Error(msg)), ms).unref());
-}
 
 /** CRC-16/MODBUS (poly 0xA001 reflected, init 0xFFFF), Modbus over Serial Line V1.02 §6.2.2 — test-only oracle. */
 function crc16(bytes: Buffer): number {
