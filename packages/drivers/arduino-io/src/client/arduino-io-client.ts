@@ -70,6 +70,12 @@ export interface TimedReading extends ArduinoReading {
 export interface SetOutputsOptions {
   /** After writing, wait for the next valid reading line as evidence the board is alive. @default false */
   readonly awaitNextReading?: boolean;
+  /**
+   * Called after the command's turn came (queue and `commandGapMs` waited) and immediately before its
+   * bytes are written; if it throws, nothing is written and the error is rethrown as is (a command
+   * that expired while it waited: the protocol contract's `ActionContext.beforeSend`).
+   */
+  readonly beforeSend?: () => void;
 }
 
 /** Result of {@link ArduinoIoClient.setOutputs}. */
@@ -325,6 +331,13 @@ export class ArduinoIoClient extends EventEmitter<ArduinoIoClientEvents> {
     const wait = this.lastWriteDoneAt + this.commandGapMs - performance.now();
     if (wait > 0) await sleep(wait, this.gapAbort.signal);
     if (this.ended) throw this.fail(notSent());
+    if (options.beforeSend) {
+      try {
+        options.beforeSend();
+      } catch (e) {
+        throw this.fail(e as Error);
+      }
+    }
     const written = new Promise<void>((resolve, reject) => {
       this.port.write(command, 'ascii', (err) => {
         if (err) {

@@ -88,6 +88,26 @@ describe('ArduinoIoClient over a pty with the sketch simulator', () => {
     expect([sim.pins.get(3), sim.pins.get(4), sim.pins.get(5)]).toEqual([true, true, false]);
   });
 
+  it('calls beforeSend after the gap and writes nothing when it throws (a command that expired while queued)', async () => {
+    const c = await open({ commandGapMs: 300 });
+    const order: string[] = [];
+    await c.setOutputs({ 5: true });
+    const expired = new Error('expired while queued');
+    const refused = c.setOutputs({ 3: true }, {
+      beforeSend: () => {
+        order.push('beforeSend');
+        throw expired;
+      },
+    });
+    await expect(refused).rejects.toBe(expired);
+    const next = sim.nextCommand();
+    await c.setOutputs({ 4: true }, { beforeSend: () => order.push('beforeSend 2') });
+    while (sim.commands.length < 2) await next;
+    expect(order).toEqual(['beforeSend', 'beforeSend 2']);
+    expect(sim.commands).toEqual(['5:1', '4:1']);
+    expect(sim.pins.get(3)).toBe(false);
+  });
+
   it('reports malformed lines and carries on', async () => {
     const c = await open();
     const errors: ArduinoError[] = [];
