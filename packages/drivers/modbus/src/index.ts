@@ -4,7 +4,8 @@
  * - codec (pure): register maps (`parseRegisterMap`), read planning (`planReads`), decoding
  *   (`decodeBlock`) and write validation/encoding (`encodeWrite`);
  * - client: `ModbusDeviceClient` on modbus-serial, one request in flight, typed errors, reconnect;
- * - simulator: `startPowerSupplySimulator` and its `POWER_SUPPLY_MAP`.
+ * - simulator: `startPowerSupplySimulator` and its `POWER_SUPPLY_MAP`;
+ * - the safety rig's PCS: `buildPcsMap` (its register map, §4.3 conflicts as options) and `PcsHeartbeat`.
  */
 export {
   ERROR_CODES,
@@ -35,5 +36,9 @@ export type {
   TcpConnection,
   WriteResult,
 } from './client/modbus-client.js';
+export { PCS_COUNTS_PER, PCS_HEARTBEAT_MAX_S, PCS_HEARTBEAT_POINT, buildPcsMap, pcsSetpointRaw } from './codec/pcs-map.js';
+export type { PcsLimitRanges, PcsMapOptions, PcsOpModeCodes, PcsProfile } from './codec/pcs-map.js';
+export { HEARTBEAT_BYPASS_S, PcsHeartbeat, heartbeatIssues } from './client/pcs-heartbeat.js';
+export type { HeartbeatWriter, PcsHeartbeatEvents, PcsHeartbeatOptions } from './client/pcs-heartbeat.js';
 export { POWER_SUPPLY_MAP, startPowerSupplySimulator } from './simulator/power-supply.js';
 export type { PowerSupplySimulator, PowerSupplySimulatorOptions, PowerSupplyState } from './simulator/power-supply.js';
