@@ -14,3 +14,5 @@ export { DEFAULT_TOPICS, kafkaConfigSchema, topicsConfigSchema } from './config.
 export type { KafkaConfig, TopicsConfig } from './config.js';
 export { readTopicToEnd } from './replay.js';
 export type { ReadToEndOptions } from './replay.js';
+export { DEFAULT_STARTUP_RETRY_MS, retriableKafkaError, retryKafkaStartup } from './startup.js';
+export type { StartupRetryOptions } from './startup.js';
