@@ -14,7 +14,7 @@ import { CommandPipeline } from '@busbar/commands';
 import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd, retryKafkaStartup } from '@busbar/kafka';
 import type { SupervisorEvents } from '@busbar/supervisor';
 import type { BufferedRecord } from './buffer.js';
 import { Forwarder, RecordBuffer } from './buffer.js';
@@ -122,7 +122,7 @@ export class CollectorKit {
   static async start(options: CollectorKitOptions): Promise<CollectorKit> {
     const kafka = createKafka({ brokers: options.kafka.brokers, clientId: options.kafka.clientId ?? `busbar-${options.service}-${options.instanceId}` }, options.logger);
     const producer = kafka.producer(PRODUCER_OPTIONS);
-    await producer.connect();
+    await retryKafkaStartup('producer connect', () => producer.connect(), { logger: options.logger });
     return new CollectorKit(options, kafka, producer);
   }
 

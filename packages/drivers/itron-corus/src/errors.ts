@@ -106,10 +106,11 @@ export class CorusError extends BusbarError {
   /**
    * @param code - a code of {@link ERROR_CODES}.
    * @param message - names the field, offset or value at fault.
-   * @param options - cause, context; `retriable` and `outcome` default from the code.
+   * @param options - cause, context; `retriable` and `outcome` default from the code (an `outcome` given as
+   *   `undefined` means none: e.g. a write partly executed).
    */
   constructor(code: CorusErrorCode, message: string, options: BusbarErrorOptions = {}) {
-    super(code, message, { ...options, retriable: options.retriable ?? RETRIABLE.has(code), outcome: options.outcome ?? CORUS_ERROR_OUTCOMES[code] });
+    super(code, message, { ...options, retriable: options.retriable ?? RETRIABLE.has(code), outcome: 'outcome' in options ? options.outcome : CORUS_ERROR_OUTCOMES[code] });
   }
 }
 
