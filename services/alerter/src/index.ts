@@ -2,7 +2,9 @@
 export { startAlerter } from './alerter.js';
 export { alertId, toAlert } from './alert.js';
 export { createReadingsHandler, DEFAULT_HEARTBEAT_INTERVAL_MS } from './handler.js';
-export type { Notifier, ReadingsHandlerOptions } from './handler.js';
+export type { ReadingsHandlerOptions } from './handler.js';
+export { AlertOutbox, DEFAULT_NOTIFICATION_EXPIRY_MS } from './notify/outbox.js';
+export type { AlertOutboxOptions, Notifier } from './notify/outbox.js';
 export { alerterConfigSchema, loadAlerterConfig } from './config.js';
 export type { AlerterConfig } from './config.js';
 export { DEFAULT_SMTP_TIMEOUTS_MS, EmailNotifier, formatAlertMail } from './notify/email.js';
