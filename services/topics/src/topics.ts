@@ -8,8 +8,11 @@
  * last one. Retention is a deployment choice; the defaults below say what each one protects.
  */
 import type { Admin } from 'kafkajs';
-import { ConfigResourceTypes, ConfigSource } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import type { TopicsConfig } from '@busbar/kafka';
+
+// kafkajs is CommonJS and Node's ESM loader does not detect these two among its named exports
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
 /** A topic role: a key of the `topics:` section every service shares (`@busbar/kafka` `topicsConfigSchema`). */
 export type TopicRole = keyof TopicsConfig;
