@@ -1,3 +1,4 @@
+/* global process, fetch, AbortSignal */
 // Health check of a Busbar container (the image's HEALTHCHECK, Compose's healthcheck): GET the
 // service's ops endpoint, exit 0 on a 2xx answer, 1 otherwise (the image has no shell, curl or wget).
 //   node /opt/busbar/healthcheck.mjs [URL]
