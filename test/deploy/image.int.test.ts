@@ -6,8 +6,11 @@
  *   only, no sources, no shell; its size;
  * - run under podman (runc, host network) against a native Kafka and InfluxDB: `busbar-topics create`
  *   creates the topics; the historian becomes healthy (the image's HEALTHCHECK passes) and exits 0
- *   on `podman stop` (SIGTERM handled by node as PID 1).
+ *   on `podman stop` (SIGTERM handled by node as PID 1);
+ * - the demo scenario (`deploy/local/demo.ts --once --containers`) with every Busbar service in a
+ *   container (Kafka, InfluxDB, the SMTP sink and the simulators native).
  */
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -125,7 +128,7 @@ describe('the image under podman, Kafka and InfluxDB native', () => {
     writeFileSync(secret, influx.token);
     chmodSync(secret, 0o644); // read by uid 10001 through the bind mount
     const name = `busbar-image-test-historian-${process.pid}`;
-    const run = await podman(['run', '-d', '--name', name, ...RUN_FLAGS,
+    const run = await podman(['run', '-d', '--name', name, ...RUN_FLAGS, '--health-interval', 'disable',
       '-v', `${CONFIG_DIR}:/etc/busbar:ro`, '-v', `${secret}:/run/secrets/influx-token:ro`,
       '-e', `BUSBAR_KAFKA__BROKERS=${kafka.brokers.join(',')}`, '-e', `BUSBAR_INFLUX__URL=${influx.url}`, '-e', 'BUSBAR_OPS__HOST=127.0.0.1', '-e', `BUSBAR_OPS__PORT=${port}`,
       '-e', `HEALTHCHECK_URL=http://127.0.0.1:${port}/healthz`,
@@ -151,4 +154,33 @@ describe('the image under podman, Kafka and InfluxDB native', () => {
       await podman(['rm', '-f', name]);
     }
   });
+});
+
+describe('the demo scenario with every service in a container', () => {
+  it('passes every step and every container exits 0 on SIGTERM', async () => {
+    const runDir = join(work, 'demo');
+    const tsx = join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs');
+    const child = spawn(process.execPath, [tsx, '--conditions=@busbar/source', 'deploy/local/demo.ts', '--once', '--containers', '--run-dir', runDir], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    // bounded: SIGTERM (the demo stops its services and exits), SIGKILL if that does not end it
+    const term = setTimeout(() => child.kill('SIGTERM'), 300_000);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 340_000);
+    const code = await new Promise<number | null>((res) => child.once('exit', res));
+    clearTimeout(term);
+    clearTimeout(kill);
+    expect(output).toContain(`as containers of ${image}`);
+    expect(output, output).toContain('demo scenario: all steps passed');
+    expect(code, output).toBe(0);
+    for (const m of ['modbus device=psu-1', 'arbin-cti device=arbin-1 channel=1', 'maccor-macnet device=maccor-1 channel=1', 'itron-corus device=corus-1']) {
+      expect(output).toMatch(new RegExp(`InfluxDB row: _time=\\S+ _measurement=${m} _field=\\w+ _value=`));
+    }
+    for (const action of ['modbus.write', 'arbin.set_meta_variable', 'maccor.set_variable', 'corus.write_parameters']) {
+      expect(output).toMatch(new RegExp(`EXECUTED command_id=\\S+ device=\\S+ (channel=\\d+ )?action=${action.replace('.', '\\.')}`));
+    }
+    expect(output).toMatch(/Mail subject: \[Busbar CRITICAL\] psu-1/);
+    const stopped = /stopped: (.*)/.exec(output)?.[1] ?? '';
+    for (const s of ['collector-modbus', 'collector-arbin', 'collector-maccor', 'collector-corus', 'historian', 'alerter', 'commander']) expect(stopped, output).toContain(`${s} exit 0`);
+  }, 360_000);
 });
