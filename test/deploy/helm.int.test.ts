@@ -91,10 +91,12 @@ describe('helm chart deploy/helm/busbar', () => {
     expect(r.code).toBe(0);
   });
 
-  it('refuses to render without the InfluxDB token, or with an unknown collector protocol', async () => {
+  it('refuses to render without the InfluxDB token, with an unknown collector protocol or a misspelt key (values.schema.json)', async () => {
     await expect(render()).rejects.toThrow(/influx.token or influx.existingSecret is required/);
     await expect(render(TOKEN_VALUES, { collectors: [{ name: 'x', protocol: 'profibus', configFile: 'collector-modbus.yaml', config: {}, opsPort: 9464, state: { size: '1Gi' }, hostDevices: [], resources: {} }] }))
-      .rejects.toThrow(/collectors x: protocol profibus is not one of/);
+      .rejects.toThrow(/\/collectors\/0\/protocol': value must be one of 'modbus', 'arbin', 'maccor', 'corus'/);
+    await expect(render(TOKEN_VALUES, { historian: { replica: 2 } })).rejects.toThrow(/at '\/historian': additional properties 'replica' not allowed/);
+    await expect(render(TOKEN_VALUES, { kafka: { brokers: ['kafka'] } })).rejects.toThrow(/\/kafka\/brokers\/0/);
   });
 
   it('renders a Deployment per stateless service with its replicas, probes, security and entry point', async () => {

@@ -16,22 +16,32 @@ export interface CliOutput {
 
 const processOutput: CliOutput = { out: (l) => void process.stdout.write(`${l}\n`), err: (l) => void process.stderr.write(`${l}\n`) };
 
-/** Connects an admin client, retrying every 2 s until `timeoutS` (Kafka may still be starting in a compose or Kubernetes start-up). */
+/**
+ * Connects an admin client once the cluster answers: a probe client with few retries is tried every
+ * 2 s until `timeoutS` (Kafka may still be starting in a Compose or Kubernetes start-up); the client
+ * returned has kafkajs' full retry policy (a fresh cluster may take a while to elect the leaders of
+ * new topics: `createTopics` waits for them).
+ */
 async function connectAdmin(cmd: CreateCommand, output: CliOutput): Promise<Admin> {
   const deadline = Date.now() + cmd.timeoutS * 1000;
+  const kafka = createKafka({ brokers: cmd.brokers, clientId: 'busbar-topics', connectionTimeoutMs: 5000 });
   for (;;) {
-    const admin = createKafka({ brokers: cmd.brokers, clientId: 'busbar-topics', connectionTimeoutMs: 5000 }).admin({ retry: { retries: 2 } });
+    const probe = kafka.admin({ retry: { retries: 2 } });
     try {
-      await admin.connect();
-      await admin.listTopics();
-      return admin;
+      await probe.connect();
+      await probe.listTopics();
+      break;
     } catch (err) {
-      await admin.disconnect().catch(() => undefined);
       if (Date.now() >= deadline) throw err;
       output.err(`busbar-topics: ${cmd.brokers.join(',')} not reachable yet (${(err as Error).message}); retrying`);
       await sleep(2000);
+    } finally {
+      await probe.disconnect().catch(() => undefined);
     }
   }
+  const admin = kafka.admin();
+  await admin.connect();
+  return admin;
 }
 
 /** The message of a kafkajs error, with the per-topic errors of a refused CreateTopics request (a KafkaJSAggregateError). */
