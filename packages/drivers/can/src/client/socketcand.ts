@@ -78,6 +78,7 @@ export async function connectSocketcand(options: SocketcandOptions): Promise<Soc
         return;
       }
       for (let i = 0; i < bodies.length; i++) {
+        if (step === 'connect') step = 'hi';
         let el: SocketcandElement;
         try {
           el = parseElement(bodies[i] as string);
@@ -106,10 +107,24 @@ export async function connectSocketcand(options: SocketcandOptions): Promise<Soc
           const transport = new SocketcandTransport(socket, framer, logger, ctx);
           logger.info({}, 'socketcand raw mode open');
           resolve(transport);
-          // Elements that arrived in the same chunk as the final ok belong to the transport.
-          transport.handleBodies(bodies.slice(i + 1));
+          // Elements that arrived with the final ok belong to the transport: hand them over once the
+          // caller has had the chance to attach listeners.
+          const rest = bodies.slice(i + 1);
+          setImmediate(() => {
+            try {
+              transport.handleBodies(rest);
+              framer.throwFault();
+            } catch (err) {
+              transport.lose(err as CanError);
+            }
+          });
           return;
         }
+      }
+      try {
+        framer.throwFault();
+      } catch (err) {
+        fail(err as CanError);
       }
     };
     socket.on('data', onData);
@@ -129,6 +144,7 @@ export class SocketcandTransport implements CanTransport {
     socket.on('data', (chunk: Buffer) => {
       try {
         this.handleBodies(this.framer.push(chunk));
+        this.framer.throwFault();
       } catch (err) {
         this.lose(err as CanError);
       }
@@ -155,7 +171,8 @@ export class SocketcandTransport implements CanTransport {
     }
   }
 
-  private lose(err: CanError): void {
+  /** @internal */
+  lose(err: CanError): void {
     if (this.hub.ended !== undefined) return;
     this.logger.warn({ code: err.code, err: err.message }, 'socketcand transport lost');
     this.hub.fail(err);

@@ -50,12 +50,35 @@ export class SocketcandFramer {
   /**
    * Feeds a chunk; returns the complete element bodies it closes, in order.
    * @throws {CanError} `BB_CAN_SOCKETCAND_MALFORMED` for a non-whitespace character outside an
-   *   element, a `<` inside one, or an element longer than {@link MAX_ELEMENT_CHARS}; the
-   *   elements completed before the fault are lost with the stream (the caller drops the connection).
+   *   element, a `<` inside one, or an element longer than {@link MAX_ELEMENT_CHARS}. When the chunk
+   *   completed elements before the fault, they are returned and the fault is thrown by
+   *   {@link SocketcandFramer.throwFault} (and every later push): the stream is dead after a fault.
    */
   push(chunk: string | Uint8Array): string[] {
+    this.throwFault();
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1');
     const out: string[] = [];
+    try {
+      this.scan(text, out);
+    } catch (err) {
+      if (out.length === 0) throw err;
+      this.fault = err as CanError;
+    }
+    return out;
+  }
+
+  /**
+   * Throws the fault found after the elements the last {@link SocketcandFramer.push} returned, if any
+   * (a chunk with good elements then garbage returns the good ones first; call this after handling them).
+   * @throws {CanError} `BB_CAN_SOCKETCAND_MALFORMED`.
+   */
+  throwFault(): void {
+    if (this.fault !== undefined) throw this.fault;
+  }
+
+  private fault: CanError | undefined;
+
+  private scan(text: string, out: string[]): void {
     for (let i = 0; i < text.length; i++) {
       const c = text[i] as string;
       if (!this.inside) {
@@ -77,7 +100,6 @@ export class SocketcandFramer {
       this.buf += c;
       if (this.buf.length > MAX_ELEMENT_CHARS) throw malformed(`element longer than ${MAX_ELEMENT_CHARS} characters`, this.buf);
     }
-    return out;
   }
 
   /** Characters of an element received so far but not closed (0 when between elements). */

@@ -111,3 +111,12 @@ describe('encoders (formats of socketcand protocol.md and state_raw.c)', () => {
     expect(parseElement(body ?? '')).toEqual({ kind: 'frame', frame: { ...frame, timestampMs: 1234.5 } });
   });
 });
+
+describe('SocketcandFramer fault after good elements', () => {
+  it('returns the elements completed before the fault, then throws it (and on every later push)', () => {
+    const f = new SocketcandFramer();
+    expect(f.push('< frame 123 1.0 01 >junk')).toEqual(['frame 123 1.0 01']);
+    expect(() => f.throwFault()).toThrow(expect.objectContaining({ code: 'BB_CAN_SOCKETCAND_MALFORMED' }));
+    expect(() => f.push('< ok >')).toThrow(expect.objectContaining({ code: 'BB_CAN_SOCKETCAND_MALFORMED' }));
+  });
+});
