@@ -158,6 +158,11 @@ function invalid(line: number, column: number, what: string): CanError {
   return new CanError('BB_CAN_DBC_INVALID', `DBC line ${line}, column ${column}: ${what}`, { context: { line, column } });
 }
 
+function isDigitAt(text: string, k: number): boolean {
+  const d = text.charCodeAt(k);
+  return d >= 48 && d <= 57;
+}
+
 /** Splits DBC text into tokens with 1-based line/column. */
 function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -209,11 +214,7 @@ function tokenize(text: string): Token[] {
       i = j + 1;
       continue;
     }
-    const isDigit = (k: number): boolean => {
-      const d = text.charCodeAt(k);
-      return d >= 48 && d <= 57;
-    };
-    if (isDigit(i) || ((ch === '-' || ch === '+' || ch === '.') && (isDigit(i + 1) || (text[i + 1] === '.' && isDigit(i + 2))))) {
+    if (isDigitAt(text, i) || ((ch === '-' || ch === '+' || ch === '.') && (isDigitAt(text, i + 1) || (text[i + 1] === '.' && isDigitAt(text, i + 2))))) {
       numberRe.lastIndex = i;
       const m = numberRe.exec(text);
       if (m !== null) {

@@ -57,7 +57,7 @@ describe.each(VECTOR_DBCS)('cantools live on random frames: %s', (file, strict) 
       compared++;
       expect(Object.keys(o.decoded.values).sort()).toEqual(Object.keys(a.values).sort());
       for (const [k, v] of Object.entries(a.values)) {
-        const got = o.decoded.values[k] ?? Number.NaN;
+        const got: number = o.decoded.values[k] ?? Number.NaN;
         if (!(Object.is(got, v) || Math.abs(got - (v as number)) <= 1e-9 * Math.max(1, Math.abs(v as number)))) expect.fail(`${o.m.name}.${k}: ours ${got}, cantools ${v}`);
       }
       const inRange = o.m.signals.every((s) => s.minimum === undefined || s.maximum === undefined || !(s.name in o.decoded.values) || ((o.decoded.values[s.name] ?? 0) >= s.minimum && (o.decoded.values[s.name] ?? 0) <= s.maximum));
