@@ -52,6 +52,32 @@ export function extractRaw(signal: Pick<DbcSignal, 'startBit' | 'length' | 'byte
   return (bytesToBigIntBE(data, lengthBytes) >> BigInt(shift)) & mask;
 }
 
+/**
+ * Fast path of {@link extractRaw} + {@link rawToNumber} for integer signals of at most 40 bits: the
+ * bytes the signal spans (≤ 6, ≤ 48 bits) fit a double exactly, so no BigInt is needed.
+ */
+function extractIntegerFast(signal: Pick<DbcSignal, 'startBit' | 'length' | 'byteOrder' | 'signed'>, data: Uint8Array): number {
+  const len = signal.length;
+  let v = 0;
+  let shift: number;
+  if (signal.byteOrder === 'little_endian') {
+    const first = signal.startBit >> 3;
+    const last = (signal.startBit + len - 1) >> 3;
+    for (let i = last; i >= first; i--) v = v * 256 + (data[i] ?? 0);
+    shift = signal.startBit & 7;
+  } else {
+    const msb = motorolaMsbIndex(signal.startBit);
+    const first = msb >> 3;
+    const last = (msb + len - 1) >> 3;
+    for (let i = first; i <= last; i++) v = v * 256 + (data[i] ?? 0);
+    shift = 8 * (last + 1) - (msb + len);
+  }
+  const span = 2 ** len;
+  let raw = Math.floor(v / 2 ** shift) % span;
+  if (signal.signed && raw >= span / 2) raw -= span;
+  return raw;
+}
+
 /** ORs the unsigned raw bits of a signal into `data` (`lengthBytes` bytes); bits outside the signal are kept. */
 export function insertRaw(signal: Pick<DbcSignal, 'startBit' | 'length' | 'byteOrder'>, data: Uint8Array, raw: bigint, lengthBytes = data.length): void {
   const mask = (1n << BigInt(signal.length)) - 1n;
@@ -139,8 +165,7 @@ export function decodeMessage(message: DbcMessage, data: Uint8Array): DecodedMes
   const labels: Record<string, string> = {};
   const raws = new Map<DbcSignal, number>();
   walkPresent(message, (s) => raws.get(s), (s) => {
-    const bits = extractRaw(s, data, message.length);
-    const raw = rawToNumber(s, bits);
+    const raw = s.valueType === 'integer' && s.length <= 40 ? extractIntegerFast(s, data) : rawToNumber(s, extractRaw(s, data, message.length));
     raws.set(s, raw);
     values[s.name] = raw * s.factor + s.offset;
     const label = s.choices?.get(raw);
