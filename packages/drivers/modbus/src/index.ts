@@ -3,7 +3,7 @@
  *
  * - codec (pure): register maps (`parseRegisterMap`), read planning (`planReads`), decoding
  *   (`decodeBlock`) and write validation/encoding (`encodeWrite`);
- * - client: `ModbusDeviceClient` on modbus-serial, one request in flight, typed errors, reconnect;
+ * - client: `ModbusDeviceClient` on modbus-serial, one request in flight, typed errors; connects once and reports its loss;
  * - simulator: `startPowerSupplySimulator` and its `POWER_SUPPLY_MAP`;
  * - the safety rig's PCS: `buildPcsMap` (its register map, §4.3 conflicts as options) and `PcsHeartbeat`.
  */
@@ -30,8 +30,6 @@ export type {
   ModbusDeviceClientEvents,
   ModbusDeviceClientOptions,
   ReadAllResult,
-  ReconnectAttempt,
-  ReconnectOptions,
   RtuConnection,
   TcpConnection,
   WriteResult,
