@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { backoffDelayMs } from '@busbar/core';
 import { sleep } from '../src/index.js';
 
@@ -12,10 +12,17 @@ describe('runtime > backoff', () => {
   });
 
   it('sleep ends early on abort', async () => {
-    const ac = new AbortController();
-    const p = sleep(60_000, ac.signal);
-    ac.abort();
-    await expect(p).resolves.toBe(false);
-    await expect(sleep(1)).resolves.toBe(true);
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); // virtual time: no real wait
+    try {
+      const ac = new AbortController();
+      const p = sleep(60_000, ac.signal);
+      ac.abort();
+      await expect(p).resolves.toBe(false);
+      const q = sleep(1);
+      await vi.advanceTimersByTimeAsync(1);
+      await expect(q).resolves.toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
