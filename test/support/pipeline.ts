@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import type { Alert, CommandInput, CommandResult, DeadLetter, DeviceEvent, Reading } from '@busbar/avro';
 import { alertSerde, commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { RunningService } from '@busbar/runtime';
@@ -18,6 +18,29 @@ import { createBucket, sharedKafka, smtpSink } from '@busbar/testkit/shared';
 import type { InfluxBucket, SharedKafka, SmtpSink } from '@busbar/testkit/shared';
 import { Recorder } from './recorder.js';
 import type { TopicLog } from './recorder.js';
+
+/**
+ * Waits until every partition of `topics` answers a ListOffsets request: a broker that has just
+ * created a topic (all the more on a loaded machine) may still answer "not the leader for that
+ * topic-partition" for a moment after `createTopics({ waitForLeaders: true })`, and the services
+ * read their topics' offsets at start.
+ * @throws the last error after `timeoutMs`.
+ */
+async function untilOffsetsAnswer(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (const topic of topics) {
+    for (;;) {
+      try {
+        await admin.fetchTopicOffsets(topic);
+        break;
+      } catch (err) {
+        if (Date.now() > end || (err as { retriable?: unknown }).retriable !== true) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+        await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined); // refresh who leads what
+      }
+    }
+  }
+}
 
 /** Options of {@link startPipelineEnv}. */
 export interface PipelineEnvOptions {
@@ -154,6 +177,7 @@ export async function startPipelineEnv(options: PipelineEnvOptions = {}): Promis
     try {
       await admin.connect();
       await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+      await untilOffsetsAnswer(admin, Object.values(topics));
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
