@@ -203,6 +203,8 @@ describe('e2e > modbus pipeline', () => {
     await new Promise((r) => setTimeout(r, 4000));
     await env.influx.start();
     const t1 = Date.now();
+    // readings of one device are recorded in order: once a later one is in, every reading up to t1 is
+    await env.readings.waitFor((r) => r.device_id === 'psu-1' && r.timestamp.getTime() > t1, 1, 20_000);
     const produced = env.readings.where((r) => r.device_id === 'psu-1' && r.timestamp.getTime() >= t0 && r.timestamp.getTime() <= t1);
     expect(produced.length).toBeGreaterThan(10);
     const flux = `from(bucket: "${env.influx.bucket}") |> range(start: ${new Date(t0).toISOString()}, stop: ${new Date(t1 + 1).toISOString()}) |> filter(fn: (r) => r.device == "psu-1" and r._field == "voltage_v") |> count()`;
