@@ -3,8 +3,11 @@ import { defineConfig } from 'vitest/config';
 /**
  * Two projects:
  * - `unit`: pure tests (`*.test.ts`), no servers, no peers;
- * - `integration`: `*.int.test.ts`, against real Kafka, InfluxDB and SMTP started by
- *   `@busbar/testkit` in each suite's beforeAll, and against peer implementations (pymodbus...).
+ * - `integration`: `*.int.test.ts`, against real Kafka, InfluxDB and SMTP and against peer
+ *   implementations (pymodbus...). Kafka, InfluxDB and SMTP are started once per run, on first
+ *   use, by the testkit global setup; suites reach them with `@busbar/testkit/shared`
+ *   (`sharedKafka()`, `createBucket()`, `smtpSink()`), each under names of its own. Suites that
+ *   stop, restart or kill a server start a private one with `startKafka()`/`startInflux()`.
  * Workspace packages resolve to their TypeScript sources through the `@busbar/source` export condition.
  */
 const conditions = ['@busbar/source', 'node', 'default'];
@@ -29,6 +32,7 @@ export default defineConfig({
           name: 'integration',
           include: ['packages/**/test/**/*.int.test.ts', 'services/**/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
           exclude,
+          globalSetup: ['packages/testkit/src/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           fileParallelism: false,

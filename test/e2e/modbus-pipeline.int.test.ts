@@ -19,12 +19,12 @@ import { POWER_SUPPLY_MAP, startPowerSupplySimulator } from '@busbar/driver-modb
 import type { PowerSupplySimulator } from '@busbar/driver-modbus';
 import type { RunningService } from '@busbar/runtime';
 import { startPipelineEnv } from '../support/pipeline.js';
-import type { PipelineEnvWithSmtp } from '../support/pipeline.js';
+import type { PipelineEnvWithPrivateInflux, PipelineEnvWithSmtp } from '../support/pipeline.js';
 import { eventually } from '../support/recorder.js';
 
 const deps = { logger: noopLogger, metrics: noopMetrics };
 
-let env: PipelineEnvWithSmtp;
+let env: PipelineEnvWithSmtp & PipelineEnvWithPrivateInflux; // a private InfluxDB: the outage test stops it
 let sim: PowerSupplySimulator;
 
 function devices(simPort: number): unknown[] {
@@ -47,7 +47,7 @@ async function startLateCollector(instanceId: string): Promise<RunningService> {
 }
 
 beforeAll(async () => {
-  [env, sim] = await Promise.all([startPipelineEnv({ smtp: true }), startPowerSupplySimulator({ seed: 7, tickMs: 50 })]);
+  [env, sim] = await Promise.all([startPipelineEnv({ smtp: true, privateInflux: true }), startPowerSupplySimulator({ seed: 7, tickMs: 50 })]);
   const kafkaCfg = { brokers: env.kafka.brokers };
   const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
   const collectorCfg: CollectorConfig = { ...collectorRaw, devices: resolveModbusDevices(collectorRaw.devices!, '.') };
@@ -55,7 +55,7 @@ beforeAll(async () => {
   const alerterCfg = alerterConfigSchema.parse({
     kafka: kafkaCfg, topics: env.topics, groupId: `e2e-alerter-${env.run}`,
     rules: [{ id: 'psu-overtemp', devices: ['psu-1'], signal: 'temperature_c', direction: 'above', warning: 70, critical: 80, clear: 60, forMs: 0 }],
-    email: { smtp: { host: env.smtp.host, port: env.smtp.port }, from: 'busbar@lab.test', to: ['oncall@lab.test'] },
+    email: { smtp: { host: env.smtp.host, port: env.smtp.port }, from: 'busbar@lab.test', to: [env.smtp.address] },
   });
   const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, modbus: { devices: [...devices(sim.port), lateDevice(sim.port)] } });
   const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus!.devices!, '.') }, arbin: undefined };
@@ -98,7 +98,7 @@ describe('e2e > modbus pipeline', () => {
     const resolved = await env.smtp.waitFor((m) => /\[Busbar RESOLVED\] psu-1/.test(m.subject ?? ''), 20_000);
     expect(resolved.text).toContain('State:     RESOLVED');
     await eventually(() => env.readings.where((r) => r.values.temperature_c === 50).length >= 3, 'readings at 50');
-    const subjects = env.smtp.messages.map((m) => m.subject ?? '');
+    const subjects = (await env.smtp.messages()).map((m) => m.subject ?? '');
     expect(subjects.filter((s) => s.includes('CRITICAL'))).toHaveLength(1);
     expect(subjects.filter((s) => s.includes('RESOLVED'))).toHaveLength(1);
     const episode = env.alerts.where((a) => a.rule === 'psu-overtemp');
@@ -203,6 +203,8 @@ describe('e2e > modbus pipeline', () => {
     await new Promise((r) => setTimeout(r, 4000));
     await env.influx.start();
     const t1 = Date.now();
+    // readings of one device are recorded in order: once a later one is in, every reading up to t1 is
+    await env.readings.waitFor((r) => r.device_id === 'psu-1' && r.timestamp.getTime() > t1, 1, 20_000);
     const produced = env.readings.where((r) => r.device_id === 'psu-1' && r.timestamp.getTime() >= t0 && r.timestamp.getTime() <= t1);
     expect(produced.length).toBeGreaterThan(10);
     const flux = `from(bucket: "${env.influx.bucket}") |> range(start: ${new Date(t0).toISOString()}, stop: ${new Date(t1 + 1).toISOString()}) |> filter(fn: (r) => r.device == "psu-1" and r._field == "voltage_v") |> count()`;

@@ -1,20 +1,46 @@
 /**
- * Test support: the environment every end-to-end pipeline test runs in — real Kafka and InfluxDB
- * (and, on request, an SMTP sink) started by @busbar/testkit on loopback, this run's own topics,
+ * Test support: the environment every end-to-end pipeline test runs in — the run's shared Kafka
+ * and InfluxDB (and, on request, an SMTP sink on the shared SMTP server) from
+ * `@busbar/testkit/shared`, this suite's own topics, InfluxDB bucket and mail recipient,
  * a producer for commands and garbage, and a {@link Recorder} of the topics the services publish.
  * The services under test and the simulators stay in each test file: only the plumbing is here.
  */
 import { randomUUID } from 'node:crypto';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import type { Alert, CommandInput, CommandResult, DeadLetter, DeviceEvent, Reading } from '@busbar/avro';
 import { alertSerde, commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { RunningService } from '@busbar/runtime';
-import { startInflux, startKafka, startSmtp } from '@busbar/testkit';
-import type { InfluxHandle, KafkaHandle, SmtpHandle } from '@busbar/testkit';
+import { startInflux } from '@busbar/testkit';
+import type { InfluxHandle } from '@busbar/testkit';
+import { createBucket, sharedKafka, smtpSink } from '@busbar/testkit/shared';
+import type { InfluxBucket, SharedKafka, SmtpSink } from '@busbar/testkit/shared';
 import { Recorder } from './recorder.js';
 import type { TopicLog } from './recorder.js';
+
+/**
+ * Waits until every partition of `topics` answers a ListOffsets request: a broker that has just
+ * created a topic (all the more on a loaded machine) may still answer "not the leader for that
+ * topic-partition" for a moment after `createTopics({ waitForLeaders: true })`, and the services
+ * read their topics' offsets at start.
+ * @throws the last error after `timeoutMs`.
+ */
+async function untilOffsetsAnswer(admin: Admin, topics: readonly string[], timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (const topic of topics) {
+    for (;;) {
+      try {
+        await admin.fetchTopicOffsets(topic);
+        break;
+      } catch (err) {
+        if (Date.now() > end || (err as { retriable?: unknown }).retriable !== true) throw err;
+        await new Promise((r) => setTimeout(r, 100));
+        await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined); // refresh who leads what
+      }
+    }
+  }
+}
 
 /** Options of {@link startPipelineEnv}. */
 export interface PipelineEnvOptions {
@@ -25,9 +51,17 @@ export interface PipelineEnvOptions {
   readonly namespace?: string;
   /** kafkajs client id of the test's own producer and recorder. @default 'e2e' */
   readonly clientId?: string;
-  /** Also start an SMTP sink (for the alerter). @default false */
+  /** Also open a mailbox on the shared SMTP server (for the alerter; send to its `address`). @default false */
   readonly smtp?: boolean;
+  /**
+   * Start a private InfluxDB for this suite (it may `stop()` and `start()` it: outage tests)
+   * instead of a bucket of its own on the run's shared InfluxDB. @default false
+   */
+  readonly privateInflux?: boolean;
 }
+
+/** The InfluxDB a pipeline writes to: server, org, this suite's bucket and a token. */
+export type PipelineInflux = Pick<InfluxBucket, 'url' | 'org' | 'bucket' | 'token'>;
 
 /** This run's topic names, in the shape of the services' `topics:` section. */
 export interface PipelineTopics {
@@ -49,12 +83,12 @@ export interface PipelineEnv {
   readonly run: string;
   /** This run's topics, all created with 3 partitions. */
   readonly topics: PipelineTopics;
-  /** The Kafka server (`brokers` for the services' `kafka:` section). */
-  readonly kafka: KafkaHandle;
-  /** The InfluxDB server (url, org, bucket, token; `stop()`/`start()` for outage tests). */
-  readonly influx: InfluxHandle;
-  /** The SMTP sink, when `smtp: true` was asked for. */
-  readonly smtp: SmtpHandle | undefined;
+  /** The run's shared Kafka server (`brokers` for the services' `kafka:` section). */
+  readonly kafka: SharedKafka;
+  /** The InfluxDB bucket of this suite (url, org, bucket, token). */
+  readonly influx: PipelineInflux;
+  /** This suite's mailbox on the shared SMTP server, when `smtp: true` was asked for. */
+  readonly smtp: SmtpSink | undefined;
   /** A connected producer (commands, garbage for the dead-letter tests). */
   readonly producer: Producer;
   /** What was published on the readings topic. */
@@ -76,21 +110,27 @@ export interface PipelineEnv {
   /**
    * Stops the services (last first), the recorder and the producer, then — together, errors
    * ignored — `alsoClose` (simulators, proxies: called at that moment, so a restarted simulator is
-   * the one closed) and the servers.
+   * the one closed) and a private InfluxDB (the shared servers stay up for the next suite).
    */
   stop(...alsoClose: (() => Promise<unknown> | undefined)[]): Promise<void>;
 }
 
 /** A {@link PipelineEnv} with its SMTP sink. */
-export type PipelineEnvWithSmtp = PipelineEnv & { readonly smtp: SmtpHandle };
+export type PipelineEnvWithSmtp = PipelineEnv & { readonly smtp: SmtpSink };
+
+/** A {@link PipelineEnv} with a private InfluxDB (`stop()`/`start()` for outage tests). */
+export type PipelineEnvWithPrivateInflux = PipelineEnv & { readonly influx: InfluxHandle };
 
 /**
- * Starts Kafka, InfluxDB (and SMTP when asked) in parallel, creates this run's topics, connects a
- * producer and starts recording the readings, device-events, command-results, alerts and
- * dead-letter topics from their beginning. What was started is stopped again when a later step
- * fails.
+ * Gets the shared Kafka, a bucket of its own on the shared InfluxDB (or, with `privateInflux`,
+ * a private InfluxDB) and, when asked, a mailbox on the shared SMTP server, in parallel; creates
+ * this run's topics, connects a producer and starts recording the readings, device-events,
+ * command-results, alerts and dead-letter topics from their beginning. A private InfluxDB is
+ * stopped again when a later step fails.
  */
+export function startPipelineEnv(options: PipelineEnvOptions & { readonly smtp: true; readonly privateInflux: true }): Promise<PipelineEnvWithSmtp & PipelineEnvWithPrivateInflux>;
 export function startPipelineEnv(options: PipelineEnvOptions & { readonly smtp: true }): Promise<PipelineEnvWithSmtp>;
+export function startPipelineEnv(options: PipelineEnvOptions & { readonly privateInflux: true }): Promise<PipelineEnvWithPrivateInflux>;
 export function startPipelineEnv(options?: PipelineEnvOptions): Promise<PipelineEnv>;
 export async function startPipelineEnv(options: PipelineEnvOptions = {}): Promise<PipelineEnv> {
   const run = randomUUID().slice(0, 8);
@@ -104,13 +144,14 @@ export async function startPipelineEnv(options: PipelineEnvOptions = {}): Promis
     alerts: `${prefix}.alerts`,
     deadLetter: `${prefix}.dead-letter`,
   };
-  const started = await Promise.allSettled([startKafka(), startInflux(), options.smtp === true ? startSmtp() : Promise.resolve(undefined)]);
-  const [kafkaStart, influxStart, smtpStart] = started;
-  const stopServers = (): Promise<unknown> => Promise.allSettled([
-    smtpStart.status === 'fulfilled' ? smtpStart.value?.stop() : undefined,
-    influxStart.status === 'fulfilled' ? influxStart.value.stop() : undefined,
-    kafkaStart.status === 'fulfilled' ? kafkaStart.value.stop() : undefined,
+  const started = await Promise.allSettled([
+    sharedKafka(),
+    options.privateInflux === true ? startInflux() : createBucket(`e2e-${run}`),
+    options.smtp === true ? smtpSink(`e2e-${run}`) : Promise.resolve(undefined),
   ]);
+  const [kafkaStart, influxStart, smtpStart] = started;
+  const privateInflux = options.privateInflux === true && influxStart.status === 'fulfilled' ? (influxStart.value as InfluxHandle) : undefined;
+  const stopServers = (): Promise<unknown> => Promise.allSettled([privateInflux?.dispose()]);
   if (kafkaStart.status === 'rejected' || influxStart.status === 'rejected' || smtpStart.status === 'rejected') {
     await stopServers();
     throw started.find((s) => s.status === 'rejected')!.reason;
@@ -136,6 +177,7 @@ export async function startPipelineEnv(options: PipelineEnvOptions = {}): Promis
     try {
       await admin.connect();
       await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })), waitForLeaders: true });
+      await untilOffsetsAnswer(admin, Object.values(topics));
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

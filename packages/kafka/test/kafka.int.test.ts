@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Histogram, Labels, LogFields, Logger, MetricSpec, Metrics } from '@busbar/core';
 import { noopMetrics } from '@busbar/core';
-import { startKafka } from '@busbar/testkit';
-import type { KafkaHandle } from '@busbar/testkit';
+import { sharedKafka } from '@busbar/testkit/shared';
 import type { ConsumedRecord, DeadLetterRecord } from '../src/index.js';
 import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, ensureTopics, readTopicToEnd } from '../src/index.js';
 
@@ -29,12 +28,11 @@ function recordingMetrics(): { metrics: Metrics; observed: Map<string, number[]>
   return { metrics, observed };
 }
 
-let server: KafkaHandle;
 let kafka: Kafka;
 let producer: Producer;
 
 beforeAll(async () => {
-  server = await startKafka();
+  const server = await sharedKafka();
   kafka = createKafka({ brokers: server.brokers, clientId: 'kafka-pkg-test' });
   producer = kafka.producer(PRODUCER_OPTIONS);
   await producer.connect();
@@ -42,7 +40,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await producer?.disconnect().catch(() => undefined);
-  await server?.stop();
 }, 60_000);
 
 async function topic(partitions = 1): Promise<string> {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { BusbarError } from '@busbar/core';
 import type { LogFields, Logger } from '@busbar/core';
 import { installProcessHandlers } from '../src/service.js';
@@ -96,9 +96,16 @@ describe('runtime > service > installProcessHandlers', () => {
     const proc = new FakeProcess();
     const { logger, errors } = recordingLogger();
     const s = manualShutdown();
-    installProcessHandlers(logger, s.shutdown, { process: proc, exitTimeoutMs: 20 });
-    proc.emit('uncaughtException', new Error('boom'));
-    await new Promise((r) => setTimeout(r, 60));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); // the exit timer runs on virtual time
+    try {
+      installProcessHandlers(logger, s.shutdown, { process: proc, exitTimeoutMs: 20 });
+      proc.emit('uncaughtException', new Error('boom'));
+      await vi.advanceTimersByTimeAsync(19);
+      expect(proc.exits).toEqual([]); // not before exitTimeoutMs
+      await vi.advanceTimersByTimeAsync(1);
+    } finally {
+      vi.useRealTimers();
+    }
     expect(proc.exits).toEqual([1]);
     expect(errors.at(-1)?.msg).toBe('shutdown did not finish in time; exiting 1');
     s.finish(); // finishing late does not exit a second time

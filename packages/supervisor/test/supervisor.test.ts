@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BusbarError } from '@busbar/core';
 import type { Labels, LogFields, Logger, Metrics } from '@busbar/core';
 import { DeviceSupervisor } from '../src/index.js';
@@ -27,12 +27,32 @@ class ScriptedSession implements DeviceSession<number> {
   }
 }
 
+// Fake timers: the supervisor's poll interval, backoff sleeps and clock (Date.now through
+// systemClock) run on virtual time that the tests move; nothing waits on the wall clock.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+/** Moves the fake clock 5 ms at a time until `cond` holds; fails after `ms` of virtual time. */
 async function until(cond: () => boolean, ms = 3000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
+  for (let waited = 0; !cond(); waited += 5) {
+    if (waited > ms) throw new Error('condition not met in time');
+    await vi.advanceTimersByTimeAsync(5);
   }
+}
+
+/** Moves the fake clock until `p` settles; resolves or rejects as `p` does. */
+async function settle<T>(p: Promise<T>): Promise<T> {
+  let done = false;
+  const tracked = p.finally(() => {
+    done = true;
+  });
+  tracked.catch(() => undefined);
+  await until(() => done);
+  return tracked;
 }
 
 describe('supervisor > DeviceSupervisor', () => {
@@ -53,11 +73,11 @@ describe('supervisor > DeviceSupervisor', () => {
     session.down = true;
     await until(() => log.includes('disconnected BB_TEST_TIMEOUT'));
     expect(sup.isConnected).toBe(false);
-    await new Promise((r) => setTimeout(r, 40));
+    await vi.advanceTimersByTimeAsync(40);
     const before = polls.length;
     session.down = false;
     await until(() => polls.length > before + 2);
-    await sup.stop();
+    await settle(sup.stop());
     expect(log).toEqual(['disconnected BB_TEST_CONNECTION', 'connected outage=0', 'disconnected BB_TEST_TIMEOUT', 'connected outage=>0']);
     expect(session.closes).toBeGreaterThanOrEqual(3);
   });
@@ -77,11 +97,11 @@ describe('supervisor > DeviceSupervisor', () => {
     const sup = new DeviceSupervisor(session, { onPoll: () => {}, onConnected: () => {}, onDisconnected: () => {} }, { deviceId: 'd2', pollIntervalMs: 1 });
     sup.start();
     await until(() => sup.isConnected);
-    const results = await Promise.all([1, 2, 3, 4, 5].map((i) => sup.exclusive(async () => {
+    const results = await settle(Promise.all([1, 2, 3, 4, 5].map((i) => sup.exclusive(async () => {
       if (inPoll) overlapped = true;
       return i;
-    })));
-    await sup.stop();
+    }))));
+    await settle(sup.stop());
     expect(results).toEqual([1, 2, 3, 4, 5]);
     expect(overlapped).toBe(false);
   });
@@ -167,7 +187,7 @@ describe('supervisor > DeviceSupervisor > failures around the loop', () => {
     const stopped = sup.stop();
     // The connect in progress fails only after stop() was called, so its backoff sleep starts after the wake-up.
     rejectConnect!(new BusbarError('BB_TEST_CONNECTION', 'refused', { retriable: true }));
-    await stopped; // bounded by this test's 5 s timeout, far below the 54–66 s backoff
+    await stopped; // virtual time does not move here: a stop() that waited for the 54–66 s backoff would never resolve (5 s test timeout)
     expect(connects).toBe(1);
     expect(closes).toBeGreaterThanOrEqual(1);
     expect(sup.isConnected).toBe(false);
@@ -189,7 +209,7 @@ describe('supervisor > DeviceSupervisor > failures around the loop', () => {
     }, { deviceId: 'd4', pollIntervalMs: 5, reconnectInitialMs: 5, reconnectMaxMs: 10, logger: rec.logger, metrics: rec.metrics });
     sup.start();
     await until(() => session.polls >= 3);
-    await sup.stop();
+    await settle(sup.stop());
     expect(session.pollsOnClosed).toBe(0);
     expect(session.connects).toBe(2);
     expect(session.closes).toBeGreaterThanOrEqual(2); // after the failed onConnected, and at stop()
@@ -221,7 +241,7 @@ describe('supervisor > DeviceSupervisor > failures around the loop', () => {
     session.down = false;
     const before = session.polls;
     await until(() => session.polls > before + 1);
-    await sup.stop(); // close() throws here too; stop() still resolves
+    await settle(sup.stop()); // close() throws here too; stop() still resolves
     expect(events).toEqual(['disconnected BB_TEST_CONNECTION', 'connected', 'disconnected BB_TEST_TIMEOUT', 'connected']);
     expect(session.pollsOnClosed).toBe(0);
     expect(sup.isConnected).toBe(false);

@@ -16,6 +16,9 @@ export const ERROR_CODES = {
   BB_TESTKIT_START_TIMEOUT: {
     meaning: 'A test server did not become ready within the start timeout; the message holds the tail of its log.',
   },
+  BB_TESTKIT_NO_SHARED_SERVERS: {
+    meaning: 'A test asked for a shared server (sharedKafka, sharedInflux, createBucket, smtpSink) but the run has no testkit global setup, or its control endpoint did not answer: run the test in the Vitest integration project (vitest.config.ts globalSetup) or start a private server.',
+  },
   BB_TESTKIT_UNSUPPORTED: {
     meaning: 'The chosen backend (testcontainers) cannot do this operation, or its npm module is not installed.',
   },

@@ -11,6 +11,7 @@ import { chooseBackend } from './backend.js';
 import type { Backend } from './backend.js';
 import { startInfluxContainer } from './containers.js';
 import { TestkitError } from './errors.js';
+import { noteStart } from './starts.js';
 import { influxdBinary } from './paths.js';
 import { LOOPBACK, freePort } from './ports.js';
 import { logTail, rememberTempDir, removeTempDir, spawnServer, waitUntilReady } from './process.js';
@@ -83,6 +84,7 @@ export interface InfluxHandle extends AsyncDisposable {
  *   `startTimeoutMs`. Both carry the tail of the server log.
  */
 export async function startInflux(opts: InfluxOptions = {}): Promise<InfluxHandle> {
+  noteStart('influx');
   const org = opts.org ?? 'busbar';
   const bucket = opts.bucket ?? 'busbar-test';
   const token = opts.token ?? randomBytes(32).toString('hex');

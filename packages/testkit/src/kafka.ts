@@ -15,6 +15,7 @@ import { kafkaHome } from './paths.js';
 import { LOOPBACK, freePort } from './ports.js';
 import { rememberTempDir, removeTempDir, runToCompletion, spawnServer, waitUntilReady } from './process.js';
 import type { ServerProcess } from './process.js';
+import { noteStart } from './starts.js';
 
 /** Options of {@link startKafka}. All optional. */
 export interface KafkaOptions {
@@ -73,6 +74,7 @@ export interface KafkaHandle extends AsyncDisposable {
  *   Both carry the tail of the server log.
  */
 export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaHandle> {
+  noteStart('kafka');
   if ((await chooseBackend(opts.backend)) === 'testcontainers') return startKafkaContainer();
   const home = kafkaHome(opts.version);
   const java = opts.java ?? (process.env['JAVA_HOME'] ? join(process.env['JAVA_HOME'], 'bin', 'java') : 'java');

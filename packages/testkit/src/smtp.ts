@@ -10,6 +10,7 @@ import type { ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { TestkitError } from './errors.js';
 import { LOOPBACK } from './ports.js';
+import { noteStart } from './starts.js';
 
 /** Options of {@link startSmtp}. All optional. */
 export interface SmtpOptions {
@@ -60,6 +61,7 @@ export interface SmtpHandle extends AsyncDisposable {
  * @throws {Error} the listen error (e.g. EADDRINUSE when a fixed `port` is taken).
  */
 export async function startSmtp(opts: SmtpOptions = {}): Promise<SmtpHandle> {
+  noteStart('smtp');
   const messages: ParsedMail[] = [];
   const received: ReceivedMail[] = [];
   const waiters = new Set<(mail: ParsedMail) => void>();

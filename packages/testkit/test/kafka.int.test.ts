@@ -6,6 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka } from '../src/index.js';
 import type { KafkaHandle } from '../src/index.js';
 
+/** Calls `fn` again (every 200 ms, up to 30 s) while it fails with an error Kafka marks retriable. */
+async function whileRetriable<T>(fn: () => Promise<T>): Promise<T> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if ((err as { retriable?: unknown }).retriable !== true || Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 describe('Testkit > Kafka', () => {
   let kafka: KafkaHandle;
   beforeAll(async () => {
@@ -75,7 +88,8 @@ describe('Testkit > Kafka', () => {
     const k2 = client();
     const admin2 = k2.admin();
     await admin2.connect();
-    const [t] = await admin2.fetchOffsets({ groupId, topics: [topic] });
+    // just restarted: the group coordinator answers "loading" (retriable) until it has read its partition back
+    const [t] = await whileRetriable(() => admin2.fetchOffsets({ groupId, topics: [topic] }));
     expect((t?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0)).toBe(3);
     await admin2.disconnect();
 

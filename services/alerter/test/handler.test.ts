@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Alert } from '@busbar/avro';
 import { createReadingsHandler } from '../src/index.js';
 import type { ThresholdRule } from '../src/index.js';
@@ -92,8 +92,14 @@ describe('alerter > handler', () => {
       }),
       notify: mail.notify,
     });
-    const done = handle([reading(95, 1000)], countingControl());
-    await new Promise((r) => setTimeout(r, 20));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); // any retry or notification timer runs on virtual time
+    let done: Promise<void>;
+    try {
+      done = handle([reading(95, 1000)], countingControl());
+      await vi.advanceTimersByTimeAsync(60_000); // a minute without the acknowledgement: still nothing notified
+    } finally {
+      vi.useRealTimers();
+    }
     expect(log).toEqual(['publish']);
     ack();
     await done;

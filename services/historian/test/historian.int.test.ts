@@ -8,8 +8,8 @@ import type { ReadingInput } from '@busbar/avro';
 import { readingSerde } from '@busbar/avro';
 import { DEFAULT_TOPICS } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
-import { startInflux, startKafka } from '@busbar/testkit';
-import type { InfluxHandle, KafkaHandle } from '@busbar/testkit';
+import { createBucket, sharedKafka, uniqueTopics } from '@busbar/testkit/shared';
+import type { InfluxBucket, SharedKafka } from '@busbar/testkit/shared';
 import { historianConfigSchema, startHistorian } from '../src/index.js';
 import type { HistorianConfig } from '../src/index.js';
 
@@ -23,15 +23,15 @@ function countingMetrics(): { metrics: Metrics; count: (name: string, labels?: L
   };
 }
 
-let kafkaServer: KafkaHandle;
-let influx: InfluxHandle;
+let kafkaServer: SharedKafka;
+let influx: InfluxBucket;
 let historian: RunningService | undefined;
 const run = randomUUID().slice(0, 8);
-const topics = { ...DEFAULT_TOPICS, readings: `historian-test.${run}.readings`, deadLetter: `historian-test.${run}.dead-letter` };
+const topics = { ...DEFAULT_TOPICS, ...uniqueTopics('historian-test', { readings: 'readings', deadLetter: 'dead-letter' }, run) };
 const counting = countingMetrics();
 
 beforeAll(async () => {
-  [kafkaServer, influx] = await Promise.all([startKafka(), startInflux()]);
+  [kafkaServer, influx] = await Promise.all([sharedKafka(), createBucket('historian-test')]);
   const admin = new Kafka({ clientId: 'historian-test', brokers: kafkaServer.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic: topics.readings, numPartitions: 1 }, { topic: topics.deadLetter, numPartitions: 1 }], waitForLeaders: true });
@@ -42,7 +42,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await historian?.stop();
-  await Promise.allSettled([influx?.stop(), kafkaServer?.stop()]);
 }, 60_000);
 
 describe('historian > InfluxDB refuses one point of a batch', () => {
