@@ -7,8 +7,11 @@ import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo, Server as TcpServer, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReadingsHandler, EmailNotifier, postWebhook } from '../src/index.js';
-import type { Notifier, ThresholdRule } from '../src/index.js';
+import { createReadingsHandler } from '../src/handler.js';
+import { EmailNotifier } from '../src/notify/email.js';
+import { postWebhook } from '../src/notify/webhook.js';
+import type { Notifier } from '../src/handler.js';
+import type { ThresholdRule } from '../src/rules/threshold.js';
 import { RecordingMetrics } from './support/recording-metrics.js';
 import { countingControl, reading } from './support/readings.js';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '@busbar/avro';
-import { createReadingsHandler } from '../src/index.js';
-import type { Notifier, ThresholdRule } from '../src/index.js';
+import { createReadingsHandler } from '../src/handler.js';
+import type { Notifier } from '../src/handler.js';
+import type { ThresholdRule } from '../src/rules/threshold.js';
 import { RecordingMetrics } from './support/recording-metrics.js';
 import { countingControl, reading } from './support/readings.js';
 

@@ -1,39 +1,19 @@
 /**
  * `@busbar/driver-modbus`: Modbus TCP/RTU for Busbar collectors and the commander.
  *
- * - codec (pure): register maps (`parseRegisterMap`), read planning (`planReads`), decoding
- *   (`decodeBlock`) and write validation/encoding (`encodeWrite`);
+ * - codec (pure): register maps (`parseRegisterMap`, `registerMapSchema`) and write
+ *   validation/encoding (`encodeWrite`); read planning and block decoding are the client's internals;
  * - client: `ModbusDeviceClient` on modbus-serial, one request in flight, typed errors, reconnect;
- * - simulator: `startPowerSupplySimulator` and its `POWER_SUPPLY_MAP`.
+ * - simulator: `startPowerSupplySimulator` and its `POWER_SUPPLY_MAP`;
+ * - errors: the `BB_MODBUS_*` catalogue (`ERROR_CODES`); thrown errors are `BusbarError`s with those codes.
+ *
+ * Everything else is internal (the package's own tests import its modules directly).
  */
-export {
-  ERROR_CODES,
-  MODBUS_EXCEPTION_NAMES,
-  ModbusConfigError,
-  ModbusConnectionError,
-  ModbusExceptionError,
-  ModbusResponseError,
-  ModbusTimeoutError,
-  ModbusWriteRefusedError,
-  modbusExceptionName,
-} from './errors.js';
-export type { ModbusErrorCode, ModbusRequestContext } from './errors.js';
-export { parseRegisterMap, registerMapSchema, registerPointSchema, registerWidth } from './codec/register-map.js';
-export type { ByteOrder, DataType, DeviceMap, RegisterPoint, RegisterType, WordOrder, WritableRange } from './codec/register-map.js';
-export { MAX_READ_BITS, MAX_READ_REGISTERS, READ_FUNCTION_CODE, planReads } from './codec/read-plan.js';
-export type { PlanOptions, ReadBlock } from './codec/read-plan.js';
-export { applyBitToRegister, decodeBlock, encodeWrite } from './codec/values.js';
-export type { EncodedWrite, PointValue, PointValues } from './codec/values.js';
+export { ERROR_CODES } from './errors.js';
+export { parseRegisterMap, registerMapSchema } from './codec/register-map.js';
+export type { DeviceMap } from './codec/register-map.js';
+export { encodeWrite } from './codec/values.js';
+export type { PointValues } from './codec/values.js';
 export { ModbusDeviceClient } from './client/modbus-client.js';
-export type {
-  ModbusDeviceClientEvents,
-  ModbusDeviceClientOptions,
-  ReadAllResult,
-  ReconnectAttempt,
-  ReconnectOptions,
-  RtuConnection,
-  TcpConnection,
-  WriteResult,
-} from './client/modbus-client.js';
 export { POWER_SUPPLY_MAP, startPowerSupplySimulator } from './simulator/power-supply.js';
-export type { PowerSupplySimulator, PowerSupplySimulatorOptions, PowerSupplyState } from './simulator/power-supply.js';
+export type { PowerSupplySimulator } from './simulator/power-supply.js';

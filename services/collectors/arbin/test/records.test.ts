@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelInfoRecord, ChannelReading } from '@busbar/driver-arbin-cti';
 import { emptyChannelRecord, toChannelReading } from '@busbar/driver-arbin-cti';
-import { pollRecords, toArbinReading } from '../src/index.js';
+import { pollRecords } from '../src/collector.js';
+import { toArbinReading } from '../src/records.js';
 
 /** A driver reading built from a wire record (status 2 = Charge, README §4.2.1). */
 function reading(channelIndex0: number, patch: Partial<ChannelInfoRecord> = {}): ChannelReading {
