@@ -15,6 +15,11 @@ const noDeep = { group: ['@busbar/*/src/*', '@busbar/*/dist/*'], message: 'Impor
 // configuration. They may also use the root's toolchain (vitest, tsx...), its devDependencies.
 const devOnly = ['**/test/**', '**/bench/**', '**/scripts/**', 'deploy/**', '*.config.{ts,mjs}'];
 const rootDevDependencies = Object.keys(JSON.parse(readFileSync(join(import.meta.dirname, 'package.json'), 'utf8')).devDependencies);
+const noTestkit = { group: ['@busbar/testkit'], message: 'testkit is for tests only.' };
+const noServices = { group: ['**/services/**', '@busbar/service-*', '@busbar/collector-*', '!@busbar/collector-kit'], message: 'No package or service imports a service.' };
+// In flat config the last matching block decides a rule's options for a file: every block below that
+// sets no-restricted-imports for src/ files repeats these, so a specific block never drops them.
+const srcBase = [noDeep, noTestkit, noServices];
 const io = ['node:net', 'node:dgram', 'node:fs', 'node:fs/promises', 'node:child_process', 'net', 'dgram', 'fs', 'serialport', 'socketcan', 'modbus-serial', 'kafkajs', 'pino', 'prom-client'];
 
 export default tseslint.config(
@@ -67,25 +72,35 @@ export default tseslint.config(
     },
   },
   {
+    files: ['packages/**/src/**/*.ts', 'services/**/src/**/*.ts'],
+    ignores: ['packages/testkit/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: srcBase }] },
+  },
+  {
     files: ['packages/core/src/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noDeep, { group: ['@busbar/*'], message: '@busbar/core imports no Busbar package.' }], paths: io.map((name) => ({ name, message: 'core does no I/O.' })) }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [...srcBase, { group: ['@busbar/*'], message: '@busbar/core imports no Busbar package.' }], paths: io.map((name) => ({ name, message: 'core does no I/O.' })) }] },
   },
   {
     files: ['packages/drivers/*/src/codec/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noDeep, { group: ['@busbar/*', '!@busbar/core'], message: 'A codec imports @busbar/core only.' }, { group: ['**/client/**', '**/simulator/**'], message: 'A codec is pure.' }], paths: io.map((name) => ({ name, message: 'A codec is pure: no I/O.' })) }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [...srcBase, { group: ['@busbar/*', '!@busbar/core'], message: 'A codec imports @busbar/core only.' }, { group: ['**/client/**', '**/simulator/**'], message: 'A codec is pure.' }], paths: io.map((name) => ({ name, message: 'A codec is pure: no I/O.' })) }] },
   },
   {
     files: ['packages/drivers/*/src/**/*.ts'],
     ignores: ['packages/drivers/*/src/codec/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noDeep, { group: ['@busbar/runtime', '@busbar/kafka', '@busbar/avro', '@busbar/testkit'], message: 'Drivers report through @busbar/core Logger/Metrics, never the service runtime.' }], paths: ['pino', 'prom-client', 'kafkajs'].map((name) => ({ name, message: 'Drivers never import pino, prom-client or kafkajs.' })) }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [...srcBase, { group: ['@busbar/runtime', '@busbar/kafka', '@busbar/avro', '@busbar/testkit'], message: 'Drivers report through @busbar/core Logger/Metrics, never the service runtime.' }], paths: ['pino', 'prom-client', 'kafkajs'].map((name) => ({ name, message: 'Drivers never import pino, prom-client or kafkajs.' })) }] },
   },
   {
     files: ['packages/{avro,kafka,safety}/src/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noDeep, { group: ['@busbar/runtime', '@busbar/testkit', '@busbar/driver-*'], message: 'avro, kafka and safety never import runtime, testkit or drivers.' }] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: [...srcBase, { group: ['@busbar/runtime', '@busbar/testkit', '@busbar/driver-*'], message: 'avro, kafka and safety never import runtime, testkit or drivers.' }] }] },
   },
   {
-    files: ['packages/**/src/**/*.ts', 'services/**/src/**/*.ts'],
-    ignores: ['packages/testkit/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [noDeep, { group: ['@busbar/testkit'], message: 'testkit is for tests only.' }, { group: ['**/services/**', '@busbar/service-*', '@busbar/collector-*', '!@busbar/collector-kit'], message: 'No package or service imports a service.' }] }] },
+    // The command life cycle and the protocol contract know no protocol and no service plumbing.
+    files: ['packages/{commands,protocol}/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...srcBase, { group: ['@busbar/runtime', '@busbar/kafka', '@busbar/testkit', '@busbar/driver-*', '@busbar/module-*', '@busbar/collector-kit', '@busbar/supervisor', '@busbar/actions'], message: 'commands and protocol import core, avro, safety (and protocol: commands) only: protocols plug in as modules.' }], paths: ['kafkajs', 'pino', 'prom-client'].map((name) => ({ name, message: 'commands and protocol never touch Kafka or the service runtime.' })) }] },
+  },
+  {
+    // A protocol module never sleeps, reconnects or touches Kafka: the runtime does (docs/adding-a-protocol.md).
+    files: ['packages/modules/*/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...srcBase, { group: ['@busbar/runtime', '@busbar/kafka', '@busbar/testkit', '@busbar/collector-kit', '@busbar/supervisor', '@busbar/actions', '@busbar/module-*'], message: 'A protocol module imports its driver, protocol, commands, safety, avro and core only.' }], paths: ['kafkajs', 'pino', 'prom-client'].map((name) => ({ name, message: 'A protocol module never touches Kafka or the service runtime.' })) }] },
   },
 );

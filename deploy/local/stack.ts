@@ -60,11 +60,17 @@ export interface StartedDevices<S = unknown> {
   /** Collector processes reading these devices. */
   collectors(common: CommonConfig): ServiceSpec[];
   /**
-   * Sections merged into the commander's configuration (e.g. `{ modbus: { devices: [...] } }`;
-   * `devices` arrays under the same key from several plugins are concatenated). Absent: the commander
-   * does not write to these devices.
+   * Sections merged into the commander's configuration (e.g. `{ modbus: { devicesFile: 'modbus-devices.yaml' } }`,
+   * or `{ maccor: { devices: [...] } }` — `devices` arrays under the same key from several plugins are
+   * concatenated). Absent: the commander does not write to these devices.
    */
-  commander?(): Record<string, { devices: unknown[] }>;
+  commander?(): Record<string, { devices: unknown[] } | { devicesFile: string }>;
+  /**
+   * Device files written into the configuration folder before the services start (file name →
+   * the `devices:` list): one file per protocol that both the collector and the commander read
+   * (`devicesFile:`), so their limits cannot drift apart.
+   */
+  deviceFiles?(): Record<string, unknown[]>;
   /** One line per device for the printout (`psu-1  Modbus TCP 127.0.0.1:40123`). */
   describe(): string[];
   /** Stops the simulators. */
@@ -215,11 +221,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         config: { ...common, groupId: 'busbar-alerter', rules: options.alerterRules, email: { smtp: { host: smtp.host, port: smtp.port }, from: 'busbar@lab.localhost', to: ['oncall@lab.localhost'] } },
       });
     }
+    for (const d of devices) {
+      for (const [name, list] of Object.entries(d.deviceFiles?.() ?? {})) writeFileSync(join(configDir, name), stringify({ devices: list }));
+    }
     if (options.commander !== false) {
-      const sections: Record<string, { devices: unknown[] }> = {};
+      const sections: Record<string, { devices: unknown[] } | { devicesFile: string }> = {};
       for (const d of devices) {
         for (const [key, section] of Object.entries(d.commander?.() ?? {})) {
-          sections[key] = { devices: [...(sections[key]?.devices ?? []), ...section.devices] };
+          const prev = sections[key];
+          if ('devicesFile' in section || (prev !== undefined && 'devicesFile' in prev)) {
+            if (prev !== undefined) throw new Error(`two plugins give the commander's ${key} section; a device file section cannot be merged`);
+            sections[key] = section;
+          } else {
+            sections[key] = { devices: [...(prev && 'devices' in prev ? prev.devices : []), ...section.devices] };
+          }
         }
       }
       if (Object.keys(sections).length > 0) specs.push({ name: 'commander', entry: SERVICE_ENTRIES.commander, config: { ...common, groupId: 'busbar-commander', ...sections } });

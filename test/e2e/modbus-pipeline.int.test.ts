@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noopLogger, noopMetrics } from '@busbar/core';
-import { resolveModbusDevices } from '@busbar/actions';
+import { resolveModbusDevices } from '@busbar/module-modbus';
 import { collectorConfigSchema, startModbusCollector } from '@busbar/collector-modbus';
 import type { CollectorConfig } from '@busbar/collector-modbus';
 import { historianConfigSchema, startHistorian } from '@busbar/historian';
@@ -43,14 +43,14 @@ function lateDevice(simPort: number): unknown {
 
 async function startLateCollector(instanceId: string): Promise<RunningService> {
   const raw = collectorConfigSchema.parse({ kafka: { brokers: env.kafka.brokers }, topics: env.topics, instanceId, devices: [lateDevice(sim.port)] });
-  return startModbusCollector({ ...raw, devices: resolveModbusDevices(raw.devices, '.') }, deps);
+  return startModbusCollector({ ...raw, devices: resolveModbusDevices(raw.devices!, '.') }, deps);
 }
 
 beforeAll(async () => {
   [env, sim] = await Promise.all([startPipelineEnv({ smtp: true }), startPowerSupplySimulator({ seed: 7, tickMs: 50 })]);
   const kafkaCfg = { brokers: env.kafka.brokers };
   const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
-  const collectorCfg: CollectorConfig = { ...collectorRaw, devices: resolveModbusDevices(collectorRaw.devices, '.') };
+  const collectorCfg: CollectorConfig = { ...collectorRaw, devices: resolveModbusDevices(collectorRaw.devices!, '.') };
   const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
   const alerterCfg = alerterConfigSchema.parse({
     kafka: kafkaCfg, topics: env.topics, groupId: `e2e-alerter-${env.run}`,
@@ -58,7 +58,7 @@ beforeAll(async () => {
     email: { smtp: { host: env.smtp.host, port: env.smtp.port }, from: 'busbar@lab.test', to: ['oncall@lab.test'] },
   });
   const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, modbus: { devices: [...devices(sim.port), lateDevice(sim.port)] } });
-  const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus!.devices, '.') } };
+  const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus!.devices!, '.') } };
 
   env.services.push(await startModbusCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startAlerter(alerterCfg, deps), await startCommander(commanderCfg, deps));
 }, 240_000);

@@ -11,6 +11,7 @@ import { ERROR_CODES as avro } from '@busbar/avro';
 import { ERROR_CODES as safety } from '@busbar/safety';
 import { ERROR_CODES as testkit } from '@busbar/testkit';
 import { ERROR_CODES as modbus } from '@busbar/driver-modbus';
+import { ERROR_CODES as arduinoIo } from '@busbar/driver-arduino-io';
 import { ERROR_CODES as arbin } from '@busbar/driver-arbin-cti';
 import { ERROR_CODES as maccor } from '@busbar/driver-maccor-macnet';
 import { ERROR_CODES as corus } from '@busbar/driver-itron-corus';
@@ -19,6 +20,7 @@ import { ERROR_CODES as historian } from '@busbar/historian';
 import { ERROR_CODES as collectorCorus } from '@busbar/collector-corus';
 import { ERROR_CODES as collectorMaccor } from '@busbar/collector-maccor';
 import { ERROR_CODES as actions } from '@busbar/actions';
+import { ERROR_CODES as moduleArbin } from '@busbar/module-arbin';
 
 /** Every catalogue, by the package that raises its codes. */
 export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
@@ -28,9 +30,11 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/avro', avro],
   ['@busbar/safety', safety],
   ['@busbar/driver-modbus', modbus],
+  ['@busbar/driver-arduino-io', arduinoIo],
   ['@busbar/driver-arbin-cti', arbin],
   ['@busbar/driver-maccor-macnet', maccor],
   ['@busbar/driver-itron-corus', corus],
+  ['@busbar/module-arbin', moduleArbin],
   ['@busbar/actions', actions],
   ['@busbar/collector-maccor', collectorMaccor],
   ['@busbar/collector-corus', collectorCorus],

@@ -2,7 +2,7 @@
  * Device plugin: a simulated Arbin cycler (`startArbinSimulator` of @busbar/driver-arbin-cti, CTI on
  * an ephemeral port, 8 channels whose schedule reads its charge current from MV_UD1), read by one
  * `collector-arbin` process that owns the CTI session and executes every `arbin.*` command; the
- * commander validates them and routes them to it (exclusive session, see packages/actions/src/arbin).
+ * commander validates them and routes them to it (exclusive session, see packages/modules/arbin).
  *
  * Credentials: the collector reads `ARBIN_CTI_USERNAME` / `ARBIN_CTI_PASSWORD` from its environment.
  * This plugin gives them to `collector-arbin` only, through its `ServiceSpec.env`: the launcher's own
@@ -51,9 +51,11 @@ export function arbinCyclers(options: ArbinPluginOptions = {}): DevicePlugin<Arb
         plugin: 'arbin cti',
         simulators: sims,
         collectors: (common: CommonConfig): ServiceSpec[] => [
-          { name: 'collector-arbin', entry: 'services/collectors/arbin/dist/main.js', config: { ...common, instanceId: 'local-collector-arbin', devices }, env: credentials },
+          { name: 'collector-arbin', entry: 'services/collectors/arbin/dist/main.js', config: { ...common, instanceId: 'local-collector-arbin', devicesFile: 'arbin-devices.yaml' }, env: credentials },
         ],
-        commander: () => ({ arbin: { devices } }),
+        // one device file, read by the collector and the commander alike
+        deviceFiles: () => ({ 'arbin-devices.yaml': devices }),
+        commander: () => ({ arbin: { devicesFile: 'arbin-devices.yaml' } }),
         describe: () => [`arbin-1  Arbin CTI cycler (${channels} channels, schedule Busbar_CC.sdx, charge current = MV_UD1 0..2 A) at ${sim.host}:${sim.port}, polled every ${options.pollIntervalMs ?? 1000} ms`],
         close: async () => {
           await sim.close();

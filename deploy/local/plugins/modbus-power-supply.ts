@@ -47,9 +47,11 @@ export function modbusPowerSupplies(options: ModbusPowerSupplyOptions = {}): Dev
         plugin: 'modbus power supply',
         simulators: sims,
         collectors: (common: CommonConfig): ServiceSpec[] => [
-          { name: 'collector-modbus', entry: 'services/collectors/modbus/dist/main.js', config: { ...common, instanceId: 'local-collector-modbus', devices } },
+          { name: 'collector-modbus', entry: 'services/collectors/modbus/dist/main.js', config: { ...common, instanceId: 'local-collector-modbus', devicesFile: 'modbus-devices.yaml' } },
         ],
-        commander: () => ({ modbus: { devices } }),
+        // one device file, read by the collector and the commander alike
+        deviceFiles: () => ({ 'modbus-devices.yaml': devices }),
+        commander: () => ({ modbus: { devicesFile: 'modbus-devices.yaml' } }),
         describe: () => [...sims].map(([id, sim]) => `${id}  Modbus TCP power supply at ${sim.host}:${sim.port} (unit ${sim.unitId}), polled every ${options.pollIntervalMs ?? 500} ms`),
         close: async () => {
           await Promise.allSettled([...sims.values()].map((s) => s.close()));

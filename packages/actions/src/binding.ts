@@ -4,7 +4,7 @@
  * that owns a single-session device), refusing what its limits forbid.
  */
 import type { Command } from '@busbar/avro';
-import type { Disposition } from './executor.js';
+import type { Disposition } from '@busbar/commands';
 
 /** One protocol's devices, as the commander sees them. */
 export interface ProtocolBinding {

@@ -3,8 +3,7 @@
  * catalogue for the package, gathered from its protocol modules.
  */
 import type { ErrorCatalogue } from '@busbar/core';
-import { ARBIN_ACTION_ERROR_CODES } from './arbin/errors.js';
 import { MACCOR_ACTION_ERROR_CODES } from './maccor/errors.js';
 
 /** Codes raised by `@busbar/actions` (docs/errors.md). */
-export const ERROR_CODES = { ...ARBIN_ACTION_ERROR_CODES, ...MACCOR_ACTION_ERROR_CODES } as const satisfies ErrorCatalogue;
+export const ERROR_CODES = { ...MACCOR_ACTION_ERROR_CODES } as const satisfies ErrorCatalogue;

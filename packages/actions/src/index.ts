@@ -1,19 +1,8 @@
 /**
- * `@busbar/actions`: command actions per protocol and the command life cycle shared by the
- * commander and the collectors that own single-session devices.
+ * `@busbar/actions`: the command actions and commander bindings of the protocols not yet moved to a
+ * protocol module (`@busbar/protocol`; Modbus is one: `@busbar/module-modbus`) — Maccor and Corus. The command life cycle itself is `@busbar/commands`.
  */
-export { CommandExecutor } from './executor.js';
-export type { ActionResolver, CommandExecutorOptions, Disposition, Handled, PreparedAction } from './executor.js';
-export { modbusDeviceSchema, modbusDevicesSchema, resolveModbusDevices } from './modbus/device-config.js';
-export type { ModbusDeviceConfig, ResolvedModbusDevice } from './modbus/device-config.js';
-export { MODBUS_WRITE, prepareModbusWrite } from './modbus/write-action.js';
-export type { ModbusWriter } from './modbus/write-action.js';
 export type { ProtocolBinding } from './binding.js';
-export { createModbusBinding } from './modbus/binding.js';
-export { arbinCommanderSectionSchema, createArbinBinding } from './arbin/index.js';
-export type { ArbinBinding, ArbinBindingDeps, ArbinCommanderSection, ArbinOwner } from './arbin/index.js';
-export type { ArbinCyclerPort } from './arbin/actions.js';
-export { ARBIN_ACTION_ERROR_CODES } from './arbin/errors.js';
 export { ERROR_CODES } from './errors.js';
 export {
   MACCOR_ACTIONS,
@@ -54,5 +43,3 @@ export {
   resolveCorusDevices,
 } from './corus/index.js';
 export type { CheckedWrite, CorusActionDevice, CorusBinding, CorusCommanderSection, CorusDeviceConfig, CorusWriter, ResolvedCorusDevice } from './corus/index.js';
-export { CommandPipeline } from './pipeline.js';
-export type { PipelineSinks } from './pipeline.js';

@@ -1,8 +1,15 @@
 /**
- * Configuration fields every collector shares (spread into each collector's zod schema).
+ * Configuration fields every collector shares (spread into each collector's zod schema), and the
+ * whole configuration of a collector built on a protocol module.
  */
 import { hostname } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { BusbarError } from '@busbar/core';
+import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
+import type { AnyProtocolModule, DeviceConfigBase } from '@busbar/protocol';
+import { deviceSourceShape, loadDevices } from '@busbar/protocol';
+import { ConfigError, loadConfig } from '@busbar/runtime';
 
 /**
  * - `instanceId`: this process's identity; names its consumer group for routed commands
@@ -15,3 +22,41 @@ export const collectorCommonShape = {
   instanceId: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be A-Z a-z 0-9 . _ -').default(hostname()),
   maxCommandLifetimeMs: z.number().int().min(1000).max(86_400_000).default(3_600_000),
 };
+
+/**
+ * The configuration file of a collector of `module`'s devices:
+ * `kafka`, `topics`, `instanceId`, `maxCommandLifetimeMs`, `ops` (`/metrics`, `/healthz`; default
+ * 127.0.0.1:`opsPort`), and the devices — `devicesFile` (the protocol's device file, shared with the
+ * commander) or `devices` inline. Unknown keys are refused.
+ */
+export function collectorConfigSchema<M extends AnyProtocolModule>(module: M, opsPort: number) {
+  return z
+    .object({
+      kafka: kafkaConfigSchema,
+      topics: topicsConfigSchema,
+      ...collectorCommonShape,
+      ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(opsPort) }).strict().default({ host: '127.0.0.1', port: opsPort }),
+      ...deviceSourceShape(module),
+    })
+    .strict();
+}
+
+/** A collector's validated configuration with its devices loaded and resolved. */
+export type CollectorConfigOf<D extends DeviceConfigBase> = Omit<z.output<ReturnType<typeof collectorConfigSchema>>, 'devices' | 'devicesFile'> & { readonly devices: readonly D[] };
+
+/**
+ * Loads a collector's configuration file (plus `BUSBAR_*` environment overrides) and its devices.
+ *
+ * @throws {ConfigError} `BB_CONFIG_UNREADABLE` / `BB_CONFIG_INVALID` naming the bad field (of the
+ *   file, or of the device file: `devicesFile <path>: devices.<i>.<field>: …`).
+ */
+export function loadCollectorConfig<D extends DeviceConfigBase>(module: AnyProtocolModule, opsPort: number, file: string | undefined, env: NodeJS.ProcessEnv = process.env): CollectorConfigOf<D> {
+  const cfg = loadConfig(collectorConfigSchema(module, opsPort), { file, env });
+  const { devicesFile, devices, ...rest } = cfg;
+  try {
+    return { ...rest, devices: loadDevices<D>(module, { devices: devices as readonly unknown[] | undefined, devicesFile }, '', file ? dirname(resolve(file)) : process.cwd()) };
+  } catch (err) {
+    if (err instanceof BusbarError && !(err instanceof ConfigError)) throw new ConfigError(err.code, err.message, { cause: err.cause, context: err.context });
+    throw err;
+  }
+}

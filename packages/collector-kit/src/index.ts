@@ -1,8 +1,13 @@
 /**
- * `@busbar/collector-kit`: the Kafka side every collector service shares.
+ * `@busbar/collector-kit`: the generic collector runtime ({@link startCollector}: supervision,
+ * scheduling, publishing, routed commands, health, stop for any protocol module), its configuration,
+ * and the Kafka side every collector shares ({@link CollectorKit}).
  */
+export { runTestMode, startCollector } from './collector.js';
+export type { CollectorRuntimeConfig, RunningCollector } from './collector.js';
 export { CollectorKit } from './kit.js';
 export type { CollectorKitOptions, ConnectionEventOptions, RoutedCommandsOptions } from './kit.js';
 export { RoutedCommandDispatcher, decoratedResultSink } from './routing.js';
 export type { RoutedDispatchOptions } from './routing.js';
-export { collectorCommonShape } from './config.js';
+export { collectorCommonShape, collectorConfigSchema, loadCollectorConfig } from './config.js';
+export type { CollectorConfigOf } from './config.js';

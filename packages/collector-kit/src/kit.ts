@@ -8,8 +8,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
-import type { CommandExecutor } from '@busbar/actions';
-import { CommandPipeline } from '@busbar/actions';
+import type { CommandExecutor } from '@busbar/commands';
+import { CommandPipeline } from '@busbar/commands';
 import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { noopLogger } from '@busbar/core';
 import type { Logger } from '@busbar/core';
-import { CommandExecutor, CommandPipeline } from '@busbar/actions';
+import { CommandExecutor, CommandPipeline } from '@busbar/commands';
 import type { Command, CommandResultInput } from '@busbar/avro';
 import { RoutedCommandDispatcher, decoratedResultSink } from '../src/routing.js';
 

@@ -41,7 +41,7 @@ export interface LoadConfigOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Environment variable prefix (default `BUSBAR_`). Variables not starting with it are ignored. */
   readonly envPrefix?: string;
-  /** Environment variables under the prefix that are not configuration (e.g. `BUSBAR_CONFIG`). */
+  /** Environment variables under the prefix that are not configuration (default `BUSBAR_CONFIG` and `BUSBAR_LOG_LEVEL`). */
   readonly ignoreEnv?: readonly string[];
 }
 
@@ -77,7 +77,7 @@ export function loadConfig<S extends z.ZodType>(schema: S, options: LoadConfigOp
       throw new ConfigError('BB_CONFIG_UNREADABLE', `configuration file ${options.file} must hold a mapping at its top level`, { context: { file: options.file } });
     }
   }
-  const ignore = new Set(options.ignoreEnv ?? [`${prefix}CONFIG`]);
+  const ignore = new Set(options.ignoreEnv ?? [`${prefix}CONFIG`, `${prefix}LOG_LEVEL`]);
   const overrides: EnvValue[] = [];
   const byPath = new Map<string, EnvValue>();
   for (const [name, value] of Object.entries(env)) {

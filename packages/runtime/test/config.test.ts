@@ -163,3 +163,11 @@ describe('runtime > config > environment values read by the schema', () => {
     expect(err.message).not.toContain('(from');
   });
 });
+
+describe('runtime > config > variables that are not configuration', () => {
+  it('ignores BUSBAR_CONFIG and BUSBAR_LOG_LEVEL, so a strict schema does not refuse them', () => {
+    const schema = z.object({ a: z.number().default(1) }).strict();
+    expect(loadConfig(schema, { env: { BUSBAR_CONFIG: '/etc/x.yaml', BUSBAR_LOG_LEVEL: 'debug' } })).toEqual({ a: 1 });
+    expect(() => loadConfig(schema, { env: { BUSBAR_LOG_LEVL: 'debug' } })).toThrow(/logLevl/);
+  });
+});

@@ -13,7 +13,7 @@
  * after the backoff, and no poll runs on it).
  */
 import type { Clock, Logger, Metrics } from '@busbar/core';
-import { backoffDelayMs, errorCode, noopLogger, noopMetrics, systemClock } from '@busbar/core';
+import { backoffDelayMs, errorCode, noopLogger, noopMetrics, sleep, systemClock } from '@busbar/core';
 
 /** The device-specific part: a protocol client behind three calls. */
 export interface DeviceSession<TPoll> {
@@ -61,7 +61,9 @@ export interface SupervisorOptions {
 export class DeviceSupervisor<TPoll> {
   private running = false;
   private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private stopping = new AbortController();
+  private wakeSleep = new AbortController();
+  private lost: { readonly error: unknown } | undefined;
   private connected = false;
   private lastError: string | undefined;
   private queue: Promise<unknown> = Promise.resolve();
@@ -106,6 +108,7 @@ export class DeviceSupervisor<TPoll> {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     this.loop = this.run().catch((error: unknown) => {
       // Last line of defence: every call in run() is guarded, so this is a programming error.
       this.running = false;
@@ -120,11 +123,22 @@ export class DeviceSupervisor<TPoll> {
    */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.stopping.abort();
     await this.loop;
     await this.queue.catch(() => undefined);
     await this.guard('session close', () => this.session.close());
     this.setConnected(false);
+  }
+
+  /**
+   * Reports that the connected session was lost outside a poll (the client saw its connection
+   * close): the loop wakes from its wait, reports the outage and reconnects — a device that dies
+   * between two slow polls is noticed at once, not at the next poll. Ignored while not connected.
+   */
+  reportLost(error: unknown): void {
+    if (!this.connected || !this.running) return;
+    this.lost = { error };
+    this.wakeSleep.abort();
   }
 
   /**
@@ -167,20 +181,12 @@ export class DeviceSupervisor<TPoll> {
     return this.guard('session close', () => this.exclusive(() => this.session.close()));
   }
 
-  /** Waits `ms`, or less if {@link stop} is called; returns at once when stopped. */
-  private sleep(ms: number): Promise<void> {
-    if (!this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(t);
-        this.wake = undefined;
-        resolve();
-      };
-    });
+  /** Waits `ms`, or less if {@link stop} is called or the session is reported lost; returns at once when stopped. */
+  private async sleep(ms: number): Promise<void> {
+    if (!this.running) return;
+    if (this.wakeSleep.signal.aborted) this.wakeSleep = new AbortController();
+    if (this.lost !== undefined && this.connected) return; // reported lost during the poll: handle it now
+    await sleep(ms, AbortSignal.any([this.stopping.signal, this.wakeSleep.signal]));
   }
 
   private async run(): Promise<void> {
@@ -196,6 +202,7 @@ export class DeviceSupervisor<TPoll> {
       while (this.running && !this.connected) {
         let handlerFailed = false;
         try {
+          this.lost = undefined;
           await this.exclusive(() => this.session.connect());
           this.setConnected(true);
           const outageMs = firstConnect ? 0 : this.clock.nowMs() - downSinceMs;
@@ -230,6 +237,19 @@ export class DeviceSupervisor<TPoll> {
       let failures = 0;
       while (this.running && this.connected) {
         const started = this.clock.nowMs();
+        const lost = this.lost;
+        if (lost !== undefined) {
+          this.lost = undefined;
+          const code = errorCode(lost.error);
+          this.m.errors.inc({ device, code });
+          this.lastError = lost.error instanceof Error ? lost.error.message : String(lost.error);
+          this.log.warn({ code, err: this.lastError }, 'device session lost');
+          this.setConnected(false);
+          downSinceMs = started;
+          await this.closeSession();
+          await this.guard('onDisconnected', () => this.events.onDisconnected({ error: lost.error, code }));
+          break;
+        }
         const t0 = performance.now();
         try {
           const result = await this.exclusive(() => this.session.poll());

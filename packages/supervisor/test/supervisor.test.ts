@@ -231,3 +231,35 @@ describe('supervisor > DeviceSupervisor > failures around the loop', () => {
     expect(rec.lines).toContainEqual(expect.objectContaining({ level: 'error', msg: 'session close failed', fields: expect.objectContaining({ code: 'BB_TEST_CLOSE' }) }));
   });
 });
+
+describe('supervisor > DeviceSupervisor > reportLost', () => {
+  it('wakes from a long poll interval, reports the outage and reconnects at once', async () => {
+    const session = new ScriptedSession();
+    const log: string[] = [];
+    const sup = new DeviceSupervisor(session, {
+      onPoll: () => undefined,
+      onConnected: () => void log.push('connected'),
+      onDisconnected: ({ code }) => void log.push(`disconnected ${code}`),
+    }, { deviceId: 'd1', pollIntervalMs: 60_000, reconnectInitialMs: 5, reconnectMaxMs: 20 });
+    sup.start();
+    await until(() => session.polls === 1);
+    sup.reportLost(new BusbarError('BB_TEST_CONNECTION', 'socket closed', { retriable: true }));
+    await until(() => session.polls === 2); // reconnected and polled again long before 60 s
+    expect(log).toEqual(['connected', 'disconnected BB_TEST_CONNECTION', 'connected']);
+    expect(session.connects).toBe(2);
+    expect(session.closes).toBeGreaterThanOrEqual(1);
+    await sup.stop();
+  });
+
+  it('is ignored while not connected', async () => {
+    const session = new ScriptedSession();
+    session.down = true;
+    const log: string[] = [];
+    const sup = new DeviceSupervisor(session, { onPoll: () => undefined, onConnected: () => void log.push('connected'), onDisconnected: ({ code }) => void log.push(`disconnected ${code}`) }, { deviceId: 'd1', pollIntervalMs: 10, reconnectInitialMs: 5, reconnectMaxMs: 10 });
+    sup.start();
+    await until(() => session.connects >= 2);
+    sup.reportLost(new Error('x'));
+    await sup.stop();
+    expect(log).toEqual(['disconnected BB_TEST_CONNECTION']);
+  });
+});

@@ -19,10 +19,9 @@
  */
 import picomatch from 'picomatch';
 import type { BackoffOptions, Logger, Metrics } from '@busbar/core';
-import { backoffDelayMs, errorCode, noopLogger, noopMetrics } from '@busbar/core';
+import { backoffDelayMs, errorCode, noopLogger, noopMetrics, sleep } from '@busbar/core';
 import type { Alert, Reading } from '@busbar/avro';
 import type { BatchControl, ConsumedRecord } from '@busbar/kafka';
-import { sleep } from '@busbar/runtime';
 import { toAlert } from './alert.js';
 import type { EvaluationDraft, ThresholdRule, Transition } from './rules/threshold.js';
 import { ThresholdEvaluator } from './rules/threshold.js';

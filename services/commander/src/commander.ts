@@ -12,13 +12,19 @@
 import type { Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError } from '@busbar/core';
-import { CommandExecutor, CommandPipeline, createArbinBinding, createCorusBinding, createMaccorBinding, createModbusBinding } from '@busbar/actions';
+import { createCorusBinding, createMaccorBinding } from '@busbar/actions';
 import type { ProtocolBinding } from '@busbar/actions';
+import { CommandExecutor, CommandPipeline } from '@busbar/commands';
+import type { Disposition } from '@busbar/commands';
+import { modbusModule } from '@busbar/module-modbus';
+import { SharedSessions, commandResolver, deviceTable } from '@busbar/protocol';
+import type { AnyProtocolModule, DeviceConfigBase } from '@busbar/protocol';
 import type { Command } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde } from '@busbar/avro';
 import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { CommandRefusedError } from '@busbar/safety';
+import { arbinModule } from './config.js';
 import type { CommanderConfig } from './config.js';
 
 /** Results are read back from this much before the command lifetime, ms: a margin for clock skew between hosts (producer timestamps). */
@@ -46,19 +52,30 @@ export function resolveWith(bindings: readonly ProtocolBinding[], cmd: Command):
 export async function startCommander(config: CommanderConfig, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
   const { logger, metrics } = deps;
   const route = config.topics.deviceCommands;
+  // Protocols on a protocol module: validated by the module, executed here on a shared session, or
+  // routed to the collector that owns an exclusive-session device.
+  const modules: { module: AnyProtocolModule; devices: readonly DeviceConfigBase[] }[] = [];
+  if (config.modbus) modules.push({ module: modbusModule, devices: config.modbus.devices });
+  if (config.arbin) modules.push({ module: arbinModule, devices: config.arbin.devices });
+  const sessions = new SharedSessions({ logger, metrics });
+  const table = deviceTable(modules);
+  const resolveModule = commandResolver(table, {
+    owner: 'the commander',
+    logger,
+    place: (entry) => (entry.module.sessionMode(entry.device) === 'exclusive' ? { route } : { run: sessions.run }),
+  });
+  // Protocols not yet on a module keep their bindings (@busbar/actions).
   const bindings: ProtocolBinding[] = [];
-  if (config.modbus) bindings.push(createModbusBinding(config.modbus.devices, route, deps));
   const bindingDeps = { ...deps, baseDir: config.configDir ?? process.cwd() };
-  if (config.arbin) bindings.push(createArbinBinding(config.arbin, route, bindingDeps));
   if (config.maccor) bindings.push(createMaccorBinding(config.maccor, route, bindingDeps));
   if (config.corus) bindings.push(createCorusBinding(config.corus, route, bindingDeps));
-  if (bindings.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, maccor, corus');
+  if (bindings.length === 0 && modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, maccor, corus');
 
   const executor = new CommandExecutor({
     logger,
     metrics,
     maxLifetimeMs: config.maxCommandLifetimeMs,
-    resolve: (cmd: Command) => resolveWith(bindings, cmd),
+    resolve: (cmd: Command): Disposition => (table.has(cmd.target.device_id) ? resolveModule(cmd) : resolveWith(bindings, cmd)),
   });
 
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? 'busbar-commander' }, logger);
@@ -93,12 +110,13 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
     },
   });
   await consumer.start();
-  logger.info({ protocols: bindings.map((b) => b.protocol) }, 'commander running');
+  const protocols = [...modules.map((m) => m.module.protocol), ...bindings.map((b) => b.protocol)];
+  logger.info({ protocols }, 'commander running');
   return {
-    health: () => ({ ok: true, details: { protocols: bindings.map((b) => b.protocol) } }),
+    health: () => ({ ok: true, details: { protocols } }),
     stop: async () => {
       await consumer.stop();
-      await Promise.all(bindings.map((b) => b.close()));
+      await Promise.all([sessions.close(), ...bindings.map((b) => b.close())]);
       await producer.disconnect();
     },
   };

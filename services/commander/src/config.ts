@@ -1,14 +1,22 @@
 /**
  * Configuration of the commander (file via `--config`/`BUSBAR_CONFIG`, overrides `BUSBAR_<PATH>`).
- * `modbus.devices` has the same shape as the Modbus collector's `devices` — point both services
- * at the same device list so the limits enforced here are the ones the collector maps.
+ * Each protocol section names the protocol's devices; for protocols on a protocol module (Modbus, Arbin)
+ * give `devicesFile:` — the same device file the protocol's collector reads — so the limits
+ * enforced here are the ones the collector maps, and nobody keeps a copy.
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { arbinCommanderSectionSchema, corusCommanderSectionSchema, maccorCommanderSectionSchema, modbusDevicesSchema, resolveModbusDevices } from '@busbar/actions';
-import type { ResolvedModbusDevice } from '@busbar/actions';
+import { corusCommanderSectionSchema, maccorCommanderSectionSchema } from '@busbar/actions';
+import { createArbinModule } from '@busbar/module-arbin';
+import type { ArbinDeviceConfig } from '@busbar/module-arbin';
+import { modbusModule } from '@busbar/module-modbus';
+import type { ResolvedModbusDevice } from '@busbar/module-modbus';
+import { deviceSourceShape, loadDevices } from '@busbar/protocol';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
-import { loadConfig } from '@busbar/runtime';
+import { ConfigError, loadConfig } from '@busbar/runtime';
+
+/** The Arbin module as the commander uses it: validation and routing only (it never opens a cycler). */
+export const arbinModule = createArbinModule();
 
 /** The whole file. */
 export const commanderConfigSchema = z.object({
@@ -17,10 +25,10 @@ export const commanderConfigSchema = z.object({
   groupId: z.string().min(1).default('busbar-commander'),
   /** Longest accepted command lifetime (expires_at − now), ms; longer ones are rejected. Default 1 h. */
   maxCommandLifetimeMs: z.number().int().min(1000).max(86_400_000).default(3_600_000),
-  /** Modbus devices: the same list as the Modbus collector's `devices`. */
-  modbus: z.object({ devices: modbusDevicesSchema }).strict().optional(),
-  /** Arbin cyclers (see packages/actions/src/arbin). */
-  arbin: arbinCommanderSectionSchema.optional(),
+  /** Modbus devices: `devicesFile` (the Modbus collector's device file) or `devices` inline. */
+  modbus: z.object(deviceSourceShape(modbusModule)).strict().optional(),
+  /** Arbin cyclers: `devicesFile` (the Arbin collector's device file) or `devices` inline. */
+  arbin: z.object(deviceSourceShape(arbinModule)).strict().optional(),
   /** Maccor testers (see packages/actions/src/maccor). */
   maccor: maccorCommanderSectionSchema.optional(),
   /** Corus volume converters (see packages/actions/src/corus). */
@@ -39,8 +47,9 @@ export const commanderConfigSchema = z.object({
 });
 
 /** The validated configuration with device maps resolved. */
-export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus'> & {
+export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin'> & {
   readonly modbus?: { readonly devices: readonly ResolvedModbusDevice[] } | undefined;
+  readonly arbin?: { readonly devices: readonly ArbinDeviceConfig[] } | undefined;
   /** Directory that relative paths in the file (`mapFile`) are resolved against (default: the working directory). */
   readonly configDir?: string;
 };
@@ -53,5 +62,16 @@ export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modb
 export function loadCommanderConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): CommanderConfig {
   const cfg = loadConfig(commanderConfigSchema, { file, env });
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
-  return { ...cfg, configDir: baseDir, modbus: cfg.modbus ? { devices: resolveModbusDevices(cfg.modbus.devices, baseDir) } : undefined };
+  const modbus = cfg.modbus ? { devices: loadDevices<ResolvedModbusDevice>(modbusModule, cfg.modbus, 'modbus.', baseDir) } : undefined;
+  const arbin = cfg.arbin ? { devices: loadDevices<ArbinDeviceConfig>(arbinModule, cfg.arbin, 'arbin.', baseDir) } : undefined;
+  // one device id, one protocol — also across device files (the schema checks the inline lists)
+  const seen = new Map<string, string>();
+  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['maccor', cfg.maccor?.devices], ['corus', cfg.corus?.devices]] as const) {
+    for (const d of devices ?? []) {
+      const other = seen.get(d.id);
+      if (other !== undefined && other !== protocol) throw new ConfigError('BB_CONFIG_INVALID', `${protocol}: device id ${d.id} is also configured under ${other}`);
+      seen.set(d.id, protocol);
+    }
+  }
+  return { ...cfg, configDir: baseDir, modbus, arbin };
 }

@@ -13,6 +13,6 @@ describe('commander > config', () => {
   it('accepts distinct ids and defaults the command lifetime to one hour', () => {
     const c = commanderConfigSchema.parse({ kafka: { brokers: ['127.0.0.1:9092'] }, modbus: { devices: [modbusDevice('psu-1'), modbusDevice('psu-2')] } });
     expect(c.maxCommandLifetimeMs).toBe(3_600_000);
-    expect(c.modbus?.devices.map((d) => d.id)).toEqual(['psu-1', 'psu-2']);
+    expect(c.modbus?.devices?.map((d) => d.id)).toEqual(['psu-1', 'psu-2']);
   });
 });

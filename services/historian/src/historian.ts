@@ -9,13 +9,12 @@
 import { InfluxDB, setLogger } from '@influxdata/influxdb-client';
 import type { Point } from '@influxdata/influxdb-client';
 import type { Logger, Metrics } from '@busbar/core';
-import { BusbarError, backoffDelayMs } from '@busbar/core';
+import { BusbarError, backoffDelayMs, sleep } from '@busbar/core';
 import type { Reading } from '@busbar/avro';
 import { deadLetterSerde, readingSerde } from '@busbar/avro';
 import type { BatchControl, ConsumedRecord } from '@busbar/kafka';
 import { DecodingConsumer, PRODUCER_OPTIONS, createKafka } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
-import { sleep } from '@busbar/runtime';
 import type { HistorianConfig } from './config.js';
 import { readingToPoint } from './points.js';
 

@@ -33,7 +33,7 @@ import { errorCode, systemClock } from '@busbar/core';
 import type { ClassCodecOptions, CorusInputValue, CorusMap, CorusParameter, WriteAnswer, WriteItem } from '@busbar/driver-itron-corus';
 import { CorusError, ExactDecimal, MAX_FRAME_DATA, Priority, dateToCorusDateTime, decodeValue, encodeValue, isNumericClass, parameterIdLength } from '@busbar/driver-itron-corus';
 import { CommandRefusedError, assertNotExpired, requireParameter } from '@busbar/safety';
-import type { PreparedAction } from '../executor.js';
+import type { PreparedAction } from '@busbar/commands';
 
 /** Action name: write parameters by name. */
 export const CORUS_WRITE_PARAMETERS = 'corus.write_parameters';

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { BusbarError } from '@busbar/core';
 import type { CorusMap } from '@busbar/driver-itron-corus';
 import { corusMapSchema, parseCorusMap } from '@busbar/driver-itron-corus';
-import { resolveDeviceMap } from '../map-file.js';
+import { resolveDeviceMap } from '@busbar/protocol';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 

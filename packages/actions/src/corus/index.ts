@@ -12,7 +12,7 @@ import type { Command } from '@busbar/avro';
 import type { Clock, Logger, Metrics } from '@busbar/core';
 import { BusbarError } from '@busbar/core';
 import type { ProtocolBinding } from '../binding.js';
-import type { PreparedAction } from '../executor.js';
+import type { PreparedAction } from '@busbar/commands';
 import type { CorusWriter } from './actions.js';
 import { prepareCorusCommand } from './actions.js';
 import type { ResolvedCorusDevice } from './device-config.js';

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Command } from '@busbar/avro';
-import { CommandExecutor, corusCommanderSectionSchema, createCorusBinding } from '@busbar/actions';
+import { corusCommanderSectionSchema, createCorusBinding } from '@busbar/actions';
+import { CommandExecutor } from '@busbar/commands';
 import { EXAMPLE_CORUS_MAP, Priority, formatCorusDateTime } from '@busbar/driver-itron-corus';
 import type { CorusDateTime, WriteAnswer, WriteItem } from '@busbar/driver-itron-corus';
 

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Command } from '@busbar/avro';
-import { CommandExecutor, corusCommanderSectionSchema, createCorusBinding } from '@busbar/actions';
+import { corusCommanderSectionSchema, createCorusBinding } from '@busbar/actions';
+import { CommandExecutor } from '@busbar/commands';
 import { CorusSession, EXAMPLE_CORUS_MAP, Priority, startCorusSimulator, tcpTransport } from '@busbar/driver-itron-corus';
 import type { CorusSimulator, ExactDecimal } from '@busbar/driver-itron-corus';
 

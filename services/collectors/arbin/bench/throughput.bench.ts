@@ -77,13 +77,13 @@ try {
           instanceId: `bench-${run}`,
           devices: sims.ports.map((port, i) => ({ id: `arbin-${i + 1}`, host: '127.0.0.1', port, pollIntervalMs: 1000, readMode: mode, requestTimeoutMs: 5000 })),
         });
-        const collector = await startArbinCollector(config, { logger: noopLogger, metrics, credentials });
+        const collector = await startArbinCollector({ ...config, devices: config.devices! }, { logger: noopLogger, metrics, credentials });
         await new Promise((r) => setTimeout(r, 3000)); // connect, warm up, topic creation
         metrics.reset();
         const t0 = performance.now();
         await new Promise((r) => setTimeout(r, durationS * 1000));
         const s = (performance.now() - t0) / 1000;
-        const perS = (metrics.sums.get('busbar_collector_channel_readings_total') ?? 0) / s;
+        const perS = (metrics.sums.get('busbar_collector_readings_total') ?? 0) / s;
         const overruns = metrics.sums.get('busbar_device_poll_overruns_total') ?? 0;
         const slowest = metrics.max.get('busbar_device_poll_seconds') ?? 0;
         const holds = overruns === 0 && perS >= 0.99 * total;

@@ -6,9 +6,8 @@
  */
 import { loadArbinCredentials } from '@busbar/driver-arbin-cti';
 import { serviceMain } from '@busbar/runtime';
-import { startArbinCollector } from './collector.js';
+import { runTestMode, startArbinCollector } from './collector.js';
 import { loadCollectorConfig } from './config.js';
-import { runTestMode } from './test-mode.js';
 
 await serviceMain({
   name: 'collector-arbin',

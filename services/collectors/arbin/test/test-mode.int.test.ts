@@ -4,7 +4,7 @@ import { noopLogger, noopMetrics } from '@busbar/core';
 import { startArbinSimulator } from '@busbar/driver-arbin-cti';
 import type { ArbinSimulator } from '@busbar/driver-arbin-cti';
 import { collectorConfigSchema } from '../src/index.js';
-import { runTestMode } from '../src/test-mode.js';
+import { runTestMode } from '../src/collector.js';
 
 let sim: ArbinSimulator;
 beforeAll(async () => {
@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 function devices(extra: Record<string, unknown> = {}) {
-  return collectorConfigSchema.parse({ kafka: { brokers: ['127.0.0.1:1'] }, devices: [{ id: 'arbin-1', host: sim.host, port: sim.port, aux: true, requestTimeoutMs: 2000, connectTimeoutMs: 2000, ...extra }] }).devices;
+  return collectorConfigSchema.parse({ kafka: { brokers: ['127.0.0.1:1'] }, devices: [{ id: 'arbin-1', host: sim.host, port: sim.port, aux: true, requestTimeoutMs: 2000, connectTimeoutMs: 2000, ...extra }] }).devices!;
 }
 
 describe('collector-arbin > --test mode', () => {

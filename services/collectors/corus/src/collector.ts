@@ -13,7 +13,7 @@
  * {@link CollectorKit}.
  */
 import type { Logger, Metrics } from '@busbar/core';
-import { CommandExecutor } from '@busbar/actions';
+import { CommandExecutor } from '@busbar/commands';
 import type { ReadingInput } from '@busbar/avro';
 import { CollectorKit } from '@busbar/collector-kit';
 import type { CorusSession, LogRecord, ParameterValue } from '@busbar/driver-itron-corus';

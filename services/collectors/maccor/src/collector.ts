@@ -14,7 +14,8 @@
  */
 import type { Clock, Logger, Metrics } from '@busbar/core';
 import { BusbarError, systemClock } from '@busbar/core';
-import { CommandExecutor, createMaccorBinding } from '@busbar/actions';
+import { createMaccorBinding } from '@busbar/actions';
+import { CommandExecutor } from '@busbar/commands';
 import { CollectorKit } from '@busbar/collector-kit';
 import { MaccorClient } from '@busbar/driver-maccor-macnet';
 import type { ChannelStateSample } from '@busbar/driver-maccor-macnet';

@@ -1,34 +1,28 @@
 /**
  * Configuration of the Modbus collector (YAML/JSON file given with `--config`, or `BUSBAR_CONFIG`;
- * environment overrides `BUSBAR_<PATH>`; see README "Modbus collector configuration").
+ * environment overrides `BUSBAR_<PATH>`): the generic collector configuration of
+ * `@busbar/collector-kit` with the Modbus module's devices (`devicesFile`, shared with the commander,
+ * or `devices` inline; see README "Modbus collector configuration").
  */
-import { dirname, resolve } from 'node:path';
-import { z } from 'zod';
-import { modbusDevicesSchema, resolveModbusDevices } from '@busbar/actions';
-import type { ResolvedModbusDevice } from '@busbar/actions';
-import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
-import { loadConfig } from '@busbar/runtime';
-import { collectorCommonShape } from '@busbar/collector-kit';
+import { collectorConfigSchema as schemaFor, loadCollectorConfig as load } from '@busbar/collector-kit';
+import type { CollectorConfigOf } from '@busbar/collector-kit';
+import { modbusModule } from '@busbar/module-modbus';
+import type { ResolvedModbusDevice } from '@busbar/module-modbus';
+
+/** Default port of the ops endpoint (`/metrics`, `/healthz`). */
+export const OPS_PORT = 9464;
 
 /** The whole file. */
-export const collectorConfigSchema = z.object({
-  kafka: kafkaConfigSchema,
-  topics: topicsConfigSchema,
-  /** `instanceId` (names the consumer group of routed commands) and `maxCommandLifetimeMs`. */
-  ...collectorCommonShape,
-  ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) }).default({ host: '127.0.0.1', port: 9464 }),
-  devices: modbusDevicesSchema,
-});
+export const collectorConfigSchema = schemaFor(modbusModule, OPS_PORT);
 
 /** The validated configuration. */
-export type CollectorConfig = Omit<z.output<typeof collectorConfigSchema>, 'devices'> & { readonly devices: readonly ResolvedModbusDevice[] };
+export type CollectorConfig = CollectorConfigOf<ResolvedModbusDevice>;
 
 /**
- * Loads and validates the collector configuration.
+ * Loads and validates the collector configuration and its devices.
  *
  * @throws {ConfigError} naming the bad field.
  */
 export function loadCollectorConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): CollectorConfig {
-  const cfg = loadConfig(collectorConfigSchema, { file, env });
-  return { ...cfg, devices: resolveModbusDevices(cfg.devices, file ? dirname(resolve(file)) : process.cwd()) };
+  return load<ResolvedModbusDevice>(modbusModule, OPS_PORT, file, env);
 }

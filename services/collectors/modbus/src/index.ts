@@ -1,7 +1,22 @@
 /**
- * `@busbar/collector-modbus` (private): the composition, exported for in-process end-to-end tests.
+ * `@busbar/collector-modbus` (private): the Modbus collector — the Modbus protocol module
+ * (`@busbar/module-modbus`) on the generic collector runtime (`@busbar/collector-kit`). Exported for
+ * in-process end-to-end tests.
  */
-export { PROTOCOL, startModbusCollector, toReading } from './collector.js';
+import type { Logger, Metrics } from '@busbar/core';
+import { startCollector } from '@busbar/collector-kit';
+import type { RunningCollector } from '@busbar/collector-kit';
+import { modbusModule } from '@busbar/module-modbus';
+import type { CollectorConfig } from './config.js';
+
 export { collectorConfigSchema, loadCollectorConfig } from './config.js';
 export type { CollectorConfig } from './config.js';
-export { runTestMode } from './test-mode.js';
+
+/**
+ * Starts the Modbus collector in this process.
+ *
+ * @throws when Kafka cannot be reached at start.
+ */
+export function startModbusCollector(config: CollectorConfig, deps: { readonly logger: Logger; readonly metrics: Metrics }): Promise<RunningCollector> {
+  return startCollector(modbusModule, 'collector-modbus', config, deps);
+}

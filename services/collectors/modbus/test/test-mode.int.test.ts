@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { noopLogger, noopMetrics } from '@busbar/core';
-import { resolveModbusDevices } from '@busbar/actions';
+import { runTestMode } from '@busbar/collector-kit';
+import { modbusModule, resolveModbusDevices } from '@busbar/module-modbus';
 import { POWER_SUPPLY_MAP, startPowerSupplySimulator } from '@busbar/driver-modbus';
-import { collectorConfigSchema, runTestMode } from '../src/index.js';
+import { collectorConfigSchema } from '../src/index.js';
 
 describe('collector-modbus > --test mode', () => {
   it('polls each device once and prints decoded readings as JSON lines; a dead device prints its error code', async () => {
@@ -17,7 +18,7 @@ describe('collector-modbus > --test mode', () => {
         ],
       });
       const lines: string[] = [];
-      const failed = await runTestMode(resolveModbusDevices(raw.devices, '.'), { logger: noopLogger, metrics: noopMetrics }, (l) => lines.push(l));
+      const failed = await runTestMode(modbusModule, resolveModbusDevices(raw.devices!, '.'), { logger: noopLogger, metrics: noopMetrics }, (l) => lines.push(l));
       expect(failed).toBe(1);
       const [ok, bad] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(ok).toMatchObject({ device_id: 'psu-1', protocol: 'modbus', channel: null, quality: 'GOOD' });

@@ -37,6 +37,12 @@ export interface PlanOptions {
   readonly maxBits?: number;
   /** Unused registers/bits a block may include to join two ranges (0 = only contiguous ranges). @default 0 */
   readonly maxGap?: number;
+  /**
+   * Tables read by polling; points of other tables are still writable but not read. For devices
+   * that answer only some read function codes (the rig's PCS: FC 04 status only, safety-rig
+   * reference §4.1). @default all four
+   */
+  readonly readTables?: readonly RegisterType[];
 }
 
 /** One read request: `count` registers (or bits) of `type` from `start`, covering `points`. */
@@ -78,10 +84,12 @@ export function planReads(map: DeviceMap, options: PlanOptions = {}): ReadBlock[
   checkInt('maxRegisters', maxRegisters, 1, MAX_READ_REGISTERS, issues);
   checkInt('maxBits', maxBits, 1, MAX_READ_BITS, issues);
   checkInt('maxGap', maxGap, 0, MAX_READ_BITS, issues);
+  const readTables = options.readTables ?? TYPE_ORDER;
+  for (const t of readTables) if (!TYPE_ORDER.includes(t)) issues.push(`readTables: ${JSON.stringify(t)} is not one of ${TYPE_ORDER.join(', ')}`);
   if (issues.length > 0) throw new ModbusConfigError(issues);
 
   const blocks: ReadBlock[] = [];
-  for (const type of TYPE_ORDER) {
+  for (const type of TYPE_ORDER.filter((t) => readTables.includes(t))) {
     const limit = isBitTable(type) ? maxBits : maxRegisters;
     const pts = map.points
       .filter((p) => p.type === type)

@@ -48,6 +48,21 @@ describe('Drivers > Modbus > codec > read-plan', () => {
     expect(summary(map)).toEqual(['holding@0+1:1', 'input@0+2:3', 'coil@0+1:1', 'discrete@0+1:1']);
     expect(planReads(map).map((b) => b.functionCode)).toEqual([3, 4, 1, 2]);
   });
+  it('reads only the tables listed in readTables (a device that answers FC 04 only), in the usual order', () => {
+    const map = parseRegisterMap({
+      points: [
+        { name: 'd', type: 'discrete', address: 0, dataType: 'bit' },
+        coil(0),
+        { name: 'i', type: 'input', address: 0, dataType: 'int16' },
+        holding(0),
+      ],
+    });
+    expect(planReads(map, { readTables: ['input'] }).map((b) => b.functionCode)).toEqual([4]);
+    expect(planReads(map, { readTables: ['discrete', 'holding'] }).map((b) => b.functionCode)).toEqual([3, 2]);
+    expect(planReads(map, { readTables: [] })).toEqual([]);
+    expect(() => planReads(map, { readTables: ['inputs' as 'input'] })).toThrow(/readTables: "inputs" is not one of holding, input, coil, discrete/);
+  });
+
   it('honours smaller limits', () => {
     const map = parseRegisterMap({ points: Array.from({ length: 10 }, (_, i) => holding(i)) });
     expect(summary(map, { maxRegisters: 4 })).toEqual(['holding@0+4:4', 'holding@4+4:4', 'holding@8+2:2']);

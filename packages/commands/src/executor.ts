@@ -1,0 +1,157 @@
+/**
+ * The life of one command, shared by the commander and by collectors that own single-session
+ * devices: admit (at most once, not after expiry) → validate against the device configuration →
+ * execute (or route) → exactly one {@link CommandResultInput}.
+ */
+import type { Clock, CommandOutcome, Logger, Metrics } from '@busbar/core';
+import { errorCode, errorOutcome, isBusbarError, noopLogger, noopMetrics, systemClock } from '@busbar/core';
+import type { Command, CommandResultInput, CommandStatus } from '@busbar/avro';
+import { CommandGuard, CommandRefusedError, assertNotExpired } from '@busbar/safety';
+
+/** A validated command, ready to run: `run` performs the device I/O. */
+export interface PreparedAction {
+  /** Short description for logs and result details (e.g. `write voltage_setpoint_v = 12`). */
+  readonly summary: string;
+  /** Performs the action; resolves with result details. @throws the driver's error. */
+  run(): Promise<Record<string, string>>;
+}
+
+/** What to do with an admitted, valid command. */
+export type Disposition =
+  | { readonly kind: 'execute'; readonly action: PreparedAction }
+  | { readonly kind: 'route'; readonly to: string };
+
+/** Options of {@link CommandExecutor}. */
+export interface CommandExecutorOptions {
+  /** Validates and prepares a command (throws refusals). */
+  readonly resolve: (cmd: Command) => Disposition;
+  /** Clock for expiry. */
+  readonly clock?: Clock;
+  /** Longest accepted command lifetime, ms (see CommandGuard). */
+  readonly maxLifetimeMs?: number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}
+
+/** The outcome of {@link CommandExecutor.handle}. */
+export type Handled =
+  | { readonly kind: 'result'; readonly result: CommandResultInput }
+  | { readonly kind: 'routed'; readonly to: string }
+  /** A repeat of an id already handled, or a STALE replay of old history: nothing is published. */
+  | { readonly kind: 'duplicate' };
+
+/** A Busbar error's context fields as result details (vendor codes, what was sent...), as text. */
+function contextDetails(err: unknown): Record<string, string> {
+  if (!isBusbarError(err)) return {};
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(err.context)) if (v !== undefined && v !== null) out[k] = String(v);
+  return out;
+}
+
+/**
+ * What a failure during execution says about the device, mapped once here: the error's own
+ * `outcome` (set by the driver, where the fact is known); a {@link CommandRefusedError} without one is
+ * a refusal (the pacing or the device refused it before it ran); anything else is left undetermined.
+ */
+function executionOutcome(err: unknown): CommandOutcome | undefined {
+  return errorOutcome(err) ?? (err instanceof CommandRefusedError ? 'refused' : undefined);
+}
+
+/** Default longest command lifetime (CommandGuard's default), ms. */
+const DEFAULT_MAX_LIFETIME_MS = 3_600_000;
+
+/** Runs commands at most once, never after expiry, never outside the configured limits. */
+export class CommandExecutor {
+  private readonly guard: CommandGuard;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly outcomes;
+
+  /** @param options - see {@link CommandExecutorOptions}. */
+  constructor(private readonly options: CommandExecutorOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.guard = new CommandGuard({ clock: this.clock, maxLifetimeMs: options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS });
+    this.log = options.logger ?? noopLogger;
+    this.outcomes = (options.metrics ?? noopMetrics).counter({ name: 'busbar_commands_total', help: 'Commands handled, by action, status and reason code.', labelNames: ['action', 'status', 'code'] });
+  }
+
+  /** Longest accepted command lifetime, ms: how far back answered ids must be remembered. */
+  get maxLifetimeMs(): number {
+    return this.options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS;
+  }
+
+  /** Records a command id already answered (from the results topic) so it is never run again. */
+  remember(commandId: string, expiresAtMs: number): void {
+    this.guard.remember(commandId, expiresAtMs);
+  }
+
+  /**
+   * Handles one command. Never throws: every failure becomes a result.
+   *
+   * @returns a result to publish, a routing decision (the owner publishes the result), or
+   *   `duplicate` (a repeat of an id already handled: nothing is published again).
+   */
+  async handle(cmd: Command): Promise<Handled> {
+    const admission = this.guard.admit(cmd);
+    if (!admission.admit) {
+      if (admission.why === 'DUPLICATE') {
+        this.outcomes.inc({ action: cmd.action, status: 'DUPLICATE', code: 'none' });
+        this.log.warn({ commandId: cmd.command_id, action: cmd.action }, 'duplicate command id ignored');
+        return { kind: 'duplicate' };
+      }
+      if (admission.why === 'STALE') {
+        this.outcomes.inc({ action: cmd.action, status: 'STALE', code: 'none' });
+        this.log.warn({ commandId: cmd.command_id, action: cmd.action, expiresAt: cmd.expires_at.toISOString() }, 'command expired longer ago than the longest lifetime (a replay of old history): no result');
+        return { kind: 'duplicate' };
+      }
+      if (admission.why === 'EXPIRED') {
+        return this.result(cmd, 'EXPIRED', 'BB_COMMAND_EXPIRED', `command expired at ${cmd.expires_at.toISOString()}; not executed`);
+      }
+      return this.result(cmd, 'REJECTED', 'BB_COMMAND_LIFETIME_TOO_LONG', `command expires at ${cmd.expires_at.toISOString()}, beyond the maximum lifetime`);
+    }
+    let disposition: Disposition;
+    try {
+      disposition = this.options.resolve(cmd);
+    } catch (err) {
+      const code = errorCode(err);
+      const reason = err instanceof Error ? err.message : String(err);
+      if (err instanceof CommandRefusedError || (isBusbarError(err) && !err.retriable)) return this.result(cmd, 'REJECTED', code, reason);
+      return this.result(cmd, 'FAILED', code, reason);
+    }
+    if (disposition.kind === 'route') {
+      this.outcomes.inc({ action: cmd.action, status: 'ROUTED', code: 'none' });
+      return { kind: 'routed', to: disposition.to };
+    }
+    if (cmd.dry_run) return this.result(cmd, 'ACCEPTED', null, null, { dry_run: 'true', summary: disposition.action.summary });
+    try {
+      assertNotExpired(cmd, this.clock.nowMs()); // it may have waited since admission
+      const details = await disposition.action.run();
+      this.log.info({ commandId: cmd.command_id, action: cmd.action, summary: disposition.action.summary }, 'command executed');
+      return this.result(cmd, 'EXECUTED', null, null, { summary: disposition.action.summary, ...details });
+    } catch (err) {
+      const code = errorCode(err);
+      if (err instanceof CommandRefusedError && err.code === 'BB_COMMAND_EXPIRED') {
+        this.log.warn({ commandId: cmd.command_id, action: cmd.action }, 'command expired while it waited for the device; not sent');
+        return this.result(cmd, 'EXPIRED', err.code, err.message, { summary: disposition.action.summary });
+      }
+      const outcome = executionOutcome(err);
+      const message = err instanceof Error ? err.message : String(err);
+      if (outcome === 'refused') {
+        // the device (or the pacing in front of it) refused: not executed, with the refusal's reason
+        this.log.warn({ commandId: cmd.command_id, action: cmd.action, code, err: message }, 'command refused');
+        return this.result(cmd, 'REJECTED', code, message, { summary: disposition.action.summary, ...contextDetails(err) });
+      }
+      this.log.error({ commandId: cmd.command_id, action: cmd.action, code, outcome: outcome ?? 'undetermined', err: message }, outcome === 'unknown' ? 'command failed after it was sent: the device may have executed it' : 'command failed');
+      const reason = outcome === 'unknown' && !/may have/i.test(message) ? `${message} (outcome unknown: the command was sent and the device may have executed it)` : message;
+      return this.result(cmd, 'FAILED', code, reason, { summary: disposition.action.summary, ...contextDetails(err), ...(outcome === undefined ? {} : { outcome }) });
+    }
+  }
+
+  private result(cmd: Command, status: CommandStatus, code: string | null, reason: string | null, details: Record<string, string> = {}): Handled {
+    this.outcomes.inc({ action: cmd.action, status, code: code ?? 'none' });
+    return {
+      kind: 'result',
+      result: { command_id: cmd.command_id, device_id: cmd.target.device_id, channel: cmd.target.channel, action: cmd.action, status, reason_code: code, reason, timestamp: new Date(this.clock.nowMs()), details },
+    };
+  }
+}

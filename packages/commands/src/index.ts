@@ -1,0 +1,11 @@
+/**
+ * `@busbar/commands`: the command life cycle shared by the commander and by collectors that own
+ * single-session devices — admission (at most once per id, never after expiry), validation (pure,
+ * by the protocol module), execution, and exactly one published result per command. Imports
+ * `@busbar/core`, `@busbar/avro` and `@busbar/safety` only: protocols plug in through
+ * {@link Disposition}s, never by being listed here.
+ */
+export { CommandExecutor } from './executor.js';
+export type { CommandExecutorOptions, Disposition, Handled, PreparedAction } from './executor.js';
+export { CommandPipeline } from './pipeline.js';
+export type { PipelineSinks } from './pipeline.js';

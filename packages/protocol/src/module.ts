@@ -1,0 +1,181 @@
+/**
+ * The one contract every protocol implements: a {@link ProtocolModule} says everything Busbar needs
+ * to know about a protocol — its device configuration, how to open a session, how to poll and turn a
+ * poll into records, and which actions exist. The generic collector runtime (`@busbar/collector-kit`)
+ * and the commander do the rest: supervision, reconnection, scheduling, publishing, routing.
+ *
+ * Rules a module keeps (docs/adding-a-protocol.md):
+ * - it never sleeps, retries, reconnects or touches Kafka: the runtime does;
+ * - `open` connects once and reports the loss of the connection through {@link Session.lost};
+ * - `toRecords` and every action's `validate` are pure (no I/O, nothing sent);
+ * - errors of an action's `execute` carry their `outcome` (`not_sent` | `refused` | `unknown`,
+ *   `@busbar/core` `CommandOutcome`) where the driver knows it; the executor maps it once.
+ */
+import type { z } from 'zod';
+import type { Clock, Logger, Metrics } from '@busbar/core';
+import type { Command, DeviceEventInput, ReadingInput } from '@busbar/avro';
+
+/** The fields every device entry has, whatever its protocol. */
+export interface DeviceConfigBase {
+  /** Device id: the Kafka key of its records and the `target.device_id` of its commands. */
+  readonly id: string;
+  /** Poll interval (start to start), ms. */
+  readonly pollIntervalMs: number;
+}
+
+/**
+ * Who may open a device's connection:
+ * - `shared`: any process may connect (Modbus TCP): the commander executes commands itself;
+ * - `exclusive`: one connection at a time (serial lines, most cyclers): the collector that polls it
+ *   owns the session and the commander routes its commands there (docs/architecture.md
+ *   "Single-session devices").
+ */
+export type SessionMode = 'shared' | 'exclusive';
+
+/** An open connection to one device. Never reused after it is lost or closed. */
+export interface Session {
+  /** Settles (resolves with the reason) when the connection is lost; never rejects. */
+  readonly lost: Promise<Error>;
+  /** Closes the connection. Must not throw for an already lost connection. */
+  close(): Promise<void>;
+}
+
+/** What a module gets to open a session. */
+export interface OpenContext {
+  /** Logger bound to the device. */
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** The records one poll produced. */
+export interface DeviceRecords {
+  readonly readings: readonly ReadingInput[];
+  readonly events?: readonly DeviceEventInput[];
+}
+
+/** What {@link ProtocolModule.toRecords} gets besides the poll. */
+export interface RecordContext<St> {
+  /** When the poll started, ms since the epoch. */
+  readonly atMs: number;
+  /** The next `sequence` number of this collector process (monotonic across its devices). */
+  nextSequence(): number;
+  /** The device's state across polls (and reconnects), from {@link ProtocolModule.initialState}. */
+  readonly state: St;
+}
+
+/** What an action's `execute` gets besides the plan. */
+export interface ActionContext {
+  /** The command being executed. */
+  readonly command: Command;
+  /**
+   * Call immediately before the command's bytes leave for the device (after any queue it waited
+   * in). @throws {CommandRefusedError} `BB_COMMAND_EXPIRED` when the command expired meanwhile —
+   * nothing may be sent then.
+   */
+  beforeSend(): void;
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/**
+ * One action of a protocol (`modbus.write`, `arbin.start`...).
+ *
+ * @typeParam D - the protocol's resolved device configuration.
+ * @typeParam S - the protocol's session.
+ * @typeParam P - the validated plan (what `validate` returns and `execute` runs).
+ */
+export interface ProtocolAction<D, S, P> {
+  /**
+   * Validates a command against the device's declared limits. Pure: nothing is sent.
+   *
+   * @throws {CommandRefusedError} (or a driver's refusal) naming the parameter and the limit.
+   */
+  validate(cmd: Command, device: D): P;
+  /** One line for logs and the result's `summary` detail (e.g. `write voltage_setpoint_v = 12 V`). */
+  describe(plan: P): string;
+  /**
+   * Runs a validated plan on an open session.
+   *
+   * @returns result details (vendor codes, values written), as text.
+   * @throws the driver's error, with its `outcome` where known.
+   */
+  execute(session: S, plan: P, ctx: ActionContext): Promise<Record<string, string>>;
+  /**
+   * A set-point that a newer one may supersede while it waits for its pacing slot (Arbin set-MV):
+   * handled without blocking the routed-commands consumer and outside the session's exclusive
+   * queue (the driver paces it). Its offset is committed before it finishes: a crash loses it,
+   * which a set-point stream tolerates and a start/stop must not — keep it to set-points.
+   */
+  readonly concurrent?: boolean;
+}
+
+/**
+ * Everything Busbar needs to know about one protocol.
+ *
+ * @typeParam D - resolved device configuration (after map files etc. are read).
+ * @typeParam S - session type.
+ * @typeParam Raw - what one poll returns.
+ * @typeParam St - per-device state kept across polls (e.g. the previous channel states).
+ * @typeParam In - one parsed `devices:` entry before {@link ProtocolModule.resolveDevices}.
+ */
+export interface ProtocolModule<D extends DeviceConfigBase, S extends Session, Raw = unknown, St = undefined, In = D> {
+  /** Protocol name written into every record (`modbus`, `arbin-cti`...). */
+  readonly protocol: string;
+  /** Namespace of its actions (`modbus.`): a command outside it is refused for this protocol's devices. */
+  readonly actionPrefix: string;
+  /** The `devices:` list (zod, with defaults and documented fields; unique ids). */
+  readonly devicesSchema: z.ZodType<readonly In[], unknown>;
+  /**
+   * Resolves what parsing cannot (files the entries name, relative to `baseDir`).
+   *
+   * @throws {BusbarError} `BB_CONFIG_INVALID` naming `devices[i]` and the field at fault.
+   */
+  resolveDevices(devices: readonly In[], baseDir: string): readonly D[];
+  /** Who may open the device's connection (see {@link SessionMode}). */
+  sessionMode(device: D): SessionMode;
+  /**
+   * Connects (and signs on) once. No retries: the runtime reconnects with backoff.
+   *
+   * @throws the driver's connection error.
+   */
+  open(device: D, ctx: OpenContext): Promise<S>;
+  /**
+   * Reads one poll's worth of data.
+   *
+   * @throws the driver's error (the runtime counts it and, after the configured number of failures,
+   *   closes the session and reconnects).
+   */
+  poll(session: S, device: D): Promise<Raw>;
+  /** Turns one poll into records. Pure. */
+  toRecords(device: D, raw: Raw, ctx: RecordContext<St>): DeviceRecords;
+  /** The initial per-device state (default `undefined`). */
+  initialState?(device: D): St;
+  /**
+   * Reason and details of a CONNECTED event beyond the defaults (e.g. a login reply); `outageMs` is
+   * 0 at the first connect.
+   */
+  connected?(session: S, device: D, info: { readonly outageMs: number }): { readonly reason?: string; readonly details?: Readonly<Record<string, string>> };
+  /**
+   * When true, a command that is not {@link ProtocolAction.concurrent} first waits for the
+   * concurrent commands of the same device still in flight (Arbin: a stop never overtakes the
+   * set-MVs before it). Default false.
+   */
+  readonly orderAfterConcurrent?: boolean;
+  /** Actions by full name (`modbus.write`). */
+  readonly actions: Readonly<Record<string, ProtocolAction<D, S, never>>>;
+}
+
+/**
+ * A module with its type parameters erased, as the runtime and the commander hold it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyProtocolModule = ProtocolModule<any, any, any, any, any>;
+
+/**
+ * Declares an action with its plan type checked between `validate`, `describe` and `execute`.
+ *
+ * @returns the same object, typed for {@link ProtocolModule.actions}.
+ */
+export function defineAction<D, S, P>(action: ProtocolAction<D, S, P>): ProtocolAction<D, S, never> {
+  return action as unknown as ProtocolAction<D, S, never>;
+}
