@@ -20,6 +20,7 @@ import { ERROR_CODES as historian } from '@busbar/historian';
 import { ERROR_CODES as collectorCorus } from '@busbar/collector-corus';
 import { ERROR_CODES as collectorMaccor } from '@busbar/collector-maccor';
 import { ERROR_CODES as actions } from '@busbar/actions';
+import { ERROR_CODES as collectorKit } from '@busbar/collector-kit';
 import { ERROR_CODES as moduleArbin } from '@busbar/module-arbin';
 
 /** Every catalogue, by the package that raises its codes. */
@@ -36,6 +37,7 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/driver-itron-corus', corus],
   ['@busbar/module-arbin', moduleArbin],
   ['@busbar/actions', actions],
+  ['@busbar/collector-kit', collectorKit],
   ['@busbar/collector-maccor', collectorMaccor],
   ['@busbar/collector-corus', collectorCorus],
   ['@busbar/historian', historian],

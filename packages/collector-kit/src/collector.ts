@@ -15,6 +15,7 @@ import type { AnyProtocolModule, DeviceConfigBase, DeviceEntry, Session } from '
 import { commandResolver, deviceTable } from '@busbar/protocol';
 import { DeviceSupervisor } from '@busbar/supervisor';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
+import { storeAndForwardOptions } from './config.js';
 import { CollectorKit } from './kit.js';
 
 /** What {@link startCollector} needs from the service's configuration. */
@@ -27,11 +28,13 @@ export interface CollectorRuntimeConfig {
   readonly maxCommandLifetimeMs: number;
   /** The module's resolved devices. */
   readonly devices: readonly DeviceConfigBase[];
+  /** The `buffer:` section (store-and-forward). */
+  readonly buffer: Parameters<typeof storeAndForwardOptions>[2];
 }
 
 /** A running collector: `/healthz` details and a graceful stop. */
 export interface RunningCollector {
-  health(): { ok: boolean; details: Record<string, unknown> };
+  health(): { ok: boolean; degraded?: readonly string[]; details: Record<string, unknown> };
   stop(): Promise<void>;
 }
 
@@ -50,7 +53,7 @@ interface Supervised {
  */
 export async function startCollector(module: AnyProtocolModule, service: string, config: CollectorRuntimeConfig, deps: { readonly logger: Logger; readonly metrics: Metrics }): Promise<RunningCollector> {
   const { logger, metrics } = deps;
-  const kit = await CollectorKit.start({ service, protocol: module.protocol, kafka: config.kafka, topics: config.topics, instanceId: config.instanceId, logger, metrics });
+  const kit = await CollectorKit.start({ service, protocol: module.protocol, kafka: config.kafka, topics: config.topics, instanceId: config.instanceId, buffer: storeAndForwardOptions(service, config.instanceId, config.buffer), logger, metrics });
   const table = deviceTable([{ module, devices: config.devices }]);
   const supervised = new Map<string, Supervised>();
   const m = {
@@ -139,7 +142,8 @@ export async function startCollector(module: AnyProtocolModule, service: string,
   return {
     health: () => {
       const devices = Object.fromEntries([...supervised].map(([id, s]) => [id, s.supervisor.isConnected ? 'up' : `down: ${s.supervisor.lastErrorMessage ?? 'connecting'}`]));
-      return { ok: true, details: { devices } };
+      const forwarding = kit.forwardingProblem();
+      return { ok: true, ...(forwarding === undefined ? {} : { degraded: [forwarding] }), details: { devices, forwarding: forwarding ?? 'ok' } };
     },
     stop: async () => {
       await kit.stopCommands();

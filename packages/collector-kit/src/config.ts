@@ -3,13 +3,14 @@
  * whole configuration of a collector built on a protocol module.
  */
 import { hostname } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { BusbarError } from '@busbar/core';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import type { AnyProtocolModule, DeviceConfigBase } from '@busbar/protocol';
 import { deviceSourceShape, loadDevices } from '@busbar/protocol';
 import { ConfigError, loadConfig } from '@busbar/runtime';
+import type { StoreAndForwardOptions } from './kit.js';
 
 /**
  * - `instanceId`: this process's identity; names its consumer group for routed commands
@@ -21,7 +22,34 @@ import { ConfigError, loadConfig } from '@busbar/runtime';
 export const collectorCommonShape = {
   instanceId: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be A-Z a-z 0-9 . _ -').default(hostname()),
   maxCommandLifetimeMs: z.number().int().min(1000).max(86_400_000).default(3_600_000),
+  /**
+   * Store-and-forward (docs/architecture.md "Delivery semantics"): readings and device events go to a
+   * durable on-disk buffer first, so polling never waits on Kafka.
+   * - `path`: the buffer's SQLite file; default `state/<service>-<instanceId>.buffer.sqlite` under the
+   *   working directory — keep it on persistent storage (a volume in a container);
+   * - `maxBytes` (default 256 MiB) and `maxAgeMs` (default 7 days): beyond them the oldest records
+   *   are dropped and counted (`busbar_collector_buffer_dropped_total{reason}`);
+   * - `degradedAfterMs` (default 10 s): `/healthz` says `degraded` while the oldest buffered record is older.
+   */
+  buffer: z
+    .object({
+      path: z.string().min(1).optional(),
+      maxBytes: z.number().int().min(1_048_576).default(268_435_456),
+      maxAgeMs: z.number().int().min(60_000).default(604_800_000),
+      degradedAfterMs: z.number().int().min(100).default(10_000),
+    })
+    .strict()
+    .default({ maxBytes: 268_435_456, maxAgeMs: 604_800_000, degradedAfterMs: 10_000 }),
 };
+
+/**
+ * The store-and-forward options of a collector's `buffer:` section, with its default path.
+ *
+ * @param service - the service name (`collector-modbus`).
+ */
+export function storeAndForwardOptions(service: string, instanceId: string, buffer: { readonly path?: string | undefined; readonly maxBytes: number; readonly maxAgeMs: number; readonly degradedAfterMs: number }): StoreAndForwardOptions {
+  return { path: resolve(buffer.path ?? join('state', `${service}-${instanceId}.buffer.sqlite`)), maxBytes: buffer.maxBytes, maxAgeMs: buffer.maxAgeMs, degradedAfterMs: buffer.degradedAfterMs };
+}
 
 /**
  * The configuration file of a collector of `module`'s devices:

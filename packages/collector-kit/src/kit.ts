@@ -8,13 +8,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
+import { errorCode } from '@busbar/core';
 import type { CommandExecutor } from '@busbar/commands';
 import { CommandPipeline } from '@busbar/commands';
 import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd, retryKafkaStartup } from '@busbar/kafka';
 import type { SupervisorEvents } from '@busbar/supervisor';
+import type { BufferedRecord } from './buffer.js';
+import { Forwarder, RecordBuffer } from './buffer.js';
 import { RoutedCommandDispatcher, decoratedResultSink } from './routing.js';
 
 /** Results are read back from this much before the command lifetime, ms: a margin for clock skew between hosts (producer timestamps). */
@@ -32,8 +35,25 @@ export interface CollectorKitOptions {
   readonly topics: TopicsConfig;
   /** This process's identity (config `instanceId`). */
   readonly instanceId: string;
+  /**
+   * Store-and-forward (config `buffer`): readings and events go to this durable buffer and are
+   * forwarded to Kafka from there, so polling never waits on Kafka. Absent: published directly.
+   */
+  readonly buffer?: StoreAndForwardOptions;
   readonly logger: Logger;
   readonly metrics: Metrics;
+}
+
+/** The `buffer:` section of a collector (see {@link RecordBuffer}). */
+export interface StoreAndForwardOptions {
+  /** SQLite file of the buffer. */
+  readonly path: string;
+  /** Byte bound; the oldest records are dropped (and counted) beyond it. */
+  readonly maxBytes: number;
+  /** Age bound, ms. */
+  readonly maxAgeMs: number;
+  /** `/healthz` reports `degraded` while the oldest buffered record is older than this, ms. */
+  readonly degradedAfterMs: number;
 }
 
 /** Options of {@link CollectorKit.consumeRoutedCommands}. */
@@ -78,9 +98,16 @@ export class CollectorKit {
   private readonly readings: RecordPublisher<ReadingInput>;
   private readonly events: RecordPublisher<DeviceEventInput>;
   private readonly results: RecordPublisher<CommandResultInput>;
+  private readonly store: { readonly buffer: RecordBuffer; readonly forwarder: Forwarder } | undefined;
 
   private constructor(private readonly options: CollectorKitOptions, readonly kafka: Kafka, readonly producer: Producer) {
     const { metrics, topics } = options;
+    if (options.buffer !== undefined) {
+      const buffer = new RecordBuffer({ path: options.buffer.path, maxBytes: options.buffer.maxBytes, maxAgeMs: options.buffer.maxAgeMs, logger: options.logger, metrics });
+      const forwarder = new Forwarder(buffer, (records) => this.sendEncoded(records), { logger: options.logger, metrics });
+      forwarder.start();
+      this.store = { buffer, forwarder };
+    }
     this.readings = new RecordPublisher(producer, topics.readings, readingSerde, metrics);
     this.events = new RecordPublisher(producer, topics.deviceEvents, deviceEventSerde, metrics);
     this.results = new RecordPublisher(producer, topics.commandResults, commandResultSerde, metrics);
@@ -95,17 +122,20 @@ export class CollectorKit {
   static async start(options: CollectorKitOptions): Promise<CollectorKit> {
     const kafka = createKafka({ brokers: options.kafka.brokers, clientId: options.kafka.clientId ?? `busbar-${options.service}-${options.instanceId}` }, options.logger);
     const producer = kafka.producer(PRODUCER_OPTIONS);
-    await producer.connect();
+    await retryKafkaStartup('producer connect', () => producer.connect(), { logger: options.logger });
     return new CollectorKit(options, kafka, producer);
   }
 
   /**
-   * Publishes readings (keyed by their device id) in one request.
+   * Publishes readings (keyed by their device id). With store-and-forward, they are appended to the
+   * durable buffer (returns at once; the forwarder sends them when Kafka accepts them); without it,
+   * they are sent in one request.
    *
-   * @returns whether Kafka acknowledged them; a failure is logged and counted
+   * @returns whether the buffer (or Kafka) took them; a failure is logged and counted
    *   (`busbar_collector_publish_errors_total`) — a poll's readings are not retried, the next poll follows.
    */
   async publishReadings(readings: readonly ReadingInput[]): Promise<boolean> {
+    if (this.store !== undefined) return this.buffered(this.readings.topic, readings, (r) => readingSerde.encode(r));
     try {
       await this.readings.publish(readings.map((value) => ({ key: value.device_id, value })));
       return true;
@@ -142,6 +172,10 @@ export class CollectorKit {
    */
   async publishEvents(events: readonly DeviceEventInput[]): Promise<void> {
     if (events.length === 0) return;
+    if (this.store !== undefined) {
+      this.buffered(this.events.topic, events, (e) => deviceEventSerde.encode(e));
+      return;
+    }
     try {
       await this.events.publish(events.map((value) => ({ key: value.device_id, value })));
     } catch (err) {
@@ -149,6 +183,43 @@ export class CollectorKit {
       const first = events[0]!;
       this.options.logger.error({ err, deviceId: first.device_id, kind: first.kind, records: events.length }, 'could not publish device event');
     }
+  }
+
+  /**
+   * How forwarding stands, for `/healthz`: `undefined` when all is well, else why the collector is
+   * degraded (Kafka does not acknowledge; the oldest buffered record is older than `degradedAfterMs`).
+   */
+  forwardingProblem(): string | undefined {
+    if (this.store === undefined) return undefined;
+    const { buffer, forwarder } = this.store;
+    const ageMs = buffer.oldestAgeMs();
+    if (forwarder.failingSinceMs === undefined && ageMs <= this.options.buffer!.degradedAfterMs) return undefined;
+    const why = forwarder.lastErrorMessage === undefined ? 'forwarding is behind' : `Kafka does not acknowledge (${forwarder.lastErrorMessage})`;
+    return `${why}: ${buffer.size} records buffered, the oldest ${(ageMs / 1000).toFixed(1)} s old`;
+  }
+
+  /** Appends encoded records to the buffer. @returns false (logged, counted) when they could not be encoded or stored. */
+  private buffered<T extends { readonly device_id: string }>(topic: string, values: readonly T[], encode: (v: T) => Buffer): boolean {
+    try {
+      this.store!.buffer.append(values.map((v): BufferedRecord => ({ topic, key: v.device_id, value: encode(v) })));
+      this.store!.forwarder.notify();
+      return true;
+    } catch (err) {
+      this.publishFailures.inc({ topic });
+      this.options.logger.error({ err, code: errorCode(err), records: values.length }, 'could not store records in the store-and-forward buffer');
+      return false;
+    }
+  }
+
+  /** One produce request of buffered records (several topics), acknowledged by all in-sync replicas. */
+  private async sendEncoded(records: readonly BufferedRecord[]): Promise<void> {
+    const byTopic = new Map<string, { key: string; value: Buffer }[]>();
+    for (const r of records) {
+      let list = byTopic.get(r.topic);
+      if (list === undefined) byTopic.set(r.topic, (list = []));
+      list.push({ key: r.key, value: r.value });
+    }
+    await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
   }
 
   /**
@@ -245,6 +316,10 @@ export class CollectorKit {
   async close(): Promise<void> {
     await this.stopCommands();
     await this.dispatcher?.drain();
+    if (this.store !== undefined) {
+      await this.store.forwarder.stop(); // forwards what it can in a few seconds; the rest stays on disk
+      this.store.buffer.close();
+    }
     await this.producer.disconnect();
   }
 }

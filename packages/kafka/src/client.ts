@@ -5,6 +5,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, ITopicConfig, LogEntry } from 'kafkajs';
 import type { Logger } from '@busbar/core';
 import { noopLogger } from '@busbar/core';
+import { retryKafkaStartup } from './startup.js';
+import type { StartupRetryOptions } from './startup.js';
 
 /** Connection settings shared by every Busbar service. */
 export interface KafkaConnectionConfig {
@@ -52,15 +54,23 @@ export interface TopicSpec {
 }
 
 /**
- * Creates the topics that do not exist yet (idempotent) and waits for their leaders.
+ * Creates the topics that do not exist yet (idempotent) and waits for their leaders. Repeated while
+ * Kafka answers with an error it marks retriable, for a bounded time (`retry`, see `retryKafkaStartup`).
  *
  * @returns names of the topics created by this call.
+ * @throws kafkajs' error when it is not retriable or still fails after the bound.
  */
-export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): Promise<string[]> {
-  const existing = new Set(await admin.listTopics());
-  const missing: ITopicConfig[] = topics
-    .filter((t) => !existing.has(t.topic))
-    .map((t) => ({ topic: t.topic, numPartitions: t.numPartitions ?? 3, replicationFactor: t.replicationFactor ?? -1 }));
-  if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
-  return missing.map((t) => t.topic);
+export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[], retry: StartupRetryOptions = {}): Promise<string[]> {
+  return retryKafkaStartup(
+    `ensure topics ${topics.map((t) => t.topic).join(', ')}`,
+    async () => {
+      const existing = new Set(await admin.listTopics());
+      const missing: ITopicConfig[] = topics
+        .filter((t) => !existing.has(t.topic))
+        .map((t) => ({ topic: t.topic, numPartitions: t.numPartitions ?? 3, replicationFactor: t.replicationFactor ?? -1 }));
+      if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
+      return missing.map((t) => t.topic);
+    },
+    retry,
+  );
 }

@@ -18,6 +18,8 @@ import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
 import { errorCode, noopLogger, noopMetrics } from '@busbar/core';
 import type { DeadLetterRecord, Decoder, Encoder } from './serde.js';
+import { retryKafkaStartup } from './startup.js';
+import type { StartupRetryOptions } from './startup.js';
 
 /** One decoded record with its position. */
 export interface ConsumedRecord<T> {
@@ -69,6 +71,8 @@ export interface DecodingConsumerOptions<T> {
   readonly maxDeadLetterPayloadBytes?: number;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
+  /** Retry of Kafka's retriable errors while starting (default: 60 s bound, core backoff; see `retryKafkaStartup`). */
+  readonly startupRetry?: Omit<StartupRetryOptions, 'logger'>;
 }
 
 /** A running consumer group member for one topic. */
@@ -94,13 +98,20 @@ export class DecodingConsumer<T> {
     this.lag = m.gauge({ name: 'busbar_kafka_consumer_lag_records', help: 'High watermark minus the last offset handled, per partition.', labelNames: ['topic', 'partition'] });
   }
 
-  /** Joins the group and starts consuming (resolves once running). */
+  /**
+   * Joins the group and starts consuming (resolves once running). Connecting and subscribing are
+   * repeated while Kafka answers with an error it marks retriable (a topic just created, a leader or
+   * coordinator moving), for a bounded time (`startupRetry`); each retry is logged.
+   *
+   * @throws kafkajs' error when it is not retriable or still fails after the bound.
+   */
   async start(): Promise<void> {
     const o = this.options;
     const consumer = o.kafka.consumer({ groupId: o.groupId, sessionTimeout: o.sessionTimeoutMs ?? 30_000, maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576, allowAutoTopicCreation: true });
     this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topic: o.topic, fromBeginning: o.fromBeginning ?? true });
+    const retry = { ...o.startupRetry, logger: this.log };
+    await retryKafkaStartup(`connect consumer of ${o.topic}`, () => consumer.connect(), retry);
+    await retryKafkaStartup(`subscribe to ${o.topic}`, () => consumer.subscribe({ topic: o.topic, fromBeginning: o.fromBeginning ?? true }), retry);
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
   }
 

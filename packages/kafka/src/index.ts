@@ -10,3 +10,4 @@ export { ERROR_CODES } from './errors.js';
 export { DEFAULT_TOPICS, kafkaConfigSchema, topicsConfigSchema } from './config.js';
 export type { KafkaConfig, TopicsConfig } from './config.js';
 export { readTopicToEnd } from './replay.js';
+export { retryKafkaStartup } from './startup.js';

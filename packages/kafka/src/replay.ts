@@ -13,6 +13,8 @@ import type { Kafka } from 'kafkajs';
 import type { Logger } from '@busbar/core';
 import { BusbarError, noopLogger } from '@busbar/core';
 import type { Decoder } from './serde.js';
+import { retryKafkaStartup } from './startup.js';
+import type { StartupRetryOptions } from './startup.js';
 
 /** Options of {@link readTopicToEnd}. */
 export interface ReadToEndOptions<T> {
@@ -24,6 +26,8 @@ export interface ReadToEndOptions<T> {
   /** Give up after this long, ms (default 120 000): then it throws. */
   readonly timeoutMs?: number;
   readonly logger?: Logger;
+  /** Retry of Kafka's retriable errors while reading the offsets and joining (default: 60 s bound; see `retryKafkaStartup`). */
+  readonly startupRetry?: Omit<StartupRetryOptions, 'logger'>;
 }
 
 /**
@@ -32,38 +36,45 @@ export interface ReadToEndOptions<T> {
  *
  * @returns the number of records passed to `onRecord`; 0 when the topic does not exist or has nothing in range.
  * @throws {BusbarError} `BB_KAFKA_REPLAY_INCOMPLETE` when the end is not reached within `timeoutMs`;
- *   whatever `onRecord` throws.
+ *   whatever `onRecord` throws; kafkajs' error when reading the offsets or joining fails with an error
+ *   that is not retriable, or still fails after `startupRetry`'s bound.
  */
 export async function readTopicToEnd<T>(options: ReadToEndOptions<T>, onRecord: (value: T) => void): Promise<number> {
   const log = options.logger ?? noopLogger;
-  const admin = options.kafka.admin();
-  await admin.connect();
+  const retry = { ...options.startupRetry, logger: log };
   const start = new Map<number, bigint>();
   const end = new Map<number, bigint>();
-  try {
-    if (!(await admin.listTopics()).includes(options.topic)) return 0;
-    for (const o of await admin.fetchTopicOffsets(options.topic)) {
-      end.set(o.partition, BigInt(o.high));
-      start.set(o.partition, BigInt(o.low));
-    }
-    if (options.sinceMs !== undefined) {
-      // offset -1 = no record at or after sinceMs: nothing to read in that partition
-      for (const o of await admin.fetchTopicOffsetsByTimestamp(options.topic, options.sinceMs)) {
-        const from = BigInt(o.offset);
-        start.set(o.partition, from < 0n ? (end.get(o.partition) ?? 0n) : from);
+  // a topic just created may answer "not the leader" / "does not host this topic-partition" for a while
+  const exists = await retryKafkaStartup(`read the offsets of ${options.topic}`, async () => {
+    const admin = options.kafka.admin();
+    await admin.connect();
+    try {
+      if (!(await admin.listTopics()).includes(options.topic)) return false;
+      for (const o of await admin.fetchTopicOffsets(options.topic)) {
+        end.set(o.partition, BigInt(o.high));
+        start.set(o.partition, BigInt(o.low));
       }
+      if (options.sinceMs !== undefined) {
+        // offset -1 = no record at or after sinceMs: nothing to read in that partition
+        for (const o of await admin.fetchTopicOffsetsByTimestamp(options.topic, options.sinceMs)) {
+          const from = BigInt(o.offset);
+          start.set(o.partition, from < 0n ? (end.get(o.partition) ?? 0n) : from);
+        }
+      }
+      return true;
+    } finally {
+      await admin.disconnect();
     }
-  } finally {
-    await admin.disconnect();
-  }
+  }, retry);
+  if (!exists) return 0;
   // a partition is pending while it has records between its start and its end offset
   const pending = new Set([...end].filter(([p, high]) => high > (start.get(p) ?? 0n)).map(([p]) => p));
   if (pending.size === 0) return 0;
   let count = 0;
   const consumer = options.kafka.consumer({ groupId: `busbar-replay-${randomUUID()}` });
-  await consumer.connect();
+  await retryKafkaStartup(`connect the replay consumer of ${options.topic}`, () => consumer.connect(), retry);
   try {
-    await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+    await retryKafkaStartup(`subscribe to ${options.topic}`, () => consumer.subscribe({ topic: options.topic, fromBeginning: true }), retry);
     await new Promise<void>((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? 120_000;
       const timer = setTimeout(() => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka, Producer } from 'kafkajs';
-import type { Histogram, Labels, MetricSpec, Metrics } from '@busbar/core';
+import type { Histogram, Labels, LogFields, Logger, MetricSpec, Metrics } from '@busbar/core';
 import { noopMetrics } from '@busbar/core';
 import { startKafka } from '@busbar/testkit';
 import type { KafkaHandle } from '@busbar/testkit';
@@ -137,4 +137,34 @@ describe('kafka > readTopicToEnd', () => {
     expect(got.sort((a, b) => a - b)).toEqual([100, 101, 102, 103, 104, 105]);
     expect(await readTopicToEnd({ kafka, topic: t, decoder: json, sinceMs: now + 3_600_000 }, () => undefined)).toBe(0);
   });
+});
+
+describe('kafka > start-up on a topic just created', () => {
+  /** A logger that keeps the fields of warnings. */
+  function warnings(): { logger: Logger; seen: LogFields[] } {
+    const seen: LogFields[] = [];
+    const logger: Logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (f) => void seen.push(f), child: () => logger };
+    return { logger, seen };
+  }
+
+  it('readTopicToEnd retries "not the leader for that topic-partition" instead of failing', async () => {
+    // Another service creates topics without waiting for their leaders; fetching their offsets at once
+    // makes the broker answer NOT_LEADER_OR_FOLLOWER, on which kafkajs' admin gives up at once.
+    const creator = kafka.admin();
+    await creator.connect();
+    const { logger, seen } = warnings();
+    try {
+      for (let i = 0; i < 8; i++) {
+        const name = `kafka-pkg.fresh.${randomUUID().slice(0, 8)}`;
+        await creator.createTopics({ topics: [{ topic: name, numPartitions: 3 }], waitForLeaders: false });
+        expect(await readTopicToEnd({ kafka, topic: name, decoder: json, logger }, () => undefined)).toBe(0);
+      }
+    } finally {
+      await creator.disconnect();
+    }
+    // the broker did refuse at least once (each round refuses ~4 times in 5 on a fresh single broker)
+    const retries = seen.filter((f) => typeof f['step'] === 'string' && String(f['step']).startsWith('read the offsets of'));
+    expect(retries.length).toBeGreaterThan(0);
+    expect(retries.map((f) => f['kafkaError'])).toContain('NOT_LEADER_FOR_PARTITION');
+  }, 120_000);
 });

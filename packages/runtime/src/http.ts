@@ -1,6 +1,6 @@
 /**
  * The operations endpoint of every service: `GET /metrics` (Prometheus text format from the
- * service's registry) and `GET /healthz` (200 with JSON when healthy, 503 when not).
+ * service's registry) and `GET /healthz` (200 with JSON when healthy or degraded, 503 when not).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,11 @@ import type { Registry } from 'prom-client';
 export interface Health {
   /** `true` → HTTP 200, `false` → HTTP 503. */
   readonly ok: boolean;
+  /**
+   * Why a working service is degraded (still HTTP 200, `status: "degraded"`): e.g. a collector whose
+   * records wait in its store-and-forward buffer because Kafka does not acknowledge.
+   */
+  readonly degraded?: readonly string[];
   /** Details shown in the JSON body (connections, lag, last error...). */
   readonly details?: Record<string, unknown>;
 }
@@ -65,7 +70,8 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
         health = { ok: false, details: { error: String(err) } };
       }
       res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: health.ok ? 'ok' : 'unhealthy', ...(health.details ?? {}) }));
+      const degraded = health.ok && (health.degraded?.length ?? 0) > 0;
+      res.end(JSON.stringify({ status: health.ok ? (degraded ? 'degraded' : 'ok') : 'unhealthy', ...(degraded ? { degraded: health.degraded } : {}), ...(health.details ?? {}) }));
       return;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

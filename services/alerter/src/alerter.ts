@@ -15,7 +15,7 @@
 import type { Logger, Metrics } from '@busbar/core';
 import type { Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, readingSerde } from '@busbar/avro';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, retryKafkaStartup } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { AlerterConfig } from './config.js';
 import { rulesOf } from './config.js';
@@ -39,7 +39,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
 
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
   const producer = kafka.producer(PRODUCER_OPTIONS);
-  await producer.connect();
+  await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const alerts = new RecordPublisher(producer, config.topics.alerts, alertSerde, metrics);
 
   const handle = createReadingsHandler({

@@ -21,7 +21,7 @@ import { SharedSessions, commandResolver, deviceTable } from '@busbar/protocol';
 import type { AnyProtocolModule, DeviceConfigBase } from '@busbar/protocol';
 import type { Command } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde } from '@busbar/avro';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd, retryKafkaStartup } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { CommandRefusedError } from '@busbar/safety';
 import { arbinModule } from './config.js';
@@ -80,7 +80,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
 
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? 'busbar-commander' }, logger);
   const producer: Producer = kafka.producer(PRODUCER_OPTIONS);
-  await producer.connect();
+  await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const results = new RecordPublisher(producer, config.topics.commandResults, commandResultSerde, metrics);
   const routed = new RecordPublisher(producer, config.topics.deviceCommands, commandSerde, metrics);
 

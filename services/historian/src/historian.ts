@@ -13,7 +13,7 @@ import { BusbarError, backoffDelayMs, sleep } from '@busbar/core';
 import type { Reading } from '@busbar/avro';
 import { deadLetterSerde, readingSerde } from '@busbar/avro';
 import type { BatchControl, ConsumedRecord } from '@busbar/kafka';
-import { DecodingConsumer, PRODUCER_OPTIONS, createKafka } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { HistorianConfig } from './config.js';
 import { readingToPoint } from './points.js';
@@ -131,7 +131,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
 
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? 'busbar-historian' }, logger);
   const producer = kafka.producer(PRODUCER_OPTIONS);
-  await producer.connect();
+  await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const consumer = new DecodingConsumer<Reading>({
     kafka,
     producer,

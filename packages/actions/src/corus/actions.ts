@@ -206,8 +206,13 @@ function runWrites(device: CorusActionDevice, writes: readonly CheckedWrite[], w
     );
     if (!result.accepted) {
       const meaning = result.answer === 'nak' ? 'NAK (0x15): the device refused the write' : 'an answer other than ACK/NAK: the write was not confirmed';
+      // A NAK before anything was written is a refusal (REJECTED); once a frame was ACKed the command
+      // is partly executed (FAILED, written/not_written in the details); an answer that is neither
+      // ACK nor NAK leaves the frame in doubt.
+      const outcome = result.answer !== 'nak' ? 'unknown' : result.written.length === 0 ? 'refused' : undefined;
       throw new CorusError('BB_CORUS_WRITE_REFUSED', `device ${device.id} answered ${meaning}; written: ${result.written.join(', ') || 'none'}; not written: ${result.notWritten.join(', ')}`, {
         retriable: false,
+        outcome, // undefined for a partly executed write: no single outcome, a plain FAILED
         context: { answer: result.answer, vendor_code: result.answer === 'nak' ? '0x15' : 'other', written: result.written.join(','), not_written: result.notWritten.join(',') },
       });
     }

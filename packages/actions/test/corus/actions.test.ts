@@ -108,13 +108,13 @@ describe('actions > corus > binding', () => {
     expect(formatCorusDateTime(v.value as CorusDateTime)).toBe('2024-05-01T12:00:00'); // 10:00Z in the device zone Europe/Paris (CEST)
   });
 
-  it('turns a NAK into a failed result naming the answer, the vendor meaning and what was not written', async () => {
+  it('turns a NAK before anything was written into a REJECTED result naming the answer, the vendor meaning and what was not written', async () => {
     const w = fakeWriter('nak');
     const executor = new CommandExecutor({ resolve: (c) => ({ kind: 'execute', action: binding.prepare(c, () => w.writer) }) });
     const handled = await executor.handle(cmd('corus.write_parameters', { display_contrast: '7' }));
     expect(handled.kind).toBe('result');
     const r = (handled as { result: { status: string; reason_code: string | null; reason: string | null } }).result;
-    expect(r.status).toBe('FAILED');
+    expect(r.status).toBe('REJECTED'); // the device refused it: nothing was written
     expect(r.reason_code).toBe('BB_CORUS_WRITE_REFUSED');
     expect(r.reason).toContain('NAK (0x15): the device refused the write');
     expect(r.reason).toContain('not written: display_contrast');

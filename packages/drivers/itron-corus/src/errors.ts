@@ -1,8 +1,14 @@
 /**
  * Errors of the Corus driver: one class, {@link CorusError}, with a stable code from
  * {@link ERROR_CODES}. Situations and the chosen behaviour follow itron-corus README §11.
+ *
+ * Every error carries a {@link CommandOutcome} (`error.outcome`), by default its code's
+ * ({@link CORUS_ERROR_OUTCOMES}); the session overrides it where it knows better: anything that fails
+ * before a write frame left (opening or signing on the link, the map check, a request refused before
+ * writing) is `not_sent`, anything after it `unknown`. A device's NAK to a write is a result
+ * (`WriteResult.accepted: false`, `outcome: 'refused'`), not an error.
  */
-import { BusbarError, type BusbarErrorOptions, type ErrorCatalogue } from '@busbar/core';
+import { BusbarError, type BusbarErrorOptions, type CommandOutcome, type ErrorCatalogue } from '@busbar/core';
 
 /** Every code the Corus driver raises (itron-corus README §11 lists the situations). */
 export const ERROR_CODES = {
@@ -55,6 +61,42 @@ const RETRIABLE: ReadonlySet<CorusErrorCode> = new Set<CorusErrorCode>([
 ]);
 
 /**
+ * The default {@link CommandOutcome} of each code: `not_sent` for checks and sign-on failures before a
+ * request (configuration, values, map, link opening), `refused` for a device's NAK/refusal, `unknown`
+ * for faults after a request left (timeouts, a closed connection, frames that do not decode).
+ */
+export const CORUS_ERROR_OUTCOMES: Readonly<Record<CorusErrorCode, CommandOutcome>> = Object.freeze({
+  BB_CORUS_FRAME_CRC: 'unknown',
+  BB_CORUS_FRAME_TRUNCATED: 'unknown',
+  BB_CORUS_FRAME_ETX: 'unknown',
+  BB_CORUS_FRAME_UNEXPECTED_BYTE: 'unknown',
+  BB_CORUS_FRAME_TOO_LONG: 'not_sent',
+  BB_CORUS_RESPONSE_LENGTH: 'unknown',
+  BB_CORUS_DB_FRAME_ORDER: 'unknown',
+  BB_CORUS_DB_PARTIAL_RECORD: 'unknown',
+  BB_CORUS_DB_RETRIES_EXHAUSTED: 'unknown',
+  BB_CORUS_ID_OUT_OF_RANGE: 'not_sent',
+  BB_CORUS_VALUE_INVALID: 'not_sent',
+  BB_CORUS_VALUE_OUT_OF_RANGE: 'not_sent',
+  BB_CORUS_VALUE_TYPE: 'not_sent',
+  BB_CORUS_CONFIG_INVALID: 'not_sent',
+  BB_CORUS_UNKNOWN_PARAMETER: 'not_sent',
+  BB_CORUS_NO_LAYOUT: 'not_sent',
+  BB_CORUS_MAP_MISMATCH: 'not_sent',
+  BB_CORUS_NOT_WRITABLE: 'not_sent',
+  BB_CORUS_WRITE_REFUSED: 'refused',
+  BB_CORUS_REQUEST_REFUSED: 'refused',
+  BB_CORUS_WAKEUP_FAILED: 'not_sent',
+  BB_CORUS_AUTH_FAILED: 'not_sent',
+  BB_CORUS_PROTOCOL: 'not_sent',
+  BB_CORUS_TIMEOUT: 'unknown',
+  BB_CORUS_CONNECTION_CLOSED: 'unknown',
+  BB_CORUS_CONNECT_FAILED: 'not_sent',
+  BB_CORUS_SESSION_CLOSED: 'not_sent',
+  BB_CORUS_SERIAL_UNAVAILABLE: 'not_sent',
+});
+
+/**
  * Thrown by every part of the Corus driver. `code` is one of {@link ERROR_CODES}; `retriable`
  * defaults from the code (link faults yes; refusals, configuration and value errors no) and can be
  * overridden (a write is never retried whatever the cause: README §10).
@@ -64,9 +106,19 @@ export class CorusError extends BusbarError {
   /**
    * @param code - a code of {@link ERROR_CODES}.
    * @param message - names the field, offset or value at fault.
-   * @param options - cause, context; `retriable` defaults from the code.
+   * @param options - cause, context; `retriable` and `outcome` default from the code (an `outcome` given as
+   *   `undefined` means none: e.g. a write partly executed).
    */
   constructor(code: CorusErrorCode, message: string, options: BusbarErrorOptions = {}) {
-    super(code, message, { ...options, retriable: options.retriable ?? RETRIABLE.has(code) });
+    super(code, message, { ...options, retriable: options.retriable ?? RETRIABLE.has(code), outcome: 'outcome' in options ? options.outcome : CORUS_ERROR_OUTCOMES[code] });
   }
+}
+
+/**
+ * The same error with another outcome (code, message, retriable, context and cause kept); `err`
+ * itself when it has that outcome already or is not a {@link CorusError}.
+ */
+export function withOutcome(err: unknown, outcome: CommandOutcome): unknown {
+  if (!(err instanceof CorusError) || err.outcome === outcome) return err;
+  return new CorusError(err.code, err.message, { cause: err.cause, retriable: err.retriable, context: err.context, outcome });
 }

@@ -1,9 +1,15 @@
 /**
  * Errors of the Maccor MacNet driver. Every error is a {@link BusbarError} with a code from
  * {@link ERROR_CODES}; the catalogue is the single list of codes this package raises.
+ *
+ * Every error also carries a {@link CommandOutcome} (`error.outcome`), by default the one of its code
+ * ({@link MACCOR_ERROR_OUTCOMES}): what a failed command did on the tester. The client overrides it
+ * where it knows better: a BB_MACCOR_CLIENT_CLOSED of a request in flight is `unknown`; a failure of
+ * a read-only pre-check of a start ((4,7), (1,2), (1,3), (1,4), (6,11)) is `not_sent` (the start
+ * itself never left).
  */
 import { BusbarError } from '@busbar/core';
-import type { BusbarErrorOptions, ErrorCatalogue, ErrorContext } from '@busbar/core';
+import type { BusbarErrorOptions, CommandOutcome, ErrorCatalogue, ErrorContext } from '@busbar/core';
 
 /** Every code `@busbar/driver-maccor-macnet` raises, with its meaning. */
 export const ERROR_CODES = {
@@ -38,22 +44,72 @@ export const ERROR_CODES = {
 /** One code of {@link ERROR_CODES}. */
 export type MaccorErrorCode = keyof typeof ERROR_CODES;
 
-/** Base of every error this driver raises; `code` is one of {@link ERROR_CODES}. */
+/**
+ * The {@link CommandOutcome} of each code, decided by where it is raised:
+ * - `not_sent`: raised before the request was written (argument checks, connect or UDP send failure,
+ *   a queued request of a closed client, a start aborted by Busbar after a (6,10) echo mismatch);
+ * - `refused`: the tester answered and refused (JSON-RPC error, function not implemented, a Result
+ *   other than OK, a start pre-check the tester's answer failed, SystemType not 0);
+ * - `unknown`: the request was written and no valid answer came back (timeout, connection closed, a
+ *   framing fault or a reply that does not match): the tester may have executed it.
+ */
+export const MACCOR_ERROR_OUTCOMES: Readonly<Record<MaccorErrorCode, CommandOutcome>> = Object.freeze({
+  BB_MACCOR_FRAME_GARBAGE: 'unknown',
+  BB_MACCOR_FRAME_TOO_LARGE: 'unknown',
+  BB_MACCOR_FRAME_TOO_DEEP: 'unknown',
+  BB_MACCOR_FRAME_INVALID_JSON: 'unknown',
+  BB_MACCOR_BINARY_FRAME_INVALID: 'unknown',
+  BB_MACCOR_REPLY_MALFORMED: 'unknown',
+  BB_MACCOR_REPLY_MISMATCH: 'unknown',
+  BB_MACCOR_RPC_ERROR: 'refused',
+  BB_MACCOR_FUNCTION_UNSUPPORTED: 'refused',
+  BB_MACCOR_COMMAND_REJECTED: 'refused',
+  BB_MACCOR_INVALID_ARGUMENT: 'not_sent',
+  BB_MACCOR_CHANNEL_OUT_OF_RANGE: 'not_sent',
+  BB_MACCOR_TIMEOUT: 'unknown',
+  BB_MACCOR_UDP_NO_REPLY: 'unknown',
+  BB_MACCOR_UDP_SEND_FAILED: 'not_sent',
+  BB_MACCOR_UDP_DATAGRAM_INVALID: 'unknown',
+  BB_MACCOR_CONNECT_FAILED: 'not_sent',
+  BB_MACCOR_CONNECTION_CLOSED: 'unknown',
+  BB_MACCOR_CLIENT_CLOSED: 'not_sent',
+  BB_MACCOR_SAFETY_ECHO_MISMATCH: 'not_sent',
+  BB_MACCOR_CHANNEL_NOT_AVAILABLE: 'refused',
+  BB_MACCOR_PROCEDURE_MISSING: 'refused',
+  BB_MACCOR_TEST_NAME_EXISTS: 'refused',
+  BB_MACCOR_START_CHECK_FAILED: 'refused',
+  BB_MACCOR_DIRECT_MODE_UNSUPPORTED: 'refused',
+  BB_MACCOR_ENVELOPE_REFUSED: 'not_sent',
+});
+
+/**
+ * Base of every error this driver raises; `code` is one of {@link ERROR_CODES}, `outcome` defaults to
+ * the code's ({@link MACCOR_ERROR_OUTCOMES}).
+ */
 export class MaccorError extends BusbarError {
   declare readonly code: MaccorErrorCode;
   /**
    * @param code - one of {@link ERROR_CODES}.
    * @param message - specific: names the field, channel or value at fault.
-   * @param options - cause, retriable, context.
+   * @param options - cause, retriable, context, outcome (default: the code's).
    */
   constructor(code: MaccorErrorCode, message: string, options: BusbarErrorOptions = {}) {
-    super(code, message, options);
+    super(code, message, { ...options, outcome: options.outcome ?? MACCOR_ERROR_OUTCOMES[code] });
   }
 }
 
 /**
+ * The same error with another outcome (code, message, retriable, context and cause kept; a plain
+ * {@link MaccorError}); `err` itself when it has that outcome already or is not a {@link MaccorError}.
+ */
+export function withOutcome(err: unknown, outcome: CommandOutcome): unknown {
+  if (!(err instanceof MaccorError) || err.outcome === outcome) return err;
+  return new MaccorError(err.code, err.message, { cause: err.cause, retriable: err.retriable, context: err.context, outcome });
+}
+
+/**
  * Thrown when the tester answers with a JSON-RPC `error` member (Maccor MacNet reference §4,
- * vendor help p.2). `testerMessage` is the tester's text, e.g. `"Invalid FClass"`; `rpcCode`
+ * vendor help p.2); outcome `refused`. `testerMessage` is the tester's text, e.g. `"Invalid FClass"`; `rpcCode`
  * is the numeric `error.code` when present (the vendor documents no values).
  */
 export class MaccorRpcError extends MaccorError {
@@ -74,7 +130,7 @@ export class MaccorRpcError extends MaccorError {
 }
 
 /**
- * Thrown when a command's `Result` is not `"OK"` (Maccor MacNet reference §4). `result` keeps the
+ * Thrown when a command's `Result` is not `"OK"` (Maccor MacNet reference §4); outcome `refused`. `result` keeps the
  * raw value (string or number); `meaning` is the vendor table's text for a numeric code, if known.
  */
 export class MaccorCommandRejectedError extends MaccorError {

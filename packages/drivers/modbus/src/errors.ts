@@ -5,11 +5,17 @@
  * Configuration and write refusals are raised before any byte is sent; exceptions, timeouts and
  * connection losses come from the wire.
  *
+ * Errors of a request carry {@link CommandOutcome} (`error.outcome`), decided by the client that
+ * knows whether the bytes left: `not_sent` (refused by validation, not connected, or the read step
+ * of a read-modify-write failed before the write), `refused` (an exception response, spec §7),
+ * `unknown` (the request was sent, then a timeout, a lost link or a malformed response: the device
+ * may have executed a write).
+ *
  * Exception codes and names: Modbus Application Protocol Specification V1.1b3, §7 "MODBUS Exception
  * Responses" (table of codes 01–0B).
  */
 import { BusbarError } from '@busbar/core';
-import type { ErrorCatalogue, ErrorContext } from '@busbar/core';
+import type { CommandOutcome, ErrorCatalogue, ErrorContext } from '@busbar/core';
 
 /** Every code this package raises (checked against `docs/errors.md` by a repository test). */
 export const ERROR_CODES = {
@@ -35,7 +41,7 @@ export const ERROR_CODES = {
     meaning: 'The TCP connection or serial port could not be opened, was lost, or a request was made while disconnected; retriable (the client reconnects with capped exponential backoff).',
   },
   BB_MODBUS_RESPONSE_INVALID: {
-    meaning: 'A response carried fewer registers/bits than requested or a value outside 0..65535; the read is discarded.',
+    meaning: 'A response could not be matched to its request: wrong length, bad CRC (RTU), another unit id (TCP; on RTU an answer from another unit is ignored) or function code, fewer registers/bits than requested, or a value outside 0..65535. The read is discarded; after a write the device may have executed it (outcome `unknown`).',
   },
 } as const satisfies ErrorCatalogue;
 
@@ -81,8 +87,8 @@ export class ModbusConfigError extends BusbarError {
 
 /**
  * Thrown when a write is refused before any byte is sent: `BB_MODBUS_WRITE_OUT_OF_RANGE`,
- * `BB_MODBUS_NOT_WRITABLE` or `BB_MODBUS_UNKNOWN_POINT`. Never retriable. Context: `point`, `value`,
- * and `min`/`max` (engineering units) when a range applies.
+ * `BB_MODBUS_NOT_WRITABLE` or `BB_MODBUS_UNKNOWN_POINT`. Never retriable; outcome `not_sent`.
+ * Context: `point`, `value`, and `min`/`max` (engineering units) when a range applies.
  */
 export class ModbusWriteRefusedError extends BusbarError {
   /**
@@ -95,7 +101,7 @@ export class ModbusWriteRefusedError extends BusbarError {
     message: string,
     context: ErrorContext,
   ) {
-    super(code, message, { retriable: false, context });
+    super(code, message, { retriable: false, context, outcome: 'not_sent' });
   }
 }
 
@@ -113,7 +119,9 @@ export interface ModbusRequestContext {
 
 /**
  * Thrown when the device answers with an exception response (`BB_MODBUS_EXCEPTION`, spec §7).
- * Retriable only for 5 ACKNOWLEDGE, 6 SERVER DEVICE BUSY and 0x0B GATEWAY TARGET FAILED.
+ * Retriable only for 5 ACKNOWLEDGE, 6 SERVER DEVICE BUSY and 0x0B GATEWAY TARGET FAILED. Outcome
+ * `refused` (the device answered and did not execute the request), unless the client overrides it
+ * (`not_sent` when the read step of a read-modify-write was refused: the write never left).
  */
 export class ModbusExceptionError extends BusbarError {
   /** Function code of the request (without the 0x80 exception bit). */
@@ -125,13 +133,14 @@ export class ModbusExceptionError extends BusbarError {
   /** Spec name of {@link exceptionCode}, e.g. `ILLEGAL DATA ADDRESS`. */
   readonly exceptionName: string;
   /** @param request - the failed request; @param exceptionCode - code from the response PDU. */
-  constructor(request: ModbusRequestContext, exceptionCode: number, options: { cause?: unknown } = {}) {
+  constructor(request: ModbusRequestContext, exceptionCode: number, options: { cause?: unknown; outcome?: CommandOutcome } = {}) {
     const exceptionName = modbusExceptionName(exceptionCode);
     super(
       'BB_MODBUS_EXCEPTION',
       `Modbus exception ${exceptionCode} (${exceptionName}) for function ${request.functionCode} at address ${request.address} of unit ${request.unitId}`,
       {
         cause: options.cause,
+        outcome: options.outcome ?? 'refused',
         retriable: exceptionCode === 0x05 || exceptionCode === 0x06 || exceptionCode === 0x0b,
         context: { ...request, exceptionCode, exceptionName },
       },
@@ -143,36 +152,54 @@ export class ModbusExceptionError extends BusbarError {
   }
 }
 
-/** Thrown when one request gets no answer within the timeout (`BB_MODBUS_TIMEOUT`, retriable). */
+/**
+ * Thrown when one request gets no answer within the timeout (`BB_MODBUS_TIMEOUT`, retriable). Outcome
+ * `unknown` by default: the request left, so the device may have executed a write.
+ */
 export class ModbusTimeoutError extends BusbarError {
   /** Function code of the request. */
   readonly functionCode: number;
   /** 0-based PDU address of the request. */
   readonly address: number;
   /** @param request - the request that timed out; @param timeoutMs - the timeout that elapsed, ms. */
-  constructor(request: ModbusRequestContext, timeoutMs: number, options: { cause?: unknown } = {}) {
+  constructor(request: ModbusRequestContext, timeoutMs: number, options: { cause?: unknown; outcome?: CommandOutcome } = {}) {
+    const outcome = options.outcome ?? 'unknown';
     super(
       'BB_MODBUS_TIMEOUT',
-      `no answer from unit ${request.unitId} to function ${request.functionCode} at address ${request.address} within ${timeoutMs} ms`,
-      { cause: options.cause, retriable: true, context: { ...request, timeoutMs } },
+      `no answer from unit ${request.unitId} to function ${request.functionCode} at address ${request.address} within ${timeoutMs} ms${outcome === 'unknown' && isWriteFunction(request.functionCode) ? ' (the device may have executed the write)' : ''}`,
+      { cause: options.cause, retriable: true, outcome, context: { ...request, timeoutMs } },
     );
     this.functionCode = request.functionCode;
     this.address = request.address;
   }
 }
 
-/** Thrown when the link cannot be opened, is lost, or a request is made while down (`BB_MODBUS_CONNECTION`, retriable). */
+/**
+ * Thrown when the link cannot be opened, is lost, or a request is made while down (`BB_MODBUS_CONNECTION`,
+ * retriable). Outcome as the client knows it: `not_sent` for a request made while disconnected,
+ * `unknown` for a request in flight when the link was lost; none for connect failures.
+ */
 export class ModbusConnectionError extends BusbarError {
-  /** @param message - what failed (connect refused, socket closed...); @param context - endpoint, request. */
-  constructor(message: string, options: { cause?: unknown; context?: ErrorContext } = {}) {
-    super('BB_MODBUS_CONNECTION', message, { cause: options.cause, retriable: true, context: options.context ?? {} });
+  /** @param message - what failed (connect refused, socket closed...); @param options - cause, context (endpoint, request), outcome. */
+  constructor(message: string, options: { cause?: unknown; context?: ErrorContext; outcome?: CommandOutcome } = {}) {
+    super('BB_MODBUS_CONNECTION', message, { cause: options.cause, retriable: true, context: options.context ?? {}, ...(options.outcome ? { outcome: options.outcome } : {}) });
   }
 }
 
-/** Thrown when a response does not match its request (`BB_MODBUS_RESPONSE_INVALID`). */
+/**
+ * Thrown when a response does not match its request (`BB_MODBUS_RESPONSE_INVALID`, retriable):
+ * malformed on the wire (length, CRC, unit id, function code — reported by the client) or with fewer
+ * values than requested (reported by `decodeBlock`). Outcome `unknown` when the client raises it for a
+ * sent request (the device may have executed a write); none from `decodeBlock`.
+ */
 export class ModbusResponseError extends BusbarError {
-  /** @param message - what was expected and what came; @param context - block type, address, expected/actual counts. */
-  constructor(message: string, context: ErrorContext) {
-    super('BB_MODBUS_RESPONSE_INVALID', message, { retriable: true, context });
+  /** @param message - what was expected and what came; @param context - block type, address, expected/actual counts; @param options - cause, outcome. */
+  constructor(message: string, context: ErrorContext, options: { cause?: unknown; outcome?: CommandOutcome } = {}) {
+    super('BB_MODBUS_RESPONSE_INVALID', message, { retriable: true, context, cause: options.cause, ...(options.outcome ? { outcome: options.outcome } : {}) });
   }
+}
+
+/** Whether a function code writes (5, 6, 15, 16): for messages that warn the device may have executed it. */
+function isWriteFunction(functionCode: number): boolean {
+  return functionCode === 5 || functionCode === 6 || functionCode === 15 || functionCode === 16;
 }

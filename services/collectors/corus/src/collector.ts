@@ -15,7 +15,7 @@
 import type { Logger, Metrics } from '@busbar/core';
 import { CommandExecutor } from '@busbar/commands';
 import type { ReadingInput } from '@busbar/avro';
-import { CollectorKit } from '@busbar/collector-kit';
+import { CollectorKit, storeAndForwardOptions } from '@busbar/collector-kit';
 import type { CorusSession, LogRecord, ParameterValue } from '@busbar/driver-itron-corus';
 import type { RunningService } from '@busbar/runtime';
 import { DeviceSupervisor } from '@busbar/supervisor';
@@ -68,7 +68,7 @@ export async function startCorusCollector(config: CollectorConfig, deps: { logge
   const store = new CursorStore(config.stateDir);
   for (const d of binding.devices) await store.load(d.id); // fail fast on a corrupt cursor file
 
-  const kit = await CollectorKit.start({ service: 'collector-corus', protocol: PROTOCOL, kafka: config.kafka, topics: config.topics, instanceId: config.instanceId, logger, metrics });
+  const kit = await CollectorKit.start({ service: 'collector-corus', protocol: PROTOCOL, kafka: config.kafka, topics: config.topics, instanceId: config.instanceId, buffer: storeAndForwardOptions('collector-corus', config.instanceId, config.buffer), logger, metrics });
   const backfillErrors = metrics.counter({ name: 'busbar_collector_corus_backfill_errors_total', help: 'Failed Corus log backfill windows (retried with backoff), by code.', labelNames: ['device', 'code'] });
 
   let sequence = 0;
@@ -156,7 +156,8 @@ export async function startCorusCollector(config: CollectorConfig, deps: { logge
   return {
     health: () => {
       const devices = Object.fromEntries([...runtimes].map(([id, rt]) => [id, rt.supervisor.isConnected ? 'up' : `down: ${rt.supervisor.lastErrorMessage ?? 'connecting'}`]));
-      return { ok: true, details: { devices } };
+      const forwarding = kit.forwardingProblem();
+      return { ok: true, ...(forwarding === undefined ? {} : { degraded: [forwarding] }), details: { devices, forwarding: forwarding ?? 'ok' } };
     },
     stop: async () => {
       running = false;

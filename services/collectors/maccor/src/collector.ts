@@ -16,7 +16,7 @@ import type { Clock, Logger, Metrics } from '@busbar/core';
 import { BusbarError, systemClock } from '@busbar/core';
 import { createMaccorBinding } from '@busbar/actions';
 import { CommandExecutor } from '@busbar/commands';
-import { CollectorKit } from '@busbar/collector-kit';
+import { CollectorKit, storeAndForwardOptions } from '@busbar/collector-kit';
 import { MaccorClient } from '@busbar/driver-maccor-macnet';
 import type { ChannelStateSample } from '@busbar/driver-maccor-macnet';
 import type { RunningService } from '@busbar/runtime';
@@ -56,7 +56,7 @@ const CONCURRENT_ACTION = 'maccor.set_direct_output';
 export async function startMaccorCollector(config: CollectorConfig, deps: { logger: Logger; metrics: Metrics; clock?: Clock }): Promise<RunningService> {
   const { logger, metrics } = deps;
   const clock = deps.clock ?? systemClock;
-  const kit = await CollectorKit.start({ service: 'collector-maccor', protocol: PROTOCOL, kafka: config.kafka, topics: config.topics, instanceId: config.instanceId, logger, metrics });
+  const kit = await CollectorKit.start({ service: 'collector-maccor', protocol: PROTOCOL, kafka: config.kafka, topics: config.topics, instanceId: config.instanceId, buffer: storeAndForwardOptions('collector-maccor', config.instanceId, config.buffer), logger, metrics });
 
   // What a runner reports on its own (watchdog, shutdown): nobody would retry it, so a failed publish is logged (and counted by the kit).
   const sinks: RunnerSinks = {
@@ -125,7 +125,8 @@ export async function startMaccorCollector(config: CollectorConfig, deps: { logg
     health: () => {
       const devices = Object.fromEntries([...testers].map(([id, t]) => [id, t.supervisor.isConnected ? 'up' : `down: ${t.supervisor.lastErrorMessage ?? 'connecting'}`]));
       const direct = Object.fromEntries([...testers].map(([id, t]) => [id, t.runner.directChannels()]));
-      return { ok: true, details: { devices, direct_control: direct } };
+      const forwarding = kit.forwardingProblem();
+      return { ok: true, ...(forwarding === undefined ? {} : { degraded: [forwarding] }), details: { devices, direct_control: direct, forwarding: forwarding ?? 'ok' } };
     },
     stop: async () => {
       await kit.stopCommands();

@@ -15,11 +15,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
-import { noopLogger, noopMetrics, systemClock, type Clock, type Counter, type Histogram, type Logger, type Metrics } from '@busbar/core';
+import { noopLogger, noopMetrics, systemClock, type Clock, type CommandOutcome, type Counter, type Histogram, type Logger, type Metrics } from '@busbar/core';
 import { AUX_OPTIONS, CHANNEL_SELECTION, decodeChannelInfoFeedback, encodeChannelInfoRequest, type ChannelInfoRecord } from '../codec/channel-info.js';
 import { CTI_COMMANDS, type CtiCommandName } from '../codec/commands.js';
 import { decodeStandardFeedback } from '../codec/feedback.js';
-import { CtiFrameDecoder, hex32, type CtiFrame } from '../codec/frame.js';
+import { canStartFrame, CTI_TOKEN, CtiFrameDecoder, describeForeignBytes, hex32, type CtiFrame } from '../codec/frame.js';
 import { decodeConsoleMessageFeedback, encodeConsoleMessageRequest } from '../codec/console-message.js';
 import { decodeSerialNumberFeedback, encodeGetSerialNumberRequest } from '../codec/serial-number.js';
 import { decodeLoginFeedback, encodeLoginRequest, type LoginFeedback } from '../codec/login.js';
@@ -95,6 +95,11 @@ export interface CommandResult extends CtiResult {
   readonly channel: number | null;
   /** True when this set-MV was replaced by a newer value before it was sent (never sent; `ok` false). */
   readonly superseded?: boolean;
+  /**
+   * When `ok` is false: `refused` (the cycler answered with a refusal code, nothing executed) or
+   * `not_sent` (a superseded set-MV). Absent when `ok`. Same meaning as a Busbar error's `outcome`.
+   */
+  readonly outcome?: CommandOutcome;
 }
 
 /** Events of {@link ArbinCtiClient}. */
@@ -195,6 +200,8 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
   private reconnectAttempt = 0;
   private mvTimer: NodeJS.Timeout | undefined;
   private checksumWarned = false;
+  /** The first bytes of the current connection until they are known to start a CTI frame (then `undefined`). */
+  private firstBytes: { bytes: Buffer; total: number } | undefined;
 
   /** @param options - see {@link ArbinCtiClientOptions}. */
   constructor(options: ArbinCtiClientOptions) {
@@ -346,10 +353,13 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
   // ---------------------------------------------------------------- commands
 
   /**
-   * Assigns a schedule file to a channel (README §4.4). Never resent.
+   * Assigns a schedule file to a channel (README §4.4). Never resent. A refusal by the cycler resolves
+   * with `ok: false`, `outcome: 'refused'`.
    *
-   * @throws {ArbinCtiError} `BB_ARBIN_OUTCOME_UNKNOWN` when written but unanswered; `BB_ARBIN_NOT_CONNECTED`
-   *   when not sent; `BB_ARBIN_CONTROL_NOT_ALLOWED`; `BB_ARBIN_INVALID_ARGUMENT`.
+   * @throws {ArbinCtiError} `BB_ARBIN_OUTCOME_UNKNOWN` when written but unanswered, or the feedback
+   *   cannot be decoded (outcome `unknown`: the cycler may have executed it); `BB_ARBIN_NOT_CONNECTED`,
+   *   `BB_ARBIN_CLOSED` when not sent, `BB_ARBIN_CONTROL_NOT_ALLOWED`, `BB_ARBIN_INVALID_ARGUMENT`
+   *   (outcome `not_sent`).
    */
   async assignSchedule(channel: number, schedule: string, options: SendOptions & { readonly barcode?: string; readonly testCapacityAh?: number; readonly userVariables?: readonly number[] } = {}): Promise<CommandResult> {
     this.checkControl(channel);
@@ -367,7 +377,8 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
    * Starts a test: assigns `schedule` (unless `assign: false`) then starts it with `testName`
    * (README §4.5, pycti's order). Returns the assign result when the assign is refused.
    * `beforeSend` runs before each of the two writes: a throw before the start leaves the schedule
-   * assigned but not started.
+   * assigned but not started. A failure of the assign keeps its outcome (`unknown` when unanswered:
+   * the schedule may be assigned, the start was not sent).
    *
    * @throws {ArbinCtiError} as {@link assignSchedule}; whatever `beforeSend` throws.
    */
@@ -431,7 +442,7 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
         this.emit('mv-superseded', { channel, mv, supersededValue: superseded.value, newValue: value });
         superseded.tag.resolve({
           ok: false, code: null, name: 'SUPERSEDED', reason: `superseded by a newer value (${value}) for MV_UD${mv} before it was sent`, source: 'busbar MvRateLimiter',
-          command: 'setMetaVariable', channel, superseded: true,
+          command: 'setMetaVariable', channel, superseded: true, outcome: 'not_sent',
         });
       }
       this.pumpMv();
@@ -501,7 +512,7 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     const fb = decodeStandardFeedback(f as CtiFrame, feedback);
     const r = describeResult(family, fb.result);
     if (!r.ok) this.log.warn({ command, channel, code: r.code, name: r.name }, `cycler refused ${command}: ${r.reason}`);
-    return { ...r, command, channel };
+    return r.ok ? { ...r, command, channel } : { ...r, command, channel, outcome: 'refused' };
   }
 
   private pumpMv(): void {
@@ -638,20 +649,21 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     this.socket = socket;
     this.decoder = decoder;
     this.checksumWarned = false;
+    this.firstBytes = { bytes: Buffer.alloc(0), total: 0 };
     socket.on('data', (chunk: Buffer) => this.onData(socket, decoder, chunk));
     socket.on('error', (err) => this.log.debug({ err: err.message }, 'socket error'));
     socket.on('close', () => this.onClose(socket));
     const opts: ExchangeOptions = { command: 'login', idempotent: true };
     try {
       await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new ArbinCtiError('BB_ARBIN_TIMEOUT', `TCP connect to ${this.host}:${this.port} timed out after ${this.connectTimeoutMs} ms`, { retriable: true })), this.connectTimeoutMs);
+        const timer = setTimeout(() => reject(new ArbinCtiError('BB_ARBIN_TIMEOUT', `TCP connect to ${this.host}:${this.port} timed out after ${this.connectTimeoutMs} ms`, { retriable: true, outcome: 'not_sent' })), this.connectTimeoutMs);
         socket.once('connect', () => {
           clearTimeout(timer);
           resolve();
         });
         socket.once('error', (err) => {
           clearTimeout(timer);
-          reject(new ArbinCtiError('BB_ARBIN_CONNECTION_LOST', `cannot connect to ${this.host}:${this.port}: ${err.message}`, { retriable: true, cause: err }));
+          reject(new ArbinCtiError('BB_ARBIN_CONNECTION_LOST', `cannot connect to ${this.host}:${this.port}: ${err.message}`, { retriable: true, cause: err, outcome: 'not_sent' }));
         });
         socket.connect(this.port, this.host);
       });
@@ -695,6 +707,7 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
 
   private onData(socket: Socket, decoder: CtiFrameDecoder, chunk: Buffer): void {
     if (socket !== this.socket) return;
+    if (this.firstBytes !== undefined && this.checkFirstBytes(this.firstBytes, chunk)) return;
     const before = decoder.skippedBytes;
     let frames: CtiFrame[] = [];
     let input: Uint8Array = chunk;
@@ -713,6 +726,29 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
       this.log.debug({ skipped }, 'skipped bytes before a frame token');
     }
     for (const f of frames) this.onFrame(f);
+  }
+
+  /**
+   * A cycler's first feedback starts with the token (README §3.2): when the first bytes of a connection
+   * cannot start a frame, another service answers on the port. Fails the request in flight (the login)
+   * with `BB_ARBIN_BAD_TOKEN` showing what came, at once instead of after the timeout, and drops the
+   * connection. Returns whether it did.
+   */
+  private checkFirstBytes(first: { bytes: Buffer; total: number }, chunk: Buffer): boolean {
+    first.total += chunk.length;
+    if (first.bytes.length < 64) first.bytes = Buffer.concat([first.bytes, chunk.subarray(0, 64 - first.bytes.length)]);
+    if (canStartFrame(first.bytes)) {
+      if (first.bytes.length >= CTI_TOKEN.length) this.firstBytes = undefined; // a token: a CTI peer
+      return false;
+    }
+    const err = new ArbinCtiError('BB_ARBIN_BAD_TOKEN', `${this.host}:${this.port} ${describeForeignBytes(first.bytes, first.total)}; is another service listening on the CTI port?`, {
+      context: { host: this.host, port: this.port, received: first.total, hex: first.bytes.subarray(0, 16).toString('hex') },
+    });
+    this.firstBytes = undefined;
+    this.log.error({ received: first.total, hex: first.bytes.subarray(0, 16).toString('hex') }, err.message);
+    this.failInflight(err);
+    this.dropConnection('not a CTI peer', err.code);
+    return true;
   }
 
   private onFrame(frame: CtiFrame): void {

@@ -362,6 +362,40 @@ export function expectFrame(frame: CtiFrame, commandCode: number, minTotal: numb
   return frame.bytes;
 }
 
+/** Well-known openings of other protocols, to name the peer on a CTI port (first bytes, ASCII or hex). */
+const FOREIGN_PROTOCOLS: readonly { readonly prefix: Uint8Array; readonly name: string }[] = [
+  { prefix: Buffer.from('HTTP/', 'latin1'), name: 'HTTP' },
+  { prefix: Buffer.from('SSH-', 'latin1'), name: 'SSH' },
+  { prefix: Uint8Array.of(0x16, 0x03), name: 'TLS' },
+  { prefix: Buffer.from('{', 'latin1'), name: 'JSON' },
+  { prefix: Buffer.from('<', 'latin1'), name: 'HTML/XML' },
+];
+
+/**
+ * Describes bytes that cannot start a CTI frame (a frame starts with the token DD…DD 11, README §3.2):
+ * their count (`total`, default `bytes.length`: the bytes received so far when `bytes` holds only the
+ * first of them), the first `maxHex` bytes in hex, and a guess of the protocol from well-known openings.
+ * Pure; for the message of a client that finds another service on the CTI port.
+ *
+ * @example describeForeignBytes(Buffer.from('HTTP/1.1 400 Bad Request\r\n…')) → 'received 37 bytes that are not an Arbin CTI frame: 48 54 54 50 2F 31 2E 31 … (HTTP?)'
+ */
+export function describeForeignBytes(bytes: Uint8Array, total = bytes.length, maxHex = 8): string {
+  const shown = Array.from(bytes.subarray(0, maxHex), (b) => b.toString(16).toUpperCase().padStart(2, '0')).join(' ');
+  const guess = FOREIGN_PROTOCOLS.find((p) => p.prefix.length <= bytes.length && p.prefix.every((b, i) => bytes[i] === b));
+  return `received ${total} bytes that are not an Arbin CTI frame: ${shown}${total > maxHex ? ' …' : ''}${guess ? ` (${guess.name}?)` : ''}`;
+}
+
+/**
+ * Whether `bytes`, the first bytes a connection received, can still be the start of a CTI frame: a
+ * prefix of the token or longer bytes that begin with it (README §3.2). A cycler's first feedback
+ * starts with the token, so anything else means another service is on the port.
+ */
+export function canStartFrame(bytes: Uint8Array): boolean {
+  const n = Math.min(bytes.length, CTI_TOKEN.length);
+  for (let i = 0; i < n; i++) if (bytes[i] !== CTI_TOKEN[i]) return false;
+  return true;
+}
+
 /** `n` as 8 upper-case hex digits. */
 export function hex32(n: number): string {
   return (n >>> 0).toString(16).toUpperCase().padStart(8, '0');

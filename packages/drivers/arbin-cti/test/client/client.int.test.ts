@@ -61,7 +61,9 @@ describe('Client > against the simulator', () => {
     const { sim, client } = await setup({ defaultCurrentA: 1 });
     await client.connect();
     expect(await client.startSchedule(2, { schedule: 'Unknown.sdx', testName: 't1' })).toMatchObject({ ok: false, command: 'assignSchedule', name: 'CTI_ASSIGN_SCHEDULE_NOT_FIND_ERROR', reason: 'schedule not found' });
-    expect(await client.startSchedule(2, { schedule: 'Busbar_CC.sdx', testName: 't1' })).toMatchObject({ ok: true, code: 0, command: 'startSchedule', channel: 2 });
+    const started = await client.startSchedule(2, { schedule: 'Busbar_CC.sdx', testName: 't1' });
+    expect(started).toMatchObject({ ok: true, code: 0, command: 'startSchedule', channel: 2 });
+    expect(started.outcome).toBeUndefined();
     await until(() => sim.channel(2).current_a === 1);
     const mv = await client.setMetaVariable(2, 1, 2.5);
     expect(mv).toMatchObject({ ok: true, command: 'setMetaVariable' });
@@ -69,7 +71,7 @@ describe('Client > against the simulator', () => {
     const [reading] = await client.getChannels([2]);
     expect(reading).toMatchObject({ status: 'Charge', current_a: 2.5, schedule_name: 'Busbar_CC.sdx', test_name: 't1', step_index: 1, cycle_index: 1 });
     const again = await client.startSchedule(2, { testName: 't2', assign: false });
-    expect(again).toMatchObject({ ok: false, code: 0x12, name: 'CTI_START_CHANNEL_RUNNING', reason: 'channel running or unsafe', source: 'README §5.2' });
+    expect(again).toMatchObject({ ok: false, code: 0x12, name: 'CTI_START_CHANNEL_RUNNING', reason: 'channel running or unsafe', source: 'README §5.2', outcome: 'refused' });
     expect(await client.setMetaVariable(3, 1, 1)).toMatchObject({ ok: false, code: 0x12, reason: 'channel is not running' });
     expect(await client.jumpToStep(2, 3)).toMatchObject({ ok: true });
     await until(() => sim.channel(2).current_a === -2.5);
@@ -90,7 +92,7 @@ describe('Client > against the simulator', () => {
     client.on('mv-superseded', (e) => superseded.push(e));
     const results = await Promise.all([client.setMetaVariable(1, 1, 0.5), client.setMetaVariable(1, 1, 0.6), client.setMetaVariable(1, 1, 0.7), client.setMetaVariable(1, 1, 0.8)]);
     expect(results.map((r) => r.ok)).toEqual([true, false, false, true]);
-    expect(results[1]).toMatchObject({ superseded: true, code: null });
+    expect(results[1]).toMatchObject({ superseded: true, code: null, outcome: 'not_sent' });
     expect(superseded).toEqual([
       { channel: 1, mv: 1, supersededValue: 0.6, newValue: 0.7 },
       { channel: 1, mv: 1, supersededValue: 0.7, newValue: 0.8 },
@@ -147,12 +149,27 @@ describe('Client > against the simulator', () => {
     const client = new ArbinCtiClient({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, credentials: creds, requestTimeoutMs: 300, reconnectInitialDelayMs: 20 });
     cleanup.push(() => client.close());
     await client.connect();
-    await expect(client.stopSchedule(1)).rejects.toMatchObject({ code: 'BB_ARBIN_OUTCOME_UNKNOWN', retriable: false, context: { command: 'stopSchedule', channel: 1, sent: true } });
+    await expect(client.stopSchedule(1)).rejects.toMatchObject({ code: 'BB_ARBIN_OUTCOME_UNKNOWN', retriable: false, outcome: 'unknown', context: { command: 'stopSchedule', channel: 1, sent: true } });
     expect(received).toBe(1);
     await until(() => client.connected);
     received = 0;
     await expect(client.getChannels([1])).rejects.toMatchObject({ code: 'BB_ARBIN_TIMEOUT', retriable: true });
     expect(received).toBe(2);
+  });
+
+  it('outcome not_sent: not connected, closed, control not allowed, invalid argument — nothing written', async () => {
+    const { sim, client } = await setup();
+    const neverConnected = new ArbinCtiClient({ host: sim.host, port: sim.port, credentials: creds, requestTimeoutMs: 500 });
+    await expect(neverConnected.stopSchedule(1)).rejects.toMatchObject({ code: 'BB_ARBIN_NOT_CONNECTED', outcome: 'not_sent', context: { sent: false } });
+    await neverConnected.close();
+    await expect(neverConnected.stopSchedule(1)).rejects.toMatchObject({ code: 'BB_ARBIN_CLOSED', outcome: 'not_sent' });
+    await client.connect();
+    await expect(client.stopSchedule(9)).rejects.toMatchObject({ code: 'BB_ARBIN_INVALID_ARGUMENT', outcome: 'not_sent' });
+    await expect(client.startSchedule(1, { testName: 'x'.repeat(500), assign: false })).rejects.toMatchObject({ code: 'BB_ARBIN_INVALID_ARGUMENT', outcome: 'not_sent' });
+    expect(sim.channel(1).running).toBe(false);
+    const readOnly = await setup({ allowControl: false });
+    await readOnly.client.connect();
+    await expect(readOnly.client.stopSchedule(1)).rejects.toMatchObject({ code: 'BB_ARBIN_CONTROL_NOT_ALLOWED', outcome: 'not_sent' });
   });
 
   it('strict simulator: request before login closes the connection; bad checksum is a violation', async () => {

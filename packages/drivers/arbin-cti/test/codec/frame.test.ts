@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CtiFrameDecoder, DEFAULT_MAX_FRAME_BYTES, ctiChecksum, encodeFrame, parseFrame, type CtiFrame } from '../../src/codec/frame.js';
 import { buildFrame, vectorBytes } from '../helpers/vectors.js';
+import { canStartFrame, describeForeignBytes } from '../../src/codec/frame.js';
 
 const TOKEN = Buffer.from('dddddddddddddd11', 'hex');
 
@@ -244,5 +245,25 @@ describe('Codec > frame > CtiFrameDecoder buffering is linear (hostile slow larg
     expect(out.map((f) => f.bytes.equals(good))).toEqual([true]);
     // one copy of the remainder after the first fault, one copy of the good frame
     expect(d.bytesCopied).toBeLessThanOrEqual(stream.length + good.length);
+  });
+});
+
+describe('Codec > frame > bytes of another protocol (README §3.2)', () => {
+  it('canStartFrame: a token prefix or a token start; anything else cannot', () => {
+    expect(canStartFrame(new Uint8Array(0))).toBe(true);
+    expect(canStartFrame(Uint8Array.of(0xdd, 0xdd, 0xdd))).toBe(true);
+    expect(canStartFrame(Uint8Array.of(0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0x11, 0x00))).toBe(true);
+    expect(canStartFrame(Uint8Array.of(0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd, 0xdd))).toBe(false);
+    expect(canStartFrame(Uint8Array.of(0x48))).toBe(false);
+  });
+  it('describeForeignBytes: count, first 8 bytes in hex, a guess from the opening', () => {
+    const table: [Uint8Array, number | undefined, string][] = [
+      [Buffer.from('HTTP/1.1 200 OK\r\n'), undefined, 'received 17 bytes that are not an Arbin CTI frame: 48 54 54 50 2F 31 2E 31 … (HTTP?)'],
+      [Buffer.from('SSH-2.0'), 40, 'received 40 bytes that are not an Arbin CTI frame: 53 53 48 2D 32 2E 30 … (SSH?)'],
+      [Uint8Array.of(0x16, 0x03, 0x01, 0x00), undefined, 'received 4 bytes that are not an Arbin CTI frame: 16 03 01 00 (TLS?)'],
+      [Buffer.from('{"jsonrpc":"2.0"}'), undefined, 'received 17 bytes that are not an Arbin CTI frame: 7B 22 6A 73 6F 6E 72 70 … (JSON?)'],
+      [Uint8Array.of(0x01, 0x02), undefined, 'received 2 bytes that are not an Arbin CTI frame: 01 02'],
+    ];
+    for (const [bytes, total, text] of table) expect(describeForeignBytes(bytes, total)).toBe(text);
   });
 });

@@ -237,7 +237,7 @@ export class CorusLink {
   }
 
   private async request(frame: Uint8Array): Promise<void> {
-    if (this.inbox.dirty) throw new CorusError('BB_CORUS_FRAME_UNEXPECTED_BYTE', 'unsolicited bytes from the device before a request');
+    if (this.inbox.dirty) throw new CorusError('BB_CORUS_FRAME_UNEXPECTED_BYTE', 'unsolicited bytes from the device before a request', { outcome: 'not_sent' });
     await this.transport.write(frame);
   }
 
@@ -257,7 +257,9 @@ export class CorusLink {
 
   /**
    * Writes parameters in one frame (README §6) and returns the device's verdict. Never retried.
-   * @throws {CorusError} encode errors; timeout/connection/frame errors with `retriable: false`.
+   * @throws {CorusError} encode errors and a request refused before writing (outcome `not_sent`);
+   *   after the frame was written, timeout/connection/frame errors with `retriable: false`, outcome
+   *   `unknown` and a message starting "write outcome unknown".
    */
   async writeParameters(items: readonly WriteItem[], codec: ClassCodecOptions = {}): Promise<WriteAnswer> {
     const frame = encodeWriteRequest(items, codec);
@@ -267,7 +269,8 @@ export class CorusLink {
       if (m.kind === 'ack') return { accepted: true, answer: 'ack' };
       return { accepted: false, answer: m.kind === 'nak' ? 'nak' : 'other' };
     } catch (e) {
-      if (e instanceof CorusError) throw new CorusError(e.code, `write outcome unknown: ${e.message}`, { cause: e, retriable: false, context: e.context });
+      if (e instanceof CorusError && e.outcome === 'not_sent') throw new CorusError(e.code, e.message, { cause: e, retriable: false, context: e.context, outcome: 'not_sent' });
+      if (e instanceof CorusError) throw new CorusError(e.code, `write outcome unknown: ${e.message}`, { cause: e, retriable: false, context: e.context, outcome: 'unknown' });
       throw e;
     }
   }

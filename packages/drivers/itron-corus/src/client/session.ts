@@ -10,8 +10,8 @@
  * and resume after.
  */
 import { EventEmitter } from 'node:events';
-import { noopLogger, noopMetrics, systemClock, type Clock, type Logger, type Metrics } from '@busbar/core';
-import { CorusError } from '../errors.js';
+import { noopLogger, noopMetrics, systemClock, type Clock, type CommandOutcome, type Logger, type Metrics } from '@busbar/core';
+import { withOutcome, CorusError } from '../errors.js';
 import { encodeValue, formatCorusDateTime, isCorusDateTime, type CorusInputValue, type CorusValue } from '../codec/data-classes.js';
 import { decodeRecord } from '../codec/database.js';
 import { ExactDecimal } from '../codec/exact-decimal.js';
@@ -54,6 +54,8 @@ export interface WriteResult {
   readonly written: readonly string[];
   /** Names in the refused frame and after it (not sent). */
   readonly notWritten: readonly string[];
+  /** `refused` when `accepted` is false (the device NAKed a frame; `written` lists what it took before). */
+  readonly outcome?: CommandOutcome;
 }
 
 /** Reconnect policy: capped exponential backoff. */
@@ -202,14 +204,18 @@ export class CorusSession extends EventEmitter {
     const max = op.retry ? (policy.maxAttempts ?? 3) : 1;
     let delay = policy.initialDelayMs ?? 200;
     for (let attempt = 1; ; attempt++) {
+      let started = false;
       try {
         const link = op.needsLink ? await this.ensureLink() : this.link;
+        started = true;
         return await op.run(link);
-      } catch (e) {
+      } catch (thrown) {
+        // opening, signing on or checking the map failed: the operation itself never left
+        const e = started ? thrown : withOutcome(thrown, 'not_sent');
         const err = e instanceof CorusError ? e : undefined;
         this.metricErrors.inc({ device: this.deviceId, code: err?.code ?? 'BB_CORE_UNEXPECTED' });
         if (err === undefined || isLinkFault(err)) await this.dropLink(err?.code ?? 'error');
-        if (this.closed) throw new CorusError('BB_CORUS_SESSION_CLOSED', 'the Corus session was closed', { cause: e });
+        if (this.closed) throw new CorusError('BB_CORUS_SESSION_CLOSED', 'the Corus session was closed', { cause: e, outcome: err?.outcome ?? 'unknown' });
         if (err === undefined || !err.retriable || attempt >= max) throw e;
         this.metricRetries.inc({ device: this.deviceId });
         this.emit('retry', { attempt, error: err });
@@ -377,9 +383,13 @@ export class CorusSession extends EventEmitter {
    * Checks writes against the map (known, writable, class, min/max; README §6 "Safety"), then
    * writes them at write priority — ahead of queued polls and log chunks — in as few frames as
    * fit. Never retried automatically. Validation happens for all items before anything is sent.
-   * @returns ACK/NAK verdict; on refusal, the frames after it are not sent.
+   * @returns ACK/NAK verdict; on refusal (`outcome: 'refused'`), the frames after it are not sent.
    * @throws {CorusError} `BB_CORUS_UNKNOWN_PARAMETER`, `BB_CORUS_NOT_WRITABLE`, `BB_CORUS_VALUE_TYPE`,
-   *   `BB_CORUS_VALUE_OUT_OF_RANGE` (before sending); link errors with `retriable: false`.
+   *   `BB_CORUS_VALUE_OUT_OF_RANGE` (before sending: outcome `not_sent`); link errors with
+   *   `retriable: false`: outcome `not_sent` when the link could not be opened, signed on or
+   *   map-checked, or a frame was refused before writing (and no earlier frame was ACKed), `unknown`
+   *   after a frame was written (message "write outcome unknown: …", the device may have executed it)
+   *   or an earlier frame was ACKed; `BB_CORUS_SESSION_CLOSED` (queued: `not_sent`).
    */
   async writeParameters(writes: readonly ParameterWrite[]): Promise<WriteResult> {
     const codec = { float3ExponentOffset: this.map.config.float3ExponentOffset };
@@ -418,11 +428,17 @@ export class CorusSession extends EventEmitter {
     const written: string[] = [];
     for (let i = 0; i < frames.length; i++) {
       const frame = frames[i] as typeof items;
-      const answer = await this.enqueue(Priority.write, (link) => link.writeParameters(frame, codec), false);
+      let answer: WriteAnswer;
+      try {
+        answer = await this.enqueue(Priority.write, (link) => link.writeParameters(frame, codec), false);
+      } catch (e) {
+        // after an ACKed frame the device has taken part of the command: never report it as not sent
+        throw written.length > 0 ? withOutcome(e, 'unknown') : e;
+      }
       if (!answer.accepted) {
         this.metricOps.inc({ device: this.deviceId, kind: 'write', outcome: 'refused' });
         this.logger.warn({ device: this.deviceId, names: frame.map((f) => f.name), answer: answer.answer }, 'Corus write refused');
-        return { accepted: false, answer: answer.answer, written, notWritten: frames.slice(i).flat().map((f) => f.name) };
+        return { accepted: false, answer: answer.answer, written, notWritten: frames.slice(i).flat().map((f) => f.name), outcome: 'refused' };
       }
       written.push(...frame.map((f) => f.name));
     }

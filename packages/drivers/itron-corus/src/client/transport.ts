@@ -75,7 +75,7 @@ class TcpTransport implements CorusTransport {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.socket.destroy();
-        reject(new CorusError('BB_CORUS_TIMEOUT', `TCP connect to ${this.description} timed out after ${timeoutMs} ms`, { context: { endpoint: this.description } }));
+        reject(new CorusError('BB_CORUS_TIMEOUT', `TCP connect to ${this.description} timed out after ${timeoutMs} ms`, { context: { endpoint: this.description }, outcome: 'not_sent' }));
       }, timeoutMs);
       const onError = (e: Error): void => {
         clearTimeout(timer);
@@ -91,7 +91,7 @@ class TcpTransport implements CorusTransport {
   }
 
   write(bytes: Uint8Array): Promise<void> {
-    if (this.closed || this.socket.destroyed) return Promise.reject(new CorusError('BB_CORUS_CONNECTION_CLOSED', `write to closed ${this.description}`));
+    if (this.closed || this.socket.destroyed) return Promise.reject(new CorusError('BB_CORUS_CONNECTION_CLOSED', `write to closed ${this.description}`, { outcome: 'not_sent' }));
     return new Promise((resolve, reject) => {
       this.socket.write(bytes, (e) => (e ? reject(new CorusError('BB_CORUS_CONNECTION_CLOSED', `write to ${this.description} failed: ${e.message}`, { cause: e })) : resolve()));
     });

@@ -55,7 +55,7 @@ describe('Client > CorusSession against the simulator', () => {
   it('refuses a device with another map (BB_CORUS_MAP_MISMATCH, not retried, nothing written)', async () => {
     const { sim, session } = await setup({ values: { parameter_map: 'FL_c0101' } });
     await expect(session.readParameters(['pressure_bar'])).rejects.toMatchObject({ code: 'BB_CORUS_MAP_MISMATCH', retriable: false });
-    await expect(session.writeParameters([{ name: 'display_contrast', value: 3 }])).rejects.toMatchObject({ code: 'BB_CORUS_MAP_MISMATCH' });
+    await expect(session.writeParameters([{ name: 'display_contrast', value: 3 }])).rejects.toMatchObject({ code: 'BB_CORUS_MAP_MISMATCH', outcome: 'not_sent' });
     expect(sim.stats.writes).toBe(0);
     expect(sim.stats.connections).toBe(2);
   });
@@ -85,15 +85,44 @@ describe('Client > CorusSession against the simulator', () => {
   it('a NAKed write is reported as refused and not retried', async () => {
     const { sim, session } = await setup({ faults: [{ on: 'write', kind: 'nak' }] });
     const r = await session.writeParameters([{ name: 'display_contrast', value: 4 }]);
-    expect(r).toMatchObject({ accepted: false, answer: 'nak', written: [], notWritten: ['display_contrast'] });
+    expect(r).toMatchObject({ accepted: false, answer: 'nak', written: [], notWritten: ['display_contrast'], outcome: 'refused' });
     expect(sim.stats.writes).toBe(1);
     expect((sim.parameter(300) as ExactDecimal).toString()).not.toBe('4');
   });
 
   it('a write whose answer never comes fails non-retriable and is sent once', async () => {
     const { sim, session } = await setup({ faults: [{ on: 'write', kind: 'disconnect' }] });
-    await expect(session.writeParameters([{ name: 'display_contrast', value: 4 }])).rejects.toMatchObject({ code: 'BB_CORUS_CONNECTION_CLOSED', retriable: false });
+    await expect(session.writeParameters([{ name: 'display_contrast', value: 4 }])).rejects.toMatchObject({ code: 'BB_CORUS_CONNECTION_CLOSED', retriable: false, outcome: 'unknown' });
     expect(sim.stats.writes).toBe(1);
+  });
+
+  it('outcome of failed writes: not_sent before the frame left, unknown after it', async () => {
+    const { sim, session } = await setup({ faults: [{ on: 'write', kind: 'silence' }] }, { timeouts: { writeAckMs: 100 } });
+    for (const bad of [[{ name: 'nope', value: 1 }], [{ name: 'volume_converted_m3', value: 1 }], [{ name: 'display_contrast', value: 16 }], [{ name: 'clock', value: 5 }]]) {
+      await expect(session.writeParameters(bad)).rejects.toMatchObject({ outcome: 'not_sent' });
+    }
+    const silent = await session.writeParameters([{ name: 'display_contrast', value: 4 }]).catch((e: unknown) => e);
+    expect(silent).toMatchObject({ code: 'BB_CORUS_TIMEOUT', retriable: false, outcome: 'unknown' });
+    expect((silent as Error).message).toBe('write outcome unknown: no write ACK within 100 ms');
+    await session.close();
+    await sim.close();
+    // the device is gone: opening the link fails, the write never leaves
+    const gone = new CorusSession({ transport: tcpTransport({ host: sim.host, port: sim.port }), map: EXAMPLE_CORUS_MAP, retry: { maxAttempts: 1 }, keepAliveIntervalMs: 0 });
+    await expect(gone.writeParameters([{ name: 'display_contrast', value: 5 }])).rejects.toMatchObject({ code: 'BB_CORUS_CONNECT_FAILED', outcome: 'not_sent' });
+    await gone.close();
+  });
+
+  it('wrong password on a write → BB_CORUS_AUTH_FAILED, not_sent; a second frame failing after an ACKed first → unknown', async () => {
+    const auth = await setup({ password: 'ABCD' }, { password: 'PASS' });
+    await expect(auth.session.writeParameters([{ name: 'display_contrast', value: 3 }])).rejects.toMatchObject({ code: 'BB_CORUS_AUTH_FAILED', outcome: 'not_sent' });
+    expect(auth.sim.stats.writes).toBe(0);
+    await auth.session.close();
+    await auth.sim.close();
+    const { sim, session } = await setup({ faults: [{ on: 'write', kind: 'disconnect', after: 1 }] }, { maxFrameData: 4 }); // 3 + 2 bytes: two frames
+    const err = await session.writeParameters([{ name: 'display_contrast', value: 2 }, { name: 'compressibility_formula', value: 1 }]).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'BB_CORUS_CONNECTION_CLOSED', outcome: 'unknown' });
+    expect(sim.stats.writes).toBe(2);
+    expect((sim.parameter(300) as ExactDecimal).toString()).toBe('2');
   });
 
   it('reads the interval log across frames and windows, oldest first, equal to the simulator records', async () => {
@@ -247,7 +276,7 @@ describe('Client > CorusSession against the simulator', () => {
       );
       const closing = session.close();
       await expect(first).resolves.toBeDefined();
-      expect(await second).toMatchObject({ code: 'BB_CORUS_SESSION_CLOSED' });
+      expect(await second).toMatchObject({ code: 'BB_CORUS_SESSION_CLOSED', outcome: 'not_sent' });
       await closing;
       await new Promise((r) => setTimeout(r, 50));
       expect(sim.stats.breaks).toBe(1);

@@ -8,7 +8,7 @@
 import type { EventEmitter } from 'node:events';
 import { noopLogger } from '@busbar/core';
 import type { Clock, Logger, Metrics } from '@busbar/core';
-import { MaccorError } from '../errors.js';
+import { MaccorError, withOutcome } from '../errors.js';
 import { JsonStreamDecoder } from '../codec/framing.js';
 import { DEFAULT_REQUEST_ID, decodeReply, encodeRequest } from '../codec/envelope.js';
 import type { MacnetParams } from '../codec/envelope.js';
@@ -166,6 +166,19 @@ export type CheckStartResult = { readonly ok: true } | { readonly ok: false; rea
 
 /** Tolerance for the (6,10) echo (reference §6.6). */
 const ECHO_TOLERANCE = 0.001;
+
+/**
+ * Runs the steps a start does before its command ((4,7), (6,5) if Completed, (1,2), (1,3), (1,4),
+ * (6,10), (6,11)): a failure of one of them with outcome `unknown` is `not_sent` for the start,
+ * whose own request ((6,2) or (6,7)) never left. Refusals stay `refused`.
+ */
+async function beforeTheCommand<T>(steps: () => Promise<T>): Promise<T> {
+  try {
+    return await steps();
+  } catch (err) {
+    throw err instanceof MaccorError && err.outcome === 'unknown' ? withOutcome(err, 'not_sent') : err;
+  }
+}
 
 /**
  * Client of one tester (see module doc). Events `connected`/`disconnected` come from the JSON connection.
@@ -400,8 +413,11 @@ export class MaccorClient {
    * (4,7) state → (6,5) reset if Completed → (1,3) procedure exists → (1,4) name unique (unless
    * "Random") → (6,10) limits + echo check → (6,11) check start → (6,2) start.
    * @throws MaccorError BB_MACCOR_CHANNEL_NOT_AVAILABLE, BB_MACCOR_PROCEDURE_MISSING,
-   *   BB_MACCOR_TEST_NAME_EXISTS, BB_MACCOR_SAFETY_ECHO_MISMATCH, BB_MACCOR_START_CHECK_FAILED,
-   *   BB_MACCOR_INVALID_ARGUMENT; MaccorCommandRejectedError BB_MACCOR_COMMAND_REJECTED from (6,2).
+   *   BB_MACCOR_TEST_NAME_EXISTS, BB_MACCOR_START_CHECK_FAILED (outcome `refused`),
+   *   BB_MACCOR_SAFETY_ECHO_MISMATCH, BB_MACCOR_INVALID_ARGUMENT (`not_sent`), any transport error of a
+   *   step before (6,2) (`not_sent`: the start never left); MaccorCommandRejectedError
+   *   BB_MACCOR_COMMAND_REJECTED from (6,2) (`refused`); BB_MACCOR_TIMEOUT, BB_MACCOR_CONNECTION_CLOSED,
+   *   reply faults of the (6,2) itself (`unknown`: the tester may have started the test).
    */
   async startTest(channel: number, o: StartTestOptions): Promise<StartTestOutcome> {
     const idx = this.chan(channel);
@@ -414,18 +430,21 @@ export class MaccorClient {
     const ran: string[] = [];
     const skipped: string[] = [];
     const guard: WireGuard = o.beforeWrite ? { beforeWrite: o.beforeWrite } : {};
-    const wasReset = await this.prepareChannel(channel, o.resetIfCompleted ?? true, guard); // the guard checks the first request
-    const exists = await this.optionalCheck(mode, '(1,3) procedure exists', () => this.procedureExists(o.procName), ran, skipped);
-    if (exists === false) throw new MaccorError('BB_MACCOR_PROCEDURE_MISSING', `procedure ${JSON.stringify(o.procName)} does not exist on the tester`, { context: { channel, procName: o.procName } });
-    if (o.testName !== 'Random') {
-      const taken = await this.optionalCheck(mode, '(1,4) test name exists', () => this.testNameExists(o.testName), ran, skipped);
-      if (taken === true) throw new MaccorError('BB_MACCOR_TEST_NAME_EXISTS', `test name ${JSON.stringify(o.testName)} already exists; test names must be unique`, { context: { channel, testName: o.testName } });
-    }
-    const safetyEcho = await this.setSafetyLimits(channel, o.safety);
-    const check = await this.optionalCheck(mode, '(6,11) check test start', () => this.checkTestStart(channel, o), ran, skipped);
-    if (check && !check.ok) {
-      throw new MaccorError('BB_MACCOR_START_CHECK_FAILED', `channel ${channel}: check test start refused: ${check.reason}`, { context: { channel, result: String(check.result), reason: check.reason } });
-    }
+    const { wasReset, safetyEcho } = await beforeTheCommand(async () => {
+      const wasReset = await this.prepareChannel(channel, o.resetIfCompleted ?? true, guard); // the guard checks the first request
+      const exists = await this.optionalCheck(mode, '(1,3) procedure exists', () => this.procedureExists(o.procName), ran, skipped);
+      if (exists === false) throw new MaccorError('BB_MACCOR_PROCEDURE_MISSING', `procedure ${JSON.stringify(o.procName)} does not exist on the tester`, { context: { channel, procName: o.procName } });
+      if (o.testName !== 'Random') {
+        const taken = await this.optionalCheck(mode, '(1,4) test name exists', () => this.testNameExists(o.testName), ran, skipped);
+        if (taken === true) throw new MaccorError('BB_MACCOR_TEST_NAME_EXISTS', `test name ${JSON.stringify(o.testName)} already exists; test names must be unique`, { context: { channel, testName: o.testName } });
+      }
+      const safetyEcho = await this.setSafetyLimits(channel, o.safety);
+      const check = await this.optionalCheck(mode, '(6,11) check test start', () => this.checkTestStart(channel, o), ran, skipped);
+      if (check && !check.ok) {
+        throw new MaccorError('BB_MACCOR_START_CHECK_FAILED', `channel ${channel}: check test start refused: ${check.reason}`, { context: { channel, result: String(check.result), reason: check.reason } });
+      }
+      return { wasReset, safetyEcho };
+    });
     decodeCommandResult(6, 2, await this.command(encodeStartTest(idx, o), guard), START_TEST_RESULTS); // and the start itself
     this.log.info({ channel, testName: o.testName, procName: o.procName }, 'MacNet test started');
     return { channel, testName: o.testName, wasReset, safetyEcho, checksRun: ran, checksSkipped: skipped };
@@ -433,16 +452,22 @@ export class MaccorClient {
 
   /**
    * (6,9) set VAR1..VAR15 of a channel. `guard` runs before the request is written ({@link WireGuard}).
-   * @throws MaccorError BB_MACCOR_INVALID_ARGUMENT; BB_MACCOR_COMMAND_REJECTED; whatever `guard` throws.
+   * @throws MaccorError BB_MACCOR_INVALID_ARGUMENT, BB_MACCOR_CHANNEL_OUT_OF_RANGE (outcome `not_sent`);
+   *   BB_MACCOR_COMMAND_REJECTED, BB_MACCOR_RPC_ERROR (`refused`); BB_MACCOR_TIMEOUT,
+   *   BB_MACCOR_CONNECTION_CLOSED, reply faults (`unknown`: the variable may be set); whatever `guard` throws.
    */
   async setVariable(channel: number, varNum: number, value: number, guard: WireGuard = {}): Promise<void> {
     decodeCommandResult(6, 9, await this.command(encodeSetVariable(this.chan(channel), varNum, value), guard));
   }
-  /** (6,3) suspend. @throws MaccorCommandRejectedError BB_MACCOR_COMMAND_REJECTED; whatever `guard` throws ({@link WireGuard}). */
+  /**
+   * (6,3) suspend.
+   * @throws MaccorCommandRejectedError BB_MACCOR_COMMAND_REJECTED (outcome `refused`); the transport
+   *   errors with their outcome as {@link setVariable}; whatever `guard` throws ({@link WireGuard}).
+   */
   async suspend(channel: number, guard: WireGuard = {}): Promise<void> {
     decodeCommandResult(6, 3, await this.command(encodeChannelCommand(3, this.chan(channel)), guard));
   }
-  /** (6,4) resume. @throws MaccorCommandRejectedError BB_MACCOR_COMMAND_REJECTED; whatever `guard` throws ({@link WireGuard}). */
+  /** (6,4) resume. @throws as {@link suspend}. */
   async resume(channel: number, guard: WireGuard = {}): Promise<void> {
     decodeCommandResult(6, 4, await this.command(encodeChannelCommand(4, this.chan(channel)), guard));
   }
@@ -456,8 +481,10 @@ export class MaccorClient {
    * Starts direct control (reference §8): (1,2) SystemType 0 → (4,7) state, reset if Completed →
    * (6,10) limits + echo check → (6,7). The tester may answer (6,8) with Result 5 "not ready" for
    * up to a second or so afterwards (reference §8.6).
-   * @throws MaccorError BB_MACCOR_DIRECT_MODE_UNSUPPORTED, BB_MACCOR_CHANNEL_NOT_AVAILABLE,
-   *   BB_MACCOR_SAFETY_ECHO_MISMATCH, BB_MACCOR_INVALID_ARGUMENT; BB_MACCOR_COMMAND_REJECTED from (6,7).
+   * @throws MaccorError BB_MACCOR_DIRECT_MODE_UNSUPPORTED, BB_MACCOR_CHANNEL_NOT_AVAILABLE (outcome
+   *   `refused`), BB_MACCOR_SAFETY_ECHO_MISMATCH, BB_MACCOR_INVALID_ARGUMENT (`not_sent`), any transport
+   *   error of a step before (6,7) (`not_sent`); BB_MACCOR_COMMAND_REJECTED from (6,7) (`refused`); a
+   *   timeout or reply fault of the (6,7) itself (`unknown`).
    */
   async startDirectControl(channel: number, o: StartDirectControlOptions): Promise<{ channel: number; safetyEcho: SafetyLimits; wasReset: boolean }> {
     const idx = this.chan(channel);
@@ -471,13 +498,16 @@ export class MaccorClient {
       first = {};
       return g;
     };
-    const info = this.general ?? (await this.getGeneralInfo(takeFirst()));
-    if (info.systemType !== 0) {
-      throw new MaccorError('BB_MACCOR_DIRECT_MODE_UNSUPPORTED', `direct mode needs SystemType 0 (lab system); ${info.systemId} is type ${info.systemType}`, { context: { systemType: info.systemType } });
-    }
-    this.chan(channel);
-    const wasReset = await this.prepareChannel(channel, o.resetIfCompleted ?? true, takeFirst());
-    const safetyEcho = await this.setSafetyLimits(channel, o.safety);
+    const { wasReset, safetyEcho } = await beforeTheCommand(async () => {
+      const info = this.general ?? (await this.getGeneralInfo(takeFirst()));
+      if (info.systemType !== 0) {
+        throw new MaccorError('BB_MACCOR_DIRECT_MODE_UNSUPPORTED', `direct mode needs SystemType 0 (lab system); ${info.systemId} is type ${info.systemType}`, { context: { systemType: info.systemType } });
+      }
+      this.chan(channel);
+      const wasReset = await this.prepareChannel(channel, o.resetIfCompleted ?? true, takeFirst());
+      const safetyEcho = await this.setSafetyLimits(channel, o.safety);
+      return { wasReset, safetyEcho };
+    });
     decodeCommandResult(6, 7, await this.command(encodeStartDirectMode(idx, testName, o.initial, o.dataRecord), guard), START_DIRECT_RESULTS);
     this.lastSetpoints.set(channel, o.initial);
     return { channel, safetyEcho, wasReset };
@@ -494,10 +524,11 @@ export class MaccorClient {
    * written and stored again only when the tester answers OK: after a failure (timeout: outcome
    * unknown; rejection) there is nothing to refresh, so an older set-point is never re-sent over a newer
    * one the tester may have applied. `guard` runs before the request is written ({@link WireGuard}).
-   * @throws MaccorError BB_MACCOR_INVALID_ARGUMENT; MaccorCommandRejectedError BB_MACCOR_COMMAND_REJECTED
-   *   (Result 3 too fast, 4 not direct, 5 not ready...); BB_MACCOR_TIMEOUT (JSON, binary TCP);
-   *   BB_MACCOR_UDP_NO_REPLY, BB_MACCOR_UDP_SEND_FAILED, BB_MACCOR_UDP_DATAGRAM_INVALID (binary UDP);
-   *   BB_MACCOR_REPLY_MISMATCH (binary reply for another function or channel).
+   * @throws MaccorError BB_MACCOR_INVALID_ARGUMENT, BB_MACCOR_UDP_SEND_FAILED (outcome `not_sent`);
+   *   MaccorCommandRejectedError BB_MACCOR_COMMAND_REJECTED (Result 3 too fast, 4 not direct, 5 not
+   *   ready...; `refused`); BB_MACCOR_TIMEOUT (JSON, binary TCP), BB_MACCOR_UDP_NO_REPLY,
+   *   BB_MACCOR_UDP_DATAGRAM_INVALID (binary UDP), BB_MACCOR_REPLY_MISMATCH (binary reply for another
+   *   function or channel) (`unknown`).
    */
   async setDirectOutput(channel: number, sp: DirectSetpoint, guard: WireGuard = {}): Promise<void> {
     const idx = this.chan(channel);

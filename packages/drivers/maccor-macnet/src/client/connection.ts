@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import net from 'node:net';
 import { noopLogger, noopMetrics, errorCode, systemClock } from '@busbar/core';
 import type { Clock, Logger, Metrics } from '@busbar/core';
-import { MaccorError } from '../errors.js';
+import { MaccorError, withOutcome } from '../errors.js';
 import { RequestQueue } from './request-queue.js';
 import type { RequestJob, RequestPriority } from './request-queue.js';
 
@@ -69,6 +69,11 @@ export interface ConnectionEvents {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Message suffix of an unanswered command (FClass 6 changes the tester's state, reference §6). */
+function mayHaveExecuted(label: string): string {
+  return label.startsWith('6,') ? '; the request was sent: the tester may have executed it' : '';
+}
+
 /** A request/response connection over TCP, generic in its framing (see module doc). */
 export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
   private socket: net.Socket | undefined;
@@ -76,6 +81,7 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
   private failures = 0;
   private nextAttemptAtMs = 0;
   private inflight: { onMessage: (m: M) => void; onError: (e: unknown) => void } | undefined;
+  private inflightLabel: string | undefined;
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly backoffInitialMs: number;
@@ -102,7 +108,7 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
     this.queue = new RequestQueue<RequestJob<M>>({
       transport: this.transport,
       run: (job) => this.run(job),
-      abortInFlight: (err) => this.inflight?.onError(err),
+      abortInFlight: (err) => this.inflight?.onError(withOutcome(err, 'unknown')), // in flight = written
       metrics,
       clock: this.clock,
     });
@@ -117,8 +123,10 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
   /**
    * Queues one request. `payload` is written in one write; `match` turns the first framed reply into
    * the result or throws (a throw also resets the connection when the error is a mismatch or framing fault).
-   * @throws MaccorError BB_MACCOR_TIMEOUT, BB_MACCOR_CONNECT_FAILED, BB_MACCOR_CONNECTION_CLOSED,
-   *   BB_MACCOR_CLIENT_CLOSED, or whatever `match` or `opts.beforeWrite` throws.
+   * @throws MaccorError BB_MACCOR_CONNECT_FAILED, BB_MACCOR_CLIENT_CLOSED (queued: outcome `not_sent`),
+   *   BB_MACCOR_TIMEOUT, BB_MACCOR_CONNECTION_CLOSED, BB_MACCOR_CLIENT_CLOSED (in flight), framing
+   *   faults (outcome `unknown`; a command's message says the tester may have executed it), or whatever
+   *   `match` or `opts.beforeWrite` throws (the latter before anything is written, unchanged).
    */
   request<R>(payload: Uint8Array, label: string, match: (message: M) => R, opts: RequestOptions = {}): Promise<R> {
     const job: RequestJob<M> = { payload, label, match, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs, beforeWrite: opts.beforeWrite };
@@ -183,7 +191,7 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
     socket.on('error', (err) => this.log.warn({ err }, 'MacNet socket error'));
     socket.on('close', () => {
       if (this.socket === socket) {
-        this.inflight?.onError(new MaccorError('BB_MACCOR_CONNECTION_CLOSED', `${host}:${port} closed the connection during a request`, { retriable: true, context: { host, port } }));
+        this.inflight?.onError(new MaccorError('BB_MACCOR_CONNECTION_CLOSED', `${host}:${port} closed the connection during a request${this.inflightLabel === undefined ? '' : mayHaveExecuted(this.inflightLabel)}`, { retriable: true, context: { host, port } }));
         this.drop('peer closed');
       }
     });
@@ -217,10 +225,11 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
       const finish = (fn: () => void): void => {
         clearTimeout(timer);
         this.inflight = undefined;
+        this.inflightLabel = undefined;
         fn();
       };
       const timer = setTimeout(() => {
-        finish(() => reject(new MaccorError('BB_MACCOR_TIMEOUT', `no reply to ${job.label} within ${job.timeoutMs} ms`, { retriable: true, context: { function: job.label, timeoutMs: job.timeoutMs } })));
+        finish(() => reject(new MaccorError('BB_MACCOR_TIMEOUT', `no reply to ${job.label} within ${job.timeoutMs} ms${mayHaveExecuted(job.label)}`, { retriable: true, context: { function: job.label, timeoutMs: job.timeoutMs } })));
         this.drop('request timeout');
       }, job.timeoutMs);
       this.inflight = {
@@ -237,6 +246,7 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
         },
         onError: (err) => finish(() => reject(err)),
       };
+      this.inflightLabel = job.label;
       this.log.debug({ function: job.label, bytes: job.payload.length }, 'MacNet request');
       socket.write(job.payload);
     });

@@ -23,7 +23,7 @@ import dns from 'node:dns';
 import net from 'node:net';
 import { noopLogger, noopMetrics, errorCode } from '@busbar/core';
 import type { Clock, Logger, Metrics } from '@busbar/core';
-import { MaccorError } from '../errors.js';
+import { MaccorError, withOutcome } from '../errors.js';
 import { BINARY_HEADER_BYTES } from '../codec/binary.js';
 import type { BinaryFrame } from '../codec/binary.js';
 import { RequestQueue } from './request-queue.js';
@@ -104,7 +104,7 @@ export class BinaryUdpChannel {
     this.queue = new RequestQueue<RequestJob<BinaryFrame>>({
       transport: 'binary-udp',
       run: (job) => this.run(job),
-      abortInFlight: (err) => this.inflight?.onError(err),
+      abortInFlight: (err) => this.inflight?.onError(withOutcome(err, 'unknown')), // in flight = sent
       metrics,
       clock: options.clock,
     });

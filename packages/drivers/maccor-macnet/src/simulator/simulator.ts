@@ -3,7 +3,8 @@
  * over TCP and over UDP (§2, §5; one frame per datagram, the reply sent to the datagram's source address
  * and port — the reference leaves the reply port open [?]), channels with plausible dynamics ({@link advance}), procedures, direct mode, the
  * 100 ms rule, unique test names, (6,10) stored in single precision, JSON-RPC errors for malformed
- * requests (vendor help p.2), and replies split and coalesced on the stream at random (seeded).
+ * requests (vendor help p.2), and one write per reply ending in CR LF (reference §3) — or, with
+ * `splitReplies`, replies split and coalesced on the stream at random (seeded) to test client framing.
  * Stricter than MaccorSpoofer (reference §13): it frames requests by braces, validates every field,
  * serializes requests across connections with an optional service time (~30 ms on real testers, §2),
  * and echoes the request id.
@@ -50,7 +51,13 @@ export interface MaccorSimulatorOptions {
   readonly directModeWatchdogS?: number;
   /** Simulated seconds per real second (default 1). */
   readonly timeScale?: number;
-  /** Split replies at random points (default true). */
+  /**
+   * Write each reply in random pieces, cut anywhere including right after an inner CR LF, and coalesce
+   * replies ready together (default false). For framing tests of clients: a stream may deliver a reply
+   * in any pieces. Off by default, as what is known of real testers (Maccor MacNet reference §3, §11:
+   * pymacnet, which needs a reply to arrive without a piece ending on an inner CR LF, and MacNet.py,
+   * which parses one `recv()`, both work against real testers) is one write per reply ending in CR LF.
+   */
   readonly splitReplies?: boolean;
   /** Time source for dynamics and the 100 ms rule (default system clock). */
   readonly clock?: Clock;
@@ -135,7 +142,7 @@ export async function startMaccorSimulator(options: MaccorSimulatorOptions = {})
   const readyDelayMs = options.directReadyDelayMs ?? 100;
   const watchdogS = options.directModeWatchdogS ?? 0;
   const timeScale = options.timeScale ?? 1;
-  const split = options.splitReplies ?? true;
+  const split = options.splitReplies ?? false;
   const channels: SimChannel[] = Array.from({ length: count }, (_, i) => newChannel(i + 1, 0.3 + 0.05 * (i % 8)));
   const requests: SimRequestRecord[] = [];
   const droppedDatagrams: SimDroppedDatagram[] = [];
@@ -344,7 +351,9 @@ export async function startMaccorSimulator(options: MaccorSimulatorOptions = {})
             numOf(p, 'Resistance');
             const range = numOf(p, 'CurrentRange');
             if (![1, 2, 3, 4].includes(range)) throw new RpcFault(-32602, 'Illegal value');
-            return ok(p, c, setDirect(c, cur, volt, pow, p['ChMode'], now));
+            // JSON Results are "OK" on success (reference §4, §6.10 example); failures keep the binary code [?]
+            const result = setDirect(c, cur, volt, pow, p['ChMode'], now);
+            return ok(p, c, result === 0 ? 'OK' : result);
           }
           case 9: {
             const n = numOf(p, 'VarNum');
@@ -420,6 +429,13 @@ export async function startMaccorSimulator(options: MaccorSimulatorOptions = {})
     let flushScheduled = false;
     let writes: Promise<void> = Promise.resolve();
     const send = (text: string): void => {
+      if (!split) {
+        // one write per reply, in order (what is known of real testers, reference §3, §11)
+        writes = writes.then(() => {
+          if (!socket.destroyed) socket.write(text);
+        });
+        return;
+      }
       // replies ready together are coalesced into one buffer, then written in random pieces, in order
       outbox.push(text);
       if (flushScheduled) return;

@@ -20,7 +20,8 @@ afterEach(async () => {
 });
 
 async function setup(opts: MaccorSimulatorOptions = {}, restVia: 'json' | 'binary' = 'json'): Promise<{ sim: MaccorSimulator; client: MaccorClient }> {
-  const sim = await startMaccorSimulator({ port: 0, binaryPort: 0, channels: 8, seed: 7, ...opts });
+  // replies split at random points: the client must frame a stream, not trust one reply per read
+  const sim = await startMaccorSimulator({ port: 0, binaryPort: 0, channels: 8, seed: 7, splitReplies: true, ...opts });
   const client = new MaccorClient({ host: sim.host, jsonPort: sim.port, binaryPort: sim.binaryPort, requestTimeoutMs: 2000, restVia, backoff: { initialMs: 10, maxMs: 50 } });
   cleanup.push(() => sim.close(), () => client.close());
   return { sim, client };

@@ -155,6 +155,12 @@ describe('Codec > messages > command results and arguments', () => {
   it('a missing Result is malformed', () => {
     expect(() => cmd.decodeCommandResult(6, 3, {})).toThrow(expect.objectContaining({ code: 'BB_MACCOR_REPLY_MALFORMED' }));
   });
+  it('success is "OK" (reference §6.10 example, what pymacnet checks) or numeric 0 (binary table: 0 = OK, reference §4); a refusal is refused', () => {
+    expect(() => cmd.decodeCommandResult(6, 8, { Chan: 4, Result: 'OK' })).not.toThrow();
+    expect(() => cmd.decodeCommandResult(6, 8, { Chan: 4, Result: 0 })).not.toThrow();
+    expect(() => cmd.decodeCommandResult(6, 8, { Chan: 4, Result: 'ok' })).toThrow(expect.objectContaining({ code: 'BB_MACCOR_COMMAND_REJECTED', outcome: 'refused' }));
+    expect(() => cmd.decodeCommandResult(6, 8, { Chan: 4, Result: '0' })).toThrow(expect.objectContaining({ code: 'BB_MACCOR_COMMAND_REJECTED' }));
+  });
   const bad: [string, () => unknown][] = [
     ['VarNum 0', () => cmd.encodeSetVariable(0, 0, 1)],
     ['VarNum 16 (pymacnet says 1-16; vendor 1-15)', () => cmd.encodeSetVariable(0, 16, 1)],

@@ -29,6 +29,7 @@ import {
   ModbusConfigError,
   ModbusConnectionError,
   ModbusExceptionError,
+  ModbusResponseError,
   ModbusTimeoutError,
   ModbusWriteRefusedError,
 } from '../errors.js';
@@ -161,12 +162,22 @@ const optionsSchema = z.object({
 const ModbusRTU = modbusSerial.default;
 type ModbusRTU = InstanceType<typeof ModbusRTU>;
 
+/**
+ * How modbus-serial 8 reports a response it cannot match to the request (its index.js `_onReceive`,
+ * plain `Error`s): too short or of the wrong length for the function code, a bad CRC (RTU; over TCP
+ * it computes the CRC itself), another unit id or another function code. A wrong MBAP transaction id
+ * is dropped by the library and ends as a timeout.
+ */
+const LIB_MALFORMED_RESPONSE = /^(Data length error|CRC error|Unexpected data error)/;
+
 /** Error shapes thrown by modbus-serial (see its index.js). */
 interface LibError {
   readonly message?: string;
   readonly errno?: string;
   readonly name?: string;
   readonly modbusCode?: number;
+  /** Chunks received for the transaction (when the library kept them). */
+  readonly modbusResponses?: readonly Uint8Array[];
 }
 
 /**
@@ -245,7 +256,7 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
     this.pointsByName = new Map(map.points.map((p) => [p.name, p]));
     const metrics = options.metrics ?? noopMetrics;
     this.metric = {
-      requests: metrics.counter({ name: 'busbar_modbus_requests_total', help: 'Modbus requests by function code and outcome (ok, exception, timeout, connection).', labelNames: ['device', 'function_code', 'outcome'] }),
+      requests: metrics.counter({ name: 'busbar_modbus_requests_total', help: 'Modbus requests by function code and outcome (ok, exception, timeout, invalid, connection).', labelNames: ['device', 'function_code', 'outcome'] }),
       duration: metrics.histogram({ name: 'busbar_modbus_request_duration_seconds', help: 'Modbus request round-trip time.', labelNames: ['device', 'function_code'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] }),
       connects: metrics.counter({ name: 'busbar_modbus_connect_attempts_total', help: 'Modbus connect attempts by outcome (ok, error).', labelNames: ['device', 'outcome'] }),
       refusals: metrics.counter({ name: 'busbar_modbus_write_refusals_total', help: 'Writes refused before sending, by error code.', labelNames: ['device', 'code'] }),
@@ -444,13 +455,17 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
       });
   }
 
-  /** Runs one library request with the link check, in-flight failure on loss, error mapping and metrics. */
-  private async request<T>(req: ModbusRequestContext, call: (rtu: ModbusRTU) => Promise<T>): Promise<T> {
+  /**
+   * Runs one library request with the link check, in-flight failure on loss, error mapping and metrics.
+   * `sentOutcome` is the outcome of a failure once the request left (`unknown`; `not_sent` for the read
+   * step of a read-modify-write, whose write never leaves when the read fails).
+   */
+  private async request<T>(req: ModbusRequestContext, call: (rtu: ModbusRTU) => Promise<T>, sentOutcome: 'unknown' | 'not_sent' = 'unknown'): Promise<T> {
     const labels = { device: this.deviceId, function_code: req.functionCode };
     const rtu = this.rtu;
     if (!rtu || !this.isConnected) {
       this.metric.requests.inc({ ...labels, outcome: 'connection' });
-      throw new ModbusConnectionError(`not connected to ${this.deviceId}`, { context: { ...req, device: this.deviceId } });
+      throw new ModbusConnectionError(`not connected to ${this.deviceId}`, { context: { ...req, device: this.deviceId }, outcome: 'not_sent' });
     }
     const t0 = performance.now();
     try {
@@ -461,8 +476,8 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
       this.metric.requests.inc({ ...labels, outcome: 'ok' });
       return result;
     } catch (e) {
-      const err = this.mapError(e, req);
-      this.metric.requests.inc({ ...labels, outcome: err instanceof ModbusExceptionError ? 'exception' : err instanceof ModbusTimeoutError ? 'timeout' : 'connection' });
+      const err = this.mapError(e, req, sentOutcome);
+      this.metric.requests.inc({ ...labels, outcome: err instanceof ModbusExceptionError ? 'exception' : err instanceof ModbusTimeoutError ? 'timeout' : err instanceof ModbusResponseError ? 'invalid' : 'connection' });
       this.logger.debug({ err: err.message, code: err.code }, 'modbus request failed');
       throw err;
     } finally {
@@ -471,12 +486,33 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
     }
   }
 
-  private mapError(e: unknown, req: ModbusRequestContext): ModbusExceptionError | ModbusTimeoutError | ModbusConnectionError {
-    if (e instanceof ModbusConnectionError) return e;
+  /**
+   * Maps a library failure to a typed error with its outcome: an exception response is `refused`
+   * (`not_sent` for the read step of a read-modify-write); a request the library refused before
+   * writing (port not open, bad unit id) is `not_sent`; anything after the bytes left is `sentOutcome`.
+   */
+  private mapError(e: unknown, req: ModbusRequestContext, sentOutcome: 'unknown' | 'not_sent'): ModbusExceptionError | ModbusTimeoutError | ModbusConnectionError | ModbusResponseError {
+    const context = { ...req, device: this.deviceId };
+    if (e instanceof ModbusConnectionError) {
+      // the link was lost while this request was in flight (teardown)
+      return e.outcome !== undefined ? e : new ModbusConnectionError(`${e.message}${sentOutcome === 'unknown' && isWrite(req.functionCode) ? ' (the request was sent: the device may have executed the write)' : ''}`, { cause: e.cause, context: e.context, outcome: sentOutcome });
+    }
     const lib = (e ?? {}) as LibError;
-    if (typeof lib.modbusCode === 'number') return new ModbusExceptionError(req, lib.modbusCode, { cause: e });
-    if (lib.errno === 'ETIMEDOUT' || lib.name === 'TransactionTimedOutError') return new ModbusTimeoutError(req, this.timeoutMs, { cause: e });
-    return new ModbusConnectionError(`request to ${this.deviceId} failed: ${lib.message ?? String(e)}`, { cause: e, context: { ...req, device: this.deviceId } });
+    if (typeof lib.modbusCode === 'number') return new ModbusExceptionError(req, lib.modbusCode, { cause: e, outcome: sentOutcome === 'not_sent' ? 'not_sent' : 'refused' });
+    if (lib.errno === 'ETIMEDOUT' || lib.name === 'TransactionTimedOutError') return new ModbusTimeoutError(req, this.timeoutMs, { cause: e, outcome: sentOutcome });
+    if (lib.name === 'PortNotOpenError' || lib.name === 'BadAddressError') {
+      return new ModbusConnectionError(`request to ${this.deviceId} not sent: ${lib.message ?? String(e)}`, { cause: e, context, outcome: 'not_sent' });
+    }
+    const message = lib.message ?? String(e);
+    if (LIB_MALFORMED_RESPONSE.test(message)) {
+      const received = lib.modbusResponses?.reduce((n, chunk) => n + chunk.length, 0);
+      return new ModbusResponseError(
+        `malformed response from unit ${req.unitId} to function ${req.functionCode} at address ${req.address}: ${describeLibMalformed(message)}${sentOutcome === 'unknown' && isWrite(req.functionCode) ? ' (the device may have executed the write)' : ''}`,
+        { ...context, reason: message, ...(received === undefined ? {} : { receivedBytes: received }) },
+        { cause: e, outcome: sentOutcome },
+      );
+    }
+    return new ModbusConnectionError(`request to ${this.deviceId} failed: ${message}`, { cause: e, context, outcome: sentOutcome });
   }
 
   private async readBlockNow(block: ReadBlock): Promise<number[] | boolean[]> {
@@ -498,9 +534,9 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
     if (w.type === 'coil') {
       await this.request({ functionCode: 5, address: w.address, quantity: 1, unitId }, (r) => r.writeCoil(w.address, w.bit === true));
     } else if (w.readModifyWrite) {
-      const read = await this.request({ functionCode: 3, address: w.address, quantity: 1, unitId }, (r) => r.readHoldingRegisters(w.address, 1));
+      const read = await this.request({ functionCode: 3, address: w.address, quantity: 1, unitId }, (r) => r.readHoldingRegisters(w.address, 1), 'not_sent');
       const word = read.data[0];
-      if (typeof word !== 'number') throw new ModbusConnectionError(`empty read of register ${w.address} from ${this.deviceId}`, { context: { address: w.address } });
+      if (typeof word !== 'number') throw new ModbusConnectionError(`empty read of register ${w.address} from ${this.deviceId}`, { context: { address: w.address }, outcome: 'not_sent' });
       const next = applyBitToRegister(word, w.bitIndex ?? 0, w.bit === true);
       await this.request({ functionCode: 6, address: w.address, quantity: 1, unitId }, (r) => r.writeRegister(w.address, next));
     } else if (w.words && w.words.length === 1) {
@@ -511,6 +547,27 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
       await this.request({ functionCode: 16, address: w.address, quantity: words.length, unitId }, (r) => r.writeRegisters(w.address, words));
     }
   }
+}
+
+/** Whether a function code writes (5, 6, 15, 16). */
+function isWrite(functionCode: number): boolean {
+  return functionCode === 5 || functionCode === 6 || functionCode === 15 || functionCode === 16;
+}
+
+/**
+ * A modbus-serial malformed-response message in Busbar's words (the library's text stays in
+ * `context.reason`). Lengths are of the PDU plus unit id and CRC as the library counts them (over
+ * TCP it rebuilds an RTU frame from the MBAP body: unit id + PDU + 2 CRC bytes).
+ */
+function describeLibMalformed(message: string): string {
+  const length = /^Data length error, expected (\d+) got (\d+)/.exec(message);
+  if (length) return `wrong length: expected ${Number(length[1]) - 3}-byte PDU, got ${Number(length[2]) - 3} bytes`;
+  if (message.startsWith('CRC error')) return 'CRC mismatch';
+  const unit = /^Unexpected data error, expected address (\d+) got (\d+)/.exec(message);
+  if (unit) return `answer from unit ${unit[2]}, expected unit ${unit[1]}`;
+  const fn = /^Unexpected data error, expected code (\d+) got (\d+)/.exec(message);
+  if (fn) return `function code ${fn[2]} in the answer, expected ${fn[1]}`;
+  return message;
 }
 
 /** Opens a TCP socket with a connect timeout; rejects with {@link ModbusConnectionError}. */

@@ -86,6 +86,7 @@ describe('Drivers > Modbus > client (against the power-supply simulator)', () =>
       const err = await caught(c.write(name, value));
       expect(err).toBeInstanceOf(ModbusWriteRefusedError);
       expect((err as ModbusWriteRefusedError).code).toBe(code);
+      expect((err as ModbusWriteRefusedError).outcome).toBe('not_sent');
     }
     expect(sim.state()).toMatchObject({ voltageSetpointV: 10, writesAccepted: before.writesAccepted, writesRejected: before.writesRejected });
   });
@@ -103,7 +104,7 @@ describe('Drivers > Modbus > client (against the power-supply simulator)', () =>
     const err = await caught(c.readAll());
     expect(err).toBeInstanceOf(ModbusExceptionError);
     const ex = err as ModbusExceptionError;
-    expect(ex).toMatchObject({ code: 'BB_MODBUS_EXCEPTION', functionCode: 3, address: 100, exceptionCode: 2, exceptionName: 'ILLEGAL DATA ADDRESS', retriable: false });
+    expect(ex).toMatchObject({ code: 'BB_MODBUS_EXCEPTION', functionCode: 3, address: 100, exceptionCode: 2, exceptionName: 'ILLEGAL DATA ADDRESS', retriable: false, outcome: 'refused' });
     expect(ex.context).toMatchObject({ unitId: 1, quantity: 2 });
     // The link stays usable after an exception.
     expect(c.connected).toBe(true);
@@ -115,7 +116,7 @@ describe('Drivers > Modbus > client (against the power-supply simulator)', () =>
     await c.connect();
     sim.forceInput('interlock_closed', false);
     const err = await caught(c.write('output_enabled', true));
-    expect(err).toMatchObject({ code: 'BB_MODBUS_EXCEPTION', functionCode: 5, address: 0, exceptionCode: 4 });
+    expect(err).toMatchObject({ code: 'BB_MODBUS_EXCEPTION', functionCode: 5, address: 0, exceptionCode: 4, outcome: 'refused' });
     expect(sim.state().outputEnabled).toBe(false);
   });
 
@@ -128,7 +129,14 @@ describe('Drivers > Modbus > client (against the power-supply simulator)', () =>
     await c.connect();
     const err = await caught(c.readAll());
     expect(err).toBeInstanceOf(ModbusTimeoutError);
-    expect(err).toMatchObject({ code: 'BB_MODBUS_TIMEOUT', retriable: true, functionCode: 3, address: 0 });
+    expect(err).toMatchObject({ code: 'BB_MODBUS_TIMEOUT', retriable: true, functionCode: 3, address: 0, outcome: 'unknown' });
+    const write = await caught(c.write('voltage_setpoint_v', 5));
+    expect(write).toMatchObject({ code: 'BB_MODBUS_TIMEOUT', functionCode: 16, outcome: 'unknown' });
+    expect((write as Error).message).toMatch(/may have executed the write/);
+    // a bit write by read-modify-write whose read times out: the write never left
+    const rmw = await caught(c.write('remote_sense_enabled', true));
+    expect(rmw).toMatchObject({ code: 'BB_MODBUS_TIMEOUT', functionCode: 3, outcome: 'not_sent' });
+    expect((rmw as Error).message).not.toMatch(/may have executed/);
   });
 
   it('serialises requests: concurrent reads and writes complete in order', async () => {
@@ -178,7 +186,8 @@ describe('Drivers > Modbus > client (against the power-supply simulator)', () =>
     await until(() => events.includes('disconnected'));
     expect(c.connected).toBe(false);
     const down = await caught(c.readAll());
-    expect(down).toMatchObject({ code: 'BB_MODBUS_CONNECTION', retriable: true });
+    expect(down).toMatchObject({ code: 'BB_MODBUS_CONNECTION', retriable: true, outcome: 'not_sent' });
+    expect(await caught(c.write('voltage_setpoint_v', 8))).toMatchObject({ code: 'BB_MODBUS_CONNECTION', outcome: 'not_sent' });
     await until(() => events.includes('reconnecting'));
     const sim2 = await simulator({ port });
     await until(() => c.connected);

@@ -1,0 +1,307 @@
+/**
+ * Store-and-forward for collectors: polling never waits on Kafka. Encoded records are appended to a
+ * bounded, durable on-disk buffer (SQLite, through Node's built-in `node:sqlite`; WAL journal, so a
+ * record the buffer acknowledged survives a `kill -9` of the process) and a {@link Forwarder} sends
+ * them to Kafka in order, deleting them only after Kafka acknowledged them.
+ *
+ * Guarantees (what the tests check): records are forwarded in the order they were appended (so one
+ * device's records keep their order within its partition); a record is deleted only after Kafka
+ * acknowledged it, so a crash between the two forwards it again after the restart (at least once;
+ * the historian's writes are idempotent); when the buffer exceeds its byte bound or a record its
+ * age bound, the oldest records are dropped and counted (`busbar_collector_buffer_dropped_total`).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import type { StatementSync } from 'node:sqlite';
+import type { Clock, Logger, Metrics } from '@busbar/core';
+import { BusbarError, backoffDelayMs, errorCode, noopLogger, noopMetrics, sleep, systemClock } from '@busbar/core';
+
+/** One encoded record as Kafka will get it. */
+export interface BufferedRecord {
+  readonly topic: string;
+  /** Partition key (the device id). */
+  readonly key: string;
+  /** The encoded value (Avro with its framing). */
+  readonly value: Buffer;
+}
+
+/** A record read back from the buffer, with its position. */
+export interface StoredRecord extends BufferedRecord {
+  /** Position in the buffer (increasing in append order). */
+  readonly seq: number;
+  /** When it was appended, ms since the epoch. */
+  readonly atMs: number;
+}
+
+/** Options of {@link RecordBuffer}. */
+export interface RecordBufferOptions {
+  /** SQLite file (created with its folder); `:memory:` for a buffer that does not survive the process. */
+  readonly path: string;
+  /** Upper bound of the stored keys and values, bytes; beyond it the oldest records are dropped. */
+  readonly maxBytes: number;
+  /** Upper bound of a record's age, ms; older records are dropped. */
+  readonly maxAgeMs: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}
+
+/** Why records were dropped (the `reason` label). */
+type DropReason = 'bytes' | 'age';
+
+/**
+ * A bounded FIFO of encoded records on disk.
+ *
+ * @throws {BusbarError} `BB_COLLECTOR_BUFFER_UNUSABLE` from the constructor when the file cannot be
+ *   opened or is not a buffer of this format.
+ */
+export class RecordBuffer {
+  private readonly db: DatabaseSync;
+  private readonly insert: StatementSync;
+  private readonly select: StatementSync;
+  private readonly deleteUpTo: StatementSync;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly m;
+  private count = 0;
+  private bytes = 0;
+
+  /** @param options - see {@link RecordBufferOptions}. */
+  constructor(private readonly options: RecordBufferOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? noopLogger;
+    const metrics = options.metrics ?? noopMetrics;
+    this.m = {
+      records: metrics.gauge({ name: 'busbar_collector_buffer_records', help: 'Records waiting in the store-and-forward buffer.' }),
+      bytes: metrics.gauge({ name: 'busbar_collector_buffer_bytes', help: 'Bytes (keys and values) waiting in the store-and-forward buffer.' }),
+      oldest: metrics.gauge({ name: 'busbar_collector_buffer_oldest_age_seconds', help: 'Age of the oldest record waiting in the store-and-forward buffer (0 when empty).' }),
+      dropped: metrics.counter({ name: 'busbar_collector_buffer_dropped_total', help: 'Records dropped from the store-and-forward buffer before Kafka took them, by reason (bytes, age).', labelNames: ['reason'] }),
+    };
+    try {
+      if (options.path !== ':memory:') mkdirSync(dirname(options.path), { recursive: true });
+      this.db = new DatabaseSync(options.path);
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
+      this.db.exec('CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, at_ms INTEGER NOT NULL)');
+      const totals = this.db.prepare('SELECT count(*) AS n, coalesce(sum(length(key) + length(value)), 0) AS b FROM records').get() as { n: number; b: number };
+      this.count = Number(totals.n);
+      this.bytes = Number(totals.b);
+    } catch (cause) {
+      throw new BusbarError('BB_COLLECTOR_BUFFER_UNUSABLE', `store-and-forward buffer ${options.path} cannot be used: ${(cause as Error).message}`, { cause, context: { path: options.path } });
+    }
+    this.insert = this.db.prepare('INSERT INTO records (topic, key, value, at_ms) VALUES (?, ?, ?, ?)');
+    this.select = this.db.prepare('SELECT seq, topic, key, value, at_ms FROM records ORDER BY seq LIMIT ?');
+    this.deleteUpTo = this.db.prepare('DELETE FROM records WHERE seq <= ?');
+    this.enforceBounds();
+    this.updateGauges();
+    if (this.count > 0) this.log.info({ records: this.count, bytes: this.bytes }, 'store-and-forward buffer holds records from before the restart; forwarding them first');
+  }
+
+  /** Records waiting. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Bytes waiting (keys and values). */
+  get sizeBytes(): number {
+    return this.bytes;
+  }
+
+  /** Age of the oldest record, ms (0 when empty). */
+  oldestAgeMs(): number {
+    if (this.count === 0) return 0;
+    const row = this.db.prepare('SELECT at_ms FROM records ORDER BY seq LIMIT 1').get() as { at_ms: number } | undefined;
+    return row === undefined ? 0 : Math.max(0, this.clock.nowMs() - Number(row.at_ms));
+  }
+
+  /**
+   * Appends records in one transaction (durable when it returns), then enforces the bounds.
+   *
+   * @throws {BusbarError} `BB_COLLECTOR_BUFFER_UNUSABLE` when the disk write fails (disk full...).
+   */
+  append(records: readonly BufferedRecord[]): void {
+    if (records.length === 0) return;
+    const at = this.clock.nowMs();
+    try {
+      this.db.exec('BEGIN');
+      for (const r of records) this.insert.run(r.topic, r.key, r.value, at);
+      this.db.exec('COMMIT');
+    } catch (cause) {
+      try {
+        this.db.exec('ROLLBACK');
+      } catch {
+        // no transaction left to roll back
+      }
+      throw new BusbarError('BB_COLLECTOR_BUFFER_UNUSABLE', `could not append to the store-and-forward buffer ${this.options.path}: ${(cause as Error).message}`, { cause, context: { path: this.options.path } });
+    }
+    this.count += records.length;
+    for (const r of records) this.bytes += Buffer.byteLength(r.key) + r.value.length;
+    this.enforceBounds();
+    this.updateGauges();
+  }
+
+  /** The oldest records, at most `limit`, in append order. */
+  peek(limit: number): StoredRecord[] {
+    return (this.select.all(limit) as { seq: number; topic: string; key: string; value: Uint8Array; at_ms: number }[]).map((r) => ({
+      seq: Number(r.seq), topic: r.topic, key: r.key, value: Buffer.from(r.value), atMs: Number(r.at_ms),
+    }));
+  }
+
+  /** Deletes every record up to `seq` (inclusive): Kafka acknowledged them. */
+  acknowledge(records: readonly StoredRecord[]): void {
+    if (records.length === 0) return;
+    const last = records[records.length - 1]!.seq;
+    this.deleteUpTo.run(last);
+    this.count = Math.max(0, this.count - records.length);
+    for (const r of records) this.bytes = Math.max(0, this.bytes - (Buffer.byteLength(r.key) + r.value.length));
+    this.updateGauges();
+  }
+
+  /** Closes the file (records stay for the next start). */
+  close(): void {
+    this.db.close();
+  }
+
+  private enforceBounds(): void {
+    const ageLimit = this.clock.nowMs() - this.options.maxAgeMs;
+    const old = this.db.prepare('SELECT count(*) AS n, coalesce(sum(length(key) + length(value)), 0) AS b, max(seq) AS s FROM records WHERE at_ms < ?').get(ageLimit) as { n: number; b: number; s: number | null };
+    if (Number(old.n) > 0 && old.s !== null) this.drop('age', Number(old.s), Number(old.n), Number(old.b));
+    while (this.bytes > this.options.maxBytes && this.count > 0) {
+      // drop the oldest tenth (at least one record) at a time
+      const n = Math.max(1, Math.ceil(this.count / 10));
+      const cut = this.db.prepare('SELECT max(seq) AS s, coalesce(sum(length(key) + length(value)), 0) AS b, count(*) AS n FROM (SELECT seq, key, value FROM records ORDER BY seq LIMIT ?)').get(n) as { s: number | null; b: number; n: number };
+      if (cut.s === null) break;
+      this.drop('bytes', Number(cut.s), Number(cut.n), Number(cut.b));
+    }
+  }
+
+  private drop(reason: DropReason, uptoSeq: number, n: number, b: number): void {
+    const first = this.db.prepare('SELECT at_ms FROM records ORDER BY seq LIMIT 1').get() as { at_ms: number } | undefined;
+    this.deleteUpTo.run(uptoSeq);
+    this.count = Math.max(0, this.count - n);
+    this.bytes = Math.max(0, this.bytes - b);
+    this.m.dropped.inc({ reason }, n);
+    this.log.error({ reason, records: n, bytes: b, oldestAt: first ? new Date(Number(first.at_ms)).toISOString() : undefined, maxBytes: this.options.maxBytes, maxAgeMs: this.options.maxAgeMs }, `store-and-forward buffer full (${reason}): the oldest records were dropped before Kafka took them`);
+  }
+
+  private updateGauges(): void {
+    this.m.records.set(undefined, this.count);
+    this.m.bytes.set(undefined, this.bytes);
+    this.m.oldest.set(undefined, this.oldestAgeMs() / 1000);
+  }
+}
+
+/** Sends a batch of records (possibly of several topics) and resolves when Kafka acknowledged all of them. */
+export type BatchSender = (records: readonly BufferedRecord[]) => Promise<void>;
+
+/** Options of {@link Forwarder}. */
+export interface ForwarderOptions {
+  /** Records per produce request, at most. Default 2000. */
+  readonly batchRecords?: number;
+  /** Backoff after a failed send, ms. Default 200 … 10 000. */
+  readonly retryInitialMs?: number;
+  readonly retryMaxMs?: number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}
+
+/**
+ * Forwards a {@link RecordBuffer} to Kafka in append order, one batch in flight, retrying with
+ * capped backoff while Kafka does not acknowledge (nothing is deleted then).
+ */
+export class Forwarder {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake = new AbortController();
+  private readonly stopping = new AbortController();
+  private readonly log: Logger;
+  private readonly failures;
+  private failingSince: number | undefined;
+  private lastError: string | undefined;
+
+  /**
+   * @param buffer - the buffer to drain.
+   * @param send - one produce request (see {@link BatchSender}).
+   */
+  constructor(private readonly buffer: RecordBuffer, private readonly send: BatchSender, private readonly options: ForwarderOptions = {}) {
+    this.log = options.logger ?? noopLogger;
+    this.failures = (options.metrics ?? noopMetrics).counter({ name: 'busbar_collector_publish_errors_total', help: 'Produce requests of the collector that Kafka did not acknowledge (retried; records stay buffered).', labelNames: ['topic'] });
+  }
+
+  /** Since when sends have been failing (ms since the epoch), `undefined` while they succeed. */
+  get failingSinceMs(): number | undefined {
+    return this.failingSince;
+  }
+
+  /** The last send error, while sends fail. */
+  get lastErrorMessage(): string | undefined {
+    return this.lastError;
+  }
+
+  /** Starts forwarding (returns at once). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Tells the loop that records were appended. */
+  notify(): void {
+    this.wake.abort();
+  }
+
+  /**
+   * Stops: lets the batch in flight finish, then tries to forward what is left for at most
+   * `drainMs` (default 5 s); anything still buffered stays on disk for the next start.
+   */
+  async stop(drainMs = 5000): Promise<void> {
+    const deadline = Date.now() + drainMs;
+    this.running = false;
+    this.stopping.abort();
+    await this.loop;
+    while (this.buffer.size > 0 && Date.now() < deadline) {
+      if (!(await this.forwardOnce())) break;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (this.running) {
+      if (this.buffer.size === 0) {
+        if (this.wake.signal.aborted) this.wake = new AbortController();
+        if (this.buffer.size === 0) await sleep(1000, AbortSignal.any([this.wake.signal, this.stopping.signal]));
+        continue;
+      }
+      if (await this.forwardOnce()) {
+        attempt = 0;
+      } else {
+        const delay = backoffDelayMs(attempt++, { initialDelayMs: this.options.retryInitialMs ?? 200, maxDelayMs: this.options.retryMaxMs ?? 10_000 });
+        await sleep(delay, this.stopping.signal);
+      }
+    }
+  }
+
+  /** Sends one batch. @returns whether Kafka acknowledged it (or there was nothing to send). */
+  private async forwardOnce(): Promise<boolean> {
+    const batch = this.buffer.peek(this.options.batchRecords ?? 2000);
+    if (batch.length === 0) return true;
+    try {
+      await this.send(batch);
+    } catch (err) {
+      for (const topic of new Set(batch.map((r) => r.topic))) this.failures.inc({ topic });
+      this.lastError = err instanceof Error ? err.message : String(err);
+      if (this.failingSince === undefined) {
+        this.failingSince = Date.now();
+        this.log.error({ code: errorCode(err), err: this.lastError, buffered: this.buffer.size }, 'Kafka does not acknowledge: records stay in the store-and-forward buffer and are retried');
+      }
+      return false;
+    }
+    this.buffer.acknowledge(batch);
+    if (this.failingSince !== undefined) {
+      this.log.info({ outageMs: Date.now() - this.failingSince, buffered: this.buffer.size }, 'Kafka acknowledges again: forwarding the buffered records');
+      this.failingSince = undefined;
+      this.lastError = undefined;
+    }
+    return true;
+  }
+}

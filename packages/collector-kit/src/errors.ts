@@ -1,0 +1,7 @@
+/** Error codes of `@busbar/collector-kit`. */
+import type { ErrorCatalogue } from '@busbar/core';
+
+/** Codes raised by the collector runtime (docs/errors.md). */
+export const ERROR_CODES = {
+  BB_COLLECTOR_BUFFER_UNUSABLE: { meaning: 'The store-and-forward buffer file cannot be opened or written (wrong path, not a buffer, disk full); the path and the cause are in the message. At start the collector stops; while running, the records of that poll are counted as publish errors.' },
+} as const satisfies ErrorCatalogue;

@@ -1,0 +1,136 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ManualClock } from '@busbar/core';
+import type { Counter, Gauge, Histogram, Labels, MetricSpec, Metrics } from '@busbar/core';
+import { Forwarder, RecordBuffer } from '../src/index.js';
+import type { BufferedRecord } from '../src/index.js';
+
+/** Metrics kept in memory: counters summed by name and labels, gauges' last values. */
+class MemoryMetrics implements Metrics {
+  readonly values = new Map<string, number>();
+  private key(name: string, labels?: Labels): string {
+    return labels && Object.keys(labels).length > 0 ? `${name}${JSON.stringify(labels)}` : name;
+  }
+  counter(spec: MetricSpec): Counter {
+    return { inc: (l?: Labels, v = 1) => void this.values.set(this.key(spec.name, l), (this.values.get(this.key(spec.name, l)) ?? 0) + v) };
+  }
+  gauge(spec: MetricSpec): Gauge {
+    return { set: (l: Labels | undefined, v: number) => void this.values.set(this.key(spec.name, l), v), inc: () => undefined };
+  }
+  histogram(): Histogram {
+    return { observe: () => undefined };
+  }
+}
+
+const rec = (i: number, topic = 'readings', key = `dev-${i % 3}`): BufferedRecord => ({ topic, key, value: Buffer.from(`value-${i}`) });
+const tmpFile = (): string => join(mkdtempSync(join(tmpdir(), 'busbar-buffer-')), 'sub', 'buffer.sqlite');
+
+describe('collector-kit > RecordBuffer', () => {
+  it('gives records back in append order and forgets only what was acknowledged', () => {
+    const b = new RecordBuffer({ path: ':memory:', maxBytes: 1 << 20, maxAgeMs: 3_600_000 });
+    b.append([rec(1), rec(2, 'events')]);
+    b.append([rec(3)]);
+    const first = b.peek(2);
+    expect(first.map((r) => [r.topic, r.key, r.value.toString()])).toEqual([['readings', 'dev-1', 'value-1'], ['events', 'dev-2', 'value-2']]);
+    b.acknowledge(first);
+    expect(b.size).toBe(1);
+    expect(b.peek(10).map((r) => r.value.toString())).toEqual(['value-3']);
+    expect(b.sizeBytes).toBe(Buffer.byteLength('dev-0') + Buffer.byteLength('value-3'));
+    b.close();
+  });
+
+  it('keeps what it holds across a reopen of the same file (the folder is created)', () => {
+    const path = tmpFile();
+    const a = new RecordBuffer({ path, maxBytes: 1 << 20, maxAgeMs: 3_600_000 });
+    a.append([rec(1), rec(2), rec(3)]);
+    a.acknowledge(a.peek(1));
+    a.close();
+    const b = new RecordBuffer({ path, maxBytes: 1 << 20, maxAgeMs: 3_600_000 });
+    expect(b.size).toBe(2);
+    expect(b.peek(10).map((r) => r.value.toString())).toEqual(['value-2', 'value-3']);
+    b.close();
+  });
+
+  it('drops the oldest records beyond the byte bound and counts them', () => {
+    const metrics = new MemoryMetrics();
+    const b = new RecordBuffer({ path: ':memory:', maxBytes: 100, maxAgeMs: 3_600_000, metrics });
+    for (let i = 10; i < 30; i++) b.append([rec(i)]); // 13 bytes each (key 5 + value 8)
+    expect(b.sizeBytes).toBeLessThanOrEqual(100);
+    const kept = b.peek(100).map((r) => r.value.toString());
+    expect(kept.at(-1)).toBe('value-29'); // the newest always stays
+    const dropped = 20 - kept.length;
+    expect(dropped).toBeGreaterThan(0);
+    expect(kept[0]).toBe(`value-${10 + dropped}`); // exactly the oldest went
+    expect(metrics.values.get('busbar_collector_buffer_dropped_total{"reason":"bytes"}')).toBe(dropped);
+    expect(metrics.values.get('busbar_collector_buffer_records')).toBe(kept.length);
+  });
+
+  it('drops records older than the age bound and reports the oldest age', () => {
+    const clock = new ManualClock(1_000_000);
+    const metrics = new MemoryMetrics();
+    const b = new RecordBuffer({ path: ':memory:', maxBytes: 1 << 20, maxAgeMs: 60_000, clock, metrics });
+    b.append([rec(1), rec(2)]);
+    clock.advance(30_000);
+    b.append([rec(3)]);
+    expect(b.oldestAgeMs()).toBe(30_000);
+    clock.advance(40_000); // the first two are now 70 s old
+    b.append([rec(4)]);
+    expect(b.peek(10).map((r) => r.value.toString())).toEqual(['value-3', 'value-4']);
+    expect(metrics.values.get('busbar_collector_buffer_dropped_total{"reason":"age"}')).toBe(2);
+  });
+
+  it('refuses a file that is not a buffer with a specific error', () => {
+    expect(() => new RecordBuffer({ path: tmpdir(), maxBytes: 1 << 20, maxAgeMs: 60_000 })).toThrow(expect.objectContaining({ code: 'BB_COLLECTOR_BUFFER_UNUSABLE' }));
+  });
+});
+
+describe('collector-kit > Forwarder', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('forwards in append order, keeps everything while Kafka does not acknowledge, and resumes when it does', async () => {
+    const buffer = new RecordBuffer({ path: ':memory:', maxBytes: 1 << 20, maxAgeMs: 3_600_000 });
+    const metrics = new MemoryMetrics();
+    const sent: string[] = [];
+    let kafkaUp = false;
+    const fwd = new Forwarder(buffer, async (records) => {
+      if (!kafkaUp) throw new Error('broker not reachable');
+      sent.push(...records.map((r) => r.value.toString()));
+    }, { batchRecords: 3, retryInitialMs: 100, retryMaxMs: 400, metrics });
+    fwd.start();
+    for (let i = 0; i < 7; i++) {
+      buffer.append([rec(i)]);
+      fwd.notify();
+    }
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(sent).toEqual([]);
+    expect(buffer.size).toBe(7);
+    expect(fwd.failingSinceMs).toBeDefined();
+    expect(fwd.lastErrorMessage).toBe('broker not reachable');
+    expect(metrics.values.get('busbar_collector_publish_errors_total{"topic":"readings"}')).toBeGreaterThan(3);
+    kafkaUp = true;
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(sent).toEqual(['value-0', 'value-1', 'value-2', 'value-3', 'value-4', 'value-5', 'value-6']);
+    expect(buffer.size).toBe(0);
+    expect(fwd.failingSinceMs).toBeUndefined();
+    buffer.append([rec(7)]);
+    fwd.notify();
+    await vi.advanceTimersByTimeAsync(10);
+    expect(sent.at(-1)).toBe('value-7');
+    await fwd.stop();
+  });
+
+  it('a stop sends what it can in its drain time and leaves the rest in the buffer', async () => {
+    const buffer = new RecordBuffer({ path: ':memory:', maxBytes: 1 << 20, maxAgeMs: 3_600_000 });
+    const fwd = new Forwarder(buffer, () => Promise.reject(new Error('down')), { retryInitialMs: 50, retryMaxMs: 50 });
+    fwd.start();
+    buffer.append([rec(1), rec(2)]);
+    fwd.notify();
+    const stopped = fwd.stop(200);
+    await vi.advanceTimersByTimeAsync(1_000);
+    await stopped;
+    expect(buffer.size).toBe(2);
+  });
+});
