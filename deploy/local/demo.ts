@@ -3,7 +3,7 @@
  * short scenario that shows where to look.
  *
  *   npx tsx --conditions=@busbar/source deploy/local/demo.ts [--once] [--run-dir .busbar/demo]
- *     [--log-level info] [--without-arbin] [--without-maccor] [--without-corus]
+ *     [--log-level info] [--without-arbin] [--without-maccor] [--without-corus] [--containers]
  *
  * Devices (plugins): a Modbus power supply `psu-1`, an Arbin cycler `arbin-1`, a Maccor tester
  * `maccor-1` and an Itron Corus gas volume converter `corus-1` (`--without-<x>` leaves one of the
@@ -15,7 +15,8 @@
  * the configured 0..2 A) EXECUTED and the simulated current follows; (e) Maccor: a channel row,
  * `maccor.set_variable` EXECUTED and held by the simulator; (f) Corus: an exact decimal as published
  * next to InfluxDB's float, `corus.write_parameters` EXECUTED and held by the simulator; (g) ops
- * endpoints and logs. Without `--once` the stack keeps running until Ctrl-C (SIGINT) or SIGTERM;
+ * endpoints and logs. `--containers` runs every service in a container of the Busbar image under
+ * podman (scripts/image/build.sh first; Kafka, InfluxDB and the simulators stay native). Without `--once` the stack keeps running until Ctrl-C (SIGINT) or SIGTERM;
  * with `--once` it stops after the scenario. Exit code: 0 when every step passed and every service
  * exited 0, 1 otherwise, 2 when the stack could not start.
  */
@@ -33,6 +34,7 @@ import { maccorTesters } from './plugins/maccor.js';
 import type { MaccorTesters } from './plugins/maccor.js';
 import { modbusPowerSupplies } from './plugins/modbus-power-supply.js';
 import type { PowerSupplies } from './plugins/modbus-power-supply.js';
+import { RUN_FLAGS, imageEnv, podmanGlobalArgs } from './containers.js';
 import { REPO_ROOT, startStack, tail } from './stack.js';
 import type { DevicePlugin, Stack } from './stack.js';
 
@@ -44,6 +46,8 @@ const { values: args } = parseArgs({
     'without-arbin': { type: 'boolean', default: false },
     'without-maccor': { type: 'boolean', default: false },
     'without-corus': { type: 'boolean', default: false },
+    // every service in a container of the Busbar image under podman (scripts/image/build.sh first)
+    containers: { type: 'boolean', default: false },
   },
 });
 
@@ -232,7 +236,8 @@ async function main(): Promise<number> {
   if (!args['without-maccor']) plugins.push(maccorTesters());
   if (!args['without-corus']) plugins.push(corusConverters());
   try {
-    stack = await startStack({ runDir: args['run-dir'], plugins, alerterRules: [RULE], commander: true, logLevel: args['log-level'], onProgress: (l) => say(`.. ${l}`) });
+    stack = await startStack({ runDir: args['run-dir'], plugins, alerterRules: [RULE], commander: true, logLevel: args['log-level'],
+      containers: args.containers ? { podman: ['podman', ...podmanGlobalArgs()], runFlags: [...RUN_FLAGS, '--no-healthcheck'], image: imageEnv().image } : undefined, onProgress: (l) => say(`.. ${l}`) });
   } catch (err) {
     say(`\nFAILED to start the stack: ${err instanceof Error ? err.message : String(err)}`);
     return 2;

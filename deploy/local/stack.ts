@@ -19,7 +19,8 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { stringify } from 'yaml';
-import { DEFAULT_TOPICS, ensureTopics } from '@busbar/kafka';
+import { DEFAULT_TOPICS } from '@busbar/kafka';
+import { busbarTopics, createBusbarTopics } from '@busbar/topics';
 import { startInflux, startKafka, startSmtp } from '@busbar/testkit';
 import type { InfluxHandle, KafkaHandle, SmtpHandle } from '@busbar/testkit';
 
@@ -101,6 +102,27 @@ export interface StackOptions {
   readonly logLevel?: string;
   /** Progress lines (`starting Kafka`...). @default nothing */
   readonly onProgress?: (line: string) => void;
+  /**
+   * Run each service in a container of the Busbar image (scripts/image/build.sh) instead of a child
+   * `node` process; Kafka, InfluxDB, the SMTP sink and the simulators stay native. @default child processes
+   */
+  readonly containers?: ContainerRuntime;
+}
+
+/**
+ * How {@link startStack} runs services in containers: `podman run --rm` of the image with the host
+ * network (so the generated 127.0.0.1 addresses hold), the run directory mounted at the same path
+ * (the generated files name absolute paths; the Corus cursor is written there), the launcher's
+ * uid:gid (the token file is 0600), and the service's environment passed by name (`-e NAME`, values
+ * never on a command line). podman forwards SIGTERM to the container, where node is PID 1.
+ */
+export interface ContainerRuntime {
+  /** The podman command and its global flags, e.g. `['podman', '--root', ...]` (deploy/local/containers.ts). */
+  readonly podman: readonly string[];
+  /** Flags of `podman run` (network, ulimits...). */
+  readonly runFlags: readonly string[];
+  /** Image name, e.g. `localhost/busbar:0.1.0`. */
+  readonly image: string;
 }
 
 /** A running service process. */
@@ -199,7 +221,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const admin = new Kafka({ clientId: 'busbar-local-stack', brokers: kafka.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     try {
-      await ensureTopics(admin, Object.values(topics).map((topic) => ({ topic, numPartitions: 3 })));
+      // what `busbar-topics create` does: Busbar's partitions, retention and cleanup policy
+      await createBusbarTopics(admin, busbarTopics(topics));
     } finally {
       await admin.disconnect();
     }
@@ -242,8 +265,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const missing = missingBuilds(specs.map((s) => s.entry));
     if (missing.length > 0) throw new Error(`not built: ${missing.join(', ')} — run \`npx turbo run build\` (npm run setup does) first`);
 
-    progress(`starting ${specs.map((s) => s.name).join(', ')} as separate processes`);
-    const started = await Promise.all(specs.map((spec) => startService(spec, { configDir, logDir, logLevel: options.logLevel ?? 'info' })));
+    progress(`starting ${specs.map((s) => s.name).join(', ')} as ${options.containers ? `containers of ${options.containers.image}` : 'separate processes'}`);
+    const started = await Promise.all(specs.map((spec) => startService(spec, { runDir, configDir, logDir, logLevel: options.logLevel ?? 'info', containers: options.containers })));
     for (const s of started) services.set(s.name, s);
     return { runDir, topics, kafka, influx, smtp, mailDir, devices, services, stop };
   } catch (err) {
@@ -277,22 +300,45 @@ export function tail(file: string, n = 30): string {
   }
 }
 
-async function startService(spec: ServiceSpec, dirs: { configDir: string; logDir: string; logLevel: string }): Promise<ServiceProcess> {
+/** The command line of a service: `node <entry> --config <file>`, or `podman run ... <image> <entry> --config <file>`. */
+function serviceCommand(spec: ServiceSpec, configFile: string, runDir: string, env: NodeJS.ProcessEnv, containers: ContainerRuntime | undefined): { command: string; args: string[]; container?: string } {
+  if (!containers) return { command: process.execPath, args: [join(REPO_ROOT, spec.entry), '--config', configFile] };
+  const container = `busbar-stack-${spec.name}-${process.pid}`;
+  const names = Object.keys(env).filter((k) => k === 'BUSBAR_LOG_LEVEL' || Object.hasOwn(spec.env ?? {}, k));
+  const [command, ...global] = containers.podman;
+  const args = [
+    ...global, 'run', '--rm', '--name', container, ...containers.runFlags,
+    '--user', `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`, '-v', `${runDir}:${runDir}`,
+    ...names.flatMap((n) => ['-e', n]), containers.image, spec.entry, '--config', configFile,
+  ];
+  return { command: command ?? 'podman', args, container };
+}
+
+/** Removes a service's container (after a SIGKILL of `podman run`, which leaves it running). */
+function removeContainer(containers: ContainerRuntime | undefined, container: string | undefined): void {
+  if (!containers || !container) return;
+  const [command, ...global] = containers.podman;
+  spawn(command ?? 'podman', [...global, 'rm', '-f', container], { stdio: 'ignore', detached: true }).on('error', () => undefined).unref();
+}
+
+async function startService(spec: ServiceSpec, dirs: { runDir: string; configDir: string; logDir: string; logLevel: string; containers?: ContainerRuntime | undefined }): Promise<ServiceProcess> {
   const configFile = join(dirs.configDir, `${spec.name}.yaml`);
   const logFile = join(dirs.logDir, `${spec.name}.log`);
   const ops = { ...((spec.config.ops as object | undefined) ?? {}), host: '127.0.0.1', port: 0 };
   writeFileSync(configFile, `# generated by deploy/local/stack.ts for ${spec.name}\n${stringify({ ...spec.config, ops })}`);
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
+  const env = serviceEnv(dirs.logLevel, spec.env);
+  const cmd = serviceCommand(spec, configFile, dirs.runDir, env, dirs.containers);
   try {
     // own process group: a Ctrl-C in the terminal reaches the launcher only, which stops the
     // services in order with SIGTERM
-    child = spawn(process.execPath, [join(REPO_ROOT, spec.entry), '--config', configFile], { cwd: REPO_ROOT, env: serviceEnv(dirs.logLevel, spec.env), detached: true, stdio: ['ignore', fd, fd] });
+    child = spawn(cmd.command, cmd.args, { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', fd, fd] });
   } finally {
     closeSync(fd);
   }
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`${spec.name}: could not spawn ${process.execPath}`);
+  if (pid === undefined) throw new Error(`${spec.name}: could not spawn ${cmd.command}`);
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((res) => {
     child.once('exit', (code) => res((exitCode = code)));
@@ -315,9 +361,11 @@ async function startService(spec: ServiceSpec, dirs: { configDir: string; logDir
 
   let opsUrl: string;
   try {
-    opsUrl = await waitForOps(spec.name, logFile, () => exitCode !== undefined, 60_000);
+    // a container starts slower (vfs copies the image's root for each one)
+    opsUrl = await waitForOps(spec.name, logFile, () => exitCode !== undefined, dirs.containers ? 180_000 : 60_000);
   } catch (err) {
     if (exitCode === undefined) process.kill(pid, 'SIGKILL');
+    removeContainer(dirs.containers, cmd.container);
     throw err;
   }
   let stopping: Promise<number | null> | undefined;
@@ -337,6 +385,7 @@ async function startService(spec: ServiceSpec, dirs: { configDir: string; logDir
         process.kill(pid, 'SIGTERM');
         const timer = setTimeout(() => {
           if (exitCode === undefined) process.kill(pid, 'SIGKILL');
+          removeContainer(dirs.containers, cmd.container);
         }, graceMs);
         try {
           return await exited;

@@ -1,8 +1,8 @@
 /**
  * `@busbar/avro`: Busbar's Avro contract in code. Public: the typed serdes per topic value (Avro
  * single-object encoding, CRC-64-AVRO fingerprints, schemas/ + schemas/history/ resolved inside),
- * the record types and the error catalogue. Fingerprinting, canonical form, the schema catalogue
- * and topic names are internal (README "API").
+ * the record types, the topic names and the error catalogue. Fingerprinting, canonical form and the
+ * schema catalogue are internal (README "API").
  */
 export {
   alertSerde,
@@ -26,4 +26,5 @@ export type {
   Reading,
   ReadingInput,
 } from './records.js';
+export { TOPICS } from './topics.js';
 export { ERROR_CODES } from './errors.js';

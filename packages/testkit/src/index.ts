@@ -11,4 +11,5 @@ export { startInflux } from './influx.js';
 export type { InfluxHandle } from './influx.js';
 export { startSmtp } from './smtp.js';
 export type { SmtpHandle } from './smtp.js';
+export { freePort } from './ports.js';
 export { ERROR_CODES } from './errors.js';

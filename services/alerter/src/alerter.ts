@@ -1,10 +1,10 @@
 /**
  * The alerter's composition: readings (consumer group) → threshold evaluators → for each
- * transition: an Alert record on the alerts topic, an e-mail and the pager hooks (see
- * `handler.ts` for the order). Offsets are committed after the batch's alerts were published and
- * notified (or their notification failed after `notifyAttempts`, counted in
- * `busbar_alerter_notify_errors_total`). A batch whose alerts could not be published is not
- * committed and is redelivered; the rule state is applied only after the publish succeeded.
+ * transition: an Alert record on the alerts topic, then its notifications (an e-mail, each pager
+ * hook) recorded in the durable alert outbox, which delivers them with retries (see `handler.ts`
+ * for the order, `notify/outbox.ts` for delivery). Offsets are committed after the batch's alerts
+ * were published and their notifications recorded. A batch whose alerts could not be published is
+ * not committed and is redelivered; the rule state is applied only after the publish succeeded.
  *
  * Limits — rule state is per process memory:
  * - after a restart or a partition move (rebalance), a series still beyond its bound fires again,
@@ -12,6 +12,7 @@
  * - the RESOLVED of an episode that fired before the restart (or on the partition's previous
  *   owner) is not sent: the new process never saw it fire.
  */
+import { join, resolve } from 'node:path';
 import type { Logger, Metrics } from '@busbar/core';
 import type { Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, readingSerde } from '@busbar/avro';
@@ -19,9 +20,10 @@ import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, retry
 import type { RunningService } from '@busbar/runtime';
 import type { AlerterConfig } from './config.js';
 import { rulesOf } from './config.js';
-import type { Notifier } from './handler.js';
 import { createReadingsHandler } from './handler.js';
 import { EmailNotifier } from './notify/email.js';
+import { AlertOutbox } from './notify/outbox.js';
+import type { Notifier } from './notify/outbox.js';
 import { postWebhook } from './notify/webhook.js';
 
 /**
@@ -34,8 +36,13 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   const notifiers: Notifier[] = [
     ...(email ? [{ channel: 'email', send: (a) => email.send(a) } satisfies Notifier] : []),
-    ...config.webhooks.map((hook): Notifier => ({ channel: 'webhook', send: (a) => postWebhook(hook.url, a, hook.timeoutMs) })),
+    ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${i + 1}`, send: (a) => postWebhook(hook.url, a, hook.timeoutMs) })),
   ];
+  const outbox = new AlertOutbox({
+    path: resolve(config.outbox.path ?? join('state', `${config.groupId}.outbox.sqlite`)), notifiers, expireAfterMs: config.outbox.expireAfterMs,
+    retry: { initialDelayMs: config.outbox.retryInitialMs, maxDelayMs: config.outbox.retryMaxMs }, logger, metrics,
+  });
+  outbox.start(); // notifications recorded before a restart go out first
 
   const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
   const producer = kafka.producer(PRODUCER_OPTIONS);
@@ -45,8 +52,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   const handle = createReadingsHandler({
     rules: rulesOf(config),
     publish: (batch) => alerts.publish(batch.map((a) => ({ key: a.device_id, value: a }))),
-    notifiers,
-    notifyAttempts: config.notifyAttempts,
+    notify: (batch) => outbox.enqueue(batch),
     logger,
     metrics,
   });
@@ -65,9 +71,10 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   await consumer.start();
   logger.info({ rules: config.rules.map((r) => r.id) }, 'alerter running');
   return {
-    health: () => ({ ok: true, details: { rules: config.rules.length } }),
+    health: () => ({ ok: true, details: { rules: config.rules.length, outbox_pending: outbox.pending } }),
     stop: async () => {
       await consumer.stop();
+      await outbox.stop(); // undelivered notifications stay recorded for the next start
       await producer.disconnect();
       email?.close();
     },

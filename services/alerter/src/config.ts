@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { loadConfig } from '@busbar/runtime';
 import { DEFAULT_SMTP_TIMEOUTS_MS } from './notify/email.js';
+import { DEFAULT_NOTIFICATION_EXPIRY_MS } from './notify/outbox.js';
 import type { ThresholdRule } from './rules/threshold.js';
 
 const ruleSchema = z
@@ -68,8 +69,23 @@ export const alerterConfigSchema = z.object({
     .optional(),
   /** Pager hooks: each FIRING/RESOLVED transition is POSTed as JSON (the Alert record). */
   webhooks: z.array(z.object({ url: z.url(), timeoutMs: z.number().int().min(100).default(5000) }).strict()).default([]),
-  /** Attempts per notification before it is counted as failed (default 3). */
-  notifyAttempts: z.number().int().min(1).max(10).default(3),
+  /**
+   * The durable alert outbox (`notify/outbox.ts`): every notification is recorded before it is sent
+   * and retried until delivered or expired.
+   * - `path`: its SQLite file (default `state/<groupId>.outbox.sqlite` under the working directory;
+   *   keep it on persistent storage — one file per alerter process: give each member of a group its own);
+   * - `expireAfterMs`: give a notification up this long after it was recorded (default 6 h);
+   * - `retryInitialMs` … `retryMaxMs`: backoff between attempts (default 1 s … 5 min).
+   */
+  outbox: z
+    .object({
+      path: z.string().min(1).optional(),
+      expireAfterMs: z.number().int().min(1000).default(DEFAULT_NOTIFICATION_EXPIRY_MS),
+      retryInitialMs: z.number().int().min(10).default(1000),
+      retryMaxMs: z.number().int().min(10).default(300_000),
+    })
+    .strict()
+    .default({ expireAfterMs: DEFAULT_NOTIFICATION_EXPIRY_MS, retryInitialMs: 1000, retryMaxMs: 300_000 }),
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9466) }).default({ host: '127.0.0.1', port: 9466 }),
 });
 

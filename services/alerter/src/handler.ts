@@ -8,31 +8,23 @@
  * 2. the batch's Alert records are published; if that throws, the handler throws with the rule
  *    state untouched, so the redelivered batch produces the same transitions (same alert ids) and
  *    no alert is lost;
- * 3. the draft is committed, then each alert is notified — only after its record was
- *    acknowledged. One alert's channels (e-mail, each webhook) run concurrently, each with up to
- *    `notifyAttempts` attempts; a channel that fails every attempt is logged and counted in
- *    `busbar_alerter_notify_errors_total{channel}` and does not fail the batch.
+ * 3. the batch's notifications are recorded in the durable alert outbox (`notify/outbox.ts`) —
+ *    only after the records were acknowledged; the outbox delivers and retries them on its own, so
+ *    a mail-server outage neither loses a notification nor holds the consumer;
+ * 4. the draft is committed. (A failure to record the notifications throws before it: the batch is
+ *    redelivered with the rule state untouched, and the outbox ignores what it already recorded.)
  *
- * While it waits (publishing, notifying, backing off) the handler calls `control.heartbeat()`
- * every `heartbeatIntervalMs`, so a slow mail server does not cost the consumer its group
- * membership.
+ * While it waits for the publish the handler calls `control.heartbeat()` every
+ * `heartbeatIntervalMs`, so a slow broker does not cost the consumer its group membership.
  */
 import picomatch from 'picomatch';
-import type { BackoffOptions, Logger, Metrics } from '@busbar/core';
-import { backoffDelayMs, errorCode, noopLogger, noopMetrics, sleep } from '@busbar/core';
+import type { Logger, Metrics } from '@busbar/core';
+import { errorCode, noopLogger, noopMetrics } from '@busbar/core';
 import type { Alert, Reading } from '@busbar/avro';
 import type { BatchControl, ConsumedRecord } from '@busbar/kafka';
 import { toAlert } from './alert.js';
 import type { EvaluationDraft, ThresholdRule, Transition } from './rules/threshold.js';
 import { ThresholdEvaluator } from './rules/threshold.js';
-
-/** One notification channel (e-mail, a webhook). */
-export interface Notifier {
-  /** Metric label and log field: `email` or `webhook` (a small fixed set, no URLs). */
-  readonly channel: string;
-  /** Sends one alert; rejects on failure (retried by the handler). */
-  send(alert: Alert): Promise<void>;
-}
 
 /** Options of {@link createReadingsHandler}. */
 export interface ReadingsHandlerOptions {
@@ -40,12 +32,11 @@ export interface ReadingsHandlerOptions {
   readonly rules: readonly ThresholdRule[];
   /** Publishes the batch's Alert records; resolves once the brokers acknowledged them. */
   readonly publish: (alerts: readonly Alert[]) => Promise<void>;
-  /** Channels every alert is sent to. */
-  readonly notifiers: readonly Notifier[];
-  /** Attempts per alert and channel (≥ 1). */
-  readonly notifyAttempts: number;
-  /** Backoff between attempts (default 200 ms doubling, capped at 5 s). */
-  readonly retryBackoff?: BackoffOptions;
+  /**
+   * Records the notifications of acknowledged alerts durably (the outbox's `enqueue`); synchronous.
+   * @throws when they cannot be recorded (the batch is then redelivered).
+   */
+  readonly notify: (alerts: readonly Alert[]) => void;
   /** Interval of `control.heartbeat()` calls while waiting, ms (default 3000). */
   readonly heartbeatIntervalMs?: number;
   readonly logger?: Logger;
@@ -59,19 +50,16 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 3000;
  * Creates the handler of a batch of readings (the `handle` of `DecodingConsumer`).
  *
  * @returns `(records, control) => Promise<void>`; rejects with the publisher's error when the
- *   Alert records could not be published (the batch is then redelivered); never rejects because
- *   of a notification.
+ *   Alert records could not be published or their notifications not recorded (the batch is then
+ *   redelivered); never because a notification could not be delivered (the outbox retries it).
  */
 export function createReadingsHandler(options: ReadingsHandlerOptions): (records: readonly ConsumedRecord<Reading>[], control: BatchControl) => Promise<void> {
   const logger = options.logger ?? noopLogger;
   const metrics = options.metrics ?? noopMetrics;
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
-  const retryBackoff = options.retryBackoff ?? { initialDelayMs: 200, maxDelayMs: 5000 };
   const evaluators = options.rules.map((rule) => ({ evaluator: new ThresholdEvaluator(rule), matches: picomatch([...rule.devices]) }));
   const m = {
     transitions: metrics.counter({ name: 'busbar_alerter_transitions_total', help: 'Alert transitions, by rule, severity and state.', labelNames: ['rule', 'severity', 'state'] }),
-    notified: metrics.counter({ name: 'busbar_alerter_notifications_total', help: 'Notifications sent, by channel.', labelNames: ['channel'] }),
-    notifyErrors: metrics.counter({ name: 'busbar_alerter_notify_errors_total', help: 'Notifications that failed after every attempt, by channel.', labelNames: ['channel'] }),
   };
 
   const beat = async (control: BatchControl): Promise<void> => {
@@ -89,22 +77,6 @@ export function createReadingsHandler(options: ReadingsHandlerOptions): (records
     } finally {
       clearInterval(timer);
     }
-  };
-
-  const withRetries = async (n: Notifier, a: Alert, control: BatchControl): Promise<void> => {
-    for (let attempt = 0; attempt < options.notifyAttempts; attempt++) {
-      try {
-        await n.send(a);
-        m.notified.inc({ channel: n.channel });
-        return;
-      } catch (err) {
-        logger.warn({ channel: n.channel, alertId: a.alert_id, code: errorCode(err), err: err instanceof Error ? err.message : String(err), attempt: attempt + 1 }, 'notification failed');
-        await beat(control);
-        if (attempt + 1 < options.notifyAttempts) await sleep(backoffDelayMs(attempt, retryBackoff));
-      }
-    }
-    m.notifyErrors.inc({ channel: n.channel });
-    logger.error({ channel: n.channel, alertId: a.alert_id }, 'notification failed after every attempt');
   };
 
   return async (records, control) => {
@@ -125,13 +97,12 @@ export function createReadingsHandler(options: ReadingsHandlerOptions): (records
       }
     }
     const alerts = transitions.map(toAlert);
-    if (alerts.length > 0) await whileBeating(control, () => options.publish(alerts)); // throws: nothing applied, the batch is redelivered
+    if (alerts.length > 0) {
+      await whileBeating(control, () => options.publish(alerts)); // throws: nothing applied, the batch is redelivered
+      options.notify(alerts); // throws: nothing applied, the batch is redelivered
+    }
     for (const d of drafts) d.commit();
     for (const t of transitions) m.transitions.inc({ rule: t.rule.id, severity: t.severity, state: t.state });
-    for (const a of alerts) {
-      logger.info({ alertId: a.alert_id, rule: a.rule, device: a.device_id, state: a.state, severity: a.severity, value: a.value }, a.message);
-      await whileBeating(control, () => Promise.allSettled(options.notifiers.map((n) => withRetries(n, a, control))));
-      await beat(control);
-    }
+    for (const a of alerts) logger.info({ alertId: a.alert_id, rule: a.rule, device: a.device_id, state: a.state, severity: a.severity, value: a.value }, a.message);
   };
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '@busbar/avro';
 import { createReadingsHandler } from '../src/handler.js';
-import type { Notifier } from '../src/handler.js';
 import type { ThresholdRule } from '../src/rules/threshold.js';
 import { RecordingMetrics } from './support/recording-metrics.js';
 import { countingControl, reading } from './support/readings.js';
@@ -25,15 +24,16 @@ function flakyPublisher(failures: number, log: string[]): { publish: (alerts: re
   };
 }
 
-function recordingNotifier(channel: string, log: string[]): Notifier & { sent: Alert[] } {
+/** Records what the handler hands to the outbox (`notify`), as the outbox's `enqueue` would. */
+function recordingOutbox(log: string[]): { notify: (alerts: readonly Alert[]) => void; sent: Alert[] } {
   const sent: Alert[] = [];
   return {
-    channel,
     sent,
-    send: (a) => {
-      sent.push(a);
-      log.push(`${channel}:${a.state}:${a.severity}`);
-      return Promise.resolve();
+    notify: (alerts) => {
+      for (const a of alerts) {
+        sent.push(a);
+        log.push(`outbox:${a.state}:${a.severity}`);
+      }
     },
   };
 }
@@ -42,9 +42,9 @@ describe('alerter > handler', () => {
   it('loses no alert when publishing fails once: the redelivered batch publishes it, then notifies once', async () => {
     const log: string[] = [];
     const pub = flakyPublisher(1, log);
-    const mail = recordingNotifier('email', log);
+    const mail = recordingOutbox(log);
     const metrics = new RecordingMetrics();
-    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notifiers: [mail], notifyAttempts: 1, metrics });
+    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notify: mail.notify, metrics });
     const batch = [reading(40, 1000, 'psu-1', 0), reading(95, 2000, 'psu-1', 1)];
 
     await expect(handle(batch, countingControl())).rejects.toThrow('broker unavailable');
@@ -56,7 +56,7 @@ describe('alerter > handler', () => {
     const [alert] = pub.acked[0]!;
     expect(alert).toMatchObject({ state: 'FIRING', severity: 'CRITICAL', device_id: 'psu-1', value: 95, threshold: 80 });
     expect(mail.sent).toEqual([alert]);
-    expect(log).toEqual(['publish#1', 'publish#2', 'acked:FIRING:CRITICAL', 'email:FIRING:CRITICAL']);
+    expect(log).toEqual(['publish#1', 'publish#2', 'acked:FIRING:CRITICAL', 'outbox:FIRING:CRITICAL']);
     expect(metrics.count('busbar_alerter_transitions_total', { state: 'FIRING', severity: 'CRITICAL' })).toBe(1);
 
     // once applied, a later batch still beyond the bound is quiet, and the resolve shares the id
@@ -70,17 +70,17 @@ describe('alerter > handler', () => {
   it('keeps a failed batch’s for-duration progress out of the state, so the redelivery counts it from the same reading', async () => {
     const log: string[] = [];
     const pub = flakyPublisher(1, log);
-    const handle = createReadingsHandler({ rules: [{ ...rule, forMs: 5000 }], publish: pub.publish, notifiers: [], notifyAttempts: 1 });
+    const handle = createReadingsHandler({ rules: [{ ...rule, forMs: 5000 }], publish: pub.publish, notify: () => undefined });
     const batch = [reading(95, 0, 'psu-1', 0), reading(95, 5000, 'psu-1', 1)];
     await expect(handle(batch, countingControl())).rejects.toThrow();
     await handle(batch, countingControl());
     expect(pub.acked).toEqual([[expect.objectContaining({ state: 'FIRING', severity: 'CRITICAL', timestamp: new Date(5000) })]]);
   });
 
-  it('notifies only after the Alert record was acknowledged', async () => {
+  it('records the notifications in the outbox only after the Alert record was acknowledged', async () => {
     const log: string[] = [];
     let ack: () => void = () => {};
-    const mail = recordingNotifier('email', log);
+    const mail = recordingOutbox(log);
     const handle = createReadingsHandler({
       rules: [rule],
       publish: () => new Promise<void>((resolve) => {
@@ -90,23 +90,39 @@ describe('alerter > handler', () => {
           resolve();
         };
       }),
-      notifiers: [mail],
-      notifyAttempts: 1,
+      notify: mail.notify,
     });
     const done = handle([reading(95, 1000)], countingControl());
     await new Promise((r) => setTimeout(r, 20));
     expect(log).toEqual(['publish']);
     ack();
     await done;
-    expect(log).toEqual(['publish', 'acked', 'email:FIRING:CRITICAL']);
+    expect(log).toEqual(['publish', 'acked', 'outbox:FIRING:CRITICAL']);
   });
 
   it('ignores devices the rule does not select and values it cannot read', async () => {
     const log: string[] = [];
     const pub = flakyPublisher(0, log);
-    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notifiers: [], notifyAttempts: 1 });
+    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notify: (a) => void log.push(`outbox:${a.length}`) });
     const nan = reading(Number.NaN, 2000);
     await handle([reading(95, 1000, 'chamber-1'), nan], countingControl());
     expect(log).toEqual([]);
+  });
+
+  it('throws (batch redelivered, state untouched) when the notifications cannot be recorded', async () => {
+    const log: string[] = [];
+    const pub = flakyPublisher(0, log);
+    let outboxBroken = true;
+    const mail = recordingOutbox(log);
+    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notify: (a) => {
+      if (outboxBroken) throw new Error('disk full');
+      mail.notify(a);
+    } });
+    const batch = [reading(95, 1000, 'psu-1', 0)];
+    await expect(handle(batch, countingControl())).rejects.toThrow('disk full');
+    outboxBroken = false;
+    await handle(batch, countingControl()); // the redelivery fires the same transition again
+    expect(mail.sent.map((a) => a.state)).toEqual(['FIRING']);
+    expect(pub.acked[0]![0]!.alert_id).toBe(pub.acked[1]![0]!.alert_id); // same alert id: the outbox records it once
   });
 });

@@ -1,0 +1,107 @@
+/**
+ * The command line of `busbar-topics` (parsing only; {@link runTopicsCli} does the work):
+ *
+ *   busbar-topics create [--config FILE] [--brokers host:port,...] [--replication-factor N]
+ *                        [--partitions ROLE=N]... [--retention-ms ROLE=MS]... [--timeout-s S] [--dry-run]
+ *
+ * Brokers and topic names come from `--config` (any Busbar service's file: its `kafka:` and `topics:`
+ * sections; the rest is ignored) with the usual `BUSBAR_KAFKA__BROKERS`-style environment overrides,
+ * and `--brokers` wins over both.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
+import type { TopicsConfig } from '@busbar/kafka';
+import { ConfigError, loadConfig } from '@busbar/runtime';
+import type { TopicRole } from './topics.js';
+import { TOPIC_POLICIES } from './topics.js';
+
+/** What `busbar-topics create` was asked to do. */
+export interface CreateCommand {
+  /** Bootstrap brokers, `host:port`. */
+  readonly brokers: readonly string[];
+  /** Topic names (the `topics:` section, defaults filled in). */
+  readonly names: TopicsConfig;
+  /** Partitions by role (over the defaults). */
+  readonly partitions: Partial<Record<TopicRole, number>>;
+  /** `retention.ms` by role (over the defaults). */
+  readonly retentionMs: Partial<Record<TopicRole, number>>;
+  /** Replication factor of created topics (undefined: the broker's default). */
+  readonly replicationFactor: number | undefined;
+  /** How long to keep trying to reach the cluster, s (default 120). */
+  readonly timeoutS: number;
+  /** Change nothing, report. */
+  readonly dryRun: boolean;
+}
+
+/** Usage text printed by `--help` and after a usage error. */
+export const USAGE = `usage: busbar-topics create [--config FILE] [--brokers host:port,...] [--replication-factor N]
+                            [--partitions ROLE=N]... [--retention-ms ROLE=MS]... [--timeout-s S] [--dry-run]
+roles: ${Object.keys(TOPIC_POLICIES).join(', ')}`;
+
+const sectionsSchema = z.object({ kafka: kafkaConfigSchema, topics: topicsConfigSchema });
+
+function positiveInt(text: string, what: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) throw new ConfigError('BB_CONFIG_INVALID', `${what}: expected a positive integer, got "${text}"`);
+  return Number(text);
+}
+
+function byRole(items: readonly string[], option: string): Partial<Record<TopicRole, number>> {
+  const out: Partial<Record<TopicRole, number>> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z]+)=(.*)$/.exec(item);
+    const role = m?.[1];
+    if (!m || role === undefined || !(role in TOPIC_POLICIES)) throw new ConfigError('BB_CONFIG_INVALID', `${option} ${item}: expected ROLE=N with ROLE one of ${Object.keys(TOPIC_POLICIES).join(', ')}`);
+    out[role as TopicRole] = positiveInt(m[2] ?? '', `${option} ${role}`);
+  }
+  return out;
+}
+
+/**
+ * Parses `busbar-topics` arguments.
+ *
+ * @param argv - arguments after the script (`create ...`).
+ * @param env - the environment (`BUSBAR_KAFKA__BROKERS`, `BUSBAR_TOPICS__READINGS`... apply).
+ * @returns the command, or `'help'` for `--help`.
+ * @throws {ConfigError} `BB_CONFIG_INVALID` for an unknown command or option, a bad number or role,
+ *   no brokers anywhere; `BB_CONFIG_UNREADABLE` when `--config` cannot be read.
+ */
+export function parseTopicsArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CreateCommand | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        brokers: { type: 'string' },
+        'replication-factor': { type: 'string' },
+        partitions: { type: 'string', multiple: true, default: [] },
+        'retention-ms': { type: 'string', multiple: true, default: [] },
+        'timeout-s': { type: 'string', default: '120' },
+        'dry-run': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (cause) {
+    throw new ConfigError('BB_CONFIG_INVALID', (cause as Error).message, { cause });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length !== 1 || positionals[0] !== 'create') throw new ConfigError('BB_CONFIG_INVALID', `expected the command "create", got "${positionals.join(' ')}"`);
+  const overrides: NodeJS.ProcessEnv = { ...env };
+  if (values.brokers !== undefined) overrides['BUSBAR_KAFKA__BROKERS'] = values.brokers;
+  if (values.config === undefined && overrides['BUSBAR_KAFKA__BROKERS'] === undefined && overrides['BUSBAR_KAFKA'] === undefined) {
+    throw new ConfigError('BB_CONFIG_INVALID', 'no brokers: give --brokers host:port,..., --config FILE or BUSBAR_KAFKA__BROKERS');
+  }
+  const sections = loadConfig(sectionsSchema, { file: values.config, env: overrides });
+  return {
+    brokers: sections.kafka.brokers,
+    names: sections.topics,
+    partitions: byRole(values.partitions, '--partitions'),
+    retentionMs: byRole(values['retention-ms'], '--retention-ms'),
+    replicationFactor: values['replication-factor'] === undefined ? undefined : positiveInt(values['replication-factor'], '--replication-factor'),
+    timeoutS: positiveInt(values['timeout-s'], '--timeout-s'),
+    dryRun: values['dry-run'],
+  };
+}

@@ -1,0 +1,36 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseTopicsArgs } from '../src/cli.js';
+
+describe('parseTopicsArgs', () => {
+  it('takes brokers and topic names from a service configuration file, --brokers winning', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'busbar-topics-'));
+    const file = join(dir, 'historian.yaml');
+    writeFileSync(file, 'kafka: { brokers: [kafka:9092] }\ntopics: { readings: lab.readings }\ninflux: { url: http://x:8086 }\n');
+    const cmd = parseTopicsArgs(['create', '--config', file], {});
+    expect(cmd).toMatchObject({ brokers: ['kafka:9092'], names: { readings: 'lab.readings', alerts: 'busbar.alerts.v1' }, dryRun: false, timeoutS: 120 });
+    expect(parseTopicsArgs(['create', '--config', file, '--brokers', 'a:1,b:2'], {})).toMatchObject({ brokers: ['a:1', 'b:2'] });
+  });
+
+  it('reads BUSBAR_KAFKA__BROKERS and the overrides by role', () => {
+    const cmd = parseTopicsArgs(['create', '--partitions', 'readings=12', '--retention-ms', 'alerts=60000', '--replication-factor', '3', '--dry-run'], { BUSBAR_KAFKA__BROKERS: 'k1:9092,k2:9092' });
+    expect(cmd).toEqual({
+      brokers: ['k1:9092', 'k2:9092'], names: expect.objectContaining({ readings: 'busbar.readings.v1' }), partitions: { readings: 12 },
+      retentionMs: { alerts: 60000 }, replicationFactor: 3, timeoutS: 120, dryRun: true,
+    });
+  });
+
+  it('refuses a missing command, unknown role, bad number or no brokers with BB_CONFIG_INVALID naming it', () => {
+    const env = { BUSBAR_KAFKA__BROKERS: 'k:9092' };
+    expect(() => parseTopicsArgs([], env)).toThrow(expect.objectContaining({ code: 'BB_CONFIG_INVALID', message: expect.stringContaining('"create"') }));
+    expect(() => parseTopicsArgs(['create', '--partitions', 'reading=3'], env)).toThrow(/--partitions reading=3: expected ROLE=N/);
+    expect(() => parseTopicsArgs(['create', '--partitions', 'readings=0'], env)).toThrow(/--partitions readings: expected a positive integer/);
+    expect(() => parseTopicsArgs(['create', '--replication-factor', 'x'], env)).toThrow(/--replication-factor/);
+    expect(() => parseTopicsArgs(['create', '--bogus'], env)).toThrow(expect.objectContaining({ code: 'BB_CONFIG_INVALID' }));
+    expect(() => parseTopicsArgs(['create'], {})).toThrow(/no brokers/);
+    expect(() => parseTopicsArgs(['create', '--brokers', 'nope'], {})).toThrow(/kafka.brokers/);
+    expect(parseTopicsArgs(['--help'], {})).toBe('help');
+  });
+});
