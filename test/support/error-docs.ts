@@ -15,6 +15,7 @@ import { ERROR_CODES as arduinoIo } from '@busbar/driver-arduino-io';
 import { ERROR_CODES as arbin } from '@busbar/driver-arbin-cti';
 import { ERROR_CODES as maccor } from '@busbar/driver-maccor-macnet';
 import { ERROR_CODES as corus } from '@busbar/driver-itron-corus';
+import { ERROR_CODES as can } from '@busbar/driver-can';
 import { ERROR_CODES as alerter } from '@busbar/alerter';
 import { ERROR_CODES as historian } from '@busbar/historian';
 import { ERROR_CODES as collectorCorus } from '@busbar/collector-corus';
@@ -36,6 +37,7 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/driver-maccor-macnet', maccor],
   ['@busbar/driver-itron-corus', corus],
   ['@busbar/module-arbin', moduleArbin],
+  ['@busbar/driver-can', can],
   ['@busbar/actions', actions],
   ['@busbar/collector-kit', collectorKit],
   ['@busbar/collector-maccor', collectorMaccor],

@@ -29,7 +29,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- if not $file -}}
 {{- fail (printf "%s: configFile %s is not in the chart's files/config" .component .spec.configFile) -}}
 {{- end -}}
-{{- toYaml (mustMergeOverwrite (fromYaml $file) (deepCopy (.spec.config | default dict))) -}}
+{{- $base := fromYaml $file -}}
+{{- $over := deepCopy (.spec.config | default dict) -}}
+{{- /* an instance that lists its own devices inline does not also read the shared device file */ -}}
+{{- if hasKey $over "devices" -}}{{- $_ := unset $base "devicesFile" -}}{{- end -}}
+{{- toYaml (mustMergeOverwrite $base $over) -}}
 {{- end -}}
 
 {{/* Environment every Busbar container gets: site addresses as BUSBAR_<PATH> overrides. */}}
@@ -62,7 +66,7 @@ readinessProbe:
   failureThreshold: 2
 {{- end -}}
 
-{{/* The /etc/busbar volume of a pod: its service's ConfigMap and the maps ConfigMap under maps/ (one projected volume). */}}
+{{/* The /etc/busbar volume of a pod: its service's ConfigMap, and the maps ConfigMap with the register maps under maps/ and the device files (one per protocol, read by collector and commander) under devices/ (one projected volume). */}}
 {{- define "busbar.configVolume" -}}
 - name: config
   projected:
@@ -73,5 +77,8 @@ readinessProbe:
           items:
             {{- range $path, $_ := .root.Files.Glob "files/config/maps/*" }}
             - { key: {{ base $path }}, path: {{ printf "maps/%s" (base $path) }} }
+            {{- end }}
+            {{- range $path, $_ := .root.Files.Glob "files/config/devices/*" }}
+            - { key: {{ printf "devices.%s" (base $path) }}, path: {{ printf "devices/%s" (base $path) }} }
             {{- end }}
 {{- end -}}
