@@ -43,7 +43,6 @@ const client = new ModbusDeviceClient({
   map: pcs.map,
   plan: pcs.plan,
   timeoutMs: 1000,
-  reconnect: { auto: false },
 });
 try {
   await client.connect();

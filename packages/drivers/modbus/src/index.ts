@@ -3,13 +3,14 @@
  *
  * - codec (pure): register maps (`parseRegisterMap`, `registerMapSchema`) and write
  *   validation/encoding (`encodeWrite`); read planning and block decoding are the client's internals;
- * - client: `ModbusDeviceClient` on modbus-serial, one request in flight, typed errors, reconnect;
+ * - client: `ModbusDeviceClient` on modbus-serial, one request in flight, typed errors; connects once and reports its loss;
  * - simulator: `startPowerSupplySimulator` and its `POWER_SUPPLY_MAP`;
  * - the safety rig's PCS: `buildPcsMap` (its register map, §4.3 conflicts as options) and `PcsHeartbeat`;
  * - errors: the `BB_MODBUS_*` catalogue (`ERROR_CODES`); thrown errors are `BusbarError`s with those codes.
  *
  * Everything else is internal (the package's own tests import its modules directly).
- */export { ERROR_CODES, ModbusConnectionError } from './errors.js';
+ */
+export { ERROR_CODES, ModbusConnectionError } from './errors.js';
 export { parseRegisterMap, registerMapSchema } from './codec/register-map.js';
 export type { DeviceMap, RegisterPoint } from './codec/register-map.js';
 export { encodeWrite } from './codec/values.js';

@@ -32,13 +32,13 @@ export function toReading(deviceId: string, values: PointValues, atMs: number, s
 }
 
 /**
- * Connects to one device once. The driver's own reconnect loop stays off: the collector runtime
+ * Connects to one device once. The client never reconnects by itself: the collector runtime
  * reconnects (and reports the outage).
  *
  * @throws the driver's `BB_MODBUS_CONNECTION` / `BB_MODBUS_TIMEOUT`.
  */
 export async function openModbusSession(device: ResolvedModbusDevice, ctx: OpenContext): Promise<ModbusSession> {
-  const client = new ModbusDeviceClient({ connection: device.connection, unitId: device.unitId, timeoutMs: device.timeoutMs, map: device.registerMap, logger: ctx.logger, metrics: ctx.metrics, deviceId: device.id, reconnect: { auto: false } });
+  const client = new ModbusDeviceClient({ connection: device.connection, unitId: device.unitId, timeoutMs: device.timeoutMs, map: device.registerMap, logger: ctx.logger, metrics: ctx.metrics, deviceId: device.id });
   const lost = new Promise<Error>((resolve) => client.once('disconnected', (reason) => resolve(new ModbusConnectionError(`device ${device.id}: connection lost: ${reason}`, { context: { device: device.id } }))));
   try {
     await client.connect();

@@ -6,8 +6,9 @@
  * - Per-request timeout (`timeoutMs`), typed errors: {@link ModbusExceptionError} (spec §7),
  *   {@link ModbusTimeoutError}, {@link ModbusConnectionError}; refusals ({@link ModbusWriteRefusedError})
  *   before any byte is sent.
- * - Reconnect with capped exponential backoff: {@link ModbusDeviceClient.connectWithBackoff}, and an
- *   automatic loop after an unexpected loss (events `disconnected`, `reconnecting`, `connected`).
+ * - Connects once and reports the loss of its link (event `disconnected`); it never reconnects by
+ *   itself: the collector runtime's supervisor reconnects with backoff (the one reconnect loop of
+ *   Busbar, `@busbar/supervisor`), and `connect()` may be called again after a loss.
  *
  * Protocol facts: Modbus Application Protocol Specification V1.1b3 (function codes §6, exceptions §7);
  * Modbus Messaging on TCP/IP Implementation Guide V1.0b (MBAP header, unit identifier).
@@ -61,16 +62,6 @@ export interface RtuConnection {
   readonly stopBits: 1 | 2;
 }
 
-/** Reconnect backoff: delay = min(maxDelayMs, initialDelayMs × 2^(attempt−1)). */
-export interface ReconnectOptions {
-  /** First delay, ms. @default 250 */
-  readonly initialDelayMs?: number;
-  /** Cap of the delay, ms. @default 30000 */
-  readonly maxDelayMs?: number;
-  /** Reconnect by itself after an unexpected loss (not after `close()`). @default true */
-  readonly auto?: boolean;
-}
-
 /** Options of {@link ModbusDeviceClient}. */
 export interface ModbusDeviceClientOptions {
   /** Where the device is. */
@@ -89,8 +80,6 @@ export interface ModbusDeviceClientOptions {
   readonly metrics?: Metrics;
   /** Device id for logs and the `device` metric label. @default `${host}:${port}` or the serial path, with `/unitId` */
   readonly deviceId?: string;
-  /** Backoff of reconnects. */
-  readonly reconnect?: ReconnectOptions;
 }
 
 /** Result of {@link ModbusDeviceClient.readAll}. */
@@ -113,27 +102,15 @@ export interface WriteResult {
   readonly durationMs: number;
 }
 
-/** One reconnect attempt that failed, before waiting `delayMs`. */
-export interface ReconnectAttempt {
-  /** 1 for the first retry. */
-  readonly attempt: number;
-  /** Wait before the next attempt, ms. */
-  readonly delayMs: number;
-  /** Why the attempt failed. */
-  readonly error: ModbusConnectionError;
-}
-
 /** Events of {@link ModbusDeviceClient}. */
 export interface ModbusDeviceClientEvents {
-  /** The link is up (first connect or a reconnect). */
+  /** The link is up. */
   connected: [];
-  /** The link was lost (not emitted by `close()`); `reason` says why. */
+  /** The link was lost (not emitted by `close()`); `reason` says why. The client does not reconnect by itself. */
   disconnected: [reason: string];
-  /** A connect attempt failed; another follows after `delayMs`. */
-  reconnecting: [attempt: ReconnectAttempt];
 }
 
-const DEFAULTS = { timeoutMs: 1000, initialDelayMs: 250, maxDelayMs: 30_000 } as const;
+const DEFAULTS = { timeoutMs: 1000 } as const;
 
 const optionsSchema = z.object({
   connection: z.discriminatedUnion('kind', [
@@ -149,13 +126,6 @@ const optionsSchema = z.object({
   ], { error: 'must be {kind: "tcp", host, port} or {kind: "rtu", path, baudRate, parity, dataBits, stopBits}' }),
   unitId: z.number().int('must be an integer 0..255').min(0, 'must be an integer 0..255').max(255, 'must be an integer 0..255'),
   timeoutMs: z.number().int().min(1, 'must be an integer 1..600000 (ms)').max(600_000, 'must be an integer 1..600000 (ms)').optional(),
-  reconnect: z
-    .object({
-      initialDelayMs: z.number().int().min(1, 'must be an integer ≥ 1 (ms)').optional(),
-      maxDelayMs: z.number().int().min(1, 'must be an integer ≥ 1 (ms)').optional(),
-      auto: z.boolean().optional(),
-    })
-    .optional(),
 });
 
 // modbus-serial is CommonJS: its module.exports is the ModbusRTU class, which also carries `.default`.
@@ -187,7 +157,7 @@ interface LibError {
  * @example
  * const client = new ModbusDeviceClient({ connection: { kind: 'tcp', host: '127.0.0.1', port: 502 }, unitId: 1, map: POWER_SUPPLY_MAP });
  * client.on('disconnected', (reason) => log.warn({ reason }, 'device lost'));
- * await client.connectWithBackoff(signal);
+ * await client.connect(); // once: after a `disconnected`, the caller decides when to connect again
  * const { values } = await client.readAll();
  * await client.write('voltage_setpoint_v', 12);
  */
@@ -202,9 +172,6 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
   private readonly connection: TcpConnection | RtuConnection;
   private readonly unitId: number;
   private readonly timeoutMs: number;
-  private readonly initialDelayMs: number;
-  private readonly maxDelayMs: number;
-  private readonly autoReconnect: boolean;
   private readonly logger: Logger;
   private readonly pointsByName: ReadonlyMap<string, RegisterPoint>;
   private readonly metric;
@@ -216,9 +183,7 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
   private connecting: Promise<void> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private failInFlight: ((err: Error) => void) | undefined;
-  private reconnectAbort: AbortController | undefined;
   /** Aborted by close(): ends every backoff loop started before it. */
-  private lifetime = new AbortController();
 
   /**
    * @param options - see {@link ModbusDeviceClientOptions}; the map is validated here.
@@ -239,18 +204,12 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
     if (c.kind === 'rtu' && (options.unitId < 1 || options.unitId > 247)) {
       throw new ModbusConfigError(['unitId: must be 1..247 on a serial line (Modbus over Serial Line V1.02 §2.2; 0 is broadcast)']);
     }
-    const initialDelayMs = options.reconnect?.initialDelayMs ?? DEFAULTS.initialDelayMs;
-    const maxDelayMs = options.reconnect?.maxDelayMs ?? DEFAULTS.maxDelayMs;
-    if (initialDelayMs > maxDelayMs) throw new ModbusConfigError([`reconnect: initialDelayMs ${initialDelayMs} > maxDelayMs ${maxDelayMs}`]);
 
     this.map = map;
     this.blocks = Object.freeze(planReads(map, options.plan));
     this.connection = c;
     this.unitId = options.unitId;
     this.timeoutMs = options.timeoutMs ?? DEFAULTS.timeoutMs;
-    this.initialDelayMs = initialDelayMs;
-    this.maxDelayMs = maxDelayMs;
-    this.autoReconnect = options.reconnect?.auto ?? true;
     this.deviceId = options.deviceId ?? `${c.kind === 'tcp' ? `${c.host}:${c.port}` : c.path}/${options.unitId}`;
     this.logger = (options.logger ?? noopLogger).child({ component: 'modbus', device: this.deviceId });
     this.pointsByName = new Map(map.points.map((p) => [p.name, p]));
@@ -275,10 +234,7 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
    * @throws {ModbusConnectionError} `BB_MODBUS_CONNECTION` (retriable) when the port cannot be opened.
    */
   async connect(): Promise<void> {
-    if (this.closed) {
-      this.closed = false;
-      this.lifetime = new AbortController();
-    }
+    this.closed = false;
     if (this.isConnected) return;
     this.connecting ??= this.openOnce().finally(() => {
       this.connecting = undefined;
@@ -287,49 +243,11 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
   }
 
   /**
-   * Connects, retrying with capped exponential backoff until connected or `signal` aborts. Emits
-   * `reconnecting` before each wait.
-   *
-   * @throws {ModbusConnectionError} `BB_MODBUS_CONNECTION` when aborted (cause: the last failure).
-   */
-  async connectWithBackoff(signal?: AbortSignal): Promise<void> {
-    if (this.closed) {
-      this.closed = false;
-      this.lifetime = new AbortController();
-    }
-    signal = signal ? AbortSignal.any([signal, this.lifetime.signal]) : this.lifetime.signal;
-    let attempt = 0;
-    for (;;) {
-      if (signal?.aborted) throw new ModbusConnectionError(`connect to ${this.deviceId} aborted`, { context: { device: this.deviceId, attempts: attempt } });
-      try {
-        await this.connect();
-        return;
-      } catch (e) {
-        if (!(e instanceof ModbusConnectionError)) throw e;
-        attempt += 1;
-        const delayMs = this.backoffDelayMs(attempt);
-        this.logger.warn({ attempt, delayMs, err: e.message }, 'modbus connect failed, retrying');
-        this.emit('reconnecting', { attempt, delayMs, error: e });
-        const aborted = await sleep(delayMs, signal);
-        if (aborted) throw new ModbusConnectionError(`connect to ${this.deviceId} aborted after ${attempt} attempt(s)`, { cause: e, context: { device: this.deviceId, attempts: attempt } });
-      }
-    }
-  }
-
-  /** Backoff delay before retry `attempt` (1-based), ms: min(maxDelayMs, initialDelayMs × 2^(attempt−1)). */
-  backoffDelayMs(attempt: number): number {
-    return Math.min(this.maxDelayMs, this.initialDelayMs * 2 ** Math.min(attempt - 1, 30));
-  }
-
-  /**
-   * Closes the link and stops reconnecting. Queued requests fail with `BB_MODBUS_CONNECTION`.
+   * Closes the link. Queued requests fail with `BB_MODBUS_CONNECTION`.
    * Does not emit `disconnected`.
    */
   async close(): Promise<void> {
     this.closed = true;
-    this.lifetime.abort();
-    this.reconnectAbort?.abort();
-    this.reconnectAbort = undefined;
     this.teardown(new ModbusConnectionError(`client for ${this.deviceId} closed`, { context: { device: this.deviceId } }));
     await this.connecting?.catch(() => undefined);
     this.teardown(new ModbusConnectionError(`client for ${this.deviceId} closed`, { context: { device: this.deviceId } }));
@@ -430,7 +348,6 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
     if (this.closed) return;
     this.logger.warn({ reason }, 'modbus disconnected');
     this.emit('disconnected', reason);
-    if (this.autoReconnect) this.startReconnectLoop();
   }
 
   private teardown(err: ModbusConnectionError): void {
@@ -442,17 +359,6 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
     if (rtu) rtu.destroy(() => undefined);
     this.socket?.destroy();
     this.socket = undefined;
-  }
-
-  private startReconnectLoop(): void {
-    if (this.reconnectAbort) return;
-    const abort = new AbortController();
-    this.reconnectAbort = abort;
-    this.connectWithBackoff(abort.signal)
-      .catch(() => undefined)
-      .finally(() => {
-        if (this.reconnectAbort === abort) this.reconnectAbort = undefined;
-      });
   }
 
   /**
@@ -589,24 +495,5 @@ function openSocket(host: string, port: number, timeoutMs: number): Promise<Sock
       socket.on('error', () => undefined); // 'close' follows; handled there
       resolve(socket);
     });
-  });
-}
-
-/** Waits `ms`; resolves `true` if `signal` aborted first. */
-function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) {
-      resolve(true);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(false);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -53,7 +53,7 @@ async function rawServer(answer: Answer): Promise<number> {
 }
 
 function client(port: number): ModbusDeviceClient {
-  const c = new ModbusDeviceClient({ connection: { kind: 'tcp', host: '127.0.0.1', port }, unitId: 1, timeoutMs: 500, map: POWER_SUPPLY_MAP, reconnect: { auto: false } });
+  const c = new ModbusDeviceClient({ connection: { kind: 'tcp', host: '127.0.0.1', port }, unitId: 1, timeoutMs: 500, map: POWER_SUPPLY_MAP });
   cleanups.push(() => c.close());
   return c;
 }

@@ -18,7 +18,7 @@ async function simulator(opts: Parameters<typeof startPowerSupplySimulator>[0] =
   return sim;
 }
 function client(port: number, extra: Partial<ModbusDeviceClientOptions> = {}): ModbusDeviceClient {
-  const c = new ModbusDeviceClient({ connection: { kind: 'tcp', host: '127.0.0.1', port }, unitId: 1, timeoutMs: 500, map: POWER_SUPPLY_MAP, reconnect: { initialDelayMs: 20, maxDelayMs: 200 }, ...extra });
+  const c = new ModbusDeviceClient({ connection: { kind: 'tcp', host: '127.0.0.1', port }, unitId: 1, timeoutMs: 500, map: POWER_SUPPLY_MAP, ...extra });
   cleanups.push(() => c.close());
   return c;
 }
@@ -152,7 +152,7 @@ describe('Drivers > Modbus > client (against the power-supply simulator)', () =>
     expect(order).toEqual(['read1', 'write', 'read2:5']);
   });
 
-  it('connect to a closed port → ModbusConnectionError; connectWithBackoff emits attempts and gives up on abort', async () => {
+  it('connect to a closed port → ModbusConnectionError (retriable), and no attempt of its own follows', async () => {
     const probe = createServer();
     await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
     const port = (probe.address() as AddressInfo).port;
@@ -161,25 +161,16 @@ describe('Drivers > Modbus > client (against the power-supply simulator)', () =>
     const err = await caught(c.connect());
     expect(err).toBeInstanceOf(ModbusConnectionError);
     expect((err as ModbusConnectionError).retriable).toBe(true);
-    const attempts: number[] = [];
-    c.on('reconnecting', (a) => attempts.push(a.delayMs));
-    const abort = new AbortController();
-    const p = caught(c.connectWithBackoff(abort.signal));
-    await until(() => attempts.length >= 4);
-    abort.abort();
-    expect(await p).toBeInstanceOf(ModbusConnectionError);
-    expect(attempts.slice(0, 4)).toEqual([20, 40, 80, 160]);
-    expect(c.backoffDelayMs(10)).toBe(200);
+    expect(c.connected).toBe(false);
   });
 
-  it('simulator stopped → disconnected event and fast failures; restarted on the same port → reconnects by itself', async () => {
+  it('simulator stopped → one disconnected event and fast not_sent failures, no reconnect of its own; connect() again once it is back', async () => {
     const sim = await startPowerSupplySimulator({ tickMs: 20 });
     const port = sim.port;
     const c = client(port);
     const events: string[] = [];
     c.on('connected', () => events.push('connected'));
     c.on('disconnected', () => events.push('disconnected'));
-    c.on('reconnecting', () => events.push('reconnecting'));
     await c.connect();
     await c.write('voltage_setpoint_v', 7);
     await sim.close();
@@ -188,17 +179,18 @@ describe('Drivers > Modbus > client (against the power-supply simulator)', () =>
     const down = await caught(c.readAll());
     expect(down).toMatchObject({ code: 'BB_MODBUS_CONNECTION', retriable: true, outcome: 'not_sent' });
     expect(await caught(c.write('voltage_setpoint_v', 8))).toMatchObject({ code: 'BB_MODBUS_CONNECTION', outcome: 'not_sent' });
-    await until(() => events.includes('reconnecting'));
     const sim2 = await simulator({ port });
-    await until(() => c.connected);
-    expect(events[0]).toBe('connected');
-    expect(events.at(-1)).toBe('connected');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(c.connected).toBe(false); // the supervisor decides when to reconnect, not the client
+    expect(events).toEqual(['connected', 'disconnected']);
+    await c.connect();
     const { values } = await c.readAll();
     expect(values.voltage_setpoint_v).toBe(0); // a fresh device
     expect(sim2.port).toBe(port);
+    expect(events).toEqual(['connected', 'disconnected', 'connected']);
   });
 
-  it('close() stops reconnecting and fails queued requests', async () => {
+  it('close() fails queued requests; connect() opens again', async () => {
     const sim = await simulator();
     const c = client(sim.port);
     await c.connect();
@@ -215,7 +207,6 @@ describe('Drivers > Modbus > client (against the power-supply simulator)', () =>
       [{ connection: { kind: 'tcp', host: '127.0.0.1', port: 0 } }, 'connection.port: must be 1..65535'],
       [{ connection: { kind: 'rtu', path: '/dev/ttyUSB0', baudRate: 19200, parity: 'even', dataBits: 8, stopBits: 1 }, unitId: 0 }, 'unitId: must be 1..247 on a serial line (Modbus over Serial Line V1.02 §2.2; 0 is broadcast)'],
       [{ map: { points: [{ name: 'x', type: 'holding', address: 70000, dataType: 'uint16' }] } }, 'map.points[0].address: must be 0..65535'],
-      [{ reconnect: { initialDelayMs: 500, maxDelayMs: 100 } }, 'reconnect: initialDelayMs 500 > maxDelayMs 100'],
     ];
     for (const [opts, msg] of bad) {
       let err: unknown;

@@ -7,7 +7,7 @@ import { ModbusDeviceClient } from '../../src/client/modbus-client.js';
 import { POWER_SUPPLY_MAP } from '../../src/simulator/power-supply.js';
 
 function client(): ModbusDeviceClient {
-  return new ModbusDeviceClient({ connection: { kind: 'tcp', host: '127.0.0.1', port: 502 }, unitId: 1, map: POWER_SUPPLY_MAP, reconnect: { auto: false } });
+  return new ModbusDeviceClient({ connection: { kind: 'tcp', host: '127.0.0.1', port: 502 }, unitId: 1, map: POWER_SUPPLY_MAP });
 }
 
 async function caught(p: Promise<unknown>): Promise<unknown> {

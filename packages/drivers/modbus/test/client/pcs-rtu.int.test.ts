@@ -81,7 +81,6 @@ describe('Drivers > Modbus > the rig PCS over RTU with a pymodbus 3.16 server on
       timeoutMs: 1000,
       map: PROFILE.map,
       plan: PROFILE.plan,
-      reconnect: { auto: false },
     });
     await client.connect();
     // pymodbus prints before its port is open: wait for the first answer.

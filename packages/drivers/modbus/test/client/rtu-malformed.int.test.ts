@@ -65,8 +65,7 @@ async function readOneRegister(path: string): Promise<unknown> {
     unitId: 1,
     timeoutMs: 1000,
     map: { points: [{ name: 'setpoint', type: 'holding', address: 0, dataType: 'uint16' }] },
-    reconnect: { auto: false },
-  });
+    });
   cleanups.push(() => c.close());
   await c.connect();
   return c.readAll().then((r) => r.values, (e: unknown) => e);
