@@ -11,7 +11,7 @@ npx tsc -p deploy/local/tsconfig.json
 npx eslint .
 # services run from dist/ in the demo test: build what changed (turbo caches the rest)
 npx turbo run build --output-logs=errors-only
-# unused exports, files and dependencies (knip.json); after the build so that workspace imports
+# unused exports, files and dependencies (knip.jsonc); after the build so that workspace imports
 # resolved to dist/ map back to src/ (--tsConfig names each workspace's tsconfig with rootDir/outDir)
 npm run --silent knip
 mkdir -p .busbar
