@@ -1,11 +1,20 @@
 // Lint: TypeScript rules that catch async mistakes, plus the import boundaries of
 // ../STYLE.md's layout: codecs stay pure, drivers never touch runtime/kafka/avro/pino/prom-client,
-// packages never import services, nobody deep-imports another package's src/.
+// packages never import services, nobody deep-imports another package's src/; no import cycles, and
+// every workspace declares what it imports in its own package.json (devDependencies only in tests,
+// benches and scripts).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import jsdoc from 'eslint-plugin-jsdoc';
+import importX, { createNodeResolver } from 'eslint-plugin-import-x';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const noDeep = { group: ['@busbar/*/src/*', '@busbar/*/dist/*'], message: 'Import a package through its public entry (@busbar/x).' };
+// Files that may import devDependencies: tests, benches, scripts, the local demo stack and tool
+// configuration. They may also use the root's toolchain (vitest, tsx...), its devDependencies.
+const devOnly = ['**/test/**', '**/bench/**', '**/scripts/**', 'deploy/**', '*.config.{ts,mjs}'];
+const rootDevDependencies = Object.keys(JSON.parse(readFileSync(join(import.meta.dirname, 'package.json'), 'utf8')).devDependencies);
 const noTestkit = { group: ['@busbar/testkit'], message: 'testkit is for tests only.' };
 const noServices = { group: ['**/services/**', '@busbar/service-*', '@busbar/collector-*', '!@busbar/collector-kit'], message: 'No package or service imports a service.' };
 // In flat config the last matching block decides a rule's options for a file: every block below that
@@ -27,6 +36,32 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-imports': ['error', { patterns: [noDeep] }],
     },
+  },
+  {
+    // Imports resolved as Node and Vitest resolve them: workspace packages through the `@busbar/source`
+    // export condition to their TypeScript sources, relative `./x.js` to `./x.ts`.
+    files: ['**/*.{ts,mjs}'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js', '.mjs', '.cjs'],
+      'import-x/external-module-folders': ['node_modules', 'node_modules/@types'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [
+        createNodeResolver({
+          conditionNames: ['@busbar/source', 'types', 'import', 'node', 'default'],
+          extensions: ['.ts', '.js', '.mjs', '.cjs', '.json', '.d.ts'],
+          extensionAlias: { '.js': ['.ts', '.js'] },
+        }),
+      ],
+    },
+    rules: {
+      'import-x/no-cycle': 'error',
+      'import-x/no-extraneous-dependencies': ['error', { devDependencies: devOnly, includeTypes: true }],
+    },
+  },
+  {
+    files: devOnly,
+    rules: { 'import-x/no-extraneous-dependencies': ['error', { devDependencies: true, includeTypes: true, whitelist: rootDevDependencies }] },
   },
   {
     // Public API of packages and drivers: a docstring on every exported declaration.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (README "Tests"): typecheck, lint, then every Vitest test, unit and integration,
+# The test command (README "Tests"): typecheck, lint, unused-export check, then every Vitest test, unit and integration,
 # against the real servers (Kafka, InfluxDB, SMTP) and peers (pymodbus...) that setup installed.
 # Ends with a plain summary line "N passed, N failed, N skipped".
 set -euo pipefail
@@ -11,6 +11,9 @@ npx tsc -p deploy/local/tsconfig.json
 npx eslint .
 # services run from dist/ in the demo test: build what changed (turbo caches the rest)
 npx turbo run build --output-logs=errors-only
+# unused exports, files and dependencies (knip.jsonc); after the build so that workspace imports
+# resolved to dist/ map back to src/ (--tsConfig names each workspace's tsconfig with rootDir/outDir)
+npm run --silent knip
 mkdir -p .busbar
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=.busbar/vitest-report.json "$@" || status=$?

@@ -16,9 +16,6 @@ export const ERROR_CODES = {
   BB_AVRO_SCHEMA_INCOMPATIBLE: { meaning: 'A current schema cannot read data written with one of its committed history versions (BACKWARD compatibility broken).' },
 } as const satisfies ErrorCatalogue;
 
-/** One code of {@link ERROR_CODES}. */
-export type AvroErrorCode = keyof typeof ERROR_CODES;
-
 /**
  * Thrown by a serde's `decode` when bytes are not a valid single-object encoded record of the
  * expected type. Codes: `BB_AVRO_BAD_MAGIC`, `BB_AVRO_UNKNOWN_FINGERPRINT`, `BB_AVRO_TRUNCATED`,

@@ -1,25 +1,30 @@
 /**
- * `@busbar/avro`: Busbar's Avro contract in code — CRC-64-AVRO fingerprints, Parsing Canonical
- * Form, single-object encoding, the schema catalogue (schemas/ + schemas/history/), typed serdes
- * per topic value, and the default topic names.
+ * `@busbar/avro`: Busbar's Avro contract in code. Public: the typed serdes per topic value (Avro
+ * single-object encoding, CRC-64-AVRO fingerprints, schemas/ + schemas/history/ resolved inside),
+ * the record types, the topic names and the error catalogue. Fingerprinting, canonical form and the
+ * schema catalogue are internal (README "API").
  */
-export { crc64Avro, CRC64_AVRO_EMPTY } from './codec/crc64.js';
-export { fingerprint, parsingCanonicalForm } from './codec/canonical.js';
-export type { AvroSchemaJson } from './codec/canonical.js';
-export { decodeSingleObjectHeader, encodeSingleObjectHeader, fingerprintHex, SINGLE_OBJECT_HEADER_LENGTH, SINGLE_OBJECT_MARKER } from './codec/single-object.js';
-export type { SingleObjectHeader } from './codec/single-object.js';
-export { createAvroType } from './avro-type.js';
-export { TimestampMicrosType } from './timestamp-micros.js';
-export { AVRO_NAMESPACE, defaultSchemasDir, loadSchemas, SchemaCatalog } from './catalog.js';
-export type { AvroResolver, CurrentSchema, LoadSchemasOptions, RecordName, SchemaSource, WriterSchema } from './catalog.js';
-export { createSingleObjectSerde } from './serde.js';
-export type { Serde, SerdeHooks } from './serde.js';
-export { alertSerde, commandResultSerde, commandSerde, deadLetterSerde, defaultSchemaCatalog, deviceEventSerde, readingSerde, wrapCommandParameters } from './serdes.js';
+export {
+  alertSerde,
+  commandResultSerde,
+  commandSerde,
+  deadLetterSerde,
+  deviceEventSerde,
+  readingSerde,
+} from './serdes.js';
 export type {
-  Alert, AlertInput, AlertState, Command, CommandInput, CommandParameter, CommandResult, CommandResultInput, CommandStatus, CommandTarget,
-  DeadLetter, DeadLetterInput, DeviceEvent, DeviceEventInput, DeviceEventKind, Quality, Reading, ReadingInput, Severity,
+  Alert,
+  Command,
+  CommandInput,
+  CommandParameter,
+  CommandResult,
+  CommandResultInput,
+  CommandStatus,
+  DeadLetter,
+  DeviceEvent,
+  DeviceEventInput,
+  Reading,
+  ReadingInput,
 } from './records.js';
 export { TOPICS } from './topics.js';
-export type { TopicSpec } from './topics.js';
-export { AvroDecodeError, AvroEncodeError, AvroSchemaError, ERROR_CODES } from './errors.js';
-export type { AvroErrorCode } from './errors.js';
+export { ERROR_CODES } from './errors.js';

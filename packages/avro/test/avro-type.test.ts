@@ -1,6 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { createAvroType, createSingleObjectSerde, fingerprint, readingSerde, SchemaCatalog, type Reading } from '../src/index.js';
+import { readingSerde, type Reading } from '../src/index.js';
+import { createAvroType } from '../src/avro-type.js';
+import { createSingleObjectSerde } from '../src/serde.js';
+import { fingerprint } from '../src/codec/canonical.js';
+import { SchemaCatalog } from '../src/catalog.js';
 
 const schemasDir = new URL('../../../schemas/', import.meta.url);
 

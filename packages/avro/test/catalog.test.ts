@@ -1,8 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  AvroSchemaError, createAvroType, createSingleObjectSerde, defaultSchemasDir, fingerprint, loadSchemas, SchemaCatalog, TOPICS, type AvroSchemaJson, type Reading, type SchemaSource,
-} from '../src/index.js';
+import { type Reading } from '../src/index.js';
+import { AvroSchemaError } from '../src/errors.js';
+import { createAvroType } from '../src/avro-type.js';
+import { createSingleObjectSerde } from '../src/serde.js';
+import { defaultSchemasDir, loadSchemas, SchemaCatalog, type SchemaSource } from '../src/catalog.js';
+import { fingerprint, type AvroSchemaJson } from '../src/codec/canonical.js';
+import { TOPICS } from '../src/topics.js';
 
 const dir = new URL('../../../schemas/', import.meta.url);
 const read = (rel: string): unknown => JSON.parse(readFileSync(new URL(rel, dir), 'utf8'));

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  alertSerde, AvroDecodeError, AvroEncodeError, commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde,
-  parsingCanonicalForm, readingSerde, type Alert, type Command, type CommandResult, type DeadLetter, type DeviceEvent, type Reading, type Serde,
-} from '../src/index.js';
+import { alertSerde, commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde, type Alert, type Command, type CommandResult, type DeadLetter, type DeviceEvent, type Reading } from '../src/index.js';
+import { AvroDecodeError, AvroEncodeError } from '../src/errors.js';
+import { parsingCanonicalForm } from '../src/codec/canonical.js';
+import { type Serde } from '../src/serde.js';
 
 // ---- test-only builder of Avro binary, from the Avro specification 1.11, "Binary Encoding" ----
 /** zig-zag then base-128 varint, low group first (spec table: 0→00, -1→01, 1→02, -2→03, 64→80 01). */

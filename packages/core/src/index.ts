@@ -2,7 +2,9 @@
  * `@busbar/core`: the base every Busbar package may import. No I/O, no third-party runtime deps.
  */
 export { BusbarError, ERROR_CODE_PATTERN, ERROR_CODES, errorCode, errorOutcome, isBusbarError } from './errors.js';
-export type { BusbarErrorOptions, CommandOutcome, ErrorCatalogue, ErrorCodeDoc, ErrorContext } from './errors.js';
+export type { BusbarErrorOptions, ErrorCatalogue, ErrorContext } from './errors.js';
+/** @public The command outcome of issue 8, read by the collector runtime and the command executor being written. */
+export type { CommandOutcome } from './errors.js';
 export { noopLogger } from './logger.js';
 export type { LogFields, Logger } from './logger.js';
 export { noopMetrics } from './metrics.js';

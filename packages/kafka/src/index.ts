@@ -3,16 +3,11 @@
  * committing after the handler, dead-letter topic for what does not decode.
  */
 export { createKafka, ensureTopics } from './client.js';
-export type { KafkaConnectionConfig, TopicSpec } from './client.js';
 export { PRODUCER_OPTIONS, RecordPublisher } from './publisher.js';
-export type { OutgoingRecord } from './publisher.js';
 export { DecodingConsumer } from './consumer.js';
-export type { BatchControl, ConsumedRecord, DecodingConsumerOptions } from './consumer.js';
-export type { DeadLetterRecord, Decoder, Encoder } from './serde.js';
+export type { BatchControl, ConsumedRecord } from './consumer.js';
 export { ERROR_CODES } from './errors.js';
 export { DEFAULT_TOPICS, kafkaConfigSchema, topicsConfigSchema } from './config.js';
 export type { KafkaConfig, TopicsConfig } from './config.js';
 export { readTopicToEnd } from './replay.js';
-export type { ReadToEndOptions } from './replay.js';
-export { DEFAULT_STARTUP_RETRY_MS, retriableKafkaError, retryKafkaStartup } from './startup.js';
-export type { StartupRetryOptions } from './startup.js';
+export { retryKafkaStartup } from './startup.js';

@@ -4,7 +4,8 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { Histogram, Labels, LogFields, Logger, MetricSpec, Metrics } from '@busbar/core';
 import { noopMetrics } from '@busbar/core';
 import { sharedKafka } from '@busbar/testkit/shared';
-import type { ConsumedRecord, DeadLetterRecord } from '../src/index.js';
+import type { ConsumedRecord } from '../src/index.js';
+import type { DeadLetterRecord } from '../src/serde.js';
 import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, ensureTopics, readTopicToEnd } from '../src/index.js';
 
 /** A value codec for the tests: JSON text; anything that is not an object with `n` does not decode. */

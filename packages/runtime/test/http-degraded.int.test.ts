@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createServiceMetrics, startOpsServer } from '../src/index.js';
+import { createServiceMetrics } from '../src/metrics.js';
+import { startOpsServer } from '../src/http.js';
 
 describe('runtime > ops server > degraded', () => {
   it('answers 200 with status degraded and the reasons while a working service is degraded', async () => {

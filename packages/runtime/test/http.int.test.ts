@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createServiceMetrics, startOpsServer } from '../src/index.js';
+import { createServiceMetrics } from '../src/metrics.js';
+import { startOpsServer } from '../src/http.js';
 
 describe('runtime > ops server and metrics', () => {
   it('serves /metrics from the service registry and /healthz from the probe', async () => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_INFLUXD_VERSION, DEFAULT_KAFKA_VERSION, influxdBinary, kafkaHome, TestkitError } from '../src/index.js';
+import { DEFAULT_INFLUXD_VERSION, DEFAULT_KAFKA_VERSION, influxdBinary, kafkaHome } from '../src/paths.js';
+import { TestkitError } from '../src/errors.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 

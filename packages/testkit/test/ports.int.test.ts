@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freePort, testcontainersAvailable } from '../src/index.js';
+import { freePort } from '../src/ports.js';
+import { testcontainersAvailable } from '../src/backend.js';
 
 describe('Testkit > ports', () => {
   it('returns a port that can be bound on 127.0.0.1', async () => {

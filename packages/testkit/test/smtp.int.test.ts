@@ -4,7 +4,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmtp, TestkitError } from '../src/index.js';
+import { startSmtp } from '../src/index.js';
+import { TestkitError } from '../src/errors.js';
 import type { SmtpHandle } from '../src/index.js';
 
 describe('Testkit > SMTP', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { alerterConfigSchema, DEFAULT_SMTP_TIMEOUTS_MS } from '../src/index.js';
+import { alerterConfigSchema } from '../src/index.js';
+import { DEFAULT_SMTP_TIMEOUTS_MS } from '../src/notify/email.js';
 
 const base = {
   kafka: { brokers: ['127.0.0.1:9092'] },

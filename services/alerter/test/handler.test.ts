@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Alert } from '@busbar/avro';
-import { createReadingsHandler } from '../src/index.js';
-import type { ThresholdRule } from '../src/index.js';
+import { createReadingsHandler } from '../src/handler.js';
+import type { ThresholdRule } from '../src/rules/threshold.js';
 import { RecordingMetrics } from './support/recording-metrics.js';
 import { countingControl, reading } from './support/readings.js';
 

@@ -13,8 +13,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '@busbar/avro';
 import { startSmtp } from '@busbar/testkit';
-import { AlertOutbox, EmailNotifier, postWebhook, toAlert } from '../src/index.js';
-import type { Notifier, ThresholdRule } from '../src/index.js';
+import { AlertOutbox } from '../src/notify/outbox.js';
+import { EmailNotifier } from '../src/notify/email.js';
+import { postWebhook } from '../src/notify/webhook.js';
+import { toAlert } from '../src/alert.js';
+import type { Notifier } from '../src/notify/outbox.js';
+import type { ThresholdRule } from '../src/rules/threshold.js';
 import { RecordingMetrics } from './support/recording-metrics.js';
 
 const rule: ThresholdRule = { id: 'psu-temp', devices: ['psu-*'], signal: 'temperature_c', direction: 'above', warning: 60, critical: 80, clear: 55, forMs: 0 };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ThresholdEvaluator, toAlert } from '../src/index.js';
-import type { ThresholdRule } from '../src/index.js';
+import { ThresholdEvaluator } from '../src/rules/threshold.js';
+import { toAlert } from '../src/alert.js';
+import type { ThresholdRule } from '../src/rules/threshold.js';
 
 const rule: ThresholdRule = { id: 'psu-temp', devices: ['psu-*'], signal: 'temperature_c', direction: 'above', warning: 60, critical: 80, clear: 55, forMs: 0 };
 const at = (value: number, atMs: number, deviceId = 'psu-1') => ({ deviceId, channel: null, value, atMs });

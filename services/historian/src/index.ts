@@ -2,6 +2,4 @@
 export { historianConfigSchema, loadHistorianConfig } from './config.js';
 export type { HistorianConfig } from './config.js';
 export { startHistorian } from './historian.js';
-export { readingToPoint } from './points.js';
 export { ERROR_CODES } from './errors.js';
-export type { MappedReading, PointProblem } from './points.js';

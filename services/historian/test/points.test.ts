@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '@busbar/avro';
-import { readingToPoint } from '../src/index.js';
+import { readingToPoint } from '../src/points.js';
 
 const base: Reading = { device_id: 'psu-1', protocol: 'modbus', channel: null, timestamp: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)), values: {}, exact_values: {}, states: {}, quality: 'GOOD', sequence: 1 };
 const line = (r: Reading): string | undefined => readingToPoint(r).point?.toLineProtocol({ getCurrentTimestamp: () => '0' } as never);

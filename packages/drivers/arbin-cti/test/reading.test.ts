@@ -1,6 +1,9 @@
 import { ManualClock } from '@busbar/core';
 import { describe, expect, it } from 'vitest';
-import { channelStateTransition, decodeChannelInfoFeedback, loadArbinCredentials, MvRateLimiter, parseFrame, toChannelReading } from '../src/index.js';
+import { channelStateTransition, loadArbinCredentials, toChannelReading } from '../src/index.js';
+import { decodeChannelInfoFeedback } from '../src/codec/channel-info.js';
+import { MvRateLimiter } from '../src/client/mv-rate-limiter.js';
+import { parseFrame } from '../src/codec/frame.js';
 import { vectorBytes } from './helpers/vectors.js';
 
 describe('Reading', () => {

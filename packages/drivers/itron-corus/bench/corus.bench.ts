@@ -2,7 +2,10 @@
  * Corus benchmarks (printed, never asserted): codec decode throughput and log-read records/s
  * through CorusSession against the simulator on loopback. Run: `npm run bench -w @busbar/driver-itron-corus`.
  */
-import { CorusSession, DatabaseAssembler, decodeRecord, DeviceMessageDecoder, encodeDatabaseFrames, encodeResponseFrame, EXAMPLE_CORUS_MAP, ExactDecimal, INTERVAL_LAYOUT_52, startCorusSimulator, tcpTransport, decodeValue } from '../src/index.js';
+import { CorusSession, EXAMPLE_CORUS_MAP, ExactDecimal, startCorusSimulator, tcpTransport, decodeValue } from '../src/index.js';
+import { DatabaseAssembler, decodeRecord, encodeDatabaseFrames } from '../src/codec/database.js';
+import { DeviceMessageDecoder, encodeResponseFrame } from '../src/codec/frames.js';
+import { INTERVAL_LAYOUT_52 } from '../src/config/example-map.js';
 
 function rate(label: string, n: number, ms: number, unit: string): void {
   console.log(`${label.padEnd(52)} ${(n / (ms / 1000)).toFixed(0).padStart(12)} ${unit}/s  (${n} in ${ms.toFixed(0)} ms)`);

@@ -3,8 +3,10 @@
  * Prints figures; asserts nothing. Run: `npm run bench -w packages/drivers/modbus`.
  */
 import { performance } from 'node:perf_hooks';
-import { decodeBlock, parseRegisterMap, planReads } from '../src/index.js';
-import type { DataType } from '../src/index.js';
+import { parseRegisterMap } from '../src/index.js';
+import { decodeBlock } from '../src/codec/values.js';
+import { planReads } from '../src/codec/read-plan.js';
+import type { DataType } from '../src/codec/register-map.js';
 
 const TYPES: Exclude<DataType, 'bit'>[] = ['int16', 'uint16', 'int32', 'uint32', 'float32', 'float64'];
 const WIDTH = { int16: 1, uint16: 1, int32: 2, uint32: 2, float32: 2, float64: 4 } as const;

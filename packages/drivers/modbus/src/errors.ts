@@ -45,9 +45,6 @@ export const ERROR_CODES = {
   },
 } as const satisfies ErrorCatalogue;
 
-/** One of the codes in {@link ERROR_CODES}. */
-export type ModbusErrorCode = keyof typeof ERROR_CODES;
-
 /**
  * Exception code → name, Modbus Application Protocol Specification V1.1b3 §7.
  * (Code 7, NEGATIVE ACKNOWLEDGE, comes from older Modicon documents and is kept for completeness.)

@@ -95,13 +95,6 @@ interface SeriesState {
 
 const beyond = (rule: ThresholdRule, value: number, bound: number): boolean => (rule.direction === 'above' ? value > bound : value < bound);
 
-/** The severity a value breaches, if any. */
-export function breachedSeverity(rule: ThresholdRule, value: number): Severity | undefined {
-  if (rule.critical !== undefined && beyond(rule, value, rule.critical)) return 'CRITICAL';
-  if (rule.warning !== undefined && beyond(rule, value, rule.warning)) return 'WARNING';
-  return undefined;
-}
-
 const rank = (s: Severity | undefined): number => (s === 'CRITICAL' ? 2 : s === 'WARNING' ? 1 : 0);
 
 const seriesKeyOf = (rule: ThresholdRule, s: Sample): string => `${rule.id}|${s.deviceId}|${s.channel ?? ''}`;

@@ -23,9 +23,6 @@ export const collectorConfigSchema = schemaFor(schemaModule, DEFAULT_OPS_PORT);
 /** The validated configuration. */
 export type CollectorConfig = CollectorConfigOf<ArbinDeviceConfig>;
 
-/** One configured cycler. */
-export type ArbinDevice = ArbinDeviceConfig;
-
 /**
  * Loads and validates the collector configuration and its cyclers.
  *

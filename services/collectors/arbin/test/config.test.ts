@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCollectorConfig } from '../src/index.js';
+import { loadCollectorConfig } from '../src/config.js';
 
 function write(text: string): string {
   const p = join(mkdtempSync(join(tmpdir(), 'busbar-arbin-cfg-')), 'collector.yaml');

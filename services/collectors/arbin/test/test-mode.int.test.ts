@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noopLogger, noopMetrics } from '@busbar/core';
 import { startArbinSimulator } from '@busbar/driver-arbin-cti';
 import type { ArbinSimulator } from '@busbar/driver-arbin-cti';
-import { collectorConfigSchema, runTestMode } from '../src/index.js';
+import { collectorConfigSchema } from '../src/index.js';
+import { runTestMode } from '../src/collector.js';
 
 let sim: ArbinSimulator;
 beforeAll(async () => {

@@ -3,14 +3,6 @@
  * and the benchmark.
  */
 export { startCorusCollector } from './collector.js';
-export { collectorConfigSchema, loadCollectorConfig, resolveCollectorConfig } from './config.js';
-export type { CollectorConfig, CollectorConfigInput, CorusBinding, ResolvedCorusDevice } from './config.js';
-export { CursorStore } from './cursor.js';
-export type { DeviceCursors, LogCursor } from './cursor.js';
-export { LogBackfill } from './backfill.js';
-export type { BackfillLog, LogBackfillOptions, LogSource, WindowOutcome } from './backfill.js';
-export { PROTOCOL, logRecordReading, parameterReading } from './records.js';
-export { deviceNowMs, sessionFor } from './session.js';
-export { runTestMode, TEST_MODE_RECORDS } from './test-mode.js';
-export { ERROR_CODES, CorusCollectorError } from './errors.js';
-export type { CorusCollectorErrorCode } from './errors.js';
+export { collectorConfigSchema, resolveCollectorConfig } from './config.js';
+export type { CollectorConfig } from './config.js';
+export { ERROR_CODES } from './errors.js';

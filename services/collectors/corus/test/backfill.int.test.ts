@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CorusSession, EXAMPLE_CORUS_MAP, ExactDecimal, startCorusSimulator, tcpTransport } from '@busbar/driver-itron-corus';
 import type { CorusSimulator, LogRecord } from '@busbar/driver-itron-corus';
-import { CursorStore, LogBackfill, deviceNowMs } from '../src/index.js';
+import { CursorStore } from '../src/cursor.js';
+import { LogBackfill } from '../src/backfill.js';
+import { deviceNowMs } from '../src/session.js';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_CORUS_MAP } from '@busbar/driver-itron-corus';
-import { loadCollectorConfig } from '../src/index.js';
+import { loadCollectorConfig } from '../src/config.js';
 
 describe('collector-corus > config', () => {
   it('resolves mapFile and stateDir relative to the configuration file, with defaults', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CursorStore } from '../src/index.js';
+import { CursorStore } from '../src/cursor.js';
 
 describe('collector-corus > cursor store', () => {
   it('round-trips cursors, creating the directory, leaving no temp file', async () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ExactDecimal } from '@busbar/driver-itron-corus';
-import { logRecordReading, parameterReading } from '../src/index.js';
+import { logRecordReading, parameterReading } from '../src/records.js';
 
 describe('collector-corus > records', () => {
   it('puts parameter numbers in exact_values as canonical text, dates and texts in states', () => {

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { noopLogger, noopMetrics } from '@busbar/core';
 import type { ExactDecimal} from '@busbar/driver-itron-corus';
 import { EXAMPLE_CORUS_MAP, startCorusSimulator } from '@busbar/driver-itron-corus';
-import { collectorConfigSchema, resolveCollectorConfig, runTestMode } from '../src/index.js';
+import { collectorConfigSchema, resolveCollectorConfig } from '../src/index.js';
+import { runTestMode } from '../src/test-mode.js';
 
 describe('collector-corus > --test', () => {
   it('prints one poll and the four newest interval records; a device that cannot be reached prints its error code', async () => {

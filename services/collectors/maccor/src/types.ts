@@ -1,4 +1,4 @@
 /**
  * The Maccor types of `@busbar/actions` this collector uses, re-exported in one place.
  */
-export type { MaccorBindingDeps, MaccorCommandRunner, MaccorDeviceConfig, MaccorOperation } from '@busbar/actions';
+export type { MaccorCommandRunner, MaccorDeviceConfig, MaccorOperation } from '@busbar/actions';

@@ -15,12 +15,6 @@ export function encodeGetSerialNumberRequest(): Buffer {
   return encodeFrame('request', CTI_COMMANDS.getSerialNumber.request, Buffer.alloc(128 - 22));
 }
 
-/** Decodes a get-serial-number request. @throws {ArbinCtiError} `BB_ARBIN_UNEXPECTED_COMMAND`, `BB_ARBIN_TRUNCATED`. */
-export function decodeGetSerialNumberRequest(frame: CtiFrame): Record<string, never> {
-  expectFrame(frame, CTI_COMMANDS.getSerialNumber.request, 128, 'get-serial request');
-  return {};
-}
-
 /** Get-serial-number feedback. */
 export interface SerialNumberFeedback {
   /** Serial number (u32 per the structs). */

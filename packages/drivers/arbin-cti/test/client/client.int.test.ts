@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ArbinCtiClient, encodeLoginFeedback, startArbinSimulator, type ArbinSimulator } from '../../src/index.js';
+import { ArbinCtiClient, startArbinSimulator, type ArbinSimulator } from '../../src/index.js';
+import { encodeLoginFeedback } from '../../src/codec/login.js';
 
 const creds = { username: 'busbar', password: 'pw' };
 const cleanup: Array<() => Promise<void>> = [];
@@ -174,7 +175,7 @@ describe('Client > against the simulator', () => {
   it('strict simulator: request before login closes the connection; bad checksum is a violation', async () => {
     const { sim } = await setup();
     const { Socket } = await import('node:net');
-    const { encodeChannelInfoRequest } = await import('../../src/index.js');
+    const { encodeChannelInfoRequest } = await import('../../src/codec/channel-info.js');
     const closed = (bytes: Buffer): Promise<void> =>
       new Promise((resolve, reject) => {
         const s = new Socket();

@@ -5,7 +5,10 @@
  */
 import { createServer, Socket, type AddressInfo, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ArbinCtiClient, CtiFrameDecoder, MV_MIN_INTERVAL_MS, commandNameOfRequest, decodeSetMetaVariableRequest, startArbinSimulator, type ArbinSimulator, type CtiCommandName } from '../../src/index.js';
+import { ArbinCtiClient, MV_MIN_INTERVAL_MS, startArbinSimulator, type ArbinSimulator } from '../../src/index.js';
+import { CtiFrameDecoder } from '../../src/codec/frame.js';
+import { commandNameOfRequest, type CtiCommandName } from '../../src/codec/commands.js';
+import { decodeSetMetaVariableRequest } from '../../src/codec/meta-variable.js';
 
 const creds = { username: 'busbar', password: 'pw' };
 const cleanup: Array<() => Promise<void>> = [];

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CtiFrameDecoder, DEFAULT_MAX_FRAME_BYTES, ctiChecksum, encodeFrame, parseFrame, type CtiFrame } from '../../src/index.js';
+import { CtiFrameDecoder, DEFAULT_MAX_FRAME_BYTES, ctiChecksum, encodeFrame, parseFrame, type CtiFrame } from '../../src/codec/frame.js';
 import { buildFrame, vectorBytes } from '../helpers/vectors.js';
 import { canStartFrame, describeForeignBytes } from '../../src/codec/frame.js';
 

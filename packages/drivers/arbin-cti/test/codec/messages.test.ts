@@ -1,34 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AUX_TYPES,
-  decodeChannelInfoFeedback,
-  decodeConsoleMessageFeedback,
-  decodeContinueChannelRequest,
-  decodeJumpToStepRequest,
-  decodeResumeScheduleRequest,
-  decodeSerialNumberFeedback,
-  decodeUpdateMetaVariablesRequest,
-  describeResult,
-  emptyChannelRecord,
-  encodeAssignScheduleRequest,
-  encodeChannelInfoFeedback,
-  encodeChannelInfoRequest,
-  encodeConsoleMessageRequest,
-  encodeContinueChannelRequest,
-  encodeGetSerialNumberRequest,
-  encodeJumpToStepRequest,
-  encodeLoginRequest,
-  encodeResumeScheduleRequest,
-  encodeSetMetaVariableRequest,
-  encodeStartScheduleRequest,
-  encodeUpdateMetaVariablesRequest,
-  feedbackCodeFor,
-  mvMetaCode,
-  parseFrame,
-  parseStepAndCycle,
-  CTI_COMMANDS,
-  type ChannelInfoRecord,
-} from '../../src/index.js';
+import { AUX_TYPES, emptyChannelRecord, encodeAssignScheduleRequest, encodeStartScheduleRequest, type ChannelInfoRecord } from '../../src/index.js';
+import { decodeChannelInfoFeedback, encodeChannelInfoFeedback, encodeChannelInfoRequest } from '../../src/codec/channel-info.js';
+import { decodeConsoleMessageFeedback, encodeConsoleMessageRequest } from '../../src/codec/console-message.js';
+import { decodeContinueChannelRequest, decodeJumpToStepRequest, decodeResumeScheduleRequest, encodeContinueChannelRequest, encodeJumpToStepRequest, encodeResumeScheduleRequest } from '../../src/codec/schedule.js';
+import { decodeSerialNumberFeedback, encodeGetSerialNumberRequest } from '../../src/codec/serial-number.js';
+import { decodeUpdateMetaVariablesRequest, encodeSetMetaVariableRequest, encodeUpdateMetaVariablesRequest, mvMetaCode } from '../../src/codec/meta-variable.js';
+import { describeResult } from '../../src/codec/result-codes.js';
+import { encodeLoginRequest } from '../../src/codec/login.js';
+import { feedbackCodeFor, CTI_COMMANDS } from '../../src/codec/commands.js';
+import { parseFrame } from '../../src/codec/frame.js';
+import { parseStepAndCycle } from '../../src/codec/status.js';
 import { buildFrame, vectorBytes } from '../helpers/vectors.js';
 
 const u16 = (n: number): number[] => [n & 0xff, (n >> 8) & 0xff];

@@ -1,28 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CTI_TOKEN_VALUE,
-  CtiFrameDecoder,
-  decodeAssignScheduleRequest,
-  decodeChannelInfoFeedback,
-  decodeChannelInfoRequest,
-  decodeLoginFeedback,
-  decodeLoginRequest,
-  decodeSetMetaVariableRequest,
-  decodeStandardFeedback,
-  decodeStartScheduleRequest,
-  decodeStopScheduleRequest,
-  encodeAssignScheduleRequest,
-  encodeChannelInfoFeedback,
-  encodeChannelInfoRequest,
-  encodeLoginFeedback,
-  encodeLoginRequest,
-  encodeSetMetaVariableRequest,
-  encodeStandardFeedback,
-  encodeStartScheduleRequest,
-  encodeStopScheduleRequest,
-  parseFrame,
-  type CtiDirection,
-} from '../../src/index.js';
+import { encodeAssignScheduleRequest, encodeStartScheduleRequest } from '../../src/index.js';
+import { CTI_TOKEN_VALUE, CtiFrameDecoder, parseFrame, type CtiDirection } from '../../src/codec/frame.js';
+import { decodeAssignScheduleRequest, decodeStartScheduleRequest, decodeStopScheduleRequest, encodeStopScheduleRequest } from '../../src/codec/schedule.js';
+import { decodeChannelInfoFeedback, decodeChannelInfoRequest, encodeChannelInfoFeedback, encodeChannelInfoRequest } from '../../src/codec/channel-info.js';
+import { decodeLoginFeedback, decodeLoginRequest, encodeLoginFeedback, encodeLoginRequest } from '../../src/codec/login.js';
+import { decodeSetMetaVariableRequest, encodeSetMetaVariableRequest } from '../../src/codec/meta-variable.js';
+import { decodeStandardFeedback, encodeStandardFeedback } from '../../src/codec/feedback.js';
 import { vectorBytes, vectorJson } from '../helpers/vectors.js';
 
 const RESULT_WORDS: Record<string, number> = { success: 0 };

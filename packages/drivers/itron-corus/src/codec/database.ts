@@ -20,9 +20,6 @@ import { Command, encodeRequestFrame, MAX_FRAME_DATA } from './frames.js';
 /** Database ids (README §9.1). */
 export const DATABASE_IDS = { interval: 0, hourly: 1, daily: 2, monthly: 3, event: 4, parameter: 5 } as const;
 
-/** A database name of README §9.1. */
-export type DatabaseName = keyof typeof DATABASE_IDS;
-
 /** The option mask iflag sends verbatim (README §9.2; bit meanings [U]). */
 export const DATABASE_OPTION_MASK: Uint8Array = Uint8Array.of(0xf9, 0xff, 0xff, 0xff);
 

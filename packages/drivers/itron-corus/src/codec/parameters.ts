@@ -84,18 +84,6 @@ export function decodeReadResponse(data: Uint8Array, refs: readonly ParameterRef
   return out;
 }
 
-/** DATA of a read answer (the simulator's writer): values encoded in order. */
-export function encodeReadResponseData(items: readonly { readonly class: CorusClass; readonly value: CorusInputValue }[], options: ClassCodecOptions = {}): Uint8Array {
-  const parts = items.map((i) => encodeValue(i.class, i.value, options));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 /** One item of a write: the parameter and its value. */
 export interface WriteItem extends ParameterRef {
   /** The value; `null` writes the no-value pattern (README §6). */

@@ -15,8 +15,6 @@ import { crc16Umts } from './crc.js';
 
 /** The sign-on request `/?!` CR LF without address (README §3.2). */
 export const SIGN_ON_REQUEST: Uint8Array = Uint8Array.of(0x2f, 0x3f, 0x21, 0x0d, 0x0a);
-/** The wake-up reply the device sends (README §3.1). */
-export const WAKEUP_REPLY: Uint8Array = Uint8Array.of(0, 0, 0);
 
 /** Wake-up run of `count` zero bytes (default 200 as iflag; README §3.1 says ≥ 12). */
 export function encodeWakeup(count = 200): Uint8Array {

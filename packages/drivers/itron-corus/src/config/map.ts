@@ -112,8 +112,6 @@ export type CorusMapInput = z.input<typeof corusMapSchema>;
 export type CorusMapConfig = z.output<typeof corusMapSchema>;
 /** One validated parameter entry. */
 export type CorusParameter = CorusMapConfig['parameters'][number];
-/** One validated log entry. */
-export type CorusLogConfig = CorusMapConfig['logs'][string];
 
 /**
  * A validated map with lookups, as used by the client and simulator.

@@ -62,13 +62,6 @@ export function objArray(o: MacnetObject, key: string, what: string): MacnetObje
   return v as MacnetObject[];
 }
 
-/** An array of strings. @throws MaccorError BB_MACCOR_REPLY_MALFORMED */
-export function strArray(o: MacnetObject, key: string, what: string): string[] {
-  const v = o[key];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw malformed(what, key, v, 'an array of strings');
-  return v as string[];
-}
-
 /** Checks that an array decoded with `Len` has `Len` entries. @throws MaccorError BB_MACCOR_REPLY_MALFORMED */
 export function checkLength(values: readonly unknown[], len: number, key: string, what: string): void {
   if (values.length !== len) {

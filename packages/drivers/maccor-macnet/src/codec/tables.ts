@@ -72,12 +72,6 @@ export const RF2_NAMES: Readonly<Record<number, string>> = {
 /** RF2 codes that mean a safety limit ended the step or test (reference §7.3). */
 export const RF2_SAFETY_CODES: ReadonlySet<number> = new Set([189, 190, 191, 196, 197, 253]);
 
-/** RF2 codes the alerter treats as faults (reference §7.3 "treat these as faults"). */
-export const RF2_FAULT_CODES: ReadonlySet<number> = new Set([189, 190, 191, 194, 195, 196, 197, 198, 252, 253, 254, 255]);
-
-/** Stat codes that are faults: Problem, PWR Fail (reference §7.3). */
-export const STAT_FAULT_CODES: ReadonlySet<number> = new Set([5, 9]);
-
 function lookup(table: Readonly<Record<number, string>>, code: number): string {
   return table[code] ?? `unknown(${code})`;
 }
