@@ -23,7 +23,7 @@ const srcBase = [noDeep, noTestkit, noServices];
 const io = ['node:net', 'node:dgram', 'node:fs', 'node:fs/promises', 'node:child_process', 'net', 'dgram', 'fs', 'serialport', 'socketcan', 'modbus-serial', 'kafkajs', 'pino', 'prom-client'];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/.venv/**', 'scripts/**/*.py', '**/*.cjs'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', '**/.venv/**', '.busbar/**', 'state/**', 'scripts/**/*.py', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -20,7 +20,7 @@ import { inject } from 'vitest';
 import { TestkitError } from '../errors.js';
 import type { SharedInflux, SharedKafka, SharedServersInfo, SharedSmtp, WireMail } from './protocol.js';
 
-export type { SharedInflux, SharedKafka, SharedServersInfo, SharedSmtp, SharedStarts, WireMail } from './protocol.js';
+export type { SharedInflux, SharedKafka, SharedSmtp } from './protocol.js';
 
 /** The provided control-endpoint address. @throws {TestkitError} `BB_TESTKIT_NO_SHARED_SERVERS` without the global setup. */
 function controlUrl(): string {

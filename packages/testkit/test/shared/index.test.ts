@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { TestkitError } from '../../src/index.js';
+import { TestkitError } from '../../src/errors.js';
 import { createBucket, sharedInflux, sharedKafka, smtpSink, uniqueName, uniqueTopics } from '../../src/shared/index.js';
 
 describe('Testkit > shared > names', () => {

@@ -2,7 +2,7 @@ import { InfluxDB, Point } from '@influxdata/influxdb-client';
 import { Kafka, logLevel } from 'kafkajs';
 import nodemailer from 'nodemailer';
 import { describe, expect, it } from 'vitest';
-import { TestkitError } from '../../src/index.js';
+import { TestkitError } from '../../src/errors.js';
 import { createBucket, sharedInflux, sharedKafka, smtpSink, uniqueTopics } from '../../src/shared/index.js';
 import type { InfluxBucket } from '../../src/shared/index.js';
 
