@@ -20,3 +20,4 @@ step() {
 
 step kafka bash "$HERE/fetch-kafka.sh"
 step influxd bash "$HERE/build-influxd.sh"
+step schema-registry bash "$HERE/fetch-apicurio.sh"

@@ -1,6 +1,6 @@
 /**
  * `@busbar/avro`: Busbar's Avro contract in code — CRC-64-AVRO fingerprints, Parsing Canonical
- * Form, single-object encoding, the schema catalogue (schemas/ + schemas/history/), typed serdes
+ * Form, single-object encoding and the Confluent wire format with a schema-registry client, the schema catalogue (schemas/ + schemas/history/), typed serdes
  * per topic value, and the default topic names.
  */
 export { crc64Avro, CRC64_AVRO_EMPTY } from './codec/crc64.js';
@@ -8,6 +8,14 @@ export { fingerprint, parsingCanonicalForm } from './codec/canonical.js';
 export type { AvroSchemaJson } from './codec/canonical.js';
 export { decodeSingleObjectHeader, encodeSingleObjectHeader, fingerprintHex, SINGLE_OBJECT_HEADER_LENGTH, SINGLE_OBJECT_MARKER } from './codec/single-object.js';
 export type { SingleObjectHeader } from './codec/single-object.js';
+export { CONFLUENT_HEADER_LENGTH, CONFLUENT_MAGIC, decodeConfluentHeader, detectFraming, encodeConfluentHeader } from './codec/confluent.js';
+export type { ConfluentHeader, Framing } from './codec/confluent.js';
+export { AvroFraming } from './framing.js';
+export type { AvroFramingOptions, FramedDecoder, FramedEncoder } from './framing.js';
+export { SchemaRegistryClient } from './registry/client.js';
+export type { CompatibilityLevel, SchemaRegistryApi, SchemaRegistryClientOptions } from './registry/client.js';
+export { createFraming, loadRegistryOptions } from './registry/config.js';
+export type { AvroConfig, RegistryConfig } from './registry/config.js';
 export { createAvroType } from './avro-type.js';
 export { TimestampMicrosType } from './timestamp-micros.js';
 export { AVRO_NAMESPACE, defaultSchemasDir, loadSchemas, SchemaCatalog } from './catalog.js';
@@ -21,5 +29,5 @@ export type {
 } from './records.js';
 export { TOPICS } from './topics.js';
 export type { TopicSpec } from './topics.js';
-export { AvroDecodeError, AvroEncodeError, AvroSchemaError, ERROR_CODES } from './errors.js';
+export { AvroDecodeError, AvroEncodeError, AvroSchemaError, ERROR_CODES, RegistryError } from './errors.js';
 export type { AvroErrorCode } from './errors.js';

@@ -93,7 +93,7 @@ export class CollectorKit {
    * @throws kafkajs' connection error when no broker answers.
    */
   static async start(options: CollectorKitOptions): Promise<CollectorKit> {
-    const kafka = createKafka({ brokers: options.kafka.brokers, clientId: options.kafka.clientId ?? `busbar-${options.service}-${options.instanceId}` }, options.logger);
+    const kafka = createKafka({ ...options.kafka, clientId: options.kafka.clientId ?? `busbar-${options.service}-${options.instanceId}` }, options.logger);
     const producer = kafka.producer(PRODUCER_OPTIONS);
     await producer.connect();
     return new CollectorKit(options, kafka, producer);

@@ -3,17 +3,20 @@
  * disposed deterministically (`await using`, or `stop()`/`dispose()`). Test-only: appears in
  * devDependencies and test files only.
  *
+ * Servers: Kafka, InfluxDB, SMTP and a schema registry (Apicurio, Confluent-compatible API).
  * Binaries come from `${BUSBAR_CACHE_DIR:-~/.cache/busbar}`, filled by `scripts/infra/fetch-all.sh`.
  */
 export { startKafka } from './kafka.js';
 export type { KafkaHandle, KafkaOptions } from './kafka.js';
 export { startInflux } from './influx.js';
 export type { InfluxHandle, InfluxOptions } from './influx.js';
+export { startSchemaRegistry } from './schema-registry.js';
+export type { SchemaRegistryHandle, SchemaRegistryOptions } from './schema-registry.js';
 export { startSmtp } from './smtp.js';
 export type { ReceivedMail, SmtpHandle, SmtpOptions } from './smtp.js';
 export { chooseBackend, testcontainersAvailable } from './backend.js';
 export type { Backend } from './backend.js';
 export { freePort, LOOPBACK } from './ports.js';
-export { cacheDir, DEFAULT_INFLUXD_VERSION, DEFAULT_KAFKA_VERSION, influxdBinary, kafkaHome } from './paths.js';
+export { apicurioHome, cacheDir, DEFAULT_APICURIO_VERSION, DEFAULT_INFLUXD_VERSION, DEFAULT_KAFKA_VERSION, influxdBinary, kafkaHome } from './paths.js';
 export { ERROR_CODES, TestkitError } from './errors.js';
 export type { TestkitErrorCode } from './errors.js';

@@ -37,7 +37,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
     ...config.webhooks.map((hook): Notifier => ({ channel: 'webhook', send: (a) => postWebhook(hook.url, a, hook.timeoutMs) })),
   ];
 
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
   const producer = kafka.producer(PRODUCER_OPTIONS);
   await producer.connect();
   const alerts = new RecordPublisher(producer, config.topics.alerts, alertSerde, metrics);
