@@ -5,9 +5,13 @@
  * temporary directory so that a restart keeps the registered schemas (like a real deployment).
  *
  * Facts (Apicurio 2.4.2.Final, checked here): ready when `GET /health/ready` answers 200 (about 6 s
- * on 2 cores); schema ids hash the exact schema text unless `ENABLE_CCOMPAT_CANONICAL_HASH_MODE=true`
- * (set here, so whitespace-only changes keep the id, as with Confluent's registry); default
- * compatibility is NONE until `PUT /config`; an incompatible registration is HTTP 409.
+ * on 2 cores); schema ids hash the exact schema text; default compatibility is NONE until
+ * `PUT /config`; an incompatible registration is HTTP 409 (`error_code` 0).
+ *
+ * NOT set: `ENABLE_CCOMPAT_CANONICAL_HASH_MODE=true`. With it, `GET /schemas/ids/{id}` answers
+ * Apicurio's canonicalised text, whose record fields are sorted by NAME: a Confluent consumer that
+ * takes it as the writer schema reads the fields in the wrong order (checked: Busbar's Reading then
+ * fails with "invalid union index"). Avro field order is part of the binary encoding.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -82,7 +86,6 @@ export async function startSchemaRegistry(opts: SchemaRegistryOptions = {}): Pro
     HTTP_PORT: String(port),
     QUARKUS_HTTP_HOST: LOOPBACK,
     REGISTRY_DATASOURCE_URL: `jdbc:h2:file:${join(dir, 'db', 'registry')};DB_CLOSE_ON_EXIT=FALSE`,
-    ENABLE_CCOMPAT_CANONICAL_HASH_MODE: 'true',
     QUARKUS_LOG_CONSOLE_COLOR: 'false',
     ...opts.env,
   };
