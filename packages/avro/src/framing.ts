@@ -96,6 +96,8 @@ export class AvroFraming {
   /** The framing encoders write. */
   readonly framing: Framing;
   private readonly log: Logger;
+  /** Registrations of this process run one at a time (registries with SQL storage refuse concurrent first registrations: HTTP 500). */
+  private registering: Promise<unknown> = Promise.resolve();
 
   /**
    * @param options - see {@link AvroFramingOptions}.
@@ -135,13 +137,11 @@ export class AvroFraming {
       const deadline = Date.now() + (this.options.readyTimeoutMs ?? 30_000);
       for (let attempt = 0; ; attempt++) {
         try {
-          let id: number;
-          if (register) {
+          const id = await this.oneAtATime(async () => {
+            if (!register) return registry.lookup(subject, text);
             await registry.setCompatibility(subject, compatibility);
-            id = await registry.register(subject, text);
-          } else {
-            id = await registry.lookup(subject, text);
-          }
+            return registry.register(subject, text);
+          });
           header = encodeConfluentHeader(id);
           this.log.info({ subject, schemaId: id, registered: register }, 'schema id of the subject known');
           return;
@@ -174,6 +174,12 @@ export class AvroFraming {
         return out;
       },
     };
+  }
+
+  private oneAtATime<R>(f: () => Promise<R>): Promise<R> {
+    const run = this.registering.then(f, f);
+    this.registering = run.catch(() => undefined);
+    return run;
   }
 
   /** A decoder of `serde`'s record that reads both framings (Confluent-framed ones through the registry). */

@@ -8,6 +8,11 @@
  * on 2 cores); schema ids hash the exact schema text; default compatibility is NONE until
  * `PUT /config`; an incompatible registration is HTTP 409 (`error_code` 0).
  *
+ * H2 storage serialises badly: concurrent first registrations of several subjects may fail with
+ * HTTP 500 (H2 lock timeout or a unique-key violation on its id sequence); a retry succeeds. (A
+ * longer `LOCK_TIMEOUT` made them hang past client timeouts instead.) Production Apicurio runs on
+ * PostgreSQL or KafkaSQL storage.
+ *
  * NOT set: `ENABLE_CCOMPAT_CANONICAL_HASH_MODE=true`. With it, `GET /schemas/ids/{id}` answers
  * Apicurio's canonicalised text, whose record fields are sorted by NAME: a Confluent consumer that
  * takes it as the writer schema reads the fields in the wrong order (checked: Busbar's Reading then
