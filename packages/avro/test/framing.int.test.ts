@@ -152,7 +152,16 @@ describe('avro > Confluent framing with a real registry', () => {
     } finally {
       await registry.start();
     }
-    await dec.prepare([bytes]);
+    // as a consumer does: try again until the restarted registry answers (its first request is slow)
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await dec.prepare([bytes]);
+        break;
+      } catch (err) {
+        if (attempt >= 20 || !(err instanceof RegistryError) || !err.retriable) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
     expect(dec.decode(bytes)).toEqual(reading);
     await fresh.close();
   });

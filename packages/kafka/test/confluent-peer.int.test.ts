@@ -35,7 +35,7 @@ const dir = mkdtempSync(join(tmpdir(), 'busbar-confluent-peer-'));
 
 beforeAll(async () => {
   [kafkaServer, registry] = await Promise.all([startKafka(), startSchemaRegistry()]);
-  kafka = createKafka(kafkaConfigSchema.parse({ brokers: kafkaServer.brokers, clientId: 'peer-test', avro: { framing: 'confluent', registry: { url: registry.url } } }));
+  kafka = createKafka({ ...kafkaConfigSchema.parse({ brokers: kafkaServer.brokers, avro: { framing: 'confluent', registry: { url: registry.url } } }), clientId: 'peer-test' });
   producer = kafka.producer(PRODUCER_OPTIONS);
   await producer.connect();
 }, 180_000);
