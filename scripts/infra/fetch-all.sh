@@ -4,8 +4,8 @@
 #
 #   bash scripts/infra/fetch-all.sh
 #
-# Cold cost on the 2-core CI machine: Kafka jars ~15 s, influxd ~4 min (Go + Rust compile);
-# warm: about a second. SMTP needs nothing here (npm smtp-server, started in-process).
+# Cold cost on the 2-core CI machine: Kafka jars ~15 s, influxd ~4 min (Go + Rust compile),
+# Apicurio Registry ~2 min (Maven build, ~230 MB into ~/.m2); warm: about a second. SMTP needs nothing here (npm smtp-server, started in-process).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 

@@ -9,7 +9,7 @@
 # Steps: copy scripts/infra/apicurio/pom.xml into <home>/build; resolve the app jar and take its own
 # application.properties, with the package type changed from legacy-jar to fast-jar; `mvn package`;
 # keep target/quarkus-app; delete the build directory.
-# Needs: java >= 17, mvn, unzip. Cold cost: see scripts/infra/README.md.
+# Needs: java >= 17 (with `jar`), mvn. Cold cost: see scripts/infra/README.md.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,7 +23,7 @@ if [[ -f "$HOME_DIR/.complete" ]]; then
   exit 0
 fi
 
-for tool in java mvn unzip; do
+for tool in java jar mvn; do
   command -v "$tool" >/dev/null || { echo "fetch-apicurio: '$tool' not found on PATH" >&2; exit 1; }
 done
 
@@ -36,9 +36,9 @@ echo "fetch-apicurio: resolving io.apicurio:apicurio-registry-app:$VERSION from 
 mvn -B -q -Dstyle.color=never dependency:copy \
   -Dartifact="io.apicurio:apicurio-registry-app:$VERSION:jar" \
   -DoutputDirectory="$BUILD/app" >&2
-unzip -p "$BUILD/app/apicurio-registry-app-$VERSION.jar" application.properties \
-  | sed 's/^%prod\.quarkus\.package\.type=legacy-jar$/%prod.quarkus.package.type=fast-jar/' \
-  > "$BUILD/src/main/resources/application.properties"
+(cd "$BUILD/app" && jar xf "apicurio-registry-app-$VERSION.jar" application.properties)
+sed 's/^%prod\.quarkus\.package\.type=legacy-jar$/%prod.quarkus.package.type=fast-jar/' \
+  "$BUILD/app/application.properties" > "$BUILD/src/main/resources/application.properties"
 grep -q '^%prod.quarkus.package.type=fast-jar$' "$BUILD/src/main/resources/application.properties" \
   || { echo "fetch-apicurio: the app's application.properties has no %prod.quarkus.package.type=legacy-jar line to change" >&2; exit 1; }
 
