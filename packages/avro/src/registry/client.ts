@@ -12,8 +12,8 @@
  * reached (connection refused, reset, timeout) or answers 5xx is `BB_AVRO_REGISTRY_UNREACHABLE`
  * (retriable: records wait); a 404 with Confluent `error_code` 40403 on an id is
  * `BB_AVRO_UNKNOWN_SCHEMA_ID` (the record is a dead letter); 40401/40403 on a subject look-up is
- * `BB_AVRO_SUBJECT_NOT_REGISTERED`; 409 is `BB_AVRO_REGISTRY_INCOMPATIBLE`; 401/403 and other 4xx
- * are `BB_AVRO_REGISTRY_REFUSED`.
+ * `BB_AVRO_SUBJECT_NOT_REGISTERED`; 409 is `BB_AVRO_REGISTRY_INCOMPATIBLE`; 401/403, other 4xx and
+ * a refused TLS certificate (either side's) are `BB_AVRO_REGISTRY_REFUSED`.
  *
  * Why not `@kafkajs/confluent-schema-registry` (4.1.0, checked against Apicurio 2.4.2): its HTTP
  * layer (mappersmith) turns a refused connection into a response of status 400, indistinguishable
@@ -146,6 +146,10 @@ export class SchemaRegistryClient {
       });
     } catch (cause) {
       const reason = describeNetworkError(cause);
+      if (TLS_REFUSAL.test(reason)) {
+        // a certificate the other side refuses is a configuration error, not an outage
+        throw new RegistryError('BB_AVRO_REGISTRY_REFUSED', `schema registry TLS handshake refused: ${where}: ${reason} (check kafka.avro.registry.tls caFile / certFile / keyFile)`, { cause, context: { url: this.base, reason } });
+      }
       throw new RegistryError('BB_AVRO_REGISTRY_UNREACHABLE', `schema registry unreachable: ${where}: ${reason}`, { cause, retriable: true, context: { url: this.base, reason } });
     }
     const text = await res.text().catch(() => '');
@@ -180,6 +184,9 @@ function schemaId(body: unknown, url: string): number {
   if (typeof id !== 'number' || !Number.isInteger(id)) throw new RegistryError('BB_AVRO_REGISTRY_REFUSED', `${url}: answer without a schema id: ${JSON.stringify(body).slice(0, 200)}`, { context: { url } });
   return id;
 }
+
+/** Node/OpenSSL codes of a certificate refused by either side (the registry's, or ours by the registry). */
+const TLS_REFUSAL = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_SSL|ERR_TLS|alert (bad certificate|certificate required|unknown ca)/i;
 
 function describeNetworkError(err: unknown): string {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
