@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,7 +41,7 @@ beforeAll(async () => {
   proxy = createServer({ key: readFileSync(f('server.key')), cert: readFileSync(f('server.pem')), ca: readFileSync(f('ca.pem')), requestCert: true, rejectUnauthorized: true }, (req, res) => {
     const auth = req.headers.authorization ?? '';
     const [user, pass] = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString('utf8').split(/:(.*)/s);
-    const peer = (req.socket as import('node:tls').TLSSocket).getPeerCertificate();
+    const peer = (req.socket as TLSSocket).getPeerCertificate();
     const cn = peer.subject?.CN;
     seen.push({ user: user ?? null, clientCert: typeof cn === 'string' ? cn : null });
     if (!auth.startsWith('Basic ') || user !== 'busbar' || pass !== 's3cret:with:colons') {
