@@ -59,6 +59,9 @@ describe('Testkit > paths', () => {
     expect(sh).toContain(`BUSBAR_INFLUXD_VERSION="\${BUSBAR_INFLUXD_VERSION:-${DEFAULT_INFLUXD_VERSION}}"`);
     expect(sh).toContain(`BUSBAR_APICURIO_VERSION="\${BUSBAR_APICURIO_VERSION:-${DEFAULT_APICURIO_VERSION}}"`);
     expect(readFileSync(join(repo, 'scripts', 'infra', 'apicurio', 'pom.xml'), 'utf8')).toContain(`<apicurio.version>${DEFAULT_APICURIO_VERSION}</apicurio.version>`);
+    const connect = readFileSync(join(repo, 'scripts', 'infra', 'connect', 'pom.xml'), 'utf8');
+    expect(connect).toContain(`<kafka.version>${DEFAULT_KAFKA_VERSION}</kafka.version>`);
+    expect(connect).toContain(`<apicurio.version>${DEFAULT_APICURIO_VERSION}</apicurio.version>`);
     const pom = readFileSync(join(repo, 'scripts', 'infra', 'kafka', 'pom.xml'), 'utf8');
     expect(pom).toContain(`<kafka.version>${DEFAULT_KAFKA_VERSION}</kafka.version>`);
   });
