@@ -2,7 +2,7 @@
  * End to end in the Confluent wire format, on the real servers (Kafka, InfluxDB, a schema registry
  * — Apicurio's Confluent-compatible API — started by @busbar/testkit): power-supply simulator →
  * Modbus collector → Kafka (`00` + schema id) → historian → InfluxDB, with the registry stopped and
- * restarted mid-stream; commands written in the Confluent format, by this test and by Confluent's
+ * restarted mid-stream; alerter → SMTP; commands written in the Confluent format, by this test and by Confluent's
  * Python client (AvroSerializer), executed by the commander. Every service gets the framing from its
  * `kafka.avro` section only.
  */
@@ -22,6 +22,7 @@ import { resolveModbusDevices } from '@busbar/module-modbus';
 import { collectorConfigSchema, startModbusCollector } from '@busbar/collector-modbus';
 import { historianConfigSchema, startHistorian } from '@busbar/historian';
 import type { HistorianConfig } from '@busbar/historian';
+import { alerterConfigSchema, startAlerter } from '@busbar/alerter';
 import { commanderConfigSchema, startCommander } from '@busbar/commander';
 import type { CommanderConfig } from '@busbar/commander';
 import { POWER_SUPPLY_MAP, startPowerSupplySimulator } from '@busbar/driver-modbus';
@@ -30,14 +31,14 @@ import type { RunningService } from '@busbar/runtime';
 import { startSchemaRegistry } from '@busbar/testkit';
 import type { SchemaRegistryHandle } from '@busbar/testkit';
 import { startPipelineEnv } from '../support/pipeline.js';
-import type { PipelineEnv } from '../support/pipeline.js';
+import type { PipelineEnvWithSmtp } from '../support/pipeline.js';
 import { eventually } from '../support/recorder.js';
 
 const deps = { logger: noopLogger, metrics: noopMetrics };
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
 let registry: SchemaRegistryHandle;
-let env: PipelineEnv;
+let env: PipelineEnvWithSmtp;
 let sim: PowerSupplySimulator;
 let registryClient: SchemaRegistryClient;
 let historian: RunningService;
@@ -57,12 +58,17 @@ beforeAll(async () => {
   registry = await startSchemaRegistry();
   registryClient = new SchemaRegistryClient({ url: registry.url, timeoutMs: 1000 });
   const framing = new AvroFraming({ framing: 'confluent', registry: registryClient });
-  [env, sim] = await Promise.all([startPipelineEnv({ namespace: 'confluent', framing }), startPowerSupplySimulator({ seed: 11, tickMs: 50 })]);
+  [env, sim] = await Promise.all([startPipelineEnv({ namespace: 'confluent', framing, smtp: true }), startPowerSupplySimulator({ seed: 11, tickMs: 50 })]);
   const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaSection(), topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
   const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaSection(), topics: env.topics, groupId: `e2e-commander-${env.run}`, modbus: { devices: devices(sim.port) } });
   const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus!.devices!, '.') } };
+  const alerterCfg = alerterConfigSchema.parse({
+    kafka: kafkaSection(), topics: env.topics, groupId: `e2e-alerter-${env.run}`,
+    rules: [{ id: 'psu-overtemp', devices: ['psu-1'], signal: 'temperature_c', direction: 'above', warning: 70, critical: 80, clear: 60, forMs: 0 }],
+    email: { smtp: { host: env.smtp.host, port: env.smtp.port }, from: 'busbar@lab.test', to: ['oncall@lab.test'] },
+  });
   historian = await startHistorian(historianConfig(), deps);
-  env.services.push(await startModbusCollector({ ...collectorRaw, devices: resolveModbusDevices(collectorRaw.devices!, '.') }, deps), await startCommander(commanderCfg, deps));
+  env.services.push(await startModbusCollector({ ...collectorRaw, devices: resolveModbusDevices(collectorRaw.devices!, '.') }, deps), await startCommander(commanderCfg, deps), await startAlerter(alerterCfg, deps));
 }, 300_000);
 
 afterAll(async () => {
@@ -124,6 +130,20 @@ describe('e2e > pipeline in the Confluent wire format', () => {
     expect(counts.get('busbar_kafka_dead_letters_total') ?? 0).toBe(0);
     expect(env.deadLetters.records).toHaveLength(0);
   }, 180_000);
+
+  it('the alerter reads Confluent readings, mails once and publishes its Alert in the Confluent format', async () => {
+    sim.forceInput('temperature_c', 95);
+    const firing = await env.smtp.waitFor((m) => /\[Busbar CRITICAL\] psu-1: temperature_c = 95/.test(m.subject ?? ''), 30_000);
+    expect(firing.text).toContain('Bound:     80');
+    const [alert] = await env.alerts.waitFor((a) => a.state === 'FIRING' && a.device_id === 'psu-1', 1, 30_000);
+    expect(alert).toMatchObject({ rule: 'psu-overtemp', severity: 'CRITICAL', value: 95 });
+    sim.forceInput('temperature_c', 40);
+    await env.smtp.waitFor((m) => /\[Busbar RESOLVED\] psu-1/.test(m.subject ?? ''), 30_000);
+    expect(env.smtp.messages.filter((m) => (m.subject ?? '').includes('CRITICAL'))).toHaveLength(1);
+    const raw: string[] = [];
+    await readTopicToEnd({ kafka: createKafka({ brokers: env.kafka.brokers, clientId: 'raw-alerts' }), topic: env.topics.alerts, decoder: { decode: (b: Buffer) => b.subarray(0, 1).toString('hex') } }, (h) => raw.push(h));
+    expect(new Set(raw)).toEqual(new Set(['00']));
+  }, 90_000);
 
   it('the commander executes a command written in the Confluent format, and publishes its result in it', async () => {
     const id = await env.sendCommand({ target: { device_id: 'psu-1' }, action: 'modbus.write', parameters: { point: 'voltage_setpoint_v', value: 13.5 } });
