@@ -4,7 +4,8 @@
 #
 #   bash scripts/infra/fetch-all.sh
 #
-# Cold cost on the 2-core CI machine: Kafka jars ~15 s, influxd ~4 min (Go + Rust compile);
+# Cold cost on the 2-core CI machine: Kafka jars ~15 s, influxd ~4 min (Go + Rust compile),
+# Apicurio Registry ~2 min (Maven build, ~230 MB into ~/.m2), Kafka Connect + converter ~15 s;
 # warm: about a second. SMTP needs nothing here (npm smtp-server, started in-process).
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,3 +22,5 @@ step() {
 step kafka bash "$HERE/fetch-kafka.sh"
 step influxd bash "$HERE/build-influxd.sh"
 step helm bash "$HERE/build-helm.sh"
+step schema-registry bash "$HERE/fetch-apicurio.sh"
+step kafka-connect bash "$HERE/fetch-connect.sh"

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, Producer } from 'kafkajs';
-import type { Alert, CommandInput, CommandResult, DeadLetter, DeviceEvent, Reading } from '@busbar/avro';
+import type { Alert, AvroFraming, CommandInput, CommandResult, DeadLetter, DeviceEvent, Reading } from '@busbar/avro';
 import { alertSerde, commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { RunningService } from '@busbar/runtime';
 import { startInflux } from '@busbar/testkit';
@@ -58,6 +58,11 @@ export interface PipelineEnvOptions {
    * instead of a bucket of its own on the run's shared InfluxDB. @default false
    */
   readonly privateInflux?: boolean;
+  /**
+   * Value framing of the test's own producer (`sendCommand`) and recorder (which reads both
+   * framings through its registry). @default single-object, no registry
+   */
+  readonly framing?: AvroFraming;
 }
 
 /** The InfluxDB a pipeline writes to: server, org, this suite's bucket and a token. */
@@ -161,13 +166,15 @@ export async function startPipelineEnv(options: PipelineEnvOptions = {}): Promis
   const client = new Kafka({ clientId: options.clientId ?? 'e2e', brokers: kafka.brokers, logLevel: logLevel.NOTHING });
   const producer = client.producer();
   const recorder = new Recorder(client);
+  const f = options.framing;
   const logs = {
-    readings: recorder.log(topics.readings, readingSerde),
-    events: recorder.log(topics.deviceEvents, deviceEventSerde),
-    results: recorder.log(topics.commandResults, commandResultSerde),
-    alerts: recorder.log(topics.alerts, alertSerde),
-    deadLetters: recorder.log(topics.deadLetter, deadLetterSerde),
+    readings: recorder.log(topics.readings, f ? f.decoder(readingSerde) : readingSerde),
+    events: recorder.log(topics.deviceEvents, f ? f.decoder(deviceEventSerde) : deviceEventSerde),
+    results: recorder.log(topics.commandResults, f ? f.decoder(commandResultSerde) : commandResultSerde),
+    alerts: recorder.log(topics.alerts, f ? f.decoder(alertSerde) : alertSerde),
+    deadLetters: recorder.log(topics.deadLetter, f ? f.decoder(deadLetterSerde) : deadLetterSerde),
   };
+  const commandEncoder = f ? f.encoder(commandSerde, topics.commands) : undefined;
   const stopClients = async (): Promise<void> => {
     await recorder.stop().catch(() => undefined);
     await producer.disconnect().catch(() => undefined);
@@ -202,7 +209,8 @@ export async function startPipelineEnv(options: PipelineEnvOptions = {}): Promis
     sendCommand: async (cmd) => {
       const command_id = cmd.command_id ?? randomUUID();
       const full: CommandInput = { command_id, issuer: 'e2e', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), ...cmd };
-      await producer.send({ topic: topics.commands, messages: [{ key: cmd.target.device_id, value: commandSerde.encode(full) }] });
+      await commandEncoder?.ready();
+      await producer.send({ topic: topics.commands, messages: [{ key: cmd.target.device_id, value: (commandEncoder ?? commandSerde).encode(full) }] });
       return command_id;
     },
     influxQuery: (flux) => new InfluxDB({ url: influx.url, token: influx.token }).getQueryApi(influx.org).collectRows(flux),

@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 
-/** Something that decodes a topic's values. */
+/** Something that decodes a topic's values (`prepare`: resolve schema ids first, Confluent framing). */
 interface Decoder<T> {
   decode(b: Buffer): T;
+  prepare?(payloads: readonly (Buffer | null)[]): Promise<void>;
 }
 
 /** Records of one topic, in arrival order. */
@@ -56,6 +57,16 @@ export class Recorder {
       eachMessage: async ({ topic, message }) => {
         const l = this.logs.get(topic);
         if (!l) return;
+        // a schema registry that cannot answer: wait (the record is retried), as the services do
+        for (let tries = 0; l.decoder.prepare !== undefined; tries++) {
+          try {
+            await l.decoder.prepare([message.value]);
+            break;
+          } catch (err) {
+            if (tries > 600) throw err;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        }
         try {
           l.records.push({ key: message.key?.toString() ?? null, value: l.decoder.decode(message.value ?? Buffer.alloc(0)), timestampMs: Number(message.timestamp) });
         } catch {

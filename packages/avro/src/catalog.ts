@@ -52,6 +52,8 @@ export interface CurrentSchema {
   readonly fingerprint: bigint;
   /** The 10-byte single-object header (`C3 01` + fingerprint LE) encoders prepend. */
   readonly header: Buffer;
+  /** The schema's JSON as read from its file (registered as is, compact, by the Confluent framing). */
+  readonly json: unknown;
 }
 
 /** A known writer schema: the current one or a history version, identified by fingerprint. */
@@ -120,7 +122,7 @@ export class SchemaCatalog {
       if (catalog.currents.has(c.fullName)) {
         throw new AvroSchemaError('BB_AVRO_SCHEMA_INVALID', `${src.file}: record ${c.fullName} is already defined by ${catalog.currents.get(c.fullName)?.file}`, { context: { file: src.file } });
       }
-      catalog.currents.set(c.fullName, { ...c, file: src.file, header: encodeSingleObjectHeader(c.fingerprint) });
+      catalog.currents.set(c.fullName, { ...c, file: src.file, header: encodeSingleObjectHeader(c.fingerprint), json: src.json });
       catalog.addWriter({ fullName: c.fullName, files: [src.file], fingerprint: c.fingerprint, type: c.type, resolver: undefined }, src.file);
     }
     for (const src of history) {

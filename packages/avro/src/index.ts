@@ -1,8 +1,10 @@
 /**
  * `@busbar/avro`: Busbar's Avro contract in code. Public: the typed serdes per topic value (Avro
  * single-object encoding, CRC-64-AVRO fingerprints, schemas/ + schemas/history/ resolved inside),
- * the record types, the topic names and the error catalogue. Fingerprinting, canonical form and the
- * schema catalogue are internal (README "API").
+ * the record types, the topic names, the framings (`AvroFraming`: single-object or the Confluent
+ * wire format with a schema registry, `createFraming` from the `kafka.avro` configuration) and the
+ * error catalogue. Fingerprinting, canonical form, headers, the registry client and the schema
+ * catalogue are internal (README "API").
  */
 export {
   alertSerde,
@@ -26,5 +28,10 @@ export type {
   Reading,
   ReadingInput,
 } from './records.js';
+export { AvroFraming } from './framing.js';
+export type { FramedDecoder, FramedEncoder } from './framing.js';
+export { createFraming } from './registry/config.js';
+export type { AvroConfig } from './registry/config.js';
+export type { Serde } from './serde.js';
 export { TOPICS } from './topics.js';
 export { ERROR_CODES } from './errors.js';

@@ -9,7 +9,7 @@
  * (fields added since then take their defaults).
  */
 import type avro from 'avsc';
-import type { CurrentSchema, RecordName, SchemaCatalog } from './catalog.js';
+import type { CurrentSchema, RecordName, SchemaCatalog, WriterSchema } from './catalog.js';
 import { decodeSingleObjectHeader, fingerprintHex, SINGLE_OBJECT_HEADER_LENGTH } from './codec/single-object.js';
 import { AvroDecodeError, AvroEncodeError } from './errors.js';
 
@@ -31,6 +31,22 @@ export interface Serde<T, I = T> {
    *   `BB_AVRO_INVALID_BODY`, `BB_AVRO_WRONG_SCHEMA`.
    */
   decode(buf: Uint8Array): T;
+  /** The current (writer and reader) schema of the record; loads the catalogue on first call. */
+  schema(): CurrentSchema;
+  /** The catalogue the serde reads writer versions from. */
+  catalog(): SchemaCatalog;
+  /**
+   * The Avro binary body of `value` with the current schema, without any framing header (what a
+   * framing such as the Confluent wire format puts after its own header).
+   * @throws {AvroEncodeError} `BB_AVRO_INVALID_VALUE` naming the field path.
+   */
+  encodeBody(value: I): Buffer;
+  /**
+   * Decodes the Avro body that starts at `offset` and runs to the end of `buf`, written with
+   * `writer` (the current schema, a history version, or a foreign writer schema with its resolver).
+   * @throws {AvroDecodeError} `BB_AVRO_TRUNCATED`, `BB_AVRO_INVALID_BODY`.
+   */
+  decodeBody(buf: Buffer, offset: number, writer: WriterSchema): T;
 }
 
 /** Optional conversions between the TypeScript shape and what avsc reads/writes. */
@@ -93,17 +109,33 @@ export function createSingleObjectSerde<T, I = T>(catalog: SchemaCatalog | (() =
   const fullName = recordName.includes('.') ? recordName : `io.busbar.v1.${recordName}`;
   const { toAvro, fromAvro } = hooks;
 
+  const encodeBody = (value: I): Buffer => {
+    const { schema: s } = init();
+    const avroValue = toAvro ? toAvro(value) : value;
+    try {
+      return s.type.toBuffer(avroValue);
+    } catch (cause) {
+      throw encodeError(s, avroValue, cause);
+    }
+  };
+  const decodeBody = (buf: Buffer, bodyOffset: number, writer: WriterSchema): T => {
+    const { schema: s } = init();
+    const fp = writer.fingerprint;
+    // An older writer is first read with its own (guarded) type: this bounds the work on hostile
+    // input before the resolver, whose map readers are avsc's unguarded ones, reads the same bytes.
+    const result = writer.resolver === undefined ? readBody(s.type, buf, bodyOffset, undefined, fp) : (readBody(writer.type, buf, bodyOffset, undefined, fp), readBody(s.type, buf, bodyOffset, writer.resolver, fp));
+    return fromAvro ? fromAvro(result) : (result as T);
+  };
+
   return {
     recordName: fullName,
+    schema: () => init().schema,
+    catalog: () => init().cat,
+    encodeBody,
+    decodeBody,
     encode(value: I): Buffer {
       const { schema: s } = init();
-      const avroValue = toAvro ? toAvro(value) : value;
-      let body: Buffer;
-      try {
-        body = s.type.toBuffer(avroValue);
-      } catch (cause) {
-        throw encodeError(s, avroValue, cause);
-      }
+      const body = encodeBody(value);
       const out = Buffer.allocUnsafe(SINGLE_OBJECT_HEADER_LENGTH + body.length);
       s.header.copy(out, 0);
       body.copy(out, SINGLE_OBJECT_HEADER_LENGTH);
@@ -126,10 +158,7 @@ export function createSingleObjectSerde<T, I = T>(catalog: SchemaCatalog | (() =
         });
       }
       const buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
-      // An older writer is first read with its own (guarded) type: this bounds the work on hostile
-      // input before the resolver, whose map readers are avsc's unguarded ones, reads the same bytes.
-      const result = writer.resolver === undefined ? readBody(s.type, buf, bodyOffset, undefined, fp) : (readBody(writer.type, buf, bodyOffset, undefined, fp), readBody(s.type, buf, bodyOffset, writer.resolver, fp));
-      return fromAvro ? fromAvro(result) : (result as T);
+      return decodeBody(buf, bodyOffset, writer);
     },
   };
 }

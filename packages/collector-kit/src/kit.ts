@@ -120,7 +120,7 @@ export class CollectorKit {
    * @throws kafkajs' connection error when no broker answers.
    */
   static async start(options: CollectorKitOptions): Promise<CollectorKit> {
-    const kafka = createKafka({ brokers: options.kafka.brokers, clientId: options.kafka.clientId ?? `busbar-${options.service}-${options.instanceId}` }, options.logger);
+    const kafka = createKafka({ ...options.kafka, clientId: options.kafka.clientId ?? `busbar-${options.service}-${options.instanceId}` }, options.logger);
     const producer = kafka.producer(PRODUCER_OPTIONS);
     await retryKafkaStartup('producer connect', () => producer.connect(), { logger: options.logger });
     return new CollectorKit(options, kafka, producer);
@@ -135,7 +135,7 @@ export class CollectorKit {
    *   (`busbar_collector_publish_errors_total`) — a poll's readings are not retried, the next poll follows.
    */
   async publishReadings(readings: readonly ReadingInput[]): Promise<boolean> {
-    if (this.store !== undefined) return this.buffered(this.readings.topic, readings, (r) => readingSerde.encode(r));
+    if (this.store !== undefined) return this.buffered(this.readings.topic, readings, (r) => this.readings.encodeNow(r, (v) => readingSerde.encode(v)));
     try {
       await this.readings.publish(readings.map((value) => ({ key: value.device_id, value })));
       return true;
@@ -173,7 +173,7 @@ export class CollectorKit {
   async publishEvents(events: readonly DeviceEventInput[]): Promise<void> {
     if (events.length === 0) return;
     if (this.store !== undefined) {
-      this.buffered(this.events.topic, events, (e) => deviceEventSerde.encode(e));
+      this.buffered(this.events.topic, events, (e) => this.events.encodeNow(e, (v) => deviceEventSerde.encode(v)));
       return;
     }
     try {

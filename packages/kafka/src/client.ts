@@ -7,6 +7,9 @@ import type { Logger } from '@busbar/core';
 import { noopLogger } from '@busbar/core';
 import { retryKafkaStartup } from './startup.js';
 import type { StartupRetryOptions } from './startup.js';
+import { createFraming } from '@busbar/avro';
+import type { AvroConfig } from '@busbar/avro';
+import { setFraming } from './framing.js';
 
 /** Connection settings shared by every Busbar service. */
 export interface KafkaConnectionConfig {
@@ -18,13 +21,38 @@ export interface KafkaConnectionConfig {
   readonly connectionTimeoutMs?: number;
   /** Request timeout, ms (default 30000). */
   readonly requestTimeoutMs?: number;
+  /**
+   * `kafka.avro`: value framing and schema registry. Absent: single-object encoding, no registry
+   * (Busbar's behaviour before the Confluent framing). Pass the whole parsed `kafka:` section.
+   */
+  readonly avro?: AvroConfig;
 }
 
 /**
  * Creates a kafkajs client that logs through `logger` (namespace bound as `kafka`).
  * kafkajs ERROR lines are logged as warnings: kafkajs retries most of them itself.
+ *
+ * With `config.avro`, the client and every producer made from it carry the deployment's framing
+ * (see `framingOf`): `RecordPublisher` writes it, `DecodingConsumer` and `readTopicToEnd` read both
+ * framings through the configured registry.
+ * @throws {RegistryError} `BB_AVRO_REGISTRY_CONFIG_INVALID` when a registry secret file cannot be read.
  */
 export function createKafka(config: KafkaConnectionConfig, logger: Logger = noopLogger): Kafka {
+  const kafka = newKafka(config, logger);
+  if (config.avro !== undefined) {
+    const framing = createFraming(config.avro, logger);
+    setFraming(kafka, framing);
+    const producer = kafka.producer.bind(kafka);
+    kafka.producer = (options) => {
+      const p = producer(options);
+      setFraming(p, framing);
+      return p;
+    };
+  }
+  return kafka;
+}
+
+function newKafka(config: KafkaConnectionConfig, logger: Logger): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   return new Kafka({
     clientId: config.clientId,

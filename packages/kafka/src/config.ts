@@ -4,12 +4,49 @@
  */
 import { z } from 'zod';
 
+/** `kafka.avro.registry:` — the schema registry (Confluent-compatible REST API) and how to authenticate. Secrets are files. */
+export const registryConfigSchema = z
+  .object({
+    /** Base URL of the Confluent-compatible API: `https://sr:8081` (Confluent), `http://host:8080/apis/ccompat/v7` (Apicurio). */
+    url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+    /** HTTP basic auth: user name and a file holding the password. */
+    basicAuth: z.object({ username: z.string().min(1), passwordFile: z.string().min(1) }).strict().optional(),
+    /** TLS: PEM files of the trusted CAs, and of the client certificate and key (mutual TLS). */
+    tls: z
+      .object({ caFile: z.string().min(1).optional(), certFile: z.string().min(1).optional(), keyFile: z.string().min(1).optional() })
+      .strict()
+      .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'certFile and keyFile go together' })
+      .optional(),
+    /** Register the current schemas at start (true), or only look their ids up (false: a locked-down registry). */
+    register: z.boolean().default(true),
+    /** Compatibility level set on each subject when registering. */
+    compatibility: z.enum(['BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE', 'NONE']).default('BACKWARD'),
+    /** Per-request timeout, ms. */
+    timeoutMs: z.number().int().positive().default(5000),
+  })
+  .strict();
+
+/**
+ * `kafka.avro:` — the framing producers write (`single-object`, Busbar's default, or `confluent`:
+ * `00` + schema id, for Kafka Connect, ksqlDB and other Confluent-format consumers). Consumers read
+ * both framings; a Confluent-framed record needs `registry`.
+ */
+export const avroConfigSchema = z
+  .object({
+    framing: z.enum(['single-object', 'confluent']).default('single-object'),
+    registry: registryConfigSchema.optional(),
+  })
+  .strict()
+  .refine((a) => a.framing !== 'confluent' || a.registry !== undefined, { message: 'framing confluent needs kafka.avro.registry', path: ['registry'] });
+
 /** `kafka:` — connection to the cluster. */
 export const kafkaConfigSchema = z.object({
   /** Bootstrap brokers, `host:port`. */
   brokers: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port')).min(1, 'at least one broker'),
   /** Client id (default: the service name, set by the service). */
   clientId: z.string().min(1).optional(),
+  /** Value framing and schema registry (default: single-object, no registry). */
+  avro: avroConfigSchema.optional(),
 });
 
 /** Default topic names (schemas/README.md, "Topics"). */
@@ -38,5 +75,7 @@ export const topicsConfigSchema = z
 
 /** Parsed `kafka:` section. */
 export type KafkaConfig = z.output<typeof kafkaConfigSchema>;
+/** Parsed `kafka.avro:` section. */
+export type KafkaAvroConfig = z.output<typeof avroConfigSchema>;
 /** Parsed `topics:` section. */
 export type TopicsConfig = z.output<typeof topicsConfigSchema>;

@@ -12,11 +12,19 @@
  *   its work, and its batch is committed even while the consumer is stopping (a graceful stop
  *   commits the batch in progress);
  * - a dead letter larger than `maxDeadLetterPayloadBytes` carries the first bytes of the payload
- *   and says so in its reason, so that an oversize poison record cannot block its partition.
+ *   and says so in its reason, so that an oversize poison record cannot block its partition;
+ * - both framings are read (`C3 01` single-object, `00` Confluent) when the client was made with
+ *   `kafka.avro` (see `createKafka`): the schema ids of a batch's Confluent-framed records are
+ *   resolved before it is decoded; while the registry cannot be reached (or refuses: 401...) the
+ *   batch WAITS — retried with capped backoff, heartbeating, nothing committed, nothing
+ *   dead-lettered (`busbar_kafka_registry_waits_total`); an id the registry says does not exist is
+ *   a dead letter (`BB_AVRO_UNKNOWN_SCHEMA_ID`).
  */
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
-import { errorCode, noopLogger, noopMetrics } from '@busbar/core';
+import { backoffDelayMs, errorCode, isBusbarError, noopLogger, noopMetrics, sleep } from '@busbar/core';
+import type { AvroFraming } from '@busbar/avro';
+import { framedDecoder, framingOf, type PreparedDecoder } from './framing.js';
 import type { DeadLetterRecord, Decoder, Encoder } from './serde.js';
 import { retryKafkaStartup } from './startup.js';
 import type { StartupRetryOptions } from './startup.js';
@@ -69,6 +77,10 @@ export interface DecodingConsumerOptions<T> {
   readonly sessionTimeoutMs?: number;
   /** Largest payload a dead letter carries, bytes (default 512 KiB); longer ones are cut and say so. */
   readonly maxDeadLetterPayloadBytes?: number;
+  /** Value framing (reads both; Confluent-framed records through its registry). @default the framing `createKafka` attached to `kafka` */
+  readonly framing?: AvroFraming;
+  /** Longest wait between two tries to reach the schema registry, ms (default 10000). */
+  readonly maxRegistryRetryDelayMs?: number;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   /** Retry of Kafka's retriable errors while starting (default: 60 s bound, core backoff; see `retryKafkaStartup`). */
@@ -86,6 +98,8 @@ export class DecodingConsumer<T> {
   private readonly batchSize;
   private readonly handleSeconds;
   private readonly lag;
+  private readonly registryWaits;
+  private readonly decoder: PreparedDecoder<T>;
 
   /** @param options - see {@link DecodingConsumerOptions}. */
   constructor(private readonly options: DecodingConsumerOptions<T>) {
@@ -95,6 +109,8 @@ export class DecodingConsumer<T> {
     this.deadLetters = m.counter({ name: 'busbar_kafka_dead_letters_total', help: 'Records sent to the dead-letter topic, by reason code.', labelNames: ['topic', 'code'] });
     this.batchSize = m.histogram({ name: 'busbar_kafka_batch_size_records', help: 'Records per consumed batch.', labelNames: ['topic'], buckets: [1, 5, 10, 50, 100, 500, 1000, 5000] });
     this.handleSeconds = m.histogram({ name: 'busbar_kafka_handle_seconds', help: 'Time the handler took per batch, including retries.', labelNames: ['topic'] });
+    this.registryWaits = m.counter({ name: 'busbar_kafka_registry_waits_total', help: 'Times a batch waited because the schema registry could not resolve its schema ids (unreachable or refusing).', labelNames: ['topic', 'code'] });
+    this.decoder = framedDecoder(options.decoder, options.framing ?? framingOf(options.kafka));
     this.lag = m.gauge({ name: 'busbar_kafka_consumer_lag_records', help: 'High watermark minus the last offset handled, per partition.', labelNames: ['topic', 'partition'] });
   }
 
@@ -133,12 +149,16 @@ export class DecodingConsumer<T> {
     const dead: DeadLetterRecord[] = [];
     const alreadyDead = this.deadLettered.get(batch.partition) ?? new Set<string>();
     this.deadLettered.set(batch.partition, alreadyDead);
+    const running = (): boolean => isRunning() && !isStale();
+    if (this.decoder.prepare !== undefined) await this.prepare(this.decoder, batch.topic, batch.messages.map((m) => m.value), heartbeat, running);
     for (const m of batch.messages) {
       const payload = m.value ?? Buffer.alloc(0);
       if (alreadyDead.has(m.offset)) continue;
       try {
-        good.push({ value: o.decoder.decode(payload), key: m.key ? m.key.toString('utf8') : null, topic: batch.topic, partition: batch.partition, offset: m.offset, kafkaTimestampMs: Number(m.timestamp) });
+        good.push({ value: this.decoder.decode(payload), key: m.key ? m.key.toString('utf8') : null, topic: batch.topic, partition: batch.partition, offset: m.offset, kafkaTimestampMs: Number(m.timestamp) });
       } catch (err) {
+        // a retriable error (a schema id the registry could not resolve) is not the record's fault: the batch is retried, nothing dead-lettered
+        if (isBusbarError(err) && err.retriable) throw err;
         const code = errorCode(err) === 'BB_CORE_UNEXPECTED' ? 'BB_KAFKA_UNDECODABLE' : errorCode(err);
         const reason = err instanceof Error ? err.message : String(err);
         const cut = payload.length > maxPayload;
@@ -153,7 +173,6 @@ export class DecodingConsumer<T> {
         this.log.warn({ partition: d.partition, offset: d.offset, code: d.error_code, reason: d.reason }, 'record sent to the dead-letter topic');
       }
     }
-    const running = (): boolean => isRunning() && !isStale();
     if (good.length > 0) {
       const started = performance.now();
       await o.handle(good, { heartbeat, isRunning: running });
@@ -177,5 +196,32 @@ export class DecodingConsumer<T> {
     this.lag.set({ topic: batch.topic, partition: batch.partition }, Number(hw - BigInt(last.offset) - 1n));
     if (!isRunning()) return;
     await heartbeat();
+  }
+
+  /**
+   * Resolves the batch's schema ids, waiting as long as the registry cannot answer (capped
+   * backoff, heartbeats every 3 s at most). Throws only when the consumer stops or loses the
+   * partition meanwhile, so that the batch is not committed.
+   */
+  private async prepare(decoder: PreparedDecoder<T>, topic: string, payloads: (Buffer | null)[], heartbeat: () => Promise<void>, running: () => boolean): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await decoder.prepare!(payloads);
+        if (attempt > 0) this.log.info({ attempts: attempt + 1 }, 'schema registry answered; the batch goes on');
+        return;
+      } catch (err) {
+        const code = errorCode(err);
+        this.registryWaits.inc({ topic, code });
+        if (!running()) throw err;
+        const delay = backoffDelayMs(attempt, { initialDelayMs: 250, maxDelayMs: this.options.maxRegistryRetryDelayMs ?? 10_000 });
+        this.log.warn({ code, err: err instanceof Error ? err.message : String(err), retryInMs: delay }, 'schema registry cannot resolve the batch\'s schema ids; the batch waits (nothing committed, nothing dropped)');
+        const until = Date.now() + delay;
+        while (Date.now() < until) {
+          await sleep(Math.min(3000, until - Date.now()));
+          if (!running()) throw err;
+          await heartbeat();
+        }
+      }
+    }
   }
 }

@@ -3,11 +3,13 @@
  * committing after the handler, dead-letter topic for what does not decode.
  */
 export { createKafka, ensureTopics } from './client.js';
+export type { KafkaConnectionConfig } from './client.js';
 export { PRODUCER_OPTIONS, RecordPublisher } from './publisher.js';
 export { DecodingConsumer } from './consumer.js';
 export type { BatchControl, ConsumedRecord } from './consumer.js';
 export { ERROR_CODES } from './errors.js';
-export { DEFAULT_TOPICS, kafkaConfigSchema, topicsConfigSchema } from './config.js';
-export type { KafkaConfig, TopicsConfig } from './config.js';
+export { avroConfigSchema, DEFAULT_TOPICS, kafkaConfigSchema, registryConfigSchema, topicsConfigSchema } from './config.js';
+export type { KafkaAvroConfig, KafkaConfig, TopicsConfig } from './config.js';
+export { framingOf } from './framing.js';
 export { readTopicToEnd } from './replay.js';
 export { retryKafkaStartup } from './startup.js';

@@ -5,6 +5,8 @@
 import type { Producer } from 'kafkajs';
 import type { Metrics } from '@busbar/core';
 import { noopMetrics } from '@busbar/core';
+import type { AvroFraming } from '@busbar/avro';
+import { framedEncoder, framingOf, type PreparedEncoder } from './framing.js';
 import type { Encoder } from './serde.js';
 
 /** One record to publish. */
@@ -22,6 +24,11 @@ export interface OutgoingRecord<T> {
  * Group commit: while one produce request is in flight, records published meanwhile wait and
  * leave together in the next request (no timer, no added latency when idle). Each caller's promise
  * resolves when the request carrying its records was acknowledged, or rejects with its error.
+ *
+ * Framing: the producer's (see `createKafka`, `kafka.avro.framing`), or `framing` when given. With
+ * `confluent`, the publisher learns its subject's schema id when constructed (registering the
+ * schema unless look-up only) and every `publish` waits for it; a failure to learn it rejects that
+ * `publish` (`BB_AVRO_REGISTRY_*`) and the next one tries again.
  */
 export class RecordPublisher<T> {
   private readonly out;
@@ -29,18 +36,25 @@ export class RecordPublisher<T> {
   private readonly batchSize;
   private waiting: { messages: { key: string; value: Buffer }[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
   private sending = false;
+  private readonly encoder: PreparedEncoder<T>;
 
   /**
    * @param producer - a connected kafkajs producer (shared by the service's publishers).
    * @param topic - destination topic.
-   * @param serde - value encoder.
+   * @param serde - value encoder (a `@busbar/avro` serde is framed as configured).
+   * @param metrics - where `busbar_kafka_records_out_total` and the publish histograms go.
+   * @param framing - overrides the producer's framing.
    */
   constructor(
     private readonly producer: Producer,
     readonly topic: string,
-    private readonly serde: Encoder<T>,
+    serde: Encoder<T>,
     metrics: Metrics = noopMetrics,
+    framing: AvroFraming | undefined = framingOf(producer),
   ) {
+    this.encoder = framedEncoder(serde, topic, framing);
+    // registration at start: the first publish finds the id known (errors surface from publish)
+    if (this.encoder.ready !== undefined) this.encoder.ready().catch(() => undefined);
     this.out = metrics.counter({ name: 'busbar_kafka_records_out_total', help: 'Records published to Kafka.', labelNames: ['topic'] });
     this.latency = metrics.histogram({ name: 'busbar_kafka_publish_seconds', help: 'Time from send to broker acknowledgement.', labelNames: ['topic'] });
     this.batchSize = metrics.histogram({ name: 'busbar_kafka_publish_batch_records', help: 'Records per produce request (group commit).', labelNames: ['topic'], buckets: [1, 2, 5, 10, 20, 50, 100, 500, 1000, 5000] });
@@ -50,19 +64,36 @@ export class RecordPublisher<T> {
    * Encodes `records` and sends them (with whatever else is waiting) in one produce request;
    * resolves when the brokers acknowledged them.
    *
-   * @throws the encoder's error (nothing of this call sent) or kafkajs' error after its retries.
+   * @throws the encoder's error (nothing of this call sent), a `RegistryError` when the schema id
+   *   cannot be learnt (confluent framing), or kafkajs' error after its retries.
    */
   publish(records: readonly OutgoingRecord<T>[]): Promise<void> {
     if (records.length === 0) return Promise.resolve();
+    const enc = this.encoder;
+    if (enc.ready !== undefined && enc.isReady?.() === false) return enc.ready().then(() => this.publish(records));
     let messages: { key: string; value: Buffer }[];
     try {
-      messages = records.map((r) => ({ key: r.key, value: this.serde.encode(r.value) }));
+      messages = records.map((r) => ({ key: r.key, value: enc.encode(r.value) }));
     } catch (err) {
       return Promise.reject(err);
     }
     const done = new Promise<void>((resolve, reject) => this.waiting.push({ messages, resolve, reject }));
     if (!this.sending) void this.drain();
     return done;
+  }
+
+  /**
+   * Encodes one value now, without waiting (for a store-and-forward buffer that keeps encoded
+   * records): in the configured framing when it is ready, else — a Confluent framing that has not
+   * learnt its schema id yet, the registry being away — in single-object encoding, which every
+   * Busbar consumer reads too.
+   *
+   * @throws the serde's encoding error.
+   */
+  encodeNow(value: T, fallback: (value: T) => Buffer): Buffer {
+    const enc = this.encoder;
+    if (enc.ready !== undefined && enc.isReady?.() === false) return fallback(value);
+    return enc.encode(value);
   }
 
   private async drain(): Promise<void> {

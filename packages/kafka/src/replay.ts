@@ -11,7 +11,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '@busbar/core';
-import { BusbarError, noopLogger } from '@busbar/core';
+import { BusbarError, isBusbarError, noopLogger, sleep } from '@busbar/core';
+import type { AvroFraming } from '@busbar/avro';
+import { framedDecoder, framingOf } from './framing.js';
 import type { Decoder } from './serde.js';
 import { retryKafkaStartup } from './startup.js';
 import type { StartupRetryOptions } from './startup.js';
@@ -25,6 +27,8 @@ export interface ReadToEndOptions<T> {
   readonly sinceMs?: number;
   /** Give up after this long, ms (default 120 000): then it throws. */
   readonly timeoutMs?: number;
+  /** Value framing (both are read). @default the framing `createKafka` attached to `kafka` */
+  readonly framing?: AvroFraming;
   readonly logger?: Logger;
   /** Retry of Kafka's retriable errors while reading the offsets and joining (default: 60 s bound; see `retryKafkaStartup`). */
   readonly startupRetry?: Omit<StartupRetryOptions, 'logger'>;
@@ -32,7 +36,9 @@ export interface ReadToEndOptions<T> {
 
 /**
  * Calls `onRecord` for each decodable record of `topic` from `sinceMs` up to its end offsets at call
- * time. Undecodable records are skipped (they were dead-lettered when first consumed).
+ * time. Undecodable records are skipped (they were dead-lettered when first consumed). Both
+ * framings are read; while the schema registry cannot resolve a batch's ids the read waits (and
+ * fails with `BB_KAFKA_REPLAY_INCOMPLETE` when that outlasts `timeoutMs`).
  *
  * @returns the number of records passed to `onRecord`; 0 when the topic does not exist or has nothing in range.
  * @throws {BusbarError} `BB_KAFKA_REPLAY_INCOMPLETE` when the end is not reached within `timeoutMs`;
@@ -71,6 +77,8 @@ export async function readTopicToEnd<T>(options: ReadToEndOptions<T>, onRecord: 
   const pending = new Set([...end].filter(([p, high]) => high > (start.get(p) ?? 0n)).map(([p]) => p));
   if (pending.size === 0) return 0;
   let count = 0;
+  const decoder = framedDecoder(options.decoder, options.framing ?? framingOf(options.kafka));
+  let finished = false;
   const consumer = options.kafka.consumer({ groupId: `busbar-replay-${randomUUID()}` });
   await retryKafkaStartup(`connect the replay consumer of ${options.topic}`, () => consumer.connect(), retry);
   try {
@@ -78,9 +86,11 @@ export async function readTopicToEnd<T>(options: ReadToEndOptions<T>, onRecord: 
     await new Promise<void>((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? 120_000;
       const timer = setTimeout(() => {
+        finished = true;
         reject(new BusbarError('BB_KAFKA_REPLAY_INCOMPLETE', `reading ${options.topic} back did not reach its end within ${timeoutMs} ms (partitions left: ${[...pending].join(', ')})`, { context: { topic: options.topic, timeoutMs } }));
       }, timeoutMs);
       const done = (): void => {
+        finished = true;
         clearTimeout(timer);
         resolve();
       };
@@ -93,14 +103,28 @@ export async function readTopicToEnd<T>(options: ReadToEndOptions<T>, onRecord: 
           eachBatch: async ({ batch }) => {
             const stop = end.get(batch.partition) ?? 0n;
             const from = start.get(batch.partition) ?? 0n;
+            if (decoder.prepare !== undefined) {
+              for (;;) {
+                try {
+                  await decoder.prepare(batch.messages.map((m) => m.value));
+                  break;
+                } catch (err) {
+                  if (finished) return;
+                  log.warn({ err: err instanceof Error ? err.message : String(err) }, 'schema registry cannot resolve schema ids while reading a topic back; waiting');
+                  await sleep(500);
+                }
+              }
+            }
             for (const m of batch.messages) {
               const offset = BigInt(m.offset);
               if (offset < from) continue;
               if (offset >= stop) break;
               let value: T;
               try {
-                value = options.decoder.decode(m.value ?? Buffer.alloc(0));
-              } catch {
+                value = decoder.decode(m.value ?? Buffer.alloc(0));
+              } catch (err) {
+                // an id the registry could not resolve: retry the batch rather than skip a record
+                if (isBusbarError(err) && err.retriable) throw err;
                 continue; // dead-lettered when first consumed
               }
               onRecord(value);

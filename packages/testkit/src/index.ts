@@ -3,13 +3,17 @@
  * disposed deterministically (`await using`, or `stop()`/`dispose()`). Test-only: appears in
  * devDependencies and test files only.
  *
+ * Servers: Kafka, InfluxDB, SMTP and a schema registry (Apicurio, Confluent-compatible API).
  * Binaries come from `${BUSBAR_CACHE_DIR:-~/.cache/busbar}`, filled by `scripts/infra/fetch-all.sh`.
  */
 export { startKafka } from './kafka.js';
 export type { KafkaHandle } from './kafka.js';
 export { startInflux } from './influx.js';
 export type { InfluxHandle } from './influx.js';
+export { startSchemaRegistry } from './schema-registry.js';
+export type { SchemaRegistryHandle } from './schema-registry.js';
 export { startSmtp } from './smtp.js';
 export type { SmtpHandle } from './smtp.js';
 export { freePort } from './ports.js';
+export { cacheDir, DEFAULT_APICURIO_VERSION, DEFAULT_KAFKA_VERSION, kafkaHome } from './paths.js';
 export { ERROR_CODES } from './errors.js';

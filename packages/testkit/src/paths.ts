@@ -13,6 +13,9 @@ export const DEFAULT_KAFKA_VERSION = '4.3.1';
 /** InfluxDB version built by `scripts/infra/build-influxd.sh` unless `BUSBAR_INFLUXD_VERSION` says otherwise. */
 export const DEFAULT_INFLUXD_VERSION = '2.8.0';
 
+/** Apicurio Registry version built by `scripts/infra/fetch-apicurio.sh` unless `BUSBAR_APICURIO_VERSION` says otherwise. */
+export const DEFAULT_APICURIO_VERSION = '2.4.2.Final';
+
 type Env = Readonly<Record<string, string | undefined>>;
 
 /**
@@ -63,6 +66,26 @@ export function influxdBinary(version?: string, env: Env = process.env): string 
     );
   }
   return bin;
+}
+
+/**
+ * The Apicurio Registry home: `<cache>/apicurio/<version>`, holding `quarkus-app/quarkus-run.jar`.
+ * @param version - default `$BUSBAR_APICURIO_VERSION`, else {@link DEFAULT_APICURIO_VERSION}.
+ * @param env - environment to read (default `process.env`).
+ * @throws {TestkitError} `BB_TESTKIT_MISSING_BINARY` when `scripts/infra/fetch-apicurio.sh` has not completed for that version.
+ */
+export function apicurioHome(version?: string, env: Env = process.env): string {
+  const v = version ?? nonEmpty(env['BUSBAR_APICURIO_VERSION']) ?? DEFAULT_APICURIO_VERSION;
+  const home = join(cacheDir(env), 'apicurio', v);
+  if (!existsSync(join(home, '.complete'))) {
+    throw new TestkitError(
+      'BB_TESTKIT_MISSING_BINARY',
+      `Apicurio Registry ${v} not found in ${home}: run \`bash scripts/infra/fetch-apicurio.sh\` (or scripts/infra/fetch-all.sh)` +
+        `${v === DEFAULT_APICURIO_VERSION ? '' : ` with BUSBAR_APICURIO_VERSION=${v}`}; the first build takes about 2 minutes.`,
+      { context: { server: 'schema-registry', path: home } },
+    );
+  }
+  return home;
 }
 
 function nonEmpty(s: string | undefined): string | undefined {

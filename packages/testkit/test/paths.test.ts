@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_INFLUXD_VERSION, DEFAULT_KAFKA_VERSION, influxdBinary, kafkaHome } from '../src/paths.js';
+import { apicurioHome, DEFAULT_APICURIO_VERSION, DEFAULT_INFLUXD_VERSION, DEFAULT_KAFKA_VERSION, influxdBinary, kafkaHome } from '../src/paths.js';
 import { TestkitError } from '../src/errors.js';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -31,6 +31,17 @@ describe('Testkit > paths', () => {
     expect(() => influxdBinary(undefined, env)).toThrow(/scripts\/infra\/build-influxd\.sh/);
   });
 
+  it('names the script to run when the schema registry is not built', () => {
+    expect(() => apicurioHome(undefined, env)).toThrow(/scripts\/infra\/fetch-apicurio\.sh/);
+  });
+
+  it('finds the registry the script built, keyed by version', () => {
+    const home = join(cache, 'apicurio', DEFAULT_APICURIO_VERSION);
+    mkdirSync(home, { recursive: true });
+    writeFileSync(join(home, '.complete'), '');
+    expect(apicurioHome(undefined, env)).toBe(home);
+  });
+
   it('finds what the scripts wrote, keyed by version', () => {
     const home = join(cache, 'kafka', DEFAULT_KAFKA_VERSION);
     mkdirSync(home, { recursive: true });
@@ -47,6 +58,11 @@ describe('Testkit > paths', () => {
     const sh = readFileSync(join(repo, 'scripts', 'infra', 'env.sh'), 'utf8');
     expect(sh).toContain(`BUSBAR_KAFKA_VERSION="\${BUSBAR_KAFKA_VERSION:-${DEFAULT_KAFKA_VERSION}}"`);
     expect(sh).toContain(`BUSBAR_INFLUXD_VERSION="\${BUSBAR_INFLUXD_VERSION:-${DEFAULT_INFLUXD_VERSION}}"`);
+    expect(sh).toContain(`BUSBAR_APICURIO_VERSION="\${BUSBAR_APICURIO_VERSION:-${DEFAULT_APICURIO_VERSION}}"`);
+    expect(readFileSync(join(repo, 'scripts', 'infra', 'apicurio', 'pom.xml'), 'utf8')).toContain(`<apicurio.version>${DEFAULT_APICURIO_VERSION}</apicurio.version>`);
+    const connect = readFileSync(join(repo, 'scripts', 'infra', 'connect', 'pom.xml'), 'utf8');
+    expect(connect).toContain(`<kafka.version>${DEFAULT_KAFKA_VERSION}</kafka.version>`);
+    expect(connect).toContain(`<apicurio.version>${DEFAULT_APICURIO_VERSION}</apicurio.version>`);
     const pom = readFileSync(join(repo, 'scripts', 'infra', 'kafka', 'pom.xml'), 'utf8');
     expect(pom).toContain(`<kafka.version>${DEFAULT_KAFKA_VERSION}</kafka.version>`);
   });

@@ -44,7 +44,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   });
   outbox.start(); // notifications recorded before a restart go out first
 
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
   const producer = kafka.producer(PRODUCER_OPTIONS);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const alerts = new RecordPublisher(producer, config.topics.alerts, alertSerde, metrics);

@@ -78,7 +78,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
     resolve: (cmd: Command): Disposition => (table.has(cmd.target.device_id) ? resolveModule(cmd) : resolveWith(bindings, cmd)),
   });
 
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? 'busbar-commander' }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-commander' }, logger);
   const producer: Producer = kafka.producer(PRODUCER_OPTIONS);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const results = new RecordPublisher(producer, config.topics.commandResults, commandResultSerde, metrics);

@@ -129,7 +129,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
     }
   };
 
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId ?? 'busbar-historian' }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-historian' }, logger);
   const producer = kafka.producer(PRODUCER_OPTIONS);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const consumer = new DecodingConsumer<Reading>({
