@@ -75,7 +75,6 @@ export const topicsConfigSchema = z
 
 /** Parsed `kafka:` section. */
 export type KafkaConfig = z.output<typeof kafkaConfigSchema>;
-/** Parsed `kafka.avro:` section. */
-export type KafkaAvroConfig = z.output<typeof avroConfigSchema>;
+
 /** Parsed `topics:` section. */
 export type TopicsConfig = z.output<typeof topicsConfigSchema>;
