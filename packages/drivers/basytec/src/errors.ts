@@ -44,3 +44,8 @@ export class BasytecError extends BusbarError {
     super(code, message, options);
   }
 }
+
+/** Whether `err` is a {@link BasytecError} (also across package copies: by code prefix). */
+export function isBasytecError(err: unknown): err is BasytecError {
+  return err instanceof BasytecError || (err instanceof Error && typeof (err as unknown as { code?: unknown }).code === 'string' && (err as unknown as { code: string }).code.startsWith('BB_BASYTEC_'));
+}
