@@ -74,10 +74,10 @@ export interface ResultfileHeader {
 }
 
 /**
- * One data set (row) with SI names. `current_a` keeps BaSyTec's sign: positive while charging,
+ * One data set (row) with SI names, from a Resultfile or a database row. `current_a` keeps BaSyTec's sign: positive while charging,
  * negative while discharging (reference §3.3, `I[A]`).
  */
-export interface ResultRow {
+export interface BasytecRow {
   /** `DataSet`: running number of the recorded point (reference §3.3); the resume and de-duplication key. */
   readonly data_set: number;
   /** UTC milliseconds (see {@link ParserOptions.timestampSource}). */
@@ -102,6 +102,10 @@ export interface ResultRow {
   readonly values: Readonly<Record<string, number>>;
   /** Unmapped columns by their header text: a number when the field parses as one, else text. */
   readonly extra: Readonly<Record<string, number | string>>;
+}
+
+/** A {@link BasytecRow} read from a Resultfile, with its place in the file. */
+export interface ResultRow extends BasytecRow {
   /** 1-based line number in the file. */
   readonly lineNumber: number;
   /** Byte offset just after this row's line feed: where to resume once this row is acknowledged. */

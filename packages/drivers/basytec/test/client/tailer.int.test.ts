@@ -30,7 +30,7 @@ async function consume(t: ResultfileTailer, acked: number[], untilMs: number, st
   let last: TailBatch | undefined;
   const deadline = Date.now() + untilMs;
   while (Date.now() < deadline && stopWhen?.() !== true) {
-    const b = await Promise.race([t.next(), new Promise<undefined>((r) => setTimeout(r, 200))]);
+    const b = await Promise.race([t.next(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 200))]);
     if (b === undefined) continue;
     expect(b.errors).toEqual([]);
     last = b;
