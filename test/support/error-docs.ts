@@ -14,6 +14,7 @@ import { ERROR_CODES as modbus } from '@busbar/driver-modbus';
 import { ERROR_CODES as arbin } from '@busbar/driver-arbin-cti';
 import { ERROR_CODES as maccor } from '@busbar/driver-maccor-macnet';
 import { ERROR_CODES as corus } from '@busbar/driver-itron-corus';
+import { ERROR_CODES as basytec } from '@busbar/driver-basytec';
 import { ERROR_CODES as alerter } from '@busbar/alerter';
 import { ERROR_CODES as historian } from '@busbar/historian';
 import { ERROR_CODES as collectorCorus } from '@busbar/collector-corus';
@@ -31,6 +32,7 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/driver-arbin-cti', arbin],
   ['@busbar/driver-maccor-macnet', maccor],
   ['@busbar/driver-itron-corus', corus],
+  ['@busbar/driver-basytec', basytec],
   ['@busbar/actions', actions],
   ['@busbar/collector-maccor', collectorMaccor],
   ['@busbar/collector-corus', collectorCorus],

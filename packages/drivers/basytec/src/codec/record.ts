@@ -10,7 +10,7 @@ import type { ColumnSpec } from './columns.js';
 import { parseHms, parseNumber, parseWallTime } from './resultfile.js';
 import type { BasytecRow } from './resultfile.js';
 import type { WallTime } from './timezone.js';
-import { ZoneConverter } from './timezone.js';
+import type { ZoneConverter } from './timezone.js';
 
 /** A database column and the spec of the Resultfile header it stands for. */
 export interface RecordColumn {
