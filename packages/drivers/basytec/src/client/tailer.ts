@@ -141,6 +141,7 @@ export class ResultfileTailer implements AsyncIterable<TailBatch> {
   private wake: (() => void) | undefined;
   private closed = false;
   private seq = 0;
+  private nextChain: Promise<void> = Promise.resolve();
   private lostError: Error | undefined;
   private lostResolve!: (e: Error) => void;
   /** Resolves (never rejects) with the error when the directory cannot be read any more; `next()` then throws it. */
@@ -181,10 +182,20 @@ export class ResultfileTailer implements AsyncIterable<TailBatch> {
 
   /**
    * The next batch: returns at once when rows are waiting, else waits for the file system.
+   * Concurrent calls are served one after the other (never two reads of one file at once).
    * @returns undefined once the tailer is closed.
    * @throws {BasytecError} `BB_BASYTEC_FILE_READ_FAILED` when the directory became unreadable (see {@link lost}).
    */
-  async next(): Promise<TailBatch | undefined> {
+  next(): Promise<TailBatch | undefined> {
+    const p = this.nextChain.then(() => this.nextOne());
+    this.nextChain = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
+  private async nextOne(): Promise<TailBatch | undefined> {
     for (;;) {
       if (this.lostError !== undefined) throw this.lostError;
       const b = this.ready.shift();
