@@ -101,6 +101,7 @@ export class DatabaseSource {
   private readonly log: Logger;
   private readonly read = new Map<string, number>();
   private seq = 0;
+  private chain: Promise<void> = Promise.resolve();
 
   /** @throws {BasytecError} `BB_BASYTEC_CONFIG_INVALID` for a bad mapping, `BB_BASYTEC_TIME_ZONE_INVALID`. */
   constructor(private readonly o: DatabaseSourceOptions) {
@@ -134,10 +135,21 @@ export class DatabaseSource {
 
   /**
    * One polling round: for every test, the rows after its cursor (at most `batchRows` each).
-   * The read position advances in memory; the persisted cursor only on {@link ack}.
+   * The read position advances in memory; the persisted cursor only on {@link ack}. Concurrent
+   * calls run one after the other.
    * @throws {BasytecError} `BB_BASYTEC_DB_QUERY_FAILED` (nothing advanced).
    */
-  async poll(): Promise<DbBatch[]> {
+  poll(): Promise<DbBatch[]> {
+    // concurrent polls are served one after the other: two never read the same rows
+    const p = this.chain.then(() => this.pollOnce());
+    this.chain = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
+  private async pollOnce(): Promise<DbBatch[]> {
     const out: DbBatch[] = [];
     for (const test of await this.tests()) {
       const b = await this.pollTest(test);

@@ -142,6 +142,8 @@ export class ResultfileTailer implements AsyncIterable<TailBatch> {
   private closed = false;
   private seq = 0;
   private nextChain: Promise<void> = Promise.resolve();
+  /** Which file state each delivered, unacknowledged batch came from. */
+  private readonly owner = new Map<number, FileState>();
   private lostError: Error | undefined;
   private lostResolve!: (e: Error) => void;
   /** Resolves (never rejects) with the error when the directory cannot be read any more; `next()` then throws it. */
@@ -231,12 +233,15 @@ export class ResultfileTailer implements AsyncIterable<TailBatch> {
    * @throws {BasytecError} `BB_BASYTEC_CURSOR_STORE_FAILED` from the store (the cursor stays where it was).
    */
   async ack(batch: TailBatch): Promise<void> {
-    const fs = this.files.get(batch.file);
+    const fs = this.owner.get(batch.seq);
     if (fs === undefined) return;
+    this.owner.delete(batch.seq);
     const p = fs.pending.find((x) => x.seq === batch.seq);
     if (p === undefined) return;
     p.acked = true;
-    await this.persist(fs);
+    // A batch of a file version replaced since (rotation, rewrite): its test high-water still counts,
+    // its byte cursor does not (it points into the old version).
+    await this.persist(fs, this.files.get(fs.name) === fs);
   }
 
   /** Stops the watcher; a waiting `next()` returns undefined. Unacknowledged rows are delivered again after a restart. */
@@ -247,7 +252,7 @@ export class ResultfileTailer implements AsyncIterable<TailBatch> {
     await this.watcher?.close();
   }
 
-  private async persist(fs: FileState): Promise<void> {
+  private async persist(fs: FileState, current = true): Promise<void> {
     const entries: Record<string, CursorValue> = {};
     let cursor: FileCursor | undefined;
     while (fs.pending[0]?.acked === true) {
@@ -259,7 +264,7 @@ export class ResultfileTailer implements AsyncIterable<TailBatch> {
         entries[k] = Math.max(p.high, prev ?? -Infinity, (entries[k] as number | undefined) ?? -Infinity);
       }
     }
-    if (cursor !== undefined) entries[FILE_KEY + fs.name] = { ...cursor };
+    if (cursor !== undefined && current) entries[FILE_KEY + fs.name] = { ...cursor };
     if (Object.keys(entries).length > 0) await this.opts.store.setMany(entries);
   }
 
@@ -418,6 +423,7 @@ export class ResultfileTailer implements AsyncIterable<TailBatch> {
       fs.pending.push({ seq, acked: rows.length === 0 && errors.length === 0, cursor, testKey, high });
     }
     if (rows.length === 0 && errors.length === 0) return;
+    if (fs !== undefined) this.owner.set(seq, fs);
     const restarted = fs?.restarted ?? false;
     if (fs !== undefined) fs.restarted = false;
     this.ready.push({
