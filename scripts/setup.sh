@@ -13,4 +13,5 @@ npm install --no-audit --no-fund
 bash scripts/infra/apt-install.sh
 bash scripts/infra/fetch-all.sh
 bash scripts/peers/setup-venv.sh
+bash scripts/peers/setup-pyprobe-venv.sh
 npx turbo run build

@@ -16,6 +16,7 @@ import { ERROR_CODES as arbin } from '@busbar/driver-arbin-cti';
 import { ERROR_CODES as maccor } from '@busbar/driver-maccor-macnet';
 import { ERROR_CODES as corus } from '@busbar/driver-itron-corus';
 import { ERROR_CODES as can } from '@busbar/driver-can';
+import { ERROR_CODES as basytec } from '@busbar/driver-basytec';
 import { ERROR_CODES as alerter } from '@busbar/alerter';
 import { ERROR_CODES as historian } from '@busbar/historian';
 import { ERROR_CODES as collectorCorus } from '@busbar/collector-corus';
@@ -38,6 +39,7 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/driver-itron-corus', corus],
   ['@busbar/module-arbin', moduleArbin],
   ['@busbar/driver-can', can],
+  ['@busbar/driver-basytec', basytec],
   ['@busbar/actions', actions],
   ['@busbar/collector-kit', collectorKit],
   ['@busbar/collector-maccor', collectorMaccor],

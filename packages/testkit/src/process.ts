@@ -17,7 +17,7 @@ export interface ServerProcess {
   readonly exited: Promise<number | null>;
   /** Whether the process is still running. */
   running(): boolean;
-  /** SIGTERM to the process group, SIGKILL after `graceMs`; resolves once it has exited. */
+  /** SIGTERM (or the server's `stopSignal`) to the process group, SIGKILL after `graceMs`; resolves once it has exited. */
   stop(graceMs: number): Promise<void>;
 }
 
@@ -63,13 +63,16 @@ export function spawnServer(
   name: string,
   command: string,
   args: readonly string[],
-  opts: { cwd: string; env?: NodeJS.ProcessEnv; logFile: string; removeOnOrphan?: string },
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; logFile: string; removeOnOrphan?: string; uid?: number; gid?: number; stopSignal?: NodeJS.Signals },
 ): ServerProcess {
   installExitHook();
   const fd = openSync(opts.logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', fd, fd] });
+    // uid/gid: servers that refuse to run as root (PostgreSQL) are spawned as their own user, so
+    // the pid is the server itself (no runuser parent that would swallow signals).
+    const ids = opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid ?? opts.uid };
+    child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, detached: true, stdio: ['ignore', fd, fd], ...ids });
   } finally {
     closeSync(fd);
   }
@@ -112,7 +115,7 @@ export function spawnServer(
     async stop(graceMs: number) {
       watchdog.kill('SIGKILL');
       if (exitCode !== undefined) return;
-      killGroup(pid, 'SIGTERM');
+      killGroup(pid, opts.stopSignal ?? 'SIGTERM');
       const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
       try {
         await exited;
@@ -187,7 +190,7 @@ export async function runToCompletion(
   name: string,
   command: string,
   args: readonly string[],
-  opts: { cwd: string; env?: NodeJS.ProcessEnv; logFile: string; timeoutMs: number },
+  opts: { cwd: string; env?: NodeJS.ProcessEnv; logFile: string; timeoutMs: number; uid?: number; gid?: number },
 ): Promise<void> {
   const proc = spawnServer(name, command, args, opts);
   const timer = setTimeout(() => void proc.stop(1_000), opts.timeoutMs);
