@@ -30,6 +30,7 @@ export type {
 } from './records.js';
 export { AvroFraming } from './framing.js';
 export type { FramedDecoder, FramedEncoder } from './framing.js';
+export { SchemaRegistryClient } from './registry/client.js';
 export { createFraming } from './registry/config.js';
 export type { AvroConfig } from './registry/config.js';
 export type { Serde } from './serde.js';

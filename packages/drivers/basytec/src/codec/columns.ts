@@ -31,8 +31,6 @@ export interface ColumnSpec {
   readonly scale: number;
 }
 
-/** Row-level fields (not in `values`): context of the point. */
-export const ROW_FIELDS = ['elapsed_s', 'data_set', 'line', 'command', 'state', 'level', 'cycle_count', 'loop_count'] as const;
 
 const TIME_UNITS: Readonly<Record<string, number>> = { h: 3600, s: 1, min: 60, ms: 0.001 };
 const HMS_UNITS = new Set(['h:min:s', 'hh:mm:ss', 'h:mm:ss', 'hh:min:ss']);
