@@ -13,7 +13,9 @@ import { join } from 'node:path';
 const noDeep = { group: ['@busbar/*/src/*', '@busbar/*/dist/*'], message: 'Import a package through its public entry (@busbar/x).' };
 // Files that may import devDependencies: tests, benches, scripts, the local demo stack and tool
 // configuration. They may also use the root's toolchain (vitest, tsx...), its devDependencies.
-const devOnly = ['**/test/**', '**/bench/**', '**/scripts/**', 'deploy/**', '*.config.{ts,mjs}'];
+// (testkit's global setup and shared-server helpers run only inside Vitest: vitest stays a devDependency,
+// so it never reaches a production install such as the OCI image)
+const devOnly = ['**/test/**', '**/bench/**', '**/scripts/**', 'deploy/**', '*.config.{ts,mjs}', 'packages/testkit/src/global-setup.ts', 'packages/testkit/src/shared/**'];
 const rootDevDependencies = Object.keys(JSON.parse(readFileSync(join(import.meta.dirname, 'package.json'), 'utf8')).devDependencies);
 const noTestkit = { group: ['@busbar/testkit'], message: 'testkit is for tests only.' };
 const noServices = { group: ['**/services/**', '@busbar/service-*', '@busbar/collector-*', '!@busbar/collector-kit'], message: 'No package or service imports a service.' };

@@ -65,7 +65,7 @@ beforeAll(async () => {
   const alerterCfg = alerterConfigSchema.parse({
     kafka: kafkaSection(), topics: env.topics, groupId: `e2e-alerter-${env.run}`,
     rules: [{ id: 'psu-overtemp', devices: ['psu-1'], signal: 'temperature_c', direction: 'above', warning: 70, critical: 80, clear: 60, forMs: 0 }],
-    email: { smtp: { host: env.smtp.host, port: env.smtp.port }, from: 'busbar@lab.test', to: ['oncall@lab.test'] },
+    email: { smtp: { host: env.smtp.host, port: env.smtp.port }, from: 'busbar@lab.test', to: [env.smtp.address] },
   });
   historian = await startHistorian(historianConfig(), deps);
   env.services.push(await startModbusCollector({ ...collectorRaw, devices: resolveModbusDevices(collectorRaw.devices!, '.') }, deps), await startCommander(commanderCfg, deps), await startAlerter(alerterCfg, deps));

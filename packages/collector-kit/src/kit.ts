@@ -135,7 +135,7 @@ export class CollectorKit {
    *   (`busbar_collector_publish_errors_total`) — a poll's readings are not retried, the next poll follows.
    */
   async publishReadings(readings: readonly ReadingInput[]): Promise<boolean> {
-    if (this.store !== undefined) return this.buffered(this.readings.topic, readings, (r) => this.readings.encodeNow(r, (v) => readingSerde.encode(v)));
+    if (this.store !== undefined) return this.buffered(this.readings.topic, readings, (r) => readingSerde.encode(r));
     try {
       await this.readings.publish(readings.map((value) => ({ key: value.device_id, value })));
       return true;
@@ -173,7 +173,7 @@ export class CollectorKit {
   async publishEvents(events: readonly DeviceEventInput[]): Promise<void> {
     if (events.length === 0) return;
     if (this.store !== undefined) {
-      this.buffered(this.events.topic, events, (e) => this.events.encodeNow(e, (v) => deviceEventSerde.encode(v)));
+      this.buffered(this.events.topic, events, (e) => deviceEventSerde.encode(e));
       return;
     }
     try {
@@ -211,13 +211,20 @@ export class CollectorKit {
     }
   }
 
-  /** One produce request of buffered records (several topics), acknowledged by all in-sync replicas. */
+  /**
+   * One produce request of buffered records (several topics), acknowledged by all in-sync replicas.
+   * The buffer keeps single-object encoding; each record leaves in the deployment's framing
+   * (`kafka.avro`), which may wait for the schema id — the records then stay buffered.
+   */
   private async sendEncoded(records: readonly BufferedRecord[]): Promise<void> {
     const byTopic = new Map<string, { key: string; value: Buffer }[]>();
     for (const r of records) {
       let list = byTopic.get(r.topic);
       if (list === undefined) byTopic.set(r.topic, (list = []));
-      list.push({ key: r.key, value: r.value });
+      const value = r.topic === this.readings.topic ? await this.readings.frame(r.value, (b) => readingSerde.decode(b) as unknown as ReadingInput)
+        : r.topic === this.events.topic ? await this.events.frame(r.value, (b) => deviceEventSerde.decode(b) as unknown as DeviceEventInput)
+        : r.value;
+      list.push({ key: r.key, value });
     }
     await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
   }

@@ -83,17 +83,19 @@ export class RecordPublisher<T> {
   }
 
   /**
-   * Encodes one value now, without waiting (for a store-and-forward buffer that keeps encoded
-   * records): in the configured framing when it is ready, else — a Confluent framing that has not
-   * learnt its schema id yet, the registry being away — in single-object encoding, which every
-   * Busbar consumer reads too.
+   * Turns a record stored in single-object encoding (a store-and-forward buffer keeps them so, since
+   * a poll must not wait for a schema id) into this publisher's framing: returned as it is for
+   * single-object; for the Confluent framing decoded and encoded again once the schema id is known
+   * (waits for it: while the registry is away the record stays buffered).
    *
-   * @throws the serde's encoding error.
+   * @param decode - the serde's single-object decoder.
+   * @throws the framing's `RegistryError` when the schema id cannot be learnt; the serde's errors.
    */
-  encodeNow(value: T, fallback: (value: T) => Buffer): Buffer {
-    const enc = this.encoder;
-    if (enc.ready !== undefined && enc.isReady?.() === false) return fallback(value);
-    return enc.encode(value);
+  async frame(stored: Buffer, decode: (bytes: Buffer) => T): Promise<Buffer> {
+    const enc = this.encoder as PreparedEncoder<T> & { readonly framing?: string };
+    if (enc.framing !== 'confluent') return stored;
+    if (enc.ready !== undefined && enc.isReady?.() === false) await enc.ready();
+    return enc.encode(decode(stored));
   }
 
   private async drain(): Promise<void> {
