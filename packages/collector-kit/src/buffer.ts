@@ -61,6 +61,8 @@ export class RecordBuffer {
   private readonly insert: StatementSync;
   private readonly select: StatementSync;
   private readonly deleteUpTo: StatementSync;
+  private readonly head: StatementSync;
+  private readonly rangeTotals: StatementSync;
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly m;
@@ -83,7 +85,7 @@ export class RecordBuffer {
       this.db = new DatabaseSync(options.path);
       this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
       this.db.exec('CREATE TABLE IF NOT EXISTS records (seq INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, at_ms INTEGER NOT NULL)');
-      const totals = this.db.prepare('SELECT count(*) AS n, coalesce(sum(length(key) + length(value)), 0) AS b FROM records').get() as { n: number; b: number };
+      const totals = this.db.prepare('SELECT count(*) AS n, coalesce(sum(length(CAST(key AS BLOB)) + length(value)), 0) AS b FROM records').get() as { n: number; b: number };
       this.count = Number(totals.n);
       this.bytes = Number(totals.b);
     } catch (cause) {
@@ -92,6 +94,8 @@ export class RecordBuffer {
     this.insert = this.db.prepare('INSERT INTO records (topic, key, value, at_ms) VALUES (?, ?, ?, ?)');
     this.select = this.db.prepare('SELECT seq, topic, key, value, at_ms FROM records ORDER BY seq LIMIT ?');
     this.deleteUpTo = this.db.prepare('DELETE FROM records WHERE seq <= ?');
+    this.head = this.db.prepare('SELECT seq, at_ms FROM records ORDER BY seq LIMIT 1');
+    this.rangeTotals = this.db.prepare('SELECT count(*) AS n, coalesce(sum(length(CAST(key AS BLOB)) + length(value)), 0) AS b FROM records WHERE seq <= ?');
     this.enforceBounds();
     this.updateGauges();
     if (this.count > 0) this.log.info({ records: this.count, bytes: this.bytes }, 'store-and-forward buffer holds records from before the restart; forwarding them first');
@@ -110,7 +114,7 @@ export class RecordBuffer {
   /** Age of the oldest record, ms (0 when empty). */
   oldestAgeMs(): number {
     if (this.count === 0) return 0;
-    const row = this.db.prepare('SELECT at_ms FROM records ORDER BY seq LIMIT 1').get() as { at_ms: number } | undefined;
+    const row = this.head.get() as { at_ms: number } | undefined;
     return row === undefined ? 0 : Math.max(0, this.clock.nowMs() - Number(row.at_ms));
   }
 
@@ -151,37 +155,51 @@ export class RecordBuffer {
   acknowledge(records: readonly StoredRecord[]): void {
     if (records.length === 0) return;
     const last = records[records.length - 1]!.seq;
-    this.deleteUpTo.run(last);
-    this.count = Math.max(0, this.count - records.length);
-    for (const r of records) this.bytes = Math.max(0, this.bytes - (Buffer.byteLength(r.key) + r.value.length));
+    this.removeUpTo(last); // counts what is still there: a drop may have removed part of the batch meanwhile
     this.updateGauges();
   }
 
-  /** Closes the file (records stay for the next start). */
+  /** Closes the file (records stay for the next start). Idempotent. */
   close(): void {
-    this.db.close();
+    if (this.db.isOpen) this.db.close();
   }
 
   private enforceBounds(): void {
+    // records are appended in time order: only the head can be too old (no table scan per append)
     const ageLimit = this.clock.nowMs() - this.options.maxAgeMs;
-    const old = this.db.prepare('SELECT count(*) AS n, coalesce(sum(length(key) + length(value)), 0) AS b, max(seq) AS s FROM records WHERE at_ms < ?').get(ageLimit) as { n: number; b: number; s: number | null };
-    if (Number(old.n) > 0 && old.s !== null) this.drop('age', Number(old.s), Number(old.n), Number(old.b));
+    for (;;) {
+      const head = this.head.get() as { seq: number; at_ms: number } | undefined;
+      if (head === undefined || Number(head.at_ms) >= ageLimit) break;
+      const cut = this.db.prepare('SELECT max(seq) AS s FROM (SELECT seq FROM records WHERE seq >= ? AND at_ms < ? ORDER BY seq LIMIT 1000)').get(Number(head.seq), ageLimit) as { s: number | null };
+      if (cut.s === null) break;
+      this.drop('age', Number(cut.s));
+    }
     while (this.bytes > this.options.maxBytes && this.count > 0) {
       // drop the oldest tenth (at least one record) at a time
       const n = Math.max(1, Math.ceil(this.count / 10));
-      const cut = this.db.prepare('SELECT max(seq) AS s, coalesce(sum(length(key) + length(value)), 0) AS b, count(*) AS n FROM (SELECT seq, key, value FROM records ORDER BY seq LIMIT ?)').get(n) as { s: number | null; b: number; n: number };
+      const cut = this.db.prepare('SELECT max(seq) AS s FROM (SELECT seq FROM records ORDER BY seq LIMIT ?)').get(n) as { s: number | null };
       if (cut.s === null) break;
-      this.drop('bytes', Number(cut.s), Number(cut.n), Number(cut.b));
+      this.drop('bytes', Number(cut.s));
     }
   }
 
-  private drop(reason: DropReason, uptoSeq: number, n: number, b: number): void {
-    const first = this.db.prepare('SELECT at_ms FROM records ORDER BY seq LIMIT 1').get() as { at_ms: number } | undefined;
-    this.deleteUpTo.run(uptoSeq);
-    this.count = Math.max(0, this.count - n);
-    this.bytes = Math.max(0, this.bytes - b);
+  private drop(reason: DropReason, uptoSeq: number): void {
+    const first = this.head.get() as { at_ms: number } | undefined;
+    const { n, b } = this.removeUpTo(uptoSeq);
+    if (n === 0) return;
     this.m.dropped.inc({ reason }, n);
     this.log.error({ reason, records: n, bytes: b, oldestAt: first ? new Date(Number(first.at_ms)).toISOString() : undefined, maxBytes: this.options.maxBytes, maxAgeMs: this.options.maxAgeMs }, `store-and-forward buffer full (${reason}): the oldest records were dropped before Kafka took them`);
+  }
+
+  /** Deletes every record up to `seq` and takes exactly what was deleted off the totals. */
+  private removeUpTo(seq: number): { n: number; b: number } {
+    const t = this.rangeTotals.get(seq) as { n: number; b: number };
+    this.deleteUpTo.run(seq);
+    const n = Number(t.n);
+    const b = Number(t.b);
+    this.count = Math.max(0, this.count - n);
+    this.bytes = Math.max(0, this.bytes - b);
+    return { n, b };
   }
 
   private updateGauges(): void {
@@ -255,10 +273,12 @@ export class Forwarder {
    * `drainMs` (default 5 s); anything still buffered stays on disk for the next start.
    */
   async stop(drainMs = 5000): Promise<void> {
+    if (!this.running && this.loop === undefined) return;
     const deadline = Date.now() + drainMs;
     this.running = false;
     this.stopping.abort();
     await this.loop;
+    this.loop = undefined;
     while (this.buffer.size > 0 && Date.now() < deadline) {
       if (!(await this.forwardOnce())) break;
     }
@@ -296,7 +316,15 @@ export class Forwarder {
       }
       return false;
     }
-    this.buffer.acknowledge(batch);
+    try {
+      this.buffer.acknowledge(batch);
+    } catch (err) {
+      // Kafka has the batch; it stays in the buffer and is sent again (at least once)
+      this.lastError = `the buffer cannot forget what Kafka acknowledged: ${err instanceof Error ? err.message : String(err)}`;
+      this.failingSince ??= Date.now();
+      this.log.error({ code: errorCode(err), err: this.lastError }, 'store-and-forward buffer write failed after Kafka acknowledged a batch');
+      return false;
+    }
     if (this.failingSince !== undefined) {
       this.log.info({ outageMs: Date.now() - this.failingSince, buffered: this.buffer.size }, 'Kafka acknowledges again: forwarding the buffered records');
       this.failingSince = undefined;

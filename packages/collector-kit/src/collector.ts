@@ -57,7 +57,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
   const table = deviceTable([{ module, devices: config.devices }]);
   const supervised = new Map<string, Supervised>();
   const m = {
-    readings: metrics.counter({ name: 'busbar_collector_readings_total', help: 'Readings Kafka acknowledged, per device.', labelNames: ['device'] }),
+    readings: metrics.counter({ name: 'busbar_collector_readings_total', help: 'Readings taken by the store-and-forward buffer (forwarded to Kafka from there), per device.', labelNames: ['device'] }),
     events: metrics.counter({ name: 'busbar_collector_events_total', help: 'Device events from polls (state transitions, faults), per device and kind.', labelNames: ['device', 'kind'] }),
   };
   let sequence = 0;

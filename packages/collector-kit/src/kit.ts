@@ -99,6 +99,8 @@ export class CollectorKit {
   private readonly events: RecordPublisher<DeviceEventInput>;
   private readonly results: RecordPublisher<CommandResultInput>;
   private readonly store: { readonly buffer: RecordBuffer; readonly forwarder: Forwarder } | undefined;
+  /** The last failure to store records in the buffer (a full disk...), until a store succeeds again. */
+  private storeFailure: string | undefined;
 
   private constructor(private readonly options: CollectorKitOptions, readonly kafka: Kafka, readonly producer: Producer) {
     const { metrics, topics } = options;
@@ -191,6 +193,7 @@ export class CollectorKit {
    */
   forwardingProblem(): string | undefined {
     if (this.store === undefined) return undefined;
+    if (this.storeFailure !== undefined) return `records cannot be stored in the store-and-forward buffer, polls are being lost: ${this.storeFailure}`;
     const { buffer, forwarder } = this.store;
     const ageMs = buffer.oldestAgeMs();
     if (forwarder.failingSinceMs === undefined && ageMs <= this.options.buffer!.degradedAfterMs) return undefined;
@@ -203,8 +206,10 @@ export class CollectorKit {
     try {
       this.store!.buffer.append(values.map((v): BufferedRecord => ({ topic, key: v.device_id, value: encode(v) })));
       this.store!.forwarder.notify();
+      this.storeFailure = undefined;
       return true;
     } catch (err) {
+      this.storeFailure = err instanceof Error ? err.message : String(err);
       this.publishFailures.inc({ topic });
       this.options.logger.error({ err, code: errorCode(err), records: values.length }, 'could not store records in the store-and-forward buffer');
       return false;

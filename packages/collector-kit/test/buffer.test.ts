@@ -67,6 +67,21 @@ describe('collector-kit > RecordBuffer', () => {
     expect(metrics.values.get('busbar_collector_buffer_records')).toBe(kept.length);
   });
 
+  it('keeps its counts exact when a drop removed part of the batch being sent before Kafka acknowledged it', () => {
+    const metrics = new MemoryMetrics();
+    const b = new RecordBuffer({ path: ':memory:', maxBytes: 13 * 20, maxAgeMs: 3_600_000, metrics });
+    for (let i = 10; i < 30; i++) b.append([rec(i)]); // exactly at the bound: 20 records of 13 bytes
+    const inFlight = b.peek(5); // sent to Kafka, not yet acknowledged
+    b.append([rec(30), rec(31)]); // crosses the bound: the oldest are dropped, the batch in flight among them
+    const dropped = metrics.values.get('busbar_collector_buffer_dropped_total{"reason":"bytes"}') ?? 0;
+    expect(dropped).toBeGreaterThan(0);
+    b.acknowledge(inFlight); // Kafka acknowledged the batch: only what is still there is forgotten
+    const rows = b.peek(100);
+    expect(b.size).toBe(rows.length);
+    expect(b.sizeBytes).toBe(rows.reduce((n, r) => n + Buffer.byteLength(r.key) + r.value.length, 0));
+    expect(rows[0]!.value.toString()).toBe(`value-${10 + Math.max(5, dropped)}`);
+  });
+
   it('drops records older than the age bound and reports the oldest age', () => {
     const clock = new ManualClock(1_000_000);
     const metrics = new MemoryMetrics();
