@@ -120,8 +120,11 @@ export interface ModbusRequestContext {
 /**
  * Thrown when the device answers with an exception response (`BB_MODBUS_EXCEPTION`, spec §7).
  * Retriable only for 5 ACKNOWLEDGE, 6 SERVER DEVICE BUSY and 0x0B GATEWAY TARGET FAILED. Outcome
- * `refused` (the device answered and did not execute the request), unless the client overrides it
- * (`not_sent` when the read step of a read-modify-write was refused: the write never left).
+ * ({@link exceptionOutcome}): `refused` — the device answered and did not execute the request —
+ * except for 4 SERVER DEVICE FAILURE ("while attempting to perform"), 5 ACKNOWLEDGE ("accepted,
+ * still processing") and 0x0B GATEWAY TARGET FAILED (the gateway forwarded it, the target did not
+ * answer): `unknown`, the write may take effect. The client overrides it with `not_sent` when the
+ * read step of a read-modify-write was refused: the write never left.
  */
 export class ModbusExceptionError extends BusbarError {
   /** Function code of the request (without the 0x80 exception bit). */
@@ -140,7 +143,7 @@ export class ModbusExceptionError extends BusbarError {
       `Modbus exception ${exceptionCode} (${exceptionName}) for function ${request.functionCode} at address ${request.address} of unit ${request.unitId}`,
       {
         cause: options.cause,
-        outcome: options.outcome ?? 'refused',
+        outcome: options.outcome ?? exceptionOutcome(exceptionCode),
         retriable: exceptionCode === 0x05 || exceptionCode === 0x06 || exceptionCode === 0x0b,
         context: { ...request, exceptionCode, exceptionName },
       },
@@ -202,4 +205,13 @@ export class ModbusResponseError extends BusbarError {
 /** Whether a function code writes (5, 6, 15, 16): for messages that warn the device may have executed it. */
 function isWriteFunction(functionCode: number): boolean {
   return functionCode === 5 || functionCode === 6 || functionCode === 15 || functionCode === 16;
+}
+
+/**
+ * What an exception response says about a request that reached the device (spec §7): 4 SERVER
+ * DEVICE FAILURE happened while performing it, 5 ACKNOWLEDGE accepted it for later, 0x0B GATEWAY
+ * TARGET FAILED forwarded it without an answer — `unknown`; every other code refused it — `refused`.
+ */
+export function exceptionOutcome(exceptionCode: number): CommandOutcome {
+  return exceptionCode === 0x04 || exceptionCode === 0x05 || exceptionCode === 0x0b ? 'unknown' : 'refused';
 }

@@ -30,6 +30,7 @@ import {
   ModbusConfigError,
   ModbusConnectionError,
   ModbusExceptionError,
+  exceptionOutcome,
   ModbusResponseError,
   ModbusTimeoutError,
   ModbusWriteRefusedError,
@@ -404,7 +405,7 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
       return e.outcome !== undefined ? e : new ModbusConnectionError(`${e.message}${sentOutcome === 'unknown' && isWrite(req.functionCode) ? ' (the request was sent: the device may have executed the write)' : ''}`, { cause: e.cause, context: e.context, outcome: sentOutcome });
     }
     const lib = (e ?? {}) as LibError;
-    if (typeof lib.modbusCode === 'number') return new ModbusExceptionError(req, lib.modbusCode, { cause: e, outcome: sentOutcome === 'not_sent' ? 'not_sent' : 'refused' });
+    if (typeof lib.modbusCode === 'number') return new ModbusExceptionError(req, lib.modbusCode, { cause: e, outcome: sentOutcome === 'not_sent' ? 'not_sent' : exceptionOutcome(lib.modbusCode) });
     if (lib.errno === 'ETIMEDOUT' || lib.name === 'TransactionTimedOutError') return new ModbusTimeoutError(req, this.timeoutMs, { cause: e, outcome: sentOutcome });
     if (lib.name === 'PortNotOpenError' || lib.name === 'BadAddressError') {
       return new ModbusConnectionError(`request to ${this.deviceId} not sent: ${lib.message ?? String(e)}`, { cause: e, context, outcome: 'not_sent' });
