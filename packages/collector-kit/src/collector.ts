@@ -56,6 +56,8 @@ export async function startCollector(module: AnyProtocolModule, service: string,
   const kit = await CollectorKit.start({ service, protocol: module.protocol, kafka: config.kafka, topics: config.topics, instanceId: config.instanceId, buffer: storeAndForwardOptions(service, config.instanceId, config.buffer), logger, metrics });
   const table = deviceTable([{ module, devices: config.devices }]);
   const supervised = new Map<string, Supervised>();
+  /** Sessions that reported their loss: no command goes to one, even before the supervisor closed it. */
+  const lostSessions = new WeakSet<Session>();
   const m = {
     readings: metrics.counter({ name: 'busbar_collector_readings_total', help: 'Readings taken by the store-and-forward buffer (forwarded to Kafka from there), per device.', labelNames: ['device'] }),
     events: metrics.counter({ name: 'busbar_collector_events_total', help: 'Device events from polls (state transitions, faults), per device and kind.', labelNames: ['device', 'kind'] }),
@@ -75,6 +77,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
           const opened = (await module.open(device, { logger: log, metrics })) as Session;
           session = opened;
           void opened.lost.then((error) => {
+            lostSessions.add(opened);
             if (session === opened) supervisor.reportLost(error);
           });
         },
@@ -116,7 +119,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
           const s = supervised.get(entry.device.id)!;
           const onSession = (): Promise<never> | ReturnType<typeof fn> => {
             const current = s.current();
-            if (current === undefined || !s.supervisor.isConnected) {
+            if (current === undefined || !s.supervisor.isConnected || lostSessions.has(current)) {
               return Promise.reject(new BusbarError('BB_COMMAND_DEVICE_UNAVAILABLE', `device ${entry.device.id} is not connected (${s.supervisor.lastErrorMessage ?? 'connecting'}); the command was not sent`, { retriable: true, outcome: 'not_sent' }));
             }
             return fn(current);

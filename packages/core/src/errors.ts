@@ -20,8 +20,8 @@ export type ErrorContext = Readonly<Record<string, string | number | boolean | b
  * - `unknown`: the bytes left but no valid answer came back (a timeout, a lost connection after the
  *   write): the device may have executed it — an operator must check before repeating it.
  *
- * `undefined` on errors that are not about a device command (or where nobody knows yet); the
- * executor then treats a retriable error as `unknown` when it occurred during execution.
+ * `undefined` on errors that are not about a device command, or where no single outcome applies
+ * (a write partly executed); the executor then reports a plain FAILED without an outcome.
  */
 export type CommandOutcome = 'not_sent' | 'refused' | 'unknown';
 

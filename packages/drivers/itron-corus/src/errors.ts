@@ -30,7 +30,7 @@ export const ERROR_CODES = {
   BB_CORUS_NO_LAYOUT: { meaning: 'No configured record layout for this log and record length (README §9.6, §11).' },
   BB_CORUS_MAP_MISMATCH: { meaning: 'The map name read from id 0x5E differs from the configured map: nothing is read or written (README §7.1).' },
   BB_CORUS_NOT_WRITABLE: { meaning: 'A write to a parameter the map marks read-only was refused before sending (README §6 safety).' },
-  BB_CORUS_WRITE_REFUSED: { meaning: 'The device answered a write with something other than ACK (README §6, §11). Never retried automatically.' },
+  BB_CORUS_WRITE_REFUSED: { meaning: 'The device answered a write with something other than ACK (README §6, §11): a NAK before anything was written is a refusal (REJECTED), after an ACKed frame the write is partly executed (FAILED), another byte leaves it unknown (FAILED). Never retried automatically.' },
   BB_CORUS_REQUEST_REFUSED: { meaning: 'The device answered a read or database request with a lone NAK (README §5, §11).' },
   BB_CORUS_WAKEUP_FAILED: { meaning: 'The device did not answer the wake-up with 00 00 00 after the configured attempts (README §3.1).' },
   BB_CORUS_AUTH_FAILED: { meaning: 'The password step did not end with ACK, or the password message CRC was wrong (README §3.4).' },

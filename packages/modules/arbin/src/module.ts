@@ -16,7 +16,7 @@
  * `CommandRefusedError` (REJECTED) whose context holds those details.
  */
 import type { ChannelReading } from '@busbar/driver-arbin-cti';
-import { noopLogger, noopMetrics } from '@busbar/core';
+import { BusbarError, noopLogger, noopMetrics } from '@busbar/core';
 import type { Logger, Metrics } from '@busbar/core';
 import { defineAction } from '@busbar/protocol';
 import type { ActionContext, ProtocolAction, ProtocolModule } from '@busbar/protocol';
@@ -54,9 +54,31 @@ export function createArbinModule(options: ArbinModuleOptions = {}): ProtocolMod
   const log = (options.logger ?? noopLogger).child({ protocol: PROTOCOL });
   const coalesced = (options.metrics ?? noopMetrics).counter({ name: 'busbar_arbin_commands_coalesced_total', help: 'set-MV commands replaced by a newer value before they were sent.', labelNames: ['device'] });
 
-  /** Sends a control plan in one exchange (or assign + start). */
-  const control = async (session: ArbinSession, plan: ArbinPlan, ctx: ActionContext): Promise<Record<string, string>> =>
-    acceptCyclerResult(ctx.command.action, await sendArbinPlan(plan, session.port, { beforeSend: ctx.beforeSend }));
+  /**
+   * Sends a control plan in one exchange (or assign + start). A start that assigns its schedule is
+   * two exchanges: when the assign was accepted and the start then refused (or expired before its
+   * frame left), the channel has the new schedule — that is not "nothing executed": the result is
+   * FAILED (no REJECTED, no EXPIRED) with `details.assigned` naming the schedule.
+   */
+  const control = async (session: ArbinSession, plan: ArbinPlan, ctx: ActionContext): Promise<Record<string, string>> => {
+    let framesSent = 0;
+    const beforeSend = (): void => {
+      ctx.beforeSend();
+      framesSent++;
+    };
+    try {
+      return acceptCyclerResult(ctx.command.action, await sendArbinPlan(plan, session.port, { beforeSend }));
+    } catch (err) {
+      if (plan.kind !== 'start' || !plan.assign || plan.schedule === undefined) throw err;
+      const refusedStart = err instanceof CommandRefusedError && err.context.cti_command === 'startSchedule';
+      const expiredAfterAssign = err instanceof CommandRefusedError && err.code === 'BB_COMMAND_EXPIRED' && framesSent >= 1;
+      if (!refusedStart && !expiredAfterAssign) throw err;
+      const what = refusedStart ? err.message : `the command expired after the assign, before the start was sent (${err.message})`;
+      throw new BusbarError(refusedStart ? err.code : 'BB_ARBIN_START_NOT_SENT', `schedule ${plan.schedule} was assigned to channel ${plan.channel}, but the test was not started: ${what}`, {
+        cause: err, retriable: false, context: { ...(err as CommandRefusedError).context, assigned: plan.schedule },
+      });
+    }
+  };
 
   /** Sends a set-MV, recording submission order so a superseded command names its replacement. */
   const setMv = async (session: ArbinSession, plan: ArbinPlan & { kind: 'set_meta_variable' }, ctx: ActionContext): Promise<Record<string, string>> => {
