@@ -14,7 +14,6 @@ import { arbinDevicesSchema } from '../src/device-config.js';
 import { createArbinModule } from '../src/index.js';
 
 const clock = new ManualClock(Date.UTC(2026, 11, 3));
-const ok = (command: string) => ({ ok: true, code: 0, name: 'SUCCESS', reason: 'ok', source: 'README §5', command, channel: 1 }) as never;
 const refused = (command: string) => ({ ok: false, code: 0x12, name: 'CTI_START_CHANNEL_RUNNING', reason: 'channel is running', source: 'README §5.2', command, channel: 1, outcome: 'refused' }) as never;
 
 /** A cycler port whose start assigns (first frame) and then starts (second frame) as the test says. */
