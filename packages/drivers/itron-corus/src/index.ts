@@ -19,7 +19,11 @@ export { EXAMPLE_CORUS_MAP } from './config/example-map.js';
 export { findLogGaps } from './log-gaps.js';
 
 export { tcpTransport, serialTransport } from './client/transport.js';
-export type { WriteAnswer } from './client/link.js';
+export type { SerialTransportOptions, SerialLineEvent } from './client/transport.js';
+export { corusLinkOptionsSchema, corusSerialOptionsSchema, DEFAULT_LINK_OPTIONS } from './client/options.js';
+export type { CorusLinkOptions, CorusSerialOptions, CorusTimeouts, OptionSelectOptions, ResolvedLinkOptions } from './client/options.js';
+export { CorusLink } from './client/link.js';
+export type { WriteAnswer, LinkOptions } from './client/link.js';
 export { CorusSession, Priority } from './client/session.js';
 export type { ParameterValue, LogRecord } from './client/session.js';
 export { dateToCorusDateTime } from './client/time-zone.js';
