@@ -173,8 +173,8 @@ class Inbox {
 /**
  * A signed-on connection (README §3.5: strict turn-taking, one request in flight). Create with
  * {@link CorusLink.open}; it connects once and never reconnects. Any fault after a request left —
- * a timeout, a bad frame, a NAK, a refused request, a duplicated, late or unsolicited answer —
- * drops the link (break, transport closed, late bytes discarded) before the error is thrown, and
+ * a timeout, a bad frame, a NAK, a refused request, a duplicated, late or unsolicited answer (also
+ * one that arrives while no request is out) — drops the link (break, transport closed, late bytes discarded) before the error is thrown, and
  * {@link CorusLink.lost} settles: the protocol has no request ids (§4.3), so the only way to be sure
  * the next answer belongs to the next request is a new session (§11 "resync by reconnecting").
  * Whoever owns the link (the collector runtime) opens a new one.
@@ -183,6 +183,10 @@ export class CorusLink {
   private readonly inbox = new Inbox();
   private readonly options: ResolvedLinkOptions;
   private gone: Error | undefined;
+  /** Signed on: from here, a byte while no request is out is unsolicited. */
+  private inSession = false;
+  /** A request is out (sent, or about to be) and its answer not yet settled. */
+  private busy = false;
   private resolveLost!: (e: Error) => void;
   private closing: Promise<void> | undefined;
   /** Settles with the reason when the link is dropped, lost or closed; never rejects. */
@@ -197,7 +201,13 @@ export class CorusLink {
   ) {
     this.options = resolveLinkOptions(options);
     this.lost = new Promise<Error>((resolve) => (this.resolveLost = resolve));
-    transport.onData((c) => this.inbox.feed(c));
+    transport.onData((c) => {
+      this.inbox.feed(c);
+      if (this.inSession && !this.busy && this.gone === undefined) {
+        // nobody asked: a late or duplicated answer. Drop now, so `lost` tells the owner at once.
+        void this.drop(new CorusError('BB_CORUS_STALE_ANSWER', `unsolicited bytes from ${transport.description} while no request was out (a late or duplicated answer): link dropped`, { outcome: 'not_sent' }));
+      }
+    });
     transport.onClose((e) => {
       const err = e instanceof CorusError ? e : new CorusError('BB_CORUS_CONNECTION_CLOSED', `${transport.description} closed the connection${e ? `: ${e.message}` : ''}`, { cause: e });
       this.markGone(err);
@@ -272,6 +282,7 @@ export class CorusLink {
     const ack = await this.inbox.readExact(1, t.passwordMs, t.interCharacterMs, 'password ACK');
     if (ack[0] !== ACK) throw new CorusError('BB_CORUS_AUTH_FAILED', `password answer refused (0x${(ack[0] as number).toString(16).padStart(2, '0')} instead of ACK)`, { retriable: false });
     this.inbox.startMessages();
+    this.inSession = true;
   }
 
   /**
@@ -300,12 +311,15 @@ export class CorusLink {
       await this.drop(e);
       throw e;
     }
+    this.busy = true;
     try {
       await this.transport.write(frame);
       return await receive();
     } catch (e) {
       await this.drop(e as Error);
       throw e;
+    } finally {
+      this.busy = false;
     }
   }
 

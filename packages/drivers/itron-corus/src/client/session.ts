@@ -470,8 +470,11 @@ export class CorusSession extends EventEmitter {
   }
 }
 
-/** Errors after which the link is out of step or gone and must be re-opened (README §11). */
+/**
+ * Errors after which the link is out of step or gone and must be re-opened (README §11). A refused
+ * request is one too: the link drops itself after a NAK (no request ids, a late answer may follow).
+ */
 function isLinkFault(e: CorusError): boolean {
-  return !['BB_CORUS_UNKNOWN_PARAMETER', 'BB_CORUS_NOT_WRITABLE', 'BB_CORUS_VALUE_TYPE', 'BB_CORUS_VALUE_OUT_OF_RANGE', 'BB_CORUS_CONFIG_INVALID', 'BB_CORUS_REQUEST_REFUSED'].includes(e.code);
+  return !['BB_CORUS_UNKNOWN_PARAMETER', 'BB_CORUS_NOT_WRITABLE', 'BB_CORUS_VALUE_TYPE', 'BB_CORUS_VALUE_OUT_OF_RANGE', 'BB_CORUS_CONFIG_INVALID'].includes(e.code);
 }
 

@@ -86,7 +86,7 @@ describe('Client > CorusLink (README §3, §11)', () => {
       await expect(link.readParameters([PULSE])).rejects.toMatchObject({ code: 'BB_CORUS_STALE_ANSWER' });
       expect(link.closed).toBe(true);
     });
-    it('a repeat within the settle time → BB_CORUS_STALE_ANSWER; the same repeat with a settle of 0 arrives before the next request → STALE_ANSWER, nothing sent', async () => {
+    it('a repeat within the settle time → BB_CORUS_STALE_ANSWER; the same repeat after a settle of 0, while no request is out, drops the link at once: the next request is BB_CORUS_LINK_LOST, nothing sent', async () => {
       const s = await start({ faults: [{ on: 'read', kind: 'duplicate', delayMs: 20 }] });
       const a = await open(s, { timeouts: { answerSettleMs: 200 } });
       await expect(a.readParameters([PULSE])).rejects.toMatchObject({ code: 'BB_CORUS_STALE_ANSWER', context: { answerSettleMs: 200 } });
@@ -95,11 +95,12 @@ describe('Client > CorusLink (README §3, §11)', () => {
       s.setFaults([{ on: 'read', kind: 'duplicate', delayMs: 20 }]);
       const b = await open(s, { timeouts: { answerSettleMs: 0 } });
       expect(await readPulse(b)).toBe('100.5'); // the answer, used at once
-      await new Promise((r) => setTimeout(r, 150)); // the repeat arrives while no request is out
-      const reads = s.stats.reads;
-      await expect(b.readParameters([PULSE])).rejects.toMatchObject({ code: 'BB_CORUS_STALE_ANSWER', outcome: 'not_sent' });
-      expect(s.stats.reads).toBe(reads);
+      // the repeat arrives while no request is out: the link reports its loss without being asked
+      await expect(b.lost).resolves.toMatchObject({ code: 'BB_CORUS_STALE_ANSWER', message: expect.stringContaining('while no request was out') });
       expect(b.closed).toBe(true);
+      const reads = s.stats.reads;
+      await expect(b.readParameters([PULSE])).rejects.toMatchObject({ code: 'BB_CORUS_LINK_LOST', outcome: 'not_sent' });
+      expect(s.stats.reads).toBe(reads);
     });
     it('a write ACK repeated after the next write went out → the next write is "outcome unknown", never ACKed', async () => {
       const s = await start({ faults: [{ on: 'write', kind: 'duplicate-late' }] });
