@@ -148,12 +148,11 @@ describe('Client > CorusLink (README §3, §11)', () => {
   });
 
   describe('timeouts (README §10)', () => {
-    it('an answer that stops half-way → BB_CORUS_INTER_CHARACTER_TIMEOUT after the gap, long before the response timeout', async () => {
+    it('an answer that stops half-way → BB_CORUS_INTER_CHARACTER_TIMEOUT, not a late success within the response timeout', async () => {
       const s = await start({ faults: [{ on: 'read', kind: 'stall', delayMs: 2000 }] });
       const link = await open(s, { timeouts: { responseMs: 5000, interCharacterMs: 100 } });
-      const t0 = performance.now();
+      // without the gap timeout the rest would arrive after 2 s, within the 5 s response timeout, and the read would succeed
       await expect(link.readParameters([PULSE])).rejects.toMatchObject({ code: 'BB_CORUS_INTER_CHARACTER_TIMEOUT', context: { interCharacterMs: 100 } });
-      expect(performance.now() - t0).toBeLessThan(1500); // not a benchmark: tells the gap timeout from the 5 s one
       expect(link.closed).toBe(true);
     });
     it('a stall shorter than the gap is waited for', async () => {
