@@ -92,7 +92,7 @@ describe('Client > CorusLink (README §3, §11)', () => {
       await expect(a.readParameters([PULSE])).rejects.toMatchObject({ code: 'BB_CORUS_STALE_ANSWER', context: { answerSettleMs: 200 } });
       await a.close();
       await closedOnDevice(s, 1);
-      s.setFaults([{ on: 'read', kind: 'duplicate', delayMs: 20 }]);
+      s.setFaults([{ on: 'read', kind: 'duplicate', delayMs: 150 }]); // well after the answer was used
       const b = await open(s, { timeouts: { answerSettleMs: 0 } });
       expect(await readPulse(b)).toBe('100.5'); // the answer, used at once
       // the repeat arrives while no request is out: the link reports its loss without being asked
