@@ -20,6 +20,7 @@ import { parameterIdLength } from '../codec/parameter-id.js';
 import { planReads, type WriteItem } from '../codec/parameters.js';
 import { MAP_NAME_PARAMETER_ID, isNumericClass, parseCorusMap, type CorusMap, type CorusMapInput, type CorusParameter } from '../config/map.js';
 import { CorusLink, type LinkOptions, type WriteAnswer } from './link.js';
+import { resolveLinkOptions } from './options.js';
 import { corusDateTimeToDate, dateToCorusDateTime } from './time-zone.js';
 import type { CorusTransportFactory } from './transport.js';
 
@@ -133,10 +134,11 @@ export class CorusSession extends EventEmitter {
   private readonly deviceId: string;
 
   /**
-   * @throws {CorusError} `BB_CORUS_CONFIG_INVALID` when `options.map` is invalid.
+   * @throws {CorusError} `BB_CORUS_CONFIG_INVALID` when `options.map` or a link option is invalid.
    */
   constructor(options: CorusSessionOptions) {
     super();
+    resolveLinkOptions(options); // at the edge: a bad link option stops here, not at the first request
     this.opts = options;
     this.map = 'byName' in options.map ? options.map : parseCorusMap(options.map);
     this.logger = (options.logger ?? noopLogger).child({ component: 'corus' });
