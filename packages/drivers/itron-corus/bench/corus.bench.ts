@@ -2,7 +2,7 @@
  * Corus benchmarks (printed, never asserted): codec decode throughput and log-read records/s
  * through CorusSession against the simulator on loopback. Run: `npm run bench -w @busbar/driver-itron-corus`.
  */
-import { CorusSession, EXAMPLE_CORUS_MAP, ExactDecimal, startCorusSimulator, tcpTransport, decodeValue } from '../src/index.js';
+import { CorusLink, CorusSession, EXAMPLE_CORUS_MAP, ExactDecimal, startCorusSimulator, tcpTransport, decodeValue } from '../src/index.js';
 import { DatabaseAssembler, decodeRecord, encodeDatabaseFrames } from '../src/codec/database.js';
 import { DeviceMessageDecoder, encodeResponseFrame } from '../src/codec/frames.js';
 import { INTERVAL_LAYOUT_52 } from '../src/config/example-map.js';
@@ -57,3 +57,15 @@ const ms = performance.now() - t;
 rate(`readLog via simulator (${days} d, 1-day windows, ${sim.stats.databaseRequests} requests)`, n, ms, 'records');
 await session.close();
 await sim.close();
+
+// 5. the price of the stale-answer guard: sequential one-parameter reads on one link (README "Stale answers")
+for (const answerSettleMs of [0, 10, 50]) {
+  const s = await startCorusSimulator({ map: EXAMPLE_CORUS_MAP, seed: 3 });
+  const link = await CorusLink.open(tcpTransport({ host: s.host, port: s.port })(), { timeouts: { answerSettleMs } });
+  const reads = 40;
+  const t0 = performance.now();
+  for (let i = 0; i < reads; i++) await link.readParameters([{ id: 200, class: 'Float' }]);
+  rate(`readParameters round trips, answerSettleMs ${answerSettleMs}`, reads, performance.now() - t0, 'reads');
+  await link.close();
+  await s.close();
+}

@@ -40,6 +40,11 @@ export const ERROR_CODES = {
   BB_CORUS_CONNECT_FAILED: { meaning: 'The TCP connection or serial port could not be opened.' },
   BB_CORUS_SESSION_CLOSED: { meaning: 'The CorusSession was closed while the operation was queued or running.' },
   BB_CORUS_SERIAL_UNAVAILABLE: { meaning: 'The optional `serialport` package could not be loaded for a serial transport.' },
+  BB_CORUS_STALE_ANSWER: { meaning: 'An answer that belongs to no request in flight: bytes before a request left, or a second answer within the settle time after one (a duplicated or late answer). The protocol has no request ids (README §3.5, §4.3), so the answer is not used and the link is dropped; reconnecting discards the late bytes.' },
+  BB_CORUS_LINK_LOST: { meaning: 'A request on a link that was already dropped (after a fault, a NAK or a stale answer) or closed by the peer: nothing was sent. Open a new link.' },
+  BB_CORUS_INTER_CHARACTER_TIMEOUT: { meaning: 'An answer stopped arriving in the middle: no byte for longer than the inter-character timeout (README §10: 2 s between bytes).' },
+  BB_CORUS_PARITY: { meaning: 'A sign-on character received on a serial line had the wrong even parity (7E1 expected, README §2.2).' },
+  BB_CORUS_BAUD_UNSUPPORTED: { meaning: 'The baud-rate character Z of the option select is not in the IEC 62056-21 mode C table (0..6, README §2.2) and no fixed session baud rate is configured for the serial line.' },
 } as const satisfies ErrorCatalogue;
 
 /** One of the codes in {@link ERROR_CODES}. */
@@ -58,6 +63,10 @@ const RETRIABLE: ReadonlySet<CorusErrorCode> = new Set<CorusErrorCode>([
   'BB_CORUS_TIMEOUT',
   'BB_CORUS_CONNECTION_CLOSED',
   'BB_CORUS_CONNECT_FAILED',
+  'BB_CORUS_STALE_ANSWER',
+  'BB_CORUS_LINK_LOST',
+  'BB_CORUS_INTER_CHARACTER_TIMEOUT',
+  'BB_CORUS_PARITY',
 ]);
 
 /**
@@ -94,6 +103,11 @@ export const CORUS_ERROR_OUTCOMES: Readonly<Record<CorusErrorCode, CommandOutcom
   BB_CORUS_CONNECT_FAILED: 'not_sent',
   BB_CORUS_SESSION_CLOSED: 'not_sent',
   BB_CORUS_SERIAL_UNAVAILABLE: 'not_sent',
+  BB_CORUS_STALE_ANSWER: 'unknown',
+  BB_CORUS_LINK_LOST: 'not_sent',
+  BB_CORUS_INTER_CHARACTER_TIMEOUT: 'unknown',
+  BB_CORUS_PARITY: 'not_sent',
+  BB_CORUS_BAUD_UNSUPPORTED: 'not_sent',
 });
 
 /**

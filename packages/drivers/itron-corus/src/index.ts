@@ -19,6 +19,12 @@ export { EXAMPLE_CORUS_MAP } from './config/example-map.js';
 export { findLogGaps } from './log-gaps.js';
 
 export { tcpTransport, serialTransport } from './client/transport.js';
+/** @public For the Corus protocol module's device schema (its author wires the link options). */
+export { corusLinkOptionsSchema, corusSerialOptionsSchema, DEFAULT_LINK_OPTIONS } from './client/options.js';
+/** @public For the Corus protocol module's device schema. */
+export type { CorusLinkOptions, CorusSerialOptions, CorusTimeouts, OptionSelectOptions, ResolvedLinkOptions } from './client/options.js';
+/** @public For the Corus protocol module's session: a link connects once and reports its loss (`lost`). */
+export { CorusLink } from './client/link.js';
 export type { WriteAnswer } from './client/link.js';
 export { CorusSession, Priority } from './client/session.js';
 export type { ParameterValue, LogRecord } from './client/session.js';

@@ -20,6 +20,7 @@ import { parameterIdLength } from '../codec/parameter-id.js';
 import { planReads, type WriteItem } from '../codec/parameters.js';
 import { MAP_NAME_PARAMETER_ID, isNumericClass, parseCorusMap, type CorusMap, type CorusMapInput, type CorusParameter } from '../config/map.js';
 import { CorusLink, type LinkOptions, type WriteAnswer } from './link.js';
+import { resolveLinkOptions } from './options.js';
 import { corusDateTimeToDate, dateToCorusDateTime } from './time-zone.js';
 import type { CorusTransportFactory } from './transport.js';
 
@@ -133,10 +134,11 @@ export class CorusSession extends EventEmitter {
   private readonly deviceId: string;
 
   /**
-   * @throws {CorusError} `BB_CORUS_CONFIG_INVALID` when `options.map` is invalid.
+   * @throws {CorusError} `BB_CORUS_CONFIG_INVALID` when `options.map` or a link option is invalid.
    */
   constructor(options: CorusSessionOptions) {
     super();
+    resolveLinkOptions(options); // at the edge: a bad link option stops here, not at the first request
     this.opts = options;
     this.map = 'byName' in options.map ? options.map : parseCorusMap(options.map);
     this.logger = (options.logger ?? noopLogger).child({ component: 'corus' });
@@ -470,8 +472,11 @@ export class CorusSession extends EventEmitter {
   }
 }
 
-/** Errors after which the link is out of step or gone and must be re-opened (README §11). */
+/**
+ * Errors after which the link is out of step or gone and must be re-opened (README §11). A refused
+ * request is one too: the link drops itself after a NAK (no request ids, a late answer may follow).
+ */
 function isLinkFault(e: CorusError): boolean {
-  return !['BB_CORUS_UNKNOWN_PARAMETER', 'BB_CORUS_NOT_WRITABLE', 'BB_CORUS_VALUE_TYPE', 'BB_CORUS_VALUE_OUT_OF_RANGE', 'BB_CORUS_CONFIG_INVALID', 'BB_CORUS_REQUEST_REFUSED'].includes(e.code);
+  return !['BB_CORUS_UNKNOWN_PARAMETER', 'BB_CORUS_NOT_WRITABLE', 'BB_CORUS_VALUE_TYPE', 'BB_CORUS_VALUE_OUT_OF_RANGE', 'BB_CORUS_CONFIG_INVALID'].includes(e.code);
 }
 

@@ -41,7 +41,11 @@ export type CorusFaultKind =
   | 'bad-password-ack' // NAK after a correct password
   | 'garbage' // 0x55 before the answer
   | 'slow' // the answer byte by byte, 2 ms apart
-  | 'partial-record'; // database stream one byte short of whole records
+  | 'partial-record' // database stream one byte short of whole records
+  | 'duplicate' // the answer, then the same answer again `delayMs` later (0: in the same write)
+  | 'duplicate-late' // the answer; it is sent again just before the answer to the next request
+  | 'late' // the answer only `delayMs` after the request
+  | 'stall'; // the first half of the answer, then the rest `delayMs` later
 
 /** One injected fault: applies to the `after`+1-th event at `on`, `times` times in a row. */
 export interface CorusFault {
@@ -53,6 +57,8 @@ export interface CorusFault {
   readonly after?: number;
   /** How many events it hits. @default 1 */
   readonly times?: number;
+  /** Delay of `duplicate`, `late` and `stall`, ms. @default 0 for `duplicate`, 500 otherwise */
+  readonly delayMs?: number;
 }
 
 /** Options of {@link startCorusSimulator}. */
@@ -87,6 +93,11 @@ export interface CorusSimulatorOptions {
   readonly inactivityMs?: number;
   /** NAKs per database frame before giving up the transfer. @default 5 */
   readonly nakLimit?: number;
+  /**
+   * Accept only an option select that echoes the identification's Z (README §2.2: both sides switch
+   * to that rate); another Z is ignored (the device goes back to sleep). @default false (iflag sends '7')
+   */
+  readonly requireEchoedBaudChar?: boolean;
 }
 
 /** A stored log record. */
@@ -119,6 +130,8 @@ export interface CorusSimulator {
   clockTime(): string;
   /** Replaces the pending faults. */
   setFaults(faults: readonly CorusFault[]): void;
+  /** The option select `06 V Z Y CR LF` of the latest sign-on, as received. */
+  lastOptionSelect(): Uint8Array | undefined;
   /** Counters for tests: connections, sessions opened, requests by kind, NAKs received. */
   readonly stats: Readonly<{ connections: number; rejectedConnections: number; sessions: number; reads: number; writes: number; databaseRequests: number; naksReceived: number; breaks: number }>;
 }
@@ -150,11 +163,12 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
   const ident = options.identification ?? '/SIM5CORUS';
   const rand = mulberry32(options.seed ?? 1);
   let faults: { f: CorusFault; skip: number; left: number }[] = [];
+  let lastOptionSelect: Uint8Array | undefined;
   const setFaults = (fs: readonly CorusFault[]): void => {
     faults = fs.map((f) => ({ f, skip: f.after ?? 0, left: f.times ?? 1 }));
   };
   setFaults(options.faults ?? []);
-  const fault = (on: CorusFaultPoint): CorusFaultKind | undefined => {
+  const faultOf = (on: CorusFaultPoint): CorusFault | undefined => {
     for (const x of faults) {
       if (x.f.on !== on || x.left <= 0) continue;
       if (x.skip > 0) {
@@ -162,10 +176,11 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
         continue;
       }
       x.left--;
-      return x.f.kind;
+      return x.f;
     }
     return undefined;
   };
+  const fault = (on: CorusFaultPoint): CorusFaultKind | undefined => faultOf(on)?.kind;
   const stats = { connections: 0, rejectedConnections: 0, sessions: 0, reads: 0, writes: 0, databaseRequests: 0, naksReceived: 0, breaks: 0 };
 
   // ---- parameter store (README §13.1)
@@ -325,6 +340,8 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
     let zeros = 0;
     let ignoreZerosUntil = 0;
     let transfer: { frames: Uint8Array[]; index: number; naks: number; frameOrderFault: boolean } | undefined;
+    /** An answer to repeat just before the next one (`duplicate-late`). */
+    let repeatBeforeNext: Uint8Array | undefined;
     let inactivity: NodeJS.Timeout | undefined;
     const inactivityMs = options.inactivityMs ?? 60_000;
     const touch = (): void => {
@@ -347,8 +364,38 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
       };
       next();
     };
+    const later = (ms: number, bytes: Uint8Array): void => {
+      setTimeout(() => send(bytes), ms).unref();
+    };
+    /** Sends an answer (frame or single byte), applying a fault of the duplicated/late family; false if `f` is of another kind. */
+    const sendTimed = (answer: Uint8Array, f: CorusFault | undefined): boolean => {
+      switch (f?.kind) {
+        case 'duplicate':
+          if ((f.delayMs ?? 0) > 0) {
+            send(answer);
+            later(f.delayMs ?? 0, answer);
+          } else send(Uint8Array.of(...answer, ...answer));
+          return true;
+        case 'duplicate-late':
+          send(answer);
+          repeatBeforeNext = answer;
+          return true;
+        case 'late':
+          later(f.delayMs ?? 500, answer);
+          return true;
+        case 'stall':
+          send(answer.subarray(0, Math.max(1, answer.length >> 1)));
+          later(f.delayMs ?? 500, answer.subarray(Math.max(1, answer.length >> 1)));
+          return true;
+        default:
+          return false;
+      }
+    };
     /** Sends a response frame, applying a fault. */
-    const sendFrame = (frame: Uint8Array, kind: CorusFaultKind | undefined): void => {
+    const sendFrame = (frame: Uint8Array, fx: CorusFault | CorusFaultKind | undefined): void => {
+      const fo = typeof fx === 'string' ? { on: 'read' as const, kind: fx } : fx;
+      if (sendTimed(frame, fo)) return;
+      const kind = fo?.kind;
       const f = Uint8Array.from(frame);
       switch (kind) {
         case 'silence':
@@ -404,12 +451,13 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
         out.set(v, o);
         o += v.length;
       }
-      sendFrame(encodeResponseFrame(out), fault('read'));
+      sendFrame(encodeResponseFrame(out), faultOf('read'));
     };
 
     const onWrite = (data: Uint8Array): void => {
       stats.writes++;
-      const f = fault('write');
+      const fw = faultOf('write');
+      const f = fw?.kind;
       const pending: { id: number; bytes: Uint8Array; p: CorusParameter }[] = [];
       for (let o = 0; o < data.length; ) {
         const decoded = decodeParameterId(data, o);
@@ -441,7 +489,7 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
         socket.destroy();
         return;
       }
-      send(Uint8Array.of(0x06));
+      if (!sendTimed(Uint8Array.of(0x06), fw)) send(Uint8Array.of(0x06));
     };
 
     const sendTransferFrame = (): void => {
@@ -513,6 +561,10 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
         return true;
       }
       const data = fr.subarray(3, 3 + len);
+      if (repeatBeforeNext !== undefined) {
+        send(repeatBeforeNext); // the duplicate of the previous answer arrives after this request went out
+        repeatBeforeNext = undefined;
+      }
       if (cmd === 0xbf) onRead(data);
       else if (cmd === 0xff) onWrite(data);
       else if (cmd === 0xbe) onDatabase(data);
@@ -557,7 +609,8 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
         case 'IDENTIFIED': {
           if (buf.length < 6) return false;
           const m = buf.splice(0, 6);
-          if (m[0] !== 0x06 || m[4] !== 0x0d || m[5] !== 0x0a) {
+          lastOptionSelect = Uint8Array.from(m);
+          if (m[0] !== 0x06 || m[4] !== 0x0d || m[5] !== 0x0a || (options.requireEchoedBaudChar === true && m[2] !== ident.charCodeAt(4))) {
             state = 'ASLEEP';
             return true;
           }
@@ -656,5 +709,6 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
     advance,
     clockTime: () => formatCorusDateTime(fromMs(clockMs)),
     setFaults,
+    lastOptionSelect: () => lastOptionSelect,
   };
 }
