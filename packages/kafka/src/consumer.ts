@@ -130,6 +130,31 @@ export interface ConsumerStatus {
   readonly problem: string | undefined;
 }
 
+/** One dependency check as `/readyz` shows it (the shape of `@busbar/runtime`'s `ReadinessCheck`). */
+export interface DependencyCheck {
+  readonly ok: boolean;
+  readonly reason?: string;
+  readonly code?: string;
+}
+
+/**
+ * Follows a producer's connection (kafkajs `producer.connect` / `producer.disconnect` events) for
+ * `/readyz`. Brokers that stop answering while the producer is connected show up in the
+ * consumers' check (their lag update fails) and in the publish errors.
+ *
+ * @returns the check, evaluated at each call.
+ */
+export function watchProducer(producer: Producer): () => DependencyCheck {
+  let connected = false;
+  producer.on(producer.events.CONNECT, () => {
+    connected = true;
+  });
+  producer.on(producer.events.DISCONNECT, () => {
+    connected = false;
+  });
+  return () => (connected ? { ok: true } : { ok: false, reason: 'producer not connected' });
+}
+
 /** A running consumer group member for one topic. */
 export class DecodingConsumer<T> {
   private consumer: Consumer | undefined;
@@ -226,6 +251,17 @@ export class DecodingConsumer<T> {
   status(): ConsumerStatus {
     const problem = this.crashed !== undefined ? `consumer crashed: ${this.crashed}` : this.lagProblem;
     return { joined: this.joined && this.consumer !== undefined, partitions: this.assigned, problem };
+  }
+
+  /**
+   * The `/readyz` check of this member: usable when it is in its group and Kafka answers the lag
+   * update (a member with no partition assigned is ready: the group has more members than partitions).
+   */
+  readiness(): DependencyCheck {
+    const st = this.status();
+    if (st.problem !== undefined) return { ok: false, reason: `${this.options.topic}: ${st.problem}` };
+    if (!st.joined) return { ok: false, reason: `${this.options.topic}: not (yet) a member of group ${this.options.groupId}` };
+    return { ok: true, reason: `group ${this.options.groupId}, partitions [${st.partitions.join(', ')}] of ${this.options.topic}` };
   }
 
   /**
