@@ -137,6 +137,12 @@ export class CompactedTable<V> {
     }
   }
 
+  /** Why the table stopped following its topic (its consumer crashed for good), or `undefined` while it follows it. */
+  problem(): string | undefined {
+    if (this.failed) return `stopped reading ${this.options.topic}: ${this.failed.message}`;
+    return this.consumer === undefined ? `not following ${this.options.topic}` : undefined;
+  }
+
   /** The current rows of one partition: key → decoded value (a copy). */
   entries(partition: number): Map<string, V> {
     return new Map(this.rows.get(partition));

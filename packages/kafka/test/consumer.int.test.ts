@@ -93,4 +93,41 @@ describe('kafka > DecodingConsumer > lag and readiness', () => {
     }
     expect(consumer.readiness()).toMatchObject({ ok: false, reason: expect.stringContaining('not (yet) a member') });
   });
+
+  it('hands a partition over to the other member of the group as soon as one stops (it leaves the group): reports the time', async () => {
+    const topic = `kafka-consumer.${randomUUID().slice(0, 8)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, numPartitions: 2 }]);
+    await admin.disconnect();
+    const groupId = `kafka-consumer-${randomUUID().slice(0, 8)}`;
+    const seen: { member: string; partition: number; n: number; atMs: number }[] = [];
+    const member = (name: string): DecodingConsumer<{ n: number }> => new DecodingConsumer<{ n: number }>({
+      kafka, producer, groupId, topic, decoder: json, deadLetter,
+      handle: (records) => {
+        for (const r of records) seen.push({ member: name, partition: r.partition, n: r.value.n, atMs: Date.now() });
+        return Promise.resolve();
+      },
+    });
+    const a = member('a');
+    const b = member('b');
+    await a.start();
+    await b.start();
+    try {
+      await until('both members hold a partition', () => a.readiness().reason?.includes('partitions []') === false && b.readiness().reason?.includes('partitions []') === false && a.readiness().ok && b.readiness().ok);
+      await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ n: 1 }), partition: 0 }, { value: JSON.stringify({ n: 2 }), partition: 1 }] });
+      await until('both records handled', () => seen.length === 2);
+      const ofA = seen.find((x) => x.member === 'a')!.partition;
+      const stopping = Date.now();
+      await a.stop();
+      const stopped = Date.now();
+      await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ n: 3 }), partition: ofA }] });
+      await until('the other member handles the moved partition', () => seen.some((x) => x.n === 3));
+      const taken = seen.find((x) => x.n === 3)!;
+      expect(taken.member).toBe('b');
+      console.info(`[figure] consumer hand-over on a clean stop: stop() ${stopped - stopping} ms, then ${taken.atMs - stopped} ms until the other member handled the next record of the moved partition (session timeout 10 s, heartbeat 1 s, fetch wait 1 s)`);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
 });

@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import type { Logger, Metrics } from '@busbar/core';
 import type { Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, readingSerde } from '@busbar/avro';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, retryKafkaStartup } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, retryKafkaStartup, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { AlerterConfig } from './config.js';
 import { rulesOf, stateTopicOf } from './config.js';
@@ -47,6 +47,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
 
   const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
   const producer = kafka.producer(PRODUCER_OPTIONS);
+  const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const alerts = new RecordPublisher(producer, config.topics.alerts, alertSerde, metrics);
   const state = await openRuleState({ kafka, producer, topic: stateTopicOf(config), readingsTopic: config.topics.readings, timeoutMs: config.state.loadTimeoutMs, logger });
@@ -76,6 +77,16 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   logger.info({ rules: config.rules.map((r) => r.id) }, 'alerter running');
   return {
     health: () => ({ ok: true, details: { rules: config.rules.length, outbox_pending: outbox.pending } }),
+    ready: () => {
+      const stateProblem = state.problem();
+      return {
+        kafka_consumer: consumer.readiness(),
+        kafka_producer: producerCheck(),
+        rule_state: stateProblem === undefined ? { ok: true } : { ok: false, reason: stateProblem },
+        // one check per notification channel: `notify_email` (SMTP), `notify_webhook-1` …
+        ...Object.fromEntries(Object.entries(outbox.channelStatus()).map(([channel, st]) => [`notify_${channel}`, st])),
+      };
+    },
     stop: async () => {
       await consumer.stop(); // leaves the group: another member takes the partitions over at once
       await outbox.stop(); // undelivered notifications stay recorded for the next start

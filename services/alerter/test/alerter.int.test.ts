@@ -132,6 +132,10 @@ describe('alerter > rule state survives restarts (real Kafka + SMTP)', () => {
     const group = uniqueName('alerter-graceful');
     const t0 = Date.now();
     const first = await start(group, 'graceful.outbox.sqlite');
+    // ready once it is a member of its group: Kafka consumer and producer, the rule state, the SMTP channel
+    const deadline = Date.now() + 30_000;
+    while (!Object.values(first.ready!()).every((c) => c.ok) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(Object.entries(first.ready!()).map(([name, c]) => `${name}:${c.ok}`).sort()).toEqual(['kafka_consumer:true', 'kafka_producer:true', 'notify_email:true', 'rule_state:true']);
     await send('psu-graceful', 95, t0);
     await firingMail('psu-graceful');
     await first.stop();
@@ -156,16 +160,19 @@ describe('alerter > rule state survives restarts (real Kafka + SMTP)', () => {
     await firingMail('psu-kill');
     first.kill('SIGKILL');
     await exited(first);
+    const killed = Date.now();
 
     await send('psu-kill', 30, t0 + 1000); // the value recovers while no alerter runs
     const mark = readFileSync(log, 'utf8').length;
     const second = spawnAlerter(file, log);
     await resolvedMail('psu-kill');
+    const resolvedAfter = Date.now() - killed;
     await logged(log, 'alerter running', mark);
     await expectOneEpisode('psu-kill');
     second.kill('SIGTERM');
     await exited(second);
     expect(second.exitCode).toBe(0); // a clean stop on SIGTERM
+    console.info(`[figure] alerter take-over after kill -9 (replacement process started at once, same group): ${resolvedAfter} ms from the kill to the RESOLVED mail (includes the process start and the dead member's 10 s session timeout)`);
   });
 
   it('two alerters in one group: the member that stays takes the firing series over when the other stops (state follows partitions)', async () => {

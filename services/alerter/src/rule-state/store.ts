@@ -38,6 +38,8 @@ export interface RuleStateOptions {
 export interface KafkaRuleState extends RuleStateStore {
   /** Stops following the state topic. */
   stop(): Promise<void>;
+  /** Why the state cannot be loaded (the table stopped following the topic), or `undefined`. */
+  problem(): string | undefined;
 }
 
 /**
@@ -81,6 +83,7 @@ export async function openRuleState(options: RuleStateOptions): Promise<KafkaRul
       await options.producer.send({ topic: options.topic, acks: -1, messages: changes.map((c) => ({ key: c.key, value: c.value, partition: c.partition })) });
     },
     stop: () => table.stop(),
+    problem: () => table.problem(),
   };
 }
 
