@@ -106,15 +106,17 @@ export class CompactedTable<V> {
    *
    * @param signal - aborting stops the wait (it then throws the abort reason).
    * @throws {BusbarError} `BB_KAFKA_REPLAY_INCOMPLETE` after `timeoutMs`, or when the table's
-   *   consumer crashed for good; kafkajs' error when the end offsets cannot be read.
+   *   consumer crashed for good; kafkajs' error when the end offsets cannot be read (retried while
+   *   Kafka marks the error retriable, up to `timeoutMs`).
    */
   async catchUp(partitions?: readonly number[], signal?: AbortSignal): Promise<void> {
     const admin = this.admin;
     if (!admin) throw new BusbarError('BB_KAFKA_REPLAY_INCOMPLETE', `table ${this.options.topic} is not started`);
-    const offsets = await admin.fetchTopicOffsets(this.options.topic);
+    const timeoutMs = this.options.timeoutMs ?? 60_000;
+    // a topic just created may answer "not the leader for that topic-partition" for a while
+    const offsets = await retryKafkaStartup(`read the end offsets of ${this.options.topic}`, () => admin.fetchTopicOffsets(this.options.topic), { ...this.options.startupRetry, maxElapsedMs: timeoutMs, logger: this.log, signal });
     const wanted = new Set(partitions ?? offsets.map((o) => o.partition));
     const ends = offsets.filter((o) => wanted.has(o.partition)).map((o) => ({ partition: o.partition, low: BigInt(o.low), high: BigInt(o.high) }));
-    const timeoutMs = this.options.timeoutMs ?? 60_000;
     const deadline = Date.now() + timeoutMs;
     const behind = (): number[] => ends.filter((e) => e.high > e.low && (this.position.get(e.partition) ?? 0n) < e.high).map((e) => e.partition);
     for (;;) {
