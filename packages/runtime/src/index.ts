@@ -4,6 +4,5 @@
  */
 export { ConfigError, loadConfig } from './config.js';
 export type { RunningService } from './service.js';
-export type { Readiness, ReadinessCheck } from './http.js';
 export { ERROR_CODES } from './errors.js';
 export { serviceMain } from './main.js';
