@@ -269,7 +269,7 @@ export class DecodingConsumer<T> {
    * committed offset (the low watermark when the group has none). One update at a time; a failure
    * is logged, kept for {@link status} and retried at the next interval.
    */
-  async updateLag(): Promise<void> {
+  private async updateLag(): Promise<void> {
     const admin = this.admin;
     const topic = this.options.topic;
     if (!admin || this.lagInFlight) return;
