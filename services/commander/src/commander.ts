@@ -21,7 +21,7 @@ import { SharedSessions, commandResolver, deviceTable } from '@busbar/protocol';
 import type { AnyProtocolModule, DeviceConfigBase } from '@busbar/protocol';
 import type { Command } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde } from '@busbar/avro';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd, retryKafkaStartup } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd, retryKafkaStartup, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { CommandRefusedError } from '@busbar/safety';
 import { arbinModule } from './config.js';
@@ -80,6 +80,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
 
   const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-commander' }, logger);
   const producer: Producer = kafka.producer(PRODUCER_OPTIONS);
+  const producerReady = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const results = new RecordPublisher(producer, config.topics.commandResults, commandResultSerde, metrics);
   const routed = new RecordPublisher(producer, config.topics.deviceCommands, commandSerde, metrics);
@@ -114,6 +115,8 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   logger.info({ protocols }, 'commander running');
   return {
     health: () => ({ ok: true, details: { protocols } }),
+    // /readyz: Kafka only — device sessions are opened on demand, per command (a device down is a FAILED result, not an unready commander)
+    ready: () => ({ kafka_consumer: consumer.readiness(), kafka_producer: producerReady() }),
     stop: async () => {
       await consumer.stop();
       await Promise.all([sessions.close(), ...bindings.map((b) => b.close())]);
