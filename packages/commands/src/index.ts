@@ -10,5 +10,4 @@ export type { CommandExecutorOptions, Disposition, Handled, PreparedAction } fro
 export { CommandPipeline } from './pipeline.js';
 export type { PipelineSinks } from './pipeline.js';
 export { ExecutionJournal } from './journal.js';
-export { COMMAND_FIELD_LIMITS } from './fields.js';
 export { ERROR_CODES } from './errors.js';
