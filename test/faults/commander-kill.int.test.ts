@@ -8,7 +8,7 @@
  * the device's answers from a third of the flood on, so the commander sends one write, the device
  * executes it, and the commander is killed while it waits for the answer. Without the journal that
  * command would run again after the restart (checked once by hand with `journal.path: ':memory:'`:
- * this test then fails with 0 interrupted and 1 re-executed); with it, it is answered FAILED /
+ * this test then fails, 0 interrupted — the command was executed again); with it, it is answered FAILED /
  * BB_COMMAND_INTERRUPTED (outcome unknown). Re-executions are counted on the device: the simulator's
  * accepted writes minus the commands answered EXECUTED or BB_COMMAND_INTERRUPTED (each wrote at most
  * once); asserted 0.
