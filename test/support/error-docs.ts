@@ -9,6 +9,7 @@ import { ERROR_CODES as runtime } from '@busbar/runtime';
 import { ERROR_CODES as kafka } from '@busbar/kafka';
 import { ERROR_CODES as avro } from '@busbar/avro';
 import { ERROR_CODES as safety } from '@busbar/safety';
+import { ERROR_CODES as commands } from '@busbar/commands';
 import { ERROR_CODES as testkit } from '@busbar/testkit';
 import { ERROR_CODES as modbus } from '@busbar/driver-modbus';
 import { ERROR_CODES as arduinoIo } from '@busbar/driver-arduino-io';
@@ -32,6 +33,7 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/kafka', kafka],
   ['@busbar/avro', avro],
   ['@busbar/safety', safety],
+  ['@busbar/commands', commands],
   ['@busbar/driver-modbus', modbus],
   ['@busbar/driver-arduino-io', arduinoIo],
   ['@busbar/driver-arbin-cti', arbin],

@@ -7,14 +7,16 @@
  *                                                                                  executes and publishes the result)
  *
  * At start it reads the results topic back (bounded by the command lifetime) so that a command
- * id answered before a restart is not executed again.
+ * id answered before a restart is not executed again; an id executed (or started) before a crash
+ * whose result never reached the topic is answered from the execution journal, not run again.
  */
+import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError } from '@busbar/core';
 import { createCorusBinding, createMaccorBinding } from '@busbar/actions';
 import type { ProtocolBinding } from '@busbar/actions';
-import { CommandExecutor, CommandPipeline } from '@busbar/commands';
+import { CommandExecutor, CommandPipeline, ExecutionJournal } from '@busbar/commands';
 import type { Disposition } from '@busbar/commands';
 import { modbusModule } from '@busbar/module-modbus';
 import { SharedSessions, commandResolver, deviceTable } from '@busbar/protocol';
@@ -71,9 +73,12 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   if (config.corus) bindings.push(createCorusBinding(config.corus, route, bindingDeps));
   if (bindings.length === 0 && modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, maccor, corus');
 
+  // kept one lifetime plus the replay margin: beyond that a repeat is refused by its expiry anyway
+  const journal = new ExecutionJournal({ path: config.journal.path ?? join('state', `${config.groupId}.journal.sqlite`), retainMs: config.maxCommandLifetimeMs + REPLAY_MARGIN_MS, logger });
   const executor = new CommandExecutor({
     logger,
     metrics,
+    journal,
     maxLifetimeMs: config.maxCommandLifetimeMs,
     resolve: (cmd: Command): Disposition => (table.has(cmd.target.device_id) ? resolveModule(cmd) : resolveWith(bindings, cmd)),
   });
@@ -121,6 +126,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
       await consumer.stop();
       await Promise.all([sessions.close(), ...bindings.map((b) => b.close())]);
       await producer.disconnect();
+      journal.close();
     },
   };
 }

@@ -33,6 +33,14 @@ export const commanderConfigSchema = z.object({
   maccor: maccorCommanderSectionSchema.optional(),
   /** Corus volume converters (see packages/actions/src/corus). */
   corus: corusCommanderSectionSchema.optional(),
+  /**
+   * The durable execution journal (`@busbar/commands` `ExecutionJournal`): `started` is recorded
+   * before a command's device write and `done` with its result after it, so that after a crash a
+   * command is answered from it instead of being run again. `path`: its SQLite file (default
+   * `state/<groupId>.journal.sqlite` under the working directory; keep it on persistent storage, one
+   * file per commander process).
+   */
+  journal: z.object({ path: z.string().min(1).optional() }).strict().default({}),
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9467) }).default({ host: '127.0.0.1', port: 9467 }),
 }).superRefine((c, ctx) => {
   // one device id, one protocol: a command's device must not match two bindings (or two owners)

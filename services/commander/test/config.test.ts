@@ -15,4 +15,13 @@ describe('commander > config', () => {
     expect(c.maxCommandLifetimeMs).toBe(3_600_000);
     expect(c.modbus?.devices?.map((d) => d.id)).toEqual(['psu-1', 'psu-2']);
   });
+
+  it('takes the execution journal path, defaults it (state/<groupId>.journal.sqlite at start) and refuses unknown keys', () => {
+    const base = { kafka: { brokers: ['127.0.0.1:9092'] }, modbus: { devices: [modbusDevice('psu-1')] } };
+    expect(commanderConfigSchema.parse(base).journal).toEqual({});
+    expect(commanderConfigSchema.parse({ ...base, journal: { path: '/var/lib/busbar/commander.journal.sqlite' } }).journal.path).toBe('/var/lib/busbar/commander.journal.sqlite');
+    const r = commanderConfigSchema.safeParse({ ...base, journal: { file: 'x' } });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => i.path.join('.'))).toEqual(['journal']);
+  });
 });
