@@ -47,7 +47,8 @@ const setpoints = (chan0: number) => sim.requests.filter((r) => r.fclass === 6 &
 beforeAll(async () => {
   [env, sim] = await Promise.all([startPipelineEnv({ namespace: 'maccor', clientId: 'e2e-maccor' }), startMaccorSimulator({ port: 0, channels: 8, seed: 11, directModeWatchdogS: TESTER_WATCHDOG_S, existingTestNames: ['taken-name'] })]);
   const kafkaCfg = { brokers: env.kafka.brokers };
-  const collectorCfg = collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
+  const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
+  const collectorCfg = { ...collectorRaw, devices: collectorRaw.devices! };
   const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
   const commanderCfg = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, maccor: { devices: devices(sim.port) } }) as CommanderConfig;
   env.services.push(await startMaccorCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
