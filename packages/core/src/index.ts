@@ -15,4 +15,4 @@ export { backoffDelayMs } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { sleep } from './sleep.js';
 export { NewestWinsPacer } from './pacer.js';
-export type { NewestWinsPacerOptions, PacedItem, Supersession } from './pacer.js';
+export type { PacedItem } from './pacer.js';
