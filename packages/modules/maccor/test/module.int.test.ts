@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noopLogger, noopMetrics } from '@busbar/core';
 import type { Command, CommandResultInput, DeviceEventInput } from '@busbar/avro';
-import { startMaccorSimulator } from '@busbar/driver-maccor-macnet';
+import { CommandExecutor } from '@busbar/commands';
+import { MaccorClient, startMaccorSimulator } from '@busbar/driver-maccor-macnet';
 import type { MaccorSimulator } from '@busbar/driver-maccor-macnet';
 import type { ModuleActivity } from '@busbar/protocol';
 import { maccorDevicesSchema } from '../src/device-config.js';
@@ -102,5 +103,44 @@ describe('createMaccorModule (against the simulator)', () => {
     expect(again.requests.filter((q) => q.fclass === 6 && q.fnum === 8)).toHaveLength(1); // one rest on the new session
     expect(activity.health!()).toEqual({ direct_control: { 'mac-1': [] } });
     await current.close();
+  });
+
+  it('the outcome travels on the error to the result: unanswered after it left → FAILED unknown; after the loss → FAILED not_sent; a tester refusal → REJECTED', async () => {
+    const sim = await startMaccorSimulator({ port: 0, channels: 4, seed: 5, serviceTimeMs: 400 });
+    cleanup.push(() => sim.close());
+    const module = createMaccorModule();
+    const device = deviceFor(sim, { channelSettings: { '1': { safety: SAFETY, variables: [{ var_num: 1, name: 'charge_current_a', unit: 'A', min: 0, max: 1 }] } } });
+    const client = new MaccorClient({ host: sim.host, jsonPort: sim.port, requestTimeoutMs: 150 }); // shorter than the tester's 400 ms
+    cleanup.push(() => client.close());
+    const session = { client, info: { systemId: 'sim', systemType: 0, controllerBoards: 1, testChannels: 4, auxBoards: 0, auxChannels: 0, smb1Pos: 0, smb3Pos: 0 }, lost: client.lost, close: async () => client.close() } satisfies MaccorSession;
+    const activity = module.attach!([device], { session: () => session, publishEvent: async () => undefined, publishResult: async () => undefined, logger: noopLogger, metrics: noopMetrics });
+    cleanup.push(() => activity.stop());
+    const executor = new CommandExecutor({
+      resolve: (cmd) => {
+        const action = module.actions[cmd.action]!;
+        const plan = action.validate(cmd, device);
+        return { kind: 'execute', action: { summary: action.describe(plan), run: () => action.execute(session, plan, { command: cmd, beforeSend: () => undefined, clock: { nowMs: () => Date.now() }, logger: noopLogger }) } };
+      },
+    });
+    const resultOf = async (cmd: Command) => {
+      const h = await executor.handle(cmd);
+      if (h.kind !== 'result') throw new Error(`unexpected ${h.kind}`);
+      return h.result;
+    };
+    const unknown = await resultOf(command('maccor.set_variable', 1, { var_num: 1, value: 0.5 }));
+    expect(unknown).toMatchObject({ status: 'FAILED', reason_code: 'BB_MACCOR_TIMEOUT', details: { outcome: 'unknown' } });
+    expect(unknown.reason).toMatch(/may have executed it/);
+    await expect.poll(() => sim.requests.filter((q) => q.fclass === 6 && q.fnum === 9).length).toBe(1); // it did reach the tester
+    const afterLoss = await resultOf(command('maccor.reset', 1));
+    expect(afterLoss).toMatchObject({ status: 'FAILED', reason_code: 'BB_MACCOR_CONNECTION_LOST', details: { outcome: 'not_sent' } });
+    expect(sim.requests.filter((q) => q.fclass === 6 && q.fnum === 5)).toHaveLength(0);
+
+    const quick = await simulator();
+    const fresh = new MaccorClient({ host: quick.host, jsonPort: quick.port, requestTimeoutMs: 1000 });
+    cleanup.push(() => fresh.close());
+    Object.assign(session, { client: fresh });
+    const refused = await resultOf(command('maccor.start_test', 1, { procedure: 'NoSuchProcedure', test_name: 'busbar-t1' }));
+    expect(refused).toMatchObject({ status: 'REJECTED', reason_code: 'BB_MACCOR_PROCEDURE_MISSING' });
+    expect(quick.requests.filter((q) => q.fclass === 6 && q.fnum === 2)).toHaveLength(0);
   });
 });
