@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noopLogger, noopMetrics } from '@busbar/core';
-import type { CommandResult } from '@busbar/avro';
+import type { CommandResult, DeviceEvent } from '@busbar/avro';
 import { collectorConfigSchema, startMaccorCollector } from '@busbar/collector-maccor';
 import { historianConfigSchema, startHistorian } from '@busbar/historian';
 import type { HistorianConfig } from '@busbar/historian';
@@ -124,4 +124,19 @@ describe('e2e > maccor pipeline', () => {
     expect(sim.channel(1)).toMatchObject({ stat: 2, current_a: 0 });
     expect(sim.channel(1).direct!.mode).toBe('R');
   }, 60_000);
+
+  it('after the tester goes away: DISCONNECTED, the collector runtime reconnects with a new session once it is back, readings resume', async () => {
+    const port = sim.port;
+    const eventsBefore = env.events.records.length;
+    const isNew = (e: DeviceEvent): boolean => env.events.records.findIndex((r) => r.value === e) >= eventsBefore;
+    await sim.close();
+    const [down] = await env.events.waitFor((e) => e.device_id === 'mac-1' && e.kind === 'DISCONNECTED' && isNew(e), 1, 30_000);
+    expect(down!.error_code).toMatch(/^BB_MACCOR_/);
+    sim = await startMaccorSimulator({ port, channels: 8, seed: 11, directModeWatchdogS: TESTER_WATCHDOG_S });
+    const restartedAt = Date.now();
+    const [up] = await env.events.waitFor((e) => e.device_id === 'mac-1' && e.kind === 'CONNECTED' && Number(e.details.outage_ms) > 0, 1, 40_000);
+    expect(up!.reason).toMatch(/reconnected and signed on again after an outage of/);
+    expect(up!.details).toMatchObject({ test_channels: '8' });
+    await env.readings.waitFor((r) => r.device_id === 'mac-1' && r.channel === 8 && r.timestamp.getTime() >= restartedAt, 1, 20_000);
+  }, 90_000);
 });
