@@ -5,12 +5,11 @@
  * Maccor collector and the commander.
  */
 export { createMaccorModule } from './module.js';
-export type { MaccorModuleOptions } from './module.js';
-export { MACCOR_ACTIONS, prepareMaccorCommand } from './actions.js';
-export type { MaccorAction, MaccorOperation, PreparedMaccorCommand } from './actions.js';
-export { maccorDeviceSchema, maccorDevicesSchema } from './device-config.js';
 export type { MaccorDeviceConfig } from './device-config.js';
 export { MACCOR_MODULE_ERROR_CODES as ERROR_CODES } from './errors.js';
-export { PROTOCOL } from './records.js';
+/** @public Named by the type of {@link createMaccorModule} (its options, session, poll and per-device state): the services' declarations need them. */
+export type { MaccorModuleOptions } from './module.js';
+/** @public See above. */
 export type { MaccorState, TesterPoll } from './records.js';
+/** @public See above. */
 export type { MaccorSession } from './session.js';
