@@ -130,6 +130,8 @@ export const SUPERSEDED_MEMORY = 1000;
 /** Result codes of (6,8) worth a retry after the pacing interval: 3 too fast, 5 not ready yet (reference §6.10, §8.6). */
 const RETRY_RESULTS = new Set<string | number>([3, 5, '3', '5']);
 const MAX_RETRIES = 5;
+/** While no session is open, how often a due tester-watchdog refresh looks for one again, ms. */
+const DISCONNECTED_RECHECK_MS = 250;
 
 /** Whether a failed (6,8) may have been applied by the tester: anything but a refusal or an error that says nothing was sent. */
 function outcomeUnknown(err: unknown): boolean {
@@ -569,7 +571,10 @@ export class DirectControl {
     if (this.stopped) return;
     const candidates = [this.watchdog?.nextDeadlineMs()];
     if (this.refreshMs !== undefined) {
-      for (const [channel, c] of this.channels) if (c.session && this.refreshable(channel)) candidates.push((this.pacer.lastCompletedMs(channel) ?? this.clock.nowMs()) + this.refreshMs);
+      const now = this.clock.nowMs();
+      // with no session open a due refresh cannot go out: look again after a while instead of spinning
+      const earliest = this.client() === undefined ? now + DISCONNECTED_RECHECK_MS : -Infinity;
+      for (const [channel, c] of this.channels) if (c.session && this.refreshable(channel)) candidates.push(Math.max(earliest, (this.pacer.lastCompletedMs(channel) ?? now) + this.refreshMs));
     }
     const next = candidates.filter((x): x is number => x !== undefined).reduce<number | undefined>((a, b) => (a === undefined || b < a ? b : a), undefined);
     if (next === undefined) return;

@@ -49,6 +49,8 @@ interface Rig {
   sim: MaccorSimulator;
   client: FaultyClient;
   runner: DirectControl;
+  /** False: the runtime has no session open (the accessor answers undefined). */
+  online: boolean;
   events: DeviceEventInput[];
   results: CommandResultInput[];
   send(action: string, channel: number, parameters?: Command['parameters'], expiresInMs?: number): Promise<CommandResultInput>;
@@ -73,7 +75,7 @@ async function start(directControl: { watchdogMs: number; testerWatchdogS?: numb
   const client = new FaultyClient({ host: sim.host, jsonPort: sim.port, requestTimeoutMs: 2000 });
   const events: DeviceEventInput[] = [];
   const results: CommandResultInput[] = [];
-  const runner = new DirectControl(device, () => client, { publishEvent: async (e) => void events.push(e), publishResult: async (r) => void results.push(r) }, { metrics: noopMetrics });
+  const runner = new DirectControl(device, () => (rig?.online === false ? undefined : client), { publishEvent: async (e) => void events.push(e), publishResult: async (r) => void results.push(r) }, { metrics: noopMetrics });
   const executor = new CommandExecutor({
     resolve: (cmd) => {
       const { operation, summary } = prepareMaccorCommand(cmd, device);
@@ -89,7 +91,7 @@ async function start(directControl: { watchdogMs: number; testerWatchdogS?: numb
     });
     return { id, done };
   };
-  rig = { sim, client, runner, events, results, fire, send: (a, c, p, e) => fire(a, c, p, e).done };
+  rig = { sim, client, runner, online: true, events, results, fire, send: (a, c, p, e) => fire(a, c, p, e).done };
   return rig;
 }
 
@@ -302,5 +304,21 @@ describe('DirectControl (against the simulator)', () => {
     expect(r.runner.supersededByOf(ids[0]!)).toBeUndefined();
     expect(r.runner.supersededByOf(ids.at(-2)!)).toBe(ids.at(-1));
     expect(setpoints(r.sim, 0)).toHaveLength(1);
+  });
+
+  it('with no session open, a due tester-watchdog refresh waits for one instead of spinning, and goes out when it is back', async () => {
+    const r = await start({ watchdogMs: 5000, testerWatchdogS: 0.3 }); // a refresh every 100 ms
+    await r.send('maccor.start_direct_control', 1);
+    await sleep(150);
+    await r.send('maccor.set_direct_output', 1, { mode: 'charge', current_a: 0.5, voltage_v: 4.1 });
+    const spy = vi.spyOn(r.runner as unknown as { onTimer(): void }, 'onTimer');
+    r.online = false;
+    const before = setpoints(r.sim, 0).length;
+    await sleep(1000);
+    expect(spy.mock.calls.length).toBeLessThan(20); // ~4 looks a second, not a busy loop
+    expect(setpoints(r.sim, 0)).toHaveLength(before); // nothing could go out
+    r.online = true;
+    await expect.poll(() => setpoints(r.sim, 0).length, { timeout: 2_000 }).toBeGreaterThan(before);
+    expect(setpoints(r.sim, 0).at(-1)!.params).toMatchObject({ ChMode: 'C', Current: 0.5 }); // the same client: its confirmed set-point is refreshed
   });
 });
