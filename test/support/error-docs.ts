@@ -21,10 +21,10 @@ import { ERROR_CODES as basytec } from '@busbar/driver-basytec';
 import { ERROR_CODES as alerter } from '@busbar/alerter';
 import { ERROR_CODES as historian } from '@busbar/historian';
 import { ERROR_CODES as collectorCorus } from '@busbar/collector-corus';
-import { ERROR_CODES as collectorMaccor } from '@busbar/collector-maccor';
 import { ERROR_CODES as actions } from '@busbar/actions';
 import { ERROR_CODES as collectorKit } from '@busbar/collector-kit';
 import { ERROR_CODES as moduleArbin } from '@busbar/module-arbin';
+import { ERROR_CODES as moduleMaccor } from '@busbar/module-maccor';
 
 /** Every catalogue, by the package that raises its codes. */
 export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
@@ -40,11 +40,11 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/driver-maccor-macnet', maccor],
   ['@busbar/driver-itron-corus', corus],
   ['@busbar/module-arbin', moduleArbin],
+  ['@busbar/module-maccor', moduleMaccor],
   ['@busbar/driver-can', can],
   ['@busbar/driver-basytec', basytec],
   ['@busbar/actions', actions],
   ['@busbar/collector-kit', collectorKit],
-  ['@busbar/collector-maccor', collectorMaccor],
   ['@busbar/collector-corus', collectorCorus],
   ['@busbar/historian', historian],
   ['@busbar/alerter', alerter],

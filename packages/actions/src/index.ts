@@ -1,35 +1,9 @@
 /**
  * `@busbar/actions`: the command actions and commander bindings of the protocols not yet moved to a
- * protocol module (`@busbar/protocol`; Modbus is one: `@busbar/module-modbus`) — Maccor and Corus. The command life cycle itself is `@busbar/commands`.
+ * protocol module (`@busbar/protocol`; Modbus, Arbin and Maccor are modules: `@busbar/module-*`) — Corus. The command life cycle itself is `@busbar/commands`.
  */
 export type { ProtocolBinding } from './binding.js';
 export { ERROR_CODES } from './errors.js';
-export {
-  MACCOR_ACTIONS,
-  MACCOR_ACTION_ERROR_CODES,
-  channelSettingsOf,
-  checkEnvelope,
-  createMaccorBinding,
-  createMaccorBindingFor,
-  directControlSchema,
-  envelopeSchema,
-  generatedTestName,
-  maccorCommanderSectionSchema,
-  maccorDeviceSchema,
-  maccorDevicesSchema,
-  prepareMaccorCommand,
-  safetyLimitsSchema,
-} from './maccor/index.js';
-export type {
-  MaccorAction,
-  MaccorBindingDeps,
-  MaccorChannelSettings,
-  MaccorCommandRunner,
-  MaccorCommanderSection,
-  MaccorDeviceConfig,
-  MaccorOperation,
-  PreparedMaccorCommand,
-} from './maccor/index.js';
 export {
   CORUS_ACTIONS,
   CORUS_SET_CLOCK,

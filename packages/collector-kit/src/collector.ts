@@ -108,6 +108,19 @@ export async function startCollector(module: AnyProtocolModule, service: string,
 
   // Commands routed here for the exclusive-session devices this process owns, run between two polls
   // on the supervised session (validated again: defence in depth, a collector never trusts the topic).
+  // A module's own activity (Maccor direct control) on the current sessions, reporting through the kit.
+  const activity = module.attach?.(config.devices, {
+    session: (id: string) => {
+      const s = supervised.get(id);
+      const current = s?.current();
+      return current !== undefined && s!.supervisor.isConnected && !lostSessions.has(current) ? current : undefined;
+    },
+    publishEvent: (e) => kit.publishEvent(e),
+    publishResult: (r) => kit.publishResult(r),
+    logger,
+    metrics,
+  });
+
   const owned = [...supervised.values()].filter((s) => module.sessionMode(s.entry.device) === 'exclusive');
   if (owned.length > 0) {
     const resolve = commandResolver(table, {
@@ -146,10 +159,11 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     health: () => {
       const devices = Object.fromEntries([...supervised].map(([id, s]) => [id, s.supervisor.isConnected ? 'up' : `down: ${s.supervisor.lastErrorMessage ?? 'connecting'}`]));
       const forwarding = kit.forwardingProblem();
-      return { ok: true, ...(forwarding === undefined ? {} : { degraded: [forwarding] }), details: { devices, forwarding: forwarding ?? 'ok' } };
+      return { ok: true, ...(forwarding === undefined ? {} : { degraded: [forwarding] }), details: { devices, ...activity?.health?.(), forwarding: forwarding ?? 'ok' } };
     },
     stop: async () => {
       await kit.stopCommands();
+      await activity?.stop();
       await Promise.all([...supervised.values()].map((s) => s.supervisor.stop()));
       await kit.close();
     },

@@ -10,6 +10,8 @@ export type {
   AnyProtocolModule,
   DeviceConfigBase,
   DeviceRecords,
+  ModuleActivity,
+  ModuleRuntime,
   OpenContext,
   ProtocolAction,
   ProtocolModule,

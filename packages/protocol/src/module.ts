@@ -13,7 +13,7 @@
  */
 import type { z } from 'zod';
 import type { Clock, Logger, Metrics } from '@busbar/core';
-import type { Command, DeviceEventInput, ReadingInput } from '@busbar/avro';
+import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
 
 /** The fields every device entry has, whatever its protocol. */
 export interface DeviceConfigBase {
@@ -75,6 +75,33 @@ export interface ActionContext {
   beforeSend(): void;
   readonly clock: Clock;
   readonly logger: Logger;
+}
+
+/**
+ * What the collector runtime gives a module's own activity ({@link ProtocolModule.attach}): the
+ * devices' current sessions and a way to publish what the module reports without a poll or a
+ * command (a set-point watchdog that put a channel to rest).
+ */
+export interface ModuleRuntime<S> {
+  /** The device's open session, or undefined while it is down (a session that reported its loss is never returned). */
+  session(deviceId: string): S | undefined;
+  /** Publishes a DeviceEvent (through the collector's store-and-forward buffer). @throws when it cannot be buffered. */
+  publishEvent(event: DeviceEventInput): Promise<void>;
+  /** Publishes a CommandResult of work no command asked for (e.g. `maccor.watchdog_rest`). @throws when Kafka refuses it. */
+  publishResult(result: CommandResultInput): Promise<void>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** A module's own activity in a collector, from {@link ProtocolModule.attach}. */
+export interface ModuleActivity {
+  /**
+   * Ends the activity: called by the collector's stop after routed commands stopped and before the
+   * sessions close (so it may still send, e.g. put channels to rest).
+   */
+  stop(): Promise<void>;
+  /** Extra `/healthz` details (e.g. channels under direct control). */
+  health?(): Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -161,6 +188,13 @@ export interface ProtocolModule<D extends DeviceConfigBase, S extends Session, R
    * set-MVs before it). Default false.
    */
   readonly orderAfterConcurrent?: boolean;
+  /**
+   * Optional: starts the module's own per-device activity in a collector (Maccor direct control:
+   * set-point watchdog, tester-watchdog refresh, rests until confirmed), which lives across sessions
+   * and reports through `runtime`. Called once by `startCollector` before polling starts; never by
+   * the commander or `--test` mode. It must not reconnect: it uses whatever session is open.
+   */
+  attach?(devices: readonly D[], runtime: ModuleRuntime<S>): ModuleActivity;
   /** Actions by full name (`modbus.write`). */
   readonly actions: Readonly<Record<string, ProtocolAction<D, S, never>>>;
 }

@@ -1,14 +1,16 @@
 /**
  * Configuration of the commander (file via `--config`/`BUSBAR_CONFIG`, overrides `BUSBAR_<PATH>`).
- * Each protocol section names the protocol's devices; for protocols on a protocol module (Modbus, Arbin)
+ * Each protocol section names the protocol's devices; for protocols on a protocol module (Modbus, Arbin, Maccor)
  * give `devicesFile:` — the same device file the protocol's collector reads — so the limits
  * enforced here are the ones the collector maps, and nobody keeps a copy.
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { corusCommanderSectionSchema, maccorCommanderSectionSchema } from '@busbar/actions';
+import { corusCommanderSectionSchema } from '@busbar/actions';
 import { createArbinModule } from '@busbar/module-arbin';
 import type { ArbinDeviceConfig } from '@busbar/module-arbin';
+import { createMaccorModule } from '@busbar/module-maccor';
+import type { MaccorDeviceConfig } from '@busbar/module-maccor';
 import { modbusModule } from '@busbar/module-modbus';
 import type { ResolvedModbusDevice } from '@busbar/module-modbus';
 import { deviceSourceShape, loadDevices } from '@busbar/protocol';
@@ -17,6 +19,9 @@ import { ConfigError, loadConfig } from '@busbar/runtime';
 
 /** The Arbin module as the commander uses it: validation and routing only (it never opens a cycler). */
 export const arbinModule = createArbinModule();
+
+/** The Maccor module as the commander uses it: validation and routing only (it never opens a tester). */
+export const maccorModule = createMaccorModule();
 
 /** The whole file. */
 export const commanderConfigSchema = z.object({
@@ -29,8 +34,8 @@ export const commanderConfigSchema = z.object({
   modbus: z.object(deviceSourceShape(modbusModule)).strict().optional(),
   /** Arbin cyclers: `devicesFile` (the Arbin collector's device file) or `devices` inline. */
   arbin: z.object(deviceSourceShape(arbinModule)).strict().optional(),
-  /** Maccor testers (see packages/actions/src/maccor). */
-  maccor: maccorCommanderSectionSchema.optional(),
+  /** Maccor testers: `devicesFile` (the Maccor collector's device file) or `devices` inline. */
+  maccor: z.object(deviceSourceShape(maccorModule)).strict().optional(),
   /** Corus volume converters (see packages/actions/src/corus). */
   corus: corusCommanderSectionSchema.optional(),
   /**
@@ -55,9 +60,10 @@ export const commanderConfigSchema = z.object({
 });
 
 /** The validated configuration with device maps resolved. */
-export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin'> & {
+export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin' | 'maccor'> & {
   readonly modbus?: { readonly devices: readonly ResolvedModbusDevice[] } | undefined;
   readonly arbin?: { readonly devices: readonly ArbinDeviceConfig[] } | undefined;
+  readonly maccor?: { readonly devices: readonly MaccorDeviceConfig[] } | undefined;
   /** Directory that relative paths in the file (`mapFile`) are resolved against (default: the working directory). */
   readonly configDir?: string;
 };
@@ -72,14 +78,15 @@ export function loadCommanderConfig(file: string | undefined, env: NodeJS.Proces
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
   const modbus = cfg.modbus ? { devices: loadDevices<ResolvedModbusDevice>(modbusModule, cfg.modbus, 'modbus.', baseDir) } : undefined;
   const arbin = cfg.arbin ? { devices: loadDevices<ArbinDeviceConfig>(arbinModule, cfg.arbin, 'arbin.', baseDir) } : undefined;
+  const maccor = cfg.maccor ? { devices: loadDevices<MaccorDeviceConfig>(maccorModule, cfg.maccor, 'maccor.', baseDir) } : undefined;
   // one device id, one protocol — also across device files (the schema checks the inline lists)
   const seen = new Map<string, string>();
-  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['maccor', cfg.maccor?.devices], ['corus', cfg.corus?.devices]] as const) {
+  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['maccor', maccor?.devices], ['corus', cfg.corus?.devices]] as const) {
     for (const d of devices ?? []) {
       const other = seen.get(d.id);
       if (other !== undefined && other !== protocol) throw new ConfigError('BB_CONFIG_INVALID', `${protocol}: device id ${d.id} is also configured under ${other}`);
       seen.set(d.id, protocol);
     }
   }
-  return { ...cfg, configDir: baseDir, modbus, arbin };
+  return { ...cfg, configDir: baseDir, modbus, arbin, maccor };
 }

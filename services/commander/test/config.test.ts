@@ -1,5 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commanderConfigSchema } from '../src/index.js';
+import { loadCommanderConfig } from '../src/config.js';
 
 const modbusDevice = (id: string) => ({ id, connection: { kind: 'tcp', host: '127.0.0.1', port: 1502 }, map: { points: [{ name: 'voltage_setpoint_v', type: 'holding', address: 0, dataType: 'float32', writable: { min: 0, max: 60 } }] } });
 
@@ -23,5 +27,15 @@ describe('commander > config', () => {
     const r = commanderConfigSchema.safeParse({ ...base, journal: { file: 'x' } });
     expect(r.success).toBe(false);
     expect(r.error!.issues.map((i) => i.path.join('.'))).toEqual(['journal']);
+  });
+
+  it('reads the Maccor testers from the Maccor collector\'s device file (maccor.devicesFile), and refuses an id another protocol has', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'busbar-commander-maccor-'));
+    writeFileSync(join(dir, 'maccor-devices.yaml'), 'devices:\n  - { id: mac-1, host: 10.0.0.7, channels: 4, channelSettings: { "1": { variables: [{ var_num: 1, name: charge_current_a, unit: A, min: 0, max: 1 }] } } }\n');
+    writeFileSync(join(dir, 'commander.yaml'), 'kafka: { brokers: ["127.0.0.1:9092"] }\nmaccor: { devicesFile: maccor-devices.yaml }\n');
+    const c = loadCommanderConfig(join(dir, 'commander.yaml'), {});
+    expect(c.maccor?.devices).toMatchObject([{ id: 'mac-1', channels: 4, session: 'exclusive', jsonPort: 57570 }]);
+    writeFileSync(join(dir, 'clash.yaml'), `kafka: { brokers: ["127.0.0.1:9092"] }\nmaccor: { devicesFile: maccor-devices.yaml }\nmodbus: { devices: [${JSON.stringify(modbusDevice('mac-1'))}] }\n`);
+    expect(() => loadCommanderConfig(join(dir, 'clash.yaml'), {})).toThrow(/maccor: device id mac-1 is also configured under modbus/);
   });
 });

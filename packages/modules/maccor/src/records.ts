@@ -1,5 +1,6 @@
 /**
- * One poll of a tester → Readings (one per channel) and DeviceEvents for channel state transitions.
+ * One poll of a tester → Readings (one per channel) and DeviceEvents for channel state transitions
+ * (the module's `toRecords`).
  * Pure. Field names carry SI units; status codes are decoded with the driver's tables (Maccor MacNet
  * reference §7) and transitions classified with its `channelStateTransition`.
  */
@@ -7,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { DeviceEventInput, ReadingInput } from '@busbar/avro';
 import { channelPhase, channelStateTransition } from '@busbar/driver-maccor-macnet';
 import type { ChannelReading, ChannelStatus, ChannelStateSample } from '@busbar/driver-maccor-macnet';
+import type { DeviceRecords } from '@busbar/protocol';
 
 /** Protocol name written into every record. */
 export const PROTOCOL = 'maccor-macnet';
@@ -87,4 +89,27 @@ export function transitionEvent(deviceId: string, channel: number, prev: Channel
     error_code: null,
     details: { transition: tr.kind, stat: String(next.stat), stat_name: tr.stat_name, rf1: String(next.rf1), rf2: String(next.rf2), rf2_name: tr.reason },
   };
+}
+
+/** Per tester across polls (and reconnects): each channel's previous state sample. */
+export type MaccorState = Map<number, ChannelStateSample>;
+
+/**
+ * One poll as records: a Reading per channel, and the DeviceEvent of each channel whose state
+ * changed since the previous poll (`previous` is updated in place).
+ *
+ * @param atMs - when the poll started, ms since the epoch.
+ */
+export function pollRecords(deviceId: string, poll: TesterPoll, previous: MaccorState, atMs: number, nextSequence: () => number): DeviceRecords {
+  const at = new Date(atMs);
+  const readings = poll.statuses.map((s) => toReading(deviceId, s, poll, atMs, nextSequence()));
+  const events: DeviceEventInput[] = [];
+  for (const s of poll.statuses) {
+    const d = poll.details.get(s.channel)?.reading;
+    const sample: ChannelStateSample = { stat: s.stat, rf1: s.rf1, rf2: s.rf2, ...(d ? { step: d.step, cycle: d.cycle } : {}) };
+    const e = transitionEvent(deviceId, s.channel, previous.get(s.channel), sample, at);
+    previous.set(s.channel, sample);
+    if (e) events.push(e);
+  }
+  return { readings, events };
 }

@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Command } from '@busbar/avro';
+import { noopLogger } from '@busbar/core';
 import { CommandRefusedError } from '@busbar/safety';
-import { createMaccorBinding, maccorCommanderSectionSchema } from '../../src/maccor/index.js';
-import { generatedTestName, prepareMaccorCommand } from '../../src/maccor/actions.js';
+import { MACCOR_ACTIONS } from '../src/actions.js';
+import { z } from 'zod';
+import { maccorDevicesSchema } from '../src/device-config.js';
+import { generatedTestName, prepareMaccorCommand } from '../src/actions.js';
+import { createMaccorModule } from '../src/module.js';
+
+const maccorCommanderSectionSchema = z.object({ devices: maccorDevicesSchema });
 
 const SAFETY = { max_voltage_v: 4.3, min_voltage_v: 2.5, max_charge_current_a: 3, max_discharge_current_a: 3, max_charge_power_w: 15, max_discharge_power_w: 15 };
 const ENVELOPE = { max_voltage_v: 4.2, min_voltage_v: 2.8, max_charge_current_a: 2, max_discharge_current_a: 2, max_power_w: 10 };
@@ -100,32 +106,24 @@ describe('prepareMaccorCommand', () => {
   });
 });
 
-describe('createMaccorBinding', () => {
-  it('routes valid commands in the commander (exclusive session) and refuses invalid ones before routing', () => {
-    const b = createMaccorBinding(section, 'busbar.device-commands.v1');
-    expect(b).toMatchObject({ protocol: 'maccor-macnet', actionPrefix: 'maccor.' });
-    expect(b.has('mac-1')).toBe(true);
-    expect(b.resolve(cmd('maccor.suspend'))).toEqual({ kind: 'route', to: 'busbar.device-commands.v1' });
-    expect(() => b.resolve(cmd('maccor.set_direct_output', { mode: 'charge', current_a: 5, voltage_v: 4 }))).toThrow(/above the envelope maximum/);
+describe('createMaccorModule', () => {
+  const module = createMaccorModule();
+
+  it('is an exclusive-session protocol whose actions validate purely; only set_direct_output is concurrent', () => {
+    expect(module).toMatchObject({ protocol: 'maccor-macnet', actionPrefix: 'maccor.' });
+    expect(module.sessionMode(device)).toBe('exclusive');
+    expect(Object.keys(module.actions).sort()).toEqual([...MACCOR_ACTIONS].sort());
+    expect(Object.entries(module.actions).filter(([, a]) => a.concurrent === true).map(([n]) => n)).toEqual(['maccor.set_direct_output']);
+    const suspend = module.actions['maccor.suspend']!;
+    expect(suspend.describe(suspend.validate(cmd('maccor.suspend'), device))).toBe('suspend channel 1');
+    const setpoint = module.actions['maccor.set_direct_output']!;
+    expect(() => setpoint.validate(cmd('maccor.set_direct_output', { mode: 'charge', current_a: 5, voltage_v: 4 }), device)).toThrow(/above the envelope maximum/);
   });
 
-  it('executes through the runner where the tester is owned, after the runner admitted the command', async () => {
-    const seen: string[] = [];
-    const runner = {
-      admit: (op: { kind: string }) => {
-        if (op.kind === 'resume') throw new CommandRefusedError('BB_MACCOR_NOT_IN_DIRECT_MODE', 'no');
-      },
-      run: async (op: { kind: string }) => {
-        seen.push(op.kind);
-        return { ok: 'yes' };
-      },
-    };
-    const b = createMaccorBinding(section, 'topic', { runnerFor: (id) => (id === 'mac-1' ? runner : undefined) });
-    const d = b.resolve(cmd('maccor.suspend'));
-    expect(d.kind).toBe('execute');
-    expect(seen).toEqual([]); // nothing runs before the executor says so
-    if (d.kind === 'execute') expect(await d.action.run()).toEqual({ ok: 'yes' });
-    expect(seen).toEqual(['suspend']);
-    expect(() => b.resolve(cmd('maccor.resume'))).toThrow('no');
+  it('refuses to execute where the module was not attached (the commander): not_sent', async () => {
+    const suspend = module.actions['maccor.suspend']!;
+    const plan = suspend.validate(cmd('maccor.suspend'), device);
+    const ctx = { command: cmd('maccor.suspend'), beforeSend: () => undefined, clock: { nowMs: () => 0 }, logger: noopLogger };
+    await expect(suspend.execute({} as never, plan, ctx)).rejects.toMatchObject({ code: 'BB_COMMAND_DEVICE_UNAVAILABLE', outcome: 'not_sent' });
   });
 });

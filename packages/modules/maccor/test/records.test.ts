@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChannelReading, ChannelStatus } from '@busbar/driver-maccor-macnet';
-import { toReading, transitionEvent } from '../src/readings.js';
-import type { TesterPoll } from '../src/readings.js';
+import { pollRecords, toReading, transitionEvent } from '../src/records.js';
+import type { MaccorState, TesterPoll } from '../src/records.js';
 
 const status = (channel: number, stat: number, rf1 = 0, rf2 = 0): ChannelStatus => ({ channel, stat, stat_name: stat === 2 ? 'Active' : 'Available', rf1, rf1_name: 'x', rf2, rf2_name: rf2 === 197 ? 'Safety voltage' : 'none' });
 const detail = (channel: number): ChannelReading => ({
@@ -41,5 +41,22 @@ describe('transitionEvent', () => {
     expect(transitionEvent('mac-1', 1, undefined, { stat: 2, rf1: 1, rf2: 0 }, at)).toBeUndefined();
     expect(transitionEvent('mac-1', 1, { stat: 2, rf1: 1, rf2: 0, step: 1 }, { stat: 2, rf1: 1, rf2: 0, step: 1 }, at)).toBeUndefined();
     expect(transitionEvent('mac-1', 1, { stat: 2, rf1: 1, rf2: 0, step: 1 }, { stat: 2, rf1: 1, rf2: 0, step: 2 }, at)).toBeUndefined();
+  });
+});
+
+describe('pollRecords', () => {
+  it('numbers one Reading per channel and reports a state change between two polls, keeping the state across calls', () => {
+    const state: MaccorState = new Map();
+    let seq = 40;
+    const idle: TesterPoll = { ...poll(false), statuses: [status(1, 0), status(2, 0)] };
+    const first = pollRecords('mac-1', idle, state, 1_000, () => ++seq);
+    expect(first.readings.map((r) => [r.channel, r.sequence])).toEqual([[1, 41], [2, 42]]);
+    expect(first.events).toEqual([]); // a first sample is not a change
+    const running: TesterPoll = { ...poll(false), statuses: [status(1, 2, 1), status(2, 0)] };
+    const second = pollRecords('mac-1', running, state, 2_000, () => ++seq);
+    expect(second.events).toHaveLength(1);
+    expect(second.events![0]).toMatchObject({ device_id: 'mac-1', channel: 1, kind: 'STATE_CHANGE', state: 'running', timestamp: new Date(2_000) });
+    expect(state.get(1)).toMatchObject({ stat: 2, rf1: 1 });
+    expect(pollRecords('mac-1', running, state, 3_000, () => ++seq).events).toEqual([]);
   });
 });

@@ -1,17 +1,20 @@
 /**
- * The direct-control runner against the simulated tester (real TCP on loopback), driven through the
- * Maccor binding and the CommandExecutor exactly as the collector drives it. Assertions read the
+ * Direct control against the simulated tester (real TCP on loopback), driven through the pure
+ * validation and the CommandExecutor as the collector runtime drives it (validate, then run with the
+ * command's expiry check at the wire). Assertions read the
  * simulator's request log and channel state, and the results/events the runner produced.
  */
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { noopMetrics } from '@busbar/core';
 import type { Command, CommandResultInput, DeviceEventInput } from '@busbar/avro';
-import { createMaccorBinding, maccorCommanderSectionSchema } from '@busbar/actions';
 import { CommandExecutor } from '@busbar/commands';
+import { assertNotExpired } from '@busbar/safety';
 import { MaccorClient, MaccorError, startMaccorSimulator } from '@busbar/driver-maccor-macnet';
 import type { DirectSetpoint, MaccorSimulator } from '@busbar/driver-maccor-macnet';
-import { MaccorRunner, SUPERSEDED_MEMORY } from '../src/direct-control.js';
+import { prepareMaccorCommand } from '../src/actions.js';
+import { maccorDevicesSchema } from '../src/device-config.js';
+import { DirectControl, SUPERSEDED_MEMORY } from '../src/direct-control.js';
 
 const SAFETY = { max_voltage_v: 4.3, min_voltage_v: 2.5, max_charge_current_a: 3, max_discharge_current_a: 3, max_charge_power_w: 15, max_discharge_power_w: 15 };
 const ENVELOPE = { max_voltage_v: 4.2, min_voltage_v: 2.8, max_charge_current_a: 2, max_discharge_current_a: 2, max_power_w: 10 };
@@ -45,7 +48,9 @@ class FaultyClient extends MaccorClient {
 interface Rig {
   sim: MaccorSimulator;
   client: FaultyClient;
-  runner: MaccorRunner;
+  runner: DirectControl;
+  /** False: the runtime has no session open (the accessor answers undefined). */
+  online: boolean;
   events: DeviceEventInput[];
   results: CommandResultInput[];
   send(action: string, channel: number, parameters?: Command['parameters'], expiresInMs?: number): Promise<CommandResultInput>;
@@ -65,14 +70,18 @@ afterEach(async () => {
 async function start(directControl: { watchdogMs: number; testerWatchdogS?: number; shutdownRestTimeoutMs?: number }, simOptions: { directModeWatchdogS?: number; serviceTimeMs?: number } = {}): Promise<Rig> {
   const sim = await startMaccorSimulator({ port: 0, channels: 4, seed: 3, splitReplies: true, ...simOptions });
   const variables = [{ var_num: 1, name: 'charge_current_a', unit: 'A', min: 0, max: 1 }];
-  const section = maccorCommanderSectionSchema.parse({ devices: [{ id: 'mac-1', host: sim.host, jsonPort: sim.port, channels: 4, directControl: { testerWatchdogS: 0, ...directControl }, channelSettings: { '1-2': { safety: SAFETY, envelope: ENVELOPE }, '3': { safety: SAFETY, variables } } }] });
-  const device = section.devices[0]!;
+  const devices = maccorDevicesSchema.parse([{ id: 'mac-1', host: sim.host, jsonPort: sim.port, channels: 4, directControl: { testerWatchdogS: 0, ...directControl }, channelSettings: { '1-2': { safety: SAFETY, envelope: ENVELOPE }, '3': { safety: SAFETY, variables } } }]);
+  const device = devices[0]!;
   const client = new FaultyClient({ host: sim.host, jsonPort: sim.port, requestTimeoutMs: 2000 });
   const events: DeviceEventInput[] = [];
   const results: CommandResultInput[] = [];
-  const runner = new MaccorRunner(device, client, { publishEvent: async (e) => void events.push(e), publishResult: async (r) => void results.push(r) }, { metrics: noopMetrics });
-  const binding = createMaccorBinding(section, 'unused', { runnerFor: () => runner });
-  const executor = new CommandExecutor({ resolve: (cmd) => binding.resolve(cmd) });
+  const runner = new DirectControl(device, () => (rig?.online === false ? undefined : client), { publishEvent: async (e) => void events.push(e), publishResult: async (r) => void results.push(r) }, { metrics: noopMetrics });
+  const executor = new CommandExecutor({
+    resolve: (cmd) => {
+      const { operation, summary } = prepareMaccorCommand(cmd, device);
+      return { kind: 'execute', action: { summary, run: () => runner.run(operation, cmd, () => assertNotExpired(cmd, Date.now())) } };
+    },
+  });
   const fire = (action: string, channel: number, parameters: Command['parameters'] = {}, expiresInMs = 60_000): { id: string; done: Promise<CommandResultInput> } => {
     const id = randomUUID();
     const cmd: Command = { command_id: id, issuer: 'test', issued_at: new Date(), expires_at: new Date(Date.now() + expiresInMs), target: { device_id: 'mac-1', channel }, action, parameters, dry_run: false };
@@ -82,14 +91,14 @@ async function start(directControl: { watchdogMs: number; testerWatchdogS?: numb
     });
     return { id, done };
   };
-  rig = { sim, client, runner, events, results, fire, send: (a, c, p, e) => fire(a, c, p, e).done };
+  rig = { sim, client, runner, online: true, events, results, fire, send: (a, c, p, e) => fire(a, c, p, e).done };
   return rig;
 }
 
 const setpoints = (sim: MaccorSimulator, chan0: number) => sim.requests.filter((r) => r.fclass === 6 && r.fnum === 8 && r.chan === chan0);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('MaccorRunner (direct control against the simulator)', () => {
+describe('DirectControl (against the simulator)', () => {
   it('applies a sequence of set-points in order, each one sent once', async () => {
     const r = await start({ watchdogMs: 5000 });
     expect((await r.send('maccor.start_direct_control', 1)).status).toBe('EXECUTED');
@@ -290,10 +299,26 @@ describe('MaccorRunner (direct control against the simulator)', () => {
     await r.send('maccor.start_direct_control', 1);
     const ids = Array.from({ length: SUPERSEDED_MEMORY + 100 }, () => randomUUID());
     const setpoint: DirectSetpoint = { mode: 'charge', current_a: 0.5, voltage_v: 4.1 };
-    const runs = ids.map((id) => r.runner.run({ kind: 'set_direct_output', channel: 1, setpoint }, { command_id: id, issuer: 't', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), target: { device_id: 'mac-1', channel: 1 }, action: 'maccor.set_direct_output', parameters: {}, dry_run: false }).catch(() => undefined));
+    const runs = ids.map((id) => r.runner.run({ kind: 'set_direct_output', channel: 1, setpoint }, { command_id: id, issuer: 't', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), target: { device_id: 'mac-1', channel: 1 }, action: 'maccor.set_direct_output', parameters: {}, dry_run: false }, () => undefined).catch(() => undefined));
     await Promise.all(runs);
     expect(r.runner.supersededByOf(ids[0]!)).toBeUndefined();
     expect(r.runner.supersededByOf(ids.at(-2)!)).toBe(ids.at(-1));
     expect(setpoints(r.sim, 0)).toHaveLength(1);
+  });
+
+  it('with no session open, a due tester-watchdog refresh waits for one instead of spinning, and goes out when it is back', async () => {
+    const r = await start({ watchdogMs: 5000, testerWatchdogS: 0.3 }); // a refresh every 100 ms
+    await r.send('maccor.start_direct_control', 1);
+    await sleep(150);
+    await r.send('maccor.set_direct_output', 1, { mode: 'charge', current_a: 0.5, voltage_v: 4.1 });
+    const spy = vi.spyOn(r.runner as unknown as { onTimer(): void }, 'onTimer');
+    r.online = false;
+    const before = setpoints(r.sim, 0).length;
+    await sleep(1000);
+    expect(spy.mock.calls.length).toBeLessThan(20); // ~4 looks a second, not a busy loop
+    expect(setpoints(r.sim, 0)).toHaveLength(before); // nothing could go out
+    r.online = true;
+    await expect.poll(() => setpoints(r.sim, 0).length, { timeout: 2_000 }).toBeGreaterThan(before);
+    expect(setpoints(r.sim, 0).at(-1)!.params).toMatchObject({ ChMode: 'C', Current: 0.5 }); // the same client: its confirmed set-point is refreshed
   });
 });

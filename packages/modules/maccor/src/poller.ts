@@ -1,6 +1,7 @@
 /**
- * Runs the poll plan (poll-plan.ts) of one tester on its MacNet client: the bulk reads, then the
- * round-robin (4,7)/(4,4) slice; keeps every channel's latest details. Poll requests are queued with
+ * Runs the poll plan (poll-plan.ts) of one tester on the client of its current session: the bulk
+ * reads, then the round-robin (4,7)/(4,4) slice; keeps every channel's latest details across polls
+ * and sessions (one poller per tester, created by the module). Poll requests are queued with
  * `poll` priority, so a command waits for at most the one request in flight (Maccor MacNet reference §12).
  */
 import type { Clock, Metrics } from '@busbar/core';
@@ -8,8 +9,8 @@ import { systemClock } from '@busbar/core';
 import type { MaccorClient } from '@busbar/driver-maccor-macnet';
 import { DetailCursor, planPoll } from './poll-plan.js';
 import type { PollPlan } from './poll-plan.js';
-import type { ChannelDetail, TesterPoll } from './readings.js';
-import type { MaccorDeviceConfig } from './types.js';
+import type { ChannelDetail, TesterPoll } from './records.js';
+import type { MaccorDeviceConfig } from './device-config.js';
 
 const channelKey = /^(\d{1,5})(?:-(\d{1,5}))?$/;
 
@@ -42,9 +43,10 @@ export class TesterPoller {
 
   /**
    * @param device - the configuration.
-   * @param client - the tester's client (shared with the direct-control runner).
+   * @param metrics - for the plan gauges and poll durations.
+   * @param clock - time source of the details' age.
    */
-  constructor(private readonly device: MaccorDeviceConfig, private readonly client: MaccorClient, metrics: Metrics, private readonly clock: Clock = systemClock) {
+  constructor(private readonly device: MaccorDeviceConfig, metrics: Metrics, private readonly clock: Clock = systemClock) {
     this.plan = planOf(device);
     this.aux = new Set(auxChannelsOf(device));
     this.cursor = new DetailCursor(device.channels, this.aux);
@@ -61,18 +63,23 @@ export class TesterPoller {
     this.m.cycle.set(labels, (this.plan.detailCyclePolls * device.pollIntervalMs) / 1000);
   }
 
-  /** Reads one poll's worth (plan slice), or with `allDetails` every channel's details (test mode). */
-  async poll(allDetails = false): Promise<TesterPoll> {
+  /**
+   * Reads one poll's worth (plan slice), or with `allDetails` every channel's details (test mode),
+   * on `client` (the current session's; poll requests have `poll` priority, so commands go first).
+   *
+   * @throws the driver's errors.
+   */
+  async poll(client: MaccorClient, allDetails = false): Promise<TesterPoll> {
     const started = this.clock.nowMs();
     const n = this.device.channels;
-    const statuses = await this.client.readStatuses(1, n);
-    const voltages = new Map((await this.client.readVoltages(1, n)).map((v) => [v.channel, v.value]));
-    const currents = new Map((await this.client.readCurrents(1, n)).map((v) => [v.channel, v.value]));
-    const testTimes = new Map((await this.client.readTestTimes(1, n)).map((v) => [v.channel, v.value]));
+    const statuses = await client.readStatuses(1, n);
+    const voltages = new Map((await client.readVoltages(1, n)).map((v) => [v.channel, v.value]));
+    const currents = new Map((await client.readCurrents(1, n)).map((v) => [v.channel, v.value]));
+    const testTimes = new Map((await client.readTestTimes(1, n)).map((v) => [v.channel, v.value]));
     const detailChannels = allDetails ? Array.from({ length: n }, (_, i) => i + 1) : this.cursor.take(this.plan.detailRequestsPerPoll);
     for (const ch of detailChannels) {
-      const reading = await this.client.readChannel(ch);
-      const aux = this.aux.has(ch) ? await this.client.readAux(ch) : undefined;
+      const reading = await client.readChannel(ch);
+      const aux = this.aux.has(ch) ? await client.readAux(ch) : undefined;
       this.details.set(ch, { reading, aux, atMs: this.clock.nowMs() });
     }
     const tookMs = this.clock.nowMs() - started;

@@ -1,16 +1,17 @@
 /**
- * Configuration of one Maccor tester, shared by the Maccor collector (`devices:`) and the commander
- * (`maccor.devices`): both services read the same list, so the limits the commander checks are the
- * ones the collector enforces again before it sends anything.
+ * Configuration of one Maccor tester: the Maccor device file, read by the Maccor collector
+ * (`devicesFile:` or `devices:`) and by the commander (`maccor.devicesFile` or `maccor.devices`): both
+ * services read the same list, so the limits the commander checks are the ones the collector enforces
+ * again before it sends anything.
  *
  * Session: **exclusive**. MacNet accepts many TCP clients but serves one request at a time, about
  * 30-35 ms each, serialized across all connections (Maccor MacNet reference §1.6, §2 "Concurrency
  * and throughput"). A second connection from the commander would buy no throughput and would compete
  * unprioritized with the collector's polls; direct control also needs per-channel state (pacer,
- * watchdog) in one place. So the collector owns the tester's connection, puts commands ahead of
- * queued polls in its single request queue (reference §12 "Give commands priority over polls in a
- * single request queue per tester") and executes every `maccor.*` command; the commander validates
- * and routes (docs/architecture.md "Single-session devices").
+ * watchdog) in one place. So the collector owns the tester's connection and executes every
+ * `maccor.*` command (between two polls; the client's single request queue also puts command requests
+ * ahead of queued poll requests, reference §12 "Give commands priority over polls in a single request
+ * queue per tester"); the commander validates and routes (docs/architecture.md "Single-session devices").
  */
 import { z } from 'zod';
 import type { ChannelEnvelope, SafetyLimits } from '@busbar/driver-maccor-macnet';
