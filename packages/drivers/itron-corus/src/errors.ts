@@ -38,7 +38,7 @@ export const ERROR_CODES = {
   BB_CORUS_TIMEOUT: { meaning: 'No (complete) answer within the step timeout (README §10).' },
   BB_CORUS_CONNECTION_CLOSED: { meaning: 'The device or link closed the connection (README §11: distinct from a protocol error).' },
   BB_CORUS_CONNECT_FAILED: { meaning: 'The TCP connection or serial port could not be opened.' },
-  BB_CORUS_SESSION_CLOSED: { meaning: 'The CorusSession was closed while the operation was queued or running.' },
+  BB_CORUS_SESSION_CLOSED: { meaning: 'The CorusSession was closed, or its link failed to open or was lost (the session is not reused: open a new one), before or while the operation was queued or running.' },
   BB_CORUS_SERIAL_UNAVAILABLE: { meaning: 'The optional `serialport` package could not be loaded for a serial transport.' },
 } as const satisfies ErrorCatalogue;
 
