@@ -231,7 +231,9 @@ export class CorusSession extends EventEmitter {
       const err = e instanceof CorusError ? e : undefined;
       this.metricErrors.inc({ device: this.deviceId, code: err?.code ?? 'BB_CORE_UNEXPECTED' });
       if (this.closed) throw new CorusError('BB_CORUS_SESSION_CLOSED', 'the Corus session was closed', { cause: e, outcome: err?.outcome ?? 'unknown' });
-      if (!started || err === undefined || isLinkFault(err)) await this.markLost(e instanceof Error ? e : new Error(String(e)), err?.code ?? 'error');
+      // Every link error is a CorusError; anything else came from the caller's own code between two
+      // exchanges (an expired command's check before a write) and leaves the link in step.
+      if (!started || (err !== undefined && isLinkFault(err))) await this.markLost(e instanceof Error ? e : new Error(String(e)), err?.code ?? 'error');
       throw e;
     }
   }
