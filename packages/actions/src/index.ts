@@ -1,6 +1,6 @@
 /**
  * `@busbar/actions`: the command actions and commander bindings of the protocols not yet moved to a
- * protocol module (`@busbar/protocol`; Modbus is one: `@busbar/module-modbus`) — Maccor and Corus. The command life cycle itself is `@busbar/commands`.
+ * protocol module (`@busbar/protocol`; Modbus, Arbin and Corus are: `@busbar/module-*`) — Maccor. The command life cycle itself is `@busbar/commands`.
  */
 export type { ProtocolBinding } from './binding.js';
 export { ERROR_CODES } from './errors.js';
@@ -30,16 +30,3 @@ export type {
   MaccorOperation,
   PreparedMaccorCommand,
 } from './maccor/index.js';
-export {
-  CORUS_ACTIONS,
-  CORUS_SET_CLOCK,
-  CORUS_WRITE_PARAMETERS,
-  checkCorusWrite,
-  corusCommanderSectionSchema,
-  corusDeviceSchema,
-  corusDevicesSchema,
-  createCorusBinding,
-  prepareCorusCommand,
-  resolveCorusDevices,
-} from './corus/index.js';
-export type { CheckedWrite, CorusActionDevice, CorusBinding, CorusCommanderSection, CorusDeviceConfig, CorusWriter, ResolvedCorusDevice } from './corus/index.js';

@@ -1,14 +1,16 @@
 /**
  * Configuration of the commander (file via `--config`/`BUSBAR_CONFIG`, overrides `BUSBAR_<PATH>`).
- * Each protocol section names the protocol's devices; for protocols on a protocol module (Modbus, Arbin)
+ * Each protocol section names the protocol's devices; for protocols on a protocol module (Modbus, Arbin, Corus)
  * give `devicesFile:` — the same device file the protocol's collector reads — so the limits
  * enforced here are the ones the collector maps, and nobody keeps a copy.
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { corusCommanderSectionSchema, maccorCommanderSectionSchema } from '@busbar/actions';
+import { maccorCommanderSectionSchema } from '@busbar/actions';
 import { createArbinModule } from '@busbar/module-arbin';
 import type { ArbinDeviceConfig } from '@busbar/module-arbin';
+import { createCorusModule } from '@busbar/module-corus';
+import type { ResolvedCorusDevice } from '@busbar/module-corus';
 import { modbusModule } from '@busbar/module-modbus';
 import type { ResolvedModbusDevice } from '@busbar/module-modbus';
 import { deviceSourceShape, loadDevices } from '@busbar/protocol';
@@ -17,6 +19,8 @@ import { ConfigError, loadConfig } from '@busbar/runtime';
 
 /** The Arbin module as the commander uses it: validation and routing only (it never opens a cycler). */
 export const arbinModule = createArbinModule();
+/** The Corus module as the commander uses it: validation and routing only (no backfill, it never opens a Corus). */
+export const corusModule = createCorusModule();
 
 /** The whole file. */
 export const commanderConfigSchema = z.object({
@@ -31,8 +35,8 @@ export const commanderConfigSchema = z.object({
   arbin: z.object(deviceSourceShape(arbinModule)).strict().optional(),
   /** Maccor testers (see packages/actions/src/maccor). */
   maccor: maccorCommanderSectionSchema.optional(),
-  /** Corus volume converters (see packages/actions/src/corus). */
-  corus: corusCommanderSectionSchema.optional(),
+  /** Corus volume converters: `devicesFile` (the Corus collector's device file) or `devices` inline. */
+  corus: z.object(deviceSourceShape(corusModule)).strict().optional(),
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9467) }).default({ host: '127.0.0.1', port: 9467 }),
 }).superRefine((c, ctx) => {
   // one device id, one protocol: a command's device must not match two bindings (or two owners)
@@ -47,9 +51,10 @@ export const commanderConfigSchema = z.object({
 });
 
 /** The validated configuration with device maps resolved. */
-export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin'> & {
+export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin' | 'corus'> & {
   readonly modbus?: { readonly devices: readonly ResolvedModbusDevice[] } | undefined;
   readonly arbin?: { readonly devices: readonly ArbinDeviceConfig[] } | undefined;
+  readonly corus?: { readonly devices: readonly ResolvedCorusDevice[] } | undefined;
   /** Directory that relative paths in the file (`mapFile`) are resolved against (default: the working directory). */
   readonly configDir?: string;
 };
@@ -64,14 +69,15 @@ export function loadCommanderConfig(file: string | undefined, env: NodeJS.Proces
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
   const modbus = cfg.modbus ? { devices: loadDevices<ResolvedModbusDevice>(modbusModule, cfg.modbus, 'modbus.', baseDir) } : undefined;
   const arbin = cfg.arbin ? { devices: loadDevices<ArbinDeviceConfig>(arbinModule, cfg.arbin, 'arbin.', baseDir) } : undefined;
+  const corus = cfg.corus ? { devices: loadDevices<ResolvedCorusDevice>(corusModule, cfg.corus, 'corus.', baseDir) } : undefined;
   // one device id, one protocol — also across device files (the schema checks the inline lists)
   const seen = new Map<string, string>();
-  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['maccor', cfg.maccor?.devices], ['corus', cfg.corus?.devices]] as const) {
+  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['maccor', cfg.maccor?.devices], ['corus', corus?.devices]] as const) {
     for (const d of devices ?? []) {
       const other = seen.get(d.id);
       if (other !== undefined && other !== protocol) throw new ConfigError('BB_CONFIG_INVALID', `${protocol}: device id ${d.id} is also configured under ${other}`);
       seen.set(d.id, protocol);
     }
   }
-  return { ...cfg, configDir: baseDir, modbus, arbin };
+  return { ...cfg, configDir: baseDir, modbus, arbin, corus };
 }
