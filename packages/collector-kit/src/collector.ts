@@ -111,12 +111,12 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     let session: Session | undefined;
     const connectWaiters: (() => void)[] = [];
     const connected = module.connected;
+    const connectionEvents = kit.connectionEvents(device.id, connected ? { connected: (info) => (session ? connected(session, device, info) : {}) } : {});
     const supervisor: DeviceSupervisor<unknown> = new DeviceSupervisor<unknown>(
       {
         connect: async () => {
           const opened = (await module.open(device, { logger: log, metrics })) as Session;
           session = opened;
-          for (const wake of connectWaiters.splice(0)) wake();
           void opened.lost.then((error) => {
             lostSessions.add(opened);
             if (session === opened) supervisor.reportLost(error);
@@ -140,7 +140,14 @@ export async function startCollector(module: AnyProtocolModule, service: string,
           for (const e of events) m.events.inc({ device: device.id, kind: e.kind });
           await kit.publishEvents(events);
         },
-        ...kit.connectionEvents(device.id, connected ? { connected: (info) => (session ? connected(session, device, info) : {}) } : {}),
+        ...connectionEvents,
+        onConnected: async (info) => {
+          await connectionEvents.onConnected(info);
+          const s = session;
+          // a loss reported before the supervisor counted the session as connected was ignored by it: report it now
+          if (s !== undefined && lostSessions.has(s)) supervisor.reportLost(await s.lost);
+          for (const wake of connectWaiters.splice(0)) wake(); // the background job may start on it
+        },
       },
       { deviceId: device.id, pollIntervalMs: device.pollIntervalMs, logger: log, metrics },
     );
@@ -198,7 +205,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     let attempt = 0;
     while (!stopping.signal.aborted) {
       const current = s.current();
-      if (current === undefined || lostSessions.has(current)) {
+      if (current === undefined || lostSessions.has(current) || !s.supervisor.isConnected) {
         await s.nextConnect();
         continue;
       }
