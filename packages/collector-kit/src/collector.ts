@@ -154,8 +154,12 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     supervised.set(device.id, {
       entry, supervisor, current: () => session, job: jobs.get(device.id),
       nextConnect: () => new Promise<void>((resolve) => {
-        connectWaiters.push(resolve);
-        stopping.signal.addEventListener('abort', () => resolve(), { once: true });
+        const done = (): void => {
+          stopping.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        connectWaiters.push(done);
+        stopping.signal.addEventListener('abort', done, { once: true });
       }),
     });
   }
