@@ -29,6 +29,7 @@ describe('collector-corus > config', () => {
     const cfg = loadCollectorConfig(file, {});
     expect(cfg.stateDir).toBe(join(dir, 'state', 'collector-corus'));
     expect(cfg.devices.map((d) => [d.id, d.corusMap.mapId])).toEqual([['corus-1', 'b0040']]);
+    expect(loadCollectorConfig(file, { BUSBAR_STATE_DIR: '/var/lib/busbar/collector-corus' }).stateDir).toBe('/var/lib/busbar/collector-corus'); // deploy/README.md
     writeFileSync(file, ['kafka: { brokers: ["127.0.0.1:9092"] }', 'devicesFile: corus-devices.yaml', 'stateDirectory: x'].join('\n'));
     expect(() => loadCollectorConfig(file, {})).toThrow(/stateDirectory/);
   });
