@@ -197,6 +197,8 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     });
   }
 
+  /** How each device's job stands, for `/healthz`: `ok`, `waiting for the device`, or its last failure. */
+  const jobHealth = new Map<string, string>();
   /** Runs a device's job on its current session until the stop: again after `intervalMs`, or after a backoff when it failed. */
   const runJob = async (s: Supervised, job: DeviceJob<Session>): Promise<void> => {
     const deviceId = s.entry.device.id;
@@ -210,16 +212,19 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     while (!stopping.signal.aborted) {
       const current = s.current();
       if (current === undefined || lostSessions.has(current) || !s.supervisor.isConnected) {
+        jobHealth.set(deviceId, `${job.name}: waiting for the device`);
         await s.nextConnect();
         continue;
       }
       try {
         await job.run(current, ctx);
         attempt = 0;
+        jobHealth.set(deviceId, `${job.name}: ok`);
         await sleep(job.intervalMs, stopping.signal);
       } catch (err) {
         const code = errorCode(err);
         jobErrors.inc({ device: deviceId, job: job.name, code });
+        jobHealth.set(deviceId, `${job.name}: failing (${code}: ${err instanceof Error ? err.message : String(err)})`);
         const delayMs = backoffDelayMs(attempt++, JOB_RETRY);
         log.warn({ code, err: err instanceof Error ? err.message : String(err), retryInMs: delayMs }, `${job.name} failed; retrying`);
         await sleep(delayMs, stopping.signal);
@@ -235,7 +240,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     health: () => {
       const devices = Object.fromEntries([...supervised].map(([id, s]) => [id, s.supervisor.isConnected ? 'up' : `down: ${s.supervisor.lastErrorMessage ?? 'connecting'}`]));
       const forwarding = kit.forwardingProblem();
-      return { ok: true, ...(forwarding === undefined ? {} : { degraded: [forwarding] }), details: { devices, forwarding: forwarding ?? 'ok' } };
+      return { ok: true, ...(forwarding === undefined ? {} : { degraded: [forwarding] }), details: { devices, forwarding: forwarding ?? 'ok', ...(jobHealth.size > 0 ? { jobs: Object.fromEntries(jobHealth) } : {}) } };
     },
     stop: async () => {
       stopping.abort();

@@ -94,6 +94,7 @@ describe('collector-kit > device background jobs on Kafka', () => {
     await until('three acknowledged job runs', () => cursor.length >= 3).catch((e: unknown) => { throw new Error(`${String(e)} sessions=${sessions.length} cursor=${cursor.join()} metrics=${JSON.stringify([...metrics.counts])}`); });
     expect(sessions.length).toBeGreaterThanOrEqual(2); // the supervisor reconnected after the reported loss
     expect(metrics.counts.get('busbar_collector_job_errors_total{"device":"dev-1","job":"fake-job","code":"BB_TEST_LINK"}')).toBe(1);
+    await until('the job health to be ok', () => (c.health().details.jobs as Record<string, string> | undefined)?.['dev-1'] === 'fake-job: ok');
     // every record the cursor covers is in Kafka, in order, once
     const got = await jobReadings(cfg.topics.readings);
     expect(got.map((r) => r.values.i)).toEqual(Array.from({ length: cursor.at(-1)! }, (_, k) => k + 1));
