@@ -11,8 +11,7 @@ import type { CommandResult, DeviceEvent } from '@busbar/avro';
 import { collectorConfigSchema, startMaccorCollector } from '@busbar/collector-maccor';
 import { historianConfigSchema, startHistorian } from '@busbar/historian';
 import type { HistorianConfig } from '@busbar/historian';
-import { commanderConfigSchema, startCommander } from '@busbar/commander';
-import type { CommanderConfig } from '@busbar/commander';
+import { commanderConfigSchema, resolveCommanderConfig, startCommander } from '@busbar/commander';
 import { startMaccorSimulator } from '@busbar/driver-maccor-macnet';
 import type { MaccorSimulator } from '@busbar/driver-maccor-macnet';
 import { startPipelineEnv } from '../support/pipeline.js';
@@ -50,7 +49,7 @@ beforeAll(async () => {
   const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
   const collectorCfg = { ...collectorRaw, devices: collectorRaw.devices! };
   const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
-  const commanderCfg = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, maccor: { devices: devices(sim.port) } }) as CommanderConfig;
+  const commanderCfg = resolveCommanderConfig(commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, maccor: { devices: devices(sim.port) } }), '.');
   env.services.push(await startMaccorCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
 }, 240_000);
 

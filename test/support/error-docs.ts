@@ -20,10 +20,9 @@ import { ERROR_CODES as can } from '@busbar/driver-can';
 import { ERROR_CODES as basytec } from '@busbar/driver-basytec';
 import { ERROR_CODES as alerter } from '@busbar/alerter';
 import { ERROR_CODES as historian } from '@busbar/historian';
-import { ERROR_CODES as collectorCorus } from '@busbar/collector-corus';
-import { ERROR_CODES as actions } from '@busbar/actions';
 import { ERROR_CODES as collectorKit } from '@busbar/collector-kit';
 import { ERROR_CODES as moduleArbin } from '@busbar/module-arbin';
+import { ERROR_CODES as moduleCorus } from '@busbar/module-corus';
 import { ERROR_CODES as moduleMaccor } from '@busbar/module-maccor';
 
 /** Every catalogue, by the package that raises its codes. */
@@ -39,13 +38,12 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/driver-arbin-cti', arbin],
   ['@busbar/driver-maccor-macnet', maccor],
   ['@busbar/driver-itron-corus', corus],
+  ['@busbar/module-corus', moduleCorus],
   ['@busbar/module-arbin', moduleArbin],
   ['@busbar/module-maccor', moduleMaccor],
   ['@busbar/driver-can', can],
   ['@busbar/driver-basytec', basytec],
-  ['@busbar/actions', actions],
   ['@busbar/collector-kit', collectorKit],
-  ['@busbar/collector-corus', collectorCorus],
   ['@busbar/historian', historian],
   ['@busbar/alerter', alerter],
   ['@busbar/testkit', testkit],

@@ -77,6 +77,59 @@ export interface ActionContext {
   readonly logger: Logger;
 }
 
+/** What a {@link DeviceJob} gets for one run. */
+export interface JobContext {
+  /**
+   * Publishes readings through the collector's store-and-forward path (the same buffer and order as
+   * the polls' readings) and resolves only once Kafka acknowledged every one of them — advance a
+   * cursor after it, never before.
+   *
+   * @throws when Kafka did not take them: the buffer dropped them (byte/age bound), could not store
+   *   them, or the collector stopped before Kafka acknowledged (`BB_COLLECTOR_NOT_ACKNOWLEDGED`).
+   *   The records may still reach Kafka later: at least once, never "done" without the ack.
+   */
+  publishAcknowledged(readings: readonly ReadingInput[]): Promise<void>;
+  /** The next `sequence` number of this collector process (shared with the polls). */
+  nextSequence(): number;
+  /**
+   * Aborted when the collector stops: finish the step in progress (publish it, advance the
+   * cursor) and return; do not start another.
+   */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A per-device background job beside the polls (the Corus log backfill): the runtime runs it on
+ * the device's current session, again every {@link DeviceJob.intervalMs} after a run that returned,
+ * and after a failure with core `backoffDelayMs` + jitter on the session that is then open (it
+ * waits for the supervisor's reconnection; the job never reconnects, sleeps or retries itself).
+ * The job object lives as long as the collector: it keeps its own state (a cursor) across sessions.
+ *
+ * @typeParam S - the protocol's session.
+ */
+export interface DeviceJob<S> {
+  /** Name for logs and the `job` label of `busbar_collector_job_errors_total` (e.g. `log-backfill`). */
+  readonly name: string;
+  /** Pause after a run that returned, ms. */
+  readonly intervalMs: number;
+  /**
+   * Called once at collector start, before Kafka or the device is touched (load and check persisted
+   * state). @throws → the collector does not start (e.g. a corrupt cursor file).
+   */
+  prepare?(): Promise<void>;
+  /**
+   * One run on an open session (e.g. one backfill pass until caught up).
+   *
+   * @throws the driver's or the publisher's error: counted, logged, retried after a backoff.
+   */
+  run(session: S, ctx: JobContext): Promise<void>;
+  /**
+   * `--test` mode: records to print besides the poll, read on `session` without side effects (no
+   * cursor moves, nothing published) — e.g. the newest log records.
+   */
+  sample?(session: S, ctx: { readonly nextSequence: () => number }): Promise<readonly ReadingInput[]>;
+}
+
 /**
  * What the collector runtime gives a module's own activity ({@link ProtocolModule.attach}): the
  * devices' current sessions and a way to publish what the module reports without a poll or a
@@ -195,6 +248,11 @@ export interface ProtocolModule<D extends DeviceConfigBase, S extends Session, R
    * the commander or `--test` mode. It must not reconnect: it uses whatever session is open.
    */
   attach?(devices: readonly D[], runtime: ModuleRuntime<S>): ModuleActivity;
+  /**
+   * The device's background job, if any (see {@link DeviceJob}); called once per device at
+   * collector start. The commander never calls it.
+   */
+  job?(device: D, ctx: OpenContext): DeviceJob<S> | undefined;
   /** Actions by full name (`modbus.write`). */
   readonly actions: Readonly<Record<string, ProtocolAction<D, S, never>>>;
 }

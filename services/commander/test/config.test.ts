@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commanderConfigSchema } from '../src/index.js';
-import { loadCommanderConfig } from '../src/config.js';
+import { EXAMPLE_CORUS_MAP } from '@busbar/driver-itron-corus';
+import { commanderConfigSchema, loadCommanderConfig } from '../src/index.js';
 
 const modbusDevice = (id: string) => ({ id, connection: { kind: 'tcp', host: '127.0.0.1', port: 1502 }, map: { points: [{ name: 'voltage_setpoint_v', type: 'holding', address: 0, dataType: 'float32', writable: { min: 0, max: 60 } }] } });
 
@@ -37,5 +37,18 @@ describe('commander > config', () => {
     expect(c.maccor?.devices).toMatchObject([{ id: 'mac-1', channels: 4, session: 'exclusive', jsonPort: 57570 }]);
     writeFileSync(join(dir, 'clash.yaml'), `kafka: { brokers: ["127.0.0.1:9092"] }\nmaccor: { devicesFile: maccor-devices.yaml }\nmodbus: { devices: [${JSON.stringify(modbusDevice('mac-1'))}] }\n`);
     expect(() => loadCommanderConfig(join(dir, 'clash.yaml'), {})).toThrow(/maccor: device id mac-1 is also configured under modbus/);
+  });
+
+  it('reads the Corus devices from the Corus collector\'s device file (map files relative to it), naming a bad entry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'commander-corus-'));
+    mkdirSync(join(dir, 'devices'));
+    writeFileSync(join(dir, 'devices', 'corus.map.json'), JSON.stringify(EXAMPLE_CORUS_MAP));
+    writeFileSync(join(dir, 'devices', 'corus-devices.yaml'), ['devices:', '  - { id: corus-1, connection: { kind: tcp, host: 127.0.0.1, port: 4001 }, mapFile: corus.map.json }'].join('\n'));
+    const file = join(dir, 'commander.yaml');
+    writeFileSync(file, ['kafka: { brokers: ["127.0.0.1:9092"] }', 'corus:', '  devicesFile: devices/corus-devices.yaml'].join('\n'));
+    const c = loadCommanderConfig(file, {});
+    expect(c.corus?.devices.map((d) => [d.id, d.corusMap.mapId, d.logNames])).toEqual([['corus-1', 'b0040', ['interval']]]);
+    writeFileSync(join(dir, 'devices', 'corus-devices.yaml'), ['devices:', '  - { id: corus-1, connection: { kind: tcp, host: 127.0.0.1, port: 4001 }, mapFile: corus.map.json, pollParameters: [nope] }'].join('\n'));
+    expect(() => loadCommanderConfig(file, {})).toThrow(/devices\[0\]\.pollParameters\[0\]: "nope" is not a parameter of map b0040/);
   });
 });

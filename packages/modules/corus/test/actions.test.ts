@@ -1,31 +1,61 @@
 /**
  * Corus actions: validation against the configured map (example map FL_b0040, itron-corus
  * reference README §7.3 ids plus the driver's invented live ids) happens before anything is
- * sent; the device's ACK/NAK becomes the result.
+ * sent; the device's ACK/NAK becomes the result. Run as the commander (validate, then route) and as
+ * the collector (validate, then execute on the session) run them: through the protocol's command
+ * resolver and the `CommandExecutor`.
  */
 import { describe, expect, it } from 'vitest';
 import type { Command } from '@busbar/avro';
-import { corusCommanderSectionSchema, createCorusBinding } from '@busbar/actions';
+import type { Clock } from '@busbar/core';
 import { CommandExecutor } from '@busbar/commands';
 import { EXAMPLE_CORUS_MAP, Priority, formatCorusDateTime } from '@busbar/driver-itron-corus';
 import type { CorusDateTime, WriteAnswer, WriteItem } from '@busbar/driver-itron-corus';
+import { commandResolver, deviceTable } from '@busbar/protocol';
+import type { Session } from '@busbar/protocol';
+import type { CorusWriter } from '../src/actions.js';
+import { corusDevicesSchema, resolveCorusDevices } from '../src/device-config.js';
+import { createCorusModule } from '../src/module.js';
 
-const section = corusCommanderSectionSchema.parse({ devices: [{ id: 'corus-1', connection: { kind: 'tcp', host: '127.0.0.1', port: 4000 }, map: EXAMPLE_CORUS_MAP, timeZone: 'Europe/Paris' }] });
-const binding = createCorusBinding(section, 'route.topic');
+const module = createCorusModule();
+const devices = resolveCorusDevices(corusDevicesSchema.parse([{ id: 'corus-1', connection: { kind: 'tcp', host: '127.0.0.1', port: 4000 }, map: EXAMPLE_CORUS_MAP, timeZone: 'Europe/Paris' }]), '.');
+const table = deviceTable([{ module, devices }]);
+/** The commander's resolver: validates, then routes (every Corus is single-session). */
+const routing = commandResolver(table, { owner: 'the commander', place: (entry) => (module.sessionMode(entry.device as never) === 'exclusive' ? { route: 'route.topic' } : { run: () => Promise.reject(new Error('never')) }) });
+
+/** The collector's executor: validates, then runs on a session whose queue is `writer`. */
+function executorOn(writer: CorusWriter, clock?: Clock): CommandExecutor {
+  const resolve = commandResolver(table, { owner: 'this collector', clock, place: () => ({ run: (_entry, fn) => fn({ corus: writer } as unknown as Session) }) });
+  return new CommandExecutor({ clock, resolve });
+}
+
+/** Validates and describes a command as the module does (pure). */
+function validate(c: Command): string {
+  const action = module.actions[c.action];
+  if (action === undefined) return routing(c).kind; // throws the resolver's refusal
+  return action.describe(action.validate(c, devices[0]!));
+}
+
+/** Runs a command on `writer`; the result's details, or throws the error. */
+async function run(c: Command, writer: CorusWriter): Promise<Record<string, string>> {
+  const d = commandResolver(table, { owner: 'this collector', place: () => ({ run: (_entry, fn) => fn({ corus: writer } as unknown as Session) }) })(c);
+  if (d.kind !== 'execute') throw new Error('expected execute');
+  return d.action.run();
+}
 
 function cmd(action: string, parameters: Command['parameters'], device = 'corus-1'): Command {
   return { command_id: `c-${Math.random()}`, issuer: 't', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), target: { device_id: device, channel: null }, action, parameters, dry_run: false } as Command;
 }
 
-const nameOf = (id: number): string => binding.devices[0]!.corusMap.byId.get(id)?.name ?? String(id);
+const nameOf = (id: number): string => devices[0]!.corusMap.byId.get(id)?.name ?? String(id);
 
 /**
  * A session queue that records what it was asked (each write frame's items, by name) and answers as
- * told; `slots` records the priority and retry flag of each queue slot.
+ * told; `slots` records the priority of each queue slot (and that no retry flag is passed).
  */
 function fakeWriter(answer: WriteAnswer['answer'] = 'ack') {
   const calls: Array<Array<{ name: string; value: WriteItem['value'] }>> = [];
-  const slots: Array<{ priority: number; retry: boolean | undefined }> = [];
+  const slots: Array<{ priority: number; args: number }> = [];
   const link = {
     writeParameters: async (items: readonly WriteItem[]): Promise<WriteAnswer> => {
       calls.push(items.map((it) => ({ name: nameOf(it.id), value: it.value })));
@@ -36,21 +66,21 @@ function fakeWriter(answer: WriteAnswer['answer'] = 'ack') {
     calls,
     slots,
     writer: {
-      enqueue: async <T>(priority: number, run: (l: typeof link) => Promise<T>, retry?: boolean): Promise<T> => {
-        slots.push({ priority, retry });
+      enqueue: async <T>(priority: number, run: (l: typeof link) => Promise<T>, ...rest: unknown[]): Promise<T> => {
+        slots.push({ priority, args: 2 + rest.length });
         return run(link);
       },
     },
   };
 }
 
-describe('actions > corus > binding', () => {
+describe('modules > corus > actions', () => {
   it('routes every valid command (a Corus is single-session) and knows its devices', () => {
-    expect(binding.actionPrefix).toBe('corus.');
-    expect(binding.has('corus-1')).toBe(true);
-    expect(binding.has('other')).toBe(false);
-    expect(binding.resolve(cmd('corus.write_parameters', { pressure_base_bar: '1.01325' }))).toEqual({ kind: 'route', to: 'route.topic' });
-    expect(binding.resolve(cmd('corus.set_clock', { time: '2024-05-01T12:00:00Z' }))).toEqual({ kind: 'route', to: 'route.topic' });
+    expect(module.actionPrefix).toBe('corus.');
+    expect(module.sessionMode(devices[0]!)).toBe('exclusive');
+    expect(routing(cmd('corus.write_parameters', { pressure_base_bar: '1.01325' }))).toEqual({ kind: 'route', to: 'route.topic' });
+    expect(routing(cmd('corus.set_clock', { time: '2024-05-01T12:00:00Z' }))).toEqual({ kind: 'route', to: 'route.topic' });
+    expect(() => routing(cmd('corus.set_clock', { time: '2024-05-01T12:00:00Z' }, 'other'))).toThrow(expect.objectContaining({ code: 'BB_COMMAND_UNKNOWN_DEVICE' }));
   });
 
   it.each([
@@ -73,36 +103,36 @@ describe('actions > corus > binding', () => {
     const w = fakeWriter();
     let err: unknown;
     try {
-      binding.prepare(cmd(action, params as Command['parameters']), () => w.writer);
+      validate(cmd(action, params as Command['parameters']));
     } catch (e) {
       err = e;
     }
     expect(err).toMatchObject({ code });
     expect((err as Error).message).toContain(sentence);
-    expect(() => binding.resolve(cmd(action, params as Command['parameters']))).toThrow();
+    expect(() => routing(cmd(action, params as Command['parameters']))).toThrow();
     expect(w.calls).toHaveLength(0);
   });
 
   it('writes exact decimals (text or number) and reports the ACK with the vendor code', async () => {
     const w = fakeWriter();
-    const prepared = binding.prepare(cmd('corus.write_parameters', { pressure_base_bar: '1.01325', battery_days: 365 }), () => w.writer);
-    expect(prepared.summary).toBe('write pressure_base_bar = 1.01325 bar, battery_days = 365 d');
-    const details = await prepared.run();
+    const c = cmd('corus.write_parameters', { pressure_base_bar: '1.01325', battery_days: 365 });
+    expect(validate(c)).toBe('write pressure_base_bar = 1.01325 bar, battery_days = 365 d');
+    const details = await run(c, w.writer);
     expect(details).toEqual({ answer: 'ACK', vendor_code: '0x06', written: 'pressure_base_bar,battery_days', 'value.pressure_base_bar': '1.01325', 'value.battery_days': '365' });
     expect(w.calls).toHaveLength(1);
     expect(w.calls[0]!.map((x) => [x.name, String(x.value)])).toEqual([['pressure_base_bar', '1.01325'], ['battery_days', '365']]);
-    expect(w.slots).toEqual([{ priority: Priority.write, retry: false }]); // one write-priority slot, never retried
+    expect(w.slots).toEqual([{ priority: Priority.write, args: 2 }]); // one write-priority slot, run once (the session never retries)
   });
 
   it('accepts a Float value the class holds exactly (the value the device would store)', () => {
-    expect(binding.prepare(cmd('corus.write_parameters', { temperature_base_k: '288.149994' }), () => fakeWriter().writer).summary).toBe('write temperature_base_k = 288.149994 K');
+    expect(validate(cmd('corus.write_parameters', { temperature_base_k: '288.149994' }))).toBe('write temperature_base_k = 288.149994 K');
   });
 
   it('sets the clock through the map\'s clock parameter as an instant', async () => {
     const w = fakeWriter();
-    const prepared = binding.prepare(cmd('corus.set_clock', { time: '2024-05-01T12:00:00+02:00' }), () => w.writer);
-    expect(prepared.summary).toBe('set clock clock = 2024-05-01T10:00:00.000Z (device zone Europe/Paris)');
-    await prepared.run();
+    const c = cmd('corus.set_clock', { time: '2024-05-01T12:00:00+02:00' });
+    expect(validate(c)).toBe('set clock clock = 2024-05-01T10:00:00.000Z (device zone Europe/Paris)');
+    await run(c, w.writer);
     const v = w.calls[0]![0]!;
     expect(v.name).toBe('clock');
     expect(formatCorusDateTime(v.value as CorusDateTime)).toBe('2024-05-01T12:00:00'); // 10:00Z in the device zone Europe/Paris (CEST)
@@ -110,7 +140,7 @@ describe('actions > corus > binding', () => {
 
   it('turns a NAK before anything was written into a REJECTED result naming the answer, the vendor meaning and what was not written', async () => {
     const w = fakeWriter('nak');
-    const executor = new CommandExecutor({ resolve: (c) => ({ kind: 'execute', action: binding.prepare(c, () => w.writer) }) });
+    const executor = executorOn(w.writer);
     const handled = await executor.handle(cmd('corus.write_parameters', { display_contrast: '7' }));
     expect(handled.kind).toBe('result');
     const r = (handled as { result: { status: string; reason_code: string | null; reason: string | null } }).result;
@@ -122,7 +152,7 @@ describe('actions > corus > binding', () => {
 
   it('an executor REJECTS refusals (never FAILED) and a write is sent once', async () => {
     const w = fakeWriter();
-    const executor = new CommandExecutor({ resolve: (c) => ({ kind: 'execute', action: binding.prepare(c, () => w.writer) }) });
+    const executor = executorOn(w.writer);
     const bad = await executor.handle(cmd('corus.write_parameters', { pressure_base_bar: '9' }));
     expect(bad).toMatchObject({ kind: 'result', result: { status: 'REJECTED', reason_code: 'BB_CORUS_VALUE_OUT_OF_RANGE' } });
     const ok = await executor.handle(cmd('corus.write_parameters', { compressibility_formula: '3' }));
@@ -131,10 +161,10 @@ describe('actions > corus > binding', () => {
   });
 
   it('refuses an invalid device configuration naming the field', () => {
-    expect(() => corusCommanderSectionSchema.parse({ devices: [{ id: 'x', connection: { kind: 'tcp', host: 'h', port: 1 } }] })).toThrow(/exactly one of map or mapFile/);
-    expect(() => corusCommanderSectionSchema.parse({ devices: [{ id: 'x', connection: { kind: 'tcp', host: 'h', port: 1 }, map: EXAMPLE_CORUS_MAP, timeZone: 'Mars/Olympus' }] })).toThrow(/unknown IANA time zone/);
-    const s = corusCommanderSectionSchema.parse({ devices: [{ id: 'x', connection: { kind: 'tcp', host: 'h', port: 1 }, map: EXAMPLE_CORUS_MAP, pollParameters: ['nope'] }] });
-    expect(() => createCorusBinding(s, 't')).toThrow(/devices\[0\]\.pollParameters\[0\]: "nope" is not a parameter of map b0040/);
+    expect(() => module.devicesSchema.parse([{ id: 'x', connection: { kind: 'tcp', host: 'h', port: 1 } }])).toThrow(/exactly one of map or mapFile/);
+    expect(() => module.devicesSchema.parse([{ id: 'x', connection: { kind: 'tcp', host: 'h', port: 1 }, map: EXAMPLE_CORUS_MAP, timeZone: 'Mars/Olympus' }])).toThrow(/unknown IANA time zone/);
+    const s = module.devicesSchema.parse([{ id: 'x', connection: { kind: 'tcp', host: 'h', port: 1 }, map: EXAMPLE_CORUS_MAP, pollParameters: ['nope'] }]);
+    expect(() => module.resolveDevices(s, '.')).toThrow(/devices\[0\]\.pollParameters\[0\]: "nope" is not a parameter of map b0040/);
   });
 
   it('a write whose expiry passes while it waits in the session queue → EXPIRED, nothing written', async () => {
@@ -142,11 +172,10 @@ describe('actions > corus > binding', () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     // a queue busy with a log window until `release`
-    const busy = { enqueue: async <T>(priority: number, run: (l: never) => Promise<T>, retry?: boolean): Promise<T> => held.then(() => w.writer.enqueue(priority, run as never, retry)) };
+    const busy = { enqueue: async <T>(priority: number, run: (l: never) => Promise<T>): Promise<T> => held.then(() => w.writer.enqueue(priority, run as never)) };
     let nowMs = Date.now();
     const clock = { nowMs: () => nowMs };
-    const timed = createCorusBinding(section, 'route.topic', { clock });
-    const executor = new CommandExecutor({ clock, resolve: (c) => ({ kind: 'execute', action: timed.prepare(c, () => busy) }) });
+    const executor = executorOn(busy, clock);
     const c = { ...cmd('corus.write_parameters', { display_contrast: '7' }), expires_at: new Date(nowMs + 1_000) };
     const pending = executor.handle(c); // admitted and validated in time
     nowMs += 1_000; // expiry passes while the write waits
@@ -161,8 +190,7 @@ describe('actions > corus > binding', () => {
     const w = fakeWriter();
     let nowMs = Date.now();
     const clock = { nowMs: () => nowMs };
-    const timed = createCorusBinding(section, 'route.topic', { clock });
-    const executor = new CommandExecutor({ clock, resolve: (c) => ({ kind: 'execute', action: timed.prepare(c, () => w.writer) }) });
+    const executor = executorOn(w.writer, clock);
     const c = { ...cmd('corus.write_parameters', { display_contrast: '7' }), expires_at: new Date(nowMs + 1_000) };
     nowMs += 999;
     expect(await executor.handle(c)).toMatchObject({ kind: 'result', result: { status: 'EXECUTED' } });

@@ -21,7 +21,7 @@ afterEach(async () => {
 
 async function device(historyRecords = 40): Promise<{ sim: CorusSimulator; session: CorusSession }> {
   const sim = await startCorusSimulator({ map: EXAMPLE_CORUS_MAP, historyRecords, seed: 3 });
-  const session = new CorusSession({ transport: tcpTransport({ host: sim.host, port: sim.port }), map: EXAMPLE_CORUS_MAP, logChunkS: 3600, retry: { initialDelayMs: 10 } });
+  const session = new CorusSession({ transport: tcpTransport({ host: sim.host, port: sim.port }), map: EXAMPLE_CORUS_MAP, logChunkS: 3600 });
   open.push(sim, session);
   return { sim, session };
 }
@@ -45,7 +45,7 @@ function simRecords(sim: CorusSimulator): string[] {
   return sim.logRecords('interval').map((r) => r.endDate).reverse();
 }
 
-describe('collector-corus > backfill', () => {
+describe('modules > corus > backfill', () => {
   it('publishes every record of the device once, oldest first, with its own timestamp and exact values, and persists the cursor', async () => {
     const { sim, session } = await device(40);
     const dir = mkdtempSync(join(tmpdir(), 'corus-state-'));
@@ -105,7 +105,7 @@ describe('collector-corus > backfill', () => {
   });
 });
 
-describe('collector-corus > backfill > gaps', () => {
+describe('modules > corus > backfill > gaps', () => {
   const at = (min: number): Date => new Date(Date.UTC(2020, 9, 7, 0, min));
   const rec = (min: number): LogRecord => ({ log: 'interval', timestamp: at(min), deviceTime: at(min).toISOString().slice(0, 19), values: { n: ExactDecimal.from(min) } });
 

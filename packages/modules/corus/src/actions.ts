@@ -23,24 +23,22 @@
  *
  * Expiry at the wire: a write runs in ONE slot of the session's priority queue (all its frames back
  * to back, nothing in between), and the command's `expires_at` is checked inside that slot,
- * immediately before the first frame is written (`assertNotExpired` of `@busbar/safety`):
- * a command that expired while it waited in the queue (behind a log window, a read, a sign-on) is
- * not sent — `BB_COMMAND_EXPIRED`, reported EXPIRED by the executor.
+ * immediately before the first frame is written (the runtime's `beforeSend`): a command that
+ * expired while it waited in the queue (behind a log window, a read) is not sent —
+ * `BB_COMMAND_EXPIRED`, reported EXPIRED by the executor.
  */
 import type { Command } from '@busbar/avro';
-import type { Clock } from '@busbar/core';
-import { errorCode, systemClock } from '@busbar/core';
+import { errorCode } from '@busbar/core';
 import type { ClassCodecOptions, CorusInputValue, CorusMap, CorusParameter, WriteAnswer, WriteItem } from '@busbar/driver-itron-corus';
 import { CorusError, ExactDecimal, MAX_FRAME_DATA, Priority, dateToCorusDateTime, decodeValue, encodeValue, isNumericClass, parameterIdLength } from '@busbar/driver-itron-corus';
-import { CommandRefusedError, assertNotExpired, requireParameter } from '@busbar/safety';
-import type { PreparedAction } from '@busbar/commands';
+import { CommandRefusedError, requireParameter } from '@busbar/safety';
 
 /** Action name: write parameters by name. */
 export const CORUS_WRITE_PARAMETERS = 'corus.write_parameters';
 /** Action name: set the device clock. */
 export const CORUS_SET_CLOCK = 'corus.set_clock';
 /** Every Corus action. */
-export const CORUS_ACTIONS = [CORUS_WRITE_PARAMETERS, CORUS_SET_CLOCK] as const;
+const CORUS_ACTIONS = [CORUS_WRITE_PARAMETERS, CORUS_SET_CLOCK] as const;
 
 /** The part of an open Corus link a write uses (a `CorusLink` satisfies it). */
 export interface CorusWriteLink {
@@ -54,8 +52,8 @@ export interface CorusWriteLink {
  * windows), never retried, and check the command's expiry inside the slot before the first byte.
  */
 export interface CorusWriter {
-  /** Queues `run` at `priority` on the open (signed-on, map-checked) link; see `CorusSession.enqueue`. */
-  enqueue<T>(priority: number, run: (link: CorusWriteLink) => Promise<T>, retry?: boolean): Promise<T>;
+  /** Queues `run` at `priority` on the open (signed-on, map-checked) link, run once; see `CorusSession.enqueue`. */
+  enqueue<T>(priority: number, run: (link: CorusWriteLink) => Promise<T>): Promise<T>;
 }
 
 /** What the validation needs to know about the device. */
@@ -66,6 +64,16 @@ export interface CorusActionDevice {
   readonly corusMap: CorusMap;
   /** IANA zone of the device clock. */
   readonly timeZone: string;
+}
+
+/** A validated Corus command: what {@link validateCorusCommand} returns and {@link executeCorusPlan} runs. */
+export interface CorusPlan {
+  /** The device (map, zone) the writes were checked against. */
+  readonly device: CorusActionDevice;
+  /** The checked writes, in command order. */
+  readonly writes: readonly CheckedWrite[];
+  /** One line for logs and the result (`write display_contrast = 9, ...`). */
+  readonly summary: string;
 }
 
 /** One validated write: parameter, the value to send, and its canonical text. */
@@ -181,61 +189,60 @@ interface FramesResult {
 }
 
 /**
- * Runs checked writes in one write-priority slot of the session's queue — `beforeSend` first, inside
- * the slot, then every frame back to back; a refused frame stops the rest — and turns the device's
- * answer into result details.
+ * Runs a validated plan in one write-priority slot of the session's queue — `beforeSend` first,
+ * inside the slot, then every frame back to back; a refused frame stops the rest — and turns the
+ * device's answer into result details (`answer`, `vendor_code`, `written`, `value.<name>`).
+ *
+ * @param beforeSend - the command's expiry check (throws `BB_COMMAND_EXPIRED`: nothing sent).
+ * @throws {CorusError} `BB_CORUS_WRITE_REFUSED` (outcome `refused` for a NAK before anything was
+ *   written, none once a frame was ACKed, `unknown` for another answer); the session's errors
+ *   with their outcome (`BB_CORUS_SESSION_CLOSED`: not sent).
  */
-function runWrites(device: CorusActionDevice, writes: readonly CheckedWrite[], writer: () => CorusWriter, beforeSend: () => void): () => Promise<Record<string, string>> {
+export async function executeCorusPlan(writer: CorusWriter, plan: CorusPlan, beforeSend: () => void): Promise<Record<string, string>> {
+  const { device, writes } = plan;
   const codec = { float3ExponentOffset: device.corusMap.config.float3ExponentOffset };
   const split = frames(writes, MAX_FRAME_DATA);
-  return async () => {
-    const result = await writer().enqueue<FramesResult>(
-      Priority.write,
-      async (link) => {
-        beforeSend(); // the last moment before the bytes leave: after every queue the command waited in
-        const written: string[] = [];
-        for (let i = 0; i < split.length; i++) {
-          const frame = split[i] as CheckedWrite[];
-          const answer = await link.writeParameters(frame.map((w) => ({ id: w.parameter.id, class: w.parameter.class, value: w.wire })), codec);
-          if (!answer.accepted) return { accepted: false, answer: answer.answer, written, notWritten: split.slice(i).flat().map((w) => w.parameter.name) };
-          written.push(...frame.map((w) => w.parameter.name));
-        }
-        return { accepted: true, answer: 'ack', written, notWritten: [] };
-      },
-      false, // a write is never repeated automatically
-    );
-    if (!result.accepted) {
-      const meaning = result.answer === 'nak' ? 'NAK (0x15): the device refused the write' : 'an answer other than ACK/NAK: the write was not confirmed';
-      // A NAK before anything was written is a refusal (REJECTED); once a frame was ACKed the command
-      // is partly executed (FAILED, written/not_written in the details); an answer that is neither
-      // ACK nor NAK leaves the frame in doubt.
-      const outcome = result.answer !== 'nak' ? 'unknown' : result.written.length === 0 ? 'refused' : undefined;
-      throw new CorusError('BB_CORUS_WRITE_REFUSED', `device ${device.id} answered ${meaning}; written: ${result.written.join(', ') || 'none'}; not written: ${result.notWritten.join(', ')}`, {
-        retriable: false,
-        outcome, // undefined for a partly executed write: no single outcome, a plain FAILED
-        context: { answer: result.answer, vendor_code: result.answer === 'nak' ? '0x15' : 'other', written: result.written.join(','), not_written: result.notWritten.join(',') },
-      });
-    }
-    return { answer: 'ACK', vendor_code: '0x06', written: result.written.join(','), ...Object.fromEntries(writes.map((w) => [`value.${w.parameter.name}`, w.text])) };
-  };
+  const result = await writer.enqueue<FramesResult>(
+    Priority.write,
+    async (link) => {
+      beforeSend(); // the last moment before the bytes leave: after every queue the command waited in
+      const written: string[] = [];
+      for (let i = 0; i < split.length; i++) {
+        const frame = split[i] as CheckedWrite[];
+        const answer = await link.writeParameters(frame.map((w) => ({ id: w.parameter.id, class: w.parameter.class, value: w.wire })), codec);
+        if (!answer.accepted) return { accepted: false, answer: answer.answer, written, notWritten: split.slice(i).flat().map((w) => w.parameter.name) };
+        written.push(...frame.map((w) => w.parameter.name));
+      }
+      return { accepted: true, answer: 'ack', written, notWritten: [] };
+    }, // run once: a write is never repeated automatically
+  );
+  if (!result.accepted) {
+    const meaning = result.answer === 'nak' ? 'NAK (0x15): the device refused the write' : 'an answer other than ACK/NAK: the write was not confirmed';
+    // A NAK before anything was written is a refusal (REJECTED); once a frame was ACKed the command
+    // is partly executed (FAILED, written/not_written in the details); an answer that is neither
+    // ACK nor NAK leaves the frame in doubt.
+    const outcome = result.answer !== 'nak' ? 'unknown' : result.written.length === 0 ? 'refused' : undefined;
+    throw new CorusError('BB_CORUS_WRITE_REFUSED', `device ${device.id} answered ${meaning}; written: ${result.written.join(', ') || 'none'}; not written: ${result.notWritten.join(', ')}`, {
+      retriable: false,
+      outcome, // undefined for a partly executed write: no single outcome, a plain FAILED
+      context: { answer: result.answer, vendor_code: result.answer === 'nak' ? '0x15' : 'other', written: result.written.join(','), not_written: result.notWritten.join(',') },
+    });
+  }
+  return { answer: 'ACK', vendor_code: '0x06', written: result.written.join(','), ...Object.fromEntries(writes.map((w) => [`value.${w.parameter.name}`, w.text])) };
 }
 
 /**
- * Validates a Corus command (pure: nothing is sent before it returns) and prepares it. Its `run`
- * checks `cmd.expires_at` against `clock` inside the session's queue slot, right before the write
- * (rejects with `BB_COMMAND_EXPIRED`, nothing sent).
+ * Validates a Corus command against the device's map (pure: nothing is sent).
  *
- * @param writer - the device session, resolved at run time.
- * @param clock - clock of the expiry check at the wire (default the system clock).
+ * @returns the plan for {@link executeCorusPlan}.
  * @throws {CommandRefusedError} see the module comment for the codes.
  */
-export function prepareCorusCommand(cmd: Command, device: CorusActionDevice, writer: () => CorusWriter, clock: Clock = systemClock): PreparedAction {
-  const beforeSend = (): void => assertNotExpired(cmd, clock.nowMs());
+export function validateCorusCommand(cmd: Command, device: CorusActionDevice): CorusPlan {
   if (cmd.action === CORUS_WRITE_PARAMETERS) {
     const entries = Object.entries(cmd.parameters);
     if (entries.length === 0) throw new CommandRefusedError('BB_COMMAND_PARAMETER_MISSING', `${CORUS_WRITE_PARAMETERS} needs at least one "<parameter name>": value entry in parameters`);
     const writes = entries.map(([name, raw]) => checkCorusWrite(device, name, raw));
-    return { summary: `write ${writes.map((w) => `${w.parameter.name} = ${w.text}${w.parameter.unit ? ` ${w.parameter.unit}` : ''}`).join(', ')}`, run: runWrites(device, writes, writer, beforeSend) };
+    return { device, writes, summary: `write ${writes.map((w) => `${w.parameter.name} = ${w.text}${w.parameter.unit ? ` ${w.parameter.unit}` : ''}`).join(', ')}` };
   }
   if (cmd.action === CORUS_SET_CLOCK) {
     const clock = device.corusMap.role('clock');
@@ -244,7 +251,7 @@ export function prepareCorusCommand(cmd: Command, device: CorusActionDevice, wri
     const extra = Object.keys(cmd.parameters).filter((k) => k !== 'time');
     if (extra.length > 0) throw new CommandRefusedError('BB_COMMAND_PARAMETER_INVALID', `${CORUS_SET_CLOCK} takes only parameter time, got also ${extra.join(', ')}`);
     const w = checkCorusWrite(device, clock.name, time);
-    return { summary: `set clock ${clock.name} = ${w.text} (device zone ${device.timeZone})`, run: runWrites(device, [w], writer, beforeSend) };
+    return { device, writes: [w], summary: `set clock ${clock.name} = ${w.text} (device zone ${device.timeZone})` };
   }
   throw new CommandRefusedError('BB_COMMAND_UNKNOWN_ACTION', `action ${cmd.action} is not supported by Corus devices (supported: ${CORUS_ACTIONS.join(', ')})`);
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CursorStore } from '../src/cursor.js';
 
-describe('collector-corus > cursor store', () => {
+describe('modules > corus > cursor store', () => {
   it('round-trips cursors, creating the directory, leaving no temp file', async () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'corus-cur-')), 'nested', 'state');
     const s = new CursorStore(dir);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ExactDecimal } from '@busbar/driver-itron-corus';
 import { logRecordReading, parameterReading } from '../src/records.js';
 
-describe('collector-corus > records', () => {
+describe('modules > corus > records', () => {
   it('puts parameter numbers in exact_values as canonical text, dates and texts in states', () => {
     const r = parameterReading('corus-1', {
       volume_converted_m3: ExactDecimal.from('123456789012345.678'), // beyond a float's 15-17 digits
