@@ -63,7 +63,7 @@ const heading = (title: string): void => say(`\n== ${title}`);
 async function stepInflux(stack: Stack): Promise<void> {
   heading('(a) readings in InfluxDB');
   const { url, org, bucket, token } = stack.influx;
-  const flux = `from(bucket: "${bucket}") |> range(start: -5m) |> filter(fn: (r) => r._measurement == "modbus" and r.device == "${DEVICE}" and r._field == "temperature_c") |> last()`;
+  const flux = `from(bucket: "${bucket}") |> range(start: -5m) |> filter(fn: (r) => r._measurement == "modbus:power-supply" and r.device == "${DEVICE}" and r._field == "temperature_c") |> last()`;
   const api = new InfluxDB({ url, token }).getQueryApi(org);
   const row = await until('a psu-1 reading in InfluxDB', 60_000, async () => (await api.collectRows<Record<string, unknown>>(flux))[0]);
   say(`InfluxDB  url=${url}  org=${org}  bucket=${bucket}`);
@@ -138,7 +138,7 @@ async function stepArbin(stack: Stack, bus: DemoBus, sims: ArbinCyclers): Promis
   heading('(d) Arbin cycler');
   const id = 'arbin-1';
   const sim = sims.get(id)!;
-  const { flux, row } = await lastInflux(stack, `an ${id} channel 1 reading in InfluxDB`, `r._measurement == "arbin-cti" and r.device == "${id}" and r.channel == "1" and r._field == "voltage_v"`);
+  const { flux, row } = await lastInflux(stack, `an ${id} channel 1 reading in InfluxDB`, `r._measurement == "cycler_channel" and r.device == "${id}" and r.channel == "0001" and r._field == "voltage_v"`);
   say(`Flux:     ${flux}`);
   say(rowLine(row));
   const start = await bus.command({ target: { device_id: id, channel: 1 }, action: 'arbin.start', parameters: { schedule: 'Busbar_CC.sdx', test_name: 'busbar-demo' } });
@@ -159,7 +159,7 @@ async function stepMaccor(stack: Stack, bus: DemoBus, sims: MaccorTesters): Prom
   heading('(e) Maccor tester');
   const id = 'maccor-1';
   const sim = sims.get(id)!;
-  const { flux, row } = await lastInflux(stack, `a ${id} channel 1 reading in InfluxDB`, `r._measurement == "maccor-macnet" and r.device == "${id}" and r.channel == "1" and r._field == "voltage_v"`);
+  const { flux, row } = await lastInflux(stack, `a ${id} channel 1 reading in InfluxDB`, `r._measurement == "maccor-macnet" and r.device == "${id}" and r.channel == "0001" and r._field == "voltage_v"`);
   say(`Flux:     ${flux}`);
   say(rowLine(row));
   const before = sim.channel(3).vars[0];

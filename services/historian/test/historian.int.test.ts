@@ -48,8 +48,8 @@ describe('historian > InfluxDB refuses one point of a batch', () => {
   it('isolates and drops the refused point, stores every other reading of the batch, and counts it', async () => {
     const t0 = Date.UTC(2026, 10, 21, 6, 0, 0);
     const readings: ReadingInput[] = Array.from({ length: 9 }, (_, i) => ({ device_id: `d${i}`, protocol: 'modbus', timestamp: new Date(t0 + i), values: { voltage_v: i } }));
-    // a measurement name ending in a backslash: InfluxDB answers 400 for the whole request it is in
-    readings.splice(4, 0, { device_id: 'bad', protocol: 'modbus\\', timestamp: new Date(t0 + 100), values: { voltage_v: 99 } });
+    // a series key longer than 64 KiB: InfluxDB answers 400 for the whole request it is in
+    readings.splice(4, 0, { device_id: 'd'.repeat(70_000), protocol: 'modbus', timestamp: new Date(t0 + 100), values: { voltage_v: 99 } });
     const kafka = new Kafka({ clientId: 'historian-test', brokers: kafkaServer.brokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();
