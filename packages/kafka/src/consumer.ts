@@ -1,5 +1,6 @@
 /**
- * Consuming one topic in a consumer group with decode, dead-letter and commit-after-handler.
+ * Consuming one topic (or several: `moreTopics`) in a consumer group with decode, dead-letter and
+ * commit-after-handler.
  *
  * Semantics (at-least-once):
  * - each batch of a partition is decoded; a message that does not decode is published to the
@@ -67,6 +68,12 @@ export interface DecodingConsumerOptions<T> {
   readonly fromBeginning?: boolean;
   /** Value decoder. */
   readonly decoder: Decoder<T>;
+  /**
+   * Further topics this member consumes in the same group, each with its decoder (records carry
+   * their `topic`). One group over several topics needs one subscription: kafkajs' assigners give
+   * every member partitions of every topic the group subscribes to.
+   */
+  readonly moreTopics?: readonly { readonly topic: string; readonly decoder: Decoder<T> }[];
   /** Dead-letter topic and encoder. */
   readonly deadLetter: { readonly topic: string; readonly encoder: Encoder<DeadLetterRecord> };
   /** Processes a batch; offsets are committed after it resolves. */
@@ -87,7 +94,7 @@ export interface DecodingConsumerOptions<T> {
   readonly startupRetry?: Omit<StartupRetryOptions, 'logger'>;
 }
 
-/** A running consumer group member for one topic. */
+/** A running consumer group member for one topic (or several, `moreTopics`). */
 export class DecodingConsumer<T> {
   private consumer: Consumer | undefined;
   /** Offsets already dead-lettered per partition and not yet committed: a redelivered batch does not dead-letter them twice. */
@@ -99,18 +106,20 @@ export class DecodingConsumer<T> {
   private readonly handleSeconds;
   private readonly lag;
   private readonly registryWaits;
-  private readonly decoder: PreparedDecoder<T>;
+  /** Prepared decoder by topic. */
+  private readonly decoders = new Map<string, PreparedDecoder<T>>();
 
   /** @param options - see {@link DecodingConsumerOptions}. */
   constructor(private readonly options: DecodingConsumerOptions<T>) {
-    this.log = (options.logger ?? noopLogger).child({ topic: options.topic, groupId: options.groupId });
+    this.log = (options.logger ?? noopLogger).child({ topic: [options.topic, ...(options.moreTopics ?? []).map((t) => t.topic)].join(','), groupId: options.groupId });
     const m = options.metrics ?? noopMetrics;
     this.recordsIn = m.counter({ name: 'busbar_kafka_records_in_total', help: 'Records consumed and decoded.', labelNames: ['topic'] });
     this.deadLetters = m.counter({ name: 'busbar_kafka_dead_letters_total', help: 'Records sent to the dead-letter topic, by reason code.', labelNames: ['topic', 'code'] });
     this.batchSize = m.histogram({ name: 'busbar_kafka_batch_size_records', help: 'Records per consumed batch.', labelNames: ['topic'], buckets: [1, 5, 10, 50, 100, 500, 1000, 5000] });
     this.handleSeconds = m.histogram({ name: 'busbar_kafka_handle_seconds', help: 'Time the handler took per batch, including retries.', labelNames: ['topic'] });
     this.registryWaits = m.counter({ name: 'busbar_kafka_registry_waits_total', help: 'Times a batch waited because the schema registry could not resolve its schema ids (unreachable or refusing).', labelNames: ['topic', 'code'] });
-    this.decoder = framedDecoder(options.decoder, options.framing ?? framingOf(options.kafka));
+    const framing = options.framing ?? framingOf(options.kafka);
+    for (const { topic, decoder } of [{ topic: options.topic, decoder: options.decoder }, ...(options.moreTopics ?? [])]) this.decoders.set(topic, framedDecoder(decoder, framing));
     this.lag = m.gauge({ name: 'busbar_kafka_consumer_lag_records', help: 'High watermark minus the last offset handled, per partition.', labelNames: ['topic', 'partition'] });
   }
 
@@ -126,8 +135,9 @@ export class DecodingConsumer<T> {
     const consumer = o.kafka.consumer({ groupId: o.groupId, sessionTimeout: o.sessionTimeoutMs ?? 30_000, maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576, allowAutoTopicCreation: true });
     this.consumer = consumer;
     const retry = { ...o.startupRetry, logger: this.log };
-    await retryKafkaStartup(`connect consumer of ${o.topic}`, () => consumer.connect(), retry);
-    await retryKafkaStartup(`subscribe to ${o.topic}`, () => consumer.subscribe({ topic: o.topic, fromBeginning: o.fromBeginning ?? true }), retry);
+    const topics = [...this.decoders.keys()];
+    await retryKafkaStartup(`connect consumer of ${topics.join(', ')}`, () => consumer.connect(), retry);
+    await retryKafkaStartup(`subscribe to ${topics.join(', ')}`, () => consumer.subscribe({ topics, fromBeginning: o.fromBeginning ?? true }), retry);
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
   }
 
@@ -150,12 +160,13 @@ export class DecodingConsumer<T> {
     const alreadyDead = this.deadLettered.get(batch.partition) ?? new Set<string>();
     this.deadLettered.set(batch.partition, alreadyDead);
     const running = (): boolean => isRunning() && !isStale();
-    if (this.decoder.prepare !== undefined) await this.prepare(this.decoder, batch.topic, batch.messages.map((m) => m.value), heartbeat, running);
+    const decoder = this.decoders.get(batch.topic)!;
+    if (decoder.prepare !== undefined) await this.prepare(decoder, batch.topic, batch.messages.map((m) => m.value), heartbeat, running);
     for (const m of batch.messages) {
       const payload = m.value ?? Buffer.alloc(0);
       if (alreadyDead.has(m.offset)) continue;
       try {
-        good.push({ value: this.decoder.decode(payload), key: m.key ? m.key.toString('utf8') : null, topic: batch.topic, partition: batch.partition, offset: m.offset, kafkaTimestampMs: Number(m.timestamp) });
+        good.push({ value: decoder.decode(payload), key: m.key ? m.key.toString('utf8') : null, topic: batch.topic, partition: batch.partition, offset: m.offset, kafkaTimestampMs: Number(m.timestamp) });
       } catch (err) {
         // a retriable error (a schema id the registry could not resolve) is not the record's fault: the batch is retried, nothing dead-lettered
         if (isBusbarError(err) && err.retriable) throw err;
