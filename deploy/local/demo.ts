@@ -214,6 +214,10 @@ async function stepWhere(stack: Stack): Promise<void> {
   say(`Kafka ${stack.kafka.brokers.join(',')} (log ${stack.kafka.logFile}); topics ${Object.values(stack.topics).join(', ')}`);
   say(`InfluxDB ${stack.influx.url} (log ${stack.influx.logFile}); SMTP sink ${stack.smtp ? `${stack.smtp.host}:${stack.smtp.port}, mail in ${rel(stack.mailDir)}` : 'none'}`);
   for (const d of stack.devices) for (const line of d.describe()) say(`device ${line}`);
+  const { url, org, bucket, token } = stack.influx;
+  say('Grafana dashboards (deploy/grafana/README.md): copy deploy/grafana/provisioning/* into /etc/grafana/provisioning/,');
+  say('          deploy/grafana/dashboards/*.json into /var/lib/grafana/dashboards/busbar/, and start Grafana with');
+  say(`          BUSBAR_INFLUX_URL=${url} BUSBAR_INFLUX_ORG=${org} BUSBAR_INFLUX_BUCKET=${bucket} BUSBAR_INFLUX_TOKEN=${token}`);
   if (unhealthy.length > 0) throw new Error(`unhealthy: ${unhealthy.join(', ')}`);
 }
 

@@ -90,5 +90,7 @@ describe('e2e > demo --once', () => {
       expect(readFileSync(join(runDir, 'logs', `${name}.log`), 'utf8')).toContain(`"msg":"${name} stopped"`);
     }
     for (const device of ['psu-1', 'arbin-1', 'maccor-1', 'corus-1']) expect(output).toMatch(new RegExp(`^device ${device} `, 'm'));
+    // how to load the Grafana dashboards onto this InfluxDB (deploy/grafana)
+    expect(output).toMatch(/BUSBAR_INFLUX_URL=http:\/\/127\.0\.0\.1:\d+ BUSBAR_INFLUX_ORG=\S+ BUSBAR_INFLUX_BUCKET=\S+ BUSBAR_INFLUX_TOKEN=\S+/);
   }, 200_000);
 });
