@@ -10,6 +10,7 @@
  * ({@link CYCLER}, {@link METER}); drop those clauses once no such data is kept.
  */
 import type { Builder } from '@grafana/grafana-foundation-sdk/cog';
+import { LegendDisplayMode, LegendPlacement, VizLegendOptionsBuilder } from '@grafana/grafana-foundation-sdk/common';
 import type { Dashboard, Panel } from '@grafana/grafana-foundation-sdk/dashboard';
 import { AnnotationQueryBuilder, CustomVariableBuilder, DashboardBuilder, QueryVariableBuilder, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
@@ -62,7 +63,8 @@ function panels(uid: string, specs: readonly PanelSpec[]): AnyPanel[] {
     const target = new FluxQueryBuilder(s.flux).refId('A');
     const common = { id: i + 1, gridPos };
     if (s.kind === 'timeseries') {
-      const p = new TimeSeriesPanel().id(common.id).title(s.title).description(s.description).datasource(DATASOURCE).gridPos(gridPos).withTarget(target);
+      const legend = new VizLegendOptionsBuilder().showLegend(true).displayMode(LegendDisplayMode.List).placement(LegendPlacement.Bottom);
+      const p = new TimeSeriesPanel().id(common.id).title(s.title).description(s.description).datasource(DATASOURCE).gridPos(gridPos).legend(legend).withTarget(target);
       return s.unit === undefined ? p : p.unit(s.unit);
     }
     if (s.kind === 'stat') {
