@@ -63,7 +63,7 @@ const heading = (title: string): void => say(`\n== ${title}`);
 async function stepInflux(stack: Stack): Promise<void> {
   heading('(a) readings in InfluxDB');
   const { url, org, bucket, token } = stack.influx;
-  const flux = `from(bucket: "${bucket}") |> range(start: -5m) |> filter(fn: (r) => r._measurement == "modbus" and r.device == "${DEVICE}" and r._field == "temperature_c") |> last()`;
+  const flux = `from(bucket: "${bucket}") |> range(start: -5m) |> filter(fn: (r) => r._measurement == "modbus:power-supply" and r.device == "${DEVICE}" and r._field == "temperature_c") |> last()`;
   const api = new InfluxDB({ url, token }).getQueryApi(org);
   const row = await until('a psu-1 reading in InfluxDB', 60_000, async () => (await api.collectRows<Record<string, unknown>>(flux))[0]);
   say(`InfluxDB  url=${url}  org=${org}  bucket=${bucket}`);
@@ -138,7 +138,7 @@ async function stepArbin(stack: Stack, bus: DemoBus, sims: ArbinCyclers): Promis
   heading('(d) Arbin cycler');
   const id = 'arbin-1';
   const sim = sims.get(id)!;
-  const { flux, row } = await lastInflux(stack, `an ${id} channel 1 reading in InfluxDB`, `r._measurement == "arbin-cti" and r.device == "${id}" and r.channel == "1" and r._field == "voltage_v"`);
+  const { flux, row } = await lastInflux(stack, `an ${id} channel 1 reading in InfluxDB`, `r._measurement == "cycler_channel" and r.device == "${id}" and r.channel == "0001" and r._field == "voltage_v"`);
   say(`Flux:     ${flux}`);
   say(rowLine(row));
   const start = await bus.command({ target: { device_id: id, channel: 1 }, action: 'arbin.start', parameters: { schedule: 'Busbar_CC.sdx', test_name: 'busbar-demo' } });
@@ -159,7 +159,7 @@ async function stepMaccor(stack: Stack, bus: DemoBus, sims: MaccorTesters): Prom
   heading('(e) Maccor tester');
   const id = 'maccor-1';
   const sim = sims.get(id)!;
-  const { flux, row } = await lastInflux(stack, `a ${id} channel 1 reading in InfluxDB`, `r._measurement == "maccor-macnet" and r.device == "${id}" and r.channel == "1" and r._field == "voltage_v"`);
+  const { flux, row } = await lastInflux(stack, `a ${id} channel 1 reading in InfluxDB`, `r._measurement == "cycler_channel" and r.device == "${id}" and r.channel == "0001" and r._field == "voltage_v"`);
   say(`Flux:     ${flux}`);
   say(rowLine(row));
   const before = sim.channel(3).vars[0];
@@ -184,7 +184,7 @@ async function stepCorus(stack: Stack, bus: DemoBus, sims: CorusConverters): Pro
   const reading = await bus.reading(`a ${id} parameter poll on ${stack.topics.readings}`, (r) => r.device_id === id && r.states.log === undefined && r.exact_values[field] !== undefined);
   const exact = reading.exact_values[field]!;
   const at = reading.timestamp.toISOString();
-  const { flux, row } = await lastInflux(stack, `the ${id} poll of ${at} in InfluxDB`, `r._measurement == "itron-corus" and r.device == "${id}" and r._field == "${field}" and r._time == time(v: "${at}")`);
+  const { flux, row } = await lastInflux(stack, `the ${id} poll of ${at} in InfluxDB`, `r._measurement == "meter_poll" and r.device == "${id}" and r._field == "${field}" and r._time == time(v: "${at}")`);
   say(`Flux:     ${flux}`);
   say(rowLine(row));
   const float = Number(row._value);
@@ -214,6 +214,10 @@ async function stepWhere(stack: Stack): Promise<void> {
   say(`Kafka ${stack.kafka.brokers.join(',')} (log ${stack.kafka.logFile}); topics ${Object.values(stack.topics).join(', ')}`);
   say(`InfluxDB ${stack.influx.url} (log ${stack.influx.logFile}); SMTP sink ${stack.smtp ? `${stack.smtp.host}:${stack.smtp.port}, mail in ${rel(stack.mailDir)}` : 'none'}`);
   for (const d of stack.devices) for (const line of d.describe()) say(`device ${line}`);
+  const { url, org, bucket, token } = stack.influx;
+  say('Grafana dashboards (deploy/grafana/README.md): copy deploy/grafana/provisioning/* into /etc/grafana/provisioning/,');
+  say('          deploy/grafana/dashboards/*.json into /var/lib/grafana/dashboards/busbar/, and start Grafana with');
+  say(`          BUSBAR_INFLUX_URL=${url} BUSBAR_INFLUX_ORG=${org} BUSBAR_INFLUX_BUCKET=${bucket} BUSBAR_INFLUX_TOKEN=${token}`);
   if (unhealthy.length > 0) throw new Error(`unhealthy: ${unhealthy.join(', ')}`);
 }
 
