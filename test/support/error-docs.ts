@@ -24,6 +24,7 @@ import { ERROR_CODES as collectorMaccor } from '@busbar/collector-maccor';
 import { ERROR_CODES as actions } from '@busbar/actions';
 import { ERROR_CODES as collectorKit } from '@busbar/collector-kit';
 import { ERROR_CODES as moduleArbin } from '@busbar/module-arbin';
+import { ERROR_CODES as moduleBasytec } from '@busbar/module-basytec';
 
 /** Every catalogue, by the package that raises its codes. */
 export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
@@ -40,6 +41,7 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/module-arbin', moduleArbin],
   ['@busbar/driver-can', can],
   ['@busbar/driver-basytec', basytec],
+  ['@busbar/module-basytec', moduleBasytec],
   ['@busbar/actions', actions],
   ['@busbar/collector-kit', collectorKit],
   ['@busbar/collector-maccor', collectorMaccor],
