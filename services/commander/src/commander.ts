@@ -24,7 +24,7 @@ import { commandResultSerde, commandSerde, deadLetterSerde } from '@busbar/avro'
 import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd, retryKafkaStartup } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { CommandRefusedError } from '@busbar/safety';
-import { arbinModule } from './config.js';
+import { arbinModule, basytecModule } from './config.js';
 import type { CommanderConfig } from './config.js';
 
 /** Results are read back from this much before the command lifetime, ms: a margin for clock skew between hosts (producer timestamps). */
@@ -57,6 +57,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   const modules: { module: AnyProtocolModule; devices: readonly DeviceConfigBase[] }[] = [];
   if (config.modbus) modules.push({ module: modbusModule, devices: config.modbus.devices });
   if (config.arbin) modules.push({ module: arbinModule, devices: config.arbin.devices });
+  if (config.basytec) modules.push({ module: basytecModule, devices: config.basytec.devices });
   const sessions = new SharedSessions({ logger, metrics });
   const table = deviceTable(modules);
   const resolveModule = commandResolver(table, {
@@ -69,7 +70,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   const bindingDeps = { ...deps, baseDir: config.configDir ?? process.cwd() };
   if (config.maccor) bindings.push(createMaccorBinding(config.maccor, route, bindingDeps));
   if (config.corus) bindings.push(createCorusBinding(config.corus, route, bindingDeps));
-  if (bindings.length === 0 && modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, maccor, corus');
+  if (bindings.length === 0 && modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, basytec, maccor, corus');
 
   const executor = new CommandExecutor({
     logger,

@@ -1,6 +1,6 @@
 /**
  * Configuration of the commander (file via `--config`/`BUSBAR_CONFIG`, overrides `BUSBAR_<PATH>`).
- * Each protocol section names the protocol's devices; for protocols on a protocol module (Modbus, Arbin)
+ * Each protocol section names the protocol's devices; for protocols on a protocol module (Modbus, Arbin, BaSyTec)
  * give `devicesFile:` — the same device file the protocol's collector reads — so the limits
  * enforced here are the ones the collector maps, and nobody keeps a copy.
  */
@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { corusCommanderSectionSchema, maccorCommanderSectionSchema } from '@busbar/actions';
 import { createArbinModule } from '@busbar/module-arbin';
 import type { ArbinDeviceConfig } from '@busbar/module-arbin';
+import { createBasytecModule } from '@busbar/module-basytec';
+import type { BasytecDeviceConfig } from '@busbar/module-basytec';
 import { modbusModule } from '@busbar/module-modbus';
 import type { ResolvedModbusDevice } from '@busbar/module-modbus';
 import { deviceSourceShape, loadDevices } from '@busbar/protocol';
@@ -17,6 +19,9 @@ import { ConfigError, loadConfig } from '@busbar/runtime';
 
 /** The Arbin module as the commander uses it: validation and routing only (it never opens a cycler). */
 export const arbinModule = createArbinModule();
+
+/** The BaSyTec module as the commander uses it: validation and routing only (the collector owns the RCI connection). */
+export const basytecModule = createBasytecModule();
 
 /** The whole file. */
 export const commanderConfigSchema = z.object({
@@ -29,6 +34,8 @@ export const commanderConfigSchema = z.object({
   modbus: z.object(deviceSourceShape(modbusModule)).strict().optional(),
   /** Arbin cyclers: `devicesFile` (the Arbin collector's device file) or `devices` inline. */
   arbin: z.object(deviceSourceShape(arbinModule)).strict().optional(),
+  /** BaSyTec testers: `devicesFile` (the BaSyTec collector's device file) or `devices` inline. */
+  basytec: z.object(deviceSourceShape(basytecModule)).strict().optional(),
   /** Maccor testers (see packages/actions/src/maccor). */
   maccor: maccorCommanderSectionSchema.optional(),
   /** Corus volume converters (see packages/actions/src/corus). */
@@ -37,7 +44,7 @@ export const commanderConfigSchema = z.object({
 }).superRefine((c, ctx) => {
   // one device id, one protocol: a command's device must not match two bindings (or two owners)
   const seen = new Map<string, string>();
-  for (const protocol of ['modbus', 'arbin', 'maccor', 'corus'] as const) {
+  for (const protocol of ['modbus', 'arbin', 'basytec', 'maccor', 'corus'] as const) {
     (c[protocol]?.devices ?? []).forEach((d: { id: string }, i: number) => {
       const other = seen.get(d.id);
       if (other !== undefined) ctx.addIssue({ code: 'custom', path: [protocol, 'devices', i, 'id'], message: `device id ${d.id} is also configured under ${other}` });
@@ -47,9 +54,10 @@ export const commanderConfigSchema = z.object({
 });
 
 /** The validated configuration with device maps resolved. */
-export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin'> & {
+export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin' | 'basytec'> & {
   readonly modbus?: { readonly devices: readonly ResolvedModbusDevice[] } | undefined;
   readonly arbin?: { readonly devices: readonly ArbinDeviceConfig[] } | undefined;
+  readonly basytec?: { readonly devices: readonly BasytecDeviceConfig[] } | undefined;
   /** Directory that relative paths in the file (`mapFile`) are resolved against (default: the working directory). */
   readonly configDir?: string;
 };
@@ -64,14 +72,15 @@ export function loadCommanderConfig(file: string | undefined, env: NodeJS.Proces
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
   const modbus = cfg.modbus ? { devices: loadDevices<ResolvedModbusDevice>(modbusModule, cfg.modbus, 'modbus.', baseDir) } : undefined;
   const arbin = cfg.arbin ? { devices: loadDevices<ArbinDeviceConfig>(arbinModule, cfg.arbin, 'arbin.', baseDir) } : undefined;
+  const basytec = cfg.basytec ? { devices: loadDevices<BasytecDeviceConfig>(basytecModule, cfg.basytec, 'basytec.', baseDir) } : undefined;
   // one device id, one protocol — also across device files (the schema checks the inline lists)
   const seen = new Map<string, string>();
-  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['maccor', cfg.maccor?.devices], ['corus', cfg.corus?.devices]] as const) {
+  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['basytec', basytec?.devices], ['maccor', cfg.maccor?.devices], ['corus', cfg.corus?.devices]] as const) {
     for (const d of devices ?? []) {
       const other = seen.get(d.id);
       if (other !== undefined && other !== protocol) throw new ConfigError('BB_CONFIG_INVALID', `${protocol}: device id ${d.id} is also configured under ${other}`);
       seen.set(d.id, protocol);
     }
   }
-  return { ...cfg, configDir: baseDir, modbus, arbin };
+  return { ...cfg, configDir: baseDir, modbus, arbin, basytec };
 }
