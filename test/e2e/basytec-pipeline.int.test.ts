@@ -3,8 +3,9 @@
  * simulator writes a growing Resultfile → BaSyTec collector → Kafka (Avro) → historian → InfluxDB;
  * commander → (routed over Kafka: the RCI session is exclusive) → BaSyTec collector → RCI templates
  * → RCI simulator, with the ≤ 10 commands/s limit measured at the simulator's side. Then the
- * collector as a real process, killed with SIGKILL twice while the file grows at 10 rows/s: every
- * DataSet exactly once in Kafka.
+ * collector as a real process, killed with SIGKILL twice while its source grows at 10 rows/s for
+ * 60 s — a Resultfile, a real PostgreSQL and a real MariaDB database (testkit) filled by the
+ * simulator: every DataSet exactly once in Kafka.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -23,9 +24,10 @@ import { historianConfigSchema, startHistorian } from '@busbar/historian';
 import type { HistorianConfig } from '@busbar/historian';
 import { commanderConfigSchema, startCommander } from '@busbar/commander';
 import type { CommanderConfig } from '@busbar/commander';
-import { DEFAULT_PLAN, EXAMPLE_RCI_TEMPLATES, startBasytecSimulator, startRciSimulator } from '@busbar/driver-basytec';
+import { DEFAULT_PLAN, EXAMPLE_DB_MAPPING, EXAMPLE_RCI_TEMPLATES, connectMariadb, connectPostgres, sqlDbSink, startBasytecSimulator, startRciSimulator } from '@busbar/driver-basytec';
 import type { BasytecSimulator, RciSimulator } from '@busbar/driver-basytec';
 import { resolveBasytecDevice } from '@busbar/module-basytec';
+import { startMariadb, startPostgres } from '@busbar/testkit';
 import type { BasytecDeviceInput } from '@busbar/module-basytec';
 import { startPipelineEnv } from '../support/pipeline.js';
 import type { PipelineEnv } from '../support/pipeline.js';
@@ -143,55 +145,85 @@ describe('e2e > basytec pipeline', () => {
   }, 180_000);
 });
 
-describe('e2e > basytec collector killed with SIGKILL twice while the file grows', () => {
-  const KILL_DEVICE = 'basytec-kill';
+describe('e2e > basytec collector killed with SIGKILL twice while its source grows at 10 rows/s', () => {
   const ROWS = 600; // 60 s at 10 rows/s
 
-  function startProcess(config: string, log: string): ChildProcess {
+  function startProcess(config: string, log: string, extraEnv: Record<string, string>): ChildProcess {
     const out = openSync(log, 'a');
     return spawn(process.execPath, ['--conditions=@busbar/source', '--import', 'tsx', 'services/collectors/basytec/src/main.ts', '--config', config], {
-      cwd: root, stdio: ['ignore', out, out], env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      cwd: root, stdio: ['ignore', out, out], env: { PATH: process.env.PATH, HOME: process.env.HOME, ...extraEnv },
     });
   }
   const exited = (p: ChildProcess): Promise<unknown> => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r(undefined) : p.once('exit', r)));
-  const published = (): Reading[] => env.readings.where((r) => r.device_id === KILL_DEVICE);
 
-  it(`every DataSet 1..${ROWS} exactly once in Kafka`, async () => {
-    const exportDir = join(dir, 'export-kill');
-    mkdirSync(exportDir);
-    const config = join(dir, 'collector-kill.yaml');
-    const log = join(dir, 'collector-kill.log');
+  /**
+   * Starts the collector process on `deviceEntry`, kills it with SIGKILL after 15 s and again 20 s
+   * later (restarting it 2 s after each kill), waits for the source's last row in Kafka, and checks
+   * that every DataSet 1..ROWS was published exactly once.
+   */
+  async function killTwice(name: string, deviceEntry: Record<string, unknown>, source: BasytecSimulator, extraEnv: Record<string, string> = {}): Promise<void> {
+    const id = deviceEntry.id as string;
+    const config = join(dir, `collector-${name}.yaml`);
+    const log = join(dir, `collector-${name}.log`);
     writeFileSync(config, stringify({
-      kafka: { brokers: env.kafka.brokers }, topics: env.topics, instanceId: `e2e-kill-${env.run}`, ops: { port: 0 },
-      buffer: { path: join(dir, 'kill-buffer.sqlite') }, devices: [device(KILL_DEVICE, exportDir)],
+      kafka: { brokers: env.kafka.brokers }, topics: env.topics, instanceId: `e2e-${name}-${env.run}`, ops: { port: 0 },
+      buffer: { path: join(dir, `${name}-buffer.sqlite`) }, devices: [deviceEntry],
     }));
-    await using growing = await startBasytecSimulator({
-      rowsPerSecond: 10, maxRows: ROWS, test: { plan: DEFAULT_PLAN, cycles: Infinity, sample_s: 1 },
-      resultfile: { dir: exportDir, fileName: 'cell_K.txt', format: { separator: 'space', dateTimeColumn: true, testName: 'cell_K', channel: '0101 CH07 SIM', start: nowStart() } },
-    });
-    let proc = startProcess(config, log);
+    const published = (): Reading[] => env.readings.where((r) => r.device_id === id);
+    let proc = startProcess(config, log, extraEnv);
     try {
       for (const killAfterMs of [15_000, 20_000]) {
         await new Promise((r) => setTimeout(r, killAfterMs));
         const seen = published().length;
         expect(seen, `rows published before the kill (log: ${readFileSync(log, 'utf8').slice(-2000)})`).toBeGreaterThan(0);
-        expect(seen).toBeLessThan(growing.written());
+        expect(seen).toBeLessThan(source.written());
         proc.kill('SIGKILL');
         await exited(proc);
         await new Promise((r) => setTimeout(r, 2000));
-        proc = startProcess(config, log);
+        proc = startProcess(config, log, extraEnv);
       }
-      await growing.done;
-      await env.readings.waitFor((r) => r.device_id === KILL_DEVICE && r.values.data_set === ROWS, 1, 60_000);
+      await source.done;
+      await env.readings.waitFor((r) => r.device_id === id && r.values.data_set === ROWS, 1, 60_000);
       await new Promise((r) => setTimeout(r, 3000)); // a late duplicate would show up now
     } finally {
       proc.kill('SIGTERM');
       await exited(proc);
     }
-    const sets = published().map((r) => r.values.data_set!);
     const counts = new Map<number, number>();
-    for (const s of sets) counts.set(s, (counts.get(s) ?? 0) + 1);
+    for (const s of published().map((r) => r.values.data_set!)) counts.set(s, (counts.get(s) ?? 0) + 1);
     expect([...counts.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: ROWS }, (_, i) => i + 1));
     expect([...counts].filter(([, n]) => n > 1), 'DataSets published more than once').toEqual([]);
+  }
+
+  it(`a Resultfile: every DataSet 1..${ROWS} exactly once in Kafka`, async () => {
+    const exportDir = join(dir, 'export-kill');
+    mkdirSync(exportDir);
+    await using growing = await startBasytecSimulator({
+      rowsPerSecond: 10, maxRows: ROWS, test: { plan: DEFAULT_PLAN, cycles: Infinity, sample_s: 1 },
+      resultfile: { dir: exportDir, fileName: 'cell_K.txt', format: { separator: 'space', dateTimeColumn: true, testName: 'cell_K', channel: '0101 CH07 SIM', start: nowStart() } },
+    });
+    await killTwice('kill-file', device('basytec-kill-file', exportDir), growing);
   }, 240_000);
+
+  for (const engine of ['postgres', 'mariadb'] as const) {
+    it(`the ${engine === 'postgres' ? 'PostgreSQL' : 'MariaDB'} database (real server): every DataSet 1..${ROWS} exactly once in Kafka`, async () => {
+      await using server = engine === 'postgres' ? await startPostgres() : await startMariadb();
+      const admin = { host: server.host, port: server.port, user: server.user, password: server.password, readOnly: false };
+      const connect = engine === 'postgres' ? connectPostgres : connectMariadb;
+      const setup = await connect({ ...admin, database: engine === 'postgres' ? 'postgres' : 'mysql' });
+      await setup.query('CREATE DATABASE basytec');
+      await setup.close();
+      const writer = await connect({ ...admin, database: 'basytec' });
+      try {
+        await using growing = await startBasytecSimulator({ rowsPerSecond: 10, maxRows: ROWS, test: { plan: DEFAULT_PLAN, cycles: Infinity, sample_s: 1 }, db: { sink: sqlDbSink(writer), testId: 4 } });
+        const entry = {
+          id: `basytec-kill-${engine}`, timeZone: 'UTC', pollIntervalMs: 500, cursorFile: join(dir, `kill-${engine}.cursors.json`),
+          database: { engine, host: server.host, port: server.port, user: server.user, passwordEnv: 'BASYTEC_DB_PASSWORD', database: 'basytec', mapping: EXAMPLE_DB_MAPPING, batchRows: 200 },
+        };
+        await killTwice(`kill-${engine}`, entry, growing, { BASYTEC_DB_PASSWORD: server.password });
+      } finally {
+        await writer.close();
+      }
+    }, 300_000);
+  }
 });
