@@ -13,6 +13,3 @@ export const BASYTEC_MODULE_ERROR_CODES = {
   BB_BASYTEC_CHANNEL_NOT_CONFIGURED: { meaning: 'target.channel is not one of the channels listed in the tester\'s `rci.channels`. Nothing was sent.' },
   BB_BASYTEC_PLAN_NOT_ALLOWED: { meaning: 'basytec.start_test names a test plan that is not in the tester\'s configured `rci.plans` (a prepared plan holds the limits; only listed plans may be started remotely). Nothing was sent.' },
 } as const satisfies ErrorCatalogue;
-
-/** One of the module's codes. */
-export type BasytecModuleErrorCode = keyof typeof BASYTEC_MODULE_ERROR_CODES;

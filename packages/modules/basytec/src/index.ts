@@ -5,13 +5,7 @@
  * `basytec.start_test` / `basytec.stop_test` actions), loaded by the BaSyTec collector and the commander.
  */
 export { createBasytecModule, resolveBasytecDevice } from './module.js';
-export type { BasytecModuleOptions } from './module.js';
-export { BASYTEC_ACTIONS, validateBasytecCommand, describeBasytecPlan } from './actions.js';
-export type { BasytecPlan } from './actions.js';
-export { basytecDeviceSchema, basytecDevicesSchema } from './device-config.js';
 export type { BasytecDeviceConfig, BasytecDeviceInput } from './device-config.js';
 export { BASYTEC_MODULE_ERROR_CODES as ERROR_CODES } from './errors.js';
-export { PROTOCOL, channelNumber, pollRecords, toBasytecReading } from './records.js';
-export type { BasytecPoll, BasytecState, BatchTest, SourceBatch } from './records.js';
+export { pollRecords } from './records.js';
 export { newestRows } from './session.js';
-export type { BasytecSession } from './session.js';

@@ -1,7 +1,7 @@
 /**
  * `@busbar/collector-basytec` (private): the composition, exported for in-process end-to-end
- * tests and the local demo.
+ * tests.
  */
-export { runTestMode, startBasytecCollector } from './collector.js';
-export { DEFAULT_OPS_PORT, collectorConfigSchema, loadCollectorConfig } from './config.js';
+export { startBasytecCollector } from './collector.js';
+export { collectorConfigSchema } from './config.js';
 export type { CollectorConfig } from './config.js';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { noopLogger } from '@busbar/core';
 import { DEFAULT_PLAN, ResultfileFormat, simulateRows } from '@busbar/driver-basytec';
-import { collectorConfigSchema } from '../src/index.js';
+import { collectorConfigSchema } from '../src/config.js';
 import { runTestMode } from '../src/collector.js';
 import { resolveBasytecDevice } from '@busbar/module-basytec';
 import type { BasytecDeviceInput } from '@busbar/module-basytec';
