@@ -69,6 +69,30 @@ describe('module-basytec > session (files, SQLite, RCI simulator)', () => {
     await s2.close();
   });
 
+  it('a re-export of the same test under another name publishes only the rows not yet acknowledged (test, channel, start, DataSet)', async () => {
+    const m = createBasytecModule();
+    const d = device({ resultFiles: { dir: 'export', maxRowsPerPoll: 1000 } });
+    await writeExport(25);
+    const s = await m.open(d, ctx);
+    const drain = async (): Promise<number[]> => {
+      const got: number[] = [];
+      for (let p = await m.poll(s, d); p.batches.length > 0; p = await m.poll(s, d)) {
+        got.push(...p.batches.flatMap((b) => b.rows.map((r) => r.data_set)));
+        await m.acknowledge!(s, d, p);
+      }
+      return got;
+    };
+    expect(await drain()).toEqual(rows.slice(0, 25).map((r) => r.dataSet));
+    const fmt = new ResultfileFormat({ testName: 'cell_A', channel: '0101 CH03 SIM', plan: 'capacity.pln' });
+    await writeFile(join(dir, 'export', 'cell_A (re-export).txt'), Buffer.concat([fmt.preamble(), fmt.rows(rows.slice(0, 30))]));
+    expect(await drain()).toEqual(rows.slice(25, 30).map((r) => r.dataSet));
+    // another test (other start) with the same name and channel is a new test: all its rows
+    const other = new ResultfileFormat({ testName: 'cell_A', channel: '0101 CH03 SIM', start: { year: 2025, month: 2, day: 1, hour: 8, minute: 0, second: 0 } });
+    await writeFile(join(dir, 'export', 'cell_A second run.txt'), Buffer.concat([other.preamble(), other.rows(rows.slice(0, 4))]));
+    expect(await drain()).toEqual([1, 2, 3, 4]);
+    await s.close();
+  });
+
   it('reads an SQLite backup through the mapping beside the files; newest rows leave the cursors alone', async () => {
     const file = join(dir, 'backup.sqlite');
     const w = await openSqlite(file, false);
