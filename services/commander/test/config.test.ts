@@ -42,5 +42,4 @@ describe('commander > config', () => {
     expect(c.maxCommandLifetimeMs).toBe(3_600_000);
     expect(c.modbus?.devices?.map((d) => d.id)).toEqual(['psu-1', 'psu-2']);
   });
-
 });
