@@ -10,7 +10,7 @@ import { corusCommanderSectionSchema, maccorCommanderSectionSchema } from '@busb
 import { createArbinModule } from '@busbar/module-arbin';
 import type { ArbinDeviceConfig } from '@busbar/module-arbin';
 import { createBasytecModule } from '@busbar/module-basytec';
-import type { BasytecDeviceConfig } from '@busbar/module-basytec';
+import type { BasytecDeviceConfig, BasytecModule } from '@busbar/module-basytec';
 import { modbusModule } from '@busbar/module-modbus';
 import type { ResolvedModbusDevice } from '@busbar/module-modbus';
 import { deviceSourceShape, loadDevices } from '@busbar/protocol';
@@ -21,7 +21,7 @@ import { ConfigError, loadConfig } from '@busbar/runtime';
 export const arbinModule = createArbinModule();
 
 /** The BaSyTec module as the commander uses it: validation and routing only (the collector owns the RCI connection). */
-export const basytecModule = createBasytecModule();
+export const basytecModule: BasytecModule = createBasytecModule();
 
 /** The whole file. */
 export const commanderConfigSchema = z.object({

@@ -5,6 +5,7 @@
  * `basytec.start_test` / `basytec.stop_test` actions), loaded by the BaSyTec collector and the commander.
  */
 export { createBasytecModule, resolveBasytecDevice } from './module.js';
+export type { BasytecModule } from './module.js';
 export type { BasytecDeviceConfig, BasytecDeviceInput } from './device-config.js';
 export { BASYTEC_MODULE_ERROR_CODES as ERROR_CODES } from './errors.js';
 export { pollRecords } from './records.js';

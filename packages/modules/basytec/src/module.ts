@@ -51,10 +51,13 @@ export function resolveBasytecDevice(d: BasytecDeviceInput, baseDir: string, sta
   };
 }
 
+/** The BaSyTec module's type (its session, poll and per-device state stay internal). */
+export type BasytecModule = ProtocolModule<BasytecDeviceConfig, BasytecSession, BasytecPoll, BasytecState, BasytecDeviceInput>;
+
 /**
  * Creates the BaSyTec module: `basytec.start_test`, `basytec.stop_test`.
  */
-export function createBasytecModule(options: BasytecModuleOptions = {}): ProtocolModule<BasytecDeviceConfig, BasytecSession, BasytecPoll, BasytecState, BasytecDeviceInput> {
+export function createBasytecModule(options: BasytecModuleOptions = {}): BasytecModule {
   const log = (options.logger ?? noopLogger).child({ protocol: PROTOCOL });
   const action = defineAction<BasytecDeviceConfig, BasytecSession, BasytecPlan>({
     validate: (cmd, device) => validateBasytecCommand(cmd, device),
