@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -78,7 +78,10 @@ beforeAll(async () => {
   env.services.push(await startBasytecCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
 }, 240_000);
 
-afterAll(() => env?.stop(() => sim?.stop(), () => rci?.close()), 120_000);
+afterAll(async () => {
+  await env?.stop(() => sim?.stop(), () => rci?.close());
+  rmSync(dir, { recursive: true, force: true });
+}, 120_000);
 
 describe('e2e > basytec pipeline', () => {
   it('stores the rows of the growing Resultfile in InfluxDB as channel readings with SI names, stamped Start of Test + elapsed', async () => {
