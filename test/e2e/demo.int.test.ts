@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const services = ['collector-modbus', 'collector-arbin', 'collector-maccor', 'collector-corus', 'historian', 'alerter', 'commander'];
+const services = ['collector-modbus', 'collector-arbin', 'collector-maccor', 'collector-corus', 'collector-basytec', 'historian', 'alerter', 'commander'];
 const entries = services.map((s) => (s.startsWith('collector-') ? `services/collectors/${s.slice('collector-'.length)}/dist/main.js` : `services/${s}/dist/main.js`));
 const runDir = mkdtempSync(join(tmpdir(), 'busbar-demo-test-'));
 
@@ -76,6 +76,11 @@ describe('e2e > demo --once', () => {
     expect(Number(corusRow![1])).toBe(Number(exact![1]));
     expect(output).toMatch(/EXECUTED command_id=\S+ device=corus-1 action=corus\.write_parameters .* answer=ACK .* written=display_contrast/);
     expect(output).toMatch(/Simulator parameter now: display_contrast = [79]\n/);
+    // (h) BaSyTec: a channel row from the growing Resultfile; a plan started and stopped over RCI
+    expect(output).toMatch(/InfluxDB row: _time=\S+ _measurement=basytec device=basytec-1 channel=3 _field=voltage_v _value=\d/);
+    expect(output).toMatch(/EXECUTED command_id=\S+ device=basytec-1 channel=2 action=basytec\.start_test .*rci_reply=OK START 2/);
+    expect(output).toMatch(/EXECUTED command_id=\S+ device=basytec-1 channel=2 action=basytec\.stop_test .*rci_reply=OK STOP 2/);
+    expect(output).toContain('RCI lines received: START 2 capacity.pln | STOP 2');
     // four protocols, four EXECUTED commands (plus the Arbin start)
     for (const action of ['modbus.write', 'arbin.set_meta_variable', 'maccor.set_variable', 'corus.write_parameters']) {
       expect(output).toMatch(new RegExp(`Result on busbar\\.command-results\\.v1: EXECUTED command_id=\\S+ device=\\S+ (channel=\\d+ )?action=${action.replace('.', '\\.')} `));
@@ -89,7 +94,7 @@ describe('e2e > demo --once', () => {
       expect(existsSync(join(runDir, 'config', `${name}.yaml`))).toBe(true);
       expect(readFileSync(join(runDir, 'logs', `${name}.log`), 'utf8')).toContain(`"msg":"${name} stopped"`);
     }
-    for (const device of ['psu-1', 'arbin-1', 'maccor-1', 'corus-1']) expect(output).toMatch(new RegExp(`^device ${device} `, 'm'));
+    for (const device of ['psu-1', 'arbin-1', 'maccor-1', 'corus-1', 'basytec-1']) expect(output).toMatch(new RegExp(`^device ${device} `, 'm'));
     // how to load the Grafana dashboards onto this InfluxDB (deploy/grafana)
     expect(output).toMatch(/BUSBAR_INFLUX_URL=http:\/\/127\.0\.0\.1:\d+ BUSBAR_INFLUX_ORG=\S+ BUSBAR_INFLUX_BUCKET=\S+ BUSBAR_INFLUX_TOKEN=\S+/);
   }, 200_000);
