@@ -24,6 +24,7 @@ import { ERROR_CODES as collectorMaccor } from '@busbar/collector-maccor';
 import { ERROR_CODES as actions } from '@busbar/actions';
 import { ERROR_CODES as collectorKit } from '@busbar/collector-kit';
 import { ERROR_CODES as moduleArbin } from '@busbar/module-arbin';
+import { ERROR_CODES as moduleSafetyRig } from '@busbar/module-safety-rig';
 
 /** Every catalogue, by the package that raises its codes. */
 export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
@@ -38,6 +39,7 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/driver-maccor-macnet', maccor],
   ['@busbar/driver-itron-corus', corus],
   ['@busbar/module-arbin', moduleArbin],
+  ['@busbar/module-safety-rig', moduleSafetyRig],
   ['@busbar/driver-can', can],
   ['@busbar/driver-basytec', basytec],
   ['@busbar/actions', actions],
