@@ -56,7 +56,7 @@ function fail(name: string, line: number, message: string): never {
 export function parseScheduleCsv(text: string, mode: PcsSetpoint['mode'], envelope: Envelope, name: string): Schedule {
   let rows: Array<{ record: string[]; info: { lines: number } }>;
   try {
-    rows = parse(text, { bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true }) as typeof rows;
+    rows = parse(text, { bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true }) as unknown as typeof rows;
   } catch (err) {
     fail(name, (err as { lines?: number }).lines ?? 0, `not CSV: ${(err as Error).message}`);
   }
