@@ -19,6 +19,8 @@ export const ERROR_CODES = {
 /** One of the safety-rig codes. */
 export type RigErrorCode = keyof typeof ERROR_CODES;
 
+const REFUSALS = new Set<string>(['BB_RIG_RESET_REFUSED', 'BB_RIG_STATE_REFUSED', 'BB_RIG_PIN_NOT_ALLOWED', 'BB_RIG_SCHEDULE_INVALID']);
+
 /** An error of the safety-rig module, with one of the {@link ERROR_CODES}. */
 export class RigError extends BusbarError {
   /**
@@ -26,6 +28,7 @@ export class RigError extends BusbarError {
    * @param message - names the field, line or condition at fault.
    */
   constructor(code: RigErrorCode, message: string, context: Record<string, string | number | boolean | null> = {}) {
-    super(code, message, { context });
+    // a refusal of a command: nothing was sent (the executor maps it to REJECTED)
+    super(code, message, { context, ...(REFUSALS.has(code) ? { outcome: 'refused' as const } : {}) });
   }
 }
