@@ -11,7 +11,7 @@
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError, errorCode, systemClock } from '@busbar/core';
 import { CommandExecutor } from '@busbar/commands';
-import type { AnyProtocolModule, DeviceConfigBase, DeviceEntry, Session } from '@busbar/protocol';
+import type { AnyProtocolModule, DeviceConfigBase, DeviceEntry, DeviceRecords, Session } from '@busbar/protocol';
 import { commandResolver, deviceTable } from '@busbar/protocol';
 import { DeviceSupervisor } from '@busbar/supervisor';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
@@ -71,11 +71,23 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     const state: unknown = module.initialState?.(device);
     let session: Session | undefined;
     const connected = module.connected;
+    const publish = async (records: DeviceRecords): Promise<void> => {
+      if (records.readings.length > 0 && (await kit.publishReadings(records.readings))) m.readings.inc({ device: device.id }, records.readings.length);
+      const events = records.events ?? [];
+      for (const e of events) m.events.inc({ device: device.id, kind: e.kind });
+      await kit.publishEvents(events);
+    };
+    // records a session pushes by itself (module.listen), appended in order; never awaited by the session
+    let pushed: Promise<void> = Promise.resolve();
+    const emit = (records: DeviceRecords): void => {
+      pushed = pushed.then(() => publish(records)).catch((err: unknown) => log.error({ err, code: errorCode(err) }, 'records pushed by the session could not be stored'));
+    };
     const supervisor: DeviceSupervisor<unknown> = new DeviceSupervisor<unknown>(
       {
         connect: async () => {
           const opened = (await module.open(device, { logger: log, metrics })) as Session;
           session = opened;
+          module.listen?.(opened, device, { emit, nextSequence });
           void opened.lost.then((error) => {
             lostSessions.add(opened);
             if (session === opened) supervisor.reportLost(error);
@@ -92,13 +104,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
         },
       },
       {
-        onPoll: async (raw, atMs) => {
-          const records = module.toRecords(device, raw, { atMs, nextSequence, state });
-          if (records.readings.length > 0 && (await kit.publishReadings(records.readings))) m.readings.inc({ device: device.id }, records.readings.length);
-          const events = records.events ?? [];
-          for (const e of events) m.events.inc({ device: device.id, kind: e.kind });
-          await kit.publishEvents(events);
-        },
+        onPoll: (raw, atMs) => publish(module.toRecords(device, raw, { atMs, nextSequence, state })),
         ...kit.connectionEvents(device.id, connected ? { connected: (info) => (session ? connected(session, device, info) : {}) } : {}),
       },
       { deviceId: device.id, pollIntervalMs: device.pollIntervalMs, logger: log, metrics },

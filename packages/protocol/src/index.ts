@@ -10,6 +10,7 @@ export type {
   AnyProtocolModule,
   DeviceConfigBase,
   DeviceRecords,
+  ListenContext,
   OpenContext,
   ProtocolAction,
   ProtocolModule,
