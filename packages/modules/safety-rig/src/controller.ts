@@ -99,9 +99,15 @@ export class RigController {
     }
   }
 
-  /** Unbinds the actuators (the session ended); actions until the next attach fail and are reported. */
+  /**
+   * Unbinds the actuators (the session ended; its close switches the PCS off): a running schedule
+   * is stopped, and actions until the next attach fail as not sent and are reported.
+   */
   detach(actuators: RigActuators): void {
-    if (this.actuators === actuators) this.actuators = undefined;
+    if (this.actuators !== actuators) return;
+    this.actuators = undefined;
+    if (this.runner) this.scheduleEvents(this.runner.stop(this.options.clock.nowMs(), 'session ended (PCS switched off)'), false);
+    this.arm();
   }
 
   /** Where notices go (the collector's store-and-forward path); pending ones are delivered first. */
@@ -175,6 +181,16 @@ export class RigController {
     await this.enqueuePcs(async (act) => {
       beforeSend();
       await act.pcsSetpoint(setpoint);
+    });
+  }
+
+  /** PCS off now (rig.pcs_setpoint mode off): allowed in every state; stops a running schedule. */
+  async pcsOff(beforeSend: () => void = () => undefined): Promise<void> {
+    if (this.runner) this.scheduleEvents(this.runner.stop(this.options.clock.nowMs(), 'rig.pcs_setpoint off'), false);
+    this.arm();
+    await this.enqueuePcs(async (act) => {
+      beforeSend();
+      await act.pcsOff();
     });
   }
 

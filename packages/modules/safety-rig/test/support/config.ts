@@ -1,8 +1,11 @@
-/** The shipped example configuration (examples/interlock.original.yaml), for the tests. */
+/** The shipped example configuration (examples/), for the tests. */
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { parseInterlockConfig } from '../../src/interlock/config.js';
 import type { InterlockConfig } from '../../src/interlock/config.js';
+import { resolveRigDevices, rigDevicesSchema } from '../../src/device-config.js';
+import type { ResolvedRigDevice } from '../../src/device-config.js';
 
 /** The example file as parsed YAML (unvalidated). */
 export function exampleInput(): Record<string, unknown> {
@@ -14,4 +17,11 @@ export function exampleConfig(patch: (raw: Record<string, unknown>) => void = ()
   const raw = exampleInput();
   patch(raw);
   return parseInterlockConfig(raw);
+}
+
+/** The example rig device file, resolved (files relative to examples/). */
+export function exampleRig(): ResolvedRigDevice {
+  const dir = fileURLToPath(new URL('../../examples/', import.meta.url));
+  const raw = parse(readFileSync(`${dir}safety-rig-devices.yaml`, 'utf8')) as { devices: unknown };
+  return resolveRigDevices(rigDevicesSchema.parse(raw.devices), dir)[0]!;
 }
