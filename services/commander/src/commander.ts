@@ -17,6 +17,7 @@ import type { ProtocolBinding } from '@busbar/actions';
 import { CommandExecutor, CommandPipeline } from '@busbar/commands';
 import type { Disposition } from '@busbar/commands';
 import { modbusModule } from '@busbar/module-modbus';
+import { safetyRigModule } from '@busbar/module-safety-rig';
 import { SharedSessions, commandResolver, deviceTable } from '@busbar/protocol';
 import type { AnyProtocolModule, DeviceConfigBase } from '@busbar/protocol';
 import type { Command } from '@busbar/avro';
@@ -57,6 +58,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   const modules: { module: AnyProtocolModule; devices: readonly DeviceConfigBase[] }[] = [];
   if (config.modbus) modules.push({ module: modbusModule, devices: config.modbus.devices });
   if (config.arbin) modules.push({ module: arbinModule, devices: config.arbin.devices });
+  if (config.rig) modules.push({ module: safetyRigModule, devices: config.rig.devices });
   const sessions = new SharedSessions({ logger, metrics });
   const table = deviceTable(modules);
   const resolveModule = commandResolver(table, {
@@ -69,7 +71,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   const bindingDeps = { ...deps, baseDir: config.configDir ?? process.cwd() };
   if (config.maccor) bindings.push(createMaccorBinding(config.maccor, route, bindingDeps));
   if (config.corus) bindings.push(createCorusBinding(config.corus, route, bindingDeps));
-  if (bindings.length === 0 && modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, maccor, corus');
+  if (bindings.length === 0 && modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, maccor, corus, rig');
 
   const executor = new CommandExecutor({
     logger,

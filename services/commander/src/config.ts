@@ -11,6 +11,8 @@ import { createArbinModule } from '@busbar/module-arbin';
 import type { ArbinDeviceConfig } from '@busbar/module-arbin';
 import { modbusModule } from '@busbar/module-modbus';
 import type { ResolvedModbusDevice } from '@busbar/module-modbus';
+import { safetyRigModule } from '@busbar/module-safety-rig';
+import type { ResolvedRigDevice } from '@busbar/module-safety-rig';
 import { deviceSourceShape, loadDevices } from '@busbar/protocol';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { ConfigError, loadConfig } from '@busbar/runtime';
@@ -29,6 +31,8 @@ export const commanderConfigSchema = z.object({
   modbus: z.object(deviceSourceShape(modbusModule)).strict().optional(),
   /** Arbin cyclers: `devicesFile` (the Arbin collector's device file) or `devices` inline. */
   arbin: z.object(deviceSourceShape(arbinModule)).strict().optional(),
+  /** Safety rigs: `devicesFile` (the rig collector's device file) or `devices` inline; commands are routed to that collector. */
+  rig: z.object(deviceSourceShape(safetyRigModule)).strict().optional(),
   /** Maccor testers (see packages/actions/src/maccor). */
   maccor: maccorCommanderSectionSchema.optional(),
   /** Corus volume converters (see packages/actions/src/corus). */
@@ -37,7 +41,7 @@ export const commanderConfigSchema = z.object({
 }).superRefine((c, ctx) => {
   // one device id, one protocol: a command's device must not match two bindings (or two owners)
   const seen = new Map<string, string>();
-  for (const protocol of ['modbus', 'arbin', 'maccor', 'corus'] as const) {
+  for (const protocol of ['modbus', 'arbin', 'maccor', 'corus', 'rig'] as const) {
     (c[protocol]?.devices ?? []).forEach((d: { id: string }, i: number) => {
       const other = seen.get(d.id);
       if (other !== undefined) ctx.addIssue({ code: 'custom', path: [protocol, 'devices', i, 'id'], message: `device id ${d.id} is also configured under ${other}` });
@@ -47,7 +51,8 @@ export const commanderConfigSchema = z.object({
 });
 
 /** The validated configuration with device maps resolved. */
-export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin'> & {
+export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin' | 'rig'> & {
+  readonly rig?: { readonly devices: readonly ResolvedRigDevice[] } | undefined;
   readonly modbus?: { readonly devices: readonly ResolvedModbusDevice[] } | undefined;
   readonly arbin?: { readonly devices: readonly ArbinDeviceConfig[] } | undefined;
   /** Directory that relative paths in the file (`mapFile`) are resolved against (default: the working directory). */
@@ -64,14 +69,15 @@ export function loadCommanderConfig(file: string | undefined, env: NodeJS.Proces
   const baseDir = file ? dirname(resolve(file)) : process.cwd();
   const modbus = cfg.modbus ? { devices: loadDevices<ResolvedModbusDevice>(modbusModule, cfg.modbus, 'modbus.', baseDir) } : undefined;
   const arbin = cfg.arbin ? { devices: loadDevices<ArbinDeviceConfig>(arbinModule, cfg.arbin, 'arbin.', baseDir) } : undefined;
+  const rig = cfg.rig ? { devices: loadDevices<ResolvedRigDevice>(safetyRigModule, cfg.rig, 'rig.', baseDir) } : undefined;
   // one device id, one protocol — also across device files (the schema checks the inline lists)
   const seen = new Map<string, string>();
-  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['maccor', cfg.maccor?.devices], ['corus', cfg.corus?.devices]] as const) {
+  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['maccor', cfg.maccor?.devices], ['corus', cfg.corus?.devices], ['rig', rig?.devices]] as const) {
     for (const d of devices ?? []) {
       const other = seen.get(d.id);
       if (other !== undefined && other !== protocol) throw new ConfigError('BB_CONFIG_INVALID', `${protocol}: device id ${d.id} is also configured under ${other}`);
       seen.set(d.id, protocol);
     }
   }
-  return { ...cfg, configDir: baseDir, modbus, arbin };
+  return { ...cfg, configDir: baseDir, modbus, arbin, rig };
 }
