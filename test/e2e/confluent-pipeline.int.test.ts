@@ -61,7 +61,7 @@ beforeAll(async () => {
   [env, sim] = await Promise.all([startPipelineEnv({ namespace: 'confluent', framing, smtp: true }), startPowerSupplySimulator({ seed: 11, tickMs: 50 })]);
   const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaSection(), topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
   const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaSection(), topics: env.topics, groupId: `e2e-commander-${env.run}`, modbus: { devices: devices(sim.port) } });
-  const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus!.devices!, '.') }, arbin: undefined };
+  const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus!.devices!, '.') }, arbin: undefined, rig: undefined };
   const alerterCfg = alerterConfigSchema.parse({
     kafka: kafkaSection(), topics: env.topics, groupId: `e2e-alerter-${env.run}`,
     rules: [{ id: 'psu-overtemp', devices: ['psu-1'], signal: 'temperature_c', direction: 'above', warning: 70, critical: 80, clear: 60, forMs: 0 }],

@@ -58,7 +58,7 @@ beforeAll(async () => {
     email: { smtp: { host: env.smtp.host, port: env.smtp.port }, from: 'busbar@lab.test', to: [env.smtp.address] },
   });
   const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, modbus: { devices: [...devices(sim.port), lateDevice(sim.port)] } });
-  const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus!.devices!, '.') }, arbin: undefined };
+  const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus!.devices!, '.') }, arbin: undefined, rig: undefined };
 
   env.services.push(await startModbusCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startAlerter(alerterCfg, deps), await startCommander(commanderCfg, deps));
 }, 240_000);
