@@ -5,7 +5,7 @@
  * ({@link ScheduleRunner}), the `rig.*` commands and its error catalogue. See README.md (the rig page).
  */
 export { safetyRigModule } from './module.js';
-export { PROTOCOL } from './session.js';
+export { PROTOCOL, rigControllerOf } from './session.js';
 export type { RigSession } from './session.js';
 export { rigDeviceSchema, rigDevicesSchema, resolveRigDevices } from './device-config.js';
 export type { RigDeviceConfig, ResolvedRigDevice } from './device-config.js';

@@ -49,6 +49,14 @@ export function controllerFor(device: ResolvedRigDevice, logger: Logger): RigCon
   return c;
 }
 
+/**
+ * The controller of a rig, if one was created in this process (benches and the demo reset its latch
+ * directly, as `rig.reset_latch` does, when Kafka is not there to carry the command).
+ */
+export function rigControllerOf(device: ResolvedRigDevice): RigController | undefined {
+  return controllers.get(device);
+}
+
 /** Where a session's own records go (set by the collector runtime through `listen`). */
 export interface RigRecordSink {
   emit(records: { readonly readings: readonly ReadingInput[]; readonly events?: readonly DeviceEventInput[] }): void;
