@@ -4,16 +4,13 @@
  * `@busbar/collector-kit` with the rig module's devices (`devicesFile`, shared with the commander's
  * `rig:` section, or `devices` inline; see packages/modules/safety-rig/README.md).
  */
-import { collectorConfigSchema as schemaFor, loadCollectorConfig as load } from '@busbar/collector-kit';
+import { loadCollectorConfig as load } from '@busbar/collector-kit';
 import type { CollectorConfigOf } from '@busbar/collector-kit';
 import { safetyRigModule } from '@busbar/module-safety-rig';
 import type { ResolvedRigDevice } from '@busbar/module-safety-rig';
 
 /** Default port of the ops endpoint (`/metrics`, `/healthz`). */
 export const OPS_PORT = 9475;
-
-/** The whole file. */
-export const collectorConfigSchema = schemaFor(safetyRigModule, OPS_PORT);
 
 /** The validated configuration. */
 export type CollectorConfig = CollectorConfigOf<ResolvedRigDevice>;
