@@ -46,6 +46,7 @@ describe('Safety rig > controller', () => {
   const healthy = (): void => {
     for (const n of NODES) rig.input(`bmu:${n}`, BMU);
     rig.input('pcs', { battery_voltage_v: 378 });
+    rig.input('arduino', { temperature_1_c: 24 });
   };
 
   beforeEach(() => {

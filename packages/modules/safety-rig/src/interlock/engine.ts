@@ -91,6 +91,8 @@ export class InterlockEngine {
   private current: RigState = 'normal';
   private readonly instances: Instance[] = [];
   private readonly samples = new Map<string, Sample>();
+  /** When each input last sent anything (monotonic ms). */
+  private readonly inputSeen = new Map<string, number>();
   private readonly staleAfter: Record<InputKind, number>;
   private readonly inputs: Set<string>;
   private readonly startMs: number;
@@ -132,6 +134,7 @@ export class InterlockEngine {
    */
   update(input: string, values: Readonly<Record<string, number>>, atMs: number): InterlockStep {
     if (!this.inputs.has(input)) throw new RigError('BB_RIG_INPUT_UNKNOWN', `input ${input} is not configured (inputs: ${[...this.inputs].join(', ')})`, { input });
+    this.inputSeen.set(input, atMs);
     for (const [quantity, value] of Object.entries(values)) {
       if (Number.isFinite(value)) this.samples.set(`${input}/${quantity}`, { value, atMs });
     }
@@ -160,15 +163,30 @@ export class InterlockEngine {
       const at = this.lastSeen(inst) + this.staleAfter[kindOf(inst.input)] + 1;
       if (next === undefined || at < next) next = at;
     }
+    for (const input of this.inputs) {
+      const at = (this.inputSeen.get(input) ?? this.startMs) + this.staleAfter[kindOf(input)] + 1;
+      if (next === undefined || at < next) next = at;
+    }
     return next;
   }
 
-  /** Every condition past a level (or stale) at `nowMs`, worst first. */
-  conditions(nowMs: number): Condition[] {
+  /**
+   * Every condition past a level (or stale) at `nowMs`, worst first: the rules' conditions, then
+   * each input that sent nothing at all for its `staleAfterMs` (quantity `*`: an input no rule
+   * reads — the Arduino of the example — is watched too).
+   *
+   * @param liveOnly - ignore latches (what "persists" means for a reset).
+   */
+  conditions(nowMs: number, liveOnly = false): Condition[] {
     const out: Condition[] = [];
     for (const inst of this.instances) {
-      const c = this.conditionOf(inst, nowMs);
+      const c = this.conditionOf(inst, nowMs, liveOnly);
       if (c) out.push(c);
+    }
+    for (const input of this.inputs) {
+      const seen = this.inputSeen.get(input);
+      const limit = this.staleAfter[kindOf(input)];
+      if (nowMs - (seen ?? this.startMs) > limit) out.push({ rule: 'stale', input, quantity: '*', level: 'dangerous', value: undefined, limit, stale: true, latched: false });
     }
     return out.sort((a, b) => RANK[b.level] - RANK[a.level]);
   }
@@ -182,7 +200,7 @@ export class InterlockEngine {
    */
   reset(nowMs: number): InterlockStep {
     if (this.current === 'dangerous') throw new RigError('BB_RIG_RESET_REFUSED', 'the rig is still acting on a dangerous state (relays not yet open); reset refused', { state: this.current });
-    const persisting = this.instances.map((i) => this.conditionOf(i, nowMs, true)).find((c) => c?.level === 'dangerous');
+    const persisting = this.conditions(nowMs, true).find((c) => c.level === 'dangerous');
     if (persisting) throw new RigError('BB_RIG_RESET_REFUSED', `reset refused: ${describe(persisting)} persists`, { rule: persisting.rule, input: persisting.input });
     for (const inst of this.instances) inst.latched = inst.live;
     if (this.current !== 'safe') return this.settle(nowMs);
@@ -273,6 +291,6 @@ function kindOf(input: string): InputKind {
 
 /** `max_cell_voltage_v of bmu:3 = 4.25 ≥ dangerous 4.2 (rule cell_voltage_high)`. */
 export function describe(c: Condition): string {
-  if (c.stale) return `${c.quantity} of ${c.input} stale (no value for more than ${c.limit} ms)`;
+  if (c.stale) return c.quantity === '*' ? `${c.input} silent (nothing for more than ${c.limit} ms)` : `${c.quantity} of ${c.input} stale (no value for more than ${c.limit} ms)`;
   return `${c.quantity} of ${c.input} = ${c.value ?? '?'} past ${c.level} ${c.limit} (rule ${c.rule}${c.latched ? ', latched' : ''})`;
 }

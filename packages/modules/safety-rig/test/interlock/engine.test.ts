@@ -146,6 +146,7 @@ describe('Safety rig > interlock > engine', () => {
     for (const dt of [2500, 2500]) {
       clock.advance(dt);
       for (const n of NODES) bmu(n, {});
+      engine.update('arduino', HEALTHY_ARDUINO, clock.nowMs());
     }
     expect(engine.state).toBe('normal');
     expect(engine.nextDeadlineMs()).toBe(1_000_000 + 5001);
@@ -166,6 +167,22 @@ describe('Safety rig > interlock > engine', () => {
     const stale = engine.conditions(clock.nowMs());
     expect(stale).toHaveLength(16); // max and min cell voltage of 8 BMUs; PDO1 quantities and the PCS are fresh
     expect(stale.every((c) => c.stale && /_cell_voltage_v$/.test(c.quantity))).toBe(true);
+  });
+
+  it('a silent Arduino is dangerous after its age although no rule reads it', () => {
+    for (const dt of [2000, 2000, 1001]) {
+      clock.advance(dt);
+      for (const n of NODES) bmu(n, {});
+      engine.update('pcs', HEALTHY_PCS, clock.nowMs());
+    }
+    expect(engine.state).toBe('dangerous');
+    expect(engine.conditions(clock.nowMs())).toEqual([expect.objectContaining({ rule: 'stale', input: 'arduino', quantity: '*', limit: 5000 })]);
+    clock.advance(2000);
+    engine.update('arduino', HEALTHY_ARDUINO, clock.nowMs());
+    for (const n of NODES) bmu(n, {});
+    engine.update('pcs', HEALTHY_PCS, clock.nowMs());
+    expect(engine.state).toBe('safe');
+    expect(() => engine.reset(clock.nowMs())).not.toThrow(); // the Arduino is back
   });
 
   it('an input never seen is stale from the engine start', () => {
