@@ -152,4 +152,19 @@ describe('e2e > safety rig pipeline (python-can BMS via socketcand, pymodbus RTU
     expect([reset.status, reset.details.state]).toEqual(['EXECUTED', 'normal']);
     await env.events.waitFor((e) => e.device_id === DEVICE && e.previous_state === 'safe' && e.state === 'normal', 1, 30_000);
   }, 120_000);
+
+  it('a BMU that falls silent is a dangerous (stale) condition after its age: a quiet bus blocks nothing (D5)', async () => {
+    const before = env.events.where((e) => e.device_id === DEVICE && e.state === 'dangerous').length;
+    const silentAt = Date.now();
+    bms.command('stop 1');
+    const [stale] = (await env.events.waitFor((e) => e.device_id === DEVICE && e.state === 'dangerous', before + 1, 30_000)).slice(-1);
+    expect(stale).toMatchObject({ previous_state: 'normal', channel: 1, details: { rule: 'stale', input: 'bmu:1', stale: 'true', limit: '3000' } });
+    expect(stale!.timestamp.getTime() - silentAt).toBeGreaterThanOrEqual(2900); // not before its age (3000 ms, a PDO may be in flight)
+    await env.events.waitFor((e) => e.device_id === DEVICE && e.previous_state === 'dangerous' && e.state === 'safe' && e.timestamp.getTime() >= silentAt, 1, 30_000);
+    const refused = await command('rig.reset_latch');
+    expect([refused.status, refused.reason_code]).toEqual(['REJECTED', 'BB_RIG_RESET_REFUSED']);
+    expect(refused.reason).toMatch(/bmu:1/);
+    bms.command('start 1');
+    await eventually(async () => (await command('rig.reset_latch')).status === 'EXECUTED', 'reset once BMU 1 is back', 30_000);
+  }, 120_000);
 });

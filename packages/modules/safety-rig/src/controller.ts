@@ -68,7 +68,7 @@ export class RigController {
   private readonly logger: Logger;
 
   constructor(private readonly options: RigControllerOptions) {
-    this.engine = new InterlockEngine(options.interlock, options.clock.nowMs());
+    this.engine = new InterlockEngine(options.interlock); // staleness counts from the first session (attach)
     this.logger = options.logger ?? noopLogger;
     this.arm();
   }
@@ -84,11 +84,15 @@ export class RigController {
   }
 
   /**
-   * Binds the actuators of a new session. In dangerous or safe, the safe state is enforced on it at
-   * once (PCS off, relays open, the safe outputs): whatever happened while no session existed.
+   * Binds the actuators of a new session. The first one starts the interlock's staleness clock (an
+   * input never seen is stale its age after that, not after the links took their time to open). In
+   * dangerous or safe, the safe state is enforced on it at once (PCS off, relays open, the safe
+   * outputs): whatever happened while no session existed.
    */
   attach(actuators: RigActuators): void {
     this.actuators = actuators;
+    this.engine.start(this.options.clock.nowMs());
+    this.arm();
     const s = this.engine.state;
     if (s === 'dangerous' || s === 'safe') {
       const a = this.options.interlock.actions;

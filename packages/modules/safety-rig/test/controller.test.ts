@@ -148,6 +148,18 @@ describe('Safety rig > controller', () => {
     expect(later.length).toBe(2); // the two enforcement actions, delivered on attach of the sink
   });
 
+  it('staleness counts from the first session, not from the controller\'s creation (links take time to open)', async () => {
+    const late = new RigController({ interlock: exampleConfig(), clock, wallClock: clock, timer });
+    timer.advance(10_000); // opening the links took 10 s
+    expect(late.state).toBe('normal');
+    late.attach(actuators);
+    timer.advance(3000);
+    expect(late.state).toBe('normal');
+    timer.advance(1);
+    expect(late.state).toBe('dangerous'); // nothing came within the BMU age after the attach
+    late.stop();
+  });
+
   it('without a session, actions fail as not sent and are reported', async () => {
     rig.detach(actuators);
     rig.input('bmu:1', { ...BMU, module_voltage_v: 50 });

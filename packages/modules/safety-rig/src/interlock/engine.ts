@@ -95,15 +95,16 @@ export class InterlockEngine {
   private readonly inputSeen = new Map<string, number>();
   private readonly staleAfter: Record<InputKind, number>;
   private readonly inputs: Set<string>;
-  private readonly startMs: number;
+  private startMs: number | undefined;
   private relayDeadlineMs: number | undefined;
   private warningActions = new Set<string>();
 
   /**
    * @param config - a validated `interlock:` section (`parseInterlockConfig`).
    * @param startMs - monotonic ms of start: an input never seen becomes stale `staleAfterMs` after it.
+   *   Absent: nothing is stale until {@link InterlockEngine.start} (the links are still opening).
    */
-  constructor(private readonly config: InterlockConfig, startMs: number) {
+  constructor(private readonly config: InterlockConfig, startMs?: number) {
     this.startMs = startMs;
     this.staleAfter = { bmu: config.inputs.bmu.staleAfterMs, pcs: config.inputs.pcs.staleAfterMs, arduino: config.inputs.arduino.staleAfterMs };
     const bmus = config.inputs.bmu.nodes.map((n) => `bmu:${n}`);
@@ -111,6 +112,11 @@ export class InterlockEngine {
     for (const rule of config.rules) {
       for (const input of rule.source === 'bmu' ? bmus : [rule.source]) this.instances.push({ rule, input, live: 'normal', latched: 'normal' });
     }
+  }
+
+  /** Starts the staleness clock (once; later calls change nothing): the rig's links are up. */
+  start(nowMs: number): void {
+    this.startMs ??= nowMs;
   }
 
   /** The current state. */
@@ -157,14 +163,15 @@ export class InterlockEngine {
    */
   nextDeadlineMs(): number | undefined {
     if (this.current === 'dangerous') return this.relayDeadlineMs;
-    if (this.current === 'safe') return undefined;
+    if (this.current === 'safe' || this.startMs === undefined) return undefined;
+    const startMs = this.startMs;
     let next: number | undefined;
     for (const inst of this.instances) {
-      const at = this.lastSeen(inst) + this.staleAfter[kindOf(inst.input)] + 1;
+      const at = (this.lastSeen(inst) ?? startMs) + this.staleAfter[kindOf(inst.input)] + 1;
       if (next === undefined || at < next) next = at;
     }
     for (const input of this.inputs) {
-      const at = (this.inputSeen.get(input) ?? this.startMs) + this.staleAfter[kindOf(input)] + 1;
+      const at = (this.inputSeen.get(input) ?? startMs) + this.staleAfter[kindOf(input)] + 1;
       if (next === undefined || at < next) next = at;
     }
     return next;
@@ -183,10 +190,10 @@ export class InterlockEngine {
       const c = this.conditionOf(inst, nowMs, liveOnly);
       if (c) out.push(c);
     }
-    for (const input of this.inputs) {
+    for (const input of this.startMs === undefined ? [] : this.inputs) {
       const seen = this.inputSeen.get(input);
       const limit = this.staleAfter[kindOf(input)];
-      if (nowMs - (seen ?? this.startMs) > limit) out.push({ rule: 'stale', input, quantity: '*', level: 'dangerous', value: undefined, limit, stale: true, latched: false });
+      if (nowMs - (seen ?? this.startMs!) > limit) out.push({ rule: 'stale', input, quantity: '*', level: 'dangerous', value: undefined, limit, stale: true, latched: false });
     }
     return out.sort((a, b) => RANK[b.level] - RANK[a.level]);
   }
@@ -211,8 +218,8 @@ export class InterlockEngine {
     return { transitions: [reset, ...next.transitions], actions: [{ kind: 'outputs', outputs: this.config.actions.normal.outputs, reason: 'reset: normal outputs' }, ...next.actions] };
   }
 
-  private lastSeen(inst: Instance): number {
-    return this.samples.get(`${inst.input}/${inst.rule.quantity}`)?.atMs ?? this.startMs;
+  private lastSeen(inst: Instance): number | undefined {
+    return this.samples.get(`${inst.input}/${inst.rule.quantity}`)?.atMs;
   }
 
   private refreshLevel(inst: Instance, raw: number): void {
@@ -232,7 +239,7 @@ export class InterlockEngine {
   private conditionOf(inst: Instance, nowMs: number, liveOnly = false): Condition | undefined {
     const sample = this.samples.get(`${inst.input}/${inst.rule.quantity}`);
     const limitMs = this.staleAfter[kindOf(inst.input)];
-    if (nowMs - (sample?.atMs ?? this.startMs) > limitMs) {
+    if (this.startMs !== undefined && nowMs - (sample?.atMs ?? this.startMs) > limitMs) {
       return { rule: 'stale', input: inst.input, quantity: inst.rule.quantity, level: 'dangerous', value: sample?.value, limit: limitMs, stale: true, latched: false };
     }
     const level = liveOnly ? inst.live : inst.latched;
