@@ -8,7 +8,8 @@
  * Checks: BMU, PCS and Arduino readings reach InfluxDB; a dangerous cell voltage from the BMS drives
  * the PCS off (op mode 0 written over RTU) and the relays open (the sketch's pins low), with STATE_CHANGE
  * events naming the rule; the latched safe state survives the value's return until rig.reset_latch,
- * which is refused while the dangerous value persists.
+ * which is refused while the dangerous value persists; a silent BMU and an unanswering PCS trip the
+ * rig after their ages (the PCS's failure keeps the other links up, so the relays still open).
  */
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -166,5 +167,17 @@ describe('e2e > safety rig pipeline (python-can BMS via socketcand, pymodbus RTU
     expect(refused.reason).toMatch(/bmu:1/);
     bms.command('start 1');
     await eventually(async () => (await command('rig.reset_latch')).status === 'EXECUTED', 'reset once BMU 1 is back', 30_000);
+  }, 120_000);
+
+  it('a PCS that stops answering keeps the other links up and trips the rig after its age: the relays still open (D8)', async () => {
+    expect((await command('rig.set_outputs', { relay1: true, relay2: true, relay3: true })).status).toBe('EXECUTED');
+    await eventually(() => RELAY_PINS.every((p) => sketch.pins.get(p) === true), 'relays on at the sketch', 10_000);
+    const gone = Date.now();
+    await pcs.stop(); // the RTU server is gone: every request times out
+    await env.events.waitFor((e) => e.device_id === DEVICE && e.kind === 'FAULT' && e.state === 'pcs_unreadable' && e.timestamp.getTime() >= gone, 1, 30_000);
+    const [trip] = await env.events.waitFor((e) => e.device_id === DEVICE && e.state === 'dangerous' && e.timestamp.getTime() >= gone, 1, 30_000);
+    expect(trip!.details).toMatchObject({ rule: 'stale', input: 'pcs' });
+    await eventually(() => RELAY_PINS.every((p) => sketch.pins.get(p) === false), 'relays open at the sketch', 15_000);
+    expect(env.events.where((e) => e.device_id === DEVICE && e.kind === 'DISCONNECTED' && e.timestamp.getTime() >= gone)).toEqual([]); // the session stayed
   }, 120_000);
 });
