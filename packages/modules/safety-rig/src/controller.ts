@@ -133,7 +133,7 @@ export class RigController {
       this.logger.debug({ input }, 'values of an input the interlock does not watch');
       return;
     }
-    this.handle_(this.engine.update(input, values, this.options.clock.nowMs()));
+    this.applyStep(this.engine.update(input, values, this.options.clock.nowMs()));
   }
 
   /**
@@ -141,7 +141,7 @@ export class RigController {
    * @returns the state after the reset.
    */
   reset(): RigState {
-    this.handle_(this.engine.reset(this.options.clock.nowMs()));
+    this.applyStep(this.engine.reset(this.options.clock.nowMs()));
     return this.engine.state;
   }
 
@@ -232,7 +232,7 @@ export class RigController {
     if (this.pending.length > max) this.pending.splice(0, this.pending.length - max);
   }
 
-  private handle_(step: InterlockStep): void {
+  private applyStep(step: InterlockStep): void {
     const wallMs = this.options.wallClock.nowMs();
     // actions first: the PCS-off write leaves before anything is reported
     this.run(step.actions);
@@ -301,7 +301,7 @@ export class RigController {
       this.handle = undefined;
       const now = this.options.clock.nowMs();
       if (this.runner) this.scheduleEvents(this.runner.tick(now));
-      this.handle_(this.engine.evaluate(now));
+      this.applyStep(this.engine.evaluate(now));
     }, delay);
   }
 }
