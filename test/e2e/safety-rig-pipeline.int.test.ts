@@ -70,6 +70,8 @@ function writeDevices(dir: string): void {
   rig.arduino = { ...rig.arduino, path: ioPty.b, commandGapMs: 1100 };
   delete rig.interlockFile;
   rig.interlock = interlock;
+  writeFileSync(join(dir, 'short.csv'), '\uFEFFInterval [s],Current [A]\r\n1,-10\r\n1,10\r\n');
+  rig.schedules = { short: { file: 'short.csv', mode: 'current' } };
   writeFileSync(join(dir, 'rig-devices.yaml'), stringify({ devices }));
 }
 
@@ -125,6 +127,20 @@ describe('e2e > safety rig pipeline (python-can BMS via socketcand, pymodbus RTU
     const pin = await command('rig.set_outputs', { pin13: true });
     expect([pin.status, pin.reason_code]).toEqual(['REJECTED', 'BB_RIG_PIN_NOT_ALLOWED']);
   }, 90_000);
+
+  it('rig.start_schedule runs a configured CSV schedule on the PCS, step by step, and switches the PCS off at its end', async () => {
+    const setpoints = (await pcs.written(SETPOINT)).length;
+    const modes = (await pcs.written(OP_MODE)).length;
+    const started = await command('rig.start_schedule', { schedule: 'short' });
+    expect([started.status, started.details.steps]).toEqual(['EXECUTED', '2']);
+    const steps = await env.events.waitFor((e) => e.device_id === DEVICE && e.state === 'schedule:step' && e.details.schedule === 'short.csv', 2, 20_000);
+    expect(steps.map((e) => [e.details.index, e.details.setpoint, e.details.line])).toEqual([['0', '-10', '2'], ['1', '10', '3']]);
+    await env.events.waitFor((e) => e.device_id === DEVICE && e.state === 'schedule:completed', 1, 20_000);
+    await eventually(async () => (await pcs.written(OP_MODE)).slice(modes).at(-1) === 0, 'PCS off after the last step', 10_000);
+    expect((await pcs.written(SETPOINT)).slice(setpoints)).toEqual([65536 - Math.round(10 * 52.094), Math.round(10 * 52.094)]);
+    const unknown = await command('rig.start_schedule', { schedule: 'nope' });
+    expect([unknown.status, unknown.reason_code]).toEqual(['REJECTED', 'BB_COMMAND_PARAMETER_INVALID']);
+  }, 60_000);
 
   it('a dangerous cell voltage drives the PCS off and the relays open; the safe state is latched until rig.reset_latch', async () => {
     const writesBefore = (await pcs.written(OP_MODE)).length;
