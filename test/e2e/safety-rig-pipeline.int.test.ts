@@ -67,7 +67,8 @@ function writeDevices(dir: string): void {
   rig.can = { ...rig.can, socketcand: { host: '127.0.0.1', port: can.port, bus: 'can0' }, readingIntervalMs: 300 };
   delete rig.can.syncPeriodMs;
   rig.pcs = { ...rig.pcs, connection: { path: pcsPty.b, baudRate: 19200 } };
-  rig.arduino = { ...rig.arduino, path: ioPty.b, commandGapMs: 1100 };
+  // the sketch simulator runs in this busy process: a wider gap than the sketch's 1 s read keeps two commands from merging when its timers lag
+  rig.arduino = { ...rig.arduino, path: ioPty.b, commandGapMs: 1600 };
   delete rig.interlockFile;
   rig.interlock = interlock;
   writeFileSync(join(dir, 'short.csv'), '\uFEFFInterval [s],Current [A]\r\n1,-10\r\n1,10\r\n');

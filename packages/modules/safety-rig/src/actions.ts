@@ -86,6 +86,9 @@ export const rigActions = {
       await session.controller.setOutputs(outputs, () => ctx.beforeSend());
       return Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v ? 'on' : 'off']));
     },
+    // waits in the controller's Arduino queue (> 1 s between commands), not in the session's
+    // exclusive slot: the PCS polls that feed the interlock must not wait behind it
+    concurrent: true,
   }),
   [RIG_ACTIONS.pcsSetpoint]: defineAction<ResolvedRigDevice, RigSession, PcsSetpoint | 'off'>({
     validate: validatePcsSetpoint,
@@ -98,6 +101,7 @@ export const rigActions = {
       await session.controller.pcsSetpoint(sp, () => ctx.beforeSend());
       return { mode: sp.mode, value: String(sp.value) };
     },
+    concurrent: true, // queued by the controller's PCS queue, as the interlock's own writes
   }),
   [RIG_ACTIONS.startSchedule]: defineAction<ResolvedRigDevice, RigSession, NamedSchedule & { readonly name: string }>({
     validate: validateStartSchedule,

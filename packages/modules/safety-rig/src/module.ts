@@ -68,4 +68,7 @@ export const safetyRigModule: ProtocolModule<ResolvedRigDevice, RigSession, RigP
     return { readings, events: [{ ...base, kind: 'STATE_CHANGE', previous_state: 'pcs_unreadable', state: 'pcs_readable', reason: 'PCS status read again' }] };
   },
   actions: rigActions,
+  // set_outputs and pcs_setpoint are concurrent (queued by the controller, never holding the poll);
+  // a reset or a schedule command after them waits for them
+  orderAfterConcurrent: true,
 };

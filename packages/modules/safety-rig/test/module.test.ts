@@ -42,5 +42,8 @@ describe('Safety rig > module', () => {
   it('is an exclusive-session protocol with the rig. actions', () => {
     expect(safetyRigModule.sessionMode(rig)).toBe('exclusive');
     expect(Object.keys(safetyRigModule.actions).sort()).toEqual(['rig.pcs_setpoint', 'rig.reset_latch', 'rig.set_outputs', 'rig.start_schedule', 'rig.stop_schedule']);
+    // set-points never hold the session's exclusive slot (the PCS poll feeds the interlock)
+    expect(Object.entries(safetyRigModule.actions).filter(([, a]) => a.concurrent === true).map(([n]) => n).sort()).toEqual(['rig.pcs_setpoint', 'rig.set_outputs']);
+    expect(safetyRigModule.orderAfterConcurrent).toBe(true);
   });
 });
