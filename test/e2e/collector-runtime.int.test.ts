@@ -4,7 +4,8 @@
  * driver — routed commands run between two polls unless the action is concurrent (a set-point the
  * driver paces), a command for a device whose session is down is FAILED with outcome `not_sent`
  * (nothing was sent), and a session that reports its loss is reconnected at once with a
- * DISCONNECTED / CONNECTED pair of events.
+ * DISCONNECTED / CONNECTED pair of events; records a session pushes by itself (`module.listen`) are
+ * published between polls.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -17,7 +18,7 @@ import type { CommandInput } from '@busbar/avro';
 import { commandSerde } from '@busbar/avro';
 import { collectorConfigSchema, startCollector } from '@busbar/collector-kit';
 import { defineAction } from '@busbar/protocol';
-import type { DeviceConfigBase, ProtocolModule, Session } from '@busbar/protocol';
+import type { DeviceConfigBase, ListenContext, ProtocolModule, Session } from '@busbar/protocol';
 import { startPipelineEnv } from '../support/pipeline.js';
 import type { PipelineEnv } from '../support/pipeline.js';
 
@@ -33,6 +34,7 @@ const log: string[] = [];
 let opens = 0;
 let refuseOpen = false;
 let current: FakeSession | undefined;
+let listening: ListenContext | undefined;
 
 const fakeModule: ProtocolModule<FakeDevice, FakeSession, number> = {
   protocol: 'fake',
@@ -53,6 +55,9 @@ const fakeModule: ProtocolModule<FakeDevice, FakeSession, number> = {
     await new Promise((r) => setTimeout(r, device.pollMs));
     log.push('poll end');
     return opens;
+  },
+  listen: (_session, _device, ctx) => {
+    listening = ctx;
   },
   toRecords: (device, n, ctx) => ({ readings: [{ device_id: device.id, protocol: 'fake', channel: null, timestamp: new Date(ctx.atMs), values: { opens: n }, quality: 'GOOD', sequence: ctx.nextSequence() }] }),
   actions: {
@@ -84,6 +89,17 @@ beforeAll(async () => {
 afterAll(() => env?.stop(), 60_000);
 
 describe('e2e > generic collector runtime (a protocol module written in the test, real Kafka)', () => {
+  it('publishes the records a session pushes by itself (module.listen), with the process\'s sequence', async () => {
+    const sequence = listening!.nextSequence();
+    listening!.emit({
+      readings: [{ device_id: 'fake-1', protocol: 'fake', channel: null, timestamp: new Date(), values: { pushed: 42 }, quality: 'GOOD', sequence }],
+      events: [{ event_id: randomUUID(), device_id: 'fake-1', protocol: 'fake', timestamp: new Date(), kind: 'STATE_CHANGE', previous_state: 'a', state: 'b', reason: 'pushed' }],
+    });
+    const [r] = await env.readings.waitFor((x) => x.device_id === 'fake-1' && x.values.pushed === 42, 1, 20_000);
+    expect(r!.sequence).toBe(sequence);
+    await env.events.waitFor((e) => e.device_id === 'fake-1' && e.reason === 'pushed' && e.state === 'b', 1, 20_000);
+  }, 60_000);
+
   it('runs a routed command between two polls, but a concurrent set-point at once, during the poll in progress', async () => {
     await env.readings.waitFor((r) => r.device_id === 'fake-1', 2, 20_000);
     // polls run back to back (400 ms each, every 50 ms): the set-point lands inside one

@@ -25,6 +25,7 @@ import { ERROR_CODES as moduleArbin } from '@busbar/module-arbin';
 import { ERROR_CODES as moduleCorus } from '@busbar/module-corus';
 import { ERROR_CODES as moduleMaccor } from '@busbar/module-maccor';
 import { ERROR_CODES as moduleBasytec } from '@busbar/module-basytec';
+import { ERROR_CODES as moduleSafetyRig } from '@busbar/module-safety-rig';
 
 /** Every catalogue, by the package that raises its codes. */
 export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
@@ -42,6 +43,7 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/module-corus', moduleCorus],
   ['@busbar/module-arbin', moduleArbin],
   ['@busbar/module-maccor', moduleMaccor],
+  ['@busbar/module-safety-rig', moduleSafetyRig],
   ['@busbar/driver-can', can],
   ['@busbar/driver-basytec', basytec],
   ['@busbar/module-basytec', moduleBasytec],

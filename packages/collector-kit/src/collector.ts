@@ -17,7 +17,7 @@ import type { ReadingInput } from '@busbar/avro';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError, backoffDelayMs, errorCode, sleep, systemClock } from '@busbar/core';
 import { CommandExecutor } from '@busbar/commands';
-import type { AnyProtocolModule, DeviceConfigBase, DeviceEntry, DeviceJob, JobContext, Session } from '@busbar/protocol';
+import type { AnyProtocolModule, DeviceConfigBase, DeviceEntry, DeviceJob, DeviceRecords, JobContext, Session } from '@busbar/protocol';
 import { commandResolver, deviceTable } from '@busbar/protocol';
 import { DeviceSupervisor } from '@busbar/supervisor';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
@@ -113,11 +113,23 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     const connected = module.connected;
     const connectionEvents = kit.connectionEvents(device.id, connected ? { connected: (info) => (session ? connected(session, device, info) : {}) } : {});
     const acknowledge = module.acknowledge?.bind(module) as ((s: Session | undefined, d: DeviceConfigBase, raw: unknown) => Promise<void>) | undefined;
+    const publish = async (records: DeviceRecords): Promise<void> => {
+      if (records.readings.length > 0 && (await kit.publishReadings(records.readings))) m.readings.inc({ device: device.id }, records.readings.length);
+      const events = records.events ?? [];
+      for (const e of events) m.events.inc({ device: device.id, kind: e.kind });
+      await kit.publishEvents(events);
+    };
+    // records a session pushes by itself (module.listen), appended in order; never awaited by the session
+    let pushed: Promise<void> = Promise.resolve();
+    const emit = (records: DeviceRecords): void => {
+      pushed = pushed.then(() => publish(records)).catch((err: unknown) => log.error({ err, code: errorCode(err) }, 'records pushed by the session could not be stored'));
+    };
     const supervisor: DeviceSupervisor<unknown> = new DeviceSupervisor<unknown>(
       {
         connect: async () => {
           const opened = (await module.open(device, { logger: log, metrics })) as Session;
           session = opened;
+          module.listen?.(opened, device, { emit, nextSequence });
           void opened.lost.then((error) => {
             lostSessions.add(opened);
             if (session === opened) supervisor.reportLost(error);
@@ -150,9 +162,8 @@ export async function startCollector(module: AnyProtocolModule, service: string,
               return;
             }
             if (records.readings.length > 0) m.readings.inc({ device: device.id }, records.readings.length);
-          } else if (records.readings.length > 0 && (await kit.publishReadings(records.readings))) m.readings.inc({ device: device.id }, records.readings.length);
-          for (const e of events) m.events.inc({ device: device.id, kind: e.kind });
-          if (acknowledge === undefined) await kit.publishEvents(events);
+            for (const e of events) m.events.inc({ device: device.id, kind: e.kind });
+          } else await publish(records);
         },
         ...connectionEvents,
         onConnected: async (info) => {

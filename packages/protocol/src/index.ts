@@ -12,6 +12,7 @@ export type {
   DeviceJob,
   DeviceRecords,
   JobContext,
+  ListenContext,
   ModuleActivity,
   ModuleRuntime,
   OpenContext,

@@ -63,6 +63,17 @@ export interface RecordContext<St> {
   readonly state: St;
 }
 
+/** What {@link ProtocolModule.listen} gets. */
+export interface ListenContext {
+  /**
+   * Publishes records the session produced by itself (a CAN frame, an interlock transition) through
+   * the collector's store-and-forward path, in call order; never waits on Kafka, never throws.
+   */
+  emit(records: DeviceRecords): void;
+  /** The next `sequence` number of this collector process (shared with the polls). */
+  nextSequence(): number;
+}
+
 /** What an action's `execute` gets besides the plan. */
 export interface ActionContext {
   /** The command being executed. */
@@ -226,6 +237,12 @@ export interface ProtocolModule<D extends DeviceConfigBase, S extends Session, R
    *   closes the session and reconnects).
    */
   poll(session: S, device: D): Promise<Raw>;
+  /**
+   * Event-driven sources (records pushed as frames arrive rather than polled): called once per
+   * opened session, right after `open` and before its first poll; the session calls `ctx.emit`
+   * whenever it has records. Optional; `runTestMode` does not call it.
+   */
+  listen?(session: S, device: D, ctx: ListenContext): void;
   /** Turns one poll into records. Pure. */
   toRecords(device: D, raw: Raw, ctx: RecordContext<St>): DeviceRecords;
   /**

@@ -17,6 +17,7 @@ import { BusbarError } from '@busbar/core';
 import { CommandExecutor, CommandPipeline, ExecutionJournal } from '@busbar/commands';
 import type { Disposition } from '@busbar/commands';
 import { modbusModule } from '@busbar/module-modbus';
+import { safetyRigModule } from '@busbar/module-safety-rig';
 import { SharedSessions, commandResolver, deviceTable } from '@busbar/protocol';
 import type { AnyProtocolModule, DeviceConfigBase } from '@busbar/protocol';
 import type { Command } from '@busbar/avro';
@@ -45,6 +46,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   if (config.basytec) modules.push({ module: basytecModule, devices: config.basytec.devices });
   if (config.maccor) modules.push({ module: maccorModule, devices: config.maccor.devices });
   if (config.corus) modules.push({ module: corusModule, devices: config.corus.devices });
+  if (config.rig) modules.push({ module: safetyRigModule, devices: config.rig.devices });
   const sessions = new SharedSessions({ logger, metrics });
   const table = deviceTable(modules);
   const resolveModule = commandResolver(table, {
@@ -52,7 +54,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
     logger,
     place: (entry) => (entry.module.sessionMode(entry.device) === 'exclusive' ? { route } : { run: sessions.run }),
   });
-  if (modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, basytec, maccor, corus');
+  if (modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, basytec, maccor, corus, rig');
 
   // kept one lifetime plus the replay margin: beyond that a repeat is refused by its expiry anyway
   const journal = new ExecutionJournal({ path: config.journal.path ?? join('state', `${config.groupId}.journal.sqlite`), retainMs: config.maxCommandLifetimeMs + REPLAY_MARGIN_MS, logger });

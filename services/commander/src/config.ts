@@ -16,6 +16,8 @@ import { createMaccorModule } from '@busbar/module-maccor';
 import type { MaccorDeviceConfig } from '@busbar/module-maccor';
 import { modbusModule } from '@busbar/module-modbus';
 import type { ResolvedModbusDevice } from '@busbar/module-modbus';
+import { safetyRigModule } from '@busbar/module-safety-rig';
+import type { ResolvedRigDevice } from '@busbar/module-safety-rig';
 import { deviceSourceShape, loadDevices } from '@busbar/protocol';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { ConfigError, loadConfig } from '@busbar/runtime';
@@ -42,6 +44,8 @@ export const commanderConfigSchema = z.object({
   modbus: z.object(deviceSourceShape(modbusModule)).strict().optional(),
   /** Arbin cyclers: `devicesFile` (the Arbin collector's device file) or `devices` inline. */
   arbin: z.object(deviceSourceShape(arbinModule)).strict().optional(),
+  /** Safety rigs: `devicesFile` (the rig collector's device file) or `devices` inline; commands are routed to that collector. */
+  rig: z.object(deviceSourceShape(safetyRigModule)).strict().optional(),
   /** BaSyTec testers: `devicesFile` (the BaSyTec collector's device file) or `devices` inline. */
   basytec: z.object(deviceSourceShape(basytecModule)).strict().optional(),
   /** Maccor testers: `devicesFile` (the Maccor collector's device file) or `devices` inline. */
@@ -60,7 +64,7 @@ export const commanderConfigSchema = z.object({
 }).superRefine((c, ctx) => {
   // one device id, one protocol: a command's device must not match two bindings (or two owners)
   const seen = new Map<string, string>();
-  for (const protocol of ['modbus', 'arbin', 'maccor', 'corus'] as const) {
+  for (const protocol of ['modbus', 'arbin', 'maccor', 'corus', 'rig'] as const) {
     (c[protocol]?.devices ?? []).forEach((d: { id: string }, i: number) => {
       const other = seen.get(d.id);
       if (other !== undefined) ctx.addIssue({ code: 'custom', path: [protocol, 'devices', i, 'id'], message: `device id ${d.id} is also configured under ${other}` });
@@ -70,7 +74,8 @@ export const commanderConfigSchema = z.object({
 });
 
 /** The validated configuration with device maps resolved. */
-export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin' | 'basytec' | 'maccor' | 'corus'> & {
+export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin' | 'basytec' | 'maccor' | 'corus' | 'rig'> & {
+  readonly rig?: { readonly devices: readonly ResolvedRigDevice[] } | undefined;
   readonly modbus?: { readonly devices: readonly ResolvedModbusDevice[] } | undefined;
   readonly arbin?: { readonly devices: readonly ArbinDeviceConfig[] } | undefined;
   readonly basytec?: { readonly devices: readonly BasytecDeviceConfig[] } | undefined;
@@ -101,17 +106,18 @@ export function loadCommanderConfig(file: string | undefined, env: NodeJS.Proces
 export function resolveCommanderConfig(cfg: z.output<typeof commanderConfigSchema>, baseDir: string): CommanderConfig {
   const modbus = cfg.modbus ? { devices: loadDevices<ResolvedModbusDevice>(modbusModule, cfg.modbus, 'modbus.', baseDir) } : undefined;
   const arbin = cfg.arbin ? { devices: loadDevices<ArbinDeviceConfig>(arbinModule, cfg.arbin, 'arbin.', baseDir) } : undefined;
+  const rig = cfg.rig ? { devices: loadDevices<ResolvedRigDevice>(safetyRigModule, cfg.rig, 'rig.', baseDir) } : undefined;
   const basytec = cfg.basytec ? { devices: loadDevices<BasytecDeviceConfig>(basytecModule, cfg.basytec, 'basytec.', baseDir) } : undefined;
   const maccor = cfg.maccor ? { devices: loadDevices<MaccorDeviceConfig>(maccorModule, cfg.maccor, 'maccor.', baseDir) } : undefined;
   const corus = cfg.corus ? { devices: loadDevices<ResolvedCorusDevice>(corusModule, cfg.corus, 'corus.', baseDir) } : undefined;
   // one device id, one protocol — also across device files (the schema checks the inline lists)
   const seen = new Map<string, string>();
-  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['basytec', basytec?.devices], ['maccor', maccor?.devices], ['corus', corus?.devices]] as const) {
+  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['basytec', basytec?.devices], ['maccor', maccor?.devices], ['corus', corus?.devices], ['rig', rig?.devices]] as const) {
     for (const d of devices ?? []) {
       const other = seen.get(d.id);
       if (other !== undefined && other !== protocol) throw new ConfigError('BB_CONFIG_INVALID', `${protocol}: device id ${d.id} is also configured under ${other}`);
       seen.set(d.id, protocol);
     }
   }
-  return { ...cfg, configDir: baseDir, modbus, arbin, basytec, maccor, corus };
+  return { ...cfg, configDir: baseDir, modbus, arbin, basytec, maccor, corus, rig };
 }

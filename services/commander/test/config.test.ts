@@ -1,9 +1,12 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EXAMPLE_CORUS_MAP } from '@busbar/driver-itron-corus';
 import { commanderConfigSchema, loadCommanderConfig } from '../src/index.js';
+
+const RIG_EXAMPLES = fileURLToPath(new URL('../../../packages/modules/safety-rig/examples/', import.meta.url));
 
 const modbusDevice = (id: string) => ({ id, connection: { kind: 'tcp', host: '127.0.0.1', port: 1502 }, map: { points: [{ name: 'voltage_setpoint_v', type: 'holding', address: 0, dataType: 'float32', writable: { min: 0, max: 60 } }] } });
 
@@ -73,5 +76,17 @@ describe('commander > config', () => {
     expect(c.corus?.devices.map((d) => [d.id, d.corusMap.mapId, d.logNames])).toEqual([['corus-1', 'b0040', ['interval']]]);
     writeFileSync(join(dir, 'devices', 'corus-devices.yaml'), ['devices:', '  - { id: corus-1, connection: { kind: tcp, host: 127.0.0.1, port: 4001 }, mapFile: corus.map.json, pollParameters: [nope] }'].join('\n'));
     expect(() => loadCommanderConfig(file, {})).toThrow(/devices\[0\]\.pollParameters\[0\]: "nope" is not a parameter of map b0040/);
+  });
+});
+
+describe('commander > config > rig', () => {
+  it('reads the rig device file the rig collector reads (the rig. prefix names its fields)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'busbar-commander-rig-'));
+    for (const f of ['safety-rig-devices.yaml', 'interlock.original.yaml', 'busbar_safety_rig_bmu.dbc', 'characterization.csv']) copyFileSync(join(RIG_EXAMPLES, f), join(dir, f));
+    writeFileSync(join(dir, 'commander.yaml'), 'kafka: { brokers: ["127.0.0.1:9092"] }\nrig: { devicesFile: safety-rig-devices.yaml }\n');
+    const c = loadCommanderConfig(join(dir, 'commander.yaml'), {});
+    expect(c.rig?.devices.map((d) => [d.id, d.interlockConfig.envelope.currentA.max])).toEqual([['rig-a', 100]]);
+    writeFileSync(join(dir, 'bad.yaml'), 'kafka: { brokers: ["127.0.0.1:9092"] }\nrig: { devicesFile: nope.yaml }\n');
+    expect(() => loadCommanderConfig(join(dir, 'bad.yaml'), {})).toThrow(/rig\.devicesFile: cannot read/);
   });
 });
