@@ -25,7 +25,8 @@
  *   `relogged`, and a {@link ClockSetBackEvent} describes the jump. Records stay flagged until
  *   their times pass the highest time published before the jump (`highWaterMs`, kept in the cursor
  *   across passes). A device clock reading (`deviceNow`) behind the last published record reports
- *   the set-back before any record was re-logged.
+ *   the set-back before any record was re-logged, and the cursor then says where the next read must
+ *   start (`rescanFromMs`, one interval before the clock reading) to see them.
  * - A record without a timestamp is skipped (`no_timestamp`); the same record twice in one batch
  *   (same sequence, or same time and bytes) is skipped (`duplicate`). Every skip is returned with
  *   its reason and device time, and counted by reason.
@@ -59,6 +60,11 @@ export interface LogCursorState {
   readonly lastRecordSequence?: number;
   /** Highest instant published before a clock set-back, while re-logged records have not passed it yet. */
   readonly highWaterMs?: number;
+  /**
+   * Set when the device clock was read behind the last published record and nothing was re-logged
+   * yet: the next read must start here (not at the cursor) to see the re-logged records, ms since the epoch.
+   */
+  readonly rescanFromMs?: number;
 }
 
 /** Why a record was not published. */
@@ -269,12 +275,14 @@ export function decideLogRecords<R extends CursorRecord>(records: readonly R[], 
 
   // the device's clock parameter behind the last published record: set back (maybe nothing re-logged yet)
   let clockBehind = false;
+  let nowMsForRescan: number | undefined;
   if (options.deviceNow != null && cursor !== undefined) {
     const nowCandidates = wallTimeInstants(options.deviceNow, tz);
     const nowMs = nowCandidates[nowCandidates.length - 1] ?? Number.POSITIVE_INFINITY;
     const newest = Math.max(highMs, prevMs);
     if (nowMs < newest && cursor.highWaterMs === undefined && !events.some((e) => e.detectedBy === 'records')) {
       clockBehind = true;
+      nowMsForRescan = nowMs;
       const nowText = formatCorusDateTime(options.deviceNow);
       events.push({ kind: 'clock_set_back', detectedBy: 'clock', setBackByMs: newest - nowMs, reloggedRecords: 0, fromDeviceTime: prevDeviceTime ?? cursor.lastRecordDeviceTime, toDeviceTime: nowText, description: `clock set back: the device clock reads ${nowText}, ${formatDuration(newest - nowMs)} before the last published record (${prevDeviceTime ?? cursor.lastRecordDeviceTime}); records it logs again will be published and flagged` });
     }
@@ -293,8 +301,8 @@ export function decideLogRecords<R extends CursorRecord>(records: readonly R[], 
       ...(last.record.sequence !== undefined ? { lastRecordSequence: last.record.sequence } : {}),
       ...(highMs > last.timestampMs ? { highWaterMs: highMs } : {}),
     };
-  } else if (clockBehind && cursor !== undefined) {
-    next = { ...cursor, highWaterMs: highMs };
+  } else if (clockBehind && cursor !== undefined && nowMsForRescan !== undefined) {
+    next = { ...cursor, highWaterMs: highMs, rescanFromMs: nowMsForRescan - intervalMs };
   }
   return { publish, skipped, skippedByReason, events, placedMs, cursor: next };
 }

@@ -351,7 +351,8 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
       continue;
     }
     const n = options.historyRecords ?? 96;
-    for (const t of slotsBetween(cfg.intervalS, clockMs - (n + 2) * (cfg.intervalS ?? 900) * 1000, clockMs).slice(-n)) appendRecord(log, t);
+    const history = slotsBetween(cfg.intervalS, clockMs - (n + 2) * (cfg.intervalS ?? 900) * 1000, clockMs);
+    for (const t of history.slice(history.length - Math.min(n, history.length))) appendRecord(log, t);
   }
   const advance = (seconds: number): void => {
     const target = clockMs + seconds * 1000;

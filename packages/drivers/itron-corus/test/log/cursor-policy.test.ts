@@ -179,11 +179,12 @@ describe('Log > cursor policy: the device clock set back', () => {
     const d = decideLogRecords([old[8]!], cursor, { intervalS: 900, deviceNow: parseCorusDateTime('2020-10-07T10:07:00') });
     expect(d.publish).toEqual([]);
     expect(d.events).toEqual([expect.objectContaining({ detectedBy: 'clock', setBackByMs: 113 * 60_000, description: 'clock set back: the device clock reads 2020-10-07T10:07:00, 1 h 53 min before the last published record (2020-10-07T12:00:00); records it logs again will be published and flagged' })]);
-    expect(d.cursor).toEqual({ ...cursor, highWaterMs: ms('2020-10-07T12:00:00') });
+    expect(d.cursor).toEqual({ ...cursor, highWaterMs: ms('2020-10-07T12:00:00'), rescanFromMs: ms('2020-10-07T09:52:00') });
     // next pass: the re-logged records are flagged; the clock event is not repeated
     const next = decideLogRecords([old[8]!, ...relogged.slice(0, 2)], d.cursor, { intervalS: 900, deviceNow: parseCorusDateTime('2020-10-07T10:37:00') });
     expect(next.publish.map((p) => p.relogged)).toEqual([true, true]);
     expect(next.events.map((e) => e.detectedBy)).toEqual(['records']);
+    expect(next.cursor).toEqual({ lastRecordMs: ms('2020-10-07T10:30:00'), lastRecordDeviceTime: '2020-10-07T10:30:00', lastRecordKey: 'k-new1', highWaterMs: ms('2020-10-07T12:00:00') });
   });
 
   it('a device clock ahead of the cursor is no set-back', () => {
