@@ -27,6 +27,9 @@
  *   across passes). A device clock reading (`deviceNow`) behind the last published record reports
  *   the set-back before any record was re-logged, and the cursor then says where the next read must
  *   start (`rescanFromMs`, one interval before the clock reading) to see them.
+ * - Limits: sequence numbers are compared as plain integers (a counter that wraps around is not
+ *   followed); without a sequence field, log order across two database requests is the order of
+ *   the requests — a set-back must be read in one request (the backfill starts it at `rescanFromMs`).
  * - A record without a timestamp is skipped (`no_timestamp`); the same record twice in one batch
  *   (same sequence, or same time and bytes) is skipped (`duplicate`). Every skip is returned with
  *   its reason and device time, and counted by reason.
@@ -67,6 +70,9 @@ export interface LogCursorState {
   readonly rescanFromMs?: number;
 }
 
+/** Default of {@link CursorPolicyOptions.clockToleranceS}, s. */
+const DEFAULT_CLOCK_TOLERANCE_S = 300;
+
 /** Why a record was not published. */
 export type SkipReason = 'already_published' | 'duplicate' | 'no_timestamp';
 
@@ -101,7 +107,7 @@ export interface ClockSetBackEvent {
   readonly kind: 'clock_set_back';
   /** E.g. "clock set back by 2 h (device time 2020-10-07T12:00:00 → 2020-10-07T10:15:00), 8 records re-logged". */
   readonly description: string;
-  /** How far the clock went back, ms (with `intervalS`: the next record was due one interval after the last). */
+  /** How far the clock went back, ms (with `intervalS`: the next record was due one interval after the last); 0 for more records of a set-back reported in an earlier pass. */
   readonly setBackByMs: number;
   /** Records of this batch logged again over times already published. */
   readonly reloggedRecords: number;
@@ -121,6 +127,12 @@ export interface CursorPolicyOptions {
   readonly intervalS?: number;
   /** The device's clock parameter as read in this pass (naive), if read. */
   readonly deviceNow?: CorusDateTime | null;
+  /**
+   * How far the clock reading may be behind the newest record before it counts as a set-back, s:
+   * records logged while a pass runs are newer than the reading taken at its start. Smaller
+   * set-backs are still seen by the record times. @default 300
+   */
+  readonly clockToleranceS?: number;
 }
 
 /** The decision for one batch. */
@@ -280,7 +292,7 @@ export function decideLogRecords<R extends CursorRecord>(records: readonly R[], 
     const nowCandidates = wallTimeInstants(options.deviceNow, tz);
     const nowMs = nowCandidates[nowCandidates.length - 1] ?? Number.POSITIVE_INFINITY;
     const newest = Math.max(highMs, prevMs);
-    if (nowMs < newest && cursor.highWaterMs === undefined && !events.some((e) => e.detectedBy === 'records')) {
+    if (nowMs < newest - (options.clockToleranceS ?? DEFAULT_CLOCK_TOLERANCE_S) * 1000 && cursor.highWaterMs === undefined && !events.some((e) => e.detectedBy === 'records')) {
       clockBehind = true;
       nowMsForRescan = nowMs;
       const nowText = formatCorusDateTime(options.deviceNow);

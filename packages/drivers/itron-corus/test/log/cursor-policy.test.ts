@@ -187,10 +187,14 @@ describe('Log > cursor policy: the device clock set back', () => {
     expect(next.cursor).toEqual({ lastRecordMs: ms('2020-10-07T10:30:00'), lastRecordDeviceTime: '2020-10-07T10:30:00', lastRecordKey: 'k-new1', highWaterMs: ms('2020-10-07T12:00:00') });
   });
 
-  it('a device clock ahead of the cursor is no set-back', () => {
-    const d = decideLogRecords([old[8]!], cursor, { deviceNow: parseCorusDateTime('2020-10-07T12:07:00') });
-    expect(d.events).toEqual([]);
-    expect(d.cursor).toBe(cursor);
+  it('a device clock ahead of the cursor is no set-back; nor is one read just before a record was logged', () => {
+    for (const now of ['2020-10-07T12:07:00', '2020-10-07T11:59:58']) {
+      const d = decideLogRecords([old[8]!], cursor, { deviceNow: parseCorusDateTime(now) });
+      expect(d.events).toEqual([]);
+      expect(d.cursor).toBe(cursor);
+    }
+    // with no tolerance, 2 s behind is a set-back
+    expect(decideLogRecords([old[8]!], cursor, { deviceNow: parseCorusDateTime('2020-10-07T11:59:58'), clockToleranceS: 0 }).events).toHaveLength(1);
   });
 });
 
