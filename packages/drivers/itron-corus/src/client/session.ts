@@ -19,6 +19,7 @@ import { MAX_FRAME_DATA } from '../codec/frames.js';
 import { parameterIdLength } from '../codec/parameter-id.js';
 import { planReads, type WriteItem } from '../codec/parameters.js';
 import { MAP_NAME_PARAMETER_ID, isNumericClass, parseCorusMap, type CorusMap, type CorusMapInput, type CorusParameter } from '../config/map.js';
+import { decideLogRecords, type LogCursorState } from '../log/cursor-policy.js';
 import { CorusLink, type LinkOptions, type WriteAnswer } from './link.js';
 import { resolveLinkOptions } from './options.js';
 import { corusDateTimeToDate, dateToCorusDateTime, wallMs, wallOfMs, wallTimeInstants } from './time-zone.js';
@@ -378,46 +379,28 @@ export class CorusSession extends EventEmitter {
   }
 
   /**
-   * Reads a configured log from `since` up to `until` (default now), oldest first, as an async
-   * iterable. Each time window of `logChunkS` is one database request in its own queue slot
-   * (README §9.2: START = newest bound, STOP = oldest); records at window edges are de-duplicated.
+   * Reads a configured log from `since` up to `until` (default now) as an async iterable, in log
+   * order (oldest logged first; time order unless the device clock was set back). Each time window
+   * of `logChunkS` is one database request in its own queue slot (README §9.2: START = newest
+   * bound, STOP = oldest) read with {@link readLogWindow}; the cursor policy (`decideLogRecords`)
+   * drops the records repeated at window edges and keeps distinct records with equal times (the
+   * repeated hour of a DST fall-back on local time, re-logged records after a set-back). Records
+   * without a timestamp are left out (a backfill that must count them uses `readLogWindow`).
    * @throws {CorusError} `BB_CORUS_NO_LAYOUT` (unknown log or record length), link/frame errors after retries.
    */
   async *readLog(log: string, range: { readonly since: Date; readonly until?: Date }): AsyncIterable<LogRecord> {
-    const databaseId = this.map.databaseId(log);
     const cfg = this.map.config.logs[log];
     if (cfg === undefined) throw new CorusError('BB_CORUS_NO_LAYOUT', `log "${log}" is not configured`);
-    const tz = this.opts.timeZone;
+    const tz = this.opts.timeZone ?? 'UTC';
     const chunkMs = (this.opts.logChunkS ?? 21_600) * 1000;
+    const sinceMs = range.since.getTime();
     const untilMs = (range.until ?? new Date(this.clock.nowMs())).getTime();
-    let lastYielded = Number.NEGATIVE_INFINITY;
-    for (let from = range.since.getTime(); from <= untilMs; from += chunkMs) {
+    let cursor: LogCursorState | undefined;
+    for (let from = sinceMs; from <= untilMs; from += chunkMs) {
       const to = Math.min(from + chunkMs, untilMs);
-      const batch = await this.enqueue(Priority.log, async (link) => {
-        const records: LogRecord[] = [];
-        const pw = cfg.layouts.some((l) => l.fields.some((f) => f.affectedByPulseInput)) ? await this.pulseWeightFor(link) : ExactDecimal.from(1);
-        await link.readDatabase({ databaseId, start: dateToCorusDateTime(new Date(to), tz), stop: dateToCorusDateTime(new Date(from), tz) }, (raw, size) => {
-          const layout = this.map.layout(log, size);
-          if (layout === undefined) throw new CorusError('BB_CORUS_NO_LAYOUT', `no layout for log "${log}" with ${size}-byte records (configured: ${cfg.layouts.map((l) => l.recordLength).join(', ')})`, { context: { log, recordLength: size } });
-          for (const r of raw) {
-            const d = decodeRecord(r, layout, pw, { float3ExponentOffset: this.map.config.float3ExponentOffset });
-            const ts = d[cfg.timestampField];
-            if (!isCorusDateTime(ts)) continue; // record without a timestamp cannot be placed in time
-            const values: Record<string, ExactDecimal | Date | string> = {};
-            for (const [k, v] of Object.entries(d)) values[k] = isCorusDateTime(v) ? corusDateTimeToDate(v, tz) : v;
-            records.push({ log, timestamp: corusDateTimeToDate(ts, tz), deviceTime: formatCorusDateTime(ts), values });
-          }
-        });
-        return records;
-      });
-      batch.sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
-      for (const r of batch) {
-        const t = r.timestamp.getTime();
-        if (t <= lastYielded || t < range.since.getTime() || t > untilMs) continue;
-        lastYielded = t;
-        this.metricRecords.inc({ device: this.deviceId, log });
-        yield r;
-      }
+      const d = decideLogRecords(await this.readLogWindow(log, { since: new Date(from), until: new Date(to) }), cursor, { timeZone: tz, intervalS: cfg.intervalS, untilMs: to });
+      cursor = d.cursor;
+      for (const p of d.publish) if (p.timestampMs >= sinceMs && p.timestampMs <= untilMs) yield logEntryToRecord(p.record, p.timestampMs, tz);
       if (to >= untilMs) break;
     }
   }

@@ -30,6 +30,9 @@
  * - Limits: sequence numbers are compared as plain integers (a counter that wraps around is not
  *   followed); without a sequence field, log order across two database requests is the order of
  *   the requests — a set-back must be read in one request (the backfill starts it at `rescanFromMs`).
+ * - With `untilMs` (the read's upper bound), the first record placed after it and all records
+ *   logged after that one wait for the next read: the cursor only ever moves over a prefix of the
+ *   log order.
  * - A record without a timestamp is skipped (`no_timestamp`); the same record twice in one batch
  *   (same sequence, or same time and bytes) is skipped (`duplicate`). Every skip is returned with
  *   its reason and device time, and counted by reason.
@@ -133,6 +136,13 @@ export interface CursorPolicyOptions {
    * set-backs are still seen by the record times. @default 300
    */
   readonly clockToleranceS?: number;
+  /**
+   * Upper bound of the read, ms since the epoch: the first record after the cursor placed later than
+   * this, and every record logged after it, are left for the next read (`deferred`), so the cursor
+   * never passes a record the next read still has to deliver (a window's naive bounds around a DST
+   * fall-back hold later-logged records of the repeated hour but not all earlier ones).
+   */
+  readonly untilMs?: number;
 }
 
 /** The decision for one batch. */
@@ -145,6 +155,8 @@ export interface CursorDecision<R extends CursorRecord> {
   readonly skippedByReason: Readonly<Record<SkipReason, number>>;
   /** Clock set-backs seen in this batch (or by the clock reading). */
   readonly events: readonly ClockSetBackEvent[];
+  /** Records left for the next read (see {@link CursorPolicyOptions.untilMs}); not skipped, not counted. */
+  readonly deferred: number;
   /** Instants of every timestamped record of the batch, published or not (for gap detection). */
   readonly placedMs: readonly number[];
   /** The cursor to persist once `publish` is acknowledged (the input cursor when nothing changes). */
@@ -230,7 +242,12 @@ export function decideLogRecords<R extends CursorRecord>(records: readonly R[], 
     jump = undefined;
   };
 
+  let deferred = 0;
   ordered.forEach((r, i) => {
+    if (deferred > 0) {
+      deferred++;
+      return;
+    }
     const deviceTime = r.deviceTime === null ? null : formatCorusDateTime(r.deviceTime);
     if (r.deviceTime === null) {
       skipped.push({ record: r, reason: i < start ? 'already_published' : 'no_timestamp', deviceTime: null, timestampMs: null });
@@ -253,6 +270,10 @@ export function decideLogRecords<R extends CursorRecord>(records: readonly R[], 
     let t: number;
     if (candidates.length > 1 && r.summerTime !== undefined) t = r.summerTime ? (candidates[0] as number) : (candidates[candidates.length - 1] as number);
     else t = candidates.find((c) => c > prevMs) ?? (candidates[candidates.length - 1] as number);
+    if (options.untilMs !== undefined && t > options.untilMs) {
+      deferred = 1;
+      return;
+    }
     if (t <= prevMs && !located && !publishedInBatch && cursor !== undefined) {
       // not after the cursor, and nothing in this batch shows the clock going back
       placedMs.push(t);
@@ -316,5 +337,5 @@ export function decideLogRecords<R extends CursorRecord>(records: readonly R[], 
   } else if (clockBehind && cursor !== undefined && nowMsForRescan !== undefined) {
     next = { ...cursor, highWaterMs: highMs, rescanFromMs: nowMsForRescan - intervalMs };
   }
-  return { publish, skipped, skippedByReason, events, placedMs, cursor: next };
+  return { publish, skipped, skippedByReason, events, deferred, placedMs, cursor: next };
 }

@@ -127,6 +127,18 @@ describe('Log > cursor policy: DST fall-back with the device on local time', () 
     expect(d.publish.map((p) => iso(p.timestampMs))).toEqual(utc.slice(7));
   });
 
+  it('a window ending inside the repeated hour: records placed after it wait for the next read, none is lost', () => {
+    // the naive bounds of a window ending at 00:15 UTC (02:15 CEST) also return the second 02:00 and 02:15
+    const answer = night().filter((r) => r.deviceTime!.hour < 2 || (r.deviceTime!.hour === 2 && r.deviceTime!.minute <= 15));
+    const w1 = decideLogRecords(answer, undefined, { timeZone: 'Europe/Paris', untilMs: ms(utc[2]!) });
+    expect(w1.publish.map((p) => iso(p.timestampMs))).toEqual(utc.slice(0, 3));
+    expect(w1.deferred).toBe(2);
+    expect(w1.skipped).toEqual([]);
+    const w2 = decideLogRecords(night(), w1.cursor, { timeZone: 'Europe/Paris', untilMs: ms(utc[9]!) });
+    expect(w2.publish.map((p) => iso(p.timestampMs))).toEqual(utc.slice(3));
+    expect(w2.deferred).toBe(0);
+  });
+
   it('across two passes: the cursor in the first 02:45 (CEST), the second 02:00 … 02:45 follow it', () => {
     const records = night();
     const first = decideLogRecords(records.slice(0, 5), undefined, { timeZone: 'Europe/Paris' });
