@@ -108,7 +108,7 @@ describe('Simulator faults of the device clock (issue 16), read through CorusSes
   });
   const DAILY_MAP = { ...EXAMPLE_CORUS_MAP, logs: { ...EXAMPLE_CORUS_MAP.logs, daily: { intervalS: 86_400, layouts: EXAMPLE_CORUS_MAP.logs!.interval!.layouts } } };
   const open = (s: CorusSimulator, timeZone: string, map = EXAMPLE_CORUS_MAP): CorusSession =>
-    (session = new CorusSession({ transport: tcpTransport({ host: s.host, port: s.port }), map, timeZone, keepAliveIntervalMs: 0, retry: { maxAttempts: 1 } }));
+    (session = new CorusSession({ transport: tcpTransport({ host: s.host, port: s.port }), map, timeZone, keepAliveIntervalMs: 0 }));
   const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
 
   it('gas-day daily log in Europe/Paris: 30 records at 06:00 local across the DST change, no false gap', async () => {
