@@ -1,13 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects:
+ * Three projects:
  * - `unit`: pure tests (`*.test.ts`), no servers, no peers;
  * - `integration`: `*.int.test.ts`, against real Kafka, InfluxDB and SMTP and against peer
  *   implementations (pymodbus...). Kafka, InfluxDB and SMTP are started once per run, on first
  *   use, by the testkit global setup; suites reach them with `@busbar/testkit/shared`
  *   (`sharedKafka()`, `createBucket()`, `smtpSink()`), each under names of its own. Suites that
- *   stop, restart or kill a server start a private one with `startKafka()`/`startInflux()`.
+ *   stop, restart or kill a server start a private one with `startKafka()`/`startInflux()`;
+ * - `faults`: `test/faults/*.int.test.ts` (`npm run test:faults`, run by CI after `npm test`), the
+ *   integration set-up plus service processes killed and restarted; prints the fault table at the end.
  * Workspace packages resolve to their TypeScript sources through the `@busbar/source` export condition.
  */
 const conditions = ['@busbar/source', 'node', 'default'];
@@ -31,9 +33,22 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['packages/**/test/**/*.int.test.ts', 'services/**/test/**/*.int.test.ts', 'test/**/*.int.test.ts'],
-          exclude,
+          exclude: [...exclude, 'test/faults/**'],
           globalSetup: ['packages/testkit/src/global-setup.ts'],
           testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        // `npm run test:faults`: kill -9, outages and garbage against real servers and service processes (test/faults/README.md)
+        extends: true,
+        test: {
+          name: 'faults',
+          include: ['test/faults/**/*.int.test.ts'],
+          exclude,
+          globalSetup: ['packages/testkit/src/global-setup.ts', 'test/faults/support/global-setup.ts'],
+          testTimeout: 300_000,
           hookTimeout: 180_000,
           fileParallelism: false,
         },

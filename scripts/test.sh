@@ -16,7 +16,8 @@ npx turbo run build --output-logs=errors-only
 npm run --silent knip
 mkdir -p .busbar
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=.busbar/vitest-report.json "$@" || status=$?
+# the fault suite (test/faults, project `faults`) runs on its own: `npm run test:faults` (CI runs it after this)
+npx vitest run --project unit --project integration --reporter=default --reporter=json --outputFile.json=.busbar/vitest-report.json "$@" || status=$?
 node -e '
 const r = JSON.parse(require("fs").readFileSync(".busbar/vitest-report.json", "utf8"));
 const skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);

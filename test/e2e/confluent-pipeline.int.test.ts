@@ -23,8 +23,7 @@ import { collectorConfigSchema, startModbusCollector } from '@busbar/collector-m
 import { historianConfigSchema, startHistorian } from '@busbar/historian';
 import type { HistorianConfig } from '@busbar/historian';
 import { alerterConfigSchema, startAlerter } from '@busbar/alerter';
-import { commanderConfigSchema, startCommander } from '@busbar/commander';
-import type { CommanderConfig } from '@busbar/commander';
+import { commanderConfigSchema, resolveCommanderConfig, startCommander } from '@busbar/commander';
 import { POWER_SUPPLY_MAP, startPowerSupplySimulator } from '@busbar/driver-modbus';
 import type { PowerSupplySimulator } from '@busbar/driver-modbus';
 import type { RunningService } from '@busbar/runtime';
@@ -61,7 +60,7 @@ beforeAll(async () => {
   [env, sim] = await Promise.all([startPipelineEnv({ namespace: 'confluent', framing, smtp: true }), startPowerSupplySimulator({ seed: 11, tickMs: 50 })]);
   const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaSection(), topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
   const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaSection(), topics: env.topics, groupId: `e2e-commander-${env.run}`, modbus: { devices: devices(sim.port) } });
-  const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus!.devices!, '.') }, arbin: undefined };
+  const commanderCfg = resolveCommanderConfig(commanderRaw, '.');
   const alerterCfg = alerterConfigSchema.parse({
     kafka: kafkaSection(), topics: env.topics, groupId: `e2e-alerter-${env.run}`,
     rules: [{ id: 'psu-overtemp', devices: ['psu-1'], signal: 'temperature_c', direction: 'above', warning: 70, critical: 80, clear: 60, forMs: 0 }],

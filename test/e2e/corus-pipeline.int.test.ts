@@ -13,13 +13,12 @@ import { noopLogger, noopMetrics } from '@busbar/core';
 import type { CommandInput, Reading } from '@busbar/avro';
 import { collectorConfigSchema, resolveCollectorConfig, startCorusCollector } from '@busbar/collector-corus';
 import type { CollectorConfig } from '@busbar/collector-corus';
-import { commanderConfigSchema, startCommander } from '@busbar/commander';
-import type { CommanderConfig } from '@busbar/commander';
+import { commanderConfigSchema, resolveCommanderConfig, startCommander } from '@busbar/commander';
 import { EXAMPLE_CORUS_MAP, startCorusSimulator } from '@busbar/driver-itron-corus';
 import type { CorusSimulator , ExactDecimal} from '@busbar/driver-itron-corus';
 import { historianConfigSchema, startHistorian } from '@busbar/historian';
 import type { HistorianConfig } from '@busbar/historian';
-import type { RunningService } from '@busbar/runtime';
+import type { RunningCollector } from '@busbar/collector-kit';
 import { startPipelineEnv } from '../support/pipeline.js';
 import type { PipelineEnv } from '../support/pipeline.js';
 import { eventually } from '../support/recorder.js';
@@ -30,7 +29,7 @@ const HISTORY = 120; // interval records on the device at start (30 h at 15 min)
 let env: PipelineEnv;
 let sim: CorusSimulator;
 let collectorCfg: CollectorConfig;
-let collector: RunningService | undefined;
+let collector: RunningCollector | undefined;
 
 const isLog = (r: Reading): boolean => r.device_id === 'corus-1' && r.states.log === 'interval';
 
@@ -56,7 +55,8 @@ beforeAll(async () => {
   const kafkaCfg = { brokers: env.kafka.brokers };
   collectorCfg = resolveCollectorConfig(collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, stateDir: mkdtempSync(join(tmpdir(), 'e2e-corus-state-')), devices: devices(sim.port) }), '.');
   const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
-  const commanderCfg = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, corus: { devices: devices(sim.port) } }) as CommanderConfig;
+  const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, corus: { devices: devices(sim.port) } });
+  const commanderCfg = resolveCommanderConfig(commanderRaw, '.');
   env.services.push(await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
   collector = await startCorusCollector(collectorCfg, deps);
 }, 240_000);

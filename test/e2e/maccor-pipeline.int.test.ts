@@ -7,12 +7,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noopLogger, noopMetrics } from '@busbar/core';
-import type { CommandResult } from '@busbar/avro';
+import type { CommandResult, DeviceEvent } from '@busbar/avro';
 import { collectorConfigSchema, startMaccorCollector } from '@busbar/collector-maccor';
 import { historianConfigSchema, startHistorian } from '@busbar/historian';
 import type { HistorianConfig } from '@busbar/historian';
-import { commanderConfigSchema, startCommander } from '@busbar/commander';
-import type { CommanderConfig } from '@busbar/commander';
+import { commanderConfigSchema, resolveCommanderConfig, startCommander } from '@busbar/commander';
 import { startMaccorSimulator } from '@busbar/driver-maccor-macnet';
 import type { MaccorSimulator } from '@busbar/driver-maccor-macnet';
 import { startPipelineEnv } from '../support/pipeline.js';
@@ -47,9 +46,10 @@ const setpoints = (chan0: number) => sim.requests.filter((r) => r.fclass === 6 &
 beforeAll(async () => {
   [env, sim] = await Promise.all([startPipelineEnv({ namespace: 'maccor', clientId: 'e2e-maccor' }), startMaccorSimulator({ port: 0, channels: 8, seed: 11, directModeWatchdogS: TESTER_WATCHDOG_S, existingTestNames: ['taken-name'] })]);
   const kafkaCfg = { brokers: env.kafka.brokers };
-  const collectorCfg = collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
+  const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
+  const collectorCfg = { ...collectorRaw, devices: collectorRaw.devices! };
   const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
-  const commanderCfg = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, maccor: { devices: devices(sim.port) } }) as CommanderConfig;
+  const commanderCfg = resolveCommanderConfig(commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, maccor: { devices: devices(sim.port) } }), '.');
   env.services.push(await startMaccorCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
 }, 240_000);
 
@@ -123,4 +123,19 @@ describe('e2e > maccor pipeline', () => {
     expect(sim.channel(1)).toMatchObject({ stat: 2, current_a: 0 });
     expect(sim.channel(1).direct!.mode).toBe('R');
   }, 60_000);
+
+  it('after the tester goes away: DISCONNECTED, the collector runtime reconnects with a new session once it is back, readings resume', async () => {
+    const port = sim.port;
+    const eventsBefore = env.events.records.length;
+    const isNew = (e: DeviceEvent): boolean => env.events.records.findIndex((r) => r.value === e) >= eventsBefore;
+    await sim.close();
+    const [down] = await env.events.waitFor((e) => e.device_id === 'mac-1' && e.kind === 'DISCONNECTED' && isNew(e), 1, 30_000);
+    expect(down!.error_code).toMatch(/^BB_MACCOR_/);
+    sim = await startMaccorSimulator({ port, channels: 8, seed: 11, directModeWatchdogS: TESTER_WATCHDOG_S });
+    const restartedAt = Date.now();
+    const [up] = await env.events.waitFor((e) => e.device_id === 'mac-1' && e.kind === 'CONNECTED' && Number(e.details.outage_ms) > 0, 1, 40_000);
+    expect(up!.reason).toMatch(/reconnected and signed on again after an outage of/);
+    expect(up!.details).toMatchObject({ test_channels: '8' });
+    await env.readings.waitFor((r) => r.device_id === 'mac-1' && r.channel === 8 && r.timestamp.getTime() >= restartedAt, 1, 20_000);
+  }, 90_000);
 });

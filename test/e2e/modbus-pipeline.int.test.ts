@@ -13,8 +13,7 @@ import type { CollectorConfig } from '@busbar/collector-modbus';
 import { historianConfigSchema, startHistorian } from '@busbar/historian';
 import type { HistorianConfig } from '@busbar/historian';
 import { alerterConfigSchema, startAlerter } from '@busbar/alerter';
-import { commanderConfigSchema, startCommander } from '@busbar/commander';
-import type { CommanderConfig } from '@busbar/commander';
+import { commanderConfigSchema, resolveCommanderConfig, startCommander } from '@busbar/commander';
 import { POWER_SUPPLY_MAP, startPowerSupplySimulator } from '@busbar/driver-modbus';
 import type { PowerSupplySimulator } from '@busbar/driver-modbus';
 import type { RunningService } from '@busbar/runtime';
@@ -58,7 +57,7 @@ beforeAll(async () => {
     email: { smtp: { host: env.smtp.host, port: env.smtp.port }, from: 'busbar@lab.test', to: [env.smtp.address] },
   });
   const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, modbus: { devices: [...devices(sim.port), lateDevice(sim.port)] } });
-  const commanderCfg: CommanderConfig = { ...commanderRaw, modbus: { devices: resolveModbusDevices(commanderRaw.modbus!.devices!, '.') }, arbin: undefined };
+  const commanderCfg = resolveCommanderConfig(commanderRaw, '.');
 
   env.services.push(await startModbusCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startAlerter(alerterCfg, deps), await startCommander(commanderCfg, deps));
 }, 240_000);

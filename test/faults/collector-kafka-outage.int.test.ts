@@ -22,6 +22,7 @@ import { ensureTopics } from '@busbar/kafka';
 import { startKafka } from '@busbar/testkit';
 import type { KafkaHandle } from '@busbar/testkit';
 import { eventually } from '../support/recorder.js';
+import { recordRow } from './support/report.js';
 
 /** Counters summed by name + labels. */
 class CountingMetrics implements Metrics {
@@ -99,7 +100,9 @@ describe('faults > collector during a Kafka outage (store-and-forward)', () => {
       expect(collector.health()).toMatchObject({ ok: true, degraded: [expect.stringMatching(/records buffered/)] });
 
       await kafka.start();
+      const returnedAt = Date.now();
       await eventually(async () => metrics.get('busbar_collector_buffer_records') === 0, 'the buffer drained after the broker returned', 120_000);
+      const recoveryS = (Date.now() - returnedAt) / 1000;
       await collector.stop();
       const polled = polls();
       await eventually(async () => DEVICES.reduce((n, d) => n + new Set(seen.get(d) ?? []).size, 0) >= polled, 'every polled reading in Kafka', 60_000);
@@ -113,7 +116,8 @@ describe('faults > collector during a Kafka outage (store-and-forward)', () => {
       const delivered = DEVICES.reduce((n, d) => n + new Set(seen.get(d) ?? []).size, 0);
       expect(delivered).toBe(polled); // 0 lost
       expect(metrics.get('busbar_collector_buffer_dropped_total', { reason: 'bytes' }) + metrics.get('busbar_collector_buffer_dropped_total', { reason: 'age' })).toBe(0);
-      process.stdout.write(`faults > Kafka outage ${(outageMs / 1000).toFixed(1)} s: polled ${polled} (${duringOutage} during the outage), delivered ${delivered}, lost ${polled - delivered}\n`);
+      const received = DEVICES.reduce((n, d) => n + (seen.get(d)?.length ?? 0), 0);
+      recordRow({ scenario: `Kafka outage ${(outageMs / 1000).toFixed(0)} s under a polling collector`, produced: polled, stored: delivered, lost: polled - delivered, duplicated: received - delivered, recoveryS, notes: `${duringOutage} polls during the outage, buffered and forwarded in order` });
     } finally {
       await collector.stop().catch(() => undefined);
     }

@@ -9,6 +9,7 @@ import { ERROR_CODES as runtime } from '@busbar/runtime';
 import { ERROR_CODES as kafka } from '@busbar/kafka';
 import { ERROR_CODES as avro } from '@busbar/avro';
 import { ERROR_CODES as safety } from '@busbar/safety';
+import { ERROR_CODES as commands } from '@busbar/commands';
 import { ERROR_CODES as testkit } from '@busbar/testkit';
 import { ERROR_CODES as modbus } from '@busbar/driver-modbus';
 import { ERROR_CODES as arduinoIo } from '@busbar/driver-arduino-io';
@@ -19,11 +20,10 @@ import { ERROR_CODES as can } from '@busbar/driver-can';
 import { ERROR_CODES as basytec } from '@busbar/driver-basytec';
 import { ERROR_CODES as alerter } from '@busbar/alerter';
 import { ERROR_CODES as historian } from '@busbar/historian';
-import { ERROR_CODES as collectorCorus } from '@busbar/collector-corus';
-import { ERROR_CODES as collectorMaccor } from '@busbar/collector-maccor';
-import { ERROR_CODES as actions } from '@busbar/actions';
 import { ERROR_CODES as collectorKit } from '@busbar/collector-kit';
 import { ERROR_CODES as moduleArbin } from '@busbar/module-arbin';
+import { ERROR_CODES as moduleCorus } from '@busbar/module-corus';
+import { ERROR_CODES as moduleMaccor } from '@busbar/module-maccor';
 
 /** Every catalogue, by the package that raises its codes. */
 export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
@@ -32,18 +32,18 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/kafka', kafka],
   ['@busbar/avro', avro],
   ['@busbar/safety', safety],
+  ['@busbar/commands', commands],
   ['@busbar/driver-modbus', modbus],
   ['@busbar/driver-arduino-io', arduinoIo],
   ['@busbar/driver-arbin-cti', arbin],
   ['@busbar/driver-maccor-macnet', maccor],
   ['@busbar/driver-itron-corus', corus],
+  ['@busbar/module-corus', moduleCorus],
   ['@busbar/module-arbin', moduleArbin],
+  ['@busbar/module-maccor', moduleMaccor],
   ['@busbar/driver-can', can],
   ['@busbar/driver-basytec', basytec],
-  ['@busbar/actions', actions],
   ['@busbar/collector-kit', collectorKit],
-  ['@busbar/collector-maccor', collectorMaccor],
-  ['@busbar/collector-corus', collectorCorus],
   ['@busbar/historian', historian],
   ['@busbar/alerter', alerter],
   ['@busbar/testkit', testkit],

@@ -2,7 +2,7 @@
  * Device plugin: a simulated Maccor tester (`startMaccorSimulator` of @busbar/driver-maccor-macnet,
  * JSON on an ephemeral port, ~30 ms service time like a real tester), read by one `collector-maccor`
  * process that owns the tester's connection and executes every `maccor.*` command; the commander
- * validates them and routes them to it (exclusive session, see packages/actions/src/maccor).
+ * validates them and routes them to it (exclusive session, see packages/modules/maccor).
  * Channels 1-2 are set up for direct control (envelope, 2 s set-point watchdog, the simulated tester's
  * 10 s MacNetDirectModeWD); channels 3..n declare VAR1 (0..1 A) for `maccor.set_variable`.
  */
@@ -45,9 +45,11 @@ export function maccorTesters(options: MaccorPluginOptions = {}): DevicePlugin<M
         plugin: 'maccor macnet',
         simulators: sims,
         collectors: (common: CommonConfig): ServiceSpec[] => [
-          { name: 'collector-maccor', entry: 'services/collectors/maccor/dist/main.js', config: { ...common, instanceId: 'local-collector-maccor', devices } },
+          { name: 'collector-maccor', entry: 'services/collectors/maccor/dist/main.js', config: { ...common, instanceId: 'local-collector-maccor', devicesFile: 'maccor-devices.yaml' } },
         ],
-        commander: () => ({ maccor: { devices } }),
+        // one device file, read by the collector and the commander alike
+        deviceFiles: () => ({ 'maccor-devices.yaml': devices }),
+        commander: () => ({ maccor: { devicesFile: 'maccor-devices.yaml' } }),
         describe: () => [`maccor-1  Maccor MacNet tester (${channels} channels) at ${sim.host}:${sim.port}, polled every ${options.pollIntervalMs ?? 1000} ms; direct control on channels 1-2 (2 s set-point watchdog)`],
         close: async () => {
           await sim.close();

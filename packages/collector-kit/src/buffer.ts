@@ -50,6 +50,14 @@ export interface RecordBufferOptions {
 /** Why records were dropped (the `reason` label). */
 type DropReason = 'bytes' | 'age';
 
+/** A caller waiting for Kafka's acknowledgement of the records `first`..`last` (see {@link RecordBuffer.appendAcknowledged}). */
+interface AckWaiter {
+  readonly first: number;
+  readonly last: number;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
 /**
  * A bounded FIFO of encoded records on disk.
  *
@@ -68,6 +76,9 @@ export class RecordBuffer {
   private readonly m;
   private count = 0;
   private bytes = 0;
+  /** The highest position ever dropped (drops only ever take the head). */
+  private droppedThrough = 0;
+  private readonly waiters = new Set<AckWaiter>();
 
   /** @param options - see {@link RecordBufferOptions}. */
   constructor(private readonly options: RecordBufferOptions) {
@@ -124,11 +135,43 @@ export class RecordBuffer {
    * @throws {BusbarError} `BB_COLLECTOR_BUFFER_UNUSABLE` when the disk write fails (disk full...).
    */
   append(records: readonly BufferedRecord[]): void {
-    if (records.length === 0) return;
+    this.appendRange(records);
+  }
+
+  /**
+   * Appends records like {@link append} and resolves once the forwarder's sends that include the
+   * last of them were acknowledged by Kafka — for callers that must not advance (a log backfill
+   * cursor) before the records are in Kafka.
+   *
+   * @throws {BusbarError} `BB_COLLECTOR_BUFFER_UNUSABLE` (synchronously) when they cannot be stored.
+   * @returns rejects with `BB_COLLECTOR_NOT_ACKNOWLEDGED` when any of them is dropped (byte/age bound,
+   *   also by this very append) or the buffer is closed before Kafka acknowledged them.
+   */
+  appendAcknowledged(records: readonly BufferedRecord[]): Promise<void> {
+    const range = this.appendRange(records);
+    if (range === undefined) return Promise.resolve();
+    if (this.droppedThrough >= range.first) return Promise.reject(this.notAcknowledged(`dropped from the store-and-forward buffer ${this.options.path} (bound reached) before Kafka took them`));
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.add({ ...range, resolve, reject });
+    });
+  }
+
+  private notAcknowledged(why: string): BusbarError {
+    return new BusbarError('BB_COLLECTOR_NOT_ACKNOWLEDGED', `records were not acknowledged by Kafka: ${why}`, { retriable: true });
+  }
+
+  /** Appends in one transaction. @returns the positions given to the records (none for an empty list). */
+  private appendRange(records: readonly BufferedRecord[]): { first: number; last: number } | undefined {
+    if (records.length === 0) return undefined;
     const at = this.clock.nowMs();
+    let first = 0;
+    let last = 0;
     try {
       this.db.exec('BEGIN');
-      for (const r of records) this.insert.run(r.topic, r.key, r.value, at);
+      for (const r of records) {
+        last = Number(this.insert.run(r.topic, r.key, r.value, at).lastInsertRowid);
+        if (first === 0) first = last;
+      }
       this.db.exec('COMMIT');
     } catch (cause) {
       try {
@@ -142,6 +185,7 @@ export class RecordBuffer {
     for (const r of records) this.bytes += Buffer.byteLength(r.key) + r.value.length;
     this.enforceBounds();
     this.updateGauges();
+    return { first, last };
   }
 
   /** The oldest records, at most `limit`, in append order. */
@@ -157,10 +201,17 @@ export class RecordBuffer {
     const last = records[records.length - 1]!.seq;
     this.removeUpTo(last); // counts what is still there: a drop may have removed part of the batch meanwhile
     this.updateGauges();
+    for (const w of this.waiters) {
+      if (w.last > last) continue;
+      this.waiters.delete(w);
+      w.resolve();
+    }
   }
 
-  /** Closes the file (records stay for the next start). Idempotent. */
+  /** Closes the file (records stay for the next start); callers still waiting for an acknowledgement are rejected. Idempotent. */
   close(): void {
+    for (const w of this.waiters) w.reject(this.notAcknowledged('the collector stopped first (the records stay buffered for the next start)'));
+    this.waiters.clear();
     if (this.db.isOpen) this.db.close();
   }
 
@@ -186,6 +237,12 @@ export class RecordBuffer {
   private drop(reason: DropReason, uptoSeq: number): void {
     const first = this.head.get() as { at_ms: number } | undefined;
     const { n, b } = this.removeUpTo(uptoSeq);
+    this.droppedThrough = Math.max(this.droppedThrough, uptoSeq);
+    for (const w of this.waiters) {
+      if (w.first > uptoSeq) continue;
+      this.waiters.delete(w);
+      w.reject(this.notAcknowledged(`dropped from the store-and-forward buffer (${reason} bound) before Kafka took them`));
+    }
     if (n === 0) return;
     this.m.dropped.inc({ reason }, n);
     this.log.error({ reason, records: n, bytes: b, oldestAt: first ? new Date(Number(first.at_ms)).toISOString() : undefined, maxBytes: this.options.maxBytes, maxAgeMs: this.options.maxAgeMs }, `store-and-forward buffer full (${reason}): the oldest records were dropped before Kafka took them`);

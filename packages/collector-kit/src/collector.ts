@@ -5,13 +5,19 @@
  * events), turns each poll into records with the module and publishes them, and executes the
  * commands the commander routed to the devices it owns (exclusive sessions) between two polls.
  *
+ * A module's per-device background job ({@link DeviceJob}, e.g. the Corus log backfill) runs here
+ * too, beside the polls on the same session: it publishes through the same store-and-forward
+ * buffer and learns when Kafka acknowledged its records (to advance its cursor then); after a
+ * failure it is run again with core `backoffDelayMs` + jitter once the supervisor has a session.
+ *
  * A collector service is then a thin entry point: its configuration schema
  * ({@link collectorConfigSchema}) and `startCollector(module, config, deps)`.
  */
+import type { ReadingInput } from '@busbar/avro';
 import type { Logger, Metrics } from '@busbar/core';
-import { BusbarError, errorCode, systemClock } from '@busbar/core';
+import { BusbarError, backoffDelayMs, errorCode, sleep, systemClock } from '@busbar/core';
 import { CommandExecutor } from '@busbar/commands';
-import type { AnyProtocolModule, DeviceConfigBase, DeviceEntry, Session } from '@busbar/protocol';
+import type { AnyProtocolModule, DeviceConfigBase, DeviceEntry, DeviceJob, JobContext, Session } from '@busbar/protocol';
 import { commandResolver, deviceTable } from '@busbar/protocol';
 import { DeviceSupervisor } from '@busbar/supervisor';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
@@ -38,11 +44,31 @@ export interface RunningCollector {
   stop(): Promise<void>;
 }
 
+/** How long a stop waits for a background job's step in progress (its publish acknowledged by Kafka), ms. */
+const JOB_STOP_GRACE_MS = 10_000;
+/** Backoff of a failed background job run: core `backoffDelayMs` from this, doubling, with jitter, ms. */
+const JOB_RETRY = { initialDelayMs: 1000, maxDelayMs: 30_000 } as const;
+
+/** Rejects with `BB_COLLECTOR_NOT_ACKNOWLEDGED` when `signal` aborts before `p` settles. */
+function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) p.catch(() => undefined);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new BusbarError('BB_COLLECTOR_NOT_ACKNOWLEDGED', `records were not acknowledged by Kafka within ${JOB_STOP_GRACE_MS} ms of the stop; the job's cursor stays where it was`, { retriable: true }));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** One device under supervision. */
 interface Supervised {
   readonly entry: DeviceEntry;
   readonly supervisor: DeviceSupervisor<unknown>;
   current(): Session | undefined;
+  /** The device's background job, if its module has one for it. */
+  readonly job: DeviceJob<Session> | undefined;
+  /** Resolves the next time a session is opened (or at stop). */
+  nextConnect(): Promise<void>;
 }
 
 /**
@@ -53,6 +79,14 @@ interface Supervised {
  */
 export async function startCollector(module: AnyProtocolModule, service: string, config: CollectorRuntimeConfig, deps: { readonly logger: Logger; readonly metrics: Metrics }): Promise<RunningCollector> {
   const { logger, metrics } = deps;
+  // background jobs first: a job that cannot start (a corrupt cursor file) stops the collector before Kafka is touched
+  const jobs = new Map<string, DeviceJob<Session>>();
+  for (const device of config.devices) {
+    const job = module.job?.(device, { logger: logger.child({ deviceId: device.id }), metrics }) as DeviceJob<Session> | undefined;
+    if (job === undefined) continue;
+    await job.prepare?.();
+    jobs.set(device.id, job);
+  }
   const kit = await CollectorKit.start({ service, protocol: module.protocol, kafka: config.kafka, topics: config.topics, instanceId: config.instanceId, buffer: storeAndForwardOptions(service, config.instanceId, config.buffer), logger, metrics });
   const table = deviceTable([{ module, devices: config.devices }]);
   const supervised = new Map<string, Supervised>();
@@ -62,15 +96,22 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     readings: metrics.counter({ name: 'busbar_collector_readings_total', help: 'Readings taken by the store-and-forward buffer (forwarded to Kafka from there), per device.', labelNames: ['device'] }),
     events: metrics.counter({ name: 'busbar_collector_events_total', help: 'Device events from polls (state transitions, faults), per device and kind.', labelNames: ['device', 'kind'] }),
   };
+  const jobErrors = metrics.counter({ name: 'busbar_collector_job_errors_total', help: 'Failed runs of a device background job (e.g. a log backfill window), retried with backoff, by code.', labelNames: ['device', 'job', 'code'] });
   let sequence = 0;
   const nextSequence = (): number => ++sequence;
+  /** Aborted at stop: jobs finish the step in progress. */
+  const stopping = new AbortController();
+  /** Aborted when the stop's grace period is over: a job's wait for Kafka's acknowledgement gives up. */
+  const hardStop = new AbortController();
 
   for (const entry of table.values()) {
     const device = entry.device;
     const log = logger.child({ deviceId: device.id });
     const state: unknown = module.initialState?.(device);
     let session: Session | undefined;
+    const connectWaiters: (() => void)[] = [];
     const connected = module.connected;
+    const connectionEvents = kit.connectionEvents(device.id, connected ? { connected: (info) => (session ? connected(session, device, info) : {}) } : {});
     const supervisor: DeviceSupervisor<unknown> = new DeviceSupervisor<unknown>(
       {
         connect: async () => {
@@ -99,15 +140,45 @@ export async function startCollector(module: AnyProtocolModule, service: string,
           for (const e of events) m.events.inc({ device: device.id, kind: e.kind });
           await kit.publishEvents(events);
         },
-        ...kit.connectionEvents(device.id, connected ? { connected: (info) => (session ? connected(session, device, info) : {}) } : {}),
+        ...connectionEvents,
+        onConnected: async (info) => {
+          await connectionEvents.onConnected(info);
+          const s = session;
+          // a loss reported before the supervisor counted the session as connected was ignored by it: report it now
+          if (s !== undefined && lostSessions.has(s)) supervisor.reportLost(await s.lost);
+          for (const wake of connectWaiters.splice(0)) wake(); // the background job may start on it
+        },
       },
       { deviceId: device.id, pollIntervalMs: device.pollIntervalMs, logger: log, metrics },
     );
-    supervised.set(device.id, { entry, supervisor, current: () => session });
+    supervised.set(device.id, {
+      entry, supervisor, current: () => session, job: jobs.get(device.id),
+      nextConnect: () => new Promise<void>((resolve) => {
+        const done = (): void => {
+          stopping.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        connectWaiters.push(done);
+        stopping.signal.addEventListener('abort', done, { once: true });
+      }),
+    });
   }
 
   // Commands routed here for the exclusive-session devices this process owns, run between two polls
   // on the supervised session (validated again: defence in depth, a collector never trusts the topic).
+  // A module's own activity (Maccor direct control) on the current sessions, reporting through the kit.
+  const activity = module.attach?.(config.devices, {
+    session: (id: string) => {
+      const s = supervised.get(id);
+      const current = s?.current();
+      return current !== undefined && s!.supervisor.isConnected && !lostSessions.has(current) ? current : undefined;
+    },
+    publishEvent: (e) => kit.publishEvent(e),
+    publishResult: (r) => kit.publishResult(r),
+    logger,
+    metrics,
+  });
+
   const owned = [...supervised.values()].filter((s) => module.sessionMode(s.entry.device) === 'exclusive');
   if (owned.length > 0) {
     const resolve = commandResolver(table, {
@@ -139,17 +210,59 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     });
   }
 
+  /** How each device's job stands, for `/healthz`: `ok`, `waiting for the device`, or its last failure. */
+  const jobHealth = new Map<string, string>();
+  /** Runs a device's job on its current session until the stop: again after `intervalMs`, or after a backoff when it failed. */
+  const runJob = async (s: Supervised, job: DeviceJob<Session>): Promise<void> => {
+    const deviceId = s.entry.device.id;
+    const log = logger.child({ deviceId, job: job.name });
+    const ctx: JobContext = {
+      publishAcknowledged: (readings: readonly ReadingInput[]) => untilAborted(kit.publishReadingsAcknowledged(readings), hardStop.signal),
+      nextSequence,
+      signal: stopping.signal,
+    };
+    let attempt = 0;
+    while (!stopping.signal.aborted) {
+      const current = s.current();
+      if (current === undefined || lostSessions.has(current) || !s.supervisor.isConnected) {
+        jobHealth.set(deviceId, `${job.name}: waiting for the device`);
+        await s.nextConnect();
+        continue;
+      }
+      try {
+        await job.run(current, ctx);
+        attempt = 0;
+        jobHealth.set(deviceId, `${job.name}: ok`);
+        await sleep(job.intervalMs, stopping.signal);
+      } catch (err) {
+        const code = errorCode(err);
+        jobErrors.inc({ device: deviceId, job: job.name, code });
+        jobHealth.set(deviceId, `${job.name}: failing (${code}: ${err instanceof Error ? err.message : String(err)})`);
+        const delayMs = backoffDelayMs(attempt++, JOB_RETRY);
+        log.warn({ code, err: err instanceof Error ? err.message : String(err), retryInMs: delayMs }, `${job.name} failed; retrying`);
+        await sleep(delayMs, stopping.signal);
+      }
+    }
+  };
+
   for (const s of supervised.values()) s.supervisor.start();
+  const jobLoops = [...supervised.values()].flatMap((s) => (s.job === undefined ? [] : [runJob(s, s.job)]));
   logger.info({ protocol: module.protocol, devices: [...supervised.keys()], owned: owned.map((s) => s.entry.device.id) }, 'collector running');
 
   return {
     health: () => {
       const devices = Object.fromEntries([...supervised].map(([id, s]) => [id, s.supervisor.isConnected ? 'up' : `down: ${s.supervisor.lastErrorMessage ?? 'connecting'}`]));
       const forwarding = kit.forwardingProblem();
-      return { ok: true, ...(forwarding === undefined ? {} : { degraded: [forwarding] }), details: { devices, forwarding: forwarding ?? 'ok' } };
+      return { ok: true, ...(forwarding === undefined ? {} : { degraded: [forwarding] }), details: { devices, ...activity?.health?.(), forwarding: forwarding ?? 'ok', ...(jobHealth.size > 0 ? { jobs: Object.fromEntries(jobHealth) } : {}) } };
     },
     stop: async () => {
+      stopping.abort();
       await kit.stopCommands();
+      await activity?.stop();
+      // a job's step in progress finishes (published, acknowledged, its cursor advanced) — within a grace period
+      const grace = setTimeout(() => hardStop.abort(), JOB_STOP_GRACE_MS);
+      await Promise.all(jobLoops);
+      clearTimeout(grace);
       await Promise.all([...supervised.values()].map((s) => s.supervisor.stop()));
       await kit.close();
     },
@@ -158,7 +271,8 @@ export async function startCollector(module: AnyProtocolModule, service: string,
 
 /**
  * `--test` mode (like `telegraf --test`): opens each device once, polls it once and writes the
- * records as JSON lines — each Reading as it is, each DeviceEvent as `{"event": …}` — without Kafka.
+ * records as JSON lines — each Reading as it is, each DeviceEvent as `{"event": …}` — without Kafka;
+ * then the readings of its background job's `sample` (the newest log records...), if it has one.
  * A device that fails writes one line with its error code.
  *
  * @param write - where lines go (default stdout).
@@ -169,13 +283,16 @@ export async function runTestMode(module: AnyProtocolModule, devices: readonly D
   let sequence = 0;
   for (const device of devices) {
     let session: Session | undefined;
+    const ctx = { logger: deps.logger.child({ deviceId: device.id }), metrics: deps.metrics };
     try {
-      session = (await module.open(device, { logger: deps.logger.child({ deviceId: device.id }), metrics: deps.metrics })) as Session;
+      session = (await module.open(device, ctx)) as Session;
       const atMs = Date.now();
       const raw: unknown = await module.poll(session, device);
       const records = module.toRecords(device, raw, { atMs, nextSequence: () => ++sequence, state: module.initialState?.(device) });
       for (const r of records.readings) write(JSON.stringify({ ...r, timestamp: r.timestamp.toISOString() }));
       for (const e of records.events ?? []) write(JSON.stringify({ event: { ...e, timestamp: e.timestamp.toISOString() } }));
+      const job = module.job?.(device, ctx) as DeviceJob<Session> | undefined;
+      for (const r of (await job?.sample?.(session, { nextSequence: () => ++sequence })) ?? []) write(JSON.stringify({ ...r, timestamp: r.timestamp.toISOString() }));
     } catch (err) {
       failed++;
       write(JSON.stringify({ device_id: device.id, error: errorCode(err), message: err instanceof Error ? err.message : String(err) }));

@@ -51,13 +51,17 @@ export function storeAndForwardOptions(service: string, instanceId: string, buff
   return { path: resolve(buffer.path ?? join('state', `${service}-${instanceId}.buffer.sqlite`)), maxBytes: buffer.maxBytes, maxAgeMs: buffer.maxAgeMs, degradedAfterMs: buffer.degradedAfterMs };
 }
 
+/** No extra fields. */
+type NoFields = Record<never, never>;
+
 /**
  * The configuration file of a collector of `module`'s devices:
  * `kafka`, `topics`, `instanceId`, `maxCommandLifetimeMs`, `ops` (`/metrics`, `/healthz`; default
  * 127.0.0.1:`opsPort`), and the devices — `devicesFile` (the protocol's device file, shared with the
- * commander) or `devices` inline. Unknown keys are refused.
+ * commander) or `devices` inline; plus the collector's own top-level fields `extra` (the Corus
+ * collector's `stateDir`). Unknown keys are refused.
  */
-export function collectorConfigSchema<M extends AnyProtocolModule>(module: M, opsPort: number) {
+export function collectorConfigSchema<M extends AnyProtocolModule, E extends z.ZodRawShape = NoFields>(module: M, opsPort: number, extra: E = {} as E) {
   return z
     .object({
       kafka: kafkaConfigSchema,
@@ -65,21 +69,24 @@ export function collectorConfigSchema<M extends AnyProtocolModule>(module: M, op
       ...collectorCommonShape,
       ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(opsPort) }).strict().default({ host: '127.0.0.1', port: opsPort }),
       ...deviceSourceShape(module),
+      ...extra,
     })
     .strict();
 }
 
 /** A collector's validated configuration with its devices loaded and resolved. */
-export type CollectorConfigOf<D extends DeviceConfigBase> = Omit<z.output<ReturnType<typeof collectorConfigSchema>>, 'devices' | 'devicesFile'> & { readonly devices: readonly D[] };
+export type CollectorConfigOf<D extends DeviceConfigBase> = Omit<z.output<ReturnType<typeof collectorConfigSchema<AnyProtocolModule, NoFields>>>, 'devices' | 'devicesFile'> & { readonly devices: readonly D[] };
 
 /**
  * Loads a collector's configuration file (plus `BUSBAR_*` environment overrides) and its devices.
  *
+ * @param extra - the collector's own top-level fields (as for {@link collectorConfigSchema}); they
+ *   are in the result as parsed (the caller reads them with its own type).
  * @throws {ConfigError} `BB_CONFIG_UNREADABLE` / `BB_CONFIG_INVALID` naming the bad field (of the
  *   file, or of the device file: `devicesFile <path>: devices.<i>.<field>: …`).
  */
-export function loadCollectorConfig<D extends DeviceConfigBase>(module: AnyProtocolModule, opsPort: number, file: string | undefined, env: NodeJS.ProcessEnv = process.env): CollectorConfigOf<D> {
-  const cfg = loadConfig(collectorConfigSchema(module, opsPort), { file, env });
+export function loadCollectorConfig<D extends DeviceConfigBase>(module: AnyProtocolModule, opsPort: number, file: string | undefined, env: NodeJS.ProcessEnv = process.env, extra: z.ZodRawShape = {}): CollectorConfigOf<D> {
+  const cfg = loadConfig(collectorConfigSchema(module, opsPort, extra), { file, env }) as z.output<ReturnType<typeof collectorConfigSchema<AnyProtocolModule, NoFields>>>;
   const { devicesFile, devices, ...rest } = cfg;
   try {
     return { ...rest, devices: loadDevices<D>(module, { devices: devices as readonly unknown[] | undefined, devicesFile }, '', file ? dirname(resolve(file)) : process.cwd()) };

@@ -163,6 +163,36 @@ export class CollectorKit {
     }
   }
 
+  /**
+   * Publishes readings through the store-and-forward buffer (same order as the polls' readings) and
+   * resolves once Kafka acknowledged all of them; without a buffer, sends them directly
+   * ({@link publishReadingsOrThrow}). For background jobs that advance a cursor on the acknowledgement.
+   *
+   * @throws {BusbarError} `BB_COLLECTOR_BUFFER_UNUSABLE` when they cannot be stored,
+   *   `BB_COLLECTOR_NOT_ACKNOWLEDGED` when the buffer dropped them or closed first (counted in
+   *   `busbar_collector_publish_errors_total`); kafkajs' error without a buffer.
+   */
+  async publishReadingsAcknowledged(readings: readonly ReadingInput[]): Promise<void> {
+    if (this.store === undefined) return this.publishReadingsOrThrow(readings);
+    const topic = this.readings.topic;
+    let acked: Promise<void>;
+    try {
+      acked = this.store.buffer.appendAcknowledged(readings.map((v): BufferedRecord => ({ topic, key: v.device_id, value: readingSerde.encode(v) })));
+      this.storeFailure = undefined;
+    } catch (err) {
+      this.storeFailure = err instanceof Error ? err.message : String(err);
+      this.publishFailures.inc({ topic });
+      throw err;
+    }
+    this.store.forwarder.notify();
+    try {
+      await acked;
+    } catch (err) {
+      this.publishFailures.inc({ topic });
+      throw err;
+    }
+  }
+
   /** Publishes a device event; a failure is logged and counted, never thrown. */
   async publishEvent(event: DeviceEventInput): Promise<void> {
     await this.publishEvents([event]);

@@ -149,3 +149,46 @@ describe('collector-kit > Forwarder', () => {
     expect(buffer.size).toBe(2);
   });
 });
+
+describe('collector-kit > RecordBuffer > appendAcknowledged (background jobs advance their cursor on it)', () => {
+  const settled = async (p: Promise<void>): Promise<string> => {
+    let state = 'pending';
+    p.then(() => (state = 'acknowledged'), (e: unknown) => (state = `rejected ${(e as { code?: string }).code}`));
+    await new Promise((r) => setImmediate(r));
+    return state;
+  };
+
+  it('resolves only once a batch including its last record was acknowledged', async () => {
+    const b = new RecordBuffer({ path: ':memory:', maxBytes: 1 << 20, maxAgeMs: 3_600_000 });
+    b.append([rec(1)]);
+    const p = b.appendAcknowledged([rec(2), rec(3), rec(4)]);
+    expect(await settled(p)).toBe('pending');
+    b.acknowledge(b.peek(2)); // records 1 and 2: not all of them yet
+    expect(await settled(p)).toBe('pending');
+    b.acknowledge(b.peek(2)); // 3 and 4
+    expect(await settled(p)).toBe('acknowledged');
+    expect(b.size).toBe(0);
+  });
+
+  it('rejects with BB_COLLECTOR_NOT_ACKNOWLEDGED when its records are dropped at the byte bound, also by the append itself', async () => {
+    const metrics = new MemoryMetrics();
+    const b = new RecordBuffer({ path: ':memory:', maxBytes: 1_048_576, maxAgeMs: 3_600_000, metrics });
+    const big = (i: number): BufferedRecord => ({ topic: 'readings', key: 'd', value: Buffer.alloc(400_000, i) });
+    const older = b.appendAcknowledged([big(1)]);
+    const newer = b.appendAcknowledged([big(2), big(3)]); // 1.2 MB: the oldest tenth (record 1) goes
+    expect(await settled(older)).toBe('rejected BB_COLLECTOR_NOT_ACKNOWLEDGED');
+    expect(await settled(newer)).toBe('pending');
+    const tooBig = b.appendAcknowledged([big(4), big(5), big(6)]); // beyond the bound by itself
+    expect(await settled(tooBig)).toBe('rejected BB_COLLECTOR_NOT_ACKNOWLEDGED');
+    expect(await settled(newer)).toBe('rejected BB_COLLECTOR_NOT_ACKNOWLEDGED');
+    expect(metrics.values.get('busbar_collector_buffer_dropped_total{"reason":"bytes"}')).toBeGreaterThanOrEqual(3);
+  });
+
+  it('rejects the callers still waiting when the buffer is closed; an empty list resolves at once', async () => {
+    const b = new RecordBuffer({ path: ':memory:', maxBytes: 1 << 20, maxAgeMs: 3_600_000 });
+    await expect(b.appendAcknowledged([])).resolves.toBeUndefined();
+    const p = b.appendAcknowledged([rec(1)]);
+    b.close();
+    await expect(p).rejects.toMatchObject({ code: 'BB_COLLECTOR_NOT_ACKNOWLEDGED', message: expect.stringContaining('stopped') });
+  });
+});

@@ -7,6 +7,8 @@ import type { Clock, CommandOutcome, Logger, Metrics } from '@busbar/core';
 import { errorCode, errorOutcome, isBusbarError, noopLogger, noopMetrics, systemClock } from '@busbar/core';
 import type { Command, CommandResultInput, CommandStatus } from '@busbar/avro';
 import { CommandGuard, CommandRefusedError, assertNotExpired } from '@busbar/safety';
+import { checkCommandFields, commandKey, resultIdentity } from './fields.js';
+import type { ExecutionJournal } from './journal.js';
 
 /** A validated command, ready to run: `run` performs the device I/O. */
 export interface PreparedAction {
@@ -29,6 +31,12 @@ export interface CommandExecutorOptions {
   readonly clock?: Clock;
   /** Longest accepted command lifetime, ms (see CommandGuard). */
   readonly maxLifetimeMs?: number;
+  /**
+   * Durable execution journal (see {@link ExecutionJournal}): consulted before a command id runs,
+   * written `started` before the device write and `done` with the result after it. Without one, a
+   * crash between the device write and the published result re-executes the command after a restart.
+   */
+  readonly journal?: ExecutionJournal;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
 }
@@ -66,12 +74,14 @@ export class CommandExecutor {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly outcomes;
+  private readonly journaled;
 
   /** @param options - see {@link CommandExecutorOptions}. */
   constructor(private readonly options: CommandExecutorOptions) {
     this.clock = options.clock ?? systemClock;
     this.guard = new CommandGuard({ clock: this.clock, maxLifetimeMs: options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS });
     this.log = options.logger ?? noopLogger;
+    this.journaled = (options.metrics ?? noopMetrics).counter({ name: 'busbar_commands_journal_recovered_total', help: 'Commands answered from the execution journal after a restart instead of being run: state done (stored result published again) or started (FAILED, outcome unknown).', labelNames: ['state'] });
     this.outcomes = (options.metrics ?? noopMetrics).counter({ name: 'busbar_commands_total', help: 'Commands handled, by action, status and reason code.', labelNames: ['action', 'status', 'code'] });
   }
 
@@ -92,23 +102,35 @@ export class CommandExecutor {
    *   `duplicate` (a repeat of an id already handled: nothing is published again).
    */
   async handle(cmd: Command): Promise<Handled> {
-    const admission = this.guard.admit(cmd);
+    const key = commandKey(cmd); // bounded: an over-long id is remembered and answered by its digest
+    const admission = this.guard.admit({ command_id: key, expires_at: cmd.expires_at });
     if (!admission.admit) {
       if (admission.why === 'DUPLICATE') {
-        this.outcomes.inc({ action: cmd.action, status: 'DUPLICATE', code: 'none' });
-        this.log.warn({ commandId: cmd.command_id, action: cmd.action }, 'duplicate command id ignored');
+        this.outcomes.inc({ action: resultIdentity(cmd).action, status: 'DUPLICATE', code: 'none' });
+        this.log.warn({ commandId: key, action: resultIdentity(cmd).action }, 'duplicate command id ignored');
         return { kind: 'duplicate' };
       }
       if (admission.why === 'STALE') {
-        this.outcomes.inc({ action: cmd.action, status: 'STALE', code: 'none' });
-        this.log.warn({ commandId: cmd.command_id, action: cmd.action, expiresAt: cmd.expires_at.toISOString() }, 'command expired longer ago than the longest lifetime (a replay of old history): no result');
+        this.outcomes.inc({ action: resultIdentity(cmd).action, status: 'STALE', code: 'none' });
+        this.log.warn({ commandId: key, action: resultIdentity(cmd).action, expiresAt: cmd.expires_at.toISOString() }, 'command expired longer ago than the longest lifetime (a replay of old history): no result');
         return { kind: 'duplicate' };
       }
+    }
+    try {
+      checkCommandFields(cmd); // before anything else looks at the command: nothing unbounded goes further
+    } catch (err) {
+      const refusal = err as CommandRefusedError;
+      this.log.warn({ commandId: key, code: refusal.code, err: refusal.message }, 'command refused: a field is out of bounds');
+      return this.result(cmd, 'REJECTED', refusal.code, refusal.message, contextDetails(refusal));
+    }
+    if (!admission.admit) {
       if (admission.why === 'EXPIRED') {
         return this.result(cmd, 'EXPIRED', 'BB_COMMAND_EXPIRED', `command expired at ${cmd.expires_at.toISOString()}; not executed`);
       }
       return this.result(cmd, 'REJECTED', 'BB_COMMAND_LIFETIME_TOO_LONG', `command expires at ${cmd.expires_at.toISOString()}, beyond the maximum lifetime`);
     }
+    const journaled = this.fromJournal(cmd, key);
+    if (journaled) return journaled;
     let disposition: Disposition;
     try {
       disposition = this.options.resolve(cmd);
@@ -123,35 +145,90 @@ export class CommandExecutor {
       return { kind: 'routed', to: disposition.to };
     }
     if (cmd.dry_run) return this.result(cmd, 'ACCEPTED', null, null, { dry_run: 'true', summary: disposition.action.summary });
+    const journal = this.options.journal;
     try {
       assertNotExpired(cmd, this.clock.nowMs()); // it may have waited since admission
-      const details = await disposition.action.run();
-      this.log.info({ commandId: cmd.command_id, action: cmd.action, summary: disposition.action.summary }, 'command executed');
-      return this.result(cmd, 'EXECUTED', null, null, { summary: disposition.action.summary, ...details });
+      journal?.started(key); // on disk before a byte leaves; throws (nothing sent) when it cannot be written
     } catch (err) {
-      const code = errorCode(err);
-      if (err instanceof CommandRefusedError && err.code === 'BB_COMMAND_EXPIRED') {
-        this.log.warn({ commandId: cmd.command_id, action: cmd.action }, 'command expired while it waited for the device; not sent');
-        return this.result(cmd, 'EXPIRED', err.code, err.message, { summary: disposition.action.summary });
-      }
-      const outcome = executionOutcome(err);
+      if (err instanceof CommandRefusedError) return this.failed(cmd, disposition.action.summary, err);
       const message = err instanceof Error ? err.message : String(err);
-      if (outcome === 'refused') {
-        // the device (or the pacing in front of it) refused: not executed, with the refusal's reason
-        this.log.warn({ commandId: cmd.command_id, action: cmd.action, code, err: message }, 'command refused');
-        return this.result(cmd, 'REJECTED', code, message, { summary: disposition.action.summary, ...contextDetails(err) });
-      }
-      this.log.error({ commandId: cmd.command_id, action: cmd.action, code, outcome: outcome ?? 'undetermined', err: message }, outcome === 'unknown' ? 'command failed after it was sent: the device may have executed it' : 'command failed');
-      const reason = outcome === 'unknown' && !/may have/i.test(message) ? `${message} (outcome unknown: the command was sent and the device may have executed it)` : message;
-      return this.result(cmd, 'FAILED', code, reason, { summary: disposition.action.summary, ...contextDetails(err), ...(outcome === undefined ? {} : { outcome }) });
+      this.log.error({ commandId: key, action: cmd.action, code: errorCode(err), err: message }, 'command not sent: the execution journal cannot be written');
+      return this.result(cmd, 'FAILED', errorCode(err), `${message}; the command was not sent`, { summary: disposition.action.summary, outcome: 'not_sent' });
     }
+    let handled: Handled & { kind: 'result' };
+    try {
+      const details = await disposition.action.run();
+      this.log.info({ commandId: key, action: cmd.action, summary: disposition.action.summary }, 'command executed');
+      handled = this.result(cmd, 'EXECUTED', null, null, { summary: disposition.action.summary, ...details });
+    } catch (err) {
+      handled = this.failed(cmd, disposition.action.summary, err);
+    }
+    if (journal) {
+      try {
+        journal.done(key, handled.result);
+      } catch (err) {
+        // the result is still published; after a restart the id is answered from the results topic, or FAILED/unknown
+        this.log.error({ commandId: key, code: errorCode(err), err: err instanceof Error ? err.message : String(err) }, 'the execution journal could not record a result');
+      }
+    }
+    return handled;
   }
 
-  private result(cmd: Command, status: CommandStatus, code: string | null, reason: string | null, details: Record<string, string> = {}): Handled {
-    this.outcomes.inc({ action: cmd.action, status, code: code ?? 'none' });
-    return {
-      kind: 'result',
-      result: { command_id: cmd.command_id, device_id: cmd.target.device_id, channel: cmd.target.channel, action: cmd.action, status, reason_code: code, reason, timestamp: new Date(this.clock.nowMs()), details },
-    };
+  /**
+   * What the journal says of a command id admitted here (a restart lost the in-memory memory, and the
+   * result never reached the results topic): `done` → its stored result again, nothing run;
+   * `started` → FAILED, outcome unknown, nothing run (recorded as done, so it stays one answer).
+   */
+  private fromJournal(cmd: Command, key: string): Handled | undefined {
+    const journal = this.options.journal;
+    if (!journal) return undefined;
+    let entry;
+    try {
+      entry = journal.lookup(key);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      return this.result(cmd, 'FAILED', errorCode(err), `${message}; the command was not sent`, { outcome: 'not_sent' });
+    }
+    if (entry === undefined) return undefined;
+    if (entry.state === 'done') {
+      this.journaled.inc({ state: 'done' });
+      this.outcomes.inc({ action: cmd.action, status: entry.result.status, code: entry.result.reason_code ?? 'none' });
+      this.log.warn({ commandId: key, status: entry.result.status }, 'command already executed before a restart: its journaled result is published again, the command is not run');
+      return { kind: 'result', result: entry.result };
+    }
+    this.journaled.inc({ state: 'started' });
+    this.log.error({ commandId: key, action: cmd.action, startedAt: new Date(entry.startedAtMs).toISOString() }, 'command was started and never finished before a restart: FAILED with outcome unknown, not run again');
+    const handled = this.result(cmd, 'FAILED', 'BB_COMMAND_INTERRUPTED', `command ${key} was started at ${new Date(entry.startedAtMs).toISOString()} and the process stopped before it finished (outcome unknown: the device may have executed it); not run again`, { outcome: 'unknown' });
+    try {
+      journal.done(key, handled.result);
+    } catch {
+      // answered FAILED/unknown again after a further restart: the same answer
+    }
+    return handled;
+  }
+
+  /** The result of a failed execution, its outcome mapped once (see {@link executionOutcome}). */
+  private failed(cmd: Command, summary: string, err: unknown): Handled & { kind: 'result' } {
+    const code = errorCode(err);
+    if (err instanceof CommandRefusedError && err.code === 'BB_COMMAND_EXPIRED') {
+      this.log.warn({ commandId: cmd.command_id, action: cmd.action }, 'command expired while it waited for the device; not sent');
+      return this.result(cmd, 'EXPIRED', err.code, err.message, { summary });
+    }
+    const outcome = executionOutcome(err);
+    const message = err instanceof Error ? err.message : String(err);
+    if (outcome === 'refused') {
+      // the device (or the pacing in front of it) refused: not executed, with the refusal's reason
+      this.log.warn({ commandId: cmd.command_id, action: cmd.action, code, err: message }, 'command refused');
+      return this.result(cmd, 'REJECTED', code, message, { summary, ...contextDetails(err) });
+    }
+    this.log.error({ commandId: cmd.command_id, action: cmd.action, code, outcome: outcome ?? 'undetermined', err: message }, outcome === 'unknown' ? 'command failed after it was sent: the device may have executed it' : 'command failed');
+    const reason = outcome === 'unknown' && !/may have/i.test(message) ? `${message} (outcome unknown: the command was sent and the device may have executed it)` : message;
+    return this.result(cmd, 'FAILED', code, reason, { summary, ...contextDetails(err), ...(outcome === undefined ? {} : { outcome }) });
+  }
+
+  private result(cmd: Command, status: CommandStatus, code: string | null, reason: string | null, details: Record<string, string> = {}): Handled & { kind: 'result' } {
+    const id = resultIdentity(cmd);
+    this.outcomes.inc({ action: id.action, status, code: code ?? 'none' });
+    return { kind: 'result', result: { ...id, status, reason_code: code, reason, timestamp: new Date(this.clock.nowMs()), details } };
   }
 }

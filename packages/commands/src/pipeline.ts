@@ -10,6 +10,7 @@
  */
 import type { Command, CommandResultInput } from '@busbar/avro';
 import type { CommandExecutor } from './executor.js';
+import { commandKey } from './fields.js';
 
 /** Where the pipeline publishes. */
 export interface PipelineSinks {
@@ -36,16 +37,17 @@ export class CommandPipeline {
    */
   async process(cmd: Command): Promise<void> {
     const handled = await this.executor.handle(cmd);
+    const key = commandKey(cmd);
     let out: Pending | undefined;
-    if (handled.kind === 'duplicate') out = this.pending.get(cmd.command_id);
+    if (handled.kind === 'duplicate') out = this.pending.get(key);
     else if (handled.kind === 'result') out = { kind: 'result', result: handled.result, cmd };
     else out = { kind: 'route', to: handled.to, cmd };
     if (!out) return;
-    this.pending.set(cmd.command_id, out);
+    this.pending.set(key, out);
     if (out.kind === 'result') await this.sinks.publishResult(out.result, out.cmd);
     else if (this.sinks.route) await this.sinks.route(out.cmd, out.to);
     else throw new Error(`command ${cmd.command_id} resolved to a route, but this pipeline has no route sink`);
-    this.pending.delete(cmd.command_id);
+    this.pending.delete(key);
   }
 
   /** Outcomes decided but not yet acknowledged by Kafka. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BusbarError, ManualClock } from '@busbar/core';
 import type { Command } from '@busbar/avro';
 import { CommandRefusedError } from '@busbar/safety';
-import { CommandExecutor } from '../src/index.js';
+import { CommandExecutor, ExecutionJournal } from '../src/index.js';
 import type { Disposition } from '../src/index.js';
 
 const clock = new ManualClock(Date.UTC(2026, 11, 3));
@@ -65,5 +65,107 @@ describe('commands > CommandExecutor > outcome of a failed execution (mapped onc
     expect(await ex.handle(c)).toMatchObject({ result: { status: 'EXECUTED', details: { summary: 'act', done: 'yes' } } });
     expect(await ex.handle(c)).toEqual({ kind: 'duplicate' });
     expect(runs()).toBe(1);
+  });
+});
+
+describe('commands > CommandExecutor > bounded fields (before admission, nothing run)', () => {
+  it('a 200,000-character command_id → REJECTED BB_COMMAND_FIELD_TOO_LONG, answered once under its digest, never run', async () => {
+    const { ex, runs } = executorThrowing(undefined);
+    const c = cmd({ command_id: 'x'.repeat(200_000) });
+    const h = await ex.handle(c);
+    expect(h).toMatchObject({ kind: 'result', result: { status: 'REJECTED', reason_code: 'BB_COMMAND_FIELD_TOO_LONG', reason: 'command_id is 200000 characters long; the limit is 128', details: { field: 'command_id', length: '200000', limit: '128' } } });
+    expect(h.kind === 'result' && h.result.command_id).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(await ex.handle(c)).toEqual({ kind: 'duplicate' }); // a repeat of the same over-long id: no second result
+    expect(runs()).toBe(0);
+  });
+
+  it('an over-long device id or action is echoed as its digest (the result stays bounded)', async () => {
+    const { ex } = executorThrowing(undefined);
+    const h = await ex.handle(cmd({ target: { device_id: 'd'.repeat(5000), channel: null }, action: 'a'.repeat(5000) }));
+    expect(h).toMatchObject({ result: { status: 'REJECTED', reason_code: 'BB_COMMAND_FIELD_TOO_LONG', device_id: expect.stringMatching(/^sha256:/), action: expect.stringMatching(/^sha256:/) } });
+  });
+
+  it('NaN / ±Infinity parameters → REJECTED BB_COMMAND_PARAMETER_NOT_FINITE before the module sees them', async () => {
+    let resolved = 0;
+    const ex = new CommandExecutor({ clock, resolve: () => ((resolved += 1), { kind: 'route', to: 'never' }) });
+    for (const v of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      expect(await ex.handle(cmd({ parameters: { value: v } }))).toMatchObject({ result: { status: 'REJECTED', reason_code: 'BB_COMMAND_PARAMETER_NOT_FINITE', details: { parameter: 'value', value: String(v) } } });
+    }
+    expect(resolved).toBe(0);
+  });
+
+  it('an out-of-bounds command that is also expired is REJECTED for its field (one result)', async () => {
+    const { ex } = executorThrowing(undefined);
+    const h = await ex.handle(cmd({ issuer: 'i'.repeat(300), expires_at: new Date(clock.nowMs() - 1000) }));
+    expect(h).toMatchObject({ result: { status: 'REJECTED', reason_code: 'BB_COMMAND_FIELD_TOO_LONG', details: { field: 'issuer' } } });
+  });
+});
+
+describe('commands > CommandExecutor > execution journal (after a restart)', () => {
+  /** A fresh executor (a restarted process: empty id memory) on `journal`, whose action runs `act`. */
+  function restarted(journal: ExecutionJournal, act: () => Promise<Record<string, string>> = async () => ({ done: 'yes' })): { ex: CommandExecutor; runs: () => number } {
+    let runs = 0;
+    const ex = new CommandExecutor({ clock, journal, resolve: () => ({ kind: 'execute', action: { summary: 'act', run: async () => ((runs += 1), act()) } }) });
+    return { ex, runs: () => runs };
+  }
+
+  it('writes started before the device write and done with the result after it', async () => {
+    const journal = new ExecutionJournal({ path: ':memory:', retainMs: 3_600_000, clock });
+    const c = cmd();
+    let during: unknown;
+    const { ex } = restarted(journal, async () => ((during = journal.lookup(c.command_id)), { done: 'yes' }));
+    const h = await ex.handle(c);
+    expect(during).toMatchObject({ state: 'started' });
+    expect(journal.lookup(c.command_id)).toEqual({ state: 'done', startedAtMs: clock.nowMs(), result: h.kind === 'result' ? h.result : undefined });
+  });
+
+  it('an id found done is answered with its stored result, not run again', async () => {
+    const journal = new ExecutionJournal({ path: ':memory:', retainMs: 3_600_000, clock });
+    const c = cmd();
+    const first = restarted(journal);
+    const h1 = await first.ex.handle(c); // executed; the process dies before the result is published
+    const second = restarted(journal);
+    const h2 = await second.ex.handle(c);
+    expect(h2).toEqual(h1);
+    expect(first.runs() + second.runs()).toBe(1);
+  });
+
+  it('an id found started but not done → FAILED BB_COMMAND_INTERRUPTED, outcome unknown, not run; the same answer after a further restart', async () => {
+    const journal = new ExecutionJournal({ path: ':memory:', retainMs: 3_600_000, clock });
+    const c = cmd();
+    journal.started(c.command_id); // the process died during the device write
+    const second = restarted(journal);
+    const h = await second.ex.handle(c);
+    expect(h).toMatchObject({ result: { status: 'FAILED', reason_code: 'BB_COMMAND_INTERRUPTED', details: { outcome: 'unknown' } } });
+    expect(h.kind === 'result' && h.result.reason).toMatch(/may have executed it/);
+    const third = restarted(journal);
+    expect(await third.ex.handle(c)).toEqual(h);
+    expect(second.runs() + third.runs()).toBe(0);
+  });
+
+  it('a failure is journaled with its outcome too', async () => {
+    const journal = new ExecutionJournal({ path: ':memory:', retainMs: 3_600_000, clock });
+    const c = cmd();
+    const { ex } = restarted(journal, async () => {
+      throw new BusbarError('BB_X_TIMEOUT', 'no reply', { outcome: 'unknown' });
+    });
+    await ex.handle(c);
+    expect(journal.lookup(c.command_id)).toMatchObject({ state: 'done', result: { status: 'FAILED', details: { outcome: 'unknown' } } });
+  });
+
+  it('a journal that cannot be written → FAILED with outcome not_sent, nothing run', async () => {
+    const journal = new ExecutionJournal({ path: ':memory:', retainMs: 3_600_000, clock });
+    journal.close();
+    const { ex, runs } = restarted(journal);
+    expect(await ex.handle(cmd())).toMatchObject({ result: { status: 'FAILED', reason_code: 'BB_COMMAND_JOURNAL_UNUSABLE', details: { outcome: 'not_sent' } } });
+    expect(runs()).toBe(0);
+  });
+
+  it('dry runs and refusals are not journaled', async () => {
+    const journal = new ExecutionJournal({ path: ':memory:', retainMs: 3_600_000, clock });
+    const { ex } = restarted(journal);
+    await ex.handle(cmd({ dry_run: true }));
+    await ex.handle(cmd({ parameters: { v: Number.NaN } }));
+    expect(journal.size).toBe(0);
   });
 });

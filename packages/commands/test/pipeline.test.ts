@@ -34,4 +34,23 @@ describe('actions > CommandPipeline', () => {
     expect(routed).toEqual(['s1->device-commands']);
     expect(pipeline.pendingCount).toBe(0);
   });
+
+  it('keeps the REJECTED result of an over-long command_id pending under its digest and publishes it once on redelivery', async () => {
+    const executor = new CommandExecutor({ resolve: () => ({ kind: 'route', to: 'never' }) });
+    const published: CommandResultInput[] = [];
+    let failPublish = true;
+    const pipeline = new CommandPipeline(executor, {
+      publishResult: async (r) => {
+        if (failPublish) throw new Error('broker unavailable');
+        published.push(r);
+      },
+    });
+    const long = cmd('x'.repeat(200_000));
+    await expect(pipeline.process(long)).rejects.toThrow('broker unavailable');
+    failPublish = false;
+    await pipeline.process(long);
+    await pipeline.process(long);
+    expect(published.map((r) => [r.status, r.reason_code, r.command_id.slice(0, 7), r.command_id.length])).toEqual([['REJECTED', 'BB_COMMAND_FIELD_TOO_LONG', 'sha256:', 71]]);
+    expect(pipeline.pendingCount).toBe(0);
+  });
 });

@@ -14,3 +14,5 @@ export type { Clock } from './clock.js';
 export { backoffDelayMs } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export { sleep } from './sleep.js';
+export { NewestWinsPacer } from './pacer.js';
+export type { PacedItem } from './pacer.js';

@@ -79,6 +79,8 @@ export interface TopicSpec {
   readonly numPartitions?: number;
   /** Replication factor (default -1: the broker's default). */
   readonly replicationFactor?: number;
+  /** Topic configuration set at creation, e.g. `{ 'cleanup.policy': 'compact' }` (an existing topic is left as it is). */
+  readonly config?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -95,7 +97,7 @@ export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[], r
       const existing = new Set(await admin.listTopics());
       const missing: ITopicConfig[] = topics
         .filter((t) => !existing.has(t.topic))
-        .map((t) => ({ topic: t.topic, numPartitions: t.numPartitions ?? 3, replicationFactor: t.replicationFactor ?? -1 }));
+        .map((t) => ({ topic: t.topic, numPartitions: t.numPartitions ?? 3, replicationFactor: t.replicationFactor ?? -1, configEntries: Object.entries(t.config ?? {}).map(([name, value]) => ({ name, value })) }));
       if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
       return missing.map((t) => t.topic);
     },

@@ -20,7 +20,7 @@
  *   dead-lettered (`busbar_kafka_registry_waits_total`); an id the registry says does not exist is
  *   a dead letter (`BB_AVRO_UNKNOWN_SCHEMA_ID`).
  */
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
 import { backoffDelayMs, errorCode, isBusbarError, noopLogger, noopMetrics, sleep } from '@busbar/core';
 import type { AvroFraming } from '@busbar/avro';
@@ -73,8 +73,32 @@ export interface DecodingConsumerOptions<T> {
   readonly handle: (records: ConsumedRecord<T>[], control: BatchControl) => Promise<void>;
   /** Max bytes fetched per partition per request (default 1 MiB): bounds a batch. */
   readonly maxBytesPerPartition?: number;
-  /** Session timeout, ms (default 30000). */
+  /**
+   * Session timeout, ms (default {@link DEFAULT_SESSION_TIMEOUT_MS}, 10 s): a member that sends no
+   * heartbeat for this long (killed, frozen) loses its partitions to the others. A member that
+   * stops cleanly leaves the group at once (`stop()`), whatever this is.
+   */
   readonly sessionTimeoutMs?: number;
+  /**
+   * Longest wait of a fetch for new records, ms (default {@link DEFAULT_MAX_WAIT_TIME_MS}, 1 s):
+   * also bounds how long `stop()` waits for the fetch in flight before it leaves the group.
+   */
+  readonly maxWaitTimeMs?: number;
+  /** Interval of the consumer's background heartbeats, ms (default {@link DEFAULT_HEARTBEAT_INTERVAL_MS}, 1 s; below a third of the session timeout). */
+  readonly heartbeatIntervalMs?: number;
+  /**
+   * Interval of the lag update, ms (default {@link DEFAULT_LAG_INTERVAL_MS}, 5 s):
+   * `busbar_kafka_consumer_lag_records{topic,partition}` is set for each partition assigned to this
+   * member from the group's committed offset and the partition's high watermark (read with the
+   * admin API), whether or not batches arrive; a partition that leaves this member is set to 0.
+   */
+  readonly lagIntervalMs?: number;
+  /**
+   * Called after each join of the group (start, every rebalance) with the partitions of `topic`
+   * now assigned to this member — before any batch of the new assignment is handled. A handler
+   * that keeps per-partition state reloads it here (see the alerter's rule state).
+   */
+  readonly onAssignment?: (partitions: readonly number[]) => void;
   /** Largest payload a dead letter carries, bytes (default 512 KiB); longer ones are cut and say so. */
   readonly maxDeadLetterPayloadBytes?: number;
   /** Value framing (reads both; Confluent-framed records through its registry). @default the framing `createKafka` attached to `kafka` */
@@ -87,9 +111,60 @@ export interface DecodingConsumerOptions<T> {
   readonly startupRetry?: Omit<StartupRetryOptions, 'logger'>;
 }
 
+/** Default session timeout of a {@link DecodingConsumer}, ms. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+/** Default interval of a {@link DecodingConsumer}'s background heartbeats, ms. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 1000;
+/** Default longest wait of a {@link DecodingConsumer}'s fetch, ms (kafkajs' own default is 5 s). */
+export const DEFAULT_MAX_WAIT_TIME_MS = 1000;
+/** Default interval of a {@link DecodingConsumer}'s lag update, ms. */
+export const DEFAULT_LAG_INTERVAL_MS = 5000;
+
+/** What a consumer group member knows of itself, for readiness (`/readyz`). */
+export interface ConsumerStatus {
+  /** True once the member joined its group and while it is a member (false while stopped or after a fatal crash). */
+  readonly joined: boolean;
+  /** Partitions of the topic assigned to this member at its last join. */
+  readonly partitions: readonly number[];
+  /** Why the member is not usable, if it is not: the crash, or the last failed lag update (Kafka unreachable). */
+  readonly problem: string | undefined;
+}
+
+/** One dependency check as `/readyz` shows it (the shape of `@busbar/runtime`'s `ReadinessCheck`). */
+export interface DependencyCheck {
+  readonly ok: boolean;
+  readonly reason?: string;
+  readonly code?: string;
+}
+
+/**
+ * Follows a producer's connection (kafkajs `producer.connect` / `producer.disconnect` events) for
+ * `/readyz`. Brokers that stop answering while the producer is connected show up in the
+ * consumers' check (their lag update fails) and in the publish errors.
+ *
+ * @returns the check, evaluated at each call.
+ */
+export function watchProducer(producer: Producer): () => DependencyCheck {
+  let connected = false;
+  producer.on(producer.events.CONNECT, () => {
+    connected = true;
+  });
+  producer.on(producer.events.DISCONNECT, () => {
+    connected = false;
+  });
+  return () => (connected ? { ok: true } : { ok: false, reason: 'producer not connected' });
+}
+
 /** A running consumer group member for one topic. */
 export class DecodingConsumer<T> {
   private consumer: Consumer | undefined;
+  private admin: Admin | undefined;
+  private lagTimer: NodeJS.Timeout | undefined;
+  private lagInFlight = false;
+  private assigned: readonly number[] = [];
+  private joined = false;
+  private crashed: string | undefined;
+  private lagProblem: string | undefined;
   /** Offsets already dead-lettered per partition and not yet committed: a redelivered batch does not dead-letter them twice. */
   private readonly deadLettered = new Map<number, Set<string>>();
   private readonly log: Logger;
@@ -111,7 +186,7 @@ export class DecodingConsumer<T> {
     this.handleSeconds = m.histogram({ name: 'busbar_kafka_handle_seconds', help: 'Time the handler took per batch, including retries.', labelNames: ['topic'] });
     this.registryWaits = m.counter({ name: 'busbar_kafka_registry_waits_total', help: 'Times a batch waited because the schema registry could not resolve its schema ids (unreachable or refusing).', labelNames: ['topic', 'code'] });
     this.decoder = framedDecoder(options.decoder, options.framing ?? framingOf(options.kafka));
-    this.lag = m.gauge({ name: 'busbar_kafka_consumer_lag_records', help: 'High watermark minus the last offset handled, per partition.', labelNames: ['topic', 'partition'] });
+    this.lag = m.gauge({ name: 'busbar_kafka_consumer_lag_records', help: 'Records behind the high watermark, per partition assigned to this member (updated periodically from the committed offsets, and after each batch).', labelNames: ['topic', 'partition'] });
   }
 
   /**
@@ -123,19 +198,101 @@ export class DecodingConsumer<T> {
    */
   async start(): Promise<void> {
     const o = this.options;
-    const consumer = o.kafka.consumer({ groupId: o.groupId, sessionTimeout: o.sessionTimeoutMs ?? 30_000, maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576, allowAutoTopicCreation: true });
+    const consumer = o.kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: o.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+      heartbeatInterval: o.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS,
+      maxWaitTimeInMs: o.maxWaitTimeMs ?? DEFAULT_MAX_WAIT_TIME_MS,
+      maxBytesPerPartition: o.maxBytesPerPartition ?? 1_048_576,
+      allowAutoTopicCreation: true,
+    });
     this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      const now = e.payload.memberAssignment[o.topic] ?? [];
+      for (const p of this.assigned) if (!now.includes(p)) this.lag.set({ topic: o.topic, partition: p }, 0);
+      this.assigned = [...now].sort((a, b) => a - b);
+      this.joined = true;
+      this.crashed = undefined;
+      this.log.info({ partitions: this.assigned, durationMs: e.payload.duration }, 'joined the consumer group');
+      o.onAssignment?.(this.assigned);
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      this.joined = false;
+      if (!e.payload.restart) this.crashed = e.payload.error.message;
+    });
     const retry = { ...o.startupRetry, logger: this.log };
+    const admin = o.kafka.admin();
+    this.admin = admin;
+    await retryKafkaStartup(`connect the admin client of ${o.topic}`, () => admin.connect(), retry);
     await retryKafkaStartup(`connect consumer of ${o.topic}`, () => consumer.connect(), retry);
     await retryKafkaStartup(`subscribe to ${o.topic}`, () => consumer.subscribe({ topic: o.topic, fromBeginning: o.fromBeginning ?? true }), retry);
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+    this.lagTimer = setInterval(() => void this.updateLag(), o.lagIntervalMs ?? DEFAULT_LAG_INTERVAL_MS);
+    this.lagTimer.unref();
   }
 
-  /** Leaves the group: the batch in progress finishes (or sees `isRunning()` false), then disconnects. */
+  /**
+   * Leaves the group at once (a LeaveGroup request: the other members take the partitions over
+   * without waiting for the session timeout): the batch in progress finishes (or sees
+   * `isRunning()` false), then the consumer disconnects.
+   */
   async stop(): Promise<void> {
     const c = this.consumer;
+    const a = this.admin;
     this.consumer = undefined;
+    this.admin = undefined;
+    clearInterval(this.lagTimer);
+    this.joined = false;
     if (c) await c.disconnect();
+    await a?.disconnect().catch((err: unknown) => this.log.warn({ err: String(err) }, 'admin client did not disconnect cleanly'));
+  }
+
+  /** Membership and the last problem seen, for `/readyz`. */
+  status(): ConsumerStatus {
+    const problem = this.crashed !== undefined ? `consumer crashed: ${this.crashed}` : this.lagProblem;
+    return { joined: this.joined && this.consumer !== undefined, partitions: this.assigned, problem };
+  }
+
+  /**
+   * The `/readyz` check of this member: usable when it is in its group and Kafka answers the lag
+   * update (a member with no partition assigned is ready: the group has more members than partitions).
+   */
+  readiness(): DependencyCheck {
+    const st = this.status();
+    if (st.problem !== undefined) return { ok: false, reason: `${this.options.topic}: ${st.problem}` };
+    if (!st.joined) return { ok: false, reason: `${this.options.topic}: not (yet) a member of group ${this.options.groupId}` };
+    return { ok: true, reason: `group ${this.options.groupId}, partitions [${st.partitions.join(', ')}] of ${this.options.topic}` };
+  }
+
+  /**
+   * Sets the lag of the partitions assigned to this member: high watermark minus the group's
+   * committed offset (the low watermark when the group has none). One update at a time; a failure
+   * is logged, kept for {@link status} and retried at the next interval.
+   */
+  private async updateLag(): Promise<void> {
+    const admin = this.admin;
+    const topic = this.options.topic;
+    if (!admin || this.lagInFlight) return;
+    this.lagInFlight = true;
+    try {
+      const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] })]);
+      const done = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+      for (const e of ends) {
+        if (!this.assigned.includes(e.partition)) continue;
+        const at = done.get(e.partition) ?? -1n;
+        const from = at >= 0n ? at : BigInt(e.low);
+        const lag = BigInt(e.high) - from;
+        this.lag.set({ topic, partition: e.partition }, Number(lag > 0n ? lag : 0n));
+      }
+      if (this.lagProblem !== undefined) this.log.info({}, 'Kafka answers the lag update again');
+      this.lagProblem = undefined;
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (this.lagProblem === undefined) this.log.warn({ err: message }, 'cannot read the group\'s offsets for the lag update');
+      this.lagProblem = `Kafka offsets unreadable: ${message}`;
+    } finally {
+      this.lagInFlight = false;
+    }
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {

@@ -5,8 +5,9 @@
 export { createKafka, ensureTopics } from './client.js';
 export type { KafkaConnectionConfig } from './client.js';
 export { PRODUCER_OPTIONS, RecordPublisher } from './publisher.js';
-export { DecodingConsumer } from './consumer.js';
+export { DecodingConsumer, watchProducer } from './consumer.js';
 export type { BatchControl, ConsumedRecord } from './consumer.js';
+export { CompactedTable } from './table.js';
 export { ERROR_CODES } from './errors.js';
 export { DEFAULT_TOPICS, kafkaConfigSchema, topicsConfigSchema } from './config.js';
 export type { KafkaConfig, TopicsConfig } from './config.js';

@@ -13,7 +13,7 @@
  */
 import type { z } from 'zod';
 import type { Clock, Logger, Metrics } from '@busbar/core';
-import type { Command, DeviceEventInput, ReadingInput } from '@busbar/avro';
+import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
 
 /** The fields every device entry has, whatever its protocol. */
 export interface DeviceConfigBase {
@@ -75,6 +75,86 @@ export interface ActionContext {
   beforeSend(): void;
   readonly clock: Clock;
   readonly logger: Logger;
+}
+
+/** What a {@link DeviceJob} gets for one run. */
+export interface JobContext {
+  /**
+   * Publishes readings through the collector's store-and-forward path (the same buffer and order as
+   * the polls' readings) and resolves only once Kafka acknowledged every one of them — advance a
+   * cursor after it, never before.
+   *
+   * @throws when Kafka did not take them: the buffer dropped them (byte/age bound), could not store
+   *   them, or the collector stopped before Kafka acknowledged (`BB_COLLECTOR_NOT_ACKNOWLEDGED`).
+   *   The records may still reach Kafka later: at least once, never "done" without the ack.
+   */
+  publishAcknowledged(readings: readonly ReadingInput[]): Promise<void>;
+  /** The next `sequence` number of this collector process (shared with the polls). */
+  nextSequence(): number;
+  /**
+   * Aborted when the collector stops: finish the step in progress (publish it, advance the
+   * cursor) and return; do not start another.
+   */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * A per-device background job beside the polls (the Corus log backfill): the runtime runs it on
+ * the device's current session, again every {@link DeviceJob.intervalMs} after a run that returned,
+ * and after a failure with core `backoffDelayMs` + jitter on the session that is then open (it
+ * waits for the supervisor's reconnection; the job never reconnects, sleeps or retries itself).
+ * The job object lives as long as the collector: it keeps its own state (a cursor) across sessions.
+ *
+ * @typeParam S - the protocol's session.
+ */
+export interface DeviceJob<S> {
+  /** Name for logs and the `job` label of `busbar_collector_job_errors_total` (e.g. `log-backfill`). */
+  readonly name: string;
+  /** Pause after a run that returned, ms. */
+  readonly intervalMs: number;
+  /**
+   * Called once at collector start, before Kafka or the device is touched (load and check persisted
+   * state). @throws → the collector does not start (e.g. a corrupt cursor file).
+   */
+  prepare?(): Promise<void>;
+  /**
+   * One run on an open session (e.g. one backfill pass until caught up).
+   *
+   * @throws the driver's or the publisher's error: counted, logged, retried after a backoff.
+   */
+  run(session: S, ctx: JobContext): Promise<void>;
+  /**
+   * `--test` mode: records to print besides the poll, read on `session` without side effects (no
+   * cursor moves, nothing published) — e.g. the newest log records.
+   */
+  sample?(session: S, ctx: { readonly nextSequence: () => number }): Promise<readonly ReadingInput[]>;
+}
+
+/**
+ * What the collector runtime gives a module's own activity ({@link ProtocolModule.attach}): the
+ * devices' current sessions and a way to publish what the module reports without a poll or a
+ * command (a set-point watchdog that put a channel to rest).
+ */
+export interface ModuleRuntime<S> {
+  /** The device's open session, or undefined while it is down (a session that reported its loss is never returned). */
+  session(deviceId: string): S | undefined;
+  /** Publishes a DeviceEvent (through the collector's store-and-forward buffer). @throws when it cannot be buffered. */
+  publishEvent(event: DeviceEventInput): Promise<void>;
+  /** Publishes a CommandResult of work no command asked for (e.g. `maccor.watchdog_rest`). @throws when Kafka refuses it. */
+  publishResult(result: CommandResultInput): Promise<void>;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** A module's own activity in a collector, from {@link ProtocolModule.attach}. */
+export interface ModuleActivity {
+  /**
+   * Ends the activity: called by the collector's stop after routed commands stopped and before the
+   * sessions close (so it may still send, e.g. put channels to rest).
+   */
+  stop(): Promise<void>;
+  /** Extra `/healthz` details (e.g. channels under direct control). */
+  health?(): Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -161,6 +241,18 @@ export interface ProtocolModule<D extends DeviceConfigBase, S extends Session, R
    * set-MVs before it). Default false.
    */
   readonly orderAfterConcurrent?: boolean;
+  /**
+   * Optional: starts the module's own per-device activity in a collector (Maccor direct control:
+   * set-point watchdog, tester-watchdog refresh, rests until confirmed), which lives across sessions
+   * and reports through `runtime`. Called once by `startCollector` before polling starts; never by
+   * the commander or `--test` mode. It must not reconnect: it uses whatever session is open.
+   */
+  attach?(devices: readonly D[], runtime: ModuleRuntime<S>): ModuleActivity;
+  /**
+   * The device's background job, if any (see {@link DeviceJob}); called once per device at
+   * collector start. The commander never calls it.
+   */
+  job?(device: D, ctx: OpenContext): DeviceJob<S> | undefined;
   /** Actions by full name (`modbus.write`). */
   readonly actions: Readonly<Record<string, ProtocolAction<D, S, never>>>;
 }

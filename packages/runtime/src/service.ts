@@ -1,12 +1,13 @@
 /**
- * The life cycle of a service process: start the composition, serve `/metrics` and `/healthz`,
+ * The life cycle of a service process: serve `/metrics`, `/livez`, `/readyz` and `/healthz` (from
+ * before the composition starts: `starting` until it runs), start the composition,
  * stop cleanly on SIGTERM/SIGINT (the composition flushes its producer and commits offsets in its
  * `stop`), exit non-zero when start-up fails, and log an uncaught exception or unhandled rejection
  * through the service logger (with its code) before shutting down and exiting 1.
  */
 import type { Logger } from '@busbar/core';
 import { errorCode } from '@busbar/core';
-import type { Health, OpsServer } from './http.js';
+import type { Health, OpsServer, Readiness } from './http.js';
 import { startOpsServer } from './http.js';
 import { createLogger } from './logger.js';
 import { createServiceMetrics } from './metrics.js';
@@ -16,6 +17,12 @@ import type { ServiceMetrics } from './metrics.js';
 export interface RunningService {
   /** Health for `/healthz`. */
   health(): Health;
+  /**
+   * Readiness for `/readyz`: one check per dependency the service needs (Kafka consumer and
+   * producer, InfluxDB, SMTP, device sessions), each with its reason when it fails. Absent: ready
+   * when `health().ok`.
+   */
+  ready?(): Readiness;
   /** Stops: flush producers, commit offsets, close devices. Called once, on SIGTERM/SIGINT. */
   stop(): Promise<void>;
 }
@@ -126,21 +133,31 @@ export async function runService(options: RunServiceOptions, installSignalHandle
   const late: { shutdown?: () => Promise<void> } = {};
   // Installed before start: a rejection nobody handles during start-up is logged too.
   if (installSignalHandlers) installProcessHandlers(logger, () => late.shutdown?.() ?? Promise.resolve());
-  let running: RunningService;
+  // The ops server answers from the start: /livez at once, /readyz and /healthz "starting" (503)
+  // until the composition runs — a start that waits for Kafka is visible, not a refused connection.
+  let running: RunningService | undefined;
+  const ops = await startOpsServer({
+    registry: serviceMetrics.registry,
+    health: () => running?.health() ?? { ok: false, details: { status: 'starting' } },
+    ready: () => (running === undefined ? { service: { ok: false, reason: 'starting' } } : running.ready ? running.ready() : { health: { ok: running.health().ok } }),
+    host: options.opsHost,
+    port: options.opsPort,
+  });
   try {
     running = await options.start({ logger, ...serviceMetrics });
   } catch (err) {
     logger.error({ err, code: errorCode(err) }, `${options.name} failed to start`);
+    await ops.close();
     throw err;
   }
-  const ops = await startOpsServer({ registry: serviceMetrics.registry, health: () => running.health(), host: options.opsHost, port: options.opsPort });
-  logger.info({ ops: `http://${ops.host}:${ops.port}` }, `${options.name} started; /metrics and /healthz on the ops port`);
+  const service = running;
+  logger.info({ ops: `http://${ops.host}:${ops.port}` }, `${options.name} started; /metrics, /livez, /readyz and /healthz on the ops port`);
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
       logger.info({}, `${options.name} stopping`);
       try {
-        await running.stop();
+        await service.stop();
       } finally {
         await ops.close();
         logger.info({}, `${options.name} stopped`);

@@ -6,25 +6,26 @@
  * were published and their notifications recorded. A batch whose alerts could not be published is
  * not committed and is redelivered; the rule state is applied only after the publish succeeded.
  *
- * Limits — rule state is per process memory:
- * - after a restart or a partition move (rebalance), a series still beyond its bound fires again,
- *   as a new episode with a new alert id;
- * - the RESOLVED of an episode that fired before the restart (or on the partition's previous
- *   owner) is not sent: the new process never saw it fire.
+ * Rule state survives restarts and partition moves: the firing series are written to a compacted
+ * state topic (`rule-state/`) and restored before the first batch of each assigned partition, so an
+ * episode keeps its alert id across a restart or a rebalance and its RESOLVED is sent — also when
+ * the value recovered while no alerter ran. A breach that has not fired yet restarts its
+ * for-duration clock at the first reading after the restart.
  */
 import { join, resolve } from 'node:path';
 import type { Logger, Metrics } from '@busbar/core';
 import type { Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, readingSerde } from '@busbar/avro';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, retryKafkaStartup } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, retryKafkaStartup, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { AlerterConfig } from './config.js';
-import { rulesOf } from './config.js';
+import { rulesOf, stateTopicOf } from './config.js';
 import { createReadingsHandler } from './handler.js';
 import { EmailNotifier } from './notify/email.js';
 import { AlertOutbox } from './notify/outbox.js';
 import type { Notifier } from './notify/outbox.js';
 import { postWebhook } from './notify/webhook.js';
+import { openRuleState } from './rule-state/store.js';
 
 /**
  * Starts the alerter.
@@ -46,13 +47,16 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
 
   const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
   const producer = kafka.producer(PRODUCER_OPTIONS);
+  const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const alerts = new RecordPublisher(producer, config.topics.alerts, alertSerde, metrics);
+  const state = await openRuleState({ kafka, producer, topic: stateTopicOf(config), readingsTopic: config.topics.readings, timeoutMs: config.state.loadTimeoutMs, logger });
 
   const handle = createReadingsHandler({
     rules: rulesOf(config),
     publish: (batch) => alerts.publish(batch.map((a) => ({ key: a.device_id, value: a }))),
     notify: (batch) => outbox.enqueue(batch),
+    state,
     logger,
     metrics,
   });
@@ -65,6 +69,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
     decoder: readingSerde,
     deadLetter: { topic: config.topics.deadLetter, encoder: deadLetterSerde },
     handle,
+    onAssignment: () => handle.reassigned(),
     logger,
     metrics,
   });
@@ -72,9 +77,20 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   logger.info({ rules: config.rules.map((r) => r.id) }, 'alerter running');
   return {
     health: () => ({ ok: true, details: { rules: config.rules.length, outbox_pending: outbox.pending } }),
+    ready: () => {
+      const stateProblem = state.problem();
+      return {
+        kafka_consumer: consumer.readiness(),
+        kafka_producer: producerCheck(),
+        rule_state: stateProblem === undefined ? { ok: true } : { ok: false, reason: stateProblem },
+        // one check per notification channel: `notify_email` (SMTP), `notify_webhook-1` …
+        ...Object.fromEntries(Object.entries(outbox.channelStatus()).map(([channel, st]) => [`notify_${channel}`, st])),
+      };
+    },
     stop: async () => {
-      await consumer.stop();
+      await consumer.stop(); // leaves the group: another member takes the partitions over at once
       await outbox.stop(); // undelivered notifications stay recorded for the next start
+      await state.stop();
       await producer.disconnect();
       email?.close();
     },

@@ -86,8 +86,33 @@ export const alerterConfigSchema = z.object({
     })
     .strict()
     .default({ expireAfterMs: DEFAULT_NOTIFICATION_EXPIRY_MS, retryInitialMs: 1000, retryMaxMs: 300_000 }),
+  /**
+   * The durable rule state (`rule-state/record.ts`): which series fire, in which episode, kept in a
+   * compacted topic so that a restart or a partition move neither fires an episode again under a
+   * new id nor loses its RESOLVED.
+   * - `topic`: the state topic, one per alerter group (default `busbar.alerter-state.<groupId>.v1`);
+   *   created by the alerter when absent (`cleanup.policy=compact`, as many partitions as the
+   *   readings topic);
+   * - `loadTimeoutMs`: longest wait to read it up to its end, at start or when a partition is handed over.
+   */
+  state: z
+    .object({
+      topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name (A-Z a-z 0-9 . _ -)').optional(),
+      loadTimeoutMs: z.number().int().min(1000).default(60_000),
+    })
+    .strict()
+    .default({ loadTimeoutMs: 60_000 }),
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9466) }).default({ host: '127.0.0.1', port: 9466 }),
+}).superRefine((c, ctx) => {
+  if (c.state.topic === undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(c.groupId)) {
+    ctx.addIssue({ code: 'custom', path: ['state', 'topic'], message: `give a topic name: the default busbar.alerter-state.<groupId>.v1 is not a topic name with groupId ${JSON.stringify(c.groupId)}` });
+  }
 });
+
+/** The state topic of a configuration (`state.topic`, or `busbar.alerter-state.<groupId>.v1`). */
+export function stateTopicOf(config: AlerterConfig): string {
+  return config.state.topic ?? `busbar.alerter-state.${config.groupId}.v1`;
+}
 
 /** The validated configuration. */
 export type AlerterConfig = z.output<typeof alerterConfigSchema>;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alerterConfigSchema } from '../src/index.js';
+import { stateTopicOf } from '../src/config.js';
 import { DEFAULT_SMTP_TIMEOUTS_MS } from '../src/notify/email.js';
 
 const base = {
@@ -20,5 +21,19 @@ describe('alerter > config', () => {
     const bad = alerterConfigSchema.safeParse({ ...base, email: { smtp: { host: 'smtp.lab.test', socketTimeoutMs: 5 }, from: 'busbar@lab.test', to: ['oncall@lab.test'] } });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['email', 'smtp', 'socketTimeoutMs']);
+  });
+
+  it('names the state topic after the group by default, or as configured', () => {
+    expect(stateTopicOf(alerterConfigSchema.parse(base))).toBe('busbar.alerter-state.busbar-alerter.v1');
+    expect(stateTopicOf(alerterConfigSchema.parse({ ...base, groupId: 'lab-a' }))).toBe('busbar.alerter-state.lab-a.v1');
+    expect(stateTopicOf(alerterConfigSchema.parse({ ...base, groupId: 'lab a/1', state: { topic: 'lab-a.alerter-state' } }))).toBe('lab-a.alerter-state');
+  });
+
+  it('asks for state.topic when the group id cannot name a topic, and refuses a bad topic name', () => {
+    const noTopic = alerterConfigSchema.safeParse({ ...base, groupId: 'lab a/1' });
+    expect(noTopic.success).toBe(false);
+    expect(noTopic.error?.issues.map((i) => i.path.join('.'))).toEqual(['state.topic']);
+    const bad = alerterConfigSchema.safeParse({ ...base, state: { topic: 'has space' } });
+    expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['state.topic']);
   });
 });

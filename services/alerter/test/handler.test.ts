@@ -1,6 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Alert } from '@busbar/avro';
+import { isBusbarError } from '@busbar/core';
 import { createReadingsHandler } from '../src/handler.js';
+import type { RuleStateStore, StateChange } from '../src/handler.js';
+import { decodeStateRecord } from '../src/rule-state/record.js';
 import type { ThresholdRule } from '../src/rules/threshold.js';
 import { RecordingMetrics } from './support/recording-metrics.js';
 import { countingControl, reading } from './support/readings.js';
@@ -130,5 +133,143 @@ describe('alerter > handler', () => {
     await handle(batch, countingControl()); // the redelivery fires the same transition again
     expect(mail.sent.map((a) => a.state)).toEqual(['FIRING']);
     expect(pub.acked[0]![0]!.alert_id).toBe(pub.acked[1]![0]!.alert_id); // same alert id: the outbox records it once
+  });
+});
+
+/**
+ * The state topic as the handler sees it: per partition, the latest value of each key (a compacted
+ * topic), records decoded by the real codec on load. `hold` makes the next load wait until released.
+ */
+function memoryStore(log: string[] = []): RuleStateStore & { partitions: Map<number, Map<string, Buffer>>; failSaves: number; hold?: { released: Promise<void> } } {
+  const store = {
+    partitions: new Map<number, Map<string, Buffer>>(),
+    failSaves: 0,
+    hold: undefined as { released: Promise<void> } | undefined,
+    async load(partition: number) {
+      log.push(`load:${partition}`);
+      if (store.hold) await store.hold.released;
+      return [...(store.partitions.get(partition) ?? new Map<string, Buffer>())].map(([k, v]) => decodeStateRecord(k, v));
+    },
+    save(changes: readonly StateChange[]) {
+      if (store.failSaves > 0) {
+        store.failSaves--;
+        log.push('save failed');
+        return Promise.reject(new Error('state topic unavailable'));
+      }
+      for (const c of changes) {
+        const rows = store.partitions.get(c.partition) ?? new Map<string, Buffer>();
+        store.partitions.set(c.partition, rows);
+        if (c.value === null) rows.delete(c.key);
+        else rows.set(c.key, c.value);
+        log.push(`save:${c.partition}:${c.key}:${c.value === null ? 'tombstone' : 'firing'}`);
+      }
+      return Promise.resolve();
+    },
+  };
+  return store;
+}
+
+const on = (partition: number, r: ReturnType<typeof reading>): ReturnType<typeof reading> => ({ ...r, partition });
+
+describe('alerter > handler > rule state across restarts and partition moves', () => {
+  it('a new process with the same state fires nothing again, and resolves under the same alert id', async () => {
+    const store = memoryStore();
+    const first = flakyPublisher(0, []);
+    await createReadingsHandler({ rules: [rule], publish: first.publish, notify: () => undefined, state: store })([reading(95, 1000)], countingControl());
+    const fired = first.acked[0]![0]!;
+
+    const after = flakyPublisher(0, []); // the restarted alerter
+    const handle = createReadingsHandler({ rules: [rule], publish: after.publish, notify: () => undefined, state: store });
+    await handle([reading(97, 2000, 'psu-1', 1)], countingControl()); // still beyond: no second FIRING
+    await handle([reading(40, 3000, 'psu-1', 2)], countingControl());
+    expect(after.acked).toEqual([[expect.objectContaining({ state: 'RESOLVED', alert_id: fired.alert_id, severity: 'CRITICAL' })]]);
+    expect(store.partitions.get(0)?.size).toBe(0); // resolved: tombstoned
+  });
+
+  it('resolves at the first reading after a restart when the value recovered while no alerter ran', async () => {
+    const store = memoryStore();
+    const first = flakyPublisher(0, []);
+    await createReadingsHandler({ rules: [rule], publish: first.publish, notify: () => undefined, state: store })([reading(95, 1000)], countingControl());
+    const after = flakyPublisher(0, []);
+    await createReadingsHandler({ rules: [rule], publish: after.publish, notify: () => undefined, state: store })([reading(30, 60_000, 'psu-1', 1)], countingControl());
+    expect(after.acked.flat().map((a) => [a.state, a.alert_id])).toEqual([['RESOLVED', first.acked[0]![0]!.alert_id]]);
+  });
+
+  it('keeps the episode of a WARNING across a restart: its escalation and RESOLVED share the id', async () => {
+    const store = memoryStore();
+    const first = flakyPublisher(0, []);
+    await createReadingsHandler({ rules: [rule], publish: first.publish, notify: () => undefined, state: store })([reading(65, 1000)], countingControl());
+    const after = flakyPublisher(0, []);
+    const handle = createReadingsHandler({ rules: [rule], publish: after.publish, notify: () => undefined, state: store });
+    await handle([reading(66, 2000, 'psu-1', 1), reading(85, 3000, 'psu-1', 2), reading(50, 4000, 'psu-1', 3)], countingControl());
+    const id = first.acked[0]![0]!.alert_id;
+    expect(after.acked.flat().map((a) => `${a.state}:${a.severity}:${a.alert_id === id}`)).toEqual(['FIRING:CRITICAL:true', 'RESOLVED:CRITICAL:true']);
+  });
+
+  it('starts a new episode with a new id after a resolved one, across a restart', async () => {
+    const store = memoryStore();
+    const first = flakyPublisher(0, []);
+    await createReadingsHandler({ rules: [rule], publish: first.publish, notify: () => undefined, state: store })([reading(95, 1000), reading(40, 2000, 'psu-1', 1)], countingControl());
+    const after = flakyPublisher(0, []);
+    await createReadingsHandler({ rules: [rule], publish: after.publish, notify: () => undefined, state: store })([reading(95, 3000, 'psu-1', 2)], countingControl());
+    expect(after.acked.flat().map((a) => a.state)).toEqual(['FIRING']);
+    expect(after.acked[0]![0]!.alert_id).not.toBe(first.acked[0]![0]!.alert_id);
+  });
+
+  it('writes the state after the outbox recorded the notifications; a failed write leaves the state for the redelivery, same alert id', async () => {
+    const log: string[] = [];
+    const store = memoryStore(log);
+    store.failSaves = 1;
+    const pub = flakyPublisher(0, log);
+    const mail = recordingOutbox(log);
+    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notify: mail.notify, state: store });
+    const batch = [reading(95, 1000)];
+    await expect(handle(batch, countingControl())).rejects.toThrow('state topic unavailable');
+    await handle(batch, countingControl());
+    expect(log).toEqual(['load:0', 'publish#1', 'acked:FIRING:CRITICAL', 'outbox:FIRING:CRITICAL', 'save failed', 'publish#2', 'acked:FIRING:CRITICAL', 'outbox:FIRING:CRITICAL', 'save:0:psu-temp|psu-1|:firing']);
+    expect(pub.acked[0]![0]!.alert_id).toBe(pub.acked[1]![0]!.alert_id); // the outbox records it once
+  });
+
+  it('writes each series to the partition its readings came from, one record per series and batch', async () => {
+    const log: string[] = [];
+    const store = memoryStore(log);
+    const handle = createReadingsHandler({ rules: [rule], publish: flakyPublisher(0, []).publish, notify: () => undefined, state: store });
+    await handle([on(2, reading(65, 1000, 'psu-7')), on(2, reading(90, 2000, 'psu-7', 1))], countingControl());
+    expect(log).toEqual(['load:2', 'save:2:psu-temp|psu-7|:firing']); // WARNING then CRITICAL: the last one is the state
+    expect(decodeStateRecord('psu-temp|psu-7|', store.partitions.get(2)!.get('psu-temp|psu-7|')!)).toMatchObject({ severity: 'CRITICAL', episode: 1 });
+  });
+
+  it('after a rebalance, forgets what it knew and loads the partition again: what the other member wrote counts', async () => {
+    const store = memoryStore();
+    const a = flakyPublisher(0, []);
+    const memberA = createReadingsHandler({ rules: [rule], publish: a.publish, notify: () => undefined, state: store });
+    await memberA([reading(95, 1000)], countingControl());
+    // partition 0 moves to member B, which sees the value recover; then it moves back to A
+    const b = flakyPublisher(0, []);
+    memberA.reassigned();
+    const memberB = createReadingsHandler({ rules: [rule], publish: b.publish, notify: () => undefined, state: store });
+    await memberB([reading(40, 2000, 'psu-1', 1)], countingControl());
+    memberA.reassigned();
+    await memberA([reading(95, 3000, 'psu-1', 2)], countingControl());
+    expect(b.acked.flat().map((x) => [x.state, x.alert_id])).toEqual([['RESOLVED', a.acked[0]![0]!.alert_id]]);
+    // A fires a new episode: without the reload it would still think the first one was firing and stay silent
+    expect(a.acked.flat().map((x) => x.state)).toEqual(['FIRING', 'FIRING']);
+    expect(a.acked[1]![0]!.alert_id).not.toBe(a.acked[0]![0]!.alert_id);
+  });
+
+  it('refuses a batch whose state load was overtaken by a rebalance (BB_ALERTER_STATE_REASSIGNED), then loads again', async () => {
+    const log: string[] = [];
+    const store = memoryStore(log);
+    let release: () => void = () => {};
+    store.hold = { released: new Promise<void>((r) => (release = r)) };
+    const pub = flakyPublisher(0, log);
+    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notify: () => undefined, state: store });
+    const pending = handle([reading(95, 1000)], countingControl()).then(() => 'resolved', (err: unknown) => (isBusbarError(err) ? err.code : String(err)));
+    handle.reassigned();
+    release();
+    expect(await pending).toBe('BB_ALERTER_STATE_REASSIGNED');
+    store.hold = undefined;
+    await handle([reading(95, 1000)], countingControl());
+    expect(log).toEqual(['load:0', 'load:0', 'publish#1', 'acked:FIRING:CRITICAL', 'save:0:psu-temp|psu-1|:firing']);
   });
 });

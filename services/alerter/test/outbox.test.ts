@@ -89,4 +89,24 @@ describe('alerter > outbox (unit)', () => {
     expect(metrics.count('busbar_alerter_notifications_expired_total', { channel: 'email' })).toBe(2);
     expect(outbox.pending).toBe(0);
   });
+
+  it('reports each channel as failing from a failed attempt (why, since when, how many wait) until one succeeds', async () => {
+    const clock = new ManualClock(10_000);
+    const mail = scripted('email');
+    const hook = scripted('webhook-1');
+    const outbox = new AlertOutbox({ path: ':memory:', notifiers: [mail, hook], clock, retry: { initialDelayMs: 1000, maxDelayMs: 1000, jitter: 0 } });
+    expect(outbox.channelStatus()).toEqual({ email: { ok: true }, 'webhook-1': { ok: true } });
+    mail.mode = 'fail';
+    const [firing] = episode();
+    outbox.enqueue([firing]);
+    outbox.deliverDue();
+    await outbox.settled();
+    clock.advance(5000);
+    expect(outbox.channelStatus()).toEqual({ email: { ok: false, reason: 'last attempt failed 5 s ago: refused; 1 notification(s) waiting in the outbox' }, 'webhook-1': { ok: true } });
+    mail.mode = 'ok';
+    outbox.deliverDue();
+    await outbox.settled();
+    expect(outbox.channelStatus()).toEqual({ email: { ok: true }, 'webhook-1': { ok: true } });
+    await outbox.stop();
+  });
 });

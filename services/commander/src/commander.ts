@@ -7,42 +7,27 @@
  *                                                                                  executes and publishes the result)
  *
  * At start it reads the results topic back (bounded by the command lifetime) so that a command
- * id answered before a restart is not executed again.
+ * id answered before a restart is not executed again; an id executed (or started) before a crash
+ * whose result never reached the topic is answered from the execution journal, not run again.
  */
+import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError } from '@busbar/core';
-import { createCorusBinding, createMaccorBinding } from '@busbar/actions';
-import type { ProtocolBinding } from '@busbar/actions';
-import { CommandExecutor, CommandPipeline } from '@busbar/commands';
+import { CommandExecutor, CommandPipeline, ExecutionJournal } from '@busbar/commands';
 import type { Disposition } from '@busbar/commands';
 import { modbusModule } from '@busbar/module-modbus';
 import { SharedSessions, commandResolver, deviceTable } from '@busbar/protocol';
 import type { AnyProtocolModule, DeviceConfigBase } from '@busbar/protocol';
 import type { Command } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde } from '@busbar/avro';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd, retryKafkaStartup } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd, retryKafkaStartup, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
-import { CommandRefusedError } from '@busbar/safety';
-import { arbinModule } from './config.js';
+import { arbinModule, corusModule, maccorModule } from './config.js';
 import type { CommanderConfig } from './config.js';
 
 /** Results are read back from this much before the command lifetime, ms: a margin for clock skew between hosts (producer timestamps). */
 const REPLAY_MARGIN_MS = 600_000;
-
-/**
- * Finds the binding of the command's device and lets it decide.
- *
- * @throws {CommandRefusedError} `BB_COMMAND_UNKNOWN_DEVICE`, `BB_COMMAND_UNKNOWN_ACTION`, or the binding's refusal.
- */
-export function resolveWith(bindings: readonly ProtocolBinding[], cmd: Command): ReturnType<ProtocolBinding['resolve']> {
-  const binding = bindings.find((b) => b.has(cmd.target.device_id));
-  if (!binding) throw new CommandRefusedError('BB_COMMAND_UNKNOWN_DEVICE', `device ${cmd.target.device_id} is not configured in the commander`, { device: cmd.target.device_id });
-  if (!cmd.action.startsWith(binding.actionPrefix)) {
-    throw new CommandRefusedError('BB_COMMAND_UNKNOWN_ACTION', `device ${cmd.target.device_id} is a ${binding.protocol} device; action ${cmd.action} does not apply (expected ${binding.actionPrefix}*)`);
-  }
-  return binding.resolve(cmd);
-}
 
 /**
  * Starts the commander.
@@ -57,6 +42,8 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   const modules: { module: AnyProtocolModule; devices: readonly DeviceConfigBase[] }[] = [];
   if (config.modbus) modules.push({ module: modbusModule, devices: config.modbus.devices });
   if (config.arbin) modules.push({ module: arbinModule, devices: config.arbin.devices });
+  if (config.maccor) modules.push({ module: maccorModule, devices: config.maccor.devices });
+  if (config.corus) modules.push({ module: corusModule, devices: config.corus.devices });
   const sessions = new SharedSessions({ logger, metrics });
   const table = deviceTable(modules);
   const resolveModule = commandResolver(table, {
@@ -64,22 +51,21 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
     logger,
     place: (entry) => (entry.module.sessionMode(entry.device) === 'exclusive' ? { route } : { run: sessions.run }),
   });
-  // Protocols not yet on a module keep their bindings (@busbar/actions).
-  const bindings: ProtocolBinding[] = [];
-  const bindingDeps = { ...deps, baseDir: config.configDir ?? process.cwd() };
-  if (config.maccor) bindings.push(createMaccorBinding(config.maccor, route, bindingDeps));
-  if (config.corus) bindings.push(createCorusBinding(config.corus, route, bindingDeps));
-  if (bindings.length === 0 && modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, maccor, corus');
+  if (modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, maccor, corus');
 
+  // kept one lifetime plus the replay margin: beyond that a repeat is refused by its expiry anyway
+  const journal = new ExecutionJournal({ path: config.journal.path ?? join('state', `${config.groupId}.journal.sqlite`), retainMs: config.maxCommandLifetimeMs + REPLAY_MARGIN_MS, logger });
   const executor = new CommandExecutor({
     logger,
     metrics,
+    journal,
     maxLifetimeMs: config.maxCommandLifetimeMs,
-    resolve: (cmd: Command): Disposition => (table.has(cmd.target.device_id) ? resolveModule(cmd) : resolveWith(bindings, cmd)),
+    resolve: (cmd: Command): Disposition => resolveModule(cmd),
   });
 
   const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-commander' }, logger);
   const producer: Producer = kafka.producer(PRODUCER_OPTIONS);
+  const producerReady = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const results = new RecordPublisher(producer, config.topics.commandResults, commandResultSerde, metrics);
   const routed = new RecordPublisher(producer, config.topics.deviceCommands, commandSerde, metrics);
@@ -110,14 +96,17 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
     },
   });
   await consumer.start();
-  const protocols = [...modules.map((m) => m.module.protocol), ...bindings.map((b) => b.protocol)];
+  const protocols = modules.map((m) => m.module.protocol);
   logger.info({ protocols }, 'commander running');
   return {
     health: () => ({ ok: true, details: { protocols } }),
+    // /readyz: Kafka only — device sessions are opened on demand, per command (a device down is a FAILED result, not an unready commander)
+    ready: () => ({ kafka_consumer: consumer.readiness(), kafka_producer: producerReady() }),
     stop: async () => {
       await consumer.stop();
-      await Promise.all([sessions.close(), ...bindings.map((b) => b.close())]);
+      await sessions.close();
       await producer.disconnect();
+      journal.close();
     },
   };
 }

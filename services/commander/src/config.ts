@@ -1,14 +1,17 @@
 /**
  * Configuration of the commander (file via `--config`/`BUSBAR_CONFIG`, overrides `BUSBAR_<PATH>`).
- * Each protocol section names the protocol's devices; for protocols on a protocol module (Modbus, Arbin)
+ * Each protocol section names the protocol's devices; for protocols on a protocol module (Modbus, Arbin, Maccor, Corus)
  * give `devicesFile:` — the same device file the protocol's collector reads — so the limits
  * enforced here are the ones the collector maps, and nobody keeps a copy.
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { corusCommanderSectionSchema, maccorCommanderSectionSchema } from '@busbar/actions';
 import { createArbinModule } from '@busbar/module-arbin';
 import type { ArbinDeviceConfig } from '@busbar/module-arbin';
+import { createCorusModule } from '@busbar/module-corus';
+import type { ResolvedCorusDevice } from '@busbar/module-corus';
+import { createMaccorModule } from '@busbar/module-maccor';
+import type { MaccorDeviceConfig } from '@busbar/module-maccor';
 import { modbusModule } from '@busbar/module-modbus';
 import type { ResolvedModbusDevice } from '@busbar/module-modbus';
 import { deviceSourceShape, loadDevices } from '@busbar/protocol';
@@ -17,6 +20,11 @@ import { ConfigError, loadConfig } from '@busbar/runtime';
 
 /** The Arbin module as the commander uses it: validation and routing only (it never opens a cycler). */
 export const arbinModule = createArbinModule();
+/** The Corus module as the commander uses it: validation and routing only (no backfill, it never opens a Corus). */
+export const corusModule = createCorusModule();
+
+/** The Maccor module as the commander uses it: validation and routing only (it never opens a tester). */
+export const maccorModule = createMaccorModule();
 
 /** The whole file. */
 export const commanderConfigSchema = z.object({
@@ -29,10 +37,18 @@ export const commanderConfigSchema = z.object({
   modbus: z.object(deviceSourceShape(modbusModule)).strict().optional(),
   /** Arbin cyclers: `devicesFile` (the Arbin collector's device file) or `devices` inline. */
   arbin: z.object(deviceSourceShape(arbinModule)).strict().optional(),
-  /** Maccor testers (see packages/actions/src/maccor). */
-  maccor: maccorCommanderSectionSchema.optional(),
-  /** Corus volume converters (see packages/actions/src/corus). */
-  corus: corusCommanderSectionSchema.optional(),
+  /** Maccor testers: `devicesFile` (the Maccor collector's device file) or `devices` inline. */
+  maccor: z.object(deviceSourceShape(maccorModule)).strict().optional(),
+  /** Corus volume converters: `devicesFile` (the Corus collector's device file) or `devices` inline. */
+  corus: z.object(deviceSourceShape(corusModule)).strict().optional(),
+  /**
+   * The durable execution journal (`@busbar/commands` `ExecutionJournal`): `started` is recorded
+   * before a command's device write and `done` with its result after it, so that after a crash a
+   * command is answered from it instead of being run again. `path`: its SQLite file (default
+   * `state/<groupId>.journal.sqlite` under the working directory; keep it on persistent storage, one
+   * file per commander process).
+   */
+  journal: z.object({ path: z.string().min(1).optional() }).strict().default({}),
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9467) }).default({ host: '127.0.0.1', port: 9467 }),
 }).superRefine((c, ctx) => {
   // one device id, one protocol: a command's device must not match two bindings (or two owners)
@@ -47,9 +63,11 @@ export const commanderConfigSchema = z.object({
 });
 
 /** The validated configuration with device maps resolved. */
-export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin'> & {
+export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin' | 'maccor' | 'corus'> & {
   readonly modbus?: { readonly devices: readonly ResolvedModbusDevice[] } | undefined;
   readonly arbin?: { readonly devices: readonly ArbinDeviceConfig[] } | undefined;
+  readonly maccor?: { readonly devices: readonly MaccorDeviceConfig[] } | undefined;
+  readonly corus?: { readonly devices: readonly ResolvedCorusDevice[] } | undefined;
   /** Directory that relative paths in the file (`mapFile`) are resolved against (default: the working directory). */
   readonly configDir?: string;
 };
@@ -61,17 +79,30 @@ export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modb
  */
 export function loadCommanderConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): CommanderConfig {
   const cfg = loadConfig(commanderConfigSchema, { file, env });
-  const baseDir = file ? dirname(resolve(file)) : process.cwd();
+  return resolveCommanderConfig(cfg, file ? dirname(resolve(file)) : process.cwd());
+}
+
+/**
+ * Resolves a parsed configuration: each protocol section's `devicesFile` or `devices` through its
+ * module (map files relative to `baseDir`), and one device id for one protocol across sections.
+ *
+ * @param cfg - `commanderConfigSchema.parse(...)` output.
+ * @param baseDir - directory relative paths are resolved against (the config file's).
+ * @throws {ConfigError} `BB_CONFIG_INVALID` naming the section and device.
+ */
+export function resolveCommanderConfig(cfg: z.output<typeof commanderConfigSchema>, baseDir: string): CommanderConfig {
   const modbus = cfg.modbus ? { devices: loadDevices<ResolvedModbusDevice>(modbusModule, cfg.modbus, 'modbus.', baseDir) } : undefined;
   const arbin = cfg.arbin ? { devices: loadDevices<ArbinDeviceConfig>(arbinModule, cfg.arbin, 'arbin.', baseDir) } : undefined;
+  const maccor = cfg.maccor ? { devices: loadDevices<MaccorDeviceConfig>(maccorModule, cfg.maccor, 'maccor.', baseDir) } : undefined;
+  const corus = cfg.corus ? { devices: loadDevices<ResolvedCorusDevice>(corusModule, cfg.corus, 'corus.', baseDir) } : undefined;
   // one device id, one protocol — also across device files (the schema checks the inline lists)
   const seen = new Map<string, string>();
-  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['maccor', cfg.maccor?.devices], ['corus', cfg.corus?.devices]] as const) {
+  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['maccor', maccor?.devices], ['corus', corus?.devices]] as const) {
     for (const d of devices ?? []) {
       const other = seen.get(d.id);
       if (other !== undefined && other !== protocol) throw new ConfigError('BB_CONFIG_INVALID', `${protocol}: device id ${d.id} is also configured under ${other}`);
       seen.set(d.id, protocol);
     }
   }
-  return { ...cfg, configDir: baseDir, modbus, arbin };
+  return { ...cfg, configDir: baseDir, modbus, arbin, maccor, corus };
 }

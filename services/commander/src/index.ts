@@ -1,4 +1,4 @@
 /** `@busbar/commander` (private): the composition, exported for in-process end-to-end tests. */
-export { commanderConfigSchema, loadCommanderConfig } from './config.js';
+export { commanderConfigSchema, loadCommanderConfig, resolveCommanderConfig } from './config.js';
 export type { CommanderConfig } from './config.js';
-export { resolveWith, startCommander } from './commander.js';
+export { startCommander } from './commander.js';

@@ -1,5 +1,9 @@
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commanderConfigSchema } from '../src/index.js';
+import { EXAMPLE_CORUS_MAP } from '@busbar/driver-itron-corus';
+import { commanderConfigSchema, loadCommanderConfig } from '../src/index.js';
 
 const modbusDevice = (id: string) => ({ id, connection: { kind: 'tcp', host: '127.0.0.1', port: 1502 }, map: { points: [{ name: 'voltage_setpoint_v', type: 'holding', address: 0, dataType: 'float32', writable: { min: 0, max: 60 } }] } });
 
@@ -14,5 +18,37 @@ describe('commander > config', () => {
     const c = commanderConfigSchema.parse({ kafka: { brokers: ['127.0.0.1:9092'] }, modbus: { devices: [modbusDevice('psu-1'), modbusDevice('psu-2')] } });
     expect(c.maxCommandLifetimeMs).toBe(3_600_000);
     expect(c.modbus?.devices?.map((d) => d.id)).toEqual(['psu-1', 'psu-2']);
+  });
+
+  it('takes the execution journal path, defaults it (state/<groupId>.journal.sqlite at start) and refuses unknown keys', () => {
+    const base = { kafka: { brokers: ['127.0.0.1:9092'] }, modbus: { devices: [modbusDevice('psu-1')] } };
+    expect(commanderConfigSchema.parse(base).journal).toEqual({});
+    expect(commanderConfigSchema.parse({ ...base, journal: { path: '/var/lib/busbar/commander.journal.sqlite' } }).journal.path).toBe('/var/lib/busbar/commander.journal.sqlite');
+    const r = commanderConfigSchema.safeParse({ ...base, journal: { file: 'x' } });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => i.path.join('.'))).toEqual(['journal']);
+  });
+
+  it('reads the Maccor testers from the Maccor collector\'s device file (maccor.devicesFile), and refuses an id another protocol has', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'busbar-commander-maccor-'));
+    writeFileSync(join(dir, 'maccor-devices.yaml'), 'devices:\n  - { id: mac-1, host: 10.0.0.7, channels: 4, channelSettings: { "1": { variables: [{ var_num: 1, name: charge_current_a, unit: A, min: 0, max: 1 }] } } }\n');
+    writeFileSync(join(dir, 'commander.yaml'), 'kafka: { brokers: ["127.0.0.1:9092"] }\nmaccor: { devicesFile: maccor-devices.yaml }\n');
+    const c = loadCommanderConfig(join(dir, 'commander.yaml'), {});
+    expect(c.maccor?.devices).toMatchObject([{ id: 'mac-1', channels: 4, session: 'exclusive', jsonPort: 57570 }]);
+    writeFileSync(join(dir, 'clash.yaml'), `kafka: { brokers: ["127.0.0.1:9092"] }\nmaccor: { devicesFile: maccor-devices.yaml }\nmodbus: { devices: [${JSON.stringify(modbusDevice('mac-1'))}] }\n`);
+    expect(() => loadCommanderConfig(join(dir, 'clash.yaml'), {})).toThrow(/maccor: device id mac-1 is also configured under modbus/);
+  });
+
+  it('reads the Corus devices from the Corus collector\'s device file (map files relative to it), naming a bad entry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'commander-corus-'));
+    mkdirSync(join(dir, 'devices'));
+    writeFileSync(join(dir, 'devices', 'corus.map.json'), JSON.stringify(EXAMPLE_CORUS_MAP));
+    writeFileSync(join(dir, 'devices', 'corus-devices.yaml'), ['devices:', '  - { id: corus-1, connection: { kind: tcp, host: 127.0.0.1, port: 4001 }, mapFile: corus.map.json }'].join('\n'));
+    const file = join(dir, 'commander.yaml');
+    writeFileSync(file, ['kafka: { brokers: ["127.0.0.1:9092"] }', 'corus:', '  devicesFile: devices/corus-devices.yaml'].join('\n'));
+    const c = loadCommanderConfig(file, {});
+    expect(c.corus?.devices.map((d) => [d.id, d.corusMap.mapId, d.logNames])).toEqual([['corus-1', 'b0040', ['interval']]]);
+    writeFileSync(join(dir, 'devices', 'corus-devices.yaml'), ['devices:', '  - { id: corus-1, connection: { kind: tcp, host: 127.0.0.1, port: 4001 }, mapFile: corus.map.json, pollParameters: [nope] }'].join('\n'));
+    expect(() => loadCommanderConfig(file, {})).toThrow(/devices\[0\]\.pollParameters\[0\]: "nope" is not a parameter of map b0040/);
   });
 });

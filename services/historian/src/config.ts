@@ -27,6 +27,8 @@ export const historianConfigSchema = z.object({
       /** Retry delays while InfluxDB is unavailable, ms. */
       retryInitialMs: z.number().int().min(10).default(500),
       retryMaxMs: z.number().int().min(10).default(15_000),
+      /** Interval of the readiness check of InfluxDB (an empty write: token, org, bucket), ms (default 15 000). */
+      checkIntervalMs: z.number().int().min(100).default(15_000),
     })
     .strict()
     .refine((i) => i.token !== undefined || i.tokenFile !== undefined, { message: 'give token or tokenFile', path: ['token'] }),

@@ -4,4 +4,7 @@ import type { ErrorCatalogue } from '@busbar/core';
 /** Codes raised by the historian (docs/errors.md). */
 export const ERROR_CODES = {
   BB_HISTORIAN_ABANDONED: { meaning: 'The historian stopped, or lost its partition in a rebalance, before InfluxDB acknowledged a batch: the batch is not committed and will be replayed.' },
+  BB_HISTORIAN_INFLUX_UNAUTHORIZED: { meaning: 'InfluxDB refuses the historian\'s token (401/403), at start or on a write: the historian is not ready (/readyz 503) and keeps its readings in Kafka until the token is fixed.' },
+  BB_HISTORIAN_INFLUX_NOT_FOUND: { meaning: 'InfluxDB does not know the configured org or bucket (404), at start or on a write: the historian is not ready (/readyz 503) and keeps its readings in Kafka until the bucket exists.' },
+  BB_HISTORIAN_INFLUX_UNREACHABLE: { meaning: 'InfluxDB does not answer (or answers 5xx): the historian is not ready (/readyz 503) and retries; readings wait in Kafka.' },
 } as const satisfies ErrorCatalogue;

@@ -5,6 +5,13 @@
  * grows, nothing is lost; replayed points overwrite themselves. A point InfluxDB refuses (400/413) is
  * isolated by splitting the request, dropped and counted (`busbar_historian_dropped_total{reason}`)
  * without taking the rest of the batch with it; a partial write (422) counts as written.
+ *
+ * Readiness (`/readyz`): Kafka consumer (member of its group, Kafka answering), producer, and
+ * InfluxDB — asked at start with an empty write (`influx-check.ts`) and again every
+ * `influx.checkIntervalMs`, and updated by every write. A refusal retrying cannot cure (401 bad
+ * token, 404 unknown org or bucket) is logged once as an error with its code
+ * (`BB_HISTORIAN_INFLUX_UNAUTHORIZED`, `BB_HISTORIAN_INFLUX_NOT_FOUND`) and keeps the historian not
+ * ready until it is fixed; the readings wait in Kafka meanwhile.
  */
 import { InfluxDB, setLogger } from '@influxdata/influxdb-client';
 import type { Point } from '@influxdata/influxdb-client';
@@ -13,10 +20,12 @@ import { BusbarError, backoffDelayMs, sleep } from '@busbar/core';
 import type { Reading } from '@busbar/avro';
 import { deadLetterSerde, readingSerde } from '@busbar/avro';
 import type { BatchControl, ConsumedRecord } from '@busbar/kafka';
-import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { HistorianConfig } from './config.js';
 import { readingToPoint } from './points.js';
+import { checkInflux, influxStatusOf, logInfluxStatus } from './influx-check.js';
+import type { InfluxStatus } from './influx-check.js';
 
 /** The HTTP status of an InfluxDB client error as text, or `network`. */
 function statusOf(err: unknown): string {
@@ -43,6 +52,21 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
   };
   let lastWriteOk = true;
   let lastError: string | undefined;
+  const target = { url: config.influx.url, org: config.influx.org, bucket: config.influx.bucket, token: config.influx.token, timeoutMs: config.influx.timeoutMs };
+  let influxStatus: InfluxStatus | undefined;
+  const setInflux = (now: InfluxStatus): void => {
+    logInfluxStatus(logger, influxStatus, now);
+    influxStatus = now;
+  };
+  // before anything is consumed: a bad token or an unknown bucket is named at start
+  setInflux(await checkInflux(target));
+  let checking = false;
+  const checkTimer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    void checkInflux(target).then(setInflux).finally(() => (checking = false));
+  }, config.influx.checkIntervalMs);
+  checkTimer.unref();
 
   /** One write request; resolves when InfluxDB acknowledged it (204, or 422: a partial write whose refused points are reported). */
   const writeRequest = async (chunk: Point[]): Promise<void> => {
@@ -104,6 +128,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
         if (!lastWriteOk) logger.info({ attempts: attempt + 1 }, 'InfluxDB writes succeed again');
         lastWriteOk = true;
         lastError = undefined;
+        setInflux({ ok: true, permanent: false });
         m.influxUp.set(undefined, 1);
         return;
       } catch (err) {
@@ -112,6 +137,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
         m.influxUp.set(undefined, 0);
         lastWriteOk = false;
         lastError = err instanceof Error ? err.message : String(err);
+        setInflux(influxStatusOf(target, status === 'network' ? undefined : Number(status), lastError));
         const delay = backoffDelayMs(attempt, { initialDelayMs: config.influx.retryInitialMs, maxDelayMs: config.influx.retryMaxMs });
         logger.warn({ err: lastError, status, retryInMs: delay, attempt }, 'InfluxDB write failed; will retry (offsets not committed)');
         // wait in slices, heartbeating so the group does not evict us; a failed heartbeat means a
@@ -131,6 +157,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
 
   const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-historian' }, logger);
   const producer = kafka.producer(PRODUCER_OPTIONS);
+  const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const consumer = new DecodingConsumer<Reading>({
     kafka,
@@ -147,7 +174,13 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
   logger.info({ influx: config.influx.url, bucket: config.influx.bucket, topic: config.topics.readings }, 'historian running');
   return {
     health: () => ({ ok: true, details: { influx: lastWriteOk ? 'ok' : `failing: ${lastError ?? ''}` } }),
+    ready: () => ({
+      kafka_consumer: consumer.readiness(),
+      kafka_producer: producerCheck(),
+      influxdb: influxStatus?.ok === true ? { ok: true } : { ok: false, reason: influxStatus?.reason ?? 'not checked yet', ...(influxStatus?.code !== undefined ? { code: influxStatus.code } : {}) },
+    }),
     stop: async () => {
+      clearInterval(checkTimer);
       await consumer.stop();
       await producer.disconnect();
     },

@@ -1,8 +1,6 @@
-import { ManualClock } from '@busbar/core';
 import { describe, expect, it } from 'vitest';
 import { channelStateTransition, loadArbinCredentials, toChannelReading } from '../src/index.js';
 import { decodeChannelInfoFeedback } from '../src/codec/channel-info.js';
-import { MvRateLimiter } from '../src/client/mv-rate-limiter.js';
 import { parseFrame } from '../src/codec/frame.js';
 import { vectorBytes } from './helpers/vectors.js';
 
@@ -38,38 +36,6 @@ describe('Reading', () => {
     expect(channelStateTransition(at(2, 'Charge'), at(2, 'Charge'))).toBeNull();
     expect(channelStateTransition(undefined, at(2, 'Charge'))).toBeNull();
     expect(channelStateTransition(undefined, at(8, 'Unsafe'))).toMatchObject({ kind: 'fault', severity: 'critical', from: null, to: 'Unsafe', channel: 3 });
-  });
-});
-
-describe('Client > MvRateLimiter (pure)', () => {
-  it('spaces sends to one channel 200 ms apart and coalesces to the newest value', () => {
-    const clock = new ManualClock(1000);
-    const l = new MvRateLimiter<string>({ clock });
-    expect(l.submit(1, 1, 0.5, 'a')).toEqual({});
-    expect(l.takeDue().map((r) => r.tag)).toEqual(['a']);
-    l.complete(1); // its feedback, at once: the spacing starts at the feedback
-    l.submit(1, 1, 0.6, 'b');
-    const { superseded } = l.submit(1, 1, 0.7, 'c');
-    expect(superseded?.tag).toBe('b');
-    l.submit(2, 1, 9, 'other-channel');
-    expect(l.takeDue().map((r) => r.tag)).toEqual(['other-channel']);
-    expect(l.nextDueMs()).toBe(1200);
-    clock.advance(199);
-    expect(l.takeDue()).toEqual([]);
-    clock.advance(1);
-    expect(l.takeDue().map((r) => [r.tag, r.value])).toEqual([['c', 0.7]]);
-    expect(l.nextDueMs()).toBeUndefined();
-  });
-
-  it('different MVs on one channel are both sent, spaced', () => {
-    const clock = new ManualClock(0);
-    const l = new MvRateLimiter<string>({ clock });
-    l.submit(1, 1, 1, 'mv1');
-    l.submit(1, 2, 2, 'mv2');
-    expect(l.takeDue().map((r) => r.tag)).toEqual(['mv1']);
-    l.complete(1); // its feedback
-    clock.advance(200);
-    expect(l.takeDue().map((r) => r.tag)).toEqual(['mv2']);
   });
 });
 

@@ -38,7 +38,7 @@ export const ERROR_CODES = {
   BB_CORUS_TIMEOUT: { meaning: 'No (complete) answer within the step timeout (README §10).' },
   BB_CORUS_CONNECTION_CLOSED: { meaning: 'The device or link closed the connection (README §11: distinct from a protocol error).' },
   BB_CORUS_CONNECT_FAILED: { meaning: 'The TCP connection or serial port could not be opened.' },
-  BB_CORUS_SESSION_CLOSED: { meaning: 'The CorusSession was closed while the operation was queued or running.' },
+  BB_CORUS_SESSION_CLOSED: { meaning: 'The CorusSession was closed, or its link failed to open or was lost (the session is not reused: open a new one), before or while the operation was queued or running.' },
   BB_CORUS_SERIAL_UNAVAILABLE: { meaning: 'The optional `serialport` package could not be loaded for a serial transport.' },
   BB_CORUS_STALE_ANSWER: { meaning: 'An answer that belongs to no request in flight: bytes before a request left, or a second answer within the settle time after one (a duplicated or late answer). The protocol has no request ids (README §3.5, §4.3), so the answer is not used and the link is dropped; reconnecting discards the late bytes.' },
   BB_CORUS_LINK_LOST: { meaning: 'A request on a link that was already dropped (after a fault, a NAK or a stale answer) or closed by the peer: nothing was sent. Open a new link.' },

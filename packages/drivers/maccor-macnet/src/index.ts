@@ -8,6 +8,7 @@ export { ERROR_CODES, MaccorError, MaccorCommandRejectedError } from './errors.j
 export { MAX_CHANNELS_PER_READ } from './codec/channels.js';
 export type { ChannelStatus, ChannelReading } from './codec/status.js';
 export type { SafetyLimits } from './codec/commands.js';
+export type { GeneralInfo } from './codec/system.js';
 export type { DirectSetpoint } from './codec/direct.js';
 
 export { channelStateTransition, channelPhase } from './control/transition.js';

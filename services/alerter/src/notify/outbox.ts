@@ -79,6 +79,8 @@ export class AlertOutbox {
   private loop: Promise<void> | undefined;
   private wake = new AbortController();
   private readonly stopping = new AbortController();
+  /** Outcome of the last attempt per channel (for `/readyz`). */
+  private readonly lastAttempt = new Map<string, { readonly ok: boolean; readonly error?: string; readonly atMs: number }>();
 
   /** @param options - see {@link AlertOutboxOptions}. */
   constructor(private readonly options: AlertOutboxOptions) {
@@ -139,6 +141,25 @@ export class AlertOutbox {
     }
     this.updateGauges();
     this.wake.abort();
+  }
+
+  /**
+   * Whether each channel delivers, for `/readyz`: a channel is ok until an attempt fails, and again
+   * once one succeeds; a failing one says since when its last attempt failed, why, and how many of
+   * its notifications wait.
+   */
+  channelStatus(): Record<string, { readonly ok: boolean; readonly reason?: string }> {
+    const out: Record<string, { ok: boolean; reason?: string }> = {};
+    for (const channel of this.byChannel.keys()) {
+      const last = this.lastAttempt.get(channel);
+      if (last === undefined || last.ok) {
+        out[channel] = { ok: true };
+        continue;
+      }
+      const waiting = this.db.isOpen ? Number((this.db.prepare('SELECT count(*) AS n FROM notifications WHERE delivered_ms IS NULL AND channel = ?').get(channel) as { n: number }).n) : 0;
+      out[channel] = { ok: false, reason: `last attempt failed ${Math.round((this.clock.nowMs() - last.atMs) / 1000)} s ago: ${last.error ?? ''}; ${waiting} notification(s) waiting in the outbox` };
+    }
+    return out;
   }
 
   /** Starts the delivery loop (returns at once). Notifications recorded before a restart go first. */
@@ -236,6 +257,7 @@ export class AlertOutbox {
       const delay = backoffDelayMs(attempts - 1, this.options.retry ?? { initialDelayMs: 1000, maxDelayMs: 300_000 });
       const message = err instanceof Error ? err.message : String(err);
       this.m.errors.inc({ channel: row.channel });
+      this.lastAttempt.set(row.channel, { ok: false, error: message.slice(0, 300), atMs: this.clock.nowMs() });
       this.log.warn({ channel: row.channel, alertId: row.alert_id, state: alert.state, code: errorCode(err), err: message, attempts, retryInMs: delay }, 'notification failed; kept in the outbox and retried');
       if (this.db.isOpen) this.db.prepare('UPDATE notifications SET attempts = ?, next_ms = ?, last_error = ? WHERE seq = ?').run(attempts, this.clock.nowMs() + delay, message.slice(0, 1000), row.seq);
       return;
@@ -243,6 +265,7 @@ export class AlertOutbox {
     // kept as delivered until the expiry: a redelivered batch must not record it again
     if (this.db.isOpen) this.db.prepare('UPDATE notifications SET delivered_ms = ? WHERE seq = ?').run(this.clock.nowMs(), row.seq);
     this.m.notified.inc({ channel: row.channel });
+    this.lastAttempt.set(row.channel, { ok: true, atMs: this.clock.nowMs() });
     if (Number(row.attempts) > 0) this.log.info({ channel: row.channel, alertId: row.alert_id, state: alert.state, attempts: Number(row.attempts) + 1, delayMs: this.clock.nowMs() - Number(row.created_ms) }, 'notification delivered after retries');
   }
 

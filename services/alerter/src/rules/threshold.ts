@@ -24,8 +24,11 @@
  * were published, so a failed publish leaves the state as it was and the redelivered readings
  * produce the same transitions again.
  *
- * State is in process memory only: a restarted evaluator (or one that takes over a partition)
- * starts every series at OK with episode 0.
+ * State is in process memory; what must survive a restart or a partition move — which series are
+ * firing, at which severity, in which episode — is handed back with {@link ThresholdEvaluator.restore}
+ * (the alerter keeps it in a compacted Kafka topic, `rule-state/`). The for-duration clocks of a breach
+ * that has not fired yet (or of an escalation not yet due) are not restored: they start again at the
+ * first reading after the restart.
  */
 
 /** Severity of a bound. */
@@ -97,7 +100,20 @@ const beyond = (rule: ThresholdRule, value: number, bound: number): boolean => (
 
 const rank = (s: Severity | undefined): number => (s === 'CRITICAL' ? 2 : s === 'WARNING' ? 1 : 0);
 
-const seriesKeyOf = (rule: ThresholdRule, s: Sample): string => `${rule.id}|${s.deviceId}|${s.channel ?? ''}`;
+/** The series key of a rule and a device channel: `<rule id>|<device id>|<channel or empty>`. */
+export const seriesKeyOf = (rule: ThresholdRule, s: { readonly deviceId: string; readonly channel: number | null }): string => `${rule.id}|${s.deviceId}|${s.channel ?? ''}`;
+
+/** What is restored of a firing series after a restart or a partition move. */
+export interface FiringSeries {
+  readonly deviceId: string;
+  readonly channel: number | null;
+  /** The severity it fires at. */
+  readonly severity: Severity;
+  /** Its episode number (see {@link Transition.episode}). */
+  readonly episode: number;
+  /** Timestamp of the reading that fired the episode, ms since epoch. */
+  readonly episodeStartMs: number;
+}
 
 /**
  * Observations made on a copy of the evaluator's state (see {@link ThresholdEvaluator.draft}).
@@ -181,6 +197,23 @@ export class ThresholdEvaluator {
     }
     st.firing = due;
     return make('FIRING', due, due === 'CRITICAL' ? rule.critical! : rule.warning!);
+  }
+
+  /** Forgets every series (before the state of newly assigned partitions is restored). */
+  clear(): void {
+    this.series.clear();
+  }
+
+  /**
+   * Marks the given series as firing (their for-duration clocks empty), replacing what was known
+   * of them: the state of a process that starts, or that was handed partitions, from what was
+   * durably recorded. A restored series' next FIRING (escalation) and its RESOLVED carry the
+   * restored episode and start time, hence the same alert id as before.
+   */
+  restore(firing: Iterable<FiringSeries>): void {
+    for (const f of firing) {
+      this.series.set(seriesKeyOf(this.rule, f), { firing: f.severity, warningSinceMs: undefined, criticalSinceMs: undefined, episode: f.episode, episodeStartMs: f.episodeStartMs });
+    }
   }
 
   /** Number of series tracked (committed state only). */

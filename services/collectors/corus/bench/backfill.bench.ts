@@ -3,7 +3,8 @@
  * @busbar/testkit, loopback):
  *
  *   Corus simulator (N interval records) → CorusSession (one database request per window) →
- *   LogBackfill → Avro Readings → Kafka (acks=all, idempotent producer) → cursor file
+ *   the Corus module's backfill job → Avro Readings → store-and-forward buffer → Kafka (acks=all,
+ *   idempotent producer) → acknowledgement → cursor file
  *
  * For each window size, a fresh collector (empty state directory) backfills the whole log; the
  * clock stops when the cursor file — written only after Kafka acknowledged a window — names the

@@ -1,64 +1,57 @@
 /**
  * Configuration of the Corus collector (YAML/JSON file given with `--config`, or `BUSBAR_CONFIG`;
  * environment overrides `BUSBAR_<PATH>`; see packages/drivers/itron-corus/README.md "Collector
- * configuration").
+ * configuration"): the generic collector configuration of `@busbar/collector-kit` with the Corus
+ * module's devices (`devicesFile`, the device file the commander reads too, or `devices` inline),
+ * plus `stateDir`, the directory of the log-backfill cursors.
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { corusCommanderSectionSchema, createCorusBinding } from '@busbar/actions';
-import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
-import { loadConfig } from '@busbar/runtime';
-import { collectorCommonShape } from '@busbar/collector-kit';
+import { collectorConfigSchema as schemaFor, loadCollectorConfig as load } from '@busbar/collector-kit';
+import type { CollectorConfigOf } from '@busbar/collector-kit';
+import { createCorusModule } from '@busbar/module-corus';
+import type { ResolvedCorusDevice } from '@busbar/module-corus';
 
-/**
- * The Corus binding of `@busbar/actions` (resolved devices + action preparation). Named here from
- * `createCorusBinding` because `@busbar/actions`' entry does not re-export the type (yet).
- */
-export type CorusBinding = ReturnType<typeof createCorusBinding>;
-/** One resolved device (validated map, polled parameter names, backfilled log names). */
-export type ResolvedCorusDevice = CorusBinding['devices'][number];
+/** Default port of the collector's `/metrics` + `/healthz` server. */
+const DEFAULT_OPS_PORT = 9470;
 
-/** The whole file. `devices` is the same list (same schema) as the commander's `corus.devices`. */
-export const collectorConfigSchema = z.object({
-  kafka: kafkaConfigSchema,
-  topics: topicsConfigSchema,
-  /** `instanceId` (names the consumer group of routed commands) and `maxCommandLifetimeMs`. */
-  ...collectorCommonShape,
-  ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9470) }).default({ host: '127.0.0.1', port: 9470 }),
+/** The Corus collector's own fields. */
+const corusShape = {
   /**
    * Directory of the log-backfill cursors (`<deviceId>.json`: last published record time per
-   * log), written atomically after Kafka acknowledged the records. Keep it on persistent storage.
+   * log), written atomically after Kafka acknowledged the records; relative to the configuration
+   * file. Keep it on persistent storage.
    */
   stateDir: z.string().min(1).default('./state/collector-corus'),
-  devices: corusCommanderSectionSchema.shape.devices,
-});
-
-/** The parsed file (before maps are resolved). */
-export type CollectorConfigInput = z.output<typeof collectorConfigSchema>;
-
-/** The validated configuration: the devices come resolved inside `binding` (maps validated, `mapFile` read). */
-export type CollectorConfig = Omit<CollectorConfigInput, 'devices'> & {
-  /** The Corus binding built from `devices` (resolved devices, action preparation). */
-  readonly binding: CorusBinding;
 };
 
+/** The module as far as configuration goes (no state directory needed to read a file). */
+const schemaModule = createCorusModule();
+
+/** The whole file. */
+export const collectorConfigSchema = schemaFor(schemaModule, DEFAULT_OPS_PORT, corusShape);
+
+/** The validated configuration: devices resolved (maps validated, `mapFile` read), `stateDir` absolute. */
+export type CollectorConfig = CollectorConfigOf<ResolvedCorusDevice> & { readonly stateDir: string };
+
 /**
- * Resolves a parsed configuration: reads `mapFile`s relative to `baseDir`, validates the maps,
- * the polled parameters and logs, and makes `stateDir` absolute.
+ * Loads and validates the collector configuration and its devices; `stateDir` is made absolute
+ * against the file's directory.
  *
- * @throws {BusbarError} `BB_CONFIG_INVALID` naming the device field at fault.
+ * @throws {ConfigError} naming the bad field (of the file or of the device file).
  */
-export function resolveCollectorConfig(cfg: CollectorConfigInput, baseDir: string): CollectorConfig {
-  const { devices, ...rest } = cfg;
-  return { ...rest, stateDir: resolve(baseDir, cfg.stateDir), binding: createCorusBinding({ devices }, cfg.topics.deviceCommands, { baseDir }) };
+export function loadCollectorConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): CollectorConfig {
+  const cfg = load<ResolvedCorusDevice>(schemaModule, DEFAULT_OPS_PORT, file, env, corusShape) as CollectorConfigOf<ResolvedCorusDevice> & { readonly stateDir: string };
+  return { ...cfg, stateDir: resolve(file ? dirname(resolve(file)) : process.cwd(), cfg.stateDir) };
 }
 
 /**
- * Loads and validates the collector configuration.
+ * Resolves an already parsed file (in-process tests, the benchmark): devices from `devices` (maps
+ * relative to `baseDir`), `stateDir` absolute.
  *
- * @throws {ConfigError} naming the bad field; {@link BusbarError} `BB_CONFIG_INVALID` for a bad map.
+ * @throws {BusbarError} `BB_CONFIG_INVALID` naming the device field at fault.
  */
-export function loadCollectorConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): CollectorConfig {
-  const cfg = loadConfig(collectorConfigSchema, { file, env });
-  return resolveCollectorConfig(cfg, file ? dirname(resolve(file)) : process.cwd());
+export function resolveCollectorConfig(cfg: z.output<typeof collectorConfigSchema>, baseDir: string): CollectorConfig {
+  const { devices, devicesFile: _file, ...rest } = cfg;
+  return { ...rest, stateDir: resolve(baseDir, cfg.stateDir), devices: schemaModule.resolveDevices(devices ?? [], baseDir) };
 }

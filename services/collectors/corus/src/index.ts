@@ -5,4 +5,3 @@
 export { startCorusCollector } from './collector.js';
 export { collectorConfigSchema, resolveCollectorConfig } from './config.js';
 export type { CollectorConfig } from './config.js';
-export { ERROR_CODES } from './errors.js';

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { noopLogger, noopMetrics } from '@busbar/core';
 import type { ExactDecimal} from '@busbar/driver-itron-corus';
 import { EXAMPLE_CORUS_MAP, startCorusSimulator } from '@busbar/driver-itron-corus';
-import { collectorConfigSchema, resolveCollectorConfig } from '../src/index.js';
-import { runTestMode } from '../src/test-mode.js';
+import { runTestMode } from '../src/collector.js';
+import { collectorConfigSchema, resolveCollectorConfig } from '../src/config.js';
 
 describe('collector-corus > --test', () => {
   it('prints one poll and the four newest interval records; a device that cannot be reached prints its error code', async () => {
@@ -15,7 +15,7 @@ describe('collector-corus > --test', () => {
         { id: 'corus-dead', connection: { kind: 'tcp', host: '127.0.0.1', port: 1, connectTimeoutMs: 500 }, map: EXAMPLE_CORUS_MAP },
       ] }), '.');
       const lines: string[] = [];
-      const failed = await runTestMode(cfg.binding.devices, { logger: noopLogger, metrics: noopMetrics }, (l) => lines.push(l));
+      const failed = await runTestMode(cfg, { logger: noopLogger, metrics: noopMetrics }, (l: string) => lines.push(l));
       expect(failed).toBe(1);
       const out = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
       expect(out).toHaveLength(6);

@@ -62,7 +62,8 @@ await admin.disconnect();
 const device = { id: 'mac-bench', host: '127.0.0.1', jsonPort: sim.port, channels, pollIntervalMs: 1000, requestCostMs: Math.max(1, serviceMs), directControl: { watchdogMs: 2000, testerWatchdogS: 0 }, channelSettings: { [`1-${channels}`]: { safety: SAFETY, envelope: ENVELOPE } } };
 const kafkaCfg = { brokers: kafkaServer.brokers };
 const deps = { logger: noopLogger, metrics: noopMetrics };
-const collector = await startMaccorCollector(collectorConfigSchema.parse({ kafka: kafkaCfg, topics, instanceId: `bench-${run}`, devices: [device] }), deps);
+const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaCfg, topics, instanceId: `bench-${run}`, devices: [device] });
+const collector = await startMaccorCollector({ ...collectorRaw, devices: collectorRaw.devices! }, deps);
 const commander = await startCommander(commanderConfigSchema.parse({ kafka: kafkaCfg, topics, groupId: `bench-commander-${run}`, maccor: { devices: [device] } }) as CommanderConfig, deps);
 
 const results = new Map<string, { result: CommandResult; kafkaMs: number }>();

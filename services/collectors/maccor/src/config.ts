@@ -1,35 +1,31 @@
 /**
  * Configuration of the Maccor collector (YAML/JSON file given with `--config`, or `BUSBAR_CONFIG`;
- * environment overrides `BUSBAR_<PATH>`; see the driver README "Collector configuration").
- * `devices` is the same list as the commander's `maccor.devices`.
+ * environment overrides `BUSBAR_<PATH>`; see packages/drivers/maccor-macnet/README.md "Collector
+ * configuration"): the generic collector configuration of `@busbar/collector-kit` with the Maccor
+ * module's testers (`devicesFile`, the device file the commander reads too, or `devices` inline).
  */
-import { z } from 'zod';
-import { maccorCommanderSectionSchema } from '@busbar/actions';
-import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
-import { loadConfig } from '@busbar/runtime';
-import { collectorCommonShape } from '@busbar/collector-kit';
+import { collectorConfigSchema as schemaFor, loadCollectorConfig as load } from '@busbar/collector-kit';
+import type { CollectorConfigOf } from '@busbar/collector-kit';
+import { createMaccorModule } from '@busbar/module-maccor';
+import type { MaccorDeviceConfig } from '@busbar/module-maccor';
 
-/** Default port of `/metrics` and `/healthz`. */
+/** Default port of the collector's `/metrics` + `/healthz` server. */
 export const DEFAULT_OPS_PORT = 9469;
 
+/** The module as far as configuration goes. */
+const schemaModule = createMaccorModule();
+
 /** The whole file. */
-export const collectorConfigSchema = z.object({
-  kafka: kafkaConfigSchema,
-  topics: topicsConfigSchema,
-  /** `instanceId` (names the consumer group of routed commands) and `maxCommandLifetimeMs`. */
-  ...collectorCommonShape,
-  ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(DEFAULT_OPS_PORT) }).default({ host: '127.0.0.1', port: DEFAULT_OPS_PORT }),
-  devices: maccorCommanderSectionSchema.shape.devices,
-});
+export const collectorConfigSchema = schemaFor(schemaModule, DEFAULT_OPS_PORT);
 
 /** The validated configuration. */
-export type CollectorConfig = z.output<typeof collectorConfigSchema>;
+export type CollectorConfig = CollectorConfigOf<MaccorDeviceConfig>;
 
 /**
- * Loads and validates the collector configuration.
+ * Loads and validates the collector configuration and its testers.
  *
  * @throws {ConfigError} naming the bad field.
  */
 export function loadCollectorConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): CollectorConfig {
-  return loadConfig(collectorConfigSchema, { file, env });
+  return load<MaccorDeviceConfig>(schemaModule, DEFAULT_OPS_PORT, file, env);
 }

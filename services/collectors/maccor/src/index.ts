@@ -1,7 +1,6 @@
 /**
- * `@busbar/collector-maccor` (private): the composition and its pure pieces, exported for
- * in-process end-to-end tests and the benchmark.
+ * `@busbar/collector-maccor` (private): the composition, exported for in-process end-to-end tests,
+ * the benchmark and the local demo.
  */
 export { startMaccorCollector } from './collector.js';
 export { collectorConfigSchema } from './config.js';
-export { ERROR_CODES } from './errors.js';

@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 /** Entry point: `busbar-collector-maccor --config collector.yaml [--test]` (or `BUSBAR_CONFIG`). */
 import { serviceMain } from '@busbar/runtime';
-import { startMaccorCollector } from './collector.js';
+import { runTestMode, startMaccorCollector } from './collector.js';
 import { loadCollectorConfig } from './config.js';
-import { runTestMode } from './test-mode.js';
 
 await serviceMain({
   name: 'collector-maccor',

@@ -3,7 +3,7 @@ import { noopLogger, noopMetrics } from '@busbar/core';
 import { startMaccorSimulator } from '@busbar/driver-maccor-macnet';
 import type { MaccorSimulator } from '@busbar/driver-maccor-macnet';
 import { collectorConfigSchema } from '../src/config.js';
-import { runTestMode } from '../src/test-mode.js';
+import { runTestMode } from '../src/collector.js';
 
 let sim: MaccorSimulator;
 beforeAll(async () => {
@@ -25,7 +25,7 @@ describe('--test mode', () => {
       { id: 'mac-down', host: '127.0.0.1', jsonPort: 1, channels: 1, requestTimeoutMs: 500, connectTimeoutMs: 500 },
       { id: 'mac-too-many', host: sim.host, jsonPort: sim.port, channels: 6 },
     ]);
-    const failed = await runTestMode(cfg.devices, { logger: noopLogger, metrics: noopMetrics }, (l) => lines.push(l));
+    const failed = await runTestMode(cfg.devices!, { logger: noopLogger, metrics: noopMetrics }, (l) => lines.push(l));
     expect(failed).toBe(2);
     const parsed = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     const readings = parsed.filter((p) => p.device_id === 'mac-1');

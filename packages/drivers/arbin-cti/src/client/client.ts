@@ -15,7 +15,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
-import { noopLogger, noopMetrics, systemClock, type Clock, type CommandOutcome, type Counter, type Histogram, type Logger, type Metrics } from '@busbar/core';
+import { NewestWinsPacer, backoffDelayMs, noopLogger, noopMetrics, sleep, systemClock, type Clock, type CommandOutcome, type Counter, type Histogram, type Logger, type Metrics } from '@busbar/core';
 import { AUX_OPTIONS, CHANNEL_SELECTION, decodeChannelInfoFeedback, encodeChannelInfoRequest, type ChannelInfoRecord } from '../codec/channel-info.js';
 import { CTI_COMMANDS, type CtiCommandName } from '../codec/commands.js';
 import { decodeStandardFeedback } from '../codec/feedback.js';
@@ -36,7 +36,6 @@ import {
 import { ArbinCtiError } from '../errors.js';
 import { toChannelReading, type ChannelReading } from '../reading.js';
 import type { ArbinCredentials } from './credentials.js';
-import { MvRateLimiter } from './mv-rate-limiter.js';
 
 /** Default CTI port for control and information commands (README §2, [I4.5]). */
 export const DEFAULT_CTI_PORT = 9031;
@@ -158,7 +157,8 @@ interface ExchangeOptions {
   readonly beforeSend?: () => void;
 }
 
-type MvTag = { resolve(r: CommandResult): void; reject(e: unknown): void; readonly send: SendOptions };
+/** One set-MV waiting for its channel's slot (the pacer's value; the slot is the MV number). */
+type MvTag = { readonly mv: number; readonly value: number; resolve(r: CommandResult): void; reject(e: unknown): void; readonly send: SendOptions };
 
 /**
  * Arbin CTI client. Create, `await connect()`, then poll and command; `close()` at the end.
@@ -178,7 +178,8 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
   private readonly enforceAllowControl: boolean;
   private readonly maxFrameBytes: number | undefined;
   private readonly log: Logger;
-  private readonly mv: MvRateLimiter<MvTag>;
+  /** Set-MV spacing per channel, newest value per MV wins (`@busbar/core` pacer). */
+  private readonly mv: NewestWinsPacer<number, MvTag>;
   private readonly clock: Clock;
   private readonly m: {
     requests: Counter;
@@ -198,7 +199,6 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
   private readyWaiters: Array<() => void> = [];
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempt = 0;
-  private mvTimer: NodeJS.Timeout | undefined;
   private checksumWarned = false;
   /** The first bytes of the current connection until they are known to start a CTI frame (then `undefined`). */
   private firstBytes: { bytes: Buffer; total: number } | undefined;
@@ -218,7 +218,18 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     this.enforceAllowControl = options.enforceAllowControl ?? true;
     this.maxFrameBytes = options.maxFrameBytes;
     this.clock = options.clock ?? systemClock;
-    this.mv = new MvRateLimiter<MvTag>({ minIntervalMs: options.mvMinIntervalMs ?? MV_MIN_INTERVAL_MS, clock: this.clock });
+    this.mv = new NewestWinsPacer<number, MvTag>({
+      minIntervalMs: options.mvMinIntervalMs ?? MV_MIN_INTERVAL_MS,
+      clock: this.clock,
+      // The channel stays in flight until the feedback (or failure); the spacing starts then, so
+      // waiting in the request queue behind slow reads cannot shrink the gap between two writes.
+      send: ({ key: channel, value: req }) => {
+        const frame = encodeSetMetaVariableRequest({ channel_index0: channel - 1, mv_meta_code: mvMetaCode(req.mv), mv_data: req.value });
+        const sent = this.command('setMetaVariable', 'setMetaVariable', frame, channel, req.send);
+        sent.then(req.resolve, req.reject);
+        return sent;
+      },
+    });
     this.log = (options.logger ?? noopLogger).child({ driver: 'arbin-cti', host: this.host, port: this.port });
     const metrics = options.metrics ?? noopMetrics;
     this.m = {
@@ -265,9 +276,8 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.reconnectTimer);
-    clearTimeout(this.mvTimer);
     const err = new ArbinCtiError('BB_ARBIN_CLOSED', 'client closed');
-    for (const req of this.mv.drain()) req.tag.reject(err);
+    for (const req of this.mv.close()) req.value.reject(err);
     this.failInflight(err);
     for (const w of this.readyWaiters.splice(0)) w();
     const s = this.socket;
@@ -436,16 +446,15 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     this.checkControl(channel);
     encodeSetMetaVariableRequest({ channel_index0: channel - 1, mv_meta_code: mvMetaCode(mv), mv_data: value }); // validate now
     return new Promise<CommandResult>((resolve, reject) => {
-      const { superseded } = this.mv.submit(channel, mv, value, { resolve, reject, send });
-      if (superseded !== undefined) {
+      const replaced = this.mv.submit(channel, { mv, value, resolve, reject, send }, { slot: mv });
+      if (replaced !== undefined) {
         this.m.superseded.inc();
-        this.emit('mv-superseded', { channel, mv, supersededValue: superseded.value, newValue: value });
-        superseded.tag.resolve({
-          ok: false, code: null, name: 'SUPERSEDED', reason: `superseded by a newer value (${value}) for MV_UD${mv} before it was sent`, source: 'busbar MvRateLimiter',
+        this.emit('mv-superseded', { channel, mv, supersededValue: replaced.superseded.value.value, newValue: value });
+        replaced.superseded.value.resolve({
+          ok: false, code: null, name: 'SUPERSEDED', reason: `superseded by a newer value (${value}) for MV_UD${mv} before it was sent`, source: 'busbar NewestWinsPacer',
           command: 'setMetaVariable', channel, superseded: true, outcome: 'not_sent',
         });
       }
-      this.pumpMv();
     });
   }
 
@@ -466,14 +475,13 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
       if (channels.every((c) => this.mv.earliestSendMs(c) <= now)) break;
       // in flight: poll for its completion; spacing: wait it out
       const waitMs = Math.max(1, Math.min(...channels.map((c) => (this.mv.isInFlight(c) ? MV_BATCH_POLL_MS : this.mv.earliestSendMs(c) - now)).filter((ms) => ms > 0)));
-      await new Promise((r) => setTimeout(r, waitMs));
+      await sleep(waitMs);
     }
     for (const c of channels) this.mv.tryBegin(c);
     try {
       return await this.command('updateMetaVariables', 'setMetaVariable', frame, channels.length === 1 ? (channels[0] ?? null) : null, send);
     } finally {
       for (const c of channels) this.mv.complete(c);
-      this.pumpMv();
     }
   }
 
@@ -513,25 +521,6 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     const r = describeResult(family, fb.result);
     if (!r.ok) this.log.warn({ command, channel, code: r.code, name: r.name }, `cycler refused ${command}: ${r.reason}`);
     return r.ok ? { ...r, command, channel } : { ...r, command, channel, outcome: 'refused' };
-  }
-
-  private pumpMv(): void {
-    if (this.state === 'closed') return;
-    clearTimeout(this.mvTimer);
-    this.mvTimer = undefined;
-    for (const req of this.mv.takeDue()) {
-      const frame = encodeSetMetaVariableRequest({ channel_index0: req.channel - 1, mv_meta_code: mvMetaCode(req.mv), mv_data: req.value });
-      // The channel stays in flight until the feedback (or failure); the spacing starts then, so
-      // waiting in the request queue behind slow reads cannot shrink the gap between two writes.
-      this.command('setMetaVariable', 'setMetaVariable', frame, req.channel, req.tag.send)
-        .finally(() => {
-          this.mv.complete(req.channel);
-          this.pumpMv();
-        })
-        .then(req.tag.resolve, req.tag.reject);
-    }
-    const due = this.mv.nextDueMs();
-    if (due !== undefined) this.mvTimer = setTimeout(() => this.pumpMv(), Math.max(0, due - this.clock.nowMs()));
   }
 
   /** Queues one exchange; retries idempotent reads on retriable transport errors. */
@@ -809,7 +798,7 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
   private scheduleReconnect(): void {
     if (this.state !== 'reconnecting') return;
     this.reconnectAttempt++;
-    const delayMs = Math.min(this.reconnectMaxMs, this.reconnectInitialMs * 2 ** (this.reconnectAttempt - 1));
+    const delayMs = backoffDelayMs(this.reconnectAttempt - 1, { initialDelayMs: this.reconnectInitialMs, maxDelayMs: this.reconnectMaxMs, jitter: 0 });
     this.m.reconnects.inc();
     this.emit('reconnecting', { attempt: this.reconnectAttempt, delayMs });
     this.reconnectTimer = setTimeout(() => {

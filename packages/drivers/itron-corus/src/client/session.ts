@@ -8,6 +8,14 @@
  * windows, one database request per queue slot, so a queued write waits at most for the request
  * in progress (one window) — never for a whole backfill; polling reads likewise yield to writes
  * and resume after.
+ *
+ * Connection: the link is opened ONCE — by {@link CorusSession.open} or by the first operation —
+ * and never re-opened. A link that fails to open, or faults later (README §11: a frame out of step,
+ * a timeout, the connection closed), ends the session: {@link CorusSession.lost} settles with the
+ * error and every later operation fails with `BB_CORUS_SESSION_CLOSED` (outcome `not_sent`).
+ * Nothing here sleeps, retries or reconnects: whoever holds the session (the collector runtime,
+ * `@busbar/collector-kit`) opens a new one, with backoff. Refusals and checks before sending
+ * (NAK to a read, unknown parameter, value out of range) are not link faults: the session goes on.
  */
 import { EventEmitter } from 'node:events';
 import { noopLogger, noopMetrics, systemClock, type Clock, type CommandOutcome, type Logger, type Metrics } from '@busbar/core';
@@ -101,16 +109,6 @@ export interface WriteResult {
   readonly outcome?: CommandOutcome;
 }
 
-/** Reconnect policy: capped exponential backoff. */
-export interface RetryPolicy {
-  /** Attempts per read operation including the first. @default 3 */
-  readonly maxAttempts?: number;
-  /** First backoff, ms. @default 200 */
-  readonly initialDelayMs?: number;
-  /** Backoff cap, ms. @default 5000 */
-  readonly maxDelayMs?: number;
-}
-
 /** Options of {@link CorusSession}. */
 export interface CorusSessionOptions extends LinkOptions {
   /** Creates one transport per connection (TCP or serial). */
@@ -119,12 +117,8 @@ export interface CorusSessionOptions extends LinkOptions {
   readonly map: CorusMap | CorusMapInput;
   /** IANA time zone of the device clock. @default "UTC" (README §8.3.12 [U]) */
   readonly timeZone?: string;
-  /** Retry policy for reads and log chunks (writes are never retried: README §10). */
-  readonly retry?: RetryPolicy;
   /** Send a keep-alive read (id 0x5E) after this long without traffic, ms; 0 = off. @default 30000 */
   readonly keepAliveIntervalMs?: number;
-  /** Close the link (break) after this long without user operations, ms. @default 60000 */
-  readonly idleCloseMs?: number;
   /** Time window per log request, s (one queue slot each). @default 21600 (6 h) */
   readonly logChunkS?: number;
   /** Largest DATA per request/answer frame. @default 255 (README §4.7) */
@@ -142,7 +136,6 @@ export interface CorusSessionOptions extends LinkOptions {
 interface QueuedOp {
   readonly priority: number;
   readonly seq: number;
-  readonly retry: boolean;
   readonly needsLink: boolean;
   readonly run: (link: CorusLink | undefined) => Promise<unknown>;
   readonly resolve: (v: unknown) => void;
@@ -150,7 +143,8 @@ interface QueuedOp {
 }
 
 /**
- * Events: `connected` ({ identification }), `disconnected` ({ reason }), `retry` ({ attempt, error }).
+ * Events: `connected` ({ identification }) once the link is open, `disconnected` ({ reason }) when
+ * it is lost or closed.
  */
 export class CorusSession extends EventEmitter {
   /** The validated map. */
@@ -164,13 +158,15 @@ export class CorusSession extends EventEmitter {
   private link: CorusLink | undefined;
   private pulseWeight: ExactDecimal | undefined;
   private closed = false;
+  /** Set when the link failed to open or was lost: the session is over. */
+  private lostWith: Error | undefined;
+  private resolveLost!: (e: Error) => void;
+  private opened = false;
   private idleTimer: NodeJS.Timeout | undefined;
-  private lastUserOpMs = Date.now();
   private drained: Promise<void> = Promise.resolve();
   private drainedResolve: (() => void) | undefined;
   private readonly metricOps;
   private readonly metricErrors;
-  private readonly metricRetries;
   private readonly metricNaks;
   private readonly metricRecords;
   private readonly deviceId: string;
@@ -189,9 +185,25 @@ export class CorusSession extends EventEmitter {
     const m = options.metrics ?? noopMetrics;
     this.metricOps = m.counter({ name: 'busbar_corus_operations_total', help: 'Corus session operations completed, by kind and outcome.', labelNames: ['device', 'kind', 'outcome'] });
     this.metricErrors = m.counter({ name: 'busbar_corus_errors_total', help: 'Corus errors by code.', labelNames: ['device', 'code'] });
-    this.metricRetries = m.counter({ name: 'busbar_corus_reconnects_total', help: 'Corus reconnect-and-retry attempts.', labelNames: ['device'] });
     this.metricNaks = m.counter({ name: 'busbar_corus_database_naks_total', help: 'NAKs sent for corrupt database frames.', labelNames: ['device'] });
     this.metricRecords = m.counter({ name: 'busbar_corus_log_records_total', help: 'Log records read.', labelNames: ['device', 'log'] });
+  }
+
+  /**
+   * Settles (never rejects) with the reason when the link failed to open or was lost — not on
+   * {@link close}. The session is not reused after it: open a new one.
+   */
+  readonly lost: Promise<Error> = new Promise<Error>((resolve) => (this.resolveLost = resolve));
+
+  /**
+   * Opens the link once: connect, wake-up, sign-on, password (README §3), map check (§7.1). A
+   * no-op when it is open already.
+   * @throws {CorusError} the link's error (`BB_CORUS_CONNECT_FAILED`, `BB_CORUS_AUTH_FAILED`,
+   *   `BB_CORUS_MAP_MISMATCH`, ...); `lost` settles with it. `BB_CORUS_SESSION_CLOSED` when the
+   *   session was closed or lost before.
+   */
+  async open(): Promise<void> {
+    await this.enqueueOp(Priority.read, async () => undefined, true);
   }
 
   /** Number of operations waiting (not counting the one running). */
@@ -205,19 +217,25 @@ export class CorusSession extends EventEmitter {
   }
 
   /**
-   * Queues `run` at `priority`; it runs on the open link (opened, signed on and map-checked first).
-   * Retriable failures of retriable operations reconnect with capped exponential backoff.
-   * @throws {CorusError} `BB_CORUS_SESSION_CLOSED` when the session is closed; the operation's errors.
+   * Queues `run` at `priority`; it runs once on the open link (opened, signed on and map-checked
+   * first if this is the session's first operation). Never retried.
+   * @throws {CorusError} `BB_CORUS_SESSION_CLOSED` when the session is closed or lost; the operation's errors.
    */
-  enqueue<T>(priority: number, run: (link: CorusLink) => Promise<T>, retry = true): Promise<T> {
-    return this.enqueueOp(priority, run as (link: CorusLink | undefined) => Promise<T>, retry, true);
+  enqueue<T>(priority: number, run: (link: CorusLink) => Promise<T>): Promise<T> {
+    return this.enqueueOp(priority, run as (link: CorusLink | undefined) => Promise<T>, true);
   }
 
-  private enqueueOp<T>(priority: number, run: (link: CorusLink | undefined) => Promise<T>, retry: boolean, needsLink: boolean): Promise<T> {
-    if (this.closed) return Promise.reject(new CorusError('BB_CORUS_SESSION_CLOSED', 'the Corus session is closed'));
-    if (priority < Priority.keepAlive) this.lastUserOpMs = Date.now();
+  private gone(): CorusError | undefined {
+    if (this.closed) return new CorusError('BB_CORUS_SESSION_CLOSED', 'the Corus session is closed');
+    if (this.lostWith !== undefined) return new CorusError('BB_CORUS_SESSION_CLOSED', `the Corus session lost its link (${this.lostWith.message}); open a new session`, { cause: this.lostWith, retriable: true });
+    return undefined;
+  }
+
+  private enqueueOp<T>(priority: number, run: (link: CorusLink | undefined) => Promise<T>, needsLink: boolean): Promise<T> {
+    const gone = this.gone();
+    if (gone !== undefined) return Promise.reject(gone);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ priority, seq: this.seq++, retry, needsLink, run, resolve: resolve as (v: unknown) => void, reject });
+      this.queue.push({ priority, seq: this.seq++, needsLink, run, resolve: resolve as (v: unknown) => void, reject });
       this.queue.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
       void this.pump();
     });
@@ -244,35 +262,42 @@ export class CorusSession extends EventEmitter {
   }
 
   private async execute(op: QueuedOp): Promise<unknown> {
-    const policy = this.opts.retry ?? {};
-    const max = op.retry ? (policy.maxAttempts ?? 3) : 1;
-    let delay = policy.initialDelayMs ?? 200;
-    for (let attempt = 1; ; attempt++) {
-      let started = false;
-      try {
-        const link = op.needsLink ? await this.ensureLink() : this.link;
-        started = true;
-        return await op.run(link);
-      } catch (thrown) {
-        // opening, signing on or checking the map failed: the operation itself never left
-        const e = started ? thrown : withOutcome(thrown, 'not_sent');
-        const err = e instanceof CorusError ? e : undefined;
-        this.metricErrors.inc({ device: this.deviceId, code: err?.code ?? 'BB_CORE_UNEXPECTED' });
-        if (err === undefined || isLinkFault(err)) await this.dropLink(err?.code ?? 'error');
-        if (this.closed) throw new CorusError('BB_CORUS_SESSION_CLOSED', 'the Corus session was closed', { cause: e, outcome: err?.outcome ?? 'unknown' });
-        if (err === undefined || !err.retriable || attempt >= max) throw e;
-        this.metricRetries.inc({ device: this.deviceId });
-        this.emit('retry', { attempt, error: err });
-        this.logger.warn({ device: this.deviceId, attempt, code: err.code }, 'Corus operation failed, reconnecting');
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, policy.maxDelayMs ?? 5000);
-      }
+    const gone = this.gone();
+    if (gone !== undefined) throw gone;
+    let started = false;
+    try {
+      const link = op.needsLink ? await this.ensureLink() : this.link;
+      started = true;
+      return await op.run(link);
+    } catch (thrown) {
+      // opening, signing on or checking the map failed: the operation itself never left
+      const e = started ? thrown : withOutcome(thrown, 'not_sent');
+      const err = e instanceof CorusError ? e : undefined;
+      this.metricErrors.inc({ device: this.deviceId, code: err?.code ?? 'BB_CORE_UNEXPECTED' });
+      if (this.closed) throw new CorusError('BB_CORUS_SESSION_CLOSED', 'the Corus session was closed', { cause: e, outcome: err?.outcome ?? 'unknown' });
+      // Every link error is a CorusError; anything else came from the caller's own code between two
+      // exchanges (an expired command's check before a write) and leaves the link in step.
+      if (!started || (err !== undefined && isLinkFault(err))) await this.markLost(e instanceof Error ? e : new Error(String(e)), err?.code ?? 'error');
+      throw e;
     }
+  }
+
+  /** The link failed to open or faulted: the session is over (queued operations fail, `lost` settles). */
+  private async markLost(error: Error, reason: string): Promise<void> {
+    if (this.lostWith !== undefined) return;
+    this.lostWith = error;
+    this.clearIdle();
+    await this.dropLink(reason);
+    const gone = this.gone()!;
+    for (const op of this.queue.splice(0)) op.reject(gone);
+    this.logger.warn({ device: this.deviceId, code: reason }, 'Corus link lost; the session ends');
+    this.resolveLost(error);
   }
 
   private async ensureLink(): Promise<CorusLink> {
     if (this.link !== undefined && !this.link.closed) return this.link;
-    this.link = undefined;
+    if (this.opened) throw new CorusError('BB_CORUS_CONNECTION_CLOSED', 'the Corus link was closed', { retriable: true });
+    this.opened = true;
     const link = await CorusLink.open(this.opts.transport(), { ...this.opts, onNak: () => this.metricNaks.inc({ device: this.deviceId }) });
     try {
       const [name] = await link.readParameters([{ id: MAP_NAME_PARAMETER_ID, class: 'CorusString' }]);
@@ -288,6 +313,10 @@ export class CorusSession extends EventEmitter {
       throw e;
     }
     this.link = link;
+    // the link drops itself after a NAK, a stale answer or a fault between operations: the session ends then, not at the next operation
+    void link.lost.then((error) => {
+      if (this.link === link && !this.closed) void this.markLost(error, error instanceof CorusError ? error.code : 'error');
+    });
     this.pulseWeight = undefined;
     this.emit('connected', { identification: link.identification });
     this.logger.info({ device: this.deviceId, identification: link.identification?.raw }, 'Corus session open');
@@ -310,20 +339,14 @@ export class CorusSession extends EventEmitter {
 
   private armIdle(): void {
     this.clearIdle();
-    if (this.link === undefined) return;
     const keepAlive = this.opts.keepAliveIntervalMs ?? 30_000;
-    const idleClose = this.opts.idleCloseMs ?? 60_000;
-    const untilClose = this.lastUserOpMs + idleClose - Date.now();
-    const wait = keepAlive > 0 ? Math.min(keepAlive, Math.max(0, untilClose)) : Math.max(0, untilClose);
+    if (this.link === undefined || keepAlive <= 0) return;
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
-      if (Date.now() - this.lastUserOpMs >= idleClose) {
-        void this.enqueueOp(Priority.keepAlive, async () => this.dropLink('idle'), false, false).catch(() => undefined);
-      } else {
-        // Keep-alive within the device's inactivity timeout (README §3.5 [U], 60–120 s typical).
-        void this.enqueueOp(Priority.keepAlive, async (link) => (link === undefined || link.closed ? undefined : link.readParameters([{ id: MAP_NAME_PARAMETER_ID, class: 'CorusString' }])), false, false).catch(() => undefined);
-      }
-    }, wait);
+      // Keep-alive within the device's inactivity timeout (README §3.5 [U], 60–120 s typical); a
+      // keep-alive that fails is a link fault like any other: the session reports its loss.
+      void this.enqueueOp(Priority.keepAlive, async (link) => (link === undefined || link.closed ? undefined : link.readParameters([{ id: MAP_NAME_PARAMETER_ID, class: 'CorusString' }])), false).catch(() => undefined);
+    }, keepAlive);
     this.idleTimer.unref();
   }
 
@@ -501,7 +524,7 @@ export class CorusSession extends EventEmitter {
       const frame = frames[i] as typeof items;
       let answer: WriteAnswer;
       try {
-        answer = await this.enqueue(Priority.write, (link) => link.writeParameters(frame, codec), false);
+        answer = await this.enqueue(Priority.write, (link) => link.writeParameters(frame, codec));
       } catch (e) {
         // after an ACKed frame the device has taken part of the command: never report it as not sent
         throw written.length > 0 ? withOutcome(e, 'unknown') : e;
@@ -529,7 +552,8 @@ export class CorusSession extends EventEmitter {
 
   /**
    * Orderly shut-down: queued operations fail with `BB_CORUS_SESSION_CLOSED`, the running one
-   * finishes, then break + close (README §3.6).
+   * finishes, then break + close (README §3.6). Does not settle {@link lost}. Never throws, also
+   * for a lost session.
    */
   async close(): Promise<void> {
     if (this.closed) return;

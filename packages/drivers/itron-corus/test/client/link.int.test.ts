@@ -137,11 +137,17 @@ describe('Client > CorusLink (README §3, §11)', () => {
       expect(link.closed).toBe(true);
       await expect(link.lost).resolves.toMatchObject({ code: 'BB_CORUS_WRITE_REFUSED' });
     });
-    it('through CorusSession: read 2 is 200.25 (a new link), never 100.5', async () => {
+    it('through CorusSession: read 2 never returns 100.5 — the stale answer ends the session, and a new session reads 200.25', async () => {
       const s = await start({ faults: [{ on: 'read', kind: 'duplicate-late', after: 1 }] }); // the session's map check is read 1
-      session = new CorusSession({ transport: tcpTransport({ host: s.host, port: s.port }), map: EXAMPLE_CORUS_MAP, keepAliveIntervalMs: 0, retry: { initialDelayMs: 10 }, ...FAST });
+      const options = { transport: tcpTransport({ host: s.host, port: s.port }), map: EXAMPLE_CORUS_MAP, keepAliveIntervalMs: 0, ...FAST };
+      session = new CorusSession(options);
       expect((await session.readParameters(['pulse_weight_m3'])).pulse_weight_m3?.toString()).toBe('100.5');
       s.setParameter('pulse_weight_m3', '200.25');
+      // the session never re-opens its link (the collector runtime opens a new session)
+      await expect(session.readParameters(['pulse_weight_m3'])).rejects.toMatchObject({ code: expect.stringMatching(/^BB_CORUS_(STALE_ANSWER|LINK_LOST|SESSION_CLOSED)$/) });
+      await expect(session.lost).resolves.toBeInstanceOf(Error);
+      await session.close();
+      session = new CorusSession(options);
       expect((await session.readParameters(['pulse_weight_m3'])).pulse_weight_m3?.toString()).toBe('200.25');
       expect(s.stats.sessions).toBe(2);
     });

@@ -20,7 +20,6 @@ async function setup(simOpts: Partial<CorusSimulatorOptions> = {}, sessionOpts: 
   session = new CorusSession({
     transport: tcpTransport({ host: sim.host, port: sim.port }),
     map: EXAMPLE_CORUS_MAP,
-    retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 50 },
     timeouts: { wakeupMs: 500, responseMs: 500, databaseFrameMs: 500, writeAckMs: 500, passwordMs: 500, identificationMs: 500 },
     wakeupRetryDelayMs: 10,
     keepAliveIntervalMs: 0,
@@ -52,12 +51,25 @@ describe('Client > CorusSession against the simulator', () => {
     expect(await session.readMapName()).toBe('FL_b0040');
   });
 
-  it('refuses a device with another map (BB_CORUS_MAP_MISMATCH, not retried, nothing written)', async () => {
+  it('refuses a device with another map (BB_CORUS_MAP_MISMATCH, not retried, nothing written): the session is over', async () => {
     const { sim, session } = await setup({ values: { parameter_map: 'FL_c0101' } });
-    await expect(session.readParameters(['pressure_bar'])).rejects.toMatchObject({ code: 'BB_CORUS_MAP_MISMATCH', retriable: false });
-    await expect(session.writeParameters([{ name: 'display_contrast', value: 3 }])).rejects.toMatchObject({ code: 'BB_CORUS_MAP_MISMATCH', outcome: 'not_sent' });
+    await expect(session.open()).rejects.toMatchObject({ code: 'BB_CORUS_MAP_MISMATCH', retriable: false, outcome: 'not_sent' });
+    await expect(session.lost).resolves.toMatchObject({ code: 'BB_CORUS_MAP_MISMATCH' });
+    await expect(session.writeParameters([{ name: 'display_contrast', value: 3 }])).rejects.toMatchObject({ code: 'BB_CORUS_SESSION_CLOSED', outcome: 'not_sent' });
     expect(sim.stats.writes).toBe(0);
-    expect(sim.stats.connections).toBe(2);
+    expect(sim.stats.connections).toBe(1); // never re-opened by the session
+  });
+
+  it('open() connects and signs on once; later operations use that link', async () => {
+    const { sim, session } = await setup();
+    const connected: unknown[] = [];
+    session.on('connected', (e) => connected.push(e));
+    await session.open();
+    await session.open();
+    expect(session.connected).toBe(true);
+    await session.readParameters(['pressure_bar']);
+    expect(sim.stats.connections).toBe(1);
+    expect(connected).toHaveLength(1);
   });
 
   it('writes change the simulator (one- and two-byte ids, Float, by name and id) and setClock sets its clock', async () => {
@@ -107,7 +119,7 @@ describe('Client > CorusSession against the simulator', () => {
     await session.close();
     await sim.close();
     // the device is gone: opening the link fails, the write never leaves
-    const gone = new CorusSession({ transport: tcpTransport({ host: sim.host, port: sim.port }), map: EXAMPLE_CORUS_MAP, retry: { maxAttempts: 1 }, keepAliveIntervalMs: 0 });
+    const gone = new CorusSession({ transport: tcpTransport({ host: sim.host, port: sim.port }), map: EXAMPLE_CORUS_MAP, keepAliveIntervalMs: 0 });
     await expect(gone.writeParameters([{ name: 'display_contrast', value: 5 }])).rejects.toMatchObject({ code: 'BB_CORUS_CONNECT_FAILED', outcome: 'not_sent' });
     await gone.close();
   });
@@ -156,43 +168,68 @@ describe('Client > CorusSession against the simulator', () => {
     expect(sim.stats.databaseRequests).toBe(6);
   });
 
-  describe('fault injection (README §13.6): typed errors and retries', () => {
-    const cases: [string, CorusFault[], number][] = [
-      ['bad CRC on a read answer → new session, read again', [{ on: 'read', kind: 'bad-crc', after: 1 }], 2],
-      ['wrong ETX on a read answer', [{ on: 'read', kind: 'wrong-etx', after: 1 }], 2],
-      ['garbage before SOH', [{ on: 'read', kind: 'garbage', after: 1 }], 2],
-      ['truncated answer (timeout)', [{ on: 'read', kind: 'truncate', after: 1 }], 2],
-      ['wrong LEN', [{ on: 'read', kind: 'wrong-len', after: 1 }], 2],
-      ['connection dropped mid-frame', [{ on: 'read', kind: 'disconnect', after: 1 }], 2],
-      ['wake-up reply not zeros (wake-up retried on the same link)', [{ on: 'wakeup', kind: 'bad-wakeup' }], 1],
-      ['slow byte-by-byte answer', [{ on: 'read', kind: 'slow' }, { on: 'read', kind: 'slow', after: 1 }], 1],
+  describe('fault injection (README §13.6): typed errors, the loss reported, never reconnected', () => {
+    const lossCases: [string, CorusFault[], string][] = [
+      ['bad CRC on a read answer', [{ on: 'read', kind: 'bad-crc', after: 1 }], 'BB_CORUS_FRAME_CRC'],
+      ['wrong ETX on a read answer', [{ on: 'read', kind: 'wrong-etx', after: 1 }], 'BB_CORUS_FRAME_ETX'],
+      ['garbage before SOH', [{ on: 'read', kind: 'garbage', after: 1 }], 'BB_CORUS_FRAME_UNEXPECTED_BYTE'],
+      ['truncated answer (timeout)', [{ on: 'read', kind: 'truncate', after: 1 }], 'BB_CORUS_TIMEOUT'],
+      ['connection dropped mid-frame', [{ on: 'read', kind: 'disconnect', after: 1 }], 'BB_CORUS_CONNECTION_CLOSED'],
     ];
-    for (const [name, faults, connections] of cases) {
-      it(`${name}: read succeeds`, async () => {
-        const { sim, session } = await setup({ faults }, { wakeupRetryDelayMs: 100 });
-        const retries: unknown[] = [];
-        session.on('retry', (e) => retries.push(e));
-        const r = await session.readParameters(['volume_converted_m3']);
-        expect((r.volume_converted_m3 as ExactDecimal).toString()).toBe((sim.parameter('volume_converted_m3') as ExactDecimal).toString());
-        expect(sim.stats.connections).toBe(connections);
+    for (const [name, faults, code] of lossCases) {
+      it(`${name}: the read fails with ${code}, lost settles, later operations fail not_sent; a new session reads`, async () => {
+        const { sim, session } = await setup({ faults }, { timeouts: { responseMs: 300 } });
+        const read = await session.readParameters(['volume_converted_m3']).catch((e: unknown) => e);
+        expect(read).toMatchObject({ code, retriable: true });
+        await expect(session.lost).resolves.toBe(read);
+        expect(session.connected).toBe(false);
+        await expect(session.readParameters(['pressure_bar'])).rejects.toMatchObject({ code: 'BB_CORUS_SESSION_CLOSED', outcome: 'not_sent', retriable: true });
+        expect(sim.stats.connections).toBe(1);
+        const fresh = new CorusSession({ transport: tcpTransport({ host: sim.host, port: sim.port }), map: EXAMPLE_CORUS_MAP, keepAliveIntervalMs: 0 });
+        try {
+          const r = await fresh.readParameters(['volume_converted_m3']);
+          expect((r.volume_converted_m3 as ExactDecimal).toString()).toBe((sim.parameter('volume_converted_m3') as ExactDecimal).toString());
+        } finally {
+          await fresh.close();
+        }
+        expect(sim.stats.connections).toBe(2);
       });
     }
-    it('a NAK refusal of a read is typed BB_CORUS_REQUEST_REFUSED and not retried', async () => {
-      const { session } = await setup({ faults: [{ on: 'read', kind: 'nak', after: 1, times: 5 }] });
+    it('wrong LEN on a read answer: the read fails typed and the session reports its loss', async () => {
+      const { sim, session } = await setup({ faults: [{ on: 'read', kind: 'wrong-len', after: 1 }] }, { timeouts: { responseMs: 300 } });
+      const read = await session.readParameters(['volume_converted_m3']).catch((e: unknown) => e);
+      expect((read as { code: string }).code).toMatch(/^BB_CORUS_/);
+      await expect(session.lost).resolves.toBe(read);
+      expect(sim.stats.connections).toBe(1);
+    });
+    const okCases: [string, CorusFault[]][] = [
+      ['wake-up reply not zeros (wake-up retried on the same link)', [{ on: 'wakeup', kind: 'bad-wakeup' }]],
+      ['slow byte-by-byte answer', [{ on: 'read', kind: 'slow' }, { on: 'read', kind: 'slow', after: 1 }]],
+    ];
+    for (const [name, faults] of okCases) {
+      it(`${name}: read succeeds on the one link`, async () => {
+        const { sim, session } = await setup({ faults }, { wakeupRetryDelayMs: 100 });
+        const r = await session.readParameters(['volume_converted_m3']);
+        expect((r.volume_converted_m3 as ExactDecimal).toString()).toBe((sim.parameter('volume_converted_m3') as ExactDecimal).toString());
+        expect(sim.stats.connections).toBe(1);
+      });
+    }
+    it('a NAK refusal of a read is typed BB_CORUS_REQUEST_REFUSED, not retried, and ends the session (the link drops itself after a NAK: a late answer may follow)', async () => {
+      const { sim, session } = await setup({ faults: [{ on: 'read', kind: 'nak', after: 1, times: 1 }] });
       await expect(session.readParameters(['volume_converted_m3'])).rejects.toMatchObject({ code: 'BB_CORUS_REQUEST_REFUSED' });
+      await expect(session.lost).resolves.toMatchObject({ code: 'BB_CORUS_REQUEST_REFUSED' });
+      await expect(session.readParameters(['volume_converted_m3'])).rejects.toMatchObject({ code: 'BB_CORUS_SESSION_CLOSED', outcome: 'not_sent' });
+      expect(sim.stats.connections).toBe(1);
     });
-    it('a persistent CRC fault exhausts the retries with BB_CORUS_FRAME_CRC', async () => {
-      const { sim, session } = await setup({ faults: [{ on: 'read', kind: 'bad-crc', times: 100 }] });
-      await expect(session.readParameters(['pressure_bar'])).rejects.toMatchObject({ code: 'BB_CORUS_FRAME_CRC', retriable: true });
-      expect(sim.stats.connections).toBe(3);
-    });
-    it('silence → BB_CORUS_TIMEOUT after the attempts', async () => {
-      const { session } = await setup({ faults: [{ on: 'read', kind: 'silence', times: 100 }] }, { timeouts: { responseMs: 100 } });
+    it('silence → BB_CORUS_TIMEOUT once, no second attempt', async () => {
+      const { sim, session } = await setup({ faults: [{ on: 'read', kind: 'silence', times: 100 }] }, { timeouts: { responseMs: 100 } });
       await expect(session.readParameters(['pressure_bar'])).rejects.toMatchObject({ code: 'BB_CORUS_TIMEOUT' });
+      expect(sim.stats.connections).toBe(1);
     });
     it('wrong password → BB_CORUS_AUTH_FAILED, not retried', async () => {
       const { sim, session } = await setup({ password: 'ABCD' }, { password: 'PASS' });
       await expect(session.readParameters(['pressure_bar'])).rejects.toMatchObject({ code: 'BB_CORUS_AUTH_FAILED', retriable: false });
+      await expect(session.lost).resolves.toMatchObject({ code: 'BB_CORUS_AUTH_FAILED' });
       expect(sim.stats.connections).toBe(1);
     });
     it('password echo (default) works with any device password', async () => {
@@ -203,10 +240,8 @@ describe('Client > CorusSession against the simulator', () => {
     const logCases: [string, CorusFault[], number, number][] = [
       ['bad CRC on a database frame → NAK, same frame again, no duplicated data', [{ on: 'database-frame', kind: 'bad-crc', after: 1 }], 1, 1],
       ['bad CRC on the last database frame', [{ on: 'database-frame', kind: 'bad-crc', after: 2 }], 1, 1],
-      ['connection dropped mid-log → new session, window read again', [{ on: 'database-frame', kind: 'disconnect', after: 1 }], 2, 0],
-      ['out-of-order frame number', [{ on: 'database-frame', kind: 'frame-order', after: 1 }], 2, 0],
     ];
-    for (const [name, faults, connections, naks] of logCases.slice(0, 4)) {
+    for (const [name, faults, connections, naks] of logCases) {
       it(`${name}: log read complete`, async () => {
         const { sim, session } = await setup({ databaseChunk: 100, faults }, { logChunkS: 86_400 });
         const recs = await collect(session.readLog('interval', { since: T('2020-10-07T11:00:00'), until: T('2020-10-07T12:00:00') }));
@@ -215,14 +250,24 @@ describe('Client > CorusSession against the simulator', () => {
         expect(sim.stats.naksReceived).toBe(naks);
       });
     }
+    for (const [name, fault, code] of [['connection dropped mid-log', 'disconnect', 'BB_CORUS_CONNECTION_CLOSED'], ['out-of-order frame number', 'frame-order', 'BB_CORUS_DB_FRAME_ORDER']] as const) {
+      it(`${name}: the log read fails with ${code} and the session reports its loss (the caller reads the window again on a new session)`, async () => {
+        const { sim, session } = await setup({ databaseChunk: 100, faults: [{ on: 'database-frame', kind: fault, after: 1 }] }, { logChunkS: 86_400 });
+        const err = await collect(session.readLog('interval', { since: T('2020-10-07T11:00:00'), until: T('2020-10-07T12:00:00') })).catch((e: unknown) => e);
+        expect(err).toMatchObject({ code });
+        await expect(session.lost).resolves.toBe(err);
+        expect(sim.stats.connections).toBe(1);
+      });
+    }
     it('a database stream that is not whole records → BB_CORUS_DB_PARTIAL_RECORD', async () => {
       const { session } = await setup({ faults: [{ on: 'database', kind: 'partial-record', times: 10 }] });
       await expect(collect(session.readLog('interval', { since: T('2020-10-07T11:00:00'), until: T('2020-10-07T12:00:00') }))).rejects.toMatchObject({ code: 'BB_CORUS_DB_PARTIAL_RECORD' });
     });
-    it('a frame corrupt more than 3 times → BB_CORUS_DB_RETRIES_EXHAUSTED (after the session retries)', async () => {
+    it('a frame corrupt more than 3 times → BB_CORUS_DB_RETRIES_EXHAUSTED (the link\'s NAKs only, no session retry)', async () => {
       const { sim, session } = await setup({ databaseChunk: 100, faults: [{ on: 'database-frame', kind: 'bad-crc', times: 100 }] });
       await expect(collect(session.readLog('interval', { since: T('2020-10-07T11:00:00'), until: T('2020-10-07T12:00:00') }))).rejects.toMatchObject({ code: 'BB_CORUS_DB_RETRIES_EXHAUSTED' });
-      expect(sim.stats.naksReceived).toBe(9);
+      expect(sim.stats.naksReceived).toBe(3);
+      expect(sim.stats.connections).toBe(1);
     });
     it('unknown log → BB_CORUS_NO_LAYOUT', async () => {
       const { session } = await setup();
@@ -267,16 +312,22 @@ describe('Client > CorusSession against the simulator', () => {
       expect(order).toEqual(['read1', 'write', 'read2']);
     });
 
-    it('keeps the link alive within the idle timeout, then closes it orderly', async () => {
-      const { sim, session } = await setup({}, { keepAliveIntervalMs: 40, idleCloseMs: 300 });
+    it('keeps the link alive with keep-alive reads and never closes it by itself', async () => {
+      const { sim, session } = await setup({}, { keepAliveIntervalMs: 40 });
       await session.readParameters(['pressure_bar']);
       const readsAfterFirst = sim.stats.reads;
-      await new Promise((r) => setTimeout(r, 200));
-      expect(sim.stats.reads).toBeGreaterThan(readsAfterFirst);
-      expect(sim.stats.connections).toBe(1);
       await new Promise((r) => setTimeout(r, 400));
-      expect(sim.stats.breaks).toBe(1);
-      expect(session.connected).toBe(false);
+      expect(sim.stats.reads).toBeGreaterThan(readsAfterFirst + 2);
+      expect(sim.stats.connections).toBe(1);
+      expect(sim.stats.breaks).toBe(0);
+      expect(session.connected).toBe(true);
+    });
+
+    it('a keep-alive that finds the link gone reports the loss', async () => {
+      const { sim, session } = await setup({ faults: [{ on: 'read', kind: 'disconnect', after: 2 }] }, { keepAliveIntervalMs: 40 }); // reads: map check, the poll, then the keep-alive
+      await session.readParameters(['pressure_bar']);
+      await expect(session.lost).resolves.toMatchObject({ code: 'BB_CORUS_CONNECTION_CLOSED' });
+      expect(sim.stats.connections).toBe(1);
     });
 
     it('close() fails queued operations with BB_CORUS_SESSION_CLOSED and sends the break', async () => {

@@ -56,7 +56,7 @@ import type { BinaryFrame } from '../codec/binary.js';
 import { CHECK_START_RESULTS, DIRECT_OUTPUT_RESULTS, START_DIRECT_RESULTS, START_TEST_RESULTS, statName } from '../codec/tables.js';
 import { MaccorCommandRejectedError } from '../errors.js';
 import { RequestConnection } from './connection.js';
-import type { BackoffOptions, ConnectionEvents, RequestOptions } from './connection.js';
+import type { ConnectionEvents, RequestOptions } from './connection.js';
 import { BinaryUdpChannel, DEFAULT_UDP_PORT } from './udp.js';
 
 /** Default JSON port (reference §2). */
@@ -95,8 +95,6 @@ export interface MaccorClientOptions {
   readonly requestTimeoutMs?: number;
   /** TCP connect timeout, ms (default 3000). */
   readonly connectTimeoutMs?: number;
-  /** Reconnect backoff (default 100 ms doubling to 10 s). */
-  readonly backoff?: BackoffOptions;
   /** How to send a rest set-point (default `json`); see {@link RestVia}. */
   readonly restVia?: RestVia;
   /** Bytes appended to each JSON request (default none; `"\r\n"` if a tester needs it, reference §3.2). */
@@ -186,6 +184,7 @@ async function beforeTheCommand<T>(steps: () => Promise<T>): Promise<T> {
 export class MaccorClient {
   private readonly json: RequestConnection<Record<string, unknown>>;
   private binary: RequestConnection<BinaryFrame> | undefined;
+  private binaryWatched = false;
   private udp: BinaryUdpChannel | undefined;
   private general: GeneralInfo | undefined;
   private readonly lastSetpoints = new Map<number, DirectSetpoint>();
@@ -206,7 +205,6 @@ export class MaccorClient {
         port: options.jsonPort ?? DEFAULT_JSON_PORT,
         requestTimeoutMs: options.requestTimeoutMs,
         connectTimeoutMs: options.connectTimeoutMs,
-        backoff: options.backoff,
         logger: options.logger,
         metrics: options.metrics,
         clock: options.clock,
@@ -214,6 +212,33 @@ export class MaccorClient {
       },
       new JsonStreamDecoder(),
     );
+    this.lost = new Promise<Error>((resolve) => (this.settleLost = resolve));
+    this.watch(this.json);
+  }
+
+  /**
+   * Settles (never rejects) with the reason when a connection of this client is lost or could not be
+   * opened; the client then closes itself (every later request fails `not_sent`). Not settled by
+   * {@link close}. The client never reconnects: the collector runtime opens a new client.
+   */
+  readonly lost: Promise<Error>;
+  private settleLost: (err: Error) => void = () => undefined;
+
+  private watch(connection: { readonly lost: Promise<Error> }): void {
+    void connection.lost.then((err) => {
+      this.settleLost(err);
+      this.close();
+    });
+  }
+
+  /**
+   * Opens the JSON connection (once). Requests also open it on first use; after a loss nothing
+   * reconnects.
+   *
+   * @throws MaccorError BB_MACCOR_CONNECT_FAILED, BB_MACCOR_CONNECTION_LOST, BB_MACCOR_CLIENT_CLOSED.
+   */
+  connect(): Promise<void> {
+    return this.json.connect();
   }
 
   /** Connection events of the JSON connection (`connected`, `disconnected`). */
@@ -514,7 +539,7 @@ export class MaccorClient {
   }
 
   /**
-   * (6,8) set direct output. Pace calls ≥ 100 ms apart per channel (use `SetpointPacer`) and check them
+   * (6,8) set direct output. Pace calls ≥ 100 ms apart per channel (the Maccor module paces them with `@busbar/core`'s `NewestWinsPacer`) and check them
    * against a `DirectControlEnvelope` first; this method validates shape only. A rest set-point goes
    * as a binary frame (correct 0-based Chan) on TCP when `restVia` is `binary-tcp`/`binary`, or as one
    * UDP datagram when it is `binary-udp` (reference §2, §5, §8.4). Nothing is retried: a timeout leaves
@@ -599,7 +624,6 @@ export class MaccorClient {
         port: this.options.binaryPort ?? DEFAULT_BINARY_PORT,
         requestTimeoutMs: this.options.requestTimeoutMs,
         connectTimeoutMs: this.options.connectTimeoutMs,
-        backoff: this.options.backoff,
         logger: this.options.logger,
         metrics: this.options.metrics,
         clock: this.options.clock,
@@ -607,6 +631,10 @@ export class MaccorClient {
       },
       new BinaryStreamDecoder(),
     );
+    if (this.binary !== undefined && !this.binaryWatched) {
+      this.binaryWatched = true;
+      this.watch(this.binary);
+    }
     return this.binary;
   }
 }

@@ -1,12 +1,16 @@
 /**
- * One TCP connection to a MacNet listener with one request in flight, a per-request timeout and
- * reconnect with capped exponential backoff (Maccor MacNet reference §3.1-§3.5, §11 "Implications").
+ * One TCP connection to a MacNet listener with one request in flight and a per-request timeout
+ * (Maccor MacNet reference §3.1-§3.5, §11 "Implications"). It **connects once** (on {@link
+ * RequestConnection.connect} or the first request) and never reconnects: when the socket goes (peer
+ * close, timeout, stream fault) or cannot be opened, {@link RequestConnection.lost} settles, queued
+ * requests fail with BB_MACCOR_CONNECTION_LOST (`not_sent`) and so do later ones. Reconnecting is the
+ * collector runtime's job (`@busbar/supervisor`), which opens a new client.
  *
  * - Requests queue; commands (`priority: 'command'`) go before polls.
  * - Each request is written in ONE `socket.write()` (MaccorSpoofer treats each read as a message, §13).
  * - Replies are framed by a stream decoder (JSON brace matcher or binary header+Len), never one per read.
  * - On timeout, framing error, reply mismatch or peer close the socket is destroyed, so a late reply
- *   cannot be taken for the next request; the next request reconnects after the backoff delay.
+ *   cannot be taken for the next request; the connection is lost.
  * - When the peer closes mid-request the request fails at once (no busy loop, unlike pymacnet §11).
  */
 import { EventEmitter } from 'node:events';
@@ -23,14 +27,6 @@ export interface StreamDecoder<M> {
   reset(): void;
 }
 
-/** Backoff between reconnect attempts. */
-export interface BackoffOptions {
-  /** First delay after a failure, ms (default 100). */
-  readonly initialMs?: number;
-  /** Cap, ms (default 10 000). */
-  readonly maxMs?: number;
-}
-
 /** Options of {@link RequestConnection}. */
 export interface ConnectionOptions {
   readonly host: string;
@@ -39,7 +35,6 @@ export interface ConnectionOptions {
   readonly requestTimeoutMs?: number;
   /** TCP connect timeout, ms (default 3000). */
   readonly connectTimeoutMs?: number;
-  readonly backoff?: BackoffOptions;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   readonly clock?: Clock;
@@ -67,8 +62,6 @@ export interface ConnectionEvents {
   disconnected: [{ host: string; port: number; reason: string }];
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Message suffix of an unanswered command (FClass 6 changes the tester's state, reference §6). */
 function mayHaveExecuted(label: string): string {
   return label.startsWith('6,') ? '; the request was sent: the tester may have executed it' : '';
@@ -78,29 +71,31 @@ function mayHaveExecuted(label: string): string {
 export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
   private socket: net.Socket | undefined;
   private readonly queue: RequestQueue<RequestJob<M>>;
-  private failures = 0;
-  private nextAttemptAtMs = 0;
+  /** The socket being opened (the one connect attempt). */
+  private opening: Promise<net.Socket> | undefined;
+  /** Set when the connection was lost (or could not be opened): nothing more is sent. */
+  private lostError: MaccorError | undefined;
+  private settleLost: (err: Error) => void = () => undefined;
+  /** Settles (never rejects) with the reason when the connection is lost or could not be opened; not on {@link close}. */
+  readonly lost: Promise<Error>;
   private inflight: { onMessage: (m: M) => void; onError: (e: unknown) => void } | undefined;
   private inflightLabel: string | undefined;
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
-  private readonly backoffInitialMs: number;
-  private readonly backoffMaxMs: number;
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly transport: string;
   private readonly mReconnects;
 
   /**
-   * @param options - host, port, timeouts, backoff, logger, metrics.
+   * @param options - host, port, timeouts, logger, metrics.
    * @param decoder - framing of replies on this stream.
    */
   constructor(private readonly options: ConnectionOptions, private readonly decoder: StreamDecoder<M>) {
     super();
+    this.lost = new Promise<Error>((resolve) => (this.settleLost = resolve));
     this.requestTimeoutMs = options.requestTimeoutMs ?? 5000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 3000;
-    this.backoffInitialMs = options.backoff?.initialMs ?? 100;
-    this.backoffMaxMs = options.backoff?.maxMs ?? 10_000;
     this.transport = options.transport ?? 'json';
     this.clock = options.clock ?? systemClock;
     this.log = (options.logger ?? noopLogger).child({ component: 'maccor-macnet', host: options.host, port: options.port, transport: this.transport });
@@ -123,23 +118,37 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
   /**
    * Queues one request. `payload` is written in one write; `match` turns the first framed reply into
    * the result or throws (a throw also resets the connection when the error is a mismatch or framing fault).
-   * @throws MaccorError BB_MACCOR_CONNECT_FAILED, BB_MACCOR_CLIENT_CLOSED (queued: outcome `not_sent`),
+   * @throws MaccorError BB_MACCOR_CONNECT_FAILED, BB_MACCOR_CONNECTION_LOST (lost before it was
+   *   written), BB_MACCOR_CLIENT_CLOSED (queued: outcome `not_sent`),
    *   BB_MACCOR_TIMEOUT, BB_MACCOR_CONNECTION_CLOSED, BB_MACCOR_CLIENT_CLOSED (in flight), framing
    *   faults (outcome `unknown`; a command's message says the tester may have executed it), or whatever
    *   `match` or `opts.beforeWrite` throws (the latter before anything is written, unchanged).
    */
   request<R>(payload: Uint8Array, label: string, match: (message: M) => R, opts: RequestOptions = {}): Promise<R> {
+    if (this.lostError !== undefined) return Promise.reject(this.lostError);
     const job: RequestJob<M> = { payload, label, match, timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs, beforeWrite: opts.beforeWrite };
     return this.queue.enqueue<R>(job, opts.priority ?? 'poll');
   }
 
-  /** Closes the socket; queued and in-flight requests fail with BB_MACCOR_CLIENT_CLOSED. */
-  close(): void {
-    this.queue.close();
-    this.drop('closed by client');
+  /**
+   * Opens the connection (once; a second call waits for the same attempt).
+   *
+   * @throws MaccorError BB_MACCOR_CONNECT_FAILED (the connection is then lost for good),
+   *   BB_MACCOR_CONNECTION_LOST (it was lost before), BB_MACCOR_CLIENT_CLOSED.
+   */
+  async connect(): Promise<void> {
+    await this.ensureSocket();
   }
 
-  private drop(reason: string): void {
+  /** Closes the socket; queued and in-flight requests fail with BB_MACCOR_CLIENT_CLOSED. Does not settle {@link lost}. */
+  close(): void {
+    this.queue.close();
+    this.drop('closed by client', false);
+  }
+
+  /** Destroys the socket; unless the client closed it, the connection is lost for good (see module doc). */
+  private drop(reason: string, lost = true): void {
+    if (lost) this.markLost(new MaccorError('BB_MACCOR_CONNECTION_LOST', `the MacNet connection to ${this.options.host}:${this.options.port} was lost (${reason}); this client does not reconnect: nothing was sent`, { retriable: true, context: { host: this.options.host, port: this.options.port, reason } }));
     const s = this.socket;
     if (!s) return;
     this.socket = undefined;
@@ -150,11 +159,22 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
     this.emit('disconnected', { host: this.options.host, port: this.options.port, reason });
   }
 
-  private async ensureSocket(): Promise<net.Socket> {
-    if (this.socket && !this.socket.destroyed) return this.socket;
-    if (this.queue.closed) throw new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed');
-    const wait = this.nextAttemptAtMs - this.clock.nowMs();
-    if (wait > 0) await sleep(wait);
+  private markLost(err: MaccorError): void {
+    if (this.lostError !== undefined || this.queue.closed) return;
+    this.lostError = err;
+    this.queue.close(err);
+    this.settleLost(err);
+  }
+
+  private ensureSocket(): Promise<net.Socket> {
+    if (this.socket && !this.socket.destroyed) return Promise.resolve(this.socket);
+    if (this.lostError !== undefined) return Promise.reject(this.lostError);
+    if (this.queue.closed) return Promise.reject(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed'));
+    this.opening ??= this.open();
+    return this.opening;
+  }
+
+  private async open(): Promise<net.Socket> {
     const { host, port } = this.options;
     const socket = await new Promise<net.Socket>((resolve, reject) => {
       const s = net.createConnection({ host, port });
@@ -172,19 +192,15 @@ export class RequestConnection<M> extends EventEmitter<ConnectionEvents> {
         reject(new MaccorError('BB_MACCOR_CONNECT_FAILED', `connect to ${host}:${port} failed: ${cause.message}`, { retriable: true, cause, context: { host, port } }));
       });
     }).catch((err: unknown) => {
-      this.failures++;
-      const delay = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** (this.failures - 1));
-      this.nextAttemptAtMs = this.clock.nowMs() + delay;
       this.mReconnects.inc({ transport: this.transport, outcome: 'failed' });
-      this.log.warn({ err, retryInMs: delay }, 'MacNet connect failed');
+      this.log.warn({ err }, 'MacNet connect failed');
+      this.markLost(new MaccorError('BB_MACCOR_CONNECTION_LOST', `the MacNet connection to ${host}:${port} could not be opened (${(err as Error).message}); this client does not retry: nothing was sent`, { retriable: true, cause: err, context: { host, port } }));
       throw err;
     });
     if (this.queue.closed) {
       socket.destroy();
       throw new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client is closed');
     }
-    this.failures = 0;
-    this.nextAttemptAtMs = 0;
     socket.setNoDelay(true);
     this.decoder.reset();
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));

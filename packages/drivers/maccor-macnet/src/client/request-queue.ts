@@ -106,12 +106,15 @@ export class RequestQueue<J extends QueuedJob> {
   }
 
   /**
-   * Closes the queue: queued jobs fail with BB_MACCOR_CLIENT_CLOSED, then `abortInFlight` receives the
-   * same code for the job in flight. The transport closes its socket afterwards.
+   * Closes the queue: queued jobs fail with `queuedError` (default BB_MACCOR_CLIENT_CLOSED; the
+   * transport passes BB_MACCOR_CONNECTION_LOST when its connection went), then `abortInFlight`
+   * receives BB_MACCOR_CLIENT_CLOSED for the job in flight. The transport closes its socket afterwards.
+   *
+   * @param queuedError - what the queued jobs (never written) fail with.
    */
-  close(): void {
+  close(queuedError: MaccorError = new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client was closed')): void {
     this.isClosed = true;
-    for (const entry of this.entries.splice(0)) entry.reject(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client was closed'));
+    for (const entry of this.entries.splice(0)) entry.reject(queuedError);
     this.options.abortInFlight(new MaccorError('BB_MACCOR_CLIENT_CLOSED', 'the MacNet client was closed'));
   }
 

@@ -22,7 +22,7 @@ afterEach(async () => {
 async function setup(opts: MaccorSimulatorOptions = {}, restVia: 'json' | 'binary' = 'json'): Promise<{ sim: MaccorSimulator; client: MaccorClient }> {
   // replies split at random points: the client must frame a stream, not trust one reply per read
   const sim = await startMaccorSimulator({ port: 0, binaryPort: 0, channels: 8, seed: 7, splitReplies: true, ...opts });
-  const client = new MaccorClient({ host: sim.host, jsonPort: sim.port, binaryPort: sim.binaryPort, requestTimeoutMs: 2000, restVia, backoff: { initialMs: 10, maxMs: 50 } });
+  const client = new MaccorClient({ host: sim.host, jsonPort: sim.port, binaryPort: sim.binaryPort, requestTimeoutMs: 2000, restVia });
   cleanup.push(() => sim.close(), () => client.close());
   return { sim, client };
 }
@@ -224,7 +224,7 @@ describe('Client > MaccorClient > stored set-point and wire guard', () => {
     const sim = await startMaccorSimulator({ port: 0, channels: 4, seed: 7 });
     cleanup.push(() => sim.close());
     const relay = await mutingRelay(sim.port);
-    const client = new MaccorClient({ host: '127.0.0.1', jsonPort: relay.port, requestTimeoutMs: 300, backoff: { initialMs: 10, maxMs: 50 } });
+    const client = new MaccorClient({ host: '127.0.0.1', jsonPort: relay.port, requestTimeoutMs: 300 });
     cleanup.push(() => client.close());
     await client.startDirectControl(1, { safety, initial: { mode: 'charge', current_a: 0, voltage_v: 4.2 } });
     await sleep(120);
@@ -267,7 +267,7 @@ describe('Client > MaccorClient > stored set-point and wire guard', () => {
 });
 
 describe('Client > connection behaviour', () => {
-  it('times out, drops the socket, and the next request reconnects', async () => {
+  it('times out, drops the socket and reports the loss; it never reconnects: later requests fail not_sent', async () => {
     let accepted = 0;
     const silent = net.createServer((s) => {
       accepted++;
@@ -278,9 +278,13 @@ describe('Client > connection behaviour', () => {
     const port = (silent.address() as net.AddressInfo).port;
     const client = new MaccorClient({ host: '127.0.0.1', jsonPort: port, requestTimeoutMs: 100 });
     cleanup.push(() => client.close());
-    await expect(client.readChannel(1)).rejects.toMatchObject({ code: 'BB_MACCOR_TIMEOUT', retriable: true });
-    await expect(client.readChannel(1)).rejects.toMatchObject({ code: 'BB_MACCOR_TIMEOUT' });
-    expect(accepted).toBe(2);
+    const first = client.readChannel(1).catch((e: unknown) => e);
+    const queued = client.readChannel(2).catch((e: unknown) => e);
+    expect(await first).toMatchObject({ code: 'BB_MACCOR_TIMEOUT', retriable: true });
+    expect(await queued).toMatchObject({ code: 'BB_MACCOR_CONNECTION_LOST', outcome: 'not_sent' });
+    await expect(client.lost).resolves.toMatchObject({ code: 'BB_MACCOR_CONNECTION_LOST', message: expect.stringContaining('request timeout') });
+    await expect(client.readChannel(1)).rejects.toMatchObject({ outcome: 'not_sent' });
+    expect(accepted).toBe(1);
   });
   it('a peer that closes mid-request fails the request at once (no busy loop)', async () => {
     const closer = net.createServer((s) => s.on('data', () => s.end()));
@@ -300,22 +304,32 @@ describe('Client > connection behaviour', () => {
     cleanup.push(() => client.close());
     await expect(client.readChannel(1)).rejects.toMatchObject({ code: 'BB_MACCOR_FRAME_GARBAGE' });
   });
-  it('connect failures back off, then the client reconnects when the simulator restarts on the same port', async () => {
+  it('connects once: a failed connect or a lost connection is final for the client, a new client connects to the restarted tester', async () => {
     const sim = await startMaccorSimulator({ port: 0, channels: 2, seed: 3 });
     const port = sim.port;
-    const client = new MaccorClient({ host: '127.0.0.1', jsonPort: port, requestTimeoutMs: 1000, backoff: { initialMs: 20, maxMs: 80 } });
+    const client = new MaccorClient({ host: '127.0.0.1', jsonPort: port, requestTimeoutMs: 1000 });
     cleanup.push(() => client.close());
     const events: string[] = [];
     client.events.on('connected', () => events.push('connected'));
     client.events.on('disconnected', () => events.push('disconnected'));
+    await client.connect();
     expect((await client.readChannel(1)).channel).toBe(1);
     await sim.close();
-    await expect(client.readChannel(1)).rejects.toMatchObject({ retriable: true });
-    await expect(client.readChannel(1)).rejects.toMatchObject({ code: 'BB_MACCOR_CONNECT_FAILED' });
+    await expect(client.lost).resolves.toMatchObject({ code: 'BB_MACCOR_CONNECTION_LOST' });
+    await expect(client.readChannel(1)).rejects.toMatchObject({ outcome: 'not_sent' });
     const again = await startMaccorSimulator({ port, channels: 2, seed: 3 });
     cleanup.push(() => again.close());
-    expect((await client.readChannel(2)).channel).toBe(2);
-    expect(events.filter((e) => e === 'connected')).toHaveLength(2);
+    await expect(client.readChannel(2)).rejects.toMatchObject({ outcome: 'not_sent' }); // no reconnect
+    expect(events).toEqual(['connected', 'disconnected']);
+    const fresh = new MaccorClient({ host: '127.0.0.1', jsonPort: port, requestTimeoutMs: 1000 });
+    cleanup.push(() => fresh.close());
+    expect((await fresh.readChannel(2)).channel).toBe(2);
+
+    const nobody = new MaccorClient({ host: '127.0.0.1', jsonPort: await closedPort(), requestTimeoutMs: 1000 });
+    cleanup.push(() => nobody.close());
+    await expect(nobody.connect()).rejects.toMatchObject({ code: 'BB_MACCOR_CONNECT_FAILED', outcome: 'not_sent' });
+    await expect(nobody.lost).resolves.toMatchObject({ code: 'BB_MACCOR_CONNECTION_LOST' });
+    await expect(nobody.connect()).rejects.toMatchObject({ outcome: 'not_sent' }); // no second attempt
   });
   it('close() fails queued requests with BB_MACCOR_CLIENT_CLOSED', async () => {
     const { client } = await setup({ serviceTimeMs: 50 });
@@ -326,3 +340,12 @@ describe('Client > connection behaviour', () => {
     await expect(client.readChannel(1)).rejects.toMatchObject({ code: 'BB_MACCOR_CLIENT_CLOSED' });
   });
 });
+
+function closedPort(): Promise<number> {
+  return new Promise<number>((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -55,7 +55,7 @@ async function simulator(): Promise<MaccorSimulator> {
 }
 
 function client(port: number, requestTimeoutMs = 300): MaccorClient {
-  const c = new MaccorClient({ host: '127.0.0.1', jsonPort: port, requestTimeoutMs, backoff: { initialMs: 10, maxMs: 50 } });
+  const c = new MaccorClient({ host: '127.0.0.1', jsonPort: port, requestTimeoutMs });
   cleanup.push(() => c.close());
   return c;
 }

@@ -1,0 +1,133 @@
+/**
+ * `DecodingConsumer` on the run's real Kafka: the lag gauge follows the group's committed offsets
+ * periodically (not only at batch boundaries), and the readiness check follows membership.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Gauge, Labels, MetricSpec, Metrics } from '@busbar/core';
+import { noopMetrics } from '@busbar/core';
+import { sharedKafka } from '@busbar/testkit/shared';
+import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, ensureTopics, watchProducer } from '../src/index.js';
+
+const json = { decode: (b: Buffer) => JSON.parse(b.toString('utf8')) as { n: number } };
+const deadLetter = { topic: 'unused-dead-letter', encoder: { encode: () => Buffer.alloc(0) } };
+
+/** Metrics that keep the last value of each gauge series. */
+function gaugeMetrics(): { metrics: Metrics; value: (name: string, labels: Labels) => number | undefined } {
+  const last = new Map<string, number>();
+  const key = (name: string, labels?: Labels): string => `${name}${JSON.stringify(labels ?? {})}`;
+  return {
+    metrics: { ...noopMetrics, gauge: (spec: MetricSpec): Gauge => ({ set: (labels, v) => void last.set(key(spec.name, labels), v), inc: () => undefined }) },
+    value: (name, labels) => last.get(key(name, labels)),
+  };
+}
+
+const until = async (what: string, cond: () => boolean, ms = 30_000): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`not in time: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+let kafka: Kafka;
+let producer: Producer;
+let producerCheck: ReturnType<typeof watchProducer>;
+
+beforeAll(async () => {
+  const server = await sharedKafka();
+  kafka = createKafka({ brokers: server.brokers, clientId: 'kafka-consumer-test' });
+  producer = kafka.producer(PRODUCER_OPTIONS);
+  producerCheck = watchProducer(producer);
+  await producer.connect();
+}, 120_000);
+
+afterAll(async () => {
+  await producer?.disconnect().catch(() => undefined);
+}, 60_000);
+
+describe('kafka > DecodingConsumer > lag and readiness', () => {
+  it('reports the lag of a partition whose handler is stuck, from the committed offset, and 0 once it caught up', async () => {
+    const topic = `kafka-consumer.${randomUUID().slice(0, 8)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, numPartitions: 1 }]);
+    await admin.disconnect();
+    const g = gaugeMetrics();
+    const lag = (): number | undefined => g.value('busbar_kafka_consumer_lag_records', { topic, partition: 0 });
+    let release: () => void = () => {};
+    const released = new Promise<void>((r) => (release = r));
+    let batches = 0;
+    const consumer = new DecodingConsumer<{ n: number }>({
+      kafka, producer, groupId: `kafka-consumer-${randomUUID().slice(0, 8)}`, topic, decoder: json, deadLetter, metrics: g.metrics, lagIntervalMs: 200,
+      handle: async (_records, control) => {
+        batches++;
+        if (batches > 1) return;
+        // the first batch is stuck (a sink that does not answer), heartbeating so the group keeps it
+        let done = false;
+        void released.then(() => (done = true));
+        while (!done) {
+          await new Promise((r) => setTimeout(r, 200));
+          await control.heartbeat();
+        }
+      },
+    });
+    expect(consumer.readiness()).toMatchObject({ ok: false });
+    await consumer.start();
+    try {
+      await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ n: 0 }) }] });
+      await until('the first batch is being handled', () => batches === 1);
+      await producer.send({ topic, acks: -1, messages: Array.from({ length: 9 }, (_, i) => ({ value: JSON.stringify({ n: i + 1 }) })) });
+      // nothing committed yet: 10 records behind, although no batch ended since the first one began (it said 1)
+      await until('lag 10 from the periodic update', () => lag() === 10);
+      const ready = consumer.readiness();
+      expect(ready.ok).toBe(true);
+      expect(ready.reason).toContain(`partitions [0] of ${topic}`);
+      expect(producerCheck()).toEqual({ ok: true });
+      release();
+      await until('lag 0 once everything is handled and committed', () => lag() === 0);
+    } finally {
+      release();
+      await consumer.stop();
+    }
+    expect(consumer.readiness()).toMatchObject({ ok: false, reason: expect.stringContaining('not (yet) a member') });
+  });
+
+  it('hands a partition over to the other member of the group as soon as one stops (it leaves the group): reports the time', async () => {
+    const topic = `kafka-consumer.${randomUUID().slice(0, 8)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, numPartitions: 2 }]);
+    await admin.disconnect();
+    const groupId = `kafka-consumer-${randomUUID().slice(0, 8)}`;
+    const seen: { member: string; partition: number; n: number; atMs: number }[] = [];
+    const member = (name: string): DecodingConsumer<{ n: number }> => new DecodingConsumer<{ n: number }>({
+      kafka, producer, groupId, topic, decoder: json, deadLetter,
+      handle: (records) => {
+        for (const r of records) seen.push({ member: name, partition: r.partition, n: r.value.n, atMs: Date.now() });
+        return Promise.resolve();
+      },
+    });
+    const a = member('a');
+    const b = member('b');
+    await a.start();
+    await b.start();
+    try {
+      await until('both members hold a partition', () => a.readiness().reason?.includes('partitions []') === false && b.readiness().reason?.includes('partitions []') === false && a.readiness().ok && b.readiness().ok);
+      await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ n: 1 }), partition: 0 }, { value: JSON.stringify({ n: 2 }), partition: 1 }] });
+      await until('both records handled', () => seen.length === 2);
+      const ofA = seen.find((x) => x.member === 'a')!.partition;
+      const stopping = Date.now();
+      await a.stop();
+      const stopped = Date.now();
+      await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ n: 3 }), partition: ofA }] });
+      await until('the other member handles the moved partition', () => seen.some((x) => x.n === 3));
+      const taken = seen.find((x) => x.n === 3)!;
+      expect(taken.member).toBe('b');
+      console.info(`[figure] consumer hand-over on a clean stop: stop() ${stopped - stopping} ms, then ${taken.atMs - stopped} ms until the other member handled the next record of the moved partition (session timeout 10 s, heartbeat 1 s, fetch wait 1 s)`);
+    } finally {
+      await Promise.all([a.stop(), b.stop()]);
+    }
+  });
+});

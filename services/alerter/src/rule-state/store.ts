@@ -1,0 +1,92 @@
+/**
+ * The alerter's rule state on Kafka: a compacted topic (see `record.ts` for its records), written by
+ * the owner of each readings partition as its series fire, escalate and resolve, and read back in
+ * full by every alerter of the group (a `CompactedTable` that follows the topic). When a member is
+ * handed a readings partition it waits until its table has read the same state partition up to its
+ * current end — everything the previous owner wrote before it let the partition go — and restores
+ * the firing series from it.
+ */
+import type { Logger } from '@busbar/core';
+import { BusbarError, noopLogger } from '@busbar/core';
+import { CompactedTable, ensureTopics, retryKafkaStartup } from '@busbar/kafka';
+import type { createKafka } from '@busbar/kafka';
+import type { RuleStateStore, StateChange } from '../handler.js';
+import type { SeriesStateRecord } from './record.js';
+import { decodeStateRecord } from './record.js';
+
+/** Partitions of a state topic created by the alerter when the readings topic does not exist yet. */
+const DEFAULT_STATE_PARTITIONS = 6;
+
+type Kafka = ReturnType<typeof createKafka>;
+type Producer = ReturnType<Kafka['producer']>;
+
+/** Options of {@link openRuleState}. */
+export interface RuleStateOptions {
+  readonly kafka: Kafka;
+  /** Connected producer (the alerter's). */
+  readonly producer: Producer;
+  /** The state topic. */
+  readonly topic: string;
+  /** The readings topic: the state topic needs at least its partition count. */
+  readonly readingsTopic: string;
+  /** Longest wait for the state topic to be read up to its end, ms (default 60 000). */
+  readonly timeoutMs?: number;
+  readonly logger?: Logger;
+}
+
+/** The store, and how to stop following the topic. */
+export interface KafkaRuleState extends RuleStateStore {
+  /** Stops following the state topic. */
+  stop(): Promise<void>;
+  /** Why the state cannot be loaded (the table stopped following the topic), or `undefined`. */
+  problem(): string | undefined;
+}
+
+/**
+ * Creates the state topic when absent (`cleanup.policy=compact`, as many partitions as the
+ * readings topic, at least 6 when that does not exist yet), checks its partition count, and reads
+ * it to its end.
+ *
+ * @throws {BusbarError} `BB_ALERTER_STATE_TOPIC_MISMATCH` when the state topic has fewer partitions
+ *   than the readings topic; `BB_KAFKA_REPLAY_INCOMPLETE` when it cannot be read to its end in
+ *   time; kafkajs' error when Kafka cannot be reached.
+ */
+export async function openRuleState(options: RuleStateOptions): Promise<KafkaRuleState> {
+  const logger = options.logger ?? noopLogger;
+  const admin = options.kafka.admin();
+  await retryKafkaStartup('connect the admin client (state topic)', () => admin.connect(), { logger });
+  let statePartitions: number;
+  try {
+    const partitionsOf = async (topic: string): Promise<number | undefined> => {
+      if (!(await admin.listTopics()).includes(topic)) return undefined;
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      return meta.topics[0]?.partitions.length;
+    };
+    const readings = await retryKafkaStartup(`partitions of ${options.readingsTopic}`, () => partitionsOf(options.readingsTopic), { logger });
+    await ensureTopics(admin, [{ topic: options.topic, numPartitions: Math.max(readings ?? 0, DEFAULT_STATE_PARTITIONS), config: { 'cleanup.policy': 'compact' } }], { logger });
+    statePartitions = (await retryKafkaStartup(`partitions of ${options.topic}`, () => partitionsOf(options.topic), { logger })) ?? 0;
+    if (readings !== undefined && statePartitions < readings) throw mismatch(options.topic, statePartitions, options.readingsTopic, readings);
+  } finally {
+    await admin.disconnect();
+  }
+  const table = new CompactedTable<SeriesStateRecord>({ kafka: options.kafka, topic: options.topic, decode: decodeStateRecord, timeoutMs: options.timeoutMs, logger });
+  await table.start();
+  logger.info({ topic: options.topic, partitions: statePartitions }, 'alerter state topic read');
+  return {
+    async load(partition) {
+      if (partition >= statePartitions) throw mismatch(options.topic, statePartitions, options.readingsTopic, partition + 1);
+      await table.catchUp([partition]);
+      return table.entries(partition).values();
+    },
+    async save(changes: readonly StateChange[]) {
+      if (changes.length === 0) return;
+      await options.producer.send({ topic: options.topic, acks: -1, messages: changes.map((c) => ({ key: c.key, value: c.value, partition: c.partition })) });
+    },
+    stop: () => table.stop(),
+    problem: () => table.problem(),
+  };
+}
+
+function mismatch(topic: string, has: number, readingsTopic: string, needs: number): BusbarError {
+  return new BusbarError('BB_ALERTER_STATE_TOPIC_MISMATCH', `alerter state topic ${topic} has ${has} partition(s); ${readingsTopic} needs at least ${needs}: recreate it with that many (cleanup.policy=compact)`, { context: { topic, partitions: has, needed: needs } });
+}
