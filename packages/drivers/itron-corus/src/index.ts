@@ -17,9 +17,8 @@ export type { CorusMap, CorusParameter } from './config/map.js';
 export { EXAMPLE_CORUS_MAP } from './config/example-map.js';
 
 export { expectedLogSlots, findLogGaps, planGapRequests, parseDayStart, DEFAULT_MAX_GAP_REQUESTS_PER_PASS } from './log/slots.js';
-export type { LogGap, LogSlotOptions, GapPlan } from './log/slots.js';
 export { decideLogRecords, SKIP_REASONS } from './log/cursor-policy.js';
-export type { CursorRecord, LogCursorState, SkipReason, CursorDecision, CursorPolicyOptions, ClockSetBackEvent, PublishDecision, SkipDecision } from './log/cursor-policy.js';
+export type { LogCursorState, CursorDecision, ClockSetBackEvent } from './log/cursor-policy.js';
 
 export { tcpTransport, serialTransport } from './client/transport.js';
 /** @public For the Corus protocol module's device schema (its author wires the link options). */
