@@ -75,9 +75,10 @@ export function isKnownTimeZone(timeZone: string): boolean {
 export function corusDateTimeToDate(d: CorusDateTime, timeZone = 'UTC'): Date {
   const naive = wallMs(d);
   if (timeZone === 'UTC') return new Date(naive);
-  const o1 = offsetMs(naive, timeZone);
-  const o2 = offsetMs(naive - o1, timeZone);
-  return new Date(naive - Math.max(o1, o2));
+  const candidates = wallTimeInstants(naive, timeZone);
+  const later = candidates[candidates.length - 1];
+  if (later !== undefined) return new Date(later);
+  return new Date(naive - Math.max(offsetMs(naive - 86_400_000, timeZone), offsetMs(naive + 86_400_000, timeZone)));
 }
 
 /**

@@ -20,6 +20,14 @@ describe('Client > time zone: wall times ↔ instants (README §8.3.12)', () => 
     expect(wallTimeInstants(parseCorusDateTime('2020-10-25T02:30:00'), 'Europe/Paris')).toContain(corusDateTimeToDate(parseCorusDateTime('2020-10-25T02:30:00'), 'Europe/Paris').getTime());
     expect(dateToCorusDateTime(new Date('2020-10-25T01:30:00Z'), 'Europe/Paris')).toEqual(parseCorusDateTime('2020-10-25T02:30:00'));
   });
+  it('a wall time next to a DST change is its own instant (not one offset off)', () => {
+    expect(iso(corusDateTimeToDate(parseCorusDateTime('2021-03-28T01:00:00'), 'Europe/Paris').getTime())).toBe('2021-03-28T00:00:00Z'); // CET, an hour before the change
+    expect(iso(corusDateTimeToDate(parseCorusDateTime('2021-03-28T03:00:00'), 'Europe/Paris').getTime())).toBe('2021-03-28T01:00:00Z'); // CEST, right after
+    expect(iso(corusDateTimeToDate(parseCorusDateTime('2020-10-25T03:00:00'), 'Europe/Paris').getTime())).toBe('2020-10-25T02:00:00Z'); // CET, right after the fall-back
+    expect(iso(corusDateTimeToDate(parseCorusDateTime('2020-10-25T01:30:00'), 'Europe/Paris').getTime())).toBe('2020-10-24T23:30:00Z'); // CEST, before it
+    // the skipped hour: read with the summer offset
+    expect(iso(corusDateTimeToDate(parseCorusDateTime('2021-03-28T02:30:00'), 'Europe/Paris').getTime())).toBe('2021-03-28T00:30:00Z');
+  });
   it('knows IANA zones and refuses others', () => {
     expect(isKnownTimeZone('Europe/Paris')).toBe(true);
     expect(isKnownTimeZone('Mars/Olympus')).toBe(false);
