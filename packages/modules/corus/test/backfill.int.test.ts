@@ -219,6 +219,32 @@ describe('modules > corus > backfill > the device clock (issue 16) on the simula
     expect(metrics.sum('busbar_collector_corus_log_missing_records_total')).toBe(0);
   });
 
+  it('a record the device sends without a timestamp: skipped, counted and logged, then read whole on the next pass', async () => {
+    const { sim, session } = await clockDevice({ startTime: '2020-10-07T12:00:00', historyRecords: 8, faults: [{ on: 'database', kind: 'no-timestamp' }] }, 'UTC');
+    const metrics = recordingMetrics();
+    const lines: { level: string; obj: unknown; msg: string }[] = [];
+    const published: BackfillRecord[] = [];
+    const b = run(session, { logs: [{ name: 'interval', intervalS: 900 }], lookbackS: 3 * 3600, metrics, logger: captureLogger(lines), publish: async (r) => void published.push(...r) });
+    expect(await b.pass()).toBe(7);
+    expect(metrics.byLabels('busbar_corus_log_records_skipped_total')).toEqual([{ labels: { device: 'corus-1', log: 'interval', reason: 'no_timestamp' }, value: 1 }]);
+    expect(lines.filter((l) => l.level === 'warn' && l.msg === 'log record skipped').map((l) => l.obj)).toEqual([{ deviceId: 'corus-1', log: 'interval', reason: 'no_timestamp', deviceTime: null, time: null }]);
+    expect(await b.pass()).toBe(1);
+    expect(published.map((r) => r.deviceTime)).toEqual(sim.logRecords('interval').map((r) => r.endDate).reverse());
+  });
+
+  it('the spring-forward night on local time: the skipped wall hour is no gap', async () => {
+    const { sim, session } = await clockDevice({ timeZone: 'Europe/Paris', startTime: '2021-03-28T01:00:00', historyRecords: 4 }, 'Europe/Paris');
+    sim.advance(2 * 3600); // 01:00 CET → 04:00 CEST: 2 hours of real time
+    const metrics = recordingMetrics();
+    const published: BackfillRecord[] = [];
+    const b = run(session, { logs: [{ name: 'interval', intervalS: 900 }], timeZone: 'Europe/Paris', chunkS: 3600, lookbackS: 3 * 3600, metrics, publish: async (r) => void published.push(...r) });
+    expect(await b.pass()).toBe(12);
+    expect(published.map((r) => r.deviceTime.slice(11, 16))).toEqual(['00:15', '00:30', '00:45', '01:00', '01:15', '01:30', '01:45', '03:00', '03:15', '03:30', '03:45', '04:00']);
+    published.forEach((r, i) => expect(r.timestamp.getTime()).toBe(Date.parse('2021-03-27T23:15:00Z') + i * 900_000));
+    expect(metrics.sum('busbar_collector_corus_log_gap_requests_total')).toBe(0);
+    expect(metrics.sum('busbar_collector_corus_log_missing_records_total')).toBe(0);
+  });
+
   it('clock set back 2 h: the clock parameter shows it, the 8 re-logged records are published flagged, one event each time, the skips counted', async () => {
     const { sim, session } = await clockDevice({ startTime: '2020-10-07T12:07:00', historyRecords: 9 }, 'UTC');
     const metrics = recordingMetrics();

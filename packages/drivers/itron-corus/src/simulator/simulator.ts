@@ -42,6 +42,7 @@ export type CorusFaultKind =
   | 'garbage' // 0x55 before the answer
   | 'slow' // the answer byte by byte, 2 ms apart
   | 'partial-record' // database stream one byte short of whole records
+  | 'no-timestamp' // the newest record of the answer with its timestamp field as "no value" (FF FF FF FF)
   | 'duplicate' // the answer, then the same answer again `delayMs` later (0: in the same write)
   | 'duplicate-late' // the answer; it is sent again just before the answer to the next request
   | 'late' // the answer only `delayMs` after the request
@@ -575,6 +576,13 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
       let stream = new Uint8Array(selected.length * size);
       selected.forEach((r, i) => stream.set(r.bytes, i * size));
       if (f === 'partial-record' && stream.length > 0) stream = stream.subarray(0, stream.length - 1);
+      if (f === 'no-timestamp' && stream.length > 0) {
+        const cfg = map.config.logs[logName];
+        const fields = cfg?.layouts[0]?.fields ?? [];
+        const at = fields.findIndex((x) => x.name === cfg?.timestampField);
+        const offset = fields.slice(0, Math.max(0, at)).reduce((n, x) => n + CLASS_LENGTH[x.class], 0);
+        if (at >= 0) stream.fill(0xff, offset, offset + 4);
+      }
       const frames = selected.length === 0 ? [Uint8Array.of(0x01, 0x80, 0x00)] : encodeDatabaseFrames(stream, size, options.databaseChunk ?? 252);
       transfer = { frames, index: 0, naks: 0, frameOrderFault: f === 'frame-order' };
       state = 'DB_TRANSFER';
