@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 npx turbo run typecheck
 npx tsc -p tsconfig.json
 npx tsc -p deploy/local/tsconfig.json
+npx tsc -p deploy/grafana/tsconfig.json
+npx tsx deploy/grafana/generate.ts --check
 npx eslint .
 # services run from dist/ in the demo test: build what changed (turbo caches the rest)
 npx turbo run build --output-logs=errors-only

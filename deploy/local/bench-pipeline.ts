@@ -132,7 +132,7 @@ async function run(stack: Stack): Promise<number> {
   const drainMs = Date.now() - drainStart;
 
   const { url, org, bucket, token } = stack.influx;
-  const flux = `from(bucket: "${bucket}") |> range(start: ${new Date(t0).toISOString()}, stop: ${new Date(t1).toISOString()}) |> filter(fn: (r) => r._measurement == "modbus" and r._field == "voltage_v") |> group() |> count()`;
+  const flux = `from(bucket: "${bucket}") |> range(start: ${new Date(t0).toISOString()}, stop: ${new Date(t1).toISOString()}) |> filter(fn: (r) => r._measurement =~ /^modbus/ and r._field == "voltage_v") |> group() |> count()`;
   const rows = await new InfluxDB({ url, token, timeout: 60_000 }).getQueryApi(org).collectRows<{ _value: number }>(flux);
   const stored = Number(rows[0]?._value ?? 0);
 

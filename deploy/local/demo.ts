@@ -3,7 +3,7 @@
  * short scenario that shows where to look.
  *
  *   npx tsx --conditions=@busbar/source deploy/local/demo.ts [--once] [--run-dir .busbar/demo]
- *     [--log-level info] [--without-arbin] [--without-maccor] [--without-corus] [--containers]
+ *     [--log-level info] [--without-arbin] [--without-maccor] [--without-corus] [--without-basytec] [--containers]
  *
  * Devices (plugins): a Modbus power supply `psu-1`, an Arbin cycler `arbin-1`, a Maccor tester
  * `maccor-1` and an Itron Corus gas volume converter `corus-1` (`--without-<x>` leaves one of the
@@ -20,13 +20,15 @@
  * with `--once` it stops after the scenario. Exit code: 0 when every step passed and every service
  * exited 0, 1 otherwise, 2 when the stack could not start.
  */
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InfluxDB } from '@influxdata/influxdb-client';
 import type { CommandResult } from '@busbar/avro';
 import type { ExactDecimal } from '@busbar/driver-itron-corus';
 import { DemoBus, formatResult, until } from './demo-bus.js';
 import { arbinCyclers } from './plugins/arbin.js';
+import { basytecTesters } from './plugins/basytec.js';
+import type { BasytecTesters } from './plugins/basytec.js';
 import type { ArbinCyclers } from './plugins/arbin.js';
 import { corusConverters } from './plugins/corus.js';
 import type { CorusConverters } from './plugins/corus.js';
@@ -46,6 +48,7 @@ const { values: args } = parseArgs({
     'without-arbin': { type: 'boolean', default: false },
     'without-maccor': { type: 'boolean', default: false },
     'without-corus': { type: 'boolean', default: false },
+    'without-basytec': { type: 'boolean', default: false },
     // every service in a container of the Busbar image under podman (scripts/image/build.sh first)
     containers: { type: 'boolean', default: false },
   },
@@ -63,7 +66,7 @@ const heading = (title: string): void => say(`\n== ${title}`);
 async function stepInflux(stack: Stack): Promise<void> {
   heading('(a) readings in InfluxDB');
   const { url, org, bucket, token } = stack.influx;
-  const flux = `from(bucket: "${bucket}") |> range(start: -5m) |> filter(fn: (r) => r._measurement == "modbus" and r.device == "${DEVICE}" and r._field == "temperature_c") |> last()`;
+  const flux = `from(bucket: "${bucket}") |> range(start: -5m) |> filter(fn: (r) => r._measurement == "modbus:power-supply" and r.device == "${DEVICE}" and r._field == "temperature_c") |> last()`;
   const api = new InfluxDB({ url, token }).getQueryApi(org);
   const row = await until('a psu-1 reading in InfluxDB', 60_000, async () => (await api.collectRows<Record<string, unknown>>(flux))[0]);
   say(`InfluxDB  url=${url}  org=${org}  bucket=${bucket}`);
@@ -138,7 +141,7 @@ async function stepArbin(stack: Stack, bus: DemoBus, sims: ArbinCyclers): Promis
   heading('(d) Arbin cycler');
   const id = 'arbin-1';
   const sim = sims.get(id)!;
-  const { flux, row } = await lastInflux(stack, `an ${id} channel 1 reading in InfluxDB`, `r._measurement == "arbin-cti" and r.device == "${id}" and r.channel == "1" and r._field == "voltage_v"`);
+  const { flux, row } = await lastInflux(stack, `an ${id} channel 1 reading in InfluxDB`, `r._measurement == "cycler_channel" and r.device == "${id}" and r.channel == "0001" and r._field == "voltage_v"`);
   say(`Flux:     ${flux}`);
   say(rowLine(row));
   const start = await bus.command({ target: { device_id: id, channel: 1 }, action: 'arbin.start', parameters: { schedule: 'Busbar_CC.sdx', test_name: 'busbar-demo' } });
@@ -154,12 +157,30 @@ async function stepArbin(stack: Stack, bus: DemoBus, sims: ArbinCyclers): Promis
   say(`Simulator channel 1 current now: current_a = ${after} A (was ${before} A)`);
 }
 
+/**
+ * (h) BaSyTec: rows of the growing Resultfile in InfluxDB (channel 3); a prepared plan started and
+ * stopped on channel 2 over the RCI templates (the collector owns the RCI connection).
+ */
+async function stepBasytec(stack: Stack, bus: DemoBus, sims: BasytecTesters): Promise<void> {
+  heading('(h) BaSyTec tester');
+  const id = 'basytec-1';
+  const { flux, row } = await lastInflux(stack, `a ${id} channel 3 reading in InfluxDB`, `r._measurement == "basytec" and r.device == "${id}" and r.channel == "3" and r._field == "voltage_v"`);
+  say(`Flux:     ${flux}`);
+  say(rowLine(row));
+  for (const [action, parameters] of [['basytec.start_test', { plan: 'capacity.pln' }], ['basytec.stop_test', {}]] as const) {
+    const r = await bus.command({ target: { device_id: id, channel: 2 }, action, parameters });
+    say(`Result on ${stack.topics.commandResults}: ${formatResult(r.result)}`);
+    expectExecuted(r.result);
+    say(`Simulator channel 2 now: ${sims.rci.channels.get('2') ?? 'idle'} (RCI lines received: ${sims.rci.received.map((x) => x.line).join(' | ')})`);
+  }
+}
+
 /** (e) Maccor: channel readings in InfluxDB; `maccor.set_variable` VAR1 = 0.5 on channel 3. */
 async function stepMaccor(stack: Stack, bus: DemoBus, sims: MaccorTesters): Promise<void> {
   heading('(e) Maccor tester');
   const id = 'maccor-1';
   const sim = sims.get(id)!;
-  const { flux, row } = await lastInflux(stack, `a ${id} channel 1 reading in InfluxDB`, `r._measurement == "maccor-macnet" and r.device == "${id}" and r.channel == "1" and r._field == "voltage_v"`);
+  const { flux, row } = await lastInflux(stack, `a ${id} channel 1 reading in InfluxDB`, `r._measurement == "cycler_channel" and r.device == "${id}" and r.channel == "0001" and r._field == "voltage_v"`);
   say(`Flux:     ${flux}`);
   say(rowLine(row));
   const before = sim.channel(3).vars[0];
@@ -184,7 +205,7 @@ async function stepCorus(stack: Stack, bus: DemoBus, sims: CorusConverters): Pro
   const reading = await bus.reading(`a ${id} parameter poll on ${stack.topics.readings}`, (r) => r.device_id === id && r.states.log === undefined && r.exact_values[field] !== undefined);
   const exact = reading.exact_values[field]!;
   const at = reading.timestamp.toISOString();
-  const { flux, row } = await lastInflux(stack, `the ${id} poll of ${at} in InfluxDB`, `r._measurement == "itron-corus" and r.device == "${id}" and r._field == "${field}" and r._time == time(v: "${at}")`);
+  const { flux, row } = await lastInflux(stack, `the ${id} poll of ${at} in InfluxDB`, `r._measurement == "meter_poll" and r.device == "${id}" and r._field == "${field}" and r._time == time(v: "${at}")`);
   say(`Flux:     ${flux}`);
   say(rowLine(row));
   const float = Number(row._value);
@@ -214,6 +235,10 @@ async function stepWhere(stack: Stack): Promise<void> {
   say(`Kafka ${stack.kafka.brokers.join(',')} (log ${stack.kafka.logFile}); topics ${Object.values(stack.topics).join(', ')}`);
   say(`InfluxDB ${stack.influx.url} (log ${stack.influx.logFile}); SMTP sink ${stack.smtp ? `${stack.smtp.host}:${stack.smtp.port}, mail in ${rel(stack.mailDir)}` : 'none'}`);
   for (const d of stack.devices) for (const line of d.describe()) say(`device ${line}`);
+  const { url, org, bucket, token } = stack.influx;
+  say('Grafana dashboards (deploy/grafana/README.md): copy deploy/grafana/provisioning/* into /etc/grafana/provisioning/,');
+  say('          deploy/grafana/dashboards/*.json into /var/lib/grafana/dashboards/busbar/, and start Grafana with');
+  say(`          BUSBAR_INFLUX_URL=${url} BUSBAR_INFLUX_ORG=${org} BUSBAR_INFLUX_BUCKET=${bucket} BUSBAR_INFLUX_TOKEN=${token}`);
   if (unhealthy.length > 0) throw new Error(`unhealthy: ${unhealthy.join(', ')}`);
 }
 
@@ -235,6 +260,7 @@ async function main(): Promise<number> {
   if (!args['without-arbin']) plugins.push(arbinCyclers());
   if (!args['without-maccor']) plugins.push(maccorTesters());
   if (!args['without-corus']) plugins.push(corusConverters());
+  if (!args['without-basytec']) plugins.push(basytecTesters({ dir: join(args['run-dir'], 'basytec') }));
   try {
     stack = await startStack({ runDir: args['run-dir'], plugins, alerterRules: [RULE], commander: true, logLevel: args['log-level'],
       containers: args.containers ? { podman: ['podman', ...podmanGlobalArgs()], runFlags: [...RUN_FLAGS, '--no-healthcheck'], image: imageEnv().image } : undefined, onProgress: (l) => say(`.. ${l}`) });
@@ -247,6 +273,7 @@ async function main(): Promise<number> {
   const arbin = sims<ArbinCyclers>('arbin cti');
   const maccor = sims<MaccorTesters>('maccor macnet');
   const corus = sims<CorusConverters>('itron corus');
+  const basytec = sims<BasytecTesters>('basytec');
   // the Corus step needs a published reading: the bus keeps that device's parameter polls
   const bus = new DemoBus({ brokers: stack.kafka.brokers, topics: stack.topics, keepReading: (r) => r.protocol === 'itron-corus' && r.states.log === undefined });
   bus.ready().catch(() => undefined); // joins its group while (a) and (b) run; a failure shows in the steps that use it
@@ -259,6 +286,7 @@ async function main(): Promise<number> {
   if (arbin) steps.push(['(d) Arbin cycler', () => stepArbin(stack!, bus, arbin)]);
   if (maccor) steps.push(['(e) Maccor tester', () => stepMaccor(stack!, bus, maccor)]);
   if (corus) steps.push(['(f) Corus gas volume converter', () => stepCorus(stack!, bus, corus)]);
+  if (basytec) steps.push(['(h) BaSyTec tester', () => stepBasytec(stack!, bus, basytec)]);
   steps.push(['(g) services', () => stepWhere(stack!)]);
   for (const [name, run] of steps) {
     if (signalled) break;

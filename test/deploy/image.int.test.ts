@@ -173,7 +173,7 @@ describe('the demo scenario with every service in a container', () => {
     expect(output).toContain(`as containers of ${image}`);
     expect(output, output).toContain('demo scenario: all steps passed');
     expect(code, output).toBe(0);
-    for (const m of ['modbus device=psu-1', 'arbin-cti device=arbin-1 channel=1', 'maccor-macnet device=maccor-1 channel=1', 'itron-corus device=corus-1']) {
+    for (const m of ['modbus:power-supply device=psu-1', 'cycler_channel device=arbin-1 channel=0001', 'cycler_channel device=maccor-1 channel=0001', 'meter_poll device=corus-1']) {
       expect(output).toMatch(new RegExp(`InfluxDB row: _time=\\S+ _measurement=${m} _field=\\w+ _value=`));
     }
     for (const action of ['modbus.write', 'arbin.set_meta_variable', 'maccor.set_variable', 'corus.write_parameters']) {

@@ -129,12 +129,12 @@ describe('e2e > arbin pipeline', () => {
     expect(samePoll.map((x) => x.channel).sort((a, b) => a! - b!)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     let rows: Record<string, unknown>[] = [];
     await eventually(async () => {
-      rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "arbin-cti" and r.device == "${DEVICE}" and r.channel == "3" and r._time == time(v: "${at}"))`);
+      rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "cycler_channel" and r.device == "${DEVICE}" and r.channel == "0003" and r._time == time(v: "${at}"))`);
       return rows.some((x) => x._field === 'voltage_v');
     }, 'the channel 3 reading in InfluxDB');
     const byField = Object.fromEntries(rows.map((x) => [x._field as string, x._value]));
     for (const [name, v] of Object.entries(r!.values)) expect(byField[name], name).toBeCloseTo(v, 6);
-    expect(rows[0]).toMatchObject({ device: DEVICE, channel: '3', protocol: 'arbin-cti' });
+    expect(rows[0]).toMatchObject({ device: DEVICE, channel: '0003', protocol: 'arbin-cti' });
   });
 
   it('starts a test, and a set-MV changes the simulated current in the next readings', async () => {

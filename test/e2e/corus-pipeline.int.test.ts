@@ -79,7 +79,7 @@ describe('e2e > corus pipeline', () => {
     const at = reading!.timestamp.toISOString();
     let rows: Record<string, unknown>[] = [];
     await eventually(async () => {
-      rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "itron-corus" and r.device == "corus-1" and r._time == time(v: "${at}"))`);
+      rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "meter_poll" and r.device == "corus-1" and r._time == time(v: "${at}"))`);
       return rows.some((r) => r._field === 'volume_converted_m3');
     }, 'the poll in InfluxDB', 30_000);
     const byField = Object.fromEntries(rows.map((f) => [f._field as string, f._value]));
@@ -115,7 +115,7 @@ describe('e2e > corus pipeline', () => {
     expect(last.exact_values.pressure_interval_average).toBe((newest.values.pressure_interval_average as ExactDecimal).toString());
     // the historian stored the record at its own timestamp
     await eventually(async () => {
-      const rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: 2020-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == "itron-corus" and r.device == "corus-1" and r._field == "consumption_interval_converted" and r._time == time(v: "${last.timestamp.toISOString()}"))`);
+      const rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: 2020-01-01T00:00:00Z) |> filter(fn: (r) => r._measurement == "meter_log:interval" and r.device == "corus-1" and r._field == "consumption_interval_converted" and r._time == time(v: "${last.timestamp.toISOString()}"))`);
       return rows.length === 1 && rows[0]!._value === Number(last.exact_values.consumption_interval_converted);
     }, 'the newest log record in InfluxDB', 30_000);
   }, 150_000);

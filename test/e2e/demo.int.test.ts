@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const services = ['collector-modbus', 'collector-arbin', 'collector-maccor', 'collector-corus', 'historian', 'alerter', 'commander'];
+const services = ['collector-modbus', 'collector-arbin', 'collector-maccor', 'collector-corus', 'collector-basytec', 'historian', 'alerter', 'commander'];
 const entries = services.map((s) => (s.startsWith('collector-') ? `services/collectors/${s.slice('collector-'.length)}/dist/main.js` : `services/${s}/dist/main.js`));
 const runDir = mkdtempSync(join(tmpdir(), 'busbar-demo-test-'));
 
@@ -50,7 +50,7 @@ describe('e2e > demo --once', () => {
     expect(output, output).toContain('demo scenario: all steps passed');
     expect(code, output).toBe(0);
     // (a) a reading row from InfluxDB
-    expect(output).toMatch(/InfluxDB row: _time=\S+ _measurement=modbus device=psu-1 _field=temperature_c _value=/);
+    expect(output).toMatch(/InfluxDB row: _time=\S+ _measurement=modbus:power-supply device=psu-1 _field=temperature_c _value=/);
     // (b) the alert mail and its saved copy
     expect(output).toMatch(/Mail subject: \[Busbar CRITICAL\] psu-1: temperature_c = 95/);
     expect(output).toMatch(/Mail subject: \[Busbar RESOLVED\] psu-1/);
@@ -59,16 +59,16 @@ describe('e2e > demo --once', () => {
     expect(output).toMatch(/Result on busbar\.command-results\.v1: EXECUTED command_id=\S+ device=psu-1 action=modbus\.write/);
     expect(output).toContain('Simulator set-point now: voltage_setpoint_v = 24 V');
     // (d) Arbin: a channel row; the schedule started; MV_UD1 = 1.5 A (within 0..2 A) executed and the simulated current follows
-    expect(output).toMatch(/InfluxDB row: _time=\S+ _measurement=arbin-cti device=arbin-1 channel=1 _field=voltage_v _value=\d/);
+    expect(output).toMatch(/InfluxDB row: _time=\S+ _measurement=cycler_channel device=arbin-1 channel=0001 _field=voltage_v _value=\d/);
     expect(output).toMatch(/EXECUTED command_id=\S+ device=arbin-1 channel=1 action=arbin\.start .* vendor_name=CTI_START_SUCCESS/);
     expect(output).toMatch(/EXECUTED command_id=\S+ device=arbin-1 channel=1 action=arbin\.set_meta_variable .* vendor_name=CTI_SET_MV_SUCCESS/);
     expect(output).toContain('Simulator channel 1 current now: current_a = 1.5 A');
     // (e) Maccor: a channel row; VAR1 of channel 3 set and held by the simulator
-    expect(output).toMatch(/InfluxDB row: _time=\S+ _measurement=maccor-macnet device=maccor-1 channel=1 _field=voltage_v _value=\d/);
+    expect(output).toMatch(/InfluxDB row: _time=\S+ _measurement=cycler_channel device=maccor-1 channel=0001 _field=voltage_v _value=\d/);
     expect(output).toMatch(/EXECUTED command_id=\S+ device=maccor-1 channel=3 action=maccor\.set_variable .* var_num=1 value=0\.5/);
     expect(output).toContain('Simulator channel 3 now: VAR1 = 0.5');
     // (f) Corus: a row (no channel tag), the exact decimal as published and the float InfluxDB stores; a parameter write
-    const corusRow = /InfluxDB row: _time=\S+ _measurement=itron-corus device=corus-1 _field=volume_converted_m3 _value=(\S+)/.exec(output);
+    const corusRow = /InfluxDB row: _time=\S+ _measurement=meter_poll device=corus-1 _field=volume_converted_m3 _value=(\S+)/.exec(output);
     expect(corusRow, output).not.toBeNull();
     const exact = /Exact value on busbar\.readings\.v1: corus-1 volume_converted_m3 = (\d+\.\d+) \(exact_values, decimal text\); InfluxDB float: (\S+) \(binary64 \S+\)/.exec(output);
     expect(exact, output).not.toBeNull();
@@ -76,6 +76,11 @@ describe('e2e > demo --once', () => {
     expect(Number(corusRow![1])).toBe(Number(exact![1]));
     expect(output).toMatch(/EXECUTED command_id=\S+ device=corus-1 action=corus\.write_parameters .* answer=ACK .* written=display_contrast/);
     expect(output).toMatch(/Simulator parameter now: display_contrast = [79]\n/);
+    // (h) BaSyTec: a channel row from the growing Resultfile; a plan started and stopped over RCI
+    expect(output).toMatch(/InfluxDB row: _time=\S+ _measurement=basytec device=basytec-1 channel=3 _field=voltage_v _value=\d/);
+    expect(output).toMatch(/EXECUTED command_id=\S+ device=basytec-1 channel=2 action=basytec\.start_test .*rci_reply=OK START 2/);
+    expect(output).toMatch(/EXECUTED command_id=\S+ device=basytec-1 channel=2 action=basytec\.stop_test .*rci_reply=OK STOP 2/);
+    expect(output).toContain('RCI lines received: START 2 capacity.pln | STOP 2');
     // four protocols, four EXECUTED commands (plus the Arbin start)
     for (const action of ['modbus.write', 'arbin.set_meta_variable', 'maccor.set_variable', 'corus.write_parameters']) {
       expect(output).toMatch(new RegExp(`Result on busbar\\.command-results\\.v1: EXECUTED command_id=\\S+ device=\\S+ (channel=\\d+ )?action=${action.replace('.', '\\.')} `));
@@ -89,6 +94,8 @@ describe('e2e > demo --once', () => {
       expect(existsSync(join(runDir, 'config', `${name}.yaml`))).toBe(true);
       expect(readFileSync(join(runDir, 'logs', `${name}.log`), 'utf8')).toContain(`"msg":"${name} stopped"`);
     }
-    for (const device of ['psu-1', 'arbin-1', 'maccor-1', 'corus-1']) expect(output).toMatch(new RegExp(`^device ${device} `, 'm'));
+    for (const device of ['psu-1', 'arbin-1', 'maccor-1', 'corus-1', 'basytec-1']) expect(output).toMatch(new RegExp(`^device ${device} `, 'm'));
+    // how to load the Grafana dashboards onto this InfluxDB (deploy/grafana)
+    expect(output).toMatch(/BUSBAR_INFLUX_URL=http:\/\/127\.0\.0\.1:\d+ BUSBAR_INFLUX_ORG=\S+ BUSBAR_INFLUX_BUCKET=\S+ BUSBAR_INFLUX_TOKEN=\S+/);
   }, 200_000);
 });

@@ -65,10 +65,10 @@ describe('e2e > maccor pipeline', () => {
     const at = reading!.timestamp.toISOString();
     let rows: Record<string, unknown>[] = [];
     await eventually(async () => {
-      rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "maccor-macnet" and r.device == "mac-1" and r.channel == "2" and r._field == "voltage_v" and r._time == time(v: "${at}"))`);
+      rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "cycler_channel" and r.device == "mac-1" and r.channel == "0002" and r._field == "voltage_v" and r._time == time(v: "${at}"))`);
       return rows.length === 1;
     }, 'the reading in InfluxDB', 30_000);
-    expect(rows[0]).toMatchObject({ _value: reading!.values.voltage_v, device: 'mac-1', channel: '2', protocol: 'maccor-macnet' });
+    expect(rows[0]).toMatchObject({ _value: reading!.values.voltage_v, device: 'mac-1', channel: '0002', protocol: 'maccor-macnet' });
   });
 
   it('starts a procedure test through Kafka, reports the transition, and reports why a start is refused', async () => {

@@ -28,10 +28,11 @@ let sim: PowerSupplySimulator;
 
 function devices(simPort: number): unknown[] {
   const map = { points: POWER_SUPPLY_MAP.points };
+  const deviceClass = 'power-supply'; // measurement modbus:power-supply (docs/data-model.md)
   return [
-    { id: 'psu-1', connection: { kind: 'tcp', host: '127.0.0.1', port: simPort }, unitId: 1, pollIntervalMs: 200, timeoutMs: 500, map },
+    { id: 'psu-1', connection: { kind: 'tcp', host: '127.0.0.1', port: simPort }, unitId: 1, pollIntervalMs: 200, timeoutMs: 500, map, deviceClass },
     // the same simulator seen as a single-session device: its commands are routed to the collector
-    { id: 'psu-solo', connection: { kind: 'tcp', host: '127.0.0.1', port: simPort }, unitId: 1, pollIntervalMs: 500, timeoutMs: 500, session: 'exclusive', map },
+    { id: 'psu-solo', connection: { kind: 'tcp', host: '127.0.0.1', port: simPort }, unitId: 1, pollIntervalMs: 500, timeoutMs: 500, session: 'exclusive', map, deviceClass },
   ];
 }
 
@@ -73,7 +74,7 @@ describe('e2e > modbus pipeline', () => {
     const at = reading!.timestamp.toISOString();
     let rows: Record<string, unknown>[] = [];
     await eventually(async () => {
-      rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "modbus" and r.device == "psu-1" and r._field == "temperature_c" and r._time == time(v: "${at}"))`);
+      rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "modbus:power-supply" and r.device == "psu-1" and r._field == "temperature_c" and r._time == time(v: "${at}"))`);
       return rows.length === 1;
     }, 'the reading in InfluxDB');
     expect(rows[0]).toMatchObject({ _value: 42.5, device: 'psu-1', protocol: 'modbus' });

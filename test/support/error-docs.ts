@@ -24,6 +24,7 @@ import { ERROR_CODES as collectorKit } from '@busbar/collector-kit';
 import { ERROR_CODES as moduleArbin } from '@busbar/module-arbin';
 import { ERROR_CODES as moduleCorus } from '@busbar/module-corus';
 import { ERROR_CODES as moduleMaccor } from '@busbar/module-maccor';
+import { ERROR_CODES as moduleBasytec } from '@busbar/module-basytec';
 
 /** Every catalogue, by the package that raises its codes. */
 export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
@@ -43,6 +44,7 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/module-maccor', moduleMaccor],
   ['@busbar/driver-can', can],
   ['@busbar/driver-basytec', basytec],
+  ['@busbar/module-basytec', moduleBasytec],
   ['@busbar/collector-kit', collectorKit],
   ['@busbar/historian', historian],
   ['@busbar/alerter', alerter],

@@ -42,6 +42,7 @@ export function modbusPowerSupplies(options: ModbusPowerSupplyOptions = {}): Dev
         pollIntervalMs: options.pollIntervalMs ?? 500,
         timeoutMs: options.timeoutMs ?? 500,
         map: { points: POWER_SUPPLY_MAP.points },
+        deviceClass: 'power-supply', // measurement modbus:power-supply (docs/data-model.md)
       }));
       return {
         plugin: 'modbus power supply',

@@ -35,9 +35,17 @@ export interface Reading {
   readonly quality: Quality;
   /** Per-collector monotonically increasing poll number. Default 0. */
   readonly sequence: number;
+  /**
+   * Kind of record (schema v2), which decides its InfluxDB measurement: `cycler_channel`,
+   * `meter_log:<log name>`, `meter_poll`, `modbus:<device class>`; grammar `<kind>[:<sub-kind>]`
+   * (docs/data-model.md). Default null (producers older than v2; the historian then uses the protocol).
+   * Decoding always sets it (null when absent); optional in this type so that readings built in code
+   * before v2 still type-check.
+   */
+  readonly record_type?: string | null;
 }
-/** What `readingSerde.encode` accepts: {@link Reading} with channel, exact_values, states, quality, sequence optional. */
-export type ReadingInput = WithDefaults<Reading, 'channel' | 'exact_values' | 'states' | 'quality' | 'sequence'>;
+/** What `readingSerde.encode` accepts: {@link Reading} with channel, exact_values, states, quality, sequence, record_type optional. */
+export type ReadingInput = WithDefaults<Reading, 'channel' | 'exact_values' | 'states' | 'quality' | 'sequence' | 'record_type'>;
 
 /** Kind of a {@link DeviceEvent}. */
 export type DeviceEventKind = 'CONNECTED' | 'DISCONNECTED' | 'FAULT' | 'STATE_CHANGE';

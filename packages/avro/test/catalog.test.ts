@@ -136,7 +136,7 @@ describe('avro > catalog > SchemaCatalog', () => {
     fp.writeBigUInt64LE(fingerprint(v0));
     const serde = createSingleObjectSerde<Reading>(catalog, 'Reading');
     expect(serde.decode(Buffer.concat([Buffer.from([0xc3, 0x01]), fp, body]))).toEqual({
-      device_id: 'd', protocol: 'modbus', channel: 2, timestamp: new Date(5), values: { voltage_v: 1.5 }, exact_values: {}, states: {}, quality: 'GOOD', sequence: 0,
+      device_id: 'd', protocol: 'modbus', channel: 2, timestamp: new Date(5), values: { voltage_v: 1.5 }, exact_values: {}, states: {}, quality: 'GOOD', sequence: 0, record_type: null,
     });
     // ... and an older message with a hostile map count is still bounded (read with the guarded writer type first)
     // body: "d", "m", channel null, timestamp 1 µs, values: block count 2^50 (zig-zag 2^51 = 80×7 04)

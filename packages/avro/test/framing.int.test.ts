@@ -26,7 +26,7 @@ afterAll(async () => {
 
 const reading: Reading = {
   device_id: 'psu-1', protocol: 'modbus', channel: null, timestamp: new Date('2026-01-02T03:04:05.678Z'),
-  values: { voltage_v: 12.5, current_a: -0.25 }, exact_values: {}, states: { mode: 'CV' }, quality: 'GOOD', sequence: 7,
+  values: { voltage_v: 12.5, current_a: -0.25 }, exact_values: {}, states: { mode: 'CV' }, quality: 'GOOD', sequence: 7, record_type: 'modbus:power-supply',
 };
 const topic = (): string => `busbar.readings.${randomUUID().slice(0, 8)}`;
 

@@ -9,7 +9,7 @@ import { type SchemaRegistryApi } from '../src/registry/client.js';
 
 const reading: Reading = {
   device_id: 'psu-1', protocol: 'modbus', channel: 2, timestamp: new Date('2026-01-02T03:04:05.678Z'),
-  values: { voltage_v: 12.5 }, exact_values: {}, states: {}, quality: 'GOOD', sequence: 1,
+  values: { voltage_v: 12.5 }, exact_values: {}, states: {}, quality: 'GOOD', sequence: 1, record_type: null,
 };
 
 function registry(schemas: Record<number, string>, opts: { down?: () => boolean } = {}): SchemaRegistryApi & { calls: string[] } {

@@ -51,7 +51,7 @@ const samples = {
   reading: {
     device_id: 'arbin-1', protocol: 'arbin-cti', channel: 3, timestamp: t0,
     values: { voltage_v: 3.6543, current_a: -1.25, capacity_ah: 2.5e-3, temperature_c: 25 },
-    exact_values: { volume_converted_m3: '12345.678' }, states: { status: 'Charge', schedule_name: 'cc-cv.sdx' }, quality: 'UNCERTAIN', sequence: 2 ** 40,
+    exact_values: { volume_converted_m3: '12345.678' }, states: { status: 'Charge', schedule_name: 'cc-cv.sdx' }, quality: 'UNCERTAIN', sequence: 2 ** 40, record_type: 'cycler_channel',
   } satisfies Reading,
   deviceEvent: {
     event_id: '0b6f3b7e-4c34-4a43-9d0f-4a1f5d0a8b11', device_id: 'psu-1', protocol: 'modbus', channel: null, timestamp: t0, kind: 'STATE_CHANGE',
@@ -114,8 +114,15 @@ describe('avro > serdes', () => {
       '00' + //                                exact_values: {} (empty map = end block)
       '00' + //                                states: {}
       '00' + //                                quality: enum index 0 = GOOD
-      '54'; //                                 sequence: 42 → zig-zag 84
+      '54' + //                                sequence: 42 → zig-zag 84
+      '00'; //                                 record_type: union branch 0 (null), the default (schema v2)
     expect(bytes.toString('hex')).toBe(expected);
+  });
+
+  it('writes record_type (schema v2) as union branch 1 and a string, after sequence', () => {
+    const bytes = readingSerde.encode({ device_id: 'd', protocol: 'p', timestamp: new Date(0), values: {}, sequence: 1, record_type: 'cycler_channel' });
+    expect(bytes.toString('hex').endsWith('00' + zz(1) + '02' + str('cycler_channel'))).toBe(true); // quality GOOD, sequence 1, branch 1 (string), "cycler_channel"
+    expect(readingSerde.decode(bytes).record_type).toBe('cycler_channel');
   });
 
   it('the test builder follows the spec zig-zag table', () => {
@@ -126,7 +133,7 @@ describe('avro > serdes', () => {
 
   it('fills defaults for omitted optional fields', () => {
     const r = readingSerde.decode(readingSerde.encode({ device_id: 'd', protocol: 'modbus', timestamp: t0, values: {} }));
-    expect(r).toEqual({ device_id: 'd', protocol: 'modbus', channel: null, timestamp: t0, values: {}, exact_values: {}, states: {}, quality: 'GOOD', sequence: 0 });
+    expect(r).toEqual({ device_id: 'd', protocol: 'modbus', channel: null, timestamp: t0, values: {}, exact_values: {}, states: {}, quality: 'GOOD', sequence: 0, record_type: null });
     const e = deviceEventSerde.decode(deviceEventSerde.encode({ event_id: 'e', device_id: 'd', protocol: 'modbus', timestamp: t0, kind: 'CONNECTED' }));
     expect(e).toMatchObject({ channel: null, previous_state: null, state: null, reason: null, error_code: null, details: {} });
     const c = commandSerde.decode(commandSerde.encode({ command_id: 'c', issuer: 'i', issued_at: t0, expires_at: t0, target: { device_id: 'd' }, action: 'x.y' }));
@@ -146,14 +153,14 @@ describe('avro > serdes', () => {
   it('writes longs exactly over the whole safe range (avsc\'s own long codec flips the sign below -2^52)', () => {
     for (const n of [0, -1, 42, 2 ** 52 + 1, -(2 ** 52 + 1), 2 ** 53 - 1, -(2 ** 53 - 1)]) {
       const bytes = readingSerde.encode({ device_id: 'd', protocol: 'p', timestamp: new Date(0), values: {}, sequence: n });
-      expect(bytes.toString('hex').endsWith('00' + zz(BigInt(n)))).toBe(true); // quality GOOD, then sequence
+      expect(bytes.toString('hex').endsWith('00' + zz(BigInt(n)) + '00')).toBe(true); // quality GOOD, then sequence, then record_type null
       expect(readingSerde.decode(bytes).sequence).toBe(n);
     }
   });
 
   it('a foreign long beyond 2^53 − 1 is an invalid body, not a wrong number', () => {
     const ok = readingSerde.encode({ device_id: 'd', protocol: 'p', timestamp: new Date(0), values: {}, sequence: 0 });
-    const big = Buffer.concat([ok.subarray(0, ok.length - 1), Buffer.from(zz(2n ** 60n), 'hex')]);
+    const big = Buffer.concat([ok.subarray(0, ok.length - 2), Buffer.from(zz(2n ** 60n) + '00', 'hex')]); // sequence, then record_type null
     const err = thrown(() => readingSerde.decode(big));
     expect(err.code).toBe('BB_AVRO_INVALID_BODY');
     expect(err.message).toMatch(/long outside/);
@@ -177,7 +184,7 @@ describe('avro > serdes > malformed input', () => {
   const good = readingSerde.encode(samples.reading);
   const unknownFp = Buffer.concat([Buffer.from('c301' + '0102030405060708', 'hex'), good.subarray(10)]);
   const hugeMap = Buffer.concat([good.subarray(0, 10), Buffer.from(str('d') + str('p') + '00' + zz(0) + zz(2n ** 50n), 'hex')]);
-  const badEnum = Buffer.from(readingSerde.encode({ device_id: 'd', protocol: 'p', timestamp: new Date(0), values: {} }).toString('hex').replace(/00(00)$/, '06$1'), 'hex');
+  const badEnum = Buffer.from(readingSerde.encode({ device_id: 'd', protocol: 'p', timestamp: new Date(0), values: {} }).toString('hex').replace(/00(0000)$/, '06$1'), 'hex'); // quality, then sequence 0 and record_type null
   const badUnion = Buffer.from(good.toString('hex').replace('0e' + Buffer.from('arbin-1').toString('hex') + '12' + Buffer.from('arbin-cti').toString('hex') + '02', '0e' + Buffer.from('arbin-1').toString('hex') + '12' + Buffer.from('arbin-cti').toString('hex') + '04'), 'hex');
 
   it.each([

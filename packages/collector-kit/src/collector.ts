@@ -112,6 +112,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     const connectWaiters: (() => void)[] = [];
     const connected = module.connected;
     const connectionEvents = kit.connectionEvents(device.id, connected ? { connected: (info) => (session ? connected(session, device, info) : {}) } : {});
+    const acknowledge = module.acknowledge?.bind(module) as ((s: Session | undefined, d: DeviceConfigBase, raw: unknown) => Promise<void>) | undefined;
     const supervisor: DeviceSupervisor<unknown> = new DeviceSupervisor<unknown>(
       {
         connect: async () => {
@@ -135,10 +136,23 @@ export async function startCollector(module: AnyProtocolModule, service: string,
       {
         onPoll: async (raw, atMs) => {
           const records = module.toRecords(device, raw, { atMs, nextSequence, state });
-          if (records.readings.length > 0 && (await kit.publishReadings(records.readings))) m.readings.inc({ device: device.id }, records.readings.length);
           const events = records.events ?? [];
+          if (acknowledge !== undefined) {
+            // source-driven: Kafka's acknowledgement first, then the module's cursor; on failure the
+            // session is dropped so that the next one re-reads from the persisted cursor
+            const polled = session;
+            try {
+              await kit.publishAcknowledged(records.readings, events);
+              await acknowledge(polled, device, raw);
+            } catch (err) {
+              log.warn({ code: errorCode(err), err: err instanceof Error ? err.message : String(err) }, 'records not acknowledged; the source is read again from its persisted cursor');
+              if (polled !== undefined && session === polled) supervisor.reportLost(err);
+              return;
+            }
+            if (records.readings.length > 0) m.readings.inc({ device: device.id }, records.readings.length);
+          } else if (records.readings.length > 0 && (await kit.publishReadings(records.readings))) m.readings.inc({ device: device.id }, records.readings.length);
           for (const e of events) m.events.inc({ device: device.id, kind: e.kind });
-          await kit.publishEvents(events);
+          if (acknowledge === undefined) await kit.publishEvents(events);
         },
         ...connectionEvents,
         onConnected: async (info) => {

@@ -193,6 +193,25 @@ export class CollectorKit {
     }
   }
 
+  /**
+   * Publishes a poll's readings, then its device events, directly to Kafka (never through the
+   * store-and-forward buffer) and resolves once Kafka acknowledged both — for source-driven
+   * modules, whose cursor may advance only then (`ProtocolModule.acknowledge`). Nothing is sent for
+   * empty lists.
+   *
+   * @throws kafkajs' error after its retries (counted in `busbar_collector_publish_errors_total`).
+   */
+  async publishAcknowledged(readings: readonly ReadingInput[], events: readonly DeviceEventInput[]): Promise<void> {
+    if (readings.length > 0) await this.publishReadingsOrThrow(readings);
+    if (events.length === 0) return;
+    try {
+      await this.events.publish(events.map((value) => ({ key: value.device_id, value })));
+    } catch (err) {
+      this.publishFailures.inc({ topic: this.events.topic });
+      throw err;
+    }
+  }
+
   /** Publishes a device event; a failure is logged and counted, never thrown. */
   async publishEvent(event: DeviceEventInput): Promise<void> {
     await this.publishEvents([event]);

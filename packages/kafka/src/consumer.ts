@@ -1,5 +1,6 @@
 /**
- * Consuming one topic in a consumer group with decode, dead-letter and commit-after-handler.
+ * Consuming one topic (or several: `moreTopics`) in a consumer group with decode, dead-letter and
+ * commit-after-handler.
  *
  * Semantics (at-least-once):
  * - each batch of a partition is decoded; a message that does not decode is published to the
@@ -67,6 +68,12 @@ export interface DecodingConsumerOptions<T> {
   readonly fromBeginning?: boolean;
   /** Value decoder. */
   readonly decoder: Decoder<T>;
+  /**
+   * Further topics this member consumes in the same group, each with its decoder (records carry
+   * their `topic`). One group over several topics needs one subscription: kafkajs' assigners give
+   * every member partitions of every topic the group subscribes to.
+   */
+  readonly moreTopics?: readonly { readonly topic: string; readonly decoder: Decoder<T> }[];
   /** Dead-letter topic and encoder. */
   readonly deadLetter: { readonly topic: string; readonly encoder: Encoder<DeadLetterRecord> };
   /** Processes a batch; offsets are committed after it resolves. */
@@ -155,13 +162,14 @@ export function watchProducer(producer: Producer): () => DependencyCheck {
   return () => (connected ? { ok: true } : { ok: false, reason: 'producer not connected' });
 }
 
-/** A running consumer group member for one topic. */
+/** A running consumer group member for one topic (or several, `moreTopics`). */
 export class DecodingConsumer<T> {
   private consumer: Consumer | undefined;
   private admin: Admin | undefined;
   private lagTimer: NodeJS.Timeout | undefined;
   private lagInFlight = false;
-  private assigned: readonly number[] = [];
+  /** Partitions assigned to this member at its last join, per topic. */
+  private assigned = new Map<string, readonly number[]>();
   private joined = false;
   private crashed: string | undefined;
   private lagProblem: string | undefined;
@@ -174,18 +182,20 @@ export class DecodingConsumer<T> {
   private readonly handleSeconds;
   private readonly lag;
   private readonly registryWaits;
-  private readonly decoder: PreparedDecoder<T>;
+  /** Prepared decoder by topic. */
+  private readonly decoders = new Map<string, PreparedDecoder<T>>();
 
   /** @param options - see {@link DecodingConsumerOptions}. */
   constructor(private readonly options: DecodingConsumerOptions<T>) {
-    this.log = (options.logger ?? noopLogger).child({ topic: options.topic, groupId: options.groupId });
+    this.log = (options.logger ?? noopLogger).child({ topic: [options.topic, ...(options.moreTopics ?? []).map((t) => t.topic)].join(','), groupId: options.groupId });
     const m = options.metrics ?? noopMetrics;
     this.recordsIn = m.counter({ name: 'busbar_kafka_records_in_total', help: 'Records consumed and decoded.', labelNames: ['topic'] });
     this.deadLetters = m.counter({ name: 'busbar_kafka_dead_letters_total', help: 'Records sent to the dead-letter topic, by reason code.', labelNames: ['topic', 'code'] });
     this.batchSize = m.histogram({ name: 'busbar_kafka_batch_size_records', help: 'Records per consumed batch.', labelNames: ['topic'], buckets: [1, 5, 10, 50, 100, 500, 1000, 5000] });
     this.handleSeconds = m.histogram({ name: 'busbar_kafka_handle_seconds', help: 'Time the handler took per batch, including retries.', labelNames: ['topic'] });
     this.registryWaits = m.counter({ name: 'busbar_kafka_registry_waits_total', help: 'Times a batch waited because the schema registry could not resolve its schema ids (unreachable or refusing).', labelNames: ['topic', 'code'] });
-    this.decoder = framedDecoder(options.decoder, options.framing ?? framingOf(options.kafka));
+    const framing = options.framing ?? framingOf(options.kafka);
+    for (const { topic, decoder } of [{ topic: options.topic, decoder: options.decoder }, ...(options.moreTopics ?? [])]) this.decoders.set(topic, framedDecoder(decoder, framing));
     this.lag = m.gauge({ name: 'busbar_kafka_consumer_lag_records', help: 'Records behind the high watermark, per partition assigned to this member (updated periodically from the committed offsets, and after each batch).', labelNames: ['topic', 'partition'] });
   }
 
@@ -208,24 +218,27 @@ export class DecodingConsumer<T> {
     });
     this.consumer = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      const now = e.payload.memberAssignment[o.topic] ?? [];
-      for (const p of this.assigned) if (!now.includes(p)) this.lag.set({ topic: o.topic, partition: p }, 0);
-      this.assigned = [...now].sort((a, b) => a - b);
+      for (const topic of this.decoders.keys()) {
+        const now = e.payload.memberAssignment[topic] ?? [];
+        for (const p of this.assigned.get(topic) ?? []) if (!now.includes(p)) this.lag.set({ topic, partition: p }, 0);
+        this.assigned.set(topic, [...now].sort((a, b) => a - b));
+      }
       this.joined = true;
       this.crashed = undefined;
-      this.log.info({ partitions: this.assigned, durationMs: e.payload.duration }, 'joined the consumer group');
-      o.onAssignment?.(this.assigned);
+      this.log.info({ partitions: Object.fromEntries(this.assigned), durationMs: e.payload.duration }, 'joined the consumer group');
+      o.onAssignment?.(this.assigned.get(o.topic) ?? []);
     });
     consumer.on(consumer.events.CRASH, (e) => {
       this.joined = false;
       if (!e.payload.restart) this.crashed = e.payload.error.message;
     });
     const retry = { ...o.startupRetry, logger: this.log };
+    const topics = [...this.decoders.keys()];
     const admin = o.kafka.admin();
     this.admin = admin;
-    await retryKafkaStartup(`connect the admin client of ${o.topic}`, () => admin.connect(), retry);
-    await retryKafkaStartup(`connect consumer of ${o.topic}`, () => consumer.connect(), retry);
-    await retryKafkaStartup(`subscribe to ${o.topic}`, () => consumer.subscribe({ topic: o.topic, fromBeginning: o.fromBeginning ?? true }), retry);
+    await retryKafkaStartup(`connect the admin client of ${topics.join(', ')}`, () => admin.connect(), retry);
+    await retryKafkaStartup(`connect consumer of ${topics.join(', ')}`, () => consumer.connect(), retry);
+    await retryKafkaStartup(`subscribe to ${topics.join(', ')}`, () => consumer.subscribe({ topics, fromBeginning: o.fromBeginning ?? true }), retry);
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
     this.lagTimer = setInterval(() => void this.updateLag(), o.lagIntervalMs ?? DEFAULT_LAG_INTERVAL_MS);
     this.lagTimer.unref();
@@ -250,7 +263,7 @@ export class DecodingConsumer<T> {
   /** Membership and the last problem seen, for `/readyz`. */
   status(): ConsumerStatus {
     const problem = this.crashed !== undefined ? `consumer crashed: ${this.crashed}` : this.lagProblem;
-    return { joined: this.joined && this.consumer !== undefined, partitions: this.assigned, problem };
+    return { joined: this.joined && this.consumer !== undefined, partitions: this.assigned.get(this.options.topic) ?? [], problem };
   }
 
   /**
@@ -271,19 +284,22 @@ export class DecodingConsumer<T> {
    */
   private async updateLag(): Promise<void> {
     const admin = this.admin;
-    const topic = this.options.topic;
     if (!admin || this.lagInFlight) return;
     this.lagInFlight = true;
     try {
-      const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: this.options.groupId, topics: [topic] })]);
-      const done = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-      for (const e of ends) {
-        if (!this.assigned.includes(e.partition)) continue;
-        const at = done.get(e.partition) ?? -1n;
-        const from = at >= 0n ? at : BigInt(e.low);
-        const lag = BigInt(e.high) - from;
-        this.lag.set({ topic, partition: e.partition }, Number(lag > 0n ? lag : 0n));
-      }
+      const topics = [...this.decoders.keys()];
+      const [ends, committed] = await Promise.all([Promise.all(topics.map((t) => admin.fetchTopicOffsets(t))), admin.fetchOffsets({ groupId: this.options.groupId, topics })]);
+      topics.forEach((topic, i) => {
+        const assigned = this.assigned.get(topic) ?? [];
+        const done = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+        for (const e of ends[i] ?? []) {
+          if (!assigned.includes(e.partition)) continue;
+          const at = done.get(e.partition) ?? -1n;
+          const from = at >= 0n ? at : BigInt(e.low);
+          const lag = BigInt(e.high) - from;
+          this.lag.set({ topic, partition: e.partition }, Number(lag > 0n ? lag : 0n));
+        }
+      });
       if (this.lagProblem !== undefined) this.log.info({}, 'Kafka answers the lag update again');
       this.lagProblem = undefined;
     } catch (err) {
@@ -307,12 +323,13 @@ export class DecodingConsumer<T> {
     const alreadyDead = this.deadLettered.get(batch.partition) ?? new Set<string>();
     this.deadLettered.set(batch.partition, alreadyDead);
     const running = (): boolean => isRunning() && !isStale();
-    if (this.decoder.prepare !== undefined) await this.prepare(this.decoder, batch.topic, batch.messages.map((m) => m.value), heartbeat, running);
+    const decoder = this.decoders.get(batch.topic)!;
+    if (decoder.prepare !== undefined) await this.prepare(decoder, batch.topic, batch.messages.map((m) => m.value), heartbeat, running);
     for (const m of batch.messages) {
       const payload = m.value ?? Buffer.alloc(0);
       if (alreadyDead.has(m.offset)) continue;
       try {
-        good.push({ value: this.decoder.decode(payload), key: m.key ? m.key.toString('utf8') : null, topic: batch.topic, partition: batch.partition, offset: m.offset, kafkaTimestampMs: Number(m.timestamp) });
+        good.push({ value: decoder.decode(payload), key: m.key ? m.key.toString('utf8') : null, topic: batch.topic, partition: batch.partition, offset: m.offset, kafkaTimestampMs: Number(m.timestamp) });
       } catch (err) {
         // a retriable error (a schema id the registry could not resolve) is not the record's fault: the batch is retried, nothing dead-lettered
         if (isBusbarError(err) && err.retriable) throw err;

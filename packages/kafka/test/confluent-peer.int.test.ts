@@ -61,7 +61,7 @@ describe('kafka > Confluent framing ↔ confluent-kafka (Python)', () => {
     expect(got.map((g) => g.value).sort((a, b) => String(a['device_id']).localeCompare(String(b['device_id'])))).toEqual(
       readings.map((r) => ({
         device_id: r.device_id, protocol: r.protocol, channel: r.channel, timestamp: r.timestamp.toISOString().replace('Z', '+00:00').replace(/\.(\d{3})\+/, '.$1000+').replace('.000000+', '+'),
-        values: r.values, exact_values: r.exact_values, states: r.states, quality: 'GOOD', sequence: r.sequence,
+        values: r.values, exact_values: r.exact_values, states: r.states, quality: 'GOOD', sequence: r.sequence, record_type: null,
       })),
     );
   }, 120_000);

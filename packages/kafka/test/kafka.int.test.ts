@@ -111,6 +111,37 @@ describe('kafka > DecodingConsumer', () => {
     await admin.disconnect();
     expect(offsets?.partitions[0]?.offset).toBe('4');
   });
+
+  it('consumes more topics in the same group, each with its decoder, and commits each after the handler (moreTopics)', async () => {
+    const [a, b, dlq] = [await topic(), await topic(2), await topic()];
+    /** The second topic's codec: text `m=<n>`; anything else does not decode. */
+    const text = { decode: (buf: Buffer) => { const m = /^m=(\d+)$/.exec(buf.toString()); if (!m) throw Object.assign(new Error('not m='), { code: 'BB_TEST_NOT_M', retriable: false }); return { n: -Number(m[1]) }; } };
+    await producer.send({ topic: a, messages: [{ key: 'x', value: json.encode({ n: 1 }) }, { key: 'x', value: json.encode({ n: 2 }) }] });
+    await producer.send({ topic: b, messages: [{ key: 'x', value: Buffer.from('m=3') }, { key: 'y', value: json.encode({ n: 4 }) }, { key: 'y', value: Buffer.from('m=5') }] });
+    const groupId = `g-${randomUUID()}`;
+    const got: [string, number][] = [];
+    const consumer = new DecodingConsumer({
+      kafka, producer, groupId, topic: a, decoder: json, moreTopics: [{ topic: b, decoder: text }], deadLetter: { topic: dlq, encoder: deadLetterCodec },
+      handle: async (records: ConsumedRecord<{ n: number }>[]) => {
+        got.push(...records.map((r): [string, number] => [r.topic, r.value.n]));
+      },
+    });
+    await consumer.start();
+    const end = Date.now() + 30_000;
+    while (got.length < 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    await consumer.stop();
+    // each topic decoded by its own decoder: json on a, m=<n> on b (json on b is a dead letter)
+    expect(got.sort((x, y) => x[1] - y[1])).toEqual([[b, -5], [b, -3], [a, 1], [a, 2]]);
+    const dead: { source_topic: string; error_code: string }[] = [];
+    await readTopicToEnd({ kafka, topic: dlq, decoder: { decode: (buf: Buffer) => JSON.parse(buf.toString()) as (typeof dead)[number] } }, (d) => dead.push(d));
+    expect(dead.map((d) => [d.source_topic, d.error_code])).toEqual([[b, 'BB_TEST_NOT_M']]);
+    const admin = kafka.admin();
+    await admin.connect();
+    const offsets = await admin.fetchOffsets({ groupId, topics: [a, b] });
+    await admin.disconnect();
+    const sum = (t: string): number => offsets.find((o) => o.topic === t)!.partitions.reduce((n, p) => n + Math.max(0, Number(p.offset)), 0);
+    expect([sum(a), sum(b)]).toEqual([2, 3]);
+  });
 });
 
 describe('kafka > readTopicToEnd', () => {

@@ -233,6 +233,18 @@ export interface ProtocolModule<D extends DeviceConfigBase, S extends Session, R
   poll(session: S, device: D): Promise<Raw>;
   /** Turns one poll into records. Pure. */
   toRecords(device: D, raw: Raw, ctx: RecordContext<St>): DeviceRecords;
+  /**
+   * For source-driven modules (files, databases, logs read from a persisted cursor): advances the
+   * cursor past the records of `raw`. When a module has it, the runtime publishes a poll's
+   * readings and events **directly to Kafka** (not through the store-and-forward buffer: the
+   * source is the buffer) and calls it only after Kafka acknowledged them; when the publish or
+   * this call fails, the runtime reports the session lost, and the next session reads again from
+   * the persisted cursor (at least once, never skipped). Called after every poll, also one that
+   * produced no records (a poll may consume rows that map to none).
+   *
+   * @throws the driver's error when the cursor cannot be persisted.
+   */
+  acknowledge?(session: S, device: D, raw: Raw): Promise<void>;
   /** The initial per-device state (default `undefined`). */
   initialState?(device: D): St;
   /**

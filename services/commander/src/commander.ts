@@ -23,7 +23,7 @@ import type { Command } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde } from '@busbar/avro';
 import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd, retryKafkaStartup, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
-import { arbinModule, corusModule, maccorModule } from './config.js';
+import { arbinModule, basytecModule, corusModule, maccorModule } from './config.js';
 import type { CommanderConfig } from './config.js';
 
 /** Results are read back from this much before the command lifetime, ms: a margin for clock skew between hosts (producer timestamps). */
@@ -42,6 +42,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   const modules: { module: AnyProtocolModule; devices: readonly DeviceConfigBase[] }[] = [];
   if (config.modbus) modules.push({ module: modbusModule, devices: config.modbus.devices });
   if (config.arbin) modules.push({ module: arbinModule, devices: config.arbin.devices });
+  if (config.basytec) modules.push({ module: basytecModule, devices: config.basytec.devices });
   if (config.maccor) modules.push({ module: maccorModule, devices: config.maccor.devices });
   if (config.corus) modules.push({ module: corusModule, devices: config.corus.devices });
   const sessions = new SharedSessions({ logger, metrics });
@@ -51,7 +52,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
     logger,
     place: (entry) => (entry.module.sessionMode(entry.device) === 'exclusive' ? { route } : { run: sessions.run }),
   });
-  if (modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, maccor, corus');
+  if (modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, basytec, maccor, corus');
 
   // kept one lifetime plus the replay margin: beyond that a repeat is refused by its expiry anyway
   const journal = new ExecutionJournal({ path: config.journal.path ?? join('state', `${config.groupId}.journal.sqlite`), retainMs: config.maxCommandLifetimeMs + REPLAY_MARGIN_MS, logger });

@@ -1,6 +1,6 @@
 /**
  * Configuration of the commander (file via `--config`/`BUSBAR_CONFIG`, overrides `BUSBAR_<PATH>`).
- * Each protocol section names the protocol's devices; for protocols on a protocol module (Modbus, Arbin, Maccor, Corus)
+ * Each protocol section names the protocol's devices; for protocols on a protocol module (Modbus, Arbin, Maccor, Corus, BaSyTec)
  * give `devicesFile:` — the same device file the protocol's collector reads — so the limits
  * enforced here are the ones the collector maps, and nobody keeps a copy.
  */
@@ -8,6 +8,8 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { createArbinModule } from '@busbar/module-arbin';
 import type { ArbinDeviceConfig } from '@busbar/module-arbin';
+import { createBasytecModule } from '@busbar/module-basytec';
+import type { BasytecDeviceConfig, BasytecModule } from '@busbar/module-basytec';
 import { createCorusModule } from '@busbar/module-corus';
 import type { ResolvedCorusDevice } from '@busbar/module-corus';
 import { createMaccorModule } from '@busbar/module-maccor';
@@ -23,6 +25,9 @@ export const arbinModule = createArbinModule();
 /** The Corus module as the commander uses it: validation and routing only (no backfill, it never opens a Corus). */
 export const corusModule = createCorusModule();
 
+/** The BaSyTec module as the commander uses it: validation and routing only (the collector owns the RCI connection). */
+export const basytecModule: BasytecModule = createBasytecModule();
+
 /** The Maccor module as the commander uses it: validation and routing only (it never opens a tester). */
 export const maccorModule = createMaccorModule();
 
@@ -37,6 +42,8 @@ export const commanderConfigSchema = z.object({
   modbus: z.object(deviceSourceShape(modbusModule)).strict().optional(),
   /** Arbin cyclers: `devicesFile` (the Arbin collector's device file) or `devices` inline. */
   arbin: z.object(deviceSourceShape(arbinModule)).strict().optional(),
+  /** BaSyTec testers: `devicesFile` (the BaSyTec collector's device file) or `devices` inline. */
+  basytec: z.object(deviceSourceShape(basytecModule)).strict().optional(),
   /** Maccor testers: `devicesFile` (the Maccor collector's device file) or `devices` inline. */
   maccor: z.object(deviceSourceShape(maccorModule)).strict().optional(),
   /** Corus volume converters: `devicesFile` (the Corus collector's device file) or `devices` inline. */
@@ -63,9 +70,10 @@ export const commanderConfigSchema = z.object({
 });
 
 /** The validated configuration with device maps resolved. */
-export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin' | 'maccor' | 'corus'> & {
+export type CommanderConfig = Omit<z.output<typeof commanderConfigSchema>, 'modbus' | 'arbin' | 'basytec' | 'maccor' | 'corus'> & {
   readonly modbus?: { readonly devices: readonly ResolvedModbusDevice[] } | undefined;
   readonly arbin?: { readonly devices: readonly ArbinDeviceConfig[] } | undefined;
+  readonly basytec?: { readonly devices: readonly BasytecDeviceConfig[] } | undefined;
   readonly maccor?: { readonly devices: readonly MaccorDeviceConfig[] } | undefined;
   readonly corus?: { readonly devices: readonly ResolvedCorusDevice[] } | undefined;
   /** Directory that relative paths in the file (`mapFile`) are resolved against (default: the working directory). */
@@ -93,16 +101,17 @@ export function loadCommanderConfig(file: string | undefined, env: NodeJS.Proces
 export function resolveCommanderConfig(cfg: z.output<typeof commanderConfigSchema>, baseDir: string): CommanderConfig {
   const modbus = cfg.modbus ? { devices: loadDevices<ResolvedModbusDevice>(modbusModule, cfg.modbus, 'modbus.', baseDir) } : undefined;
   const arbin = cfg.arbin ? { devices: loadDevices<ArbinDeviceConfig>(arbinModule, cfg.arbin, 'arbin.', baseDir) } : undefined;
+  const basytec = cfg.basytec ? { devices: loadDevices<BasytecDeviceConfig>(basytecModule, cfg.basytec, 'basytec.', baseDir) } : undefined;
   const maccor = cfg.maccor ? { devices: loadDevices<MaccorDeviceConfig>(maccorModule, cfg.maccor, 'maccor.', baseDir) } : undefined;
   const corus = cfg.corus ? { devices: loadDevices<ResolvedCorusDevice>(corusModule, cfg.corus, 'corus.', baseDir) } : undefined;
   // one device id, one protocol — also across device files (the schema checks the inline lists)
   const seen = new Map<string, string>();
-  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['maccor', maccor?.devices], ['corus', corus?.devices]] as const) {
+  for (const [protocol, devices] of [['modbus', modbus?.devices], ['arbin', arbin?.devices], ['basytec', basytec?.devices], ['maccor', maccor?.devices], ['corus', corus?.devices]] as const) {
     for (const d of devices ?? []) {
       const other = seen.get(d.id);
       if (other !== undefined && other !== protocol) throw new ConfigError('BB_CONFIG_INVALID', `${protocol}: device id ${d.id} is also configured under ${other}`);
       seen.set(d.id, protocol);
     }
   }
-  return { ...cfg, configDir: baseDir, modbus, arbin, maccor, corus };
+  return { ...cfg, configDir: baseDir, modbus, arbin, basytec, maccor, corus };
 }

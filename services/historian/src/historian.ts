@@ -1,6 +1,7 @@
 /**
- * The historian's composition: a consumer group on the readings topic; each batch is written to
- * InfluxDB and the offsets are committed only after InfluxDB acknowledged. While InfluxDB is down
+ * The historian's composition: one consumer group on the readings, device-events, command-results
+ * and alerts topics (docs/data-model.md: a measurement each, readings by record type); each batch is
+ * written to InfluxDB and the offsets are committed only after InfluxDB acknowledged. While InfluxDB is down
  * the batch is retried with capped backoff (the group membership kept alive by heartbeats): lag
  * grows, nothing is lost; replayed points overwrite themselves. A point InfluxDB refuses (400/413) is
  * isolated by splitting the request, dropped and counted (`busbar_historian_dropped_total{reason}`)
@@ -17,15 +18,20 @@ import { InfluxDB, setLogger } from '@influxdata/influxdb-client';
 import type { Point } from '@influxdata/influxdb-client';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError, backoffDelayMs, sleep } from '@busbar/core';
-import type { Reading } from '@busbar/avro';
-import { deadLetterSerde, readingSerde } from '@busbar/avro';
+import type { Alert, CommandResult, DeviceEvent, Reading } from '@busbar/avro';
+import { alertSerde, commandResultSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { BatchControl, ConsumedRecord } from '@busbar/kafka';
 import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { HistorianConfig } from './config.js';
+import type { MappedPoint } from './points.js';
 import { readingToPoint } from './points.js';
 import { checkInflux, influxStatusOf, logInfluxStatus } from './influx-check.js';
 import type { InfluxStatus } from './influx-check.js';
+import { alertToPoint, commandResultToPoint, deviceEventToPoint } from './records.js';
+
+/** A record of one of the historian's topics. */
+type HistorianRecord = Reading | DeviceEvent | CommandResult | Alert;
 
 /** The HTTP status of an InfluxDB client error as text, or `network`. */
 function statusOf(err: unknown): string {
@@ -44,7 +50,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
   const influx = new InfluxDB({ url: config.influx.url, token: config.influx.token, timeout: config.influx.timeoutMs });
   const m = {
     written: metrics.counter({ name: 'busbar_historian_points_written_total', help: 'Points acknowledged by InfluxDB.' }),
-    dropped: metrics.counter({ name: 'busbar_historian_dropped_total', help: 'Parts of readings left out of InfluxDB, or points it refused, by reason.', labelNames: ['reason'] }),
+    dropped: metrics.counter({ name: 'busbar_historian_dropped_total', help: 'Parts of records (readings, events, command results, alerts) left out of InfluxDB, or points it refused, by reason.', labelNames: ['reason'] }),
     errors: metrics.counter({ name: 'busbar_historian_write_errors_total', help: 'Failed InfluxDB write attempts (each is retried).', labelNames: ['status'] }),
     writeSeconds: metrics.histogram({ name: 'busbar_historian_write_seconds', help: 'Duration of one successful InfluxDB write request.' }),
     latency: metrics.histogram({ name: 'busbar_historian_end_to_end_seconds', help: 'From the reading timestamp to InfluxDB acknowledgement.', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] }),
@@ -70,7 +76,8 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
 
   /** One write request; resolves when InfluxDB acknowledged it (204, or 422: a partial write whose refused points are reported). */
   const writeRequest = async (chunk: Point[]): Promise<void> => {
-    const api = influx.getWriteApi(config.influx.org, config.influx.bucket, 'ms', { batchSize: chunk.length + 1, flushInterval: 0, maxRetries: 0, maxBufferLines: chunk.length + 1 });
+    // ns: readings are whole milliseconds; events, results and alerts carry a sub-millisecond offset (records.ts)
+    const api = influx.getWriteApi(config.influx.org, config.influx.bucket, 'ns', { batchSize: chunk.length + 1, flushInterval: 0, maxRetries: 0, maxBufferLines: chunk.length + 1 });
     api.writePoints(chunk);
     const t0 = performance.now();
     try {
@@ -106,13 +113,21 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
     }
   };
 
-  const handle = async (records: ConsumedRecord<Reading>[], control: BatchControl): Promise<void> => {
+  /** The point of a record, by its topic. */
+  const toPoint = (r: ConsumedRecord<HistorianRecord>): MappedPoint => {
+    if (r.topic === config.topics.deviceEvents) return deviceEventToPoint(r.value as DeviceEvent);
+    if (r.topic === config.topics.commandResults) return commandResultToPoint(r.value as CommandResult);
+    if (r.topic === config.topics.alerts) return alertToPoint(r.value as Alert);
+    return readingToPoint(r.value as Reading);
+  };
+
+  const handle = async (records: ConsumedRecord<HistorianRecord>[], control: BatchControl): Promise<void> => {
     const points: Point[] = [];
     for (const r of records) {
-      const { point, problems } = readingToPoint(r.value);
+      const { point, problems } = toPoint(r);
       for (const pr of problems) {
         m.dropped.inc({ reason: pr.problem });
-        logger.warn({ device: r.value.device_id, timestamp: r.value.timestamp.getTime(), name: pr.name, problem: pr.problem }, 'part of a reading left out of InfluxDB');
+        logger.warn({ topic: r.topic, device: r.value.device_id, timestamp: r.value.timestamp.getTime(), name: pr.name, problem: pr.problem }, 'part of a record left out of InfluxDB');
       }
       if (point) points.push(point);
     }
@@ -123,7 +138,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
         let written = 0;
         for (let i = 0; i < points.length; i += config.influx.batchLines) written += await writeIsolating(points.slice(i, i + config.influx.batchLines));
         const now = Date.now();
-        for (const r of records) m.latency.observe(undefined, Math.max(0, now - r.value.timestamp.getTime()) / 1000);
+        for (const r of records) if (r.topic === config.topics.readings) m.latency.observe(undefined, Math.max(0, now - r.value.timestamp.getTime()) / 1000);
         m.written.inc(undefined, written);
         if (!lastWriteOk) logger.info({ attempts: attempt + 1 }, 'InfluxDB writes succeed again');
         lastWriteOk = true;
@@ -159,19 +174,24 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
   const producer = kafka.producer(PRODUCER_OPTIONS);
   const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
-  const consumer = new DecodingConsumer<Reading>({
+  const consumer = new DecodingConsumer<HistorianRecord>({
     kafka,
     producer,
     groupId: config.groupId,
     topic: config.topics.readings,
     decoder: readingSerde,
+    moreTopics: [
+      { topic: config.topics.deviceEvents, decoder: deviceEventSerde },
+      { topic: config.topics.commandResults, decoder: commandResultSerde },
+      { topic: config.topics.alerts, decoder: alertSerde },
+    ],
     deadLetter: { topic: config.topics.deadLetter, encoder: deadLetterSerde },
     handle,
     logger,
     metrics,
   });
   await consumer.start();
-  logger.info({ influx: config.influx.url, bucket: config.influx.bucket, topic: config.topics.readings }, 'historian running');
+  logger.info({ influx: config.influx.url, bucket: config.influx.bucket, topics: [config.topics.readings, config.topics.deviceEvents, config.topics.commandResults, config.topics.alerts] }, 'historian running');
   return {
     health: () => ({ ok: true, details: { influx: lastWriteOk ? 'ok' : `failing: ${lastError ?? ''}` } }),
     ready: () => ({

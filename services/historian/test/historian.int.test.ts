@@ -27,14 +27,15 @@ let kafkaServer: SharedKafka;
 let influx: InfluxBucket;
 let historian: RunningService | undefined;
 const run = randomUUID().slice(0, 8);
-const topics = { ...DEFAULT_TOPICS, ...uniqueTopics('historian-test', { readings: 'readings', deadLetter: 'dead-letter' }, run) };
+// every topic the historian consumes is this suite's own (readings, device events, command results, alerts)
+const topics = { ...DEFAULT_TOPICS, ...uniqueTopics('historian-test', { readings: 'readings', deviceEvents: 'device-events', commandResults: 'command-results', alerts: 'alerts', deadLetter: 'dead-letter' }, run) };
 const counting = countingMetrics();
 
 beforeAll(async () => {
   [kafkaServer, influx] = await Promise.all([sharedKafka(), createBucket('historian-test')]);
   const admin = new Kafka({ clientId: 'historian-test', brokers: kafkaServer.brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic: topics.readings, numPartitions: 1 }, { topic: topics.deadLetter, numPartitions: 1 }], waitForLeaders: true });
+  await admin.createTopics({ topics: [topics.readings, topics.deviceEvents, topics.commandResults, topics.alerts, topics.deadLetter].map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true });
   await admin.disconnect();
   const cfg = historianConfigSchema.parse({ kafka: { brokers: kafkaServer.brokers }, topics, groupId: `historian-test-${run}`, influx: { url: influx.url, org: influx.org, bucket: influx.bucket, token: influx.token } }) as HistorianConfig;
   historian = await startHistorian(cfg, { logger: noopLogger, metrics: counting.metrics });
@@ -48,8 +49,8 @@ describe('historian > InfluxDB refuses one point of a batch', () => {
   it('isolates and drops the refused point, stores every other reading of the batch, and counts it', async () => {
     const t0 = Date.UTC(2026, 10, 21, 6, 0, 0);
     const readings: ReadingInput[] = Array.from({ length: 9 }, (_, i) => ({ device_id: `d${i}`, protocol: 'modbus', timestamp: new Date(t0 + i), values: { voltage_v: i } }));
-    // a measurement name ending in a backslash: InfluxDB answers 400 for the whole request it is in
-    readings.splice(4, 0, { device_id: 'bad', protocol: 'modbus\\', timestamp: new Date(t0 + 100), values: { voltage_v: 99 } });
+    // a series key longer than 64 KiB: InfluxDB answers 400 for the whole request it is in
+    readings.splice(4, 0, { device_id: 'd'.repeat(70_000), protocol: 'modbus', timestamp: new Date(t0 + 100), values: { voltage_v: 99 } });
     const kafka = new Kafka({ clientId: 'historian-test', brokers: kafkaServer.brokers, logLevel: logLevel.NOTHING });
     const producer = kafka.producer();
     await producer.connect();

@@ -24,7 +24,7 @@ export type { DatabaseSourceOptions, DbBatch, DbMapping, DbTest } from './client
 export { connectPostgres, connectMariadb, openSqlite } from './client/sql.js';
 export type { SqlConnection, SqlDialect, SqlServerOptions } from './client/sql.js';
 export { RciClient, DEFAULT_RCI_TIMEOUT_MS } from './client/rci-client.js';
-export type { RciClientOptions, RciReply } from './client/rci-client.js';
+export type { RciClientOptions, RciReply, RciSendOptions } from './client/rci-client.js';
 export { RateLimiter } from './client/rate-limiter.js';
 export type { RateLimiterOptions } from './client/rate-limiter.js';
 export { connectTcpTransport, openSerialTransport } from './client/rci-transport.js';

@@ -13,6 +13,8 @@ import { AUX_TYPES, channelStateTransition } from '@busbar/driver-arbin-cti';
 
 /** Protocol name written into every record. */
 export const PROTOCOL = 'arbin-cti';
+/** `record_type` of every channel reading: the InfluxDB measurement shared by all cyclers (docs/data-model.md). */
+const RECORD_TYPE = 'cycler_channel';
 
 const NUMERIC: ReadonlyArray<keyof ChannelReading> = [
   'voltage_v', 'current_a', 'power_w',
@@ -34,7 +36,8 @@ const AUX_SUFFIX: Partial<Record<(typeof AUX_TYPES)[number], string>> = { voltag
  * `aux_voltage_<n>_v`, `aux_<type>_<n>` (n 1-based). states: status (vendor name), state (idle,
  * running, paused, stopping, finished, fault, other), and when not empty schedule_name, test_name,
  * step_name, step_and_cycle, exit_condition, barcode. Quality UNCERTAIN when the Console cannot reach
- * the channel (comm_failure) or a value is not finite (it is then left out).
+ * the channel (comm_failure) or a value is not finite (it is then left out). record_type
+ * `cycler_channel` (docs/data-model.md).
  */
 export function toArbinReading(deviceId: string, r: ChannelReading, atMs: number, sequence: number): ReadingInput {
   const values: Record<string, number> = {};
@@ -58,7 +61,7 @@ export function toArbinReading(deviceId: string, r: ChannelReading, atMs: number
   for (const [k, v] of optional) if (v !== '') states[k] = v;
   return {
     device_id: deviceId, protocol: PROTOCOL, channel: r.channel, timestamp: new Date(atMs), values, states,
-    quality: r.comm_failure || !finite ? 'UNCERTAIN' : 'GOOD', sequence,
+    quality: r.comm_failure || !finite ? 'UNCERTAIN' : 'GOOD', sequence, record_type: RECORD_TYPE,
   };
 }
 

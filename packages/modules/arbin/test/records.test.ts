@@ -15,7 +15,7 @@ describe('modules > arbin > records > toArbinReading', () => {
       status: 2, status_name: 'Charge', voltage_v: 3.9, current_a: 1.5, power_w: 5.85, charge_capacity_ah: 0.25, discharge_capacity_ah: 0.1, charge_energy_wh: 0.9, discharge_energy_wh: 0.3,
       internal_resistance_ohm: 0.05, test_time_s: 120, step_time_s: 30, step_and_cycle_format: '[2] 3: CC_Discharge, Current', schedule: 'Busbar_CC.sdx', testname: 'T1', aux,
     }), 1_700_000_000_000, 7);
-    expect(r).toMatchObject({ device_id: 'arbin-1', protocol: 'arbin-cti', channel: 3, sequence: 7, quality: 'GOOD', timestamp: new Date(1_700_000_000_000) });
+    expect(r).toMatchObject({ device_id: 'arbin-1', protocol: 'arbin-cti', channel: 3, sequence: 7, quality: 'GOOD', timestamp: new Date(1_700_000_000_000), record_type: 'cycler_channel' });
     expect(r.values).toMatchObject({
       voltage_v: 3.9, current_a: 1.5, power_w: 5.85, charge_capacity_ah: 0.25, discharge_capacity_ah: 0.1, charge_energy_wh: 0.9, discharge_energy_wh: 0.3,
       internal_resistance_ohm: 0.05, test_time_s: 120, step_time_s: 30, cycle_index: 2, step_index: 3, status_code: 2, comm_failure: 0,

@@ -19,7 +19,7 @@ export const PROTOCOL = 'itron-corus';
  * (name → decimal text, names and units from the configured map, e.g. `volume_converted_m3`,
  * `pressure_bar`), dates (the device clock) as ISO instants and texts in `states`. A parameter the
  * device reported as "no value" (all 0xFF, reference §8.1) is left out and makes the quality
- * `UNCERTAIN`.
+ * `UNCERTAIN`. `record_type` `meter_poll` (docs/data-model.md).
  *
  * @param atMs - when the poll started (collector clock), ms since the epoch.
  */
@@ -33,16 +33,18 @@ export function parameterReading(deviceId: string, values: Readonly<Record<strin
     else if (v instanceof Date) states[name] = v.toISOString();
     else states[name] = v;
   }
-  return { device_id: deviceId, protocol: PROTOCOL, channel: null, timestamp: new Date(atMs), values: {}, exact_values: exact, states, quality: missing ? 'UNCERTAIN' : 'GOOD', sequence };
+  return { device_id: deviceId, protocol: PROTOCOL, channel: null, timestamp: new Date(atMs), values: {}, exact_values: exact, states, quality: missing ? 'UNCERTAIN' : 'GOOD', sequence, record_type: 'meter_poll' };
 }
 
 /**
  * One log record → one Reading with the record's own timestamp: numeric fields (pulse fields
  * already scaled by the pulse weight, reference §9.6) in `exact_values`, `states.log` = the log
  * name (`interval`, ...) so log records are told apart from polls, `states.device_time` = the
- * timestamp as the device wrote it (naive), other Date fields as ISO instants; `states.relogged` =
- * `"true"` for a record the device logged again after its clock was set back (its time was
- * published before: the historian overwrites the point of that time, the flag says why).
+ * timestamp as the device wrote it (naive), other Date fields as ISO instants. `record_type`
+ * `meter_log:<log>` (docs/data-model.md): each log is its own measurement, so an hourly record never
+ * overwrites the interval record of the same time. `states.relogged` = `"true"` for a record the
+ * device logged again after its clock was set back (its time was published before: the historian
+ * overwrites the point of that time, the flag says why).
  */
 export function logRecordReading(deviceId: string, record: LogRecord & { readonly relogged?: boolean }, sequence: number): ReadingInput {
   const exact: Record<string, string> = {};
@@ -54,7 +56,7 @@ export function logRecordReading(deviceId: string, record: LogRecord & { readonl
       if (v.getTime() !== record.timestamp.getTime()) states[name] = v.toISOString();
     } else states[name] = v;
   }
-  return { device_id: deviceId, protocol: PROTOCOL, channel: null, timestamp: record.timestamp, values: {}, exact_values: exact, states, quality: 'GOOD', sequence };
+  return { device_id: deviceId, protocol: PROTOCOL, channel: null, timestamp: record.timestamp, values: {}, exact_values: exact, states, quality: 'GOOD', sequence, record_type: `meter_log:${record.log}` };
 }
 
 /**

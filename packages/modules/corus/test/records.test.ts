@@ -18,7 +18,7 @@ describe('modules > corus > records', () => {
     expect(r).toEqual({
       device_id: 'corus-1', protocol: 'itron-corus', channel: null, timestamp: new Date(Date.UTC(2024, 0, 1)), values: {},
       exact_values: { volume_converted_m3: '123456789012345.678', pressure_bar: '1.01325', flow_converted_m3_per_h: '1.2' },
-      states: { clock: '2020-10-07T12:00:00.000Z', firmware_version: 'V5.1' }, quality: 'GOOD', sequence: 7,
+      states: { clock: '2020-10-07T12:00:00.000Z', firmware_version: 'V5.1' }, quality: 'GOOD', sequence: 7, record_type: 'meter_poll',
     });
   });
 
@@ -34,7 +34,7 @@ describe('modules > corus > records', () => {
     expect(r).toEqual({
       device_id: 'corus-1', protocol: 'itron-corus', channel: null, timestamp: ts, values: {},
       exact_values: { consumption_interval_converted: '183.7', status: '0' },
-      states: { log: 'interval', device_time: '2020-10-07T12:15:00', start_date: '2020-10-07T10:00:00.000Z' }, quality: 'GOOD', sequence: 3,
+      states: { log: 'interval', device_time: '2020-10-07T12:15:00', start_date: '2020-10-07T10:00:00.000Z' }, quality: 'GOOD', sequence: 3, record_type: 'meter_log:interval',
     });
   });
 

@@ -12,6 +12,8 @@ import type { DeviceRecords } from '@busbar/protocol';
 
 /** Protocol name written into every record. */
 export const PROTOCOL = 'maccor-macnet';
+/** `record_type` of every channel reading: the InfluxDB measurement shared by all cyclers (docs/data-model.md). */
+const RECORD_TYPE = 'cycler_channel';
 
 /** The latest (4,7) (and (4,4)) of a channel, with when it was read. */
 export interface ChannelDetail {
@@ -42,7 +44,8 @@ export interface TesterPoll {
  * rf2; from the channel's latest (4,7): capacity_ah, energy_wh, step_time_s, cycle, step,
  * record_number, detail_age_s (how old those are), aux_1..aux_n ((4,4), units per (4,5), not read).
  * `states`: status (Stat name), rf1_name, rf2_name, phase, tester_time (the tester PC's local clock).
- * Quality UNCERTAIN until the channel's details were read once.
+ * Quality UNCERTAIN until the channel's details were read once. `record_type` `cycler_channel`: the
+ * InfluxDB measurement shared by all cyclers (docs/data-model.md).
  */
 export function toReading(deviceId: string, status: ChannelStatus, poll: TesterPoll, atMs: number, sequence: number): ReadingInput {
   const ch = status.channel;
@@ -63,7 +66,7 @@ export function toReading(deviceId: string, status: ChannelStatus, poll: TesterP
       values[`aux_${k + 1}`] = x;
     });
   }
-  return { device_id: deviceId, protocol: PROTOCOL, channel: ch, timestamp: new Date(atMs), values, states, quality: d ? 'GOOD' : 'UNCERTAIN', sequence };
+  return { device_id: deviceId, protocol: PROTOCOL, channel: ch, timestamp: new Date(atMs), values, states, quality: d ? 'GOOD' : 'UNCERTAIN', sequence, record_type: RECORD_TYPE };
 }
 
 /**

@@ -8,6 +8,8 @@ import { parseRegisterMap, registerMapSchema } from '@busbar/driver-modbus';
 import { resolveDeviceMap } from '@busbar/protocol';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** A device class: the sub-kind of `record_type` `modbus:<class>` (docs/data-model.md). */
+const classPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** `connection:` of a Modbus TCP device. */
 const tcpSchema = z.object({
@@ -32,6 +34,9 @@ const rtuSchema = z.object({
  *   gateways): the collector owns it and executes its commands (docs/architecture.md). Default:
  *   `exclusive` for RTU, `shared` for TCP.
  * - `map` inline, or `mapFile` (JSON/YAML, resolved relative to the configuration file).
+ * - `deviceClass`: the kind of device the map describes (`power-supply`, `bms`); it names the
+ *   InfluxDB measurement `modbus:<deviceClass>` of the device's readings (docs/data-model.md).
+ *   Default: see {@link deviceClassOf}.
  */
 export const modbusDeviceSchema = z
   .object({
@@ -43,6 +48,7 @@ export const modbusDeviceSchema = z
     session: z.enum(['shared', 'exclusive']).optional(),
     map: registerMapSchema.optional(),
     mapFile: z.string().min(1).optional(),
+    deviceClass: z.string().regex(classPattern, 'must be 1–64 characters of A-Z a-z 0-9 . _ -, starting with a letter or digit').optional(),
   })
   .strict()
   .superRefine((d, ctx) => {
@@ -62,8 +68,22 @@ export const modbusDevicesSchema = z.array(modbusDeviceSchema).min(1, 'configure
   });
 });
 
-/** A device with its register map resolved and validated. */
-export type ResolvedModbusDevice = ModbusDeviceConfig & { readonly registerMap: DeviceMap };
+/** A device with its register map resolved and validated, and its device class decided. */
+export type ResolvedModbusDevice = ModbusDeviceConfig & { readonly registerMap: DeviceMap; readonly deviceClass: string };
+
+/**
+ * The device class of a device (the `<class>` of its readings' `record_type` `modbus:<class>`):
+ * `deviceClass` when configured; else the `mapFile`'s base name without its extensions
+ * (`maps/power-supply.map.json` → `power-supply`), characters outside `A-Z a-z 0-9 . _ -` replaced by
+ * `-`; else, for an inline map, the device id — so two different inline maps never share a
+ * measurement (set `deviceClass` to group devices that share one).
+ */
+export function deviceClassOf(d: Pick<ModbusDeviceConfig, 'id' | 'mapFile' | 'deviceClass'>): string {
+  if (d.deviceClass !== undefined) return d.deviceClass;
+  if (d.mapFile === undefined) return d.id;
+  const base = (d.mapFile.split(/[\\/]/).pop() ?? '').replace(/(\.map)?\.(json|ya?ml)$/i, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[._-]+/, '').slice(0, 64);
+  return base === '' ? d.id : base;
+}
 
 /**
  * Resolves each device's `map` or `mapFile` (JSON/YAML, relative to `baseDir`) into a validated
@@ -72,5 +92,5 @@ export type ResolvedModbusDevice = ModbusDeviceConfig & { readonly registerMap: 
  * @throws {BusbarError} `BB_CONFIG_INVALID` naming `devices[i]` and the map field at fault.
  */
 export function resolveModbusDevices(devices: readonly ModbusDeviceConfig[], baseDir: string): ResolvedModbusDevice[] {
-  return devices.map((d, i) => ({ ...d, registerMap: resolveDeviceMap(d, i, baseDir, parseRegisterMap) }));
+  return devices.map((d, i) => ({ ...d, registerMap: resolveDeviceMap(d, i, baseDir, parseRegisterMap), deviceClass: deviceClassOf(d) }));
 }

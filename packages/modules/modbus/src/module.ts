@@ -20,15 +20,18 @@ export interface ModbusSession extends Session {
 }
 
 /**
- * Turns one poll of a device into a Reading: numeric points as they are, bits as 1/0.
+ * Turns one poll of a device into a Reading: numeric points as they are, bits as 1/0;
+ * `record_type` `modbus:<deviceClass>` (docs/data-model.md), so each kind of device has its own
+ * InfluxDB measurement.
  *
  * @param values - point name → engineering value (SI units in the names, per the register map).
  * @param atMs - when the poll started, ms since the epoch.
+ * @param deviceClass - the device's class (`deviceClassOf`): `power-supply`, `bms`...
  */
-export function toReading(deviceId: string, values: PointValues, atMs: number, sequence: number): ReadingInput {
+export function toReading(deviceId: string, values: PointValues, atMs: number, sequence: number, deviceClass: string): ReadingInput {
   const numeric: Record<string, number> = {};
   for (const [name, v] of Object.entries(values)) numeric[name] = typeof v === 'boolean' ? (v ? 1 : 0) : v;
-  return { device_id: deviceId, protocol: PROTOCOL, channel: null, timestamp: new Date(atMs), values: numeric, quality: 'GOOD', sequence };
+  return { device_id: deviceId, protocol: PROTOCOL, channel: null, timestamp: new Date(atMs), values: numeric, quality: 'GOOD', sequence, record_type: `${PROTOCOL}:${deviceClass}` };
 }
 
 /**
@@ -58,6 +61,6 @@ export const modbusModule: ProtocolModule<ResolvedModbusDevice, ModbusSession, P
   sessionMode: (device) => device.session,
   open: openModbusSession,
   poll: async (session) => (await session.client.readAll()).values,
-  toRecords: (device, values, ctx) => ({ readings: [toReading(device.id, values, ctx.atMs, ctx.nextSequence())] }),
+  toRecords: (device, values, ctx) => ({ readings: [toReading(device.id, values, ctx.atMs, ctx.nextSequence(), device.deviceClass)] }),
   actions: { [MODBUS_WRITE]: modbusWriteAction },
 };

@@ -43,6 +43,18 @@ export interface RciClientOptions {
   readonly logger?: Logger;
 }
 
+/** Per-command options of {@link RciClient.send}. */
+export interface RciSendOptions {
+  /** Reply timeout, ms (default: the template's `timeoutMs`, else `defaultTimeoutMs`). */
+  readonly timeoutMs?: number;
+  /**
+   * Called right before the request is written, after the limiter slot and the in-flight lane
+   * (e.g. a command's expiry check); when it throws, nothing is written and the error is the
+   * command's (its `outcome` should be `not_sent`).
+   */
+  readonly beforeSend?: () => void;
+}
+
 /** A successful reply. */
 export interface RciReply {
   readonly command: string;
@@ -110,7 +122,7 @@ export class RciClient {
    *   (not_sent), `BB_BASYTEC_RCI_REFUSED` (refused), `BB_BASYTEC_RCI_TIMEOUT`/`BB_BASYTEC_RCI_UNEXPECTED_REPLY`/
    *   `BB_BASYTEC_RCI_CONNECTION_LOST` (unknown).
    */
-  send(command: string, values: RciValues, opts: { timeoutMs?: number } = {}): Promise<RciReply> {
+  send(command: string, values: RciValues, opts: RciSendOptions = {}): Promise<RciReply> {
     const tpl = this.o.templates[command];
     if (tpl === undefined) return Promise.reject(new BasytecError('BB_BASYTEC_RCI_TEMPLATE_INVALID', `no RCI template named ${JSON.stringify(command)}`, { outcome: 'not_sent', context: { command } }));
     let request: string;
@@ -125,8 +137,8 @@ export class RciClient {
     const lane = this.mode === 'tester' ? '*' : String(values['channel'] ?? '*');
     const prev = this.lanes.get(lane) ?? Promise.resolve();
     const run = prev.then(
-      () => this.execute(command, request, exp, timeoutMs),
-      () => this.execute(command, request, exp, timeoutMs),
+      () => this.execute(command, request, exp, timeoutMs, opts.beforeSend),
+      () => this.execute(command, request, exp, timeoutMs, opts.beforeSend),
     );
     const settled = run.catch(() => undefined);
     this.lanes.set(lane, settled);
@@ -137,17 +149,17 @@ export class RciClient {
   }
 
   /** Starts a prepared test plan on a channel (template `start`; reference §6). Plans are validated by the caller's configuration. */
-  startTest(channel: string | number, plan: string, opts?: { timeoutMs?: number }): Promise<RciReply> {
+  startTest(channel: string | number, plan: string, opts?: RciSendOptions): Promise<RciReply> {
     return this.send('start', { channel, plan }, opts);
   }
 
   /** Stops the test on a channel (template `stop`). */
-  stopTest(channel: string | number, opts?: { timeoutMs?: number }): Promise<RciReply> {
+  stopTest(channel: string | number, opts?: RciSendOptions): Promise<RciReply> {
     return this.send('stop', { channel }, opts);
   }
 
   /** Reads the state of a channel (template `readState`); the state is the success pattern's `state` group. */
-  async readState(channel: string | number, opts?: { timeoutMs?: number }): Promise<string> {
+  async readState(channel: string | number, opts?: RciSendOptions): Promise<string> {
     const r = await this.send('readState', { channel }, opts);
     return r.groups['state'] ?? r.reply;
   }
@@ -160,7 +172,7 @@ export class RciClient {
     await this.t.close();
   }
 
-  private async execute(command: string, request: string, exp: ReplyExpectation, timeoutMs: number): Promise<RciReply> {
+  private async execute(command: string, request: string, exp: ReplyExpectation, timeoutMs: number, beforeSend: (() => void) | undefined): Promise<RciReply> {
     const notSent = (code: 'BB_BASYTEC_RCI_CLOSED' | 'BB_BASYTEC_RCI_NOT_CONNECTED', why: string): BasytecError =>
       new BasytecError(code, `RCI ${command} not sent: ${why}`, { outcome: 'not_sent', context: { command, request } });
     if (this.closed) throw notSent('BB_BASYTEC_RCI_CLOSED', 'the client is closed');
@@ -168,6 +180,7 @@ export class RciClient {
     const sentAtMs = await this.limiter.acquire();
     if (this.closed) throw notSent('BB_BASYTEC_RCI_CLOSED', 'the client is closed');
     if (!this.t.isOpen()) throw notSent('BB_BASYTEC_RCI_NOT_CONNECTED', 'the transport is not open');
+    beforeSend?.(); // throws (e.g. the command expired while it waited for its slot): nothing is written
     return new Promise<RciReply>((resolve, reject) => {
       const f: InFlight = {
         command, request, exp, sentAtMs, timer: undefined,

@@ -197,6 +197,28 @@ export class ResultfileTailer implements AsyncIterable<TailBatch> {
     return p;
   }
 
+  /**
+   * Like {@link next}, but never waits for the file system: returns a batch already waiting, else
+   * sweeps the directory once (one chunk per file) and returns the first batch that produced, or
+   * undefined when there is nothing new. For a caller that schedules its own polls (the collector
+   * module). Serialised with {@link next}.
+   * @throws {BasytecError} `BB_BASYTEC_FILE_READ_FAILED` when the directory became unreadable (see {@link lost}).
+   */
+  nextReady(): Promise<TailBatch | undefined> {
+    const p = this.nextChain.then(async () => {
+      if (this.lostError !== undefined) throw this.lostError;
+      const waiting = this.ready.shift();
+      if (waiting !== undefined || this.closed) return waiting;
+      await this.poll();
+      return this.ready.shift();
+    });
+    this.nextChain = p.then(
+      () => undefined,
+      () => undefined,
+    );
+    return p;
+  }
+
   private async nextOne(): Promise<TailBatch | undefined> {
     for (;;) {
       if (this.lostError !== undefined) throw this.lostError;

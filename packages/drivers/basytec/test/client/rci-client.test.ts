@@ -58,6 +58,25 @@ describe('RciClient', () => {
     await expect(s).resolves.toBe('running');
   });
 
+  it('beforeSend runs after the limiter slot, right before the write; when it throws, nothing is written and its error is the result', async () => {
+    const t = new MemoryTransport();
+    const c = new RciClient({ transport: t, templates: EXAMPLE_RCI_TEMPLATES });
+    const calls: { atMs: number; sentBefore: number }[] = [];
+    const first = c.stopTest(1, { beforeSend: () => calls.push({ atMs: Date.now(), sentBefore: t.sent.length }) });
+    await vi.advanceTimersByTimeAsync(0);
+    t.reply('OK STOP 1');
+    await first;
+    const expired = new BasytecError('BB_BASYTEC_RCI_CLOSED', 'expired while waiting', { outcome: 'not_sent' });
+    const second = settle(c.stopTest(2, { beforeSend: () => {
+      calls.push({ atMs: Date.now(), sentBefore: t.sent.length });
+      throw expired;
+    } }));
+    await vi.advanceTimersByTimeAsync(200);
+    expect(await second).toEqual({ err: expired });
+    expect(calls).toEqual([{ atMs: 0, sentBefore: 0 }, { atMs: 100, sentBefore: 1 }]); // the second waited for its 100 ms slot
+    expect(t.sent.map((s) => s.line)).toEqual(['STOP 1\r\n']);
+  });
+
   it('outcomes: refused, unknown on a timeout after sending, unknown on an unexpected reply, not_sent for a bad value', async () => {
     const t = new MemoryTransport();
     const c = new RciClient({ transport: t, templates: EXAMPLE_RCI_TEMPLATES });

@@ -142,6 +142,25 @@ describe('ResultfileTailer on a growing file', () => {
     expect(seen.sort((a, b) => a - b)).toEqual(rows.map((r) => r.dataSet));
   }, 30_000);
 
+  it('nextReady() never waits: one sweep, the rows there are, then undefined until the file grows', async () => {
+    const f = new ResultfileFormat();
+    const rows = [...simulateRows({ plan: DEFAULT_PLAN, sample_s: 1 })].slice(0, 30);
+    const file = join(dir, 'r.txt');
+    await writeFile(file, Buffer.concat([f.preamble(), f.rows(rows.slice(0, 10))]));
+    // a poll interval of an hour: a waiting next() would hang the test
+    const t = await ResultfileTailer.open({ dir, store: await JsonFileCursorStore.open(join(dir, 'c.json')), timeZone: 'UTC', pollIntervalMs: 3_600_000, watch: false });
+    const a = await t.nextReady();
+    expect(a?.rows.map((r) => r.data_set)).toEqual(rows.slice(0, 10).map((r) => r.dataSet));
+    await t.ack(a!);
+    expect(await t.nextReady()).toBeUndefined();
+    await writeFile(file, Buffer.concat([f.preamble(), f.rows(rows)]));
+    const b = await t.nextReady();
+    expect(b?.rows.map((r) => r.data_set)).toEqual(rows.slice(10).map((r) => r.dataSet));
+    expect(await t.nextReady()).toBeUndefined();
+    await t.close();
+    expect(await t.nextReady()).toBeUndefined();
+  });
+
   it('a file that is not a Resultfile is reported once with BB_BASYTEC_NOT_A_RESULTFILE; others go on', async () => {
     await writeFile(join(dir, 'notes.txt'), 'hello\n');
     const f = new ResultfileFormat();

@@ -1,0 +1,7 @@
+/**
+ * `@busbar/collector-basytec` (private): the composition, exported for in-process end-to-end
+ * tests.
+ */
+export { startBasytecCollector } from './collector.js';
+export { collectorConfigSchema } from './config.js';
+export type { CollectorConfig } from './config.js';
