@@ -243,6 +243,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     const log = logger.child({ deviceId, job: job.name });
     const ctx: JobContext = {
       publishAcknowledged: (readings: readonly ReadingInput[]) => untilAborted(kit.publishReadingsAcknowledged(readings), hardStop.signal),
+      publishEvents: (events) => kit.publishEvents(events),
       nextSequence,
       signal: stopping.signal,
     };

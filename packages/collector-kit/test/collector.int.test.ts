@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
-import type { Reading } from '@busbar/avro';
-import { readingSerde } from '@busbar/avro';
+import type { DeviceEvent, Reading } from '@busbar/avro';
+import { deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { Counter, Labels, MetricSpec, Metrics } from '@busbar/core';
 import { BusbarError, noopLogger, noopMetrics } from '@busbar/core';
 import { createKafka, ensureTopics, readTopicToEnd, topicsConfigSchema } from '@busbar/kafka';
@@ -34,7 +34,7 @@ afterAll(async () => {
 }, 60_000);
 
 /** A configuration with fresh topics and a fresh buffer file. */
-async function config(): Promise<CollectorRuntimeConfig & { readonly topics: { readonly readings: string } }> {
+async function config(): Promise<CollectorRuntimeConfig & { readonly topics: { readonly readings: string; readonly deviceEvents: string } }> {
   const run = `ck-jobs-${randomUUID().slice(0, 8)}`;
   const topics = topicsConfigSchema.parse({ readings: `${run}.readings`, deviceEvents: `${run}.events`, commands: `${run}.commands`, deviceCommands: `${run}.device-commands`, commandResults: `${run}.results`, alerts: `${run}.alerts`, deadLetter: `${run}.dead-letter` });
   const admin = kafka.admin();
@@ -115,6 +115,7 @@ describe('collector-kit > device background jobs on Kafka', () => {
         await gate;
         abortedDuringStep = ctx.signal.aborted;
         await ctx.publishAcknowledged([jobReading(device.id, 1, ctx.nextSequence())]);
+        await ctx.publishEvents([{ event_id: randomUUID(), device_id: device.id, protocol: 'fake', timestamp: new Date(), kind: 'FAULT', reason: 'from the job', error_code: 'BB_TEST_JOB' }]);
         cursor.push(1);
       },
     }));
@@ -129,5 +130,11 @@ describe('collector-kit > device background jobs on Kafka', () => {
     expect(abortedDuringStep).toBe(true);
     expect(cursor).toEqual([1]);
     expect((await jobReadings(cfg.topics.readings)).map((r) => r.values.i)).toEqual([1]);
+    // the job's device event went the same way (ctx.publishEvents)
+    const faults: DeviceEvent[] = [];
+    await readTopicToEnd({ kafka, topic: cfg.topics.deviceEvents, decoder: deviceEventSerde }, (e) => {
+      if (e.kind === 'FAULT') faults.push(e);
+    });
+    expect(faults.map((e) => [e.device_id, e.reason, e.error_code])).toEqual([['dev-1', 'from the job', 'BB_TEST_JOB']]);
   }, 60_000);
 });

@@ -100,6 +100,11 @@ export interface JobContext {
    *   The records may still reach Kafka later: at least once, never "done" without the ack.
    */
   publishAcknowledged(readings: readonly ReadingInput[]): Promise<void>;
+  /**
+   * Publishes device events through the same store-and-forward path (e.g. the Corus backfill's
+   * "device clock set back"); resolves once they are in the buffer (or sent, without one).
+   */
+  publishEvents(events: readonly DeviceEventInput[]): Promise<void>;
   /** The next `sequence` number of this collector process (shared with the polls). */
   nextSequence(): number;
   /**

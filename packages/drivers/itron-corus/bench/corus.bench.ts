@@ -2,7 +2,7 @@
  * Corus benchmarks (printed, never asserted): codec decode throughput and log-read records/s
  * through CorusSession against the simulator on loopback. Run: `npm run bench -w @busbar/driver-itron-corus`.
  */
-import { CorusLink, CorusSession, EXAMPLE_CORUS_MAP, ExactDecimal, startCorusSimulator, tcpTransport, decodeValue } from '../src/index.js';
+import { CorusLink, CorusSession, EXAMPLE_CORUS_MAP, ExactDecimal, startCorusSimulator, tcpTransport, decodeValue, decideLogRecords, expectedLogSlots, dateToCorusDateTime } from '../src/index.js';
 import { DatabaseAssembler, decodeRecord, encodeDatabaseFrames } from '../src/codec/database.js';
 import { DeviceMessageDecoder, encodeResponseFrame } from '../src/codec/frames.js';
 import { INTERVAL_LAYOUT_52 } from '../src/config/example-map.js';
@@ -44,6 +44,18 @@ for (const chunk of [wire.length, 64]) {
     }
   });
   rate(`frames→records, ${chunk === 64 ? '64-byte chunks' : 'one chunk'} (${(wire.length / 1024).toFixed(0)} KiB)`, reps * 1000, ms, 'records');
+}
+
+// 3b. the log cursor (pure): expected slots of 30 days of a 15-min log in Europe/Paris across the
+// fall-back, and the policy over the same records in one batch
+{
+  const fromMs = Date.UTC(2020, 9, 10);
+  const toMs = fromMs + 30 * 86_400_000;
+  let slots: number[] = [];
+  const ms = time(() => { slots = expectedLogSlots({ intervalS: 900, timeZone: 'Europe/Paris', fromMs, toMs }); });
+  rate('expectedLogSlots 30 d of 15 min, Europe/Paris', slots.length, ms, 'slots');
+  const entries = slots.map((t, i) => ({ deviceTime: dateToCorusDateTime(new Date(t), 'Europe/Paris'), key: String(i) }));
+  rate('decideLogRecords 30 d of 15 min, Europe/Paris', entries.length, time(() => { decideLogRecords(entries, undefined, { timeZone: 'Europe/Paris', intervalS: 900 }); }), 'records');
 }
 
 // 4. log read through the session against the simulator (30 days of 15-min records)

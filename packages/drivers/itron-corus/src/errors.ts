@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   BB_CORUS_LINK_LOST: { meaning: 'A request on a link that was already dropped (after a fault, a NAK or a stale answer) or closed by the peer: nothing was sent. Open a new link.' },
   BB_CORUS_INTER_CHARACTER_TIMEOUT: { meaning: 'An answer stopped arriving in the middle: no byte for longer than the inter-character timeout (README §10: 2 s between bytes).' },
   BB_CORUS_PARITY: { meaning: 'A sign-on character received on a serial line had the wrong even parity (7E1 expected, README §2.2).' },
+  BB_CORUS_CLOCK_SET_BACK: { meaning: 'Not a failure but a fact for a FAULT DeviceEvent: the device clock was set back (log record times went backwards, or the clock parameter reads behind the last published record). The records it logs again over times already published are published, flagged `relogged` (README "Log cursor", §8.3.12, §9).' },
   BB_CORUS_BAUD_UNSUPPORTED: { meaning: 'The baud-rate character Z of the option select is not in the IEC 62056-21 mode C table (0..6, README §2.2) and no fixed session baud rate is configured for the serial line.' },
 } as const satisfies ErrorCatalogue;
 
@@ -108,6 +109,7 @@ export const CORUS_ERROR_OUTCOMES: Readonly<Record<CorusErrorCode, CommandOutcom
   BB_CORUS_INTER_CHARACTER_TIMEOUT: 'unknown',
   BB_CORUS_PARITY: 'not_sent',
   BB_CORUS_BAUD_UNSUPPORTED: 'not_sent',
+  BB_CORUS_CLOCK_SET_BACK: 'not_sent',
 });
 
 /**

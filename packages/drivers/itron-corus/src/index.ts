@@ -16,7 +16,9 @@ export { corusMapSchema, parseCorusMap, isNumericClass } from './config/map.js';
 export type { CorusMap, CorusParameter } from './config/map.js';
 export { EXAMPLE_CORUS_MAP } from './config/example-map.js';
 
-export { findLogGaps } from './log-gaps.js';
+export { expectedLogSlots, findLogGaps, planGapRequests, parseDayStart, DEFAULT_MAX_GAP_REQUESTS_PER_PASS } from './log/slots.js';
+export { decideLogRecords, SKIP_REASONS } from './log/cursor-policy.js';
+export type { LogCursorState, CursorDecision, ClockSetBackEvent } from './log/cursor-policy.js';
 
 export { tcpTransport, serialTransport } from './client/transport.js';
 /** @public For the Corus protocol module's device schema (its author wires the link options). */
@@ -26,8 +28,8 @@ export type { CorusLinkOptions, CorusSerialOptions, CorusTimeouts, OptionSelectO
 /** @public For the Corus protocol module's session: a link connects once and reports its loss (`lost`). */
 export { CorusLink } from './client/link.js';
 export type { WriteAnswer } from './client/link.js';
-export { CorusSession, Priority } from './client/session.js';
-export type { ParameterValue, LogRecord } from './client/session.js';
+export { CorusSession, Priority, logEntryToRecord } from './client/session.js';
+export type { ParameterValue, LogRecord, LogEntry } from './client/session.js';
 export { dateToCorusDateTime } from './client/time-zone.js';
 
 export { startCorusSimulator } from './simulator/simulator.js';

@@ -1,21 +1,20 @@
 /**
  * Persisted log-backfill cursors: per device one JSON file `<stateDir>/<deviceId>.json`
- * `{ "version": 1, "device": "<id>", "logs": { "<log>": { "lastRecordMs": 1602072000000, "lastRecordDeviceTime": "2020-10-07T12:00:00" } } }`
- * — the time of the last log record Kafka acknowledged, per log. Written atomically (temp file,
+ * `{ "version": 1, "device": "<id>", "logs": { "<log>": { "lastRecordMs": 1602072000000, "lastRecordDeviceTime": "2020-10-07T12:00:00", "lastRecordKey": "0f00…" } } }`
+ * — the last log record Kafka acknowledged, per log: its time, its device time, its bytes (`lastRecordKey`,
+ * to find it again in the next answer), its sequence number when the log has one, and while a clock
+ * set-back is being caught up `highWaterMs` / `rescanFromMs` (the driver's `LogCursorState`; files
+ * written before those fields existed stay valid). Written atomically (temp file,
  * fsync, rename) and only after the acknowledgement, so a restart resumes right after the last
  * published record: no record is published twice by a clean stop, none is skipped.
  */
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { LogCursorState } from '@busbar/driver-itron-corus';
 import { CorusCollectorError } from './errors.js';
 
-/** The cursor of one log. */
-export interface LogCursor {
-  /** Timestamp of the last published record, ms since the epoch. */
-  readonly lastRecordMs: number;
-  /** The same record's timestamp as the device wrote it (naive, itron-corus reference §8.3.12). */
-  readonly lastRecordDeviceTime: string;
-}
+/** The cursor of one log (the driver's cursor policy state, itron-corus driver README "Log cursor"). */
+export type LogCursor = LogCursorState;
 
 /** Cursors of one device, by log name. */
 export type DeviceCursors = Readonly<Record<string, LogCursor>>;
@@ -53,9 +52,18 @@ export class CursorStore {
     if ((parsed as { version?: unknown }).version !== 1 || typeof logs !== 'object' || logs === null) throw new CorusCollectorError('BB_CORUS_COLLECTOR_STATE_INVALID', `cursor file ${file} is not a version 1 cursor file`);
     const out: Record<string, LogCursor> = {};
     for (const [log, c] of Object.entries(logs)) {
-      const { lastRecordMs, lastRecordDeviceTime } = (c ?? {}) as Partial<LogCursor>;
+      const { lastRecordMs, lastRecordDeviceTime, lastRecordKey, lastRecordSequence, highWaterMs, rescanFromMs } = (c ?? {}) as Partial<Record<keyof LogCursor, unknown>>;
       if (typeof lastRecordMs !== 'number' || !Number.isSafeInteger(lastRecordMs) || typeof lastRecordDeviceTime !== 'string') throw new CorusCollectorError('BB_CORUS_COLLECTOR_STATE_INVALID', `cursor file ${file}: logs.${log} needs lastRecordMs (integer ms) and lastRecordDeviceTime (text)`);
-      out[log] = { lastRecordMs, lastRecordDeviceTime };
+      const optionalInt = (name: string, v: unknown): number | undefined => {
+        if (v === undefined) return undefined;
+        if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw new CorusCollectorError('BB_CORUS_COLLECTOR_STATE_INVALID', `cursor file ${file}: logs.${log}.${name} must be an integer`);
+        return v;
+      };
+      if (lastRecordKey !== undefined && typeof lastRecordKey !== 'string') throw new CorusCollectorError('BB_CORUS_COLLECTOR_STATE_INVALID', `cursor file ${file}: logs.${log}.lastRecordKey must be text`);
+      const seq = optionalInt('lastRecordSequence', lastRecordSequence);
+      const high = optionalInt('highWaterMs', highWaterMs);
+      const rescan = optionalInt('rescanFromMs', rescanFromMs);
+      out[log] = { lastRecordMs, lastRecordDeviceTime, ...(lastRecordKey !== undefined ? { lastRecordKey } : {}), ...(seq !== undefined ? { lastRecordSequence: seq } : {}), ...(high !== undefined ? { highWaterMs: high } : {}), ...(rescan !== undefined ? { rescanFromMs: rescan } : {}) };
     }
     return out;
   }

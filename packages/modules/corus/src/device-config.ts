@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { BusbarError } from '@busbar/core';
 import type { CorusMap } from '@busbar/driver-itron-corus';
-import { corusMapSchema, parseCorusMap } from '@busbar/driver-itron-corus';
+import { corusMapSchema, DEFAULT_MAX_GAP_REQUESTS_PER_PASS, parseCorusMap } from '@busbar/driver-itron-corus';
 import { resolveDeviceMap } from '@busbar/protocol';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -42,13 +42,17 @@ const logsSchema = z.object({
   intervalMs: z.number().int().min(10).max(86_400_000).default(60_000),
   /** After catching up, the next pass re-scans this far back from the last scanned time (records written late), s. @default 900 */
   rescanS: z.number().int().min(0).max(86_400).default(900),
+  /** Gap re-requests per backfill pass, all logs together (each is one database request to a device often on battery). @default 3 */
+  maxGapRequestsPerPass: z.number().int().min(0).max(1000).default(DEFAULT_MAX_GAP_REQUESTS_PER_PASS),
 }).strict();
 
 /**
  * One entry of `devices:`.
  * - `map` inline (the driver's `corusMapSchema`: parameters with class, unit, writable, min/max;
  *   log layouts) or `mapFile` (JSON/YAML, relative to the configuration file).
- * - `timeZone`: IANA zone of the device clock (the wire carries naive date-times, reference §8.3.12).
+ * - `timeZone`: IANA zone of the device clock (the wire carries naive date-times, reference §8.3.12):
+ *   log records sit on its wall-clock grid; a clock on local time repeats an hour at the DST fall-back.
+ * - `gasDayStart`: `HH:MM` at which whole-day (daily) logs write their record, e.g. `06:00` (default `00:00`).
  * - `pollParameters`: names read every `pollIntervalMs` (default: every parameter of the map except the map name).
  * - `logChunkS`: time window per database request (one session queue slot each, so a write waits at most one window).
  */
@@ -59,12 +63,13 @@ export const corusDeviceSchema = z
     map: corusMapSchema.optional(),
     mapFile: z.string().min(1).optional(),
     timeZone: z.string().min(1).default('UTC'),
+    gasDayStart: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM (00:00 to 23:59), the device\'s day start for whole-day logs').default('00:00'),
     password: z.string().min(1).max(16).optional(),
     pollIntervalMs: z.number().int().min(10).max(86_400_000).default(60_000),
     pollParameters: z.array(z.string().min(1)).min(1).optional(),
     logChunkS: z.number().int().min(60).max(31 * 86_400).default(21_600),
     responseTimeoutMs: z.number().int().min(100).max(120_000).optional(),
-    logs: logsSchema.default({ lookbackS: 604_800, intervalMs: 60_000, rescanS: 900 }),
+    logs: logsSchema.default({ lookbackS: 604_800, intervalMs: 60_000, rescanS: 900, maxGapRequestsPerPass: DEFAULT_MAX_GAP_REQUESTS_PER_PASS }),
   })
   .strict()
   .superRefine((d, ctx) => {

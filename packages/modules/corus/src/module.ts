@@ -17,15 +17,17 @@
  */
 import type { Logger, Metrics } from '@busbar/core';
 import type { CorusSession, LogRecord, ParameterValue } from '@busbar/driver-itron-corus';
+import { parseDayStart } from '@busbar/driver-itron-corus';
+import type { DeviceEventInput } from '@busbar/avro';
 import { defineAction } from '@busbar/protocol';
 import type { DeviceJob, ProtocolModule } from '@busbar/protocol';
 import type { CorusPlan } from './actions.js';
 import { CORUS_SET_CLOCK, CORUS_WRITE_PARAMETERS, executeCorusPlan, validateCorusCommand } from './actions.js';
-import { LogBackfill } from './backfill.js';
+import { LogBackfill, type BackfillRecord } from './backfill.js';
 import { CursorStore } from './cursor.js';
 import type { CorusDeviceConfig, ResolvedCorusDevice } from './device-config.js';
 import { corusDevicesSchema, resolveCorusDevices } from './device-config.js';
-import { PROTOCOL, logRecordReading, parameterReading } from './records.js';
+import { PROTOCOL, clockSetBackEvent, logRecordReading, parameterReading } from './records.js';
 import type { CorusDeviceSession } from './session.js';
 import { deviceNowMs, openCorusSession } from './session.js';
 
@@ -57,17 +59,22 @@ function backfillJob(device: ResolvedCorusDevice, store: CursorStore, logger: Lo
     if (session === undefined) throw new Error('no Corus session'); // unreachable: set before every pass
     return session;
   };
-  let publish: (records: readonly LogRecord[]) => Promise<void> = () => Promise.reject(new Error('not running'));
+  let publish: (records: readonly BackfillRecord[]) => Promise<void> = () => Promise.reject(new Error('not running'));
+  let publishEvents: (events: readonly DeviceEventInput[]) => Promise<void> = () => Promise.reject(new Error('not running'));
   const backfill = new LogBackfill({
     deviceId: device.id,
     logs: device.logNames.map((name) => ({ name, intervalS: device.corusMap.config.logs[name]?.intervalS })),
-    source: { readLog: (log, range) => current().readLog(log, range) },
+    source: { readLogWindow: (log, range) => current().readLogWindow(log, range) },
     store,
     chunkS: device.logChunkS,
     lookbackS: device.logs.lookbackS,
     rescanS: device.logs.rescanS,
-    deviceNowMs: () => deviceNowMs(current()),
+    deviceClock: async () => ({ nowMs: await deviceNowMs(current()), fromDevice: current().map.role('clock') !== undefined }),
+    timeZone: device.timeZone,
+    dayStartS: parseDayStart(device.gasDayStart, 'gasDayStart'),
+    maxGapRequestsPerPass: device.logs.maxGapRequestsPerPass,
     publish: (records) => publish(records),
+    publishClockSetBack: (log, e) => publishEvents([clockSetBackEvent(device.id, log, e)]),
     logger,
     metrics,
   });
@@ -81,6 +88,7 @@ function backfillJob(device: ResolvedCorusDevice, store: CursorStore, logger: Lo
       session = s.corus;
       // resolves only after Kafka acknowledged every record: the cursor moves after it
       publish = (records) => ctx.publishAcknowledged(records.map((r) => logRecordReading(device.id, r, ctx.nextSequence())));
+      publishEvents = (events) => ctx.publishEvents(events);
       const n = await backfill.pass(() => !ctx.signal.aborted);
       if (n > 0) logger.info({ records: n }, 'log backfill pass published records');
     },

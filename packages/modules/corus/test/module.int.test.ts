@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ReadingInput } from '@busbar/avro';
+import type { DeviceEventInput, ReadingInput } from '@busbar/avro';
 import { noopLogger, noopMetrics } from '@busbar/core';
 import { EXAMPLE_CORUS_MAP, startCorusSimulator } from '@busbar/driver-itron-corus';
 import type { CorusSimulator, ExactDecimal } from '@busbar/driver-itron-corus';
@@ -36,7 +36,7 @@ async function setup(historyRecords = 12, extra: Record<string, unknown> = {}): 
 
 /** A job context whose acknowledgement the test decides. */
 function jobContext(ack: (r: readonly ReadingInput[]) => Promise<void>): JobContext & { sequence: number } {
-  const c = { sequence: 0, signal: new AbortController().signal, publishAcknowledged: ack, nextSequence: () => ++c.sequence };
+  const c = { sequence: 0, signal: new AbortController().signal, publishAcknowledged: ack, publishEvents: async () => undefined, nextSequence: () => ++c.sequence };
   return c;
 }
 
@@ -83,6 +83,24 @@ describe('modules > corus > module on the simulator', () => {
     expect(published.map((r) => r.states?.device_time)).toEqual(expected);
     expect(published.every((r) => r.states?.log === 'interval')).toBe(true);
     expect(JSON.parse(readFileSync(join(stateDir, 'corus-1.json'), 'utf8')).logs.interval.lastRecordDeviceTime).toBe(expected.at(-1));
+  });
+
+  it('the job on a device whose clock is set back: the re-logged records flagged relogged, a FAULT event through publishEvents', async () => {
+    const { sim, device, session, stateDir } = await setup(9);
+    const job = createCorusModule({ stateDir }).job!(device, ctx)!;
+    const published: ReadingInput[] = [];
+    const events: DeviceEventInput[] = [];
+    const c = { ...jobContext(async (r) => void published.push(...r)), publishEvents: async (e: readonly DeviceEventInput[]) => void events.push(...e) };
+    await job.run(session, c); // 10:00 … 12:00 (the simulator's clock starts at 12:00)
+    sim.setBackClock(3600); // 12:00 → 11:00
+    await job.run(session, c); // the clock parameter is behind the cursor: reported, nothing to publish yet
+    sim.advance(1800); // 11:00 → 11:30: 11:15 and 11:30 logged again
+    await job.run(session, c);
+    expect(published.slice(9).map((r) => [r.states?.device_time, r.states?.relogged])).toEqual([['2020-10-07T11:15:00', 'true'], ['2020-10-07T11:30:00', 'true']]);
+    expect(events.map((e) => [e.kind, e.error_code, e.reason])).toEqual([
+      ['FAULT', 'BB_CORUS_CLOCK_SET_BACK', 'clock set back: the device clock reads 2020-10-07T11:00:00, 1 h before the last published record (2020-10-07T12:00:00); records it logs again will be published and flagged'],
+      ['FAULT', 'BB_CORUS_CLOCK_SET_BACK', 'clock set back by 1 h (device time 2020-10-07T12:00:00 → 2020-10-07T11:15:00), 2 records re-logged'],
+    ]);
   });
 
   it('the job refuses to prepare on a corrupt cursor file; no job without a state directory or without logs', async () => {

@@ -20,16 +20,17 @@
 import { EventEmitter } from 'node:events';
 import { noopLogger, noopMetrics, systemClock, type Clock, type CommandOutcome, type Logger, type Metrics } from '@busbar/core';
 import { withOutcome, CorusError } from '../errors.js';
-import { encodeValue, formatCorusDateTime, isCorusDateTime, type CorusInputValue, type CorusValue } from '../codec/data-classes.js';
-import { decodeRecord } from '../codec/database.js';
+import { encodeValue, formatCorusDateTime, isCorusDateTime, type CorusDateTime, type CorusInputValue, type CorusValue } from '../codec/data-classes.js';
+import { decodeRecord, type DecodedRecord } from '../codec/database.js';
 import { ExactDecimal } from '../codec/exact-decimal.js';
 import { MAX_FRAME_DATA } from '../codec/frames.js';
 import { parameterIdLength } from '../codec/parameter-id.js';
 import { planReads, type WriteItem } from '../codec/parameters.js';
 import { MAP_NAME_PARAMETER_ID, isNumericClass, parseCorusMap, type CorusMap, type CorusMapInput, type CorusParameter } from '../config/map.js';
+import { decideLogRecords, type LogCursorState } from '../log/cursor-policy.js';
 import { CorusLink, type LinkOptions, type WriteAnswer } from './link.js';
 import { resolveLinkOptions } from './options.js';
-import { corusDateTimeToDate, dateToCorusDateTime } from './time-zone.js';
+import { corusDateTimeToDate, dateToCorusDateTime, wallMs, wallOfMs, wallTimeInstants } from './time-zone.js';
 import type { CorusTransportFactory } from './transport.js';
 
 /** Operation priority: lower runs first. */
@@ -48,6 +49,47 @@ export interface LogRecord {
   readonly deviceTime: string;
   /** Field values (no-value fields left out; pulse fields scaled exactly, README §9.6). */
   readonly values: Readonly<Record<string, ExactDecimal | Date | string>>;
+}
+
+/**
+ * One record of a log as the device sent it, for the cursor policy (`decideLogRecords`): nothing
+ * resolved, de-duplicated or dropped. {@link logEntryToRecord} makes the {@link LogRecord} once the
+ * policy placed it in time.
+ */
+export interface LogEntry {
+  /** Configured log name. */
+  readonly log: string;
+  /** The layout's timestamp field (naive, README §8.3.12); `null` when the record carries none (no-value). */
+  readonly deviceTime: CorusDateTime | null;
+  /** The record's raw bytes as lower-case hex: its identity across reads. */
+  readonly key: string;
+  /** The log's `sequenceField`, when configured and present. */
+  readonly sequence?: number;
+  /** The log's `summerTimeFlag` bit, when configured and present. */
+  readonly summerTime?: boolean;
+  /** Decoded fields (no-value fields left out, pulse fields scaled, Date fields naive; README §9.6). */
+  readonly fields: DecodedRecord;
+}
+
+/**
+ * The published form of a log entry: `timestamp` is the instant the cursor policy gave it (the
+ * repeated DST hour resolved); every other Date field takes the instant of its wall time in
+ * `timeZone` closest to that timestamp.
+ * @throws {RangeError} when the entry has no device time, or for an unknown time zone.
+ */
+export function logEntryToRecord(entry: LogEntry, timestampMs: number, timeZone = 'UTC'): LogRecord {
+  if (entry.deviceTime === null) throw new RangeError('a log entry without a device time cannot become a record');
+  const values: Record<string, ExactDecimal | Date | string> = {};
+  for (const [k, v] of Object.entries(entry.fields)) {
+    if (!isCorusDateTime(v)) {
+      values[k] = v;
+      continue;
+    }
+    const c = wallTimeInstants(v, timeZone);
+    const best = c.reduce<number | undefined>((b, t) => (b === undefined || Math.abs(t - timestampMs) < Math.abs(b - timestampMs) ? t : b), undefined);
+    values[k] = new Date(best ?? corusDateTimeToDate(v, timeZone).getTime());
+  }
+  return { log: entry.log, timestamp: new Date(timestampMs), deviceTime: formatCorusDateTime(entry.deviceTime), values };
 }
 
 /** A write by parameter name or id. */
@@ -360,48 +402,75 @@ export class CorusSession extends EventEmitter {
   }
 
   /**
-   * Reads a configured log from `since` up to `until` (default now), oldest first, as an async
-   * iterable. Each time window of `logChunkS` is one database request in its own queue slot
-   * (README §9.2: START = newest bound, STOP = oldest); records at window edges are de-duplicated.
+   * Reads a configured log from `since` up to `until` (default now) as an async iterable, in log
+   * order (oldest logged first; time order unless the device clock was set back). Each time window
+   * of `logChunkS` is one database request in its own queue slot (README §9.2: START = newest
+   * bound, STOP = oldest) read with {@link readLogWindow}; the cursor policy (`decideLogRecords`)
+   * drops the records repeated at window edges and keeps distinct records with equal times (the
+   * repeated hour of a DST fall-back on local time, re-logged records after a set-back). Records
+   * without a timestamp are left out (a backfill that must count them uses `readLogWindow`).
    * @throws {CorusError} `BB_CORUS_NO_LAYOUT` (unknown log or record length), link/frame errors after retries.
    */
   async *readLog(log: string, range: { readonly since: Date; readonly until?: Date }): AsyncIterable<LogRecord> {
+    const cfg = this.map.config.logs[log];
+    if (cfg === undefined) throw new CorusError('BB_CORUS_NO_LAYOUT', `log "${log}" is not configured`);
+    const tz = this.opts.timeZone ?? 'UTC';
+    const chunkMs = (this.opts.logChunkS ?? 21_600) * 1000;
+    const sinceMs = range.since.getTime();
+    const untilMs = (range.until ?? new Date(this.clock.nowMs())).getTime();
+    let cursor: LogCursorState | undefined;
+    for (let from = sinceMs; from <= untilMs; from += chunkMs) {
+      const to = Math.min(from + chunkMs, untilMs);
+      const d = decideLogRecords(await this.readLogWindow(log, { since: new Date(from), until: new Date(to) }), cursor, { timeZone: tz, intervalS: cfg.intervalS, untilMs: to });
+      cursor = d.cursor;
+      for (const p of d.publish) if (p.timestampMs >= sinceMs && p.timestampMs <= untilMs) yield logEntryToRecord(p.record, p.timestampMs, tz);
+      if (to >= untilMs) break;
+    }
+  }
+
+  /**
+   * Reads ONE window of a configured log as one database request (one queue slot, README §9.2)
+   * and returns its records in log order, oldest logged first (the device's answer reversed: it
+   * sends newest first, §9.3 [I]) — unsorted, undeduplicated, records without a timestamp kept —
+   * for the cursor policy. The naive bounds sent cover every instant of `[since, until]` in the
+   * device zone (both offsets around a DST change), so a window may hold records a little outside it.
+   * @throws {CorusError} `BB_CORUS_NO_LAYOUT` (unknown log or record length), link/frame errors after retries.
+   */
+  async readLogWindow(log: string, range: { readonly since: Date; readonly until: Date }): Promise<LogEntry[]> {
     const databaseId = this.map.databaseId(log);
     const cfg = this.map.config.logs[log];
     if (cfg === undefined) throw new CorusError('BB_CORUS_NO_LAYOUT', `log "${log}" is not configured`);
     const tz = this.opts.timeZone;
-    const chunkMs = (this.opts.logChunkS ?? 21_600) * 1000;
-    const untilMs = (range.until ?? new Date(this.clock.nowMs())).getTime();
-    let lastYielded = Number.NEGATIVE_INFINITY;
-    for (let from = range.since.getTime(); from <= untilMs; from += chunkMs) {
-      const to = Math.min(from + chunkMs, untilMs);
-      const batch = await this.enqueue(Priority.log, async (link) => {
-        const records: LogRecord[] = [];
-        const pw = cfg.layouts.some((l) => l.fields.some((f) => f.affectedByPulseInput)) ? await this.pulseWeightFor(link) : ExactDecimal.from(1);
-        await link.readDatabase({ databaseId, start: dateToCorusDateTime(new Date(to), tz), stop: dateToCorusDateTime(new Date(from), tz) }, (raw, size) => {
-          const layout = this.map.layout(log, size);
-          if (layout === undefined) throw new CorusError('BB_CORUS_NO_LAYOUT', `no layout for log "${log}" with ${size}-byte records (configured: ${cfg.layouts.map((l) => l.recordLength).join(', ')})`, { context: { log, recordLength: size } });
-          for (const r of raw) {
-            const d = decodeRecord(r, layout, pw, { float3ExponentOffset: this.map.config.float3ExponentOffset });
-            const ts = d[cfg.timestampField];
-            if (!isCorusDateTime(ts)) continue; // record without a timestamp cannot be placed in time
-            const values: Record<string, ExactDecimal | Date | string> = {};
-            for (const [k, v] of Object.entries(d)) values[k] = isCorusDateTime(v) ? corusDateTimeToDate(v, tz) : v;
-            records.push({ log, timestamp: corusDateTimeToDate(ts, tz), deviceTime: formatCorusDateTime(ts), values });
-          }
-        });
-        return records;
+    const since = range.since.getTime();
+    const until = range.until.getTime();
+    const offSince = wallMs(dateToCorusDateTime(range.since, tz)) - Math.floor(since / 1000) * 1000;
+    const offUntil = wallMs(dateToCorusDateTime(range.until, tz)) - Math.floor(until / 1000) * 1000;
+    const stop = wallOfMs(since + Math.min(offSince, offUntil));
+    const start = wallOfMs(until + Math.max(offSince, offUntil));
+    return this.enqueue(Priority.log, async (link) => {
+      const entries: LogEntry[] = [];
+      const pw = cfg.layouts.some((l) => l.fields.some((f) => f.affectedByPulseInput)) ? await this.pulseWeightFor(link) : ExactDecimal.from(1);
+      await link.readDatabase({ databaseId, start, stop }, (raw, size) => {
+        const layout = this.map.layout(log, size);
+        if (layout === undefined) throw new CorusError('BB_CORUS_NO_LAYOUT', `no layout for log "${log}" with ${size}-byte records (configured: ${cfg.layouts.map((l) => l.recordLength).join(', ')})`, { context: { log, recordLength: size } });
+        for (const r of raw) {
+          const fields = decodeRecord(r, layout, pw, { float3ExponentOffset: this.map.config.float3ExponentOffset });
+          const ts = fields[cfg.timestampField];
+          const seq = cfg.sequenceField === undefined ? undefined : fields[cfg.sequenceField];
+          const flag = cfg.summerTimeFlag === undefined ? undefined : fields[cfg.summerTimeFlag.field];
+          entries.push({
+            log,
+            deviceTime: isCorusDateTime(ts) ? ts : null,
+            key: Buffer.from(r).toString('hex'),
+            ...(seq instanceof ExactDecimal ? { sequence: seq.toNumber() } : {}),
+            ...(flag instanceof ExactDecimal && cfg.summerTimeFlag !== undefined ? { summerTime: (flag.toNumber() & cfg.summerTimeFlag.mask) !== 0 } : {}),
+            fields,
+          });
+        }
       });
-      batch.sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime());
-      for (const r of batch) {
-        const t = r.timestamp.getTime();
-        if (t <= lastYielded || t < range.since.getTime() || t > untilMs) continue;
-        lastYielded = t;
-        this.metricRecords.inc({ device: this.deviceId, log });
-        yield r;
-      }
-      if (to >= untilMs) break;
-    }
+      this.metricRecords.inc({ device: this.deviceId, log }, entries.length);
+      return entries.reverse();
+    });
   }
 
   /**

@@ -43,10 +43,16 @@ const layoutSchema = z.object({
   fields: z.array(fieldSchema).min(1),
 }).strict();
 
+const INTEGER_CLASSES: ReadonlySet<string> = new Set(['Byte', 'Word', 'EWord', 'ULong', 'EULong']);
+
 const logSchema = z.object({
   databaseId: z.number().int().min(0).max(15).optional(),
   intervalS: z.number().int().positive().optional(),
   timestampField: nameText.default('end_date'),
+  /** An integer field that numbers records (+1 per record) in the layout, if the firmware logs one: orders and de-duplicates records exactly. */
+  sequenceField: nameText.optional(),
+  /** A status bit set on records logged in summer time (device on local time), if the firmware logs one: resolves the repeated hour of the DST fall-back. */
+  summerTimeFlag: z.object({ field: nameText, mask: z.number().int().min(1).max(0xffffffff) }).strict().optional(),
   layouts: z.array(layoutSchema).min(1),
 }).strict();
 
@@ -85,6 +91,7 @@ export const corusMapSchema = z.object({
     if (p.role === 'map_name' && (p.class !== 'CorusString' || p.id !== MAP_NAME_PARAMETER_ID)) ctx.addIssue({ code: 'custom', path: ['parameters', i, 'role'], message: 'the map_name parameter is id 94 (0x5E), class CorusString (README §7.1)' });
   });
   for (const [logName, log] of Object.entries(m.logs)) {
+    if (log.intervalS !== undefined && (log.intervalS < 86_400 ? 86_400 % log.intervalS !== 0 : log.intervalS % 86_400 !== 0)) ctx.addIssue({ code: 'custom', path: ['logs', logName, 'intervalS'], message: `${log.intervalS} s neither divides a day (86400 s) nor is a whole number of days: records could not sit on the device's daily grid` });
     if (log.databaseId === undefined && !(logName in DATABASE_IDS)) ctx.addIssue({ code: 'custom', path: ['logs', logName, 'databaseId'], message: `required for a log not named ${Object.keys(DATABASE_IDS).join('/')}` });
     const lengths = new Set<number>();
     log.layouts.forEach((l, i) => {
@@ -102,6 +109,11 @@ export const corusMapSchema = z.object({
       });
       const ts = l.fields.find((f) => f.name === log.timestampField);
       if (ts === undefined || ts.class !== 'Date') ctx.addIssue({ code: 'custom', path: ['logs', logName, 'timestampField'], message: `"${log.timestampField}" must be a Date field of every layout (layouts[${i}] lacks it)` });
+      for (const [key, name] of [['sequenceField', log.sequenceField], ['summerTimeFlag', log.summerTimeFlag?.field]] as const) {
+        if (name === undefined) continue;
+        const f = l.fields.find((x) => x.name === name);
+        if (f === undefined || !INTEGER_CLASSES.has(f.class)) ctx.addIssue({ code: 'custom', path: ['logs', logName, key], message: `"${name}" must be an integer field (Byte, Word, EWord, ULong, EULong) of every layout (layouts[${i}] ${f === undefined ? 'lacks it' : `has it as ${f.class}`})` });
+      }
     });
   }
 });

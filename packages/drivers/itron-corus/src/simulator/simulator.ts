@@ -42,6 +42,7 @@ export type CorusFaultKind =
   | 'garbage' // 0x55 before the answer
   | 'slow' // the answer byte by byte, 2 ms apart
   | 'partial-record' // database stream one byte short of whole records
+  | 'no-timestamp' // the newest record of the answer with its timestamp field as "no value" (FF FF FF FF)
   | 'duplicate' // the answer, then the same answer again `delayMs` later (0: in the same write)
   | 'duplicate-late' // the answer; it is sent again just before the answer to the next request
   | 'late' // the answer only `delayMs` after the request
@@ -98,6 +99,18 @@ export interface CorusSimulatorOptions {
    * to that rate); another Z is ignored (the device goes back to sleep). @default false (iflag sends '7')
    */
   readonly requireEchoedBaudChar?: boolean;
+  /**
+   * IANA zone of the device clock: the clock keeps local wall time and follows daylight saving (the
+   * "DST on local time" fault; README §8.3.12 [U]). Records are generated at evenly spaced instants,
+   * so a fall-back repeats an hour of wall times in the logs and a spring-forward skips one.
+   * `startTime`, clock reads/writes and record dates are wall times in this zone. @default "UTC"
+   */
+  readonly timeZone?: string;
+  /**
+   * Time of day (`HH:MM`, device wall clock) at which logs whose `intervalS` is whole days write
+   * their record — a gas day (e.g. `06:00`). @default "00:00"
+   */
+  readonly gasDayStart?: string;
 }
 
 /** A stored log record. */
@@ -126,6 +139,12 @@ export interface CorusSimulator {
   logRecords(log: string): readonly SimulatedRecord[];
   /** Moves simulated time forward, appending interval records and growing volume registers. */
   advance(seconds: number): void;
+  /**
+   * Sets the device clock back by `seconds` (the "clock set-back" fault: an operator or a time sync
+   * moved it). Nothing is removed: records logged after the next `advance` repeat times already in
+   * the logs, after the old ones in log order, as a device does.
+   */
+  setBackClock(seconds: number): void;
   /** Simulated clock (naive ISO). */
   clockTime(): string;
   /** Replaces the pending faults. */
@@ -147,6 +166,7 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+/** Naive wall-clock ms of a device date-time (no zone), and back. */
 const toMs = (d: CorusDateTime): number => corusDateTimeToDate(d, 'UTC').getTime();
 const fromMs = (ms: number): CorusDateTime => dateToCorusDateTime(new Date(ms), 'UTC');
 
@@ -184,7 +204,18 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
   const stats = { connections: 0, rejectedConnections: 0, sessions: 0, reads: 0, writes: 0, databaseRequests: 0, naksReceived: 0, breaks: 0 };
 
   // ---- parameter store (README §13.1)
-  let clockMs = toMs(parseCorusDateTime(options.startTime ?? '2020-10-07T12:00:00'));
+  const tz = options.timeZone ?? 'UTC';
+  const instantOf = (d: CorusDateTime): number => corusDateTimeToDate(d, tz).getTime();
+  const wallOf = (instantMs: number): CorusDateTime => dateToCorusDateTime(new Date(instantMs), tz);
+  const offsetAt = (instantMs: number): number => toMs(wallOf(instantMs)) - Math.floor(instantMs / 1000) * 1000;
+  const isSummer = (instantMs: number): boolean => {
+    const y = wallOf(instantMs).year;
+    return offsetAt(instantMs) > Math.min(offsetAt(Date.UTC(y, 0, 1)), offsetAt(Date.UTC(y, 6, 1)));
+  };
+  const gasDay = /^(\d\d):(\d\d)$/.exec(options.gasDayStart ?? '00:00');
+  if (gasDay === null || Number(gasDay[1]) > 23 || Number(gasDay[2]) > 59) throw new RangeError(`simulator: gasDayStart "${options.gasDayStart}" is not HH:MM`);
+  const dayStartMs = (Number(gasDay[1]) * 60 + Number(gasDay[2])) * 60_000;
+  let clockMs = instantOf(parseCorusDateTime(options.startTime ?? '2020-10-07T12:00:00'));
   const store = new Map<number, Uint8Array>();
   const clockParam = map.role('clock');
   const pwParam = map.role('pulse_weight');
@@ -193,7 +224,7 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
     if (p.role === 'pulse_weight') return '0.1';
     switch (p.class) {
       case 'Date':
-        return fromMs(clockMs);
+        return wallOf(clockMs);
       case 'CorusString':
         return p.name.slice(0, 8);
       case 'Index':
@@ -216,7 +247,7 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
     throw new RangeError(`simulator: unknown parameter ${String(idOrName)}`);
   };
   const readParam = (id: number): CorusValue => {
-    if (clockParam?.id === id) return fromMs(clockMs);
+    if (clockParam?.id === id) return wallOf(clockMs);
     const cls = classOf(id) as CorusParameter['class'];
     return decodeValue(cls, store.get(id) as Uint8Array, 0, codec);
   };
@@ -227,13 +258,17 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
   };
 
   // ---- logs (README §13.1): newest first
+  // each stored record: `ms` = its end date as naive wall-clock ms (what START/STOP select on)
   const logs = new Map<string, { ms: number; bytes: Uint8Array }[]>();
-  const genField = (f: RecordField, endMs: number, intervalS: number): CorusInputValue => {
+  let sequence = 0;
+  const genField = (f: RecordField, endMs: number, intervalS: number, summerFlag: { field: string; mask: number } | undefined): CorusInputValue => {
     const r = rand();
     const n = f.name;
+    if (summerFlag?.field === n) return isSummer(endMs) ? summerFlag.mask : 0;
+    if (n.includes('sequence') && ['Byte', 'Word', 'EWord', 'ULong', 'EULong'].includes(f.class)) return sequence;
     switch (f.class) {
       case 'Date':
-        return fromMs(n.includes('start') ? endMs - intervalS * 1000 : endMs);
+        return wallOf(n.includes('start') ? endMs - intervalS * 1000 : endMs);
       case 'Null2':
       case 'Null4':
         return null;
@@ -265,7 +300,8 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
     const layout = cfg?.layouts[0];
     if (cfg === undefined || layout === undefined) return;
     const intervalS = cfg.intervalS ?? 900;
-    const parts = layout.fields.map((f) => encodeValue(f.class, genField(f, endMs, intervalS), codec));
+    sequence++;
+    const parts = layout.fields.map((f) => encodeValue(f.class, genField(f, endMs, intervalS, cfg.summerTimeFlag), codec));
     const bytes = new Uint8Array(layout.recordLength);
     let o = 0;
     for (const p of parts) {
@@ -274,7 +310,7 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
     }
     let list = logs.get(log);
     if (list === undefined) logs.set(log, (list = []));
-    list.unshift({ ms: endMs, bytes });
+    list.unshift({ ms: toMs(wallOf(endMs)), bytes });
     // grow volume registers by the record's consumption (pulse fields × pulse weight)
     const d = decodeRecord(bytes, layout.fields, pulseWeight(), codec);
     for (const kind of ['unconverted', 'converted'] as const) {
@@ -288,6 +324,22 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
       }
     }
   };
+  /** Record end instants in `(afterMs, untilMs]`: every `intervalS` (UTC-aligned), or once a day at the gas day start in `tz`. */
+  function slotsBetween(intervalS: number | undefined, afterMs: number, untilMs: number): number[] {
+    const step = (intervalS ?? 900) * 1000;
+    const out: number[] = [];
+    if (step % 86_400_000 === 0) {
+      const w = wallOf(afterMs);
+      for (let day = Date.UTC(w.year, w.month - 1, w.day) - 86_400_000; ; day += 86_400_000) {
+        const t = instantOf(fromMs(day + dayStartMs));
+        if (t > untilMs) break;
+        if (t > afterMs && Math.round(day / 86_400_000) % (step / 86_400_000) === 0) out.push(t);
+      }
+      return out;
+    }
+    for (let t = Math.floor(afterMs / step) * step + step; t <= untilMs; t += step) out.push(t);
+    return out;
+  }
   for (const [log, cfg] of Object.entries(map.config.logs)) {
     const given = options.logRecords?.[log];
     if (given !== undefined) {
@@ -299,17 +351,13 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
       }));
       continue;
     }
-    const step = (cfg.intervalS ?? 900) * 1000;
-    const last = Math.floor(clockMs / step) * step;
     const n = options.historyRecords ?? 96;
-    for (let i = n - 1; i >= 0; i--) appendRecord(log, last - i * step);
+    const history = slotsBetween(cfg.intervalS, clockMs - (n + 2) * (cfg.intervalS ?? 900) * 1000, clockMs);
+    for (const t of history.slice(history.length - Math.min(n, history.length))) appendRecord(log, t);
   }
   const advance = (seconds: number): void => {
     const target = clockMs + seconds * 1000;
-    for (const [log, cfg] of Object.entries(map.config.logs)) {
-      const step = (cfg.intervalS ?? 900) * 1000;
-      for (let t = Math.floor(clockMs / step) * step + step; t <= target; t += step) appendRecord(log, t);
-    }
+    for (const [log, cfg] of Object.entries(map.config.logs)) for (const t of slotsBetween(cfg.intervalS, clockMs, target)) appendRecord(log, t);
     clockMs = target;
   };
 
@@ -440,7 +488,7 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
         o += decoded.length;
         const cls = classOf(id);
         if (cls === undefined) return nak();
-        const v = clockParam?.id === id ? encodeValue('Date', fromMs(clockMs)) : (store.get(id) as Uint8Array);
+        const v = clockParam?.id === id ? encodeValue('Date', wallOf(clockMs)) : (store.get(id) as Uint8Array);
         values.push(v);
         total += v.length;
       }
@@ -482,7 +530,7 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
       for (const w of pending) {
         if (clockParam?.id === w.id) {
           const d = decodeValue('Date', w.bytes);
-          if (isCorusDateTime(d)) clockMs = toMs(d);
+          if (isCorusDateTime(d)) clockMs = instantOf(d);
         } else store.set(w.id, w.bytes);
       }
       if (f === 'disconnect') {
@@ -528,6 +576,13 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
       let stream = new Uint8Array(selected.length * size);
       selected.forEach((r, i) => stream.set(r.bytes, i * size));
       if (f === 'partial-record' && stream.length > 0) stream = stream.subarray(0, stream.length - 1);
+      if (f === 'no-timestamp' && stream.length > 0) {
+        const cfg = map.config.logs[logName];
+        const fields = cfg?.layouts[0]?.fields ?? [];
+        const at = fields.findIndex((x) => x.name === cfg?.timestampField);
+        const offset = fields.slice(0, Math.max(0, at)).reduce((n, x) => n + CLASS_LENGTH[x.class], 0);
+        if (at >= 0) stream.fill(0xff, offset, offset + 4);
+      }
       const frames = selected.length === 0 ? [Uint8Array.of(0x01, 0x80, 0x00)] : encodeDatabaseFrames(stream, size, options.databaseChunk ?? 252);
       transfer = { frames, index: 0, naks: 0, frameOrderFault: f === 'frame-order' };
       state = 'DB_TRANSFER';
@@ -697,7 +752,7 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
     parameter: (idOrName) => readParam(lookup(idOrName).id),
     setParameter: (idOrName, value) => {
       const p = lookup(idOrName);
-      if (clockParam?.id === p.id && isCorusDateTime(value)) clockMs = toMs(value);
+      if (clockParam?.id === p.id && isCorusDateTime(value)) clockMs = instantOf(value);
       else store.set(p.id, encodeValue(p.class, value, codec));
     },
     logRecords: (log) => {
@@ -707,7 +762,10 @@ export async function startCorusSimulator(options: CorusSimulatorOptions): Promi
       return (logs.get(log) ?? []).map((r) => ({ endDate: formatCorusDateTime(fromMs(r.ms)), bytes: r.bytes, values: decodeRecord(r.bytes, layout.fields, pulseWeight(), codec) }));
     },
     advance,
-    clockTime: () => formatCorusDateTime(fromMs(clockMs)),
+    setBackClock: (seconds) => {
+      clockMs -= seconds * 1000;
+    },
+    clockTime: () => formatCorusDateTime(wallOf(clockMs)),
     setFaults,
     lastOptionSelect: () => lastOptionSelect,
   };

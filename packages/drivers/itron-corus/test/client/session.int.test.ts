@@ -137,6 +137,18 @@ describe('Client > CorusSession against the simulator', () => {
     expect((sim.parameter(300) as ExactDecimal).toString()).toBe('2');
   });
 
+  it('readLog keeps the repeated hour of a DST fall-back (device on local time) across 1-hour windows, and a set-back\'s re-logged records', async () => {
+    const { sim, session } = await setup({ timeZone: 'Europe/Paris', startTime: '2020-10-25T01:00:00', historyRecords: 4 }, { timeZone: 'Europe/Paris', logChunkS: 3600 });
+    sim.advance(3 * 3600);
+    const recs = await collect(session.readLog('interval', { since: new Date('2020-10-24T22:15:00Z'), until: new Date('2020-10-25T02:00:00Z') }));
+    expect(recs.map((r) => r.deviceTime.slice(11, 16))).toEqual(['00:15', '00:30', '00:45', '01:00', '01:15', '01:30', '01:45', '02:00', '02:15', '02:30', '02:45', '02:00', '02:15', '02:30', '02:45', '03:00']);
+    recs.forEach((r, i) => expect(r.timestamp.getTime()).toBe(Date.parse('2020-10-24T22:15:00Z') + i * 900_000));
+    sim.setBackClock(3600);
+    sim.advance(1800); // 02:00 CET again → 02:30: 02:15 and 02:30 re-logged
+    const after = await collect(session.readLog('interval', { since: new Date('2020-10-25T01:00:00Z'), until: new Date('2020-10-25T02:00:00Z') }));
+    expect(after.map((r) => `${r.deviceTime.slice(11, 16)} ${r.timestamp.toISOString().slice(11, 16)}`)).toEqual(['02:00 01:00', '02:15 01:15', '02:30 01:30', '02:45 01:45', '03:00 02:00', '02:15 01:15', '02:30 01:30']);
+  });
+
   it('reads the interval log across frames and windows, oldest first, equal to the simulator records', async () => {
     const { sim, session } = await setup({ databaseChunk: 100 }, { logChunkS: 7200 });
     const recs = await collect(session.readLog('interval', { since: T('2020-10-07T00:00:00'), until: T('2020-10-07T12:00:00') }));
