@@ -19,10 +19,10 @@ export const ERROR_CODES = {
   BB_ARBIN_INVALID_ARGUMENT: { meaning: 'A value cannot be encoded: channel out of range, text too long for its fixed-width field, unknown meta-variable, non-finite number.' },
   BB_ARBIN_CREDENTIALS_MISSING: { meaning: 'ARBIN_CTI_USERNAME / ARBIN_CTI_PASSWORD (or their *_FILE variants) are missing or empty.' },
   BB_ARBIN_LOGIN_FAILED: { meaning: 'The cycler refused the login (result 2: bad credentials or no permission, README §4.1).' },
-  BB_ARBIN_TIMEOUT: { meaning: 'No feedback arrived within the request timeout (the vendor recommends 10 s, README §2); the connection is reset.' },
-  BB_ARBIN_NOT_CONNECTED: { meaning: 'No logged-in connection was available before the deadline; the request was NOT sent.' },
-  BB_ARBIN_CONNECTION_LOST: { meaning: 'The connection dropped while an idempotent read was in flight (it may be retried).' },
-  BB_ARBIN_OUTCOME_UNKNOWN: { meaning: 'A control command (start, stop, assign, set-MV...) was written but no feedback arrived; whether the cycler executed it is unknown. It is never resent automatically.' },
+  BB_ARBIN_TIMEOUT: { meaning: 'No feedback arrived within the request timeout (the vendor recommends 10 s, README §2); the client drops the connection and is spent (it never reconnects).' },
+  BB_ARBIN_NOT_CONNECTED: { meaning: 'connect() was not called, or its login did not complete before the request deadline; the request was NOT sent.' },
+  BB_ARBIN_CONNECTION_LOST: { meaning: 'The connection could not be opened or was lost (peer closed, socket error, or dropped after a timeout or non-CTI bytes); the client never reconnects. The error `lost` settles with; a read in flight fails with it (outcome `unknown`); a queued or later request, and a later connect(), fail with it with outcome `not_sent` (`cause`: what spent the client). A control command in flight fails BB_ARBIN_OUTCOME_UNKNOWN instead.' },
+  BB_ARBIN_OUTCOME_UNKNOWN: { meaning: 'A control command (start, stop, assign, set-MV...) was written but no feedback arrived (timeout or lost connection); whether the cycler executed it is unknown. It is never resent automatically.' },
   BB_ARBIN_CHANNEL_MISMATCH: { meaning: 'A get-channels-info feedback describes another channel than requested, or a requested channel is missing from an all-channels reply.' },
   BB_ARBIN_CONTROL_NOT_ALLOWED: { meaning: 'The login reply says allow_control = 0 (read-only user, README §4.1); control commands are refused before sending.' },
   BB_ARBIN_CLOSED: { meaning: 'The client was closed; pending and new requests fail.' },
@@ -33,7 +33,8 @@ export type ArbinCtiErrorCode = keyof typeof ERROR_CODES;
 
 /**
  * The default {@link CommandOutcome} of each code, decided by where it is raised: `not_sent` for checks
- * before writing (arguments, credentials, control permission, no connection, closed while queued);
+ * before writing (arguments, credentials, control permission, no connection, closed while queued; a
+ * lost connection overrides its `unknown` with `not_sent` for requests that were never written);
  * `refused` for a login the cycler refused; `unknown` for everything raised after the bytes left
  * (timeouts, a lost connection, feedback that cannot be decoded or does not match).
  */

@@ -1,6 +1,6 @@
 /**
  * `@busbar/driver-arbin-cti`: Arbin CTI (Console TCP/IP Interface of MITS Pro) — pure codec, TCP
- * client with login/reconnect and MV spacing, SI-named readings, state-transition classifier and a
+ * client that connects and logs in once (it reports its loss; it never reconnects) with MV spacing, SI-named readings, state-transition classifier and a
  * strict simulator. Protocol facts: Arbin CTI reference README (sections cited per module).
  */
 export { ArbinCtiError, ERROR_CODES } from './errors.js';

@@ -1,8 +1,8 @@
 /**
  * One cycler's CTI session: a fresh `ArbinCtiClient` connected and logged in once (login is per TCP
- * connection, Arbin CTI reference README §2), its loss reported through {@link Session.lost} — the
- * collector runtime reconnects (and reports the outage), never the client: the client's own
- * reconnect loop is stopped at the first `disconnected`.
+ * connection, Arbin CTI reference README §2), its loss reported through {@link Session.lost}, which is
+ * the client's own `lost` (`BB_ARBIN_CONNECTION_LOST`; the client never reconnects) — the collector
+ * runtime reconnects (and reports the outage) with a new session.
  *
  * Control commands (assign, start, stop, resume, jump) run in the runtime's exclusive slot, between
  * two polls; set-MV goes straight to the client's MV queue, which spaces sends to one channel ≥ 200 ms
@@ -40,13 +40,7 @@ export type Credentials = ArbinCredentials | { readonly username: string; readon
 export async function openCyclerSession(device: ArbinDeviceConfig, credentials: Credentials, logger: Logger, metrics: Metrics): Promise<ArbinSession> {
   const client = new ArbinCtiClient({
     host: device.host, port: device.port, credentials, requestTimeoutMs: device.requestTimeoutMs, connectTimeoutMs: device.connectTimeoutMs,
-    mvMinIntervalMs: device.mvMinIntervalMs, readRetries: 0, logger, metrics,
-  });
-  const lost = new Promise<Error>((resolve) => {
-    client.once('disconnected', ({ reason }) => {
-      void client.close(); // the runtime reconnects (and reports the outage), not the client
-      resolve(new ArbinCtiError('BB_ARBIN_CONNECTION_LOST', `cycler ${device.id}: ${reason}`, { retriable: true, context: { device: device.id } }));
-    });
+    mvMinIntervalMs: device.mvMinIntervalMs, logger, metrics,
   });
   const close = (): Promise<void> => client.close().catch(() => undefined);
   let login: LoginFeedback;
@@ -68,5 +62,5 @@ export async function openCyclerSession(device: ArbinDeviceConfig, credentials: 
     }
     channels = device.channels;
   }
-  return { client, port: client, login, channels, lost, close };
+  return { client, port: client, login, channels, lost: client.lost, close };
 }

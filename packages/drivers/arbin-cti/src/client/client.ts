@@ -4,18 +4,22 @@
  * - One request in flight per connection, behind a queue; feedbacks carry no request id and are matched
  *   by order and expected feedback code (README §2).
  * - Each frame is written with a single `socket.write` (ArbinSpoofer needs it, README §9).
- * - Login on connect and again after every reconnect (login is per TCP connection, README §2).
- * - Per-request timeout (vendor recommendation 10 s, README §2); on timeout or socket error the socket
- *   is destroyed and the client reconnects with capped exponential backoff.
- * - Idempotent reads (channel info, serial number) are retried after a reconnect; control commands
- *   (assign, start, stop, resume, continue, jump, set-MV, MV-advanced, console message) are never
- *   resent: a failure after writing is `BB_ARBIN_OUTCOME_UNKNOWN` (README §10).
+ * - Connects once: `connect()` opens the TCP connection and logs in (login is per TCP connection,
+ *   README §2). The client never reconnects: when the connection goes (server close, socket error, a
+ *   request timeout or a non-CTI peer, both of which destroy the socket) {@link ArbinCtiClient.lost}
+ *   settles and `disconnected` is emitted, once; the request in flight fails (`BB_ARBIN_CONNECTION_LOST`,
+ *   outcome `unknown`, for a read; `BB_ARBIN_OUTCOME_UNKNOWN` for a control command) and every queued or
+ *   later request fails `BB_ARBIN_CONNECTION_LOST` with outcome `not_sent`. Reconnecting (a new client,
+ *   a new login) is the collector runtime's job (`@busbar/supervisor`).
+ * - Per-request timeout (vendor recommendation 10 s, README §2). Nothing is resent: control commands
+ *   (assign, start, stop, resume, continue, jump, set-MV, MV-advanced, console message) that were written
+ *   but unanswered fail `BB_ARBIN_OUTCOME_UNKNOWN` (README §10).
  * - Feedbacks are cut by their length field; surplus bytes (ArbinSpoofer's 2 trailing bytes) are
  *   skipped by resynchronising on the token; checksum mismatches are warnings (README §3.3, §3.4).
  */
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
-import { NewestWinsPacer, backoffDelayMs, noopLogger, noopMetrics, sleep, systemClock, type Clock, type CommandOutcome, type Counter, type Histogram, type Logger, type Metrics } from '@busbar/core';
+import { NewestWinsPacer, noopLogger, noopMetrics, sleep, systemClock, type Clock, type CommandOutcome, type Counter, type Histogram, type Logger, type Metrics } from '@busbar/core';
 import { AUX_OPTIONS, CHANNEL_SELECTION, decodeChannelInfoFeedback, encodeChannelInfoRequest, type ChannelInfoRecord } from '../codec/channel-info.js';
 import { CTI_COMMANDS, type CtiCommandName } from '../codec/commands.js';
 import { decodeStandardFeedback } from '../codec/feedback.js';
@@ -33,7 +37,7 @@ import {
   encodeStartScheduleRequest,
   encodeStopScheduleRequest,
 } from '../codec/schedule.js';
-import { ArbinCtiError } from '../errors.js';
+import { ArbinCtiError, type ArbinCtiErrorCode } from '../errors.js';
 import { toChannelReading, type ChannelReading } from '../reading.js';
 import type { ArbinCredentials } from './credentials.js';
 
@@ -43,10 +47,6 @@ export const DEFAULT_CTI_PORT = 9031;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 /** Default TCP connect timeout, ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-/** Default first reconnect delay, ms. */
-export const DEFAULT_RECONNECT_INITIAL_MS = 250;
-/** Default reconnect delay cap, ms. */
-export const DEFAULT_RECONNECT_MAX_MS = 10_000;
 /** Default quiet period that ends an all-channels reply split over several frames, ms (README §4.2). */
 export const DEFAULT_ALL_CHANNELS_QUIET_MS = 200;
 /** How often a batch MV update checks whether its channels' set-MV in flight has completed, ms. */
@@ -64,12 +64,6 @@ export interface ArbinCtiClientOptions {
   readonly requestTimeoutMs?: number;
   /** TCP connect + login timeout, ms. Default 10 000. */
   readonly connectTimeoutMs?: number;
-  /** First reconnect delay, ms; doubles per failed attempt. Default 250. */
-  readonly reconnectInitialDelayMs?: number;
-  /** Reconnect delay cap, ms. Default 10 000. */
-  readonly reconnectMaxDelayMs?: number;
-  /** How many times an idempotent read is retried after a timeout or lost connection. Default 1. */
-  readonly readRetries?: number;
   /** Quiet period that ends a multi-frame all-channels reply, ms. Default 200. */
   readonly allChannelsQuietMs?: number;
   /** Minimum spacing of set-MV commands per channel, ms. Default 200 (README §5.4). */
@@ -103,12 +97,14 @@ export interface CommandResult extends CtiResult {
 
 /** Events of {@link ArbinCtiClient}. */
 export interface ArbinCtiClientEvents {
-  /** Logged in (first connect or after a reconnect). */
-  connected: [info: { readonly host: string; readonly port: number; readonly reconnect: boolean; readonly numChannels: number; readonly serial: string }];
-  /** The connection dropped (timeout, socket error, server close). */
+  /** Logged in (once per client: it never reconnects). */
+  connected: [info: { readonly host: string; readonly port: number; readonly numChannels: number; readonly serial: string }];
+  /**
+   * The logged-in connection dropped (server close, socket error, request timeout, non-CTI bytes);
+   * emitted once, when {@link ArbinCtiClient.lost} settles. `code` is the error code that made the
+   * client drop it (`BB_ARBIN_TIMEOUT`, `BB_ARBIN_BAD_TOKEN`), `undefined` when the peer closed.
+   */
   disconnected: [info: { readonly reason: string; readonly code: string | undefined }];
-  /** A reconnect attempt is scheduled. */
-  reconnecting: [info: { readonly attempt: number; readonly delayMs: number }];
   /** A set-MV request was superseded by a newer value for the same channel and MV. */
   'mv-superseded': [info: { readonly channel: number; readonly mv: number; readonly supersededValue: number; readonly newValue: number }];
 }
@@ -149,6 +145,7 @@ interface Inflight {
 
 interface ExchangeOptions {
   readonly command: CtiCommandName;
+  /** A read: a failure after writing stays a transport error; otherwise it becomes `BB_ARBIN_OUTCOME_UNKNOWN`. */
   readonly idempotent: boolean;
   readonly channel?: number;
   /** Collect several frames until this returns true or the quiet period passes. */
@@ -171,9 +168,6 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
   private readonly credentials: ArbinCtiClientOptions['credentials'];
   private readonly requestTimeoutMs: number;
   private readonly connectTimeoutMs: number;
-  private readonly reconnectInitialMs: number;
-  private readonly reconnectMaxMs: number;
-  private readonly readRetries: number;
   private readonly quietMs: number;
   private readonly enforceAllowControl: boolean;
   private readonly maxFrameBytes: number | undefined;
@@ -184,7 +178,6 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
   private readonly m: {
     requests: Counter;
     duration: Histogram;
-    reconnects: Counter;
     checksum: Counter;
     skipped: Counter;
     superseded: Counter;
@@ -194,11 +187,14 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
   private decoder: CtiFrameDecoder | undefined;
   private inflight: Inflight | undefined;
   private loginInfo: LoginFeedback | undefined;
-  private state: 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed' = 'idle';
+  private state: 'idle' | 'connecting' | 'ready' | 'lost' | 'closed' = 'idle';
+  /** The one connect attempt (later `connect()` calls share it). */
+  private connecting: Promise<LoginFeedback> | undefined;
+  /** Why the client is spent (state `lost`): the connection went, or the connect attempt failed. */
+  private spent: { readonly reason: string; readonly error: Error } | undefined;
+  private settleLost: (err: Error) => void = () => undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readyWaiters: Array<() => void> = [];
-  private reconnectTimer: NodeJS.Timeout | undefined;
-  private reconnectAttempt = 0;
   private checksumWarned = false;
   /** The first bytes of the current connection until they are known to start a CTI frame (then `undefined`). */
   private firstBytes: { bytes: Buffer; total: number } | undefined;
@@ -211,9 +207,6 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     this.credentials = options.credentials;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-    this.reconnectInitialMs = options.reconnectInitialDelayMs ?? DEFAULT_RECONNECT_INITIAL_MS;
-    this.reconnectMaxMs = options.reconnectMaxDelayMs ?? DEFAULT_RECONNECT_MAX_MS;
-    this.readRetries = options.readRetries ?? 1;
     this.quietMs = options.allChannelsQuietMs ?? DEFAULT_ALL_CHANNELS_QUIET_MS;
     this.enforceAllowControl = options.enforceAllowControl ?? true;
     this.maxFrameBytes = options.maxFrameBytes;
@@ -235,12 +228,20 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     this.m = {
       requests: metrics.counter({ name: 'busbar_arbin_requests_total', help: 'CTI requests by command and outcome.', labelNames: ['command', 'outcome'] }),
       duration: metrics.histogram({ name: 'busbar_arbin_request_duration_seconds', help: 'CTI request round-trip time.', labelNames: ['command'] }),
-      reconnects: metrics.counter({ name: 'busbar_arbin_reconnects_total', help: 'CTI reconnect attempts.' }),
       checksum: metrics.counter({ name: 'busbar_arbin_checksum_mismatches_total', help: 'Feedback frames whose checksum did not match.' }),
       skipped: metrics.counter({ name: 'busbar_arbin_skipped_bytes_total', help: 'Bytes skipped while resynchronising on the frame token.' }),
       superseded: metrics.counter({ name: 'busbar_arbin_mv_superseded_total', help: 'set-MV requests replaced by a newer value before sending.' }),
     };
+    this.lost = new Promise<Error>((resolve) => (this.settleLost = resolve));
   }
+
+  /**
+   * Settles (never rejects), once, when the client is spent: its logged-in connection was lost
+   * (`BB_ARBIN_CONNECTION_LOST`, `cause` the timeout or bad-token error when the client dropped it) or
+   * its `connect()` failed (that error). Not settled by {@link close}. The client never reconnects:
+   * create a new one (the collector runtime does).
+   */
+  readonly lost: Promise<Error>;
 
   /** The last login feedback (cycler identity, channel count, allow_control), or `undefined` before login. */
   get session(): LoginFeedback | undefined {
@@ -253,29 +254,32 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
   }
 
   /**
-   * Opens the TCP connection and logs in. Later disconnects reconnect (and log in again) by
-   * themselves.
+   * Opens the TCP connection and logs in — once per client. A call while connected (or connecting)
+   * returns the same login; a failed attempt spends the client ({@link lost} settles with its error)
+   * and later calls fail without touching the network.
    *
    * @throws {ArbinCtiError} `BB_ARBIN_LOGIN_FAILED` (result 2), `BB_ARBIN_TIMEOUT`, `BB_ARBIN_CONNECTION_LOST`
-   *   (TCP refused or closed), `BB_ARBIN_CLOSED`.
+   *   (TCP refused or closed; also every call after the client is spent, outcome `not_sent`),
+   *   `BB_ARBIN_BAD_TOKEN` (another service on the port), `BB_ARBIN_CLOSED`.
    */
-  async connect(): Promise<LoginFeedback> {
-    if (this.state === 'closed') throw new ArbinCtiError('BB_ARBIN_CLOSED', 'client closed');
-    if (this.state === 'ready' && this.loginInfo !== undefined) return this.loginInfo;
-    this.state = 'connecting';
-    try {
-      return await this.open(false);
-    } catch (err) {
-      if (this.state === 'connecting') this.state = 'idle';
-      throw err;
+  connect(): Promise<LoginFeedback> {
+    if (this.state === 'closed') return Promise.reject(new ArbinCtiError('BB_ARBIN_CLOSED', 'client closed'));
+    if (this.state === 'lost') return Promise.reject(this.notSent({ command: 'login', idempotent: true }, 'connect'));
+    if (this.connecting === undefined) {
+      this.state = 'connecting';
+      this.connecting = this.open().catch((err: unknown) => {
+        const error = err instanceof Error ? err : new Error(String(err));
+        this.markLost(`connect failed: ${error.message}`, error);
+        throw err;
+      });
     }
+    return this.connecting;
   }
 
-  /** Closes the connection; pending and later requests fail with `BB_ARBIN_CLOSED`. */
+  /** Closes the connection; pending and later requests fail with `BB_ARBIN_CLOSED`. Does not settle {@link lost}. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    clearTimeout(this.reconnectTimer);
     const err = new ArbinCtiError('BB_ARBIN_CLOSED', 'client closed');
     for (const req of this.mv.close()) req.value.reject(err);
     this.failInflight(err);
@@ -298,11 +302,13 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
    * `mode: 'per-channel'` (default) sends one request per channel (works everywhere, including
    * ArbinSpoofer); `mode: 'all'` sends one request for all channels (−1) and keeps the channels asked
    * for (fewer round trips on real hardware; README §4.2). `aux: true` requests aux values (0x400).
-   * Retried once after a reconnect (an idempotent read).
+   * Not retried: a timeout or a lost connection spends the client (see {@link lost}).
    *
    * @throws {ArbinCtiError} `BB_ARBIN_INVALID_ARGUMENT` for channels outside 1..num_channels;
    *   `BB_ARBIN_CHANNEL_MISMATCH` when the cycler answers for another channel or leaves one out;
-   *   `BB_ARBIN_TIMEOUT`, `BB_ARBIN_CONNECTION_LOST`, `BB_ARBIN_NOT_CONNECTED`, decode errors.
+   *   `BB_ARBIN_TIMEOUT` (the connection is then dropped), `BB_ARBIN_CONNECTION_LOST` (outcome `unknown`
+   *   when lost while in flight, `not_sent` when the client was already spent), `BB_ARBIN_NOT_CONNECTED`
+   *   (before `connect()`), decode errors.
    */
   async getChannels(channels: readonly number[], options: { readonly aux?: boolean; readonly mode?: 'per-channel' | 'all' } = {}): Promise<ChannelReading[]> {
     for (const c of channels) this.checkChannel(c);
@@ -350,7 +356,7 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
   }
 
   /**
-   * Reads the cycler serial number (README §6.1). Retried once after a reconnect.
+   * Reads the cycler serial number (README §6.1). Not retried.
    *
    * @throws {ArbinCtiError} transport and decode errors as {@link getChannels}.
    */
@@ -368,8 +374,8 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
    *
    * @throws {ArbinCtiError} `BB_ARBIN_OUTCOME_UNKNOWN` when written but unanswered, or the feedback
    *   cannot be decoded (outcome `unknown`: the cycler may have executed it); `BB_ARBIN_NOT_CONNECTED`,
-   *   `BB_ARBIN_CLOSED` when not sent, `BB_ARBIN_CONTROL_NOT_ALLOWED`, `BB_ARBIN_INVALID_ARGUMENT`
-   *   (outcome `not_sent`).
+   *   `BB_ARBIN_CONNECTION_LOST` (the client was spent before it was written), `BB_ARBIN_CLOSED`,
+   *   `BB_ARBIN_CONTROL_NOT_ALLOWED`, `BB_ARBIN_INVALID_ARGUMENT` (outcome `not_sent`).
    */
   async assignSchedule(channel: number, schedule: string, options: SendOptions & { readonly barcode?: string; readonly testCapacityAh?: number; readonly userVariables?: readonly number[] } = {}): Promise<CommandResult> {
     this.checkControl(channel);
@@ -445,6 +451,7 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
   setMetaVariable(channel: number, mv: number, value: number, send: SendOptions = {}): Promise<CommandResult> {
     this.checkControl(channel);
     encodeSetMetaVariableRequest({ channel_index0: channel - 1, mv_meta_code: mvMetaCode(mv), mv_data: value }); // validate now
+    if (this.state === 'closed' || this.state === 'lost') return Promise.reject(this.notSent({ command: 'setMetaVariable', idempotent: false, channel }, 'set-MV'));
     return new Promise<CommandResult>((resolve, reject) => {
       const replaced = this.mv.submit(channel, { mv, value, resolve, reject, send }, { slot: mv });
       if (replaced !== undefined) {
@@ -470,7 +477,7 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     const frame = encodeUpdateMetaVariablesRequest(settings.map((s) => ({ channel_index0: s.channel - 1, mv_meta_code: mvMetaCode(s.mv), value: s.value })));
     const channels = [...new Set(settings.map((s) => s.channel))];
     for (;;) {
-      if (this.state === 'closed') throw new ArbinCtiError('BB_ARBIN_CLOSED', 'client closed', { context: { command: 'updateMetaVariables', sent: false } });
+      if (this.state === 'closed' || this.state === 'lost') throw this.notSent({ command: 'updateMetaVariables', idempotent: false }, 'MV update');
       const now = this.clock.nowMs();
       if (channels.every((c) => this.mv.earliestSendMs(c) <= now)) break;
       // in flight: poll for its completion; spacing: wait it out
@@ -523,23 +530,19 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     return r.ok ? { ...r, command, channel } : { ...r, command, channel, outcome: 'refused' };
   }
 
-  /** Queues one exchange; retries idempotent reads on retriable transport errors. */
+  /** Queues one exchange (one request in flight per connection, README §2); nothing is retried. */
   private exchange(frame: Buffer, expected: number, opts: ExchangeOptions): Promise<CtiFrame[]> {
     const run = async (): Promise<CtiFrame[]> => {
-      for (let attempt = 0; ; attempt++) {
-        const t0 = performance.now();
-        try {
-          const frames = await this.exchangeOnce(frame, expected, opts);
-          this.m.requests.inc({ command: opts.command, outcome: 'ok' });
-          this.m.duration.observe({ command: opts.command }, (performance.now() - t0) / 1000);
-          return frames;
-        } catch (err) {
-          const code = err instanceof ArbinCtiError ? err.code : typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : 'BB_CORE_UNEXPECTED';
-          this.m.requests.inc({ command: opts.command, outcome: code });
-          const retriable = err instanceof ArbinCtiError && err.retriable && opts.idempotent && attempt < this.readRetries && this.state !== 'closed';
-          if (!retriable) throw err;
-          this.log.info({ command: opts.command, attempt: attempt + 1, code }, 'retrying idempotent read');
-        }
+      const t0 = performance.now();
+      try {
+        const frames = await this.exchangeOnce(frame, expected, opts);
+        this.m.requests.inc({ command: opts.command, outcome: 'ok' });
+        this.m.duration.observe({ command: opts.command }, (performance.now() - t0) / 1000);
+        return frames;
+      } catch (err) {
+        const code = err instanceof ArbinCtiError ? err.code : typeof (err as { code?: unknown } | null)?.code === 'string' ? (err as { code: string }).code : 'BB_CORE_UNEXPECTED';
+        this.m.requests.inc({ command: opts.command, outcome: code });
+        throw err;
       }
     };
     const p = this.queue.then(run, run);
@@ -568,7 +571,7 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
           ? new ArbinCtiError('BB_ARBIN_TIMEOUT', `no ${opts.command} feedback (0x${hex32(expected)}) in ${this.requestTimeoutMs} ms`, { retriable: true, context: { command: opts.command, timeoutMs: this.requestTimeoutMs } })
           : this.outcomeUnknown(opts, `no feedback in ${this.requestTimeoutMs} ms`);
         reject(err);
-        this.dropConnection('request timeout', err.code);
+        this.dropConnection('request timeout', 'BB_ARBIN_TIMEOUT', err);
       }, remaining);
       const finish = (): void => {
         clearTimeout(timer);
@@ -600,8 +603,17 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     }
   }
 
+  /**
+   * The error of a request that was not written: `BB_ARBIN_CLOSED`, `BB_ARBIN_CONNECTION_LOST` (the
+   * client is spent; outcome `not_sent`, `cause` what spent it) or `BB_ARBIN_NOT_CONNECTED` (`why`).
+   */
   private notSent(opts: ExchangeOptions, why: string): ArbinCtiError {
     if (this.state === 'closed') return new ArbinCtiError('BB_ARBIN_CLOSED', 'client closed', { context: { command: opts.command, sent: false } });
+    if (this.spent !== undefined) {
+      return new ArbinCtiError('BB_ARBIN_CONNECTION_LOST', `${opts.command} not sent: ${this.spent.reason}; this client does not reconnect`, {
+        retriable: true, outcome: 'not_sent', cause: this.spent.error, context: { command: opts.command, channel: opts.channel, sent: false },
+      });
+    }
     return new ArbinCtiError('BB_ARBIN_NOT_CONNECTED', `${opts.command} not sent: ${why}`, { retriable: true, context: { command: opts.command, channel: opts.channel, sent: false } });
   }
 
@@ -614,7 +626,7 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
 
   private waitReady(deadline: number, opts: ExchangeOptions): Promise<void> {
     if (this.state === 'ready') return Promise.resolve();
-    if (this.state === 'closed') return Promise.reject(this.notSent(opts, 'client closed'));
+    if (this.state === 'closed' || this.state === 'lost') return Promise.reject(this.notSent(opts, 'client closed'));
     if (this.state === 'idle') return Promise.reject(this.notSent(opts, 'connect() was not called'));
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -624,14 +636,14 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
       const waiter = (): void => {
         clearTimeout(timer);
         if (this.state === 'ready') resolve();
-        else reject(this.notSent(opts, 'client closed'));
+        else reject(this.notSent(opts, 'the connect attempt failed'));
       };
       this.readyWaiters.push(waiter);
     });
   }
 
-  /** Opens a socket, logs in, and marks the client ready. */
-  private async open(reconnect: boolean): Promise<LoginFeedback> {
+  /** Opens a socket, logs in, and marks the client ready (the one connect attempt). */
+  private async open(): Promise<LoginFeedback> {
     const socket = new Socket();
     socket.setNoDelay(true);
     const decoder = new CtiFrameDecoder({ direction: 'feedback', ...(this.maxFrameBytes !== undefined ? { maxFrameBytes: this.maxFrameBytes } : {}) });
@@ -682,9 +694,8 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
       if (this.state === 'closed' || this.socket !== socket) throw this.notSent(opts, 'client closed');
       this.loginInfo = info;
       this.state = 'ready';
-      this.reconnectAttempt = 0;
-      this.log.info({ serial: info.cycler_sn, channels: info.num_channels, allowControl: info.allow_control, reconnect }, 'logged in to Arbin CTI');
-      this.emit('connected', { host: this.host, port: this.port, reconnect, numChannels: info.num_channels, serial: info.cycler_sn });
+      this.log.info({ serial: info.cycler_sn, channels: info.num_channels, allowControl: info.allow_control }, 'logged in to Arbin CTI');
+      this.emit('connected', { host: this.host, port: this.port, numChannels: info.num_channels, serial: info.cycler_sn });
       for (const w of this.readyWaiters.splice(0)) w();
       return info;
     } catch (err) {
@@ -736,7 +747,7 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     this.firstBytes = undefined;
     this.log.error({ received: first.total, hex: first.bytes.subarray(0, 16).toString('hex') }, err.message);
     this.failInflight(err);
-    this.dropConnection('not a CTI peer', err.code);
+    this.dropConnection('not a CTI peer', err.code, err);
     return true;
   }
 
@@ -766,46 +777,52 @@ export class ArbinCtiClient extends EventEmitter<ArbinCtiClientEvents> {
     inflight?.reject(err);
   }
 
-  private dropConnection(reason: string, code: string | undefined): void {
+  /** Destroys the socket on the client's own decision (request timeout, non-CTI peer): the connection is lost. */
+  private dropConnection(reason: string, code: ArbinCtiErrorCode, cause: ArbinCtiError): void {
     const s = this.socket;
     if (s === undefined) return;
     this.log.warn({ reason, code }, 'dropping CTI connection');
     s.destroy();
-    this.handleLoss(s, reason, code);
+    this.handleLoss(s, reason, { code, error: cause });
   }
 
   private onClose(socket: Socket): void {
     this.handleLoss(socket, 'connection closed', undefined);
   }
 
-  private handleLoss(socket: Socket, reason: string, code: string | undefined): void {
+  /**
+   * The socket of this client went: the request in flight fails (its caller turns a control command's
+   * failure into `BB_ARBIN_OUTCOME_UNKNOWN`); a logged-in client is spent ({@link markLost}) and emits
+   * `disconnected`. During the connect attempt, `open()` fails instead and `connect()` spends the client.
+   */
+  private handleLoss(socket: Socket, reason: string, drop: { readonly code: ArbinCtiErrorCode; readonly error: ArbinCtiError } | undefined): void {
+    const cause = drop?.error;
     if (socket !== this.socket) return;
     this.socket = undefined;
     this.decoder = undefined;
-    const wasReady = this.state === 'ready';
-    if (this.inflight !== undefined) {
-      const opts = { command: 'request' as CtiCommandName, idempotent: true };
-      this.failInflight(
-        new ArbinCtiError('BB_ARBIN_CONNECTION_LOST', `connection lost while waiting for a feedback (${reason})`, { retriable: true, context: { command: opts.command } }),
-      );
-    }
-    if (this.state === 'closed' || this.state === 'connecting' || !wasReady) return;
-    this.state = 'reconnecting';
-    this.emit('disconnected', { reason, code });
-    this.scheduleReconnect();
+    this.failInflight(
+      new ArbinCtiError('BB_ARBIN_CONNECTION_LOST', `connection lost while waiting for a feedback (${reason})`, { retriable: true, ...(cause !== undefined ? { cause } : {}), context: { host: this.host, port: this.port, reason } }),
+    );
+    if (this.state !== 'ready') return;
+    const err = new ArbinCtiError('BB_ARBIN_CONNECTION_LOST', `the CTI connection to ${this.host}:${this.port} was lost (${reason}); this client does not reconnect`, {
+      retriable: true, ...(cause !== undefined ? { cause } : {}), context: { host: this.host, port: this.port, reason },
+    });
+    this.markLost(`the connection was lost (${reason})`, err);
+    this.emit('disconnected', { reason, code: drop?.code });
   }
 
-  private scheduleReconnect(): void {
-    if (this.state !== 'reconnecting') return;
-    this.reconnectAttempt++;
-    const delayMs = backoffDelayMs(this.reconnectAttempt - 1, { initialDelayMs: this.reconnectInitialMs, maxDelayMs: this.reconnectMaxMs, jitter: 0 });
-    this.m.reconnects.inc();
-    this.emit('reconnecting', { attempt: this.reconnectAttempt, delayMs });
-    this.reconnectTimer = setTimeout(() => {
-      this.open(true).catch((err: unknown) => {
-        this.log.warn({ code: err instanceof ArbinCtiError ? err.code : undefined, attempt: this.reconnectAttempt }, 'reconnect failed');
-        this.scheduleReconnect();
-      });
-    }, delayMs);
+  /**
+   * Spends the client, once: {@link lost} settles with `error`, set-MVs waiting for their spacing and
+   * requests waiting for the connection fail `BB_ARBIN_CONNECTION_LOST` (`not_sent`); queued requests
+   * fail the same way when their turn comes. No-op once closed.
+   */
+  private markLost(reason: string, error: Error): void {
+    if (this.state === 'closed' || this.state === 'lost') return;
+    this.state = 'lost';
+    this.spent = { reason, error };
+    this.log.warn({ reason, code: (error as { code?: unknown }).code }, 'Arbin CTI client spent; it does not reconnect');
+    for (const req of this.mv.close()) req.value.reject(this.notSent({ command: 'setMetaVariable', idempotent: false, channel: req.key }, reason));
+    for (const w of this.readyWaiters.splice(0)) w();
+    this.settleLost(error);
   }
 }

@@ -231,7 +231,7 @@ export class CtiFrameDecoder {
     return this.copied;
   }
 
-  /** Drops buffered bytes and pending frames (call after a reconnect). */
+  /** Drops buffered bytes and pending frames (e.g. before reading a new connection's bytes). */
   reset(): void {
     this.head = EMPTY;
     this.frame = undefined;

@@ -1,4 +1,4 @@
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ArbinCtiClient, startArbinSimulator, type ArbinSimulator } from '../../src/index.js';
 import { encodeLoginFeedback } from '../../src/codec/login.js';
@@ -12,7 +12,7 @@ afterEach(async () => {
 async function setup(opts: Parameters<typeof startArbinSimulator>[0] = {}): Promise<{ sim: ArbinSimulator; client: ArbinCtiClient }> {
   const sim = await startArbinSimulator({ channels: 8, ...creds, tickMs: 20, ...opts });
   cleanup.push(() => sim.close());
-  const client = new ArbinCtiClient({ host: sim.host, port: sim.port, credentials: creds, requestTimeoutMs: 2000, reconnectInitialDelayMs: 50, reconnectMaxDelayMs: 200 });
+  const client = new ArbinCtiClient({ host: sim.host, port: sim.port, credentials: creds, requestTimeoutMs: 2000 });
   cleanup.push(() => client.close());
   return { sim, client };
 }
@@ -24,6 +24,36 @@ const until = async (cond: () => boolean, timeoutMs = 5000): Promise<void> => {
     await new Promise((r) => setTimeout(r, 10));
   }
 };
+
+/**
+ * A cycler stand-in on loopback: answers the 86-byte login (README §4.1) with 4 channels and control
+ * allowed, then hands every later request (one per data chunk: one request in flight, README §2) to
+ * `onRequest` with its 1-based number over all connections. Counts connections and requests.
+ */
+async function fakeCycler(onRequest: (s: Socket, n: number) => void): Promise<{ port: number; readonly connections: number; readonly requests: number }> {
+  const state = { port: 0, connections: 0, requests: 0 };
+  const sockets = new Set<Socket>();
+  const server = createServer((s) => {
+    state.connections++;
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    let n = 0;
+    s.on('data', (chunk: Buffer) => {
+      n += chunk.length;
+      if (n === 86) {
+        s.write(encodeLoginFeedback({ result: 1, ip_address: new Uint8Array(4), cycler_sn: '1', note: '', nick_name: '', location: '', emergency_contact: '', other_comments: '', email: '', call: '', itac: 0, version: 1, allow_control: 1, num_channels: 4, user_type: 0, picture_length: 0 }));
+      } else onRequest(s, ++state.requests);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  cleanup.push(() => new Promise<void>((r) => {
+    sockets.forEach((s) => s.destroy());
+    server.close(() => r());
+  }));
+  state.port = (server.address() as AddressInfo).port;
+  return state;
+}
 
 describe('Client > against the simulator', () => {
   it('logs in and polls channels (per-channel and all-channels, with aux)', async () => {
@@ -105,56 +135,98 @@ describe('Client > against the simulator', () => {
     expect(sim.channel(1).mv.slice(0, 2).map((v) => Math.round(v * 10) / 10)).toEqual([1.2, 3]);
   });
 
-  it('simulator killed mid-poll → reconnect, re-login, polls resume; connection events emitted', async () => {
+  it('simulator killed mid-poll → the read fails, lost settles once, no reconnect to the restarted simulator; later requests not_sent', async () => {
     const { sim, client } = await setup();
     const events: string[] = [];
-    client.on('connected', (e) => events.push(`connected:${e.reconnect}`));
-    client.on('disconnected', () => events.push('disconnected'));
-    client.on('reconnecting', (e) => events.push(`reconnecting:${e.attempt}`));
+    client.on('connected', () => events.push('connected'));
+    client.on('disconnected', (e) => events.push(`disconnected:${e.reason}:${String(e.code)}`));
+    let lostCount = 0;
+    const lost = client.lost.then((e) => (lostCount++, e));
     await client.connect();
     const port = sim.port;
-    const polls: Promise<unknown>[] = [];
-    polls.push(client.getChannels([1, 2, 3, 4, 5, 6, 7, 8]).catch((e: unknown) => e));
+    const poll = client.getChannels([1, 2, 3, 4, 5, 6, 7, 8]).catch((e: unknown) => e);
     await sim.close();
-    cleanup.push(async () => undefined);
-    await new Promise((r) => setTimeout(r, 150));
+    const err = await lost;
+    expect(err).toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', retriable: true, context: { reason: 'connection closed' } });
+    expect(err.message).toMatch(/was lost \(connection closed\); this client does not reconnect/);
+    // the poll either completed before the close or failed with the loss (its bytes left: outcome unknown)
+    const first = await poll;
+    if (!Array.isArray(first)) expect(first).toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'unknown' });
     const sim2 = await startArbinSimulator({ port, channels: 8, ...creds, tickMs: 20 });
     cleanup.push(() => sim2.close());
-    await until(() => client.connected && events.includes('connected:true'));
-    const readings = await client.getChannels([1, 2]);
-    expect(readings.map((r) => r.channel)).toEqual([1, 2]);
-    expect(events[0]).toBe('connected:false');
-    expect(events).toContain('disconnected');
-    expect(events).toContain('reconnecting:1');
-    expect(events.at(-1)).toBe('connected:true');
-    const first = await polls[0];
-    expect(Array.isArray(first) || (first as { code?: string }).code !== undefined).toBe(true);
+    await expect(client.getChannels([1])).rejects.toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'not_sent', context: { command: 'getChannelsInfo', sent: false } });
+    await expect(client.stopSchedule(1)).rejects.toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'not_sent', context: { command: 'stopSchedule', channel: 1, sent: false } });
+    await expect(client.setMetaVariable(1, 1, 0.5)).rejects.toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'not_sent' });
+    await expect(client.setMetaVariables([{ channel: 1, mv: 1, value: 0.5 }])).rejects.toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'not_sent' });
+    await expect(client.connect()).rejects.toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'not_sent', cause: err });
+    expect(client.connected).toBe(false);
+    expect(sim2.connections).toBe(0);
+    expect(events).toEqual(['connected', 'disconnected:connection closed:undefined']);
+    expect(lostCount).toBe(1);
+    // a new client is how a connection comes back (the collector runtime does this)
+    const again = new ArbinCtiClient({ host: sim2.host, port, credentials: creds, requestTimeoutMs: 2000 });
+    cleanup.push(() => again.close());
+    await again.connect();
+    expect((await again.getChannels([1, 2])).map((r) => r.channel)).toEqual([1, 2]);
     expect(sim2.violations).toEqual([]);
   });
 
-  it('a command whose feedback never arrives → BB_ARBIN_OUTCOME_UNKNOWN, never resent; reads time out and retry', async () => {
-    // A fake server that logs in, then swallows everything and counts requests.
-    let received = 0;
-    const server = createServer((s) => {
-      let n = 0;
-      s.on('data', (chunk: Buffer) => {
-        n += chunk.length;
-        if (n === 86) {
-          s.write(encodeLoginFeedback({ result: 1, ip_address: new Uint8Array(4), cycler_sn: '1', note: '', nick_name: '', location: '', emergency_contact: '', other_comments: '', email: '', call: '', itac: 0, version: 1, allow_control: 1, num_channels: 4, user_type: 0, picture_length: 0 }));
-        } else received++;
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
-    const client = new ArbinCtiClient({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, credentials: creds, requestTimeoutMs: 300, reconnectInitialDelayMs: 20 });
+  it('connection closed with requests in flight and queued: a read in flight is unknown, a command in flight OUTCOME_UNKNOWN, queued ones not_sent and never written', async () => {
+    const server = await fakeCycler((s) => s.destroy()); // every request is left unanswered: the peer closes
+    const client = new ArbinCtiClient({ host: '127.0.0.1', port: server.port, credentials: creds, requestTimeoutMs: 2000 });
     cleanup.push(() => client.close());
     await client.connect();
+    const read = client.getChannels([1]).catch((e: unknown) => e);
+    const queuedRead = client.getSerialNumber().catch((e: unknown) => e);
+    const queuedCommand = client.stopSchedule(2).catch((e: unknown) => e);
+    expect(await read).toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'unknown' });
+    expect(await queuedRead).toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'not_sent', context: { command: 'getSerialNumber', sent: false } });
+    expect(await queuedCommand).toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'not_sent', context: { command: 'stopSchedule', sent: false } });
+    expect(server.requests).toBe(1);
+    expect(server.connections).toBe(1);
+
+    const c2 = new ArbinCtiClient({ host: '127.0.0.1', port: server.port, credentials: creds, requestTimeoutMs: 2000 });
+    cleanup.push(() => c2.close());
+    await c2.connect();
+    const cmd = await c2.stopSchedule(1).catch((e: unknown) => e);
+    expect(cmd).toMatchObject({ code: 'BB_ARBIN_OUTCOME_UNKNOWN', outcome: 'unknown', context: { command: 'stopSchedule', channel: 1, sent: true }, cause: { code: 'BB_ARBIN_CONNECTION_LOST' } });
+    expect(await c2.lost).toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST' });
+    expect(server.requests).toBe(2);
+    expect(server.connections).toBe(2);
+  });
+
+  it('a set-MV waiting for its 200 ms spacing when the connection goes fails not_sent and is never written', async () => {
+    const { sim, client } = await setup();
+    await client.connect();
+    await client.startSchedule(1, { schedule: 'Busbar_CC.sdx', testName: 'mv' });
+    expect(await client.setMetaVariable(1, 1, 0.5)).toMatchObject({ ok: true });
+    const waiting = client.setMetaVariable(1, 1, 0.6).catch((e: unknown) => e); // spaced: not due yet
+    await sim.close();
+    expect(await waiting).toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'not_sent', context: { command: 'setMetaVariable', channel: 1, sent: false } });
+    expect(sim.mvLog.map((e) => e.value)).toEqual([0.5]);
+  });
+
+  it('a command whose feedback never arrives → BB_ARBIN_OUTCOME_UNKNOWN, never resent, the connection is dropped; a read that times out is not retried', async () => {
+    const server = await fakeCycler(() => undefined); // logs in, then swallows everything
+    const client = new ArbinCtiClient({ host: '127.0.0.1', port: server.port, credentials: creds, requestTimeoutMs: 300 });
+    cleanup.push(() => client.close());
+    const disconnected: unknown[] = [];
+    client.on('disconnected', (e) => disconnected.push(e));
+    await client.connect();
     await expect(client.stopSchedule(1)).rejects.toMatchObject({ code: 'BB_ARBIN_OUTCOME_UNKNOWN', retriable: false, outcome: 'unknown', context: { command: 'stopSchedule', channel: 1, sent: true } });
-    expect(received).toBe(1);
-    await until(() => client.connected);
-    received = 0;
-    await expect(client.getChannels([1])).rejects.toMatchObject({ code: 'BB_ARBIN_TIMEOUT', retriable: true });
-    expect(received).toBe(2);
+    expect(await client.lost).toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', context: { reason: 'request timeout' }, cause: { code: 'BB_ARBIN_OUTCOME_UNKNOWN' } });
+    expect(disconnected).toEqual([{ reason: 'request timeout', code: 'BB_ARBIN_TIMEOUT' }]);
+    await expect(client.getChannels([1])).rejects.toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'not_sent' });
+    expect(server.requests).toBe(1);
+    expect(server.connections).toBe(1);
+
+    const reader = new ArbinCtiClient({ host: '127.0.0.1', port: server.port, credentials: creds, requestTimeoutMs: 300 });
+    cleanup.push(() => reader.close());
+    await reader.connect();
+    await expect(reader.getChannels([1])).rejects.toMatchObject({ code: 'BB_ARBIN_TIMEOUT', retriable: true, outcome: 'unknown' });
+    expect(await reader.lost).toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', cause: { code: 'BB_ARBIN_TIMEOUT' } });
+    expect(server.requests).toBe(2);
+    expect(server.connections).toBe(2);
   });
 
   it('outcome not_sent: not connected, closed, control not allowed, invalid argument — nothing written', async () => {

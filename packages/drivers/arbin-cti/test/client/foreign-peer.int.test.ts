@@ -13,11 +13,16 @@ afterEach(async () => {
   for (const f of cleanup.splice(0).reverse()) await f();
 });
 
-/** A server that writes `answer` (in `pieces`) once it receives anything, or right away for a banner. */
+/** Connections each foreign server accepted, by port. */
+const accepted = new Map<number, number>();
+
+/** A server that writes `answer` (in `pieces`) once it receives anything, or right away for a banner; counts connections in {@link accepted}. */
 async function foreign(answer: Buffer, opts: { banner?: boolean; pieces?: number } = {}): Promise<number> {
   const sockets: Socket[] = [];
   const server: Server = createServer((s) => {
     sockets.push(s);
+    const port = (server.address() as AddressInfo).port;
+    accepted.set(port, (accepted.get(port) ?? 0) + 1);
     s.on('error', () => undefined);
     const send = (): void => {
       const n = opts.pieces ?? 1;
@@ -58,11 +63,14 @@ describe('Client > a non-CTI peer on the port', () => {
     expect((err as Error).message).toMatch(/received \d+ bytes that are not an Arbin CTI frame: 53 53 48 2D 32 2E 30 2D … \(SSH\?\)/);
   });
 
-  it('garbage without a known opening → the bytes, no guess; the client stays usable for a retry', async () => {
+  it('garbage without a known opening → the bytes, no guess; the client is spent: lost settles with it, no second connection', async () => {
     const port = await foreign(Buffer.from([0x00, 0x01, 0x02, 0xff, 0xdd]));
     const c = client(port);
     const err = await c.connect().catch((e: unknown) => e);
     expect((err as Error).message).toBe(`127.0.0.1:${port} received 5 bytes that are not an Arbin CTI frame: 00 01 02 FF DD; is another service listening on the CTI port?`);
-    await expect(c.connect()).rejects.toMatchObject({ code: 'BB_ARBIN_BAD_TOKEN' });
+    expect(await c.lost).toBe(err);
+    await expect(c.connect()).rejects.toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'not_sent', cause: err });
+    await expect(c.getSerialNumber()).rejects.toMatchObject({ code: 'BB_ARBIN_CONNECTION_LOST', outcome: 'not_sent' });
+    expect(accepted.get(port)).toBe(1);
   });
 });
