@@ -1,16 +1,12 @@
 /**
  * `@busbar/collector-kit`: the generic collector runtime ({@link startCollector}: supervision,
- * scheduling, publishing, routed commands, health, stop for any protocol module), its configuration,
- * and the Kafka side every collector shares ({@link CollectorKit}).
+ * scheduling, publishing, routed commands, health, stop for any protocol module), its `--test` mode
+ * ({@link runTestMode}) and its configuration ({@link loadCollectorConfig}). The Kafka side every
+ * collector shares (`CollectorKit`), the store-and-forward buffer and the routed-command dispatcher
+ * are the runtime's own parts, not exported.
  */
 export { runTestMode, startCollector } from './collector.js';
-export type { CollectorRuntimeConfig, RunningCollector } from './collector.js';
-export { CollectorKit } from './kit.js';
-export type { CollectorKitOptions, ConnectionEventOptions, RoutedCommandsOptions, StoreAndForwardOptions } from './kit.js';
-export { Forwarder, RecordBuffer } from './buffer.js';
-export type { BatchSender, BufferedRecord, ForwarderOptions, RecordBufferOptions, StoredRecord } from './buffer.js';
-export { RoutedCommandDispatcher, decoratedResultSink } from './routing.js';
-export type { RoutedDispatchOptions } from './routing.js';
-export { collectorCommonShape, collectorConfigSchema, loadCollectorConfig, storeAndForwardOptions } from './config.js';
+export type { RunningCollector } from './collector.js';
+export { collectorConfigSchema, loadCollectorConfig } from './config.js';
 export type { CollectorConfigOf } from './config.js';
 export { ERROR_CODES } from './errors.js';

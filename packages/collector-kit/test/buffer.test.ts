@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '@busbar/core';
 import type { Counter, Gauge, Histogram, Labels, MetricSpec, Metrics } from '@busbar/core';
-import { Forwarder, RecordBuffer } from '../src/index.js';
-import type { BufferedRecord } from '../src/index.js';
+import { Forwarder, RecordBuffer } from '../src/buffer.js';
+import type { BufferedRecord } from '../src/buffer.js';
 
 /** Metrics kept in memory: counters summed by name and labels, gauges' last values. */
 class MemoryMetrics implements Metrics {

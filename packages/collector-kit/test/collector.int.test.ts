@@ -16,8 +16,8 @@ import type { Counter, Labels, MetricSpec, Metrics } from '@busbar/core';
 import { BusbarError, noopLogger, noopMetrics } from '@busbar/core';
 import { createKafka, ensureTopics, readTopicToEnd, topicsConfigSchema } from '@busbar/kafka';
 import { sharedKafka } from '@busbar/testkit/shared';
-import type { CollectorRuntimeConfig, RunningCollector } from '../src/index.js';
-import { startCollector } from '../src/index.js';
+import type { CollectorRuntimeConfig, RunningCollector } from '../src/collector.js';
+import { startCollector } from '../src/collector.js';
 import { fakeModule, jobReading } from './fake-module.js';
 
 let brokers: string[];

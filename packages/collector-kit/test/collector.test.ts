@@ -1,7 +1,7 @@
 /** The runtime's `--test` mode and its start, without Kafka: a job's sample is printed, a job that cannot prepare stops the start. */
 import { describe, expect, it } from 'vitest';
 import { BusbarError, noopLogger, noopMetrics } from '@busbar/core';
-import { runTestMode, startCollector } from '../src/index.js';
+import { runTestMode, startCollector } from '../src/collector.js';
 import { fakeModule, jobReading } from './fake-module.js';
 
 const deps = { logger: noopLogger, metrics: noopMetrics };

@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from '@busbar/avro';
-import { CommandExecutor, ExecutionJournal } from '../src/index.js';
+import { CommandExecutor } from '../src/executor.js';
+import { ExecutionJournal } from '../src/journal.js';
 
 const n = Number(process.env['BENCH_N'] ?? 2000);
 const dir = mkdtempSync(join(tmpdir(), 'busbar-journal-bench-'));

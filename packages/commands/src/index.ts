@@ -6,8 +6,7 @@
  * {@link Disposition}s, never by being listed here.
  */
 export { CommandExecutor } from './executor.js';
-export type { CommandExecutorOptions, Disposition, Handled, PreparedAction } from './executor.js';
+export type { Disposition, PreparedAction } from './executor.js';
 export { CommandPipeline } from './pipeline.js';
-export type { PipelineSinks } from './pipeline.js';
 export { ExecutionJournal } from './journal.js';
 export { ERROR_CODES } from './errors.js';

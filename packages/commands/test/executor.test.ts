@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { BusbarError, ManualClock } from '@busbar/core';
 import type { Command } from '@busbar/avro';
 import { CommandRefusedError } from '@busbar/safety';
-import { CommandExecutor, ExecutionJournal } from '../src/index.js';
-import type { Disposition } from '../src/index.js';
+import { CommandExecutor } from '../src/executor.js';
+import { ExecutionJournal } from '../src/journal.js';
+import type { Disposition } from '../src/executor.js';
 
 const clock = new ManualClock(Date.UTC(2026, 11, 3));
 let n = 0;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Command, CommandResultInput } from '@busbar/avro';
-import { CommandExecutor, CommandPipeline } from '../src/index.js';
+import { CommandExecutor } from '../src/executor.js';
+import { CommandPipeline } from '../src/pipeline.js';
 
 function cmd(id: string, device = 'd1'): Command {
   return { command_id: id, issuer: 't', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), target: { device_id: device, channel: null }, action: 'x.do', parameters: {}, dry_run: false };

@@ -5,6 +5,13 @@
  * See docs/adding-a-protocol.md.
  */
 export { defineAction } from './module.js';
+/**
+ * Contract types a module names in its own signatures (docs/adding-a-protocol.md §2) that no module
+ * of this tree names yet: `sessionMode(device): SessionMode`, `toRecords(device, raw, ctx: RecordContext)`,
+ * `attach(devices, runtime: ModuleRuntime)`.
+ * @public
+ */
+export type { ModuleRuntime, RecordContext, SessionMode } from './module.js';
 export type {
   ActionContext,
   AnyProtocolModule,
@@ -14,17 +21,12 @@ export type {
   JobContext,
   ListenContext,
   ModuleActivity,
-  ModuleRuntime,
   OpenContext,
   ProtocolAction,
   ProtocolModule,
-  RecordContext,
   Session,
-  SessionMode,
 } from './module.js';
 export { deviceSourceShape, loadDevices } from './devices.js';
-export type { DeviceSource } from './devices.js';
 export { resolveDeviceMap } from './map-file.js';
-export type { DeviceMapSource } from './map-file.js';
 export { SharedSessions, commandResolver, deviceTable } from './resolver.js';
-export type { CommandResolverOptions, DeviceEntry, DeviceTable, Placement, SessionRunner } from './resolver.js';
+export type { DeviceEntry } from './resolver.js';

@@ -3,8 +3,9 @@ import { z } from 'zod';
 import { BusbarError, ManualClock, noopLogger, noopMetrics } from '@busbar/core';
 import type { Command } from '@busbar/avro';
 import { CommandRefusedError } from '@busbar/safety';
-import { SharedSessions, commandResolver, defineAction, deviceTable } from '../src/index.js';
-import type { DeviceConfigBase, ProtocolModule, Session } from '../src/index.js';
+import { SharedSessions, commandResolver, deviceTable } from '../src/resolver.js';
+import { defineAction } from '../src/module.js';
+import type { DeviceConfigBase, ProtocolModule, Session } from '../src/module.js';
 
 /** A protocol of counters: `count.add` adds `n` (≤ the device's `max`) to the session's total. */
 interface CounterDevice extends DeviceConfigBase {

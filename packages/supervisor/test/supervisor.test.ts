@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BusbarError } from '@busbar/core';
 import type { Labels, LogFields, Logger, Metrics } from '@busbar/core';
-import { DeviceSupervisor } from '../src/index.js';
-import type { DeviceSession } from '../src/index.js';
+import { DeviceSupervisor } from '../src/supervisor.js';
+import type { DeviceSession } from '../src/supervisor.js';
 
 /** A scripted device: which calls fail is decided by the test, in order. */
 class ScriptedSession implements DeviceSession<number> {

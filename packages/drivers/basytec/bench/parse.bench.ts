@@ -12,7 +12,11 @@ import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { ResultfileParser, ResultfileTailer, MemoryCursorStore, ResultfileFormat, simulateRows, DEFAULT_PLAN } from '../src/index.js';
+import { ResultfileParser } from '../src/codec/resultfile.js';
+import { ResultfileTailer } from '../src/client/tailer.js';
+import { MemoryCursorStore } from '../src/client/cursor-store.js';
+import { ResultfileFormat } from '../src/simulator/resultfile-writer.js';
+import { simulateRows, DEFAULT_PLAN } from '../src/simulator/model.js';
 
 const TARGET_MB = Number(process.env['BASYTEC_BENCH_MB'] ?? 150);
 const dir = mkdtempSync(join(tmpdir(), 'busbar-basytec-bench-'));

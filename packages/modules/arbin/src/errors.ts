@@ -17,6 +17,3 @@ export const ARBIN_ACTION_ERROR_CODES = {
   BB_ARBIN_START_NOT_SENT: { meaning: 'arbin.start assigned its schedule, then expired before the start frame was sent: the channel has the new schedule but no test was started (result FAILED, details.assigned names the schedule).' },
   BB_ARBIN_MV_SUPERSEDED: { meaning: 'A set-MV command was replaced by a newer value for the same channel and MV before it could be sent (one update per 200 ms, README §5.4); it was never sent. The reason and details.superseded_by name the command that replaced it.' },
 } as const satisfies ErrorCatalogue;
-
-/** One of the Arbin action codes. */
-export type ArbinActionErrorCode = keyof typeof ARBIN_ACTION_ERROR_CODES;

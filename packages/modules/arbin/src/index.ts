@@ -4,11 +4,13 @@
  * events, the `arbin.*` actions), loaded by the Arbin collector and the commander.
  */
 export { createArbinModule } from './module.js';
-export type { ArbinModuleOptions } from './module.js';
-export { ARBIN_ACTIONS, validateArbinCommand, describeArbinPlan } from './actions.js';
-export type { ArbinCyclerPort, ArbinPlan } from './actions.js';
-export { arbinDeviceSchema, arbinDevicesSchema } from './device-config.js';
-export type { ArbinDeviceConfig, ArbinMetaVariableLimit } from './device-config.js';
+export type { ArbinDeviceConfig } from './device-config.js';
 export { ARBIN_ACTION_ERROR_CODES as ERROR_CODES } from './errors.js';
-export { PROTOCOL, pollRecords, toArbinReading, transitionEvent } from './records.js';
+export { toArbinReading } from './records.js';
+/**
+ * The session type of {@link createArbinModule}'s `ProtocolModule`: no file of the tree imports it,
+ * but a workspace that exports the created module (the commander's configuration) emits a
+ * declaration naming it (TypeScript TS2742 without this export).
+ * @public
+ */
 export type { ArbinSession } from './session.js';

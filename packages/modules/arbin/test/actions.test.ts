@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { commandResolver, deviceTable } from '@busbar/protocol';
 import { ARBIN_ACTIONS, describeArbinPlan, validateArbinCommand } from '../src/actions.js';
 import { arbinDeviceSchema, arbinDevicesSchema } from '../src/device-config.js';
-import { createArbinModule } from '../src/index.js';
+import { createArbinModule } from '../src/module.js';
 
 const arbinCommanderSectionSchema = z.object({ devices: arbinDevicesSchema }).strict();
 

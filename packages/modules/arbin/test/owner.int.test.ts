@@ -12,7 +12,7 @@ import { commandResolver, deviceTable } from '@busbar/protocol';
 import type { Session } from '@busbar/protocol';
 import type { ArbinCyclerPort } from '../src/actions.js';
 import { arbinDevicesSchema } from '../src/device-config.js';
-import { createArbinModule } from '../src/index.js';
+import { createArbinModule } from '../src/module.js';
 
 /** The executor of the collector for one cycler whose session's command port is `port`. */
 function executorOn(port: () => ArbinCyclerPort): (c: Command) => Promise<CommandResultInput> {

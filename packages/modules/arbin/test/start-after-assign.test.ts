@@ -11,7 +11,7 @@ import { commandResolver, deviceTable } from '@busbar/protocol';
 import type { Session } from '@busbar/protocol';
 import type { ArbinCyclerPort } from '../src/actions.js';
 import { arbinDevicesSchema } from '../src/device-config.js';
-import { createArbinModule } from '../src/index.js';
+import { createArbinModule } from '../src/module.js';
 
 const clock = new ManualClock(Date.UTC(2026, 11, 3));
 const refused = (command: string) => ({ ok: false, code: 0x12, name: 'CTI_START_CHANNEL_RUNNING', reason: 'channel is running', source: 'README §5.2', command, channel: 1, outcome: 'refused' }) as never;

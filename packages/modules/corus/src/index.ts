@@ -5,8 +5,12 @@
  * module's background job — loaded by the Corus collector and the commander.
  */
 export { createCorusModule } from './module.js';
-export type { CorusModuleOptions } from './module.js';
-export { corusDeviceSchema, corusDevicesSchema, resolveCorusDevices } from './device-config.js';
-export type { CorusDeviceConfig, ResolvedCorusDevice } from './device-config.js';
+export type { ResolvedCorusDevice } from './device-config.js';
 export { ERROR_CODES } from './errors.js';
+/**
+ * The session type of {@link createCorusModule}'s `ProtocolModule`: no file of the tree imports it,
+ * but a workspace that exports the created module (the commander's configuration) emits a
+ * declaration naming it (TypeScript TS2742 without this export).
+ * @public
+ */
 export type { CorusDeviceSession } from './session.js';
