@@ -10,7 +10,8 @@ npx tsc -p tsconfig.json
 npx tsc -p deploy/local/tsconfig.json
 npx tsc -p deploy/grafana/tsconfig.json
 npx tsx deploy/grafana/generate.ts --check
-npx eslint .
+# type-aware lint of every workspace in one process: about 5.5 GB at its peak, above Node's default heap limit
+NODE_OPTIONS="${NODE_OPTIONS:-} --max-old-space-size=8192" npx eslint .
 # services run from dist/ in the demo test: build what changed (turbo caches the rest)
 npx turbo run build --output-logs=errors-only
 # unused exports, files and dependencies (knip.jsonc); after the build so that workspace imports
