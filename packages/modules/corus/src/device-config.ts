@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { BusbarError } from '@busbar/core';
 import type { CorusMap } from '@busbar/driver-itron-corus';
-import { corusMapSchema, DEFAULT_MAX_GAP_REQUESTS_PER_PASS, parseCorusMap } from '@busbar/driver-itron-corus';
+import { corusLinkOptionsSchema, corusMapSchema, DEFAULT_MAX_GAP_REQUESTS_PER_PASS, parseCorusMap } from '@busbar/driver-itron-corus';
 import { resolveDeviceMap } from '@busbar/protocol';
 
 const idPattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -30,6 +30,8 @@ const serialSchema = z.object({
   path: z.string().min(1),
   signOnBaudRate: z.number().int().positive().optional(),
   sessionBaudRate: z.number().int().positive().optional(),
+  /** Pause between the drained option select and the speed change on the open port, ms (driver README "Link layer"). */
+  baudSwitchDelayMs: z.number().int().min(0).max(10_000).optional(),
 }).strict();
 
 /** `logs:` — which logs the collector backfills and how. */
@@ -69,6 +71,13 @@ export const corusDeviceSchema = z
     pollParameters: z.array(z.string().min(1)).min(1).optional(),
     logChunkS: z.number().int().min(60).max(31 * 86_400).default(21_600),
     responseTimeoutMs: z.number().int().min(100).max(120_000).optional(),
+    /**
+     * Every link option of reference §2–§3 and §10 (wake-up, device address, option select V/Z/Y —
+     * Z `echo` by default, per §2.2 —, password message length, identification length, NAK limit,
+     * timeouts): the driver's `corusLinkOptionsSchema`, defaults in the driver README "Link layer".
+     * `responseTimeoutMs` above, when given, overrides `link.timeouts.responseMs`.
+     */
+    link: corusLinkOptionsSchema.strict().optional(),
     logs: logsSchema.default({ lookbackS: 604_800, intervalMs: 60_000, rescanS: 900, maxGapRequestsPerPass: DEFAULT_MAX_GAP_REQUESTS_PER_PASS }),
   })
   .strict()

@@ -20,15 +20,18 @@ export interface CorusDeviceSession extends Session {
  */
 function sessionFor(device: ResolvedCorusDevice, logger: Logger, metrics: Metrics): CorusSession {
   const c = device.connection;
-  const transport = c.kind === 'tcp' ? tcpTransport({ host: c.host, port: c.port, connectTimeoutMs: c.connectTimeoutMs }) : serialTransport({ path: c.path, signOnBaudRate: c.signOnBaudRate, sessionBaudRate: c.sessionBaudRate });
+  const transport = c.kind === 'tcp' ? tcpTransport({ host: c.host, port: c.port, connectTimeoutMs: c.connectTimeoutMs }) : serialTransport({ path: c.path, signOnBaudRate: c.signOnBaudRate, sessionBaudRate: c.sessionBaudRate, baudSwitchDelayMs: c.baudSwitchDelayMs });
+  const link = device.link;
+  const responseMs = device.responseTimeoutMs ?? link?.timeouts.responseMs;
   return new CorusSession({
+    ...link,
     transport,
     map: device.corusMap,
     timeZone: device.timeZone,
-    password: device.password,
+    password: device.password ?? link?.password,
     logChunkS: device.logChunkS,
     deviceId: device.id,
-    timeouts: device.responseTimeoutMs === undefined ? undefined : { responseMs: device.responseTimeoutMs },
+    timeouts: link === undefined && responseMs === undefined ? undefined : { ...link?.timeouts, ...(responseMs === undefined ? {} : { responseMs }) },
     logger,
     metrics,
   });

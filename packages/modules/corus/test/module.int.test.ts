@@ -56,6 +56,14 @@ describe('modules > corus > module on the simulator', () => {
     expect(sim.stats.connections).toBe(1); // never reconnected by the module
   });
 
+  it('the device file\'s link options reach the wire: the option select echoes the offered Z by default, a configured Z is sent as given (reference §2.2)', async () => {
+    const { sim } = await setup();
+    expect(Buffer.from(sim.lastOptionSelect()!).toString('latin1')).toBe('\x06056\r\n'); // /SIM5CORUS: Z '5' echoed
+    const { sim: sim7 } = await setup(12, { link: { optionSelect: { z: '7' }, timeouts: { answerSettleMs: 10 } } });
+    expect(Buffer.from(sim7.lastOptionSelect()!).toString('latin1')).toBe('\x06076\r\n');
+    expect(() => corusDevicesSchema.parse([{ id: 'x', connection: { kind: 'tcp', host: '127.0.0.1', port: 1 }, map: EXAMPLE_CORUS_MAP, link: { wakeupByte: 3 } }])).toThrow(/wakeupByte/);
+  });
+
   it('open fails with the driver\'s code when the device is not there', async () => {
     const [device] = resolveCorusDevices(corusDevicesSchema.parse([{ id: 'gone', connection: { kind: 'tcp', host: '127.0.0.1', port: 1, connectTimeoutMs: 500 }, map: EXAMPLE_CORUS_MAP }]), '.');
     await expect(createCorusModule().open(device!, ctx)).rejects.toMatchObject({ code: 'BB_CORUS_CONNECT_FAILED', outcome: 'not_sent' });
