@@ -69,6 +69,8 @@ interface Supervised {
   readonly job: DeviceJob<Session> | undefined;
   /** Resolves the next time a session is opened (or at stop). */
   nextConnect(): Promise<void>;
+  /** Resolves when the records its session pushed so far (`module.listen`) are stored. */
+  drained(): Promise<void>;
 }
 
 /**
@@ -99,6 +101,8 @@ export async function startCollector(module: AnyProtocolModule, service: string,
   const jobErrors = metrics.counter({ name: 'busbar_collector_job_errors_total', help: 'Failed runs of a device background job (e.g. a log backfill window), retried with backoff, by code.', labelNames: ['device', 'job', 'code'] });
   let sequence = 0;
   const nextSequence = (): number => ++sequence;
+  /** Set once the kit is closed: records pushed later are dropped (logged). */
+  let kitClosed = false;
   /** Aborted at stop: jobs finish the step in progress. */
   const stopping = new AbortController();
   /** Aborted when the stop's grace period is over: a job's wait for Kafka's acknowledgement gives up. */
@@ -107,7 +111,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
   for (const entry of table.values()) {
     const device = entry.device;
     const log = logger.child({ deviceId: device.id });
-    const state: unknown = module.initialState?.(device);
+    let state: unknown = module.initialState?.(device);
     let session: Session | undefined;
     const connectWaiters: (() => void)[] = [];
     const connected = module.connected;
@@ -122,6 +126,11 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     // records a session pushes by itself (module.listen), appended in order; never awaited by the session
     let pushed: Promise<void> = Promise.resolve();
     const emit = (records: DeviceRecords): void => {
+      if (kitClosed) {
+        // after the stop (a late completion of a device write): the buffer is closed, say what is dropped
+        log.warn({ readings: records.readings.length, events: (records.events ?? []).map((e) => e.kind) }, 'records pushed by the session after the collector stopped are dropped');
+        return;
+      }
       pushed = pushed.then(() => publish(records)).catch((err: unknown) => log.error({ err, code: errorCode(err) }, 'records pushed by the session could not be stored'));
     };
     const supervisor: DeviceSupervisor<unknown> = new DeviceSupervisor<unknown>(
@@ -147,7 +156,10 @@ export async function startCollector(module: AnyProtocolModule, service: string,
       },
       {
         onPoll: async (raw, atMs) => {
-          const records = module.toRecords(device, raw, { atMs, nextSequence, state });
+          // a source-driven module's poll may be read again (its publish failed): its per-device state
+          // moves on only with the acknowledgement, so the re-read derives the same events
+          const draft = acknowledge !== undefined ? structuredClone(state) : state;
+          const records = module.toRecords(device, raw, { atMs, nextSequence, state: draft });
           const events = records.events ?? [];
           if (acknowledge !== undefined) {
             // source-driven: Kafka's acknowledgement first, then the module's cursor; on failure the
@@ -161,6 +173,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
               if (polled !== undefined && session === polled) supervisor.reportLost(err);
               return;
             }
+            state = draft;
             if (records.readings.length > 0) m.readings.inc({ device: device.id }, records.readings.length);
             for (const e of events) m.events.inc({ device: device.id, kind: e.kind });
           } else await publish(records);
@@ -177,7 +190,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
       { deviceId: device.id, pollIntervalMs: device.pollIntervalMs, logger: log, metrics },
     );
     supervised.set(device.id, {
-      entry, supervisor, current: () => session, job: jobs.get(device.id),
+      entry, supervisor, current: () => session, job: jobs.get(device.id), drained: () => pushed,
       nextConnect: () => new Promise<void>((resolve) => {
         const done = (): void => {
           stopping.signal.removeEventListener('abort', done);
@@ -198,7 +211,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
       const current = s?.current();
       return current !== undefined && s!.supervisor.isConnected && !lostSessions.has(current) ? current : undefined;
     },
-    publishEvent: (e) => kit.publishEvent(e),
+    publishEvent: (e) => kit.publishEventsOrThrow([e]),
     publishResult: (r) => kit.publishResult(r),
     logger,
     metrics,
@@ -243,7 +256,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
     const log = logger.child({ deviceId, job: job.name });
     const ctx: JobContext = {
       publishAcknowledged: (readings: readonly ReadingInput[]) => untilAborted(kit.publishReadingsAcknowledged(readings), hardStop.signal),
-      publishEvents: (events) => kit.publishEvents(events),
+      publishEvents: (events) => kit.publishEventsOrThrow(events),
       nextSequence,
       signal: stopping.signal,
     };
@@ -290,6 +303,9 @@ export async function startCollector(module: AnyProtocolModule, service: string,
       await Promise.all(jobLoops);
       clearTimeout(grace);
       await Promise.all([...supervised.values()].map((s) => s.supervisor.stop()));
+      // what the sessions pushed before they closed (e.g. the interlock's last transitions) is stored first
+      await Promise.all([...supervised.values()].map((s) => s.drained()));
+      kitClosed = true;
       await kit.close();
     },
   };

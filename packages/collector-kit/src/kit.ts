@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
-import { errorCode } from '@busbar/core';
+import { BusbarError, errorCode } from '@busbar/core';
 import type { CommandExecutor } from '@busbar/commands';
 import { CommandPipeline } from '@busbar/commands';
 import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
@@ -233,6 +233,29 @@ export class CollectorKit {
       this.publishFailures.inc({ topic: this.events.topic });
       const first = events[0]!;
       this.options.logger.error({ err, deviceId: first.device_id, kind: first.kind, records: events.length }, 'could not publish device event');
+    }
+  }
+
+  /**
+   * Like {@link publishEvents}, for module activities and background jobs that must know: resolves
+   * once the events are in the store-and-forward buffer (or, without a buffer, acknowledged by Kafka).
+   *
+   * @throws {BusbarError} `BB_COLLECTOR_BUFFER_UNUSABLE` when the buffer cannot take them (counted
+   *   and logged as by {@link publishEvents}); kafkajs' error without a buffer.
+   */
+  async publishEventsOrThrow(events: readonly DeviceEventInput[]): Promise<void> {
+    if (events.length === 0) return;
+    if (this.store !== undefined) {
+      if (!this.buffered(this.events.topic, events, (e) => deviceEventSerde.encode(e))) {
+        throw new BusbarError('BB_COLLECTOR_BUFFER_UNUSABLE', `${events.length} device event(s) could not be stored in the store-and-forward buffer: ${this.storeFailure ?? 'unknown cause'}`, { retriable: true });
+      }
+      return;
+    }
+    try {
+      await this.events.publish(events.map((value) => ({ key: value.device_id, value })));
+    } catch (err) {
+      this.publishFailures.inc({ topic: this.events.topic });
+      throw err;
     }
   }
 

@@ -173,8 +173,8 @@ export class DecodingConsumer<T> {
   private joined = false;
   private crashed: string | undefined;
   private lagProblem: string | undefined;
-  /** Offsets already dead-lettered per partition and not yet committed: a redelivered batch does not dead-letter them twice. */
-  private readonly deadLettered = new Map<number, Set<string>>();
+  /** Offsets already dead-lettered per topic-partition (`topic:partition`) and not yet committed: a redelivered batch does not dead-letter them twice. */
+  private readonly deadLettered = new Map<string, Set<string>>();
   private readonly log: Logger;
   private readonly recordsIn;
   private readonly deadLetters;
@@ -320,8 +320,10 @@ export class DecodingConsumer<T> {
     const maxPayload = o.maxDeadLetterPayloadBytes ?? 512 * 1024;
     const good: ConsumedRecord<T>[] = [];
     const dead: DeadLetterRecord[] = [];
-    const alreadyDead = this.deadLettered.get(batch.partition) ?? new Set<string>();
-    this.deadLettered.set(batch.partition, alreadyDead);
+    // keyed by topic and partition: with `moreTopics`, partition 0 of two topics are two logs
+    const deadKey = `${batch.topic}:${batch.partition}`;
+    const alreadyDead = this.deadLettered.get(deadKey) ?? new Set<string>();
+    this.deadLettered.set(deadKey, alreadyDead);
     const running = (): boolean => isRunning() && !isStale();
     const decoder = this.decoders.get(batch.topic)!;
     if (decoder.prepare !== undefined) await this.prepare(decoder, batch.topic, batch.messages.map((m) => m.value), heartbeat, running);

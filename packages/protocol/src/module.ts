@@ -103,6 +103,8 @@ export interface JobContext {
   /**
    * Publishes device events through the same store-and-forward path (e.g. the Corus backfill's
    * "device clock set back"); resolves once they are in the buffer (or sent, without one).
+   *
+   * @throws `BB_COLLECTOR_BUFFER_UNUSABLE` when the buffer cannot take them (do not advance a cursor then).
    */
   publishEvents(events: readonly DeviceEventInput[]): Promise<void>;
   /** The next `sequence` number of this collector process (shared with the polls). */
@@ -257,7 +259,12 @@ export interface ProtocolModule<D extends DeviceConfigBase, S extends Session, R
    * source is the buffer) and calls it only after Kafka acknowledged them; when the publish or
    * this call fails, the runtime reports the session lost, and the next session reads again from
    * the persisted cursor (at least once, never skipped). Called after every poll, also one that
-   * produced no records (a poll may consume rows that map to none).
+   * produced no records (a poll may consume rows that map to none). `toRecords` of such a module
+   * works on a copy of the per-device state (`structuredClone`: keep it to plain data, Maps and
+   * Sets), adopted only once the poll was acknowledged — so a poll read again derives the same
+   * events (a step change is neither lost nor invented by a failed publish). A failed publish
+   * (Kafka down) is reported as a session loss too: the source is re-opened at its cursor, with a
+   * DISCONNECTED/CONNECTED pair per failed poll while Kafka is down (a known cost of this design).
    *
    * @throws the driver's error when the cursor cannot be persisted.
    */

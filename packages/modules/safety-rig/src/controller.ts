@@ -8,9 +8,15 @@
  * at once on two independent queues — the PCS (Modbus RTU) and the Arduino outputs (whose sketch
  * needs > 1 s between commands) — so a PCS-off never waits behind a relay command, and nothing here
  * touches Kafka (notices go to a sink that appends to the store-and-forward buffer).
+ *
+ * Manual and schedule writes queued before a state change check the interlock state again when
+ * their turn comes (a set-point queued in normal is not written once the rig is dangerous), and a
+ * failed interlock write in dangerous or safe (PCS off, relays open) is sent again with core backoff
+ * until it succeeds or the state leaves dangerous/safe — "safe" means the writes were requested and
+ * are being enforced, each outcome reported as an action notice.
  */
 import type { Clock, Logger } from '@busbar/core';
-import { BusbarError, errorCode, noopLogger } from '@busbar/core';
+import { BusbarError, backoffDelayMs, errorCode, noopLogger } from '@busbar/core';
 import { RigError } from './errors.js';
 import { envelopeViolation } from './interlock/config.js';
 import type { InterlockConfig, PcsSetpoint } from './interlock/config.js';
@@ -65,6 +71,10 @@ export class RigController {
   private handle: unknown;
   private pcsQueue: Promise<unknown> = Promise.resolve();
   private ioQueue: Promise<unknown> = Promise.resolve();
+  /** Timers of interlock writes to send again (dangerous/safe). */
+  private readonly retries = new Set<unknown>();
+  /** Set by {@link stop}. */
+  private stopped = false;
   private readonly logger: Logger;
 
   constructor(private readonly options: RigControllerOptions) {
@@ -95,10 +105,9 @@ export class RigController {
     this.arm();
     const s = this.engine.state;
     if (s === 'dangerous' || s === 'safe') {
-      const a = this.options.interlock.actions;
       this.run([
         { kind: 'pcs_off', reason: `${s} enforced on a new session` },
-        { kind: 'outputs', outputs: { ...a.safe.outputs, ...Object.fromEntries(a.dangerous.openRelays.map((r) => [r, false])) }, reason: `${s} enforced on a new session` },
+        { kind: 'outputs', outputs: this.safeOutputs(), reason: `${s} enforced on a new session` },
       ]);
     }
   }
@@ -183,6 +192,7 @@ export class RigController {
     const v = envelopeViolation(setpoint, this.options.interlock.envelope);
     if (v) throw new RigError('BB_RIG_STATE_REFUSED', v);
     await this.enqueuePcs(async (act) => {
+      this.recheck(['normal'], 'set a PCS set-point');
       beforeSend();
       await act.pcsSetpoint(setpoint);
     });
@@ -206,15 +216,34 @@ export class RigController {
   async setOutputs(outputs: Readonly<Record<string, boolean>>, beforeSend: () => void = () => undefined): Promise<void> {
     this.requireState(['normal', 'warning'], 'switch outputs');
     await this.enqueueIo(async (act) => {
+      this.recheck(['normal', 'warning'], 'switch outputs');
       beforeSend();
       await act.setOutputs(outputs);
     });
   }
 
-  /** Stops the timer (the process ends). */
+  /** Stops the timers for good (the process ends): nothing re-arms them afterwards. */
   stop(): void {
+    this.stopped = true;
     if (this.handle !== undefined) this.options.timer.clearTimeout(this.handle);
     this.handle = undefined;
+    for (const h of this.retries) this.options.timer.clearTimeout(h);
+    this.retries.clear();
+  }
+
+  /** The outputs of the safe state: the configured safe outputs with every relay to open switched off. */
+  safeOutputs(): Record<string, boolean> {
+    const a = this.options.interlock.actions;
+    return { ...a.safe.outputs, ...Object.fromEntries(a.dangerous.openRelays.map((r) => [r, false])) };
+  }
+
+  /**
+   * The state check of a queued write, when its turn comes: the state may have changed while it
+   * waited. @throws {RigError} `BB_RIG_STATE_REFUSED` (a refusal: nothing was sent).
+   */
+  private recheck(allowed: readonly RigState[], what: string): void {
+    const s = this.engine.state;
+    if (!allowed.includes(s)) throw new RigError('BB_RIG_STATE_REFUSED', `cannot ${what}: the interlock became ${s} while the write waited; nothing was sent`, { state: s });
   }
 
   private requireState(allowed: readonly RigState[], what: string): void {
@@ -241,18 +270,34 @@ export class RigController {
     this.arm();
   }
 
-  private run(actions: readonly InterlockAction[]): void {
+  private run(actions: readonly InterlockAction[], attempt = 0): void {
     for (const action of actions) {
       const exec = (act: RigActuators): Promise<void> => (action.kind === 'pcs_off' ? act.pcsOff() : action.kind === 'pcs_setpoint' ? act.pcsSetpoint(action.setpoint) : act.setOutputs(action.outputs));
       const queued = action.kind === 'outputs' ? this.enqueueIo(exec) : this.enqueuePcs(exec);
       queued.then(
         () => this.notify({ kind: 'action', action, ok: true, wallMs: this.options.wallClock.nowMs() }),
         (err: unknown) => {
-          this.logger.error({ action: action.kind, code: errorCode(err), err }, 'interlock action failed');
+          this.logger.error({ action: action.kind, code: errorCode(err), err, attempt }, 'interlock action failed');
           this.notify({ kind: 'action', action, ok: false, error: err instanceof Error ? err.message : String(err), errorCode: errorCode(err), wallMs: this.options.wallClock.nowMs() });
+          this.retryLater(action, attempt + 1);
         },
       );
     }
+  }
+
+  /**
+   * Sends a failed interlock write again (core backoff, 1 s doubling to 30 s) while the state is
+   * dangerous or safe and a session is attached; without a session, {@link attach} enforces the
+   * safe state on the next one.
+   */
+  private retryLater(action: InterlockAction, attempt: number): void {
+    const inSafety = (): boolean => this.engine.state === 'dangerous' || this.engine.state === 'safe';
+    if (this.stopped || !inSafety() || this.actuators === undefined || action.kind === 'pcs_setpoint') return;
+    const h = this.options.timer.setTimeout(() => {
+      this.retries.delete(h);
+      if (inSafety() && this.actuators !== undefined) this.run([action], attempt);
+    }, backoffDelayMs(attempt - 1, { initialDelayMs: 1000, maxDelayMs: 30_000 }));
+    this.retries.add(h);
   }
 
   private scheduleEvents(events: readonly ScheduleEvent[], drive = true): void {
@@ -267,7 +312,11 @@ export class RigController {
     if (last !== 'off' && this.engine.state !== 'normal') return; // the interlock decides the PCS now
     const action = last === 'off' ? ({ kind: 'pcs_off', reason: `schedule ${name} ended` } as const) : ({ kind: 'schedule_setpoint', setpoint: last, reason: `schedule ${name}` } as const);
     const sp = last;
-    this.enqueuePcs((act) => (sp === 'off' ? act.pcsOff() : act.pcsSetpoint(sp))).then(
+    this.enqueuePcs(async (act) => {
+      if (sp === 'off') return act.pcsOff();
+      this.recheck(['normal'], `write schedule ${name}'s set-point`);
+      return act.pcsSetpoint(sp);
+    }).then(
       () => this.notify({ kind: 'action', action, ok: true, wallMs: this.options.wallClock.nowMs() }),
       (err: unknown) => this.notify({ kind: 'action', action, ok: false, error: err instanceof Error ? err.message : String(err), errorCode: errorCode(err), wallMs: this.options.wallClock.nowMs() }),
     );
@@ -294,14 +343,19 @@ export class RigController {
   private arm(): void {
     if (this.handle !== undefined) this.options.timer.clearTimeout(this.handle);
     this.handle = undefined;
+    if (this.stopped) return;
     const deadlines = [this.engine.nextDeadlineMs(), this.runner?.nextDeadlineMs()].filter((d): d is number => d !== undefined);
     if (deadlines.length === 0) return;
     const delay = Math.max(0, Math.min(...deadlines) - this.options.clock.nowMs());
     this.handle = this.options.timer.setTimeout(() => {
       this.handle = undefined;
       const now = this.options.clock.nowMs();
-      if (this.runner) this.scheduleEvents(this.runner.tick(now));
+      // the interlock first: a stale input found now pauses or stops the schedule before its next step is written
       this.applyStep(this.engine.evaluate(now));
+      if (this.runner) {
+        this.scheduleEvents(this.runner.tick(now));
+        this.arm();
+      }
     }, delay);
   }
 }

@@ -15,7 +15,7 @@ import { rigActions } from './actions.js';
 import type { RigDeviceConfig, ResolvedRigDevice } from './device-config.js';
 import { resolveRigDevices, rigDevicesSchema } from './device-config.js';
 import { pcsReading } from './records.js';
-import { PROTOCOL, openRigSession } from './session.js';
+import { PROTOCOL, openRigSession, rigControllerOf } from './session.js';
 import type { RigSession } from './session.js';
 
 /** One PCS poll: its values (or why there are none) and the interlock state when it was read. */
@@ -39,6 +39,12 @@ export const safetyRigModule: ProtocolModule<ResolvedRigDevice, RigSession, RigP
   sessionMode: () => 'exclusive',
   open: openRigSession,
   listen: (session, _device, ctx) => session.setSink(ctx),
+  // the controllers live across sessions; at the collector's stop their timers (interlock deadlines, write retries) end
+  attach: (devices) => ({
+    stop: async () => {
+      for (const d of devices) rigControllerOf(d)?.stop();
+    },
+  }),
   // A PCS that does not answer must not take the CAN and Arduino links down with it (the runtime
   // reconnects a session whose poll throws): the failure is reported, the PCS input goes stale, and
   // the interlock trips on its age while it can still open the relays (defect D8).

@@ -159,6 +159,9 @@ export async function openRigSession(device: ResolvedRigDevice, ctx: OpenContext
         closed = true;
         controller.detach(actuators);
         if (pcs.connected) await pcs.write('op_mode', codes.off).catch(() => undefined);
+        // in dangerous or safe the relays are opened too before the links close (best effort: the lost link may be the Arduino's)
+        const s = controller.state;
+        if (s === 'dangerous' || s === 'safe') await actuators.setOutputs(controller.safeOutputs()).catch(() => undefined);
         await closeOpened();
       },
     };

@@ -8,25 +8,27 @@ import { exampleConfig } from './support/config.js';
 const NODES = [1, 2, 3, 4, 5, 6, 7, 8];
 const BMU = { module_voltage_v: 47.3, max_temperature_c: 25, max_cell_voltage_v: 3.95, min_cell_voltage_v: 3.9 };
 
-/** A timer driven by the manual clock. */
+/** Timers driven by the manual clock (the interlock's one timer and the retries of failed writes). */
 class ManualTimer implements Timer {
-  private next: { at: number; fn: () => void } | undefined;
+  private pending: { at: number; fn: () => void }[] = [];
   constructor(private readonly clock: ManualClock) {}
   setTimeout(fn: () => void, ms: number): unknown {
-    this.next = { at: this.clock.nowMs() + ms, fn };
-    return this.next;
+    const t = { at: this.clock.nowMs() + ms, fn };
+    this.pending.push(t);
+    return t;
   }
   clearTimeout(h: unknown): void {
-    if (this.next === h) this.next = undefined;
+    this.pending = this.pending.filter((t) => t !== h);
   }
-  /** Advances the clock by `ms`, firing the timer whenever it is due. */
+  /** Advances the clock by `ms`, firing each timer when it is due, earliest first. */
   advance(ms: number): void {
     const end = this.clock.nowMs() + ms;
-    while (this.next && this.next.at <= end) {
-      const n = this.next;
-      this.next = undefined;
-      this.clock.set(Math.max(this.clock.nowMs(), n.at));
-      n.fn();
+    for (;;) {
+      const due = this.pending.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.pending = this.pending.filter((t) => t !== due);
+      this.clock.set(Math.max(this.clock.nowMs(), due.at));
+      due.fn();
     }
     this.clock.set(end);
   }
@@ -158,6 +160,44 @@ describe('Safety rig > controller', () => {
     timer.advance(1);
     expect(late.state).toBe('dangerous'); // nothing came within the BMU age after the attach
     late.stop();
+  });
+
+  it('a failed PCS off in dangerous is sent again (core backoff from 1 s) until it succeeds', async () => {
+    failPcs = true;
+    rig.input('bmu:1', { ...BMU, module_voltage_v: 50 });
+    await flush();
+    expect(notices.filter((n) => n.kind === 'action' && n.action.kind === 'pcs_off' && !n.ok)).toHaveLength(1);
+    expect(calls).not.toContain('pcs off');
+    timer.advance(1250); // 1 s ± 20 % jitter: the first retry, still failing
+    await flush();
+    expect(notices.filter((n) => n.kind === 'action' && n.action.kind === 'pcs_off' && !n.ok)).toHaveLength(2);
+    failPcs = false;
+    timer.advance(2500); // the second retry (2 s ± 20 %) gets through
+    await flush();
+    expect(calls).toContain('pcs off');
+    expect(notices.filter((n) => n.kind === 'action' && n.action.kind === 'pcs_off' && n.ok).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a set-point queued in normal is not written once the rig turned dangerous while it waited', async () => {
+    let release: () => void = () => undefined;
+    const slow = new Promise<void>((r) => (release = r));
+    let first = true;
+    actuators.pcsSetpoint = async (sp) => {
+      if (first) {
+        first = false;
+        await slow; // the PCS is slow to answer the first write
+      }
+      calls.push(`pcs ${sp.mode} ${sp.value}`);
+    };
+    const a = rig.pcsSetpoint({ mode: 'power', value: 1 });
+    const b = rig.pcsSetpoint({ mode: 'power', value: 2 }); // queued behind the first, admitted in normal
+    await flush();
+    rig.input('bmu:1', { ...BMU, module_voltage_v: 50 }); // dangerous while b waits
+    release();
+    await a;
+    await expect(b).rejects.toSatisfy((e) => errorCode(e) === 'BB_RIG_STATE_REFUSED');
+    await flush();
+    expect(calls.filter((c) => c.startsWith('pcs'))).toEqual(['pcs power 1', 'pcs off']); // never 'pcs power 2'
   });
 
   it('without a session, actions fail as not sent and are reported', async () => {

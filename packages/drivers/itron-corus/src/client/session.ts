@@ -14,8 +14,10 @@
  * a timeout, the connection closed), ends the session: {@link CorusSession.lost} settles with the
  * error and every later operation fails with `BB_CORUS_SESSION_CLOSED` (outcome `not_sent`).
  * Nothing here sleeps, retries or reconnects: whoever holds the session (the collector runtime,
- * `@busbar/collector-kit`) opens a new one, with backoff. Refusals and checks before sending
- * (NAK to a read, unknown parameter, value out of range) are not link faults: the session goes on.
+ * `@busbar/collector-kit`) opens a new one, with backoff. A NAK (a refused read, database request
+ * or write) ends the session too: the link drops itself after it, since without request ids a late
+ * answer could follow (README "Stale answers"). Checks before sending (unknown parameter, value out
+ * of range) are not link faults: the session goes on.
  */
 import { EventEmitter } from 'node:events';
 import { noopLogger, noopMetrics, systemClock, type Clock, type CommandOutcome, type Logger, type Metrics } from '@busbar/core';

@@ -282,7 +282,7 @@ export class InterlockEngine {
     }
     if (this.current === 'dangerous' && this.relayDeadlineMs !== undefined && nowMs >= this.relayDeadlineMs) {
       actions.push({ kind: 'outputs', outputs: Object.fromEntries(a.dangerous.openRelays.map((r) => [r, false])), reason: 'dangerous: relays open' });
-      transitions.push({ from: 'dangerous', to: 'safe', atMs: nowMs, cause: undefined, reason: `PCS off and relays open (${a.dangerous.relayOpenDelayMs} ms after PCS off); latched until rig.reset_latch` });
+      transitions.push({ from: 'dangerous', to: 'safe', atMs: nowMs, cause: undefined, reason: `PCS off and relays open requested (${a.dangerous.relayOpenDelayMs} ms after PCS off; each write is reported as an action event and retried until it succeeds); latched until rig.reset_latch` });
       this.current = 'safe';
       this.relayDeadlineMs = undefined;
       actions.push({ kind: 'pcs_off', reason: 'safe: PCS off' });
