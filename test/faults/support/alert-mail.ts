@@ -35,7 +35,7 @@ export interface EpisodeCount {
 }
 
 /** Groups alert mails by alert id (mails without an alert id are ignored). */
-export function countEpisodes(mails: readonly SinkMail[]): EpisodeCount {
+export function countEpisodes(mails: readonly Pick<SinkMail, 'text'>[]): EpisodeCount {
   const episodes = new Map<string, EpisodeMails>();
   for (const m of mails) {
     const text = m.text ?? '';
