@@ -79,6 +79,12 @@ async function storedPerDevice(prefix = 'psu-', fromMs = Date.now() - 3_600_000,
   const rows = await api.collectRows<{ device: string; _value: number }>(`import "strings"\nfrom(bucket: "${bucket.bucket}") |> ${range} |> filter(fn: (r) => r._measurement == "modbus" and r._field == "voltage_v" and strings.hasPrefix(v: r.device, prefix: "${prefix}")) |> group(columns: ["device"]) |> count()`);
   return new Map(rows.map((r) => [r.device, Number(r._value)]));
 }
+/** `/readyz` of a process: its status and its reasons. */
+async function readyz(p: ServiceProcess): Promise<{ status: number; reasons: string[] }> {
+  const res = await fetch(`${p.opsUrl()}/readyz`);
+  const body = (await res.json()) as { reasons?: string[] };
+  return { status: res.status, reasons: body.reasons ?? [] };
+}
 const sum = (m: ReadonlyMap<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 const polls = (p: ServiceProcess): Promise<number> => p.metric('busbar_device_polls_total', { outcome: 'ok' });
 
@@ -111,12 +117,14 @@ describe('faults > collector during a 60 s Kafka outage (store-and-forward, 10 d
   it('polls on schedule through the outage (within 1 % of a control collector) and every reading reaches InfluxDB after it', async () => {
     await until(async () => (await storedPerDevice()).size === DEVICES.length, 'readings of every device stored before the outage', 60_000);
 
+    expect((await readyz(collector)).status).toBe(200); // every device session up, forwarding keeping up
     await kafka.stop();
     const [atStop, controlAtStop] = await Promise.all([polls(collector), polls(control)]);
     const stoppedAt = Date.now();
     await new Promise((r) => setTimeout(r, OUTAGE_MS / 2));
     const health = (await (await fetch(`${collector.opsUrl()}/healthz`)).json()) as { status?: string };
     expect(health.status).toBe('degraded'); // forwarding behind, said so
+    expect(await readyz(collector)).toEqual({ status: 503, reasons: [expect.stringMatching(/^forwarding: (Kafka does not acknowledge .*|forwarding is behind): \d+ records buffered/)] }); // the devices are fine
     expect(await collector.metric('busbar_collector_buffer_records')).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, OUTAGE_MS - (Date.now() - stoppedAt)));
     const [atStart, controlAtStart] = await Promise.all([polls(collector), polls(control)]);
@@ -173,6 +181,7 @@ describe('faults > collector kill -9 with readings in its buffer', () => {
     const recoveryS = (Date.now() - restartedAt) / 1000;
     await new Promise((r) => setTimeout(r, 2000)); // the restarted process polls on
     await killSim.close(); // and stops taking readings, so the count to reach is fixed
+    await until(async () => (await readyz(p)).reasons.filter((r) => /^device:kill-\d: session down: /.test(r)).length === devices.length, '/readyz naming each device whose session is down', 30_000);
     await until(async () => (await p.metric('busbar_collector_buffer_records')) === 0, 'the restarted buffer drained', 60_000);
     const takenAfter = await p.metric('busbar_collector_readings_total');
     await until(async () => sum(await storedPerDevice('kill-', killedAt)) >= takenAfter, 'the readings of the restarted process stored', 60_000);

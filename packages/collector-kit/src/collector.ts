@@ -16,6 +16,8 @@ import { commandResolver, deviceTable } from '@busbar/protocol';
 import { DeviceSupervisor } from '@busbar/supervisor';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
 import { storeAndForwardOptions } from './config.js';
+import { collectorReadiness } from './health.js';
+import type { Readiness } from './health.js';
 import { CollectorKit } from './kit.js';
 
 /** What {@link startCollector} needs from the service's configuration. */
@@ -32,9 +34,11 @@ export interface CollectorRuntimeConfig {
   readonly buffer: Parameters<typeof storeAndForwardOptions>[2];
 }
 
-/** A running collector: `/healthz` details and a graceful stop. */
+/** A running collector: `/healthz` details, `/readyz` checks and a graceful stop. */
 export interface RunningCollector {
   health(): { ok: boolean; degraded?: readonly string[]; details: Record<string, unknown> };
+  /** `/readyz`: one check per device session and one for forwarding ({@link collectorReadiness}). */
+  ready(): Readiness;
   stop(): Promise<void>;
 }
 
@@ -148,6 +152,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
       const forwarding = kit.forwardingProblem();
       return { ok: true, ...(forwarding === undefined ? {} : { degraded: [forwarding] }), details: { devices, forwarding: forwarding ?? 'ok' } };
     },
+    ready: () => collectorReadiness(new Map([...supervised].map(([id, s]) => [id, { connected: s.supervisor.isConnected, lastError: s.supervisor.lastErrorMessage }])), kit.forwardingProblem()),
     stop: async () => {
       await kit.stopCommands();
       await Promise.all([...supervised.values()].map((s) => s.supervisor.stop()));
