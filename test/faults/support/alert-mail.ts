@@ -12,6 +12,8 @@ export interface EpisodeMails {
   readonly alertId: string;
   /** `Device:` line of the first mail. */
   readonly device: string;
+  /** `Time:` line of the first FIRING mail (the reading that fired the episode), `undefined` without one. */
+  firedAt: string | undefined;
   firing: number;
   resolved: number;
   /** Mail states in arrival order. */
@@ -43,7 +45,8 @@ export function countEpisodes(mails: readonly Pick<SinkMail, 'text'>[]): Episode
     const state = /^State:\s+(\S+)/m.exec(text)?.[1];
     if (id === undefined || state === undefined) continue;
     let e = episodes.get(id);
-    if (e === undefined) episodes.set(id, (e = { alertId: id, device: /^Device:\s+(\S+)/m.exec(text)?.[1] ?? '?', firing: 0, resolved: 0, order: [] }));
+    if (e === undefined) episodes.set(id, (e = { alertId: id, device: /^Device:\s+(\S+)/m.exec(text)?.[1] ?? '?', firedAt: undefined, firing: 0, resolved: 0, order: [] }));
+    if (state === 'FIRING' && e.firedAt === undefined) e.firedAt = /^Time:\s+(\S+)/m.exec(text)?.[1];
     if (state === 'FIRING') e.firing++;
     else if (state === 'RESOLVED') e.resolved++;
     e.order.push(state);
