@@ -5,8 +5,6 @@
  */
 export { runTestMode, startCollector } from './collector.js';
 export type { CollectorRuntimeConfig, RunningCollector } from './collector.js';
-export { collectorReadiness } from './health.js';
-export type { Readiness, SessionState } from './health.js';
 export { CollectorKit } from './kit.js';
 export type { CollectorKitOptions, ConnectionEventOptions, RoutedCommandsOptions, StoreAndForwardOptions } from './kit.js';
 export { Forwarder, RecordBuffer } from './buffer.js';
