@@ -8,8 +8,8 @@
  * is through, the killed members are started again on their own state directories (as an
  * orchestrator restarts a killed pod on its volume): a mail the killed alerter had recorded in its
  * outbox but not delivered goes out then — the outbox is per process. Asserted: nothing lost in
- * InfluxDB; every episode of every device mailed, each alert id with its FIRING first and its
- * RESOLVED (none orphaned). Counted, and bounded but not asserted to be 0 (what this suite found):
+ * InfluxDB; every episode of every device mailed, each alert id's FIRING and RESOLVED delivered
+ * (none orphaned). Counted, and bounded but not asserted to be 0 (what this suite found):
  * - a FIRING the killed alerter had recorded but not delivered goes out when it is back — after the
  *   RESOLVED the survivor sent meanwhile (the state topic had the episode firing);
  * - a transition the killed alerter had recorded in its outbox but not yet in the state topic is
@@ -18,7 +18,7 @@
  * - an episode mailed again under a second alert id: the survivor replays the batch the killed
  *   member had not committed, from the rule state the killed member had already written for it
  *   (its detail is printed).
- * In ten runs: repeated mails in 2, a RESOLVED before its FIRING in 1, a second id in 1.
+ * In eleven runs: repeated mails in 2, a RESOLVED before its FIRING in 1, a second id in 1.
  *
  * The stream: 20 000 readings of 10 devices over about 20 s; each device's `voltage_v` is 10 V but
  * 100 V for 50 readings in every 200 (above the rule's critical bound 50 V, back under its clear
@@ -111,7 +111,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('faults > scale-out: two historians and two alerters, one of each killed mid-stream', () => {
-  it('the survivors take the partitions over: nothing lost in InfluxDB, one FIRING and one RESOLVED mail per episode', async () => {
+  it('the survivors take the partitions over: nothing lost in InfluxDB, every episode mailed with its FIRING and its RESOLVED', async () => {
     const [historianA, historianB] = historians as [ServiceProcess, ServiceProcess];
     const [alerterA, alerterB] = alerters as [ServiceProcess, ServiceProcess];
     const stream = streamReadings(env, { total: TOTAL, perBatch: 100, everyMs: 80, devices: DEVICES, voltage });
