@@ -2,9 +2,8 @@
 // Health check of a Busbar container (the image's HEALTHCHECK, Compose's healthcheck): GET the
 // service's ops endpoint, exit 0 on a 2xx answer, 1 otherwise (the image has no shell, curl or wget).
 //   node /opt/busbar/healthcheck.mjs [URL]
-// URL default: $HEALTHCHECK_URL, else http://127.0.0.1:9464/healthz (a collector's default ops port).
-// Issue 9 adds /livez and /readyz to the ops server: point the URL at /readyz then.
-const url = process.argv[2] ?? process.env.HEALTHCHECK_URL ?? 'http://127.0.0.1:9464/healthz';
+// URL default: $HEALTHCHECK_URL, else http://127.0.0.1:9464/readyz (readiness on a collector's default ops port).
+const url = process.argv[2] ?? process.env.HEALTHCHECK_URL ?? 'http://127.0.0.1:9464/readyz';
 try {
   const res = await fetch(url, { signal: AbortSignal.timeout(4000) });
   process.exitCode = res.ok ? 0 : 1;

@@ -77,8 +77,8 @@ describe('deploy/compose/compose.yaml', () => {
       expect(existsSync(join(REPO_ROOT, 'services', svc.entry.split('/').slice(1, -2).join('/'), 'src', 'main.ts')), name).toBe(true);
       expect(s!.volumes, name).toContain('../config:/etc/busbar:ro');
       expect(s!.user, name).toBe('10001:10001');
-      // health check on the ops port the service's file sets (issue 9: /readyz)
-      expect(s!.healthcheck!.test, name).toEqual(['CMD', 'node', '/opt/busbar/healthcheck.mjs', `http://127.0.0.1:${svc.opsPort}/healthz`]);
+      // health check: readiness on the ops port the service's file sets
+      expect(s!.healthcheck!.test, name).toEqual(['CMD', 'node', '/opt/busbar/healthcheck.mjs', `http://127.0.0.1:${svc.opsPort}/readyz`]);
       expect(s!.depends_on?.['topics']?.condition, name).toBe('service_completed_successfully');
     }
     expect(join(COMPOSE_DIR, '../config')).toBe(CONFIG_DIR);

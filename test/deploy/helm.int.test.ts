@@ -110,9 +110,9 @@ describe('helm chart deploy/helm/busbar', () => {
     expect(c.args).toEqual(['services/historian/dist/main.js', '--config', '/etc/busbar/historian.yaml']);
     expect(existsSync(join(REPO_ROOT, 'services/historian/src/main.ts'))).toBe(true);
     expect(c.ports).toEqual([{ name: 'ops', containerPort: 9465, protocol: 'TCP' }]);
-    // issue 9: /livez and /readyz (values probes.livenessPath / readinessPath)
-    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'ops' });
-    expect(c.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'ops' });
+    // liveness /livez, readiness /readyz (values probes.livenessPath / readinessPath)
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/livez', port: 'ops' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'ops' });
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(pod.automountServiceAccountToken).toBe(false);

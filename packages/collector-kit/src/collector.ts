@@ -22,6 +22,8 @@ import { commandResolver, deviceTable } from '@busbar/protocol';
 import { DeviceSupervisor } from '@busbar/supervisor';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
 import { storeAndForwardOptions } from './config.js';
+import { collectorReadiness } from './health.js';
+import type { Readiness } from './health.js';
 import { CollectorKit } from './kit.js';
 
 /** What {@link startCollector} needs from the service's configuration. */
@@ -38,9 +40,11 @@ export interface CollectorRuntimeConfig {
   readonly buffer: Parameters<typeof storeAndForwardOptions>[2];
 }
 
-/** A running collector: `/healthz` details and a graceful stop. */
+/** A running collector: `/healthz` details, `/readyz` checks and a graceful stop. */
 export interface RunningCollector {
   health(): { ok: boolean; degraded?: readonly string[]; details: Record<string, unknown> };
+  /** `/readyz`: one check per device session and one for forwarding ({@link collectorReadiness}). */
+  ready(): Readiness;
   stop(): Promise<void>;
 }
 
@@ -294,6 +298,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
       const forwarding = kit.forwardingProblem();
       return { ok: true, ...(forwarding === undefined ? {} : { degraded: [forwarding] }), details: { devices, ...activity?.health?.(), forwarding: forwarding ?? 'ok', ...(jobHealth.size > 0 ? { jobs: Object.fromEntries(jobHealth) } : {}) } };
     },
+    ready: () => collectorReadiness(new Map([...supervised].map(([id, s]) => [id, { connected: s.supervisor.isConnected, lastError: s.supervisor.lastErrorMessage }])), kit.forwardingProblem()),
     stop: async () => {
       stopping.abort();
       await kit.stopCommands();

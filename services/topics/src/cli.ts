@@ -2,11 +2,14 @@
  * The command line of `busbar-topics` (parsing only; {@link runTopicsCli} does the work):
  *
  *   busbar-topics create [--config FILE] [--brokers host:port,...] [--replication-factor N]
- *                        [--partitions ROLE=N]... [--retention-ms ROLE=MS]... [--timeout-s S] [--dry-run]
+ *                        [--partitions ROLE=N]... [--retention-ms ROLE=MS]... [--alerter-state TOPIC]...
+ *                        [--timeout-s S] [--dry-run]
  *
  * Brokers and topic names come from `--config` (any Busbar service's file: its `kafka:` and `topics:`
  * sections; the rest is ignored) with the usual `BUSBAR_KAFKA__BROKERS`-style environment overrides,
- * and `--brokers` wins over both.
+ * and `--brokers` wins over both. `--alerter-state TOPIC` also creates an alerter group's rule-state
+ * topic (compacted, as many partitions as the readings topic): the alerter's `state.topic`, default
+ * `busbar.alerter-state.<groupId>.v1`.
  */
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
@@ -26,6 +29,8 @@ export interface CreateCommand {
   readonly partitions: Partial<Record<TopicRole, number>>;
   /** `retention.ms` by role (over the defaults). */
   readonly retentionMs: Partial<Record<TopicRole, number>>;
+  /** Alerter rule-state topics to create too (`--alerter-state`). */
+  readonly alerterStateTopics: readonly string[];
   /** Replication factor of created topics (undefined: the broker's default). */
   readonly replicationFactor: number | undefined;
   /** How long to keep trying to reach the cluster, s (default 120). */
@@ -36,7 +41,8 @@ export interface CreateCommand {
 
 /** Usage text printed by `--help` and after a usage error. */
 export const USAGE = `usage: busbar-topics create [--config FILE] [--brokers host:port,...] [--replication-factor N]
-                            [--partitions ROLE=N]... [--retention-ms ROLE=MS]... [--timeout-s S] [--dry-run]
+                            [--partitions ROLE=N]... [--retention-ms ROLE=MS]... [--alerter-state TOPIC]...
+                            [--timeout-s S] [--dry-run]
 roles: ${Object.keys(TOPIC_POLICIES).join(', ')}`;
 
 const sectionsSchema = z.object({ kafka: kafkaConfigSchema, topics: topicsConfigSchema });
@@ -78,6 +84,7 @@ export function parseTopicsArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
         'replication-factor': { type: 'string' },
         partitions: { type: 'string', multiple: true, default: [] },
         'retention-ms': { type: 'string', multiple: true, default: [] },
+        'alerter-state': { type: 'string', multiple: true, default: [] },
         'timeout-s': { type: 'string', default: '120' },
         'dry-run': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -100,6 +107,10 @@ export function parseTopicsArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
     names: sections.topics,
     partitions: byRole(values.partitions, '--partitions'),
     retentionMs: byRole(values['retention-ms'], '--retention-ms'),
+    alerterStateTopics: values['alerter-state'].map((t) => {
+      if (!/^[A-Za-z0-9._-]{1,249}$/.test(t)) throw new ConfigError('BB_CONFIG_INVALID', `--alerter-state ${JSON.stringify(t)}: expected a Kafka topic name (A-Z a-z 0-9 . _ -, at most 249 characters)`);
+      return t;
+    }),
     replicationFactor: values['replication-factor'] === undefined ? undefined : positiveInt(values['replication-factor'], '--replication-factor'),
     timeoutS: positiveInt(values['timeout-s'], '--timeout-s'),
     dryRun: values['dry-run'],

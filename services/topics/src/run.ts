@@ -69,7 +69,7 @@ export async function runTopicsCli(argv: readonly string[], env: NodeJS.ProcessE
     output.out(USAGE);
     return 0;
   }
-  const topics = busbarTopics(cmd.names, { partitions: cmd.partitions, retentionMs: cmd.retentionMs });
+  const topics = busbarTopics(cmd.names, { partitions: cmd.partitions, retentionMs: cmd.retentionMs, alerterStateTopics: cmd.alerterStateTopics });
   let admin: Admin | undefined;
   try {
     admin = await connectAdmin(cmd, output);

@@ -3,9 +3,14 @@
  * created when absent and corrected (configuration only) when present.
  *
  * Partition defaults are those of schemas/README.md "Topics" (`TOPICS` of `@busbar/avro`: 6 for
- * readings, 3 for the others). Every topic is `cleanup.policy=delete`: each record is an event
- * (a reading, a command, a result), keyed by device id, and compaction would keep only a device's
- * last one. Retention is a deployment choice; the defaults below say what each one protects.
+ * readings, 3 for the others). Every topic of the `topics:` section is `cleanup.policy=delete`: each
+ * record is an event (a reading, a command, a result), keyed by device id, and compaction would keep
+ * only a device's last one. Retention is a deployment choice; the defaults below say what each one
+ * protects. The one exception, created only when asked for by name: an alerter group's rule-state
+ * topic (role `alerterState`; services/alerter `state.topic`, default
+ * `busbar.alerter-state.<groupId>.v1`) — `cleanup.policy=compact` (one record per firing series,
+ * the latest wins) and as many partitions as the readings topic (the alerter refuses fewer:
+ * `BB_ALERTER_STATE_TOPIC_MISMATCH`), docs/architecture.md "Alerter rule state".
  */
 import type { Admin } from 'kafkajs';
 import kafkajs from 'kafkajs';
@@ -42,8 +47,8 @@ export const TOPIC_POLICIES: Readonly<Record<TopicRole, TopicPolicy>> = {
 
 /** One topic to create: name, partitions and topic configuration. */
 export interface BusbarTopic {
-  /** Its role in the `topics:` section. */
-  readonly role: TopicRole;
+  /** Its role in the `topics:` section, or `alerterState` (an alerter group's rule-state topic). */
+  readonly role: TopicRole | 'alerterState';
   /** Topic name (the configured one, default `busbar.<role>.v1`). */
   readonly topic: string;
   /** Partitions when created. */
@@ -58,6 +63,8 @@ export interface BusbarTopicsOptions {
   readonly partitions?: Partial<Record<TopicRole, number>>;
   /** `retention.ms` by role, over {@link TOPIC_POLICIES}. */
   readonly retentionMs?: Partial<Record<TopicRole, number>>;
+  /** Rule-state topics of alerter groups to create too (compacted, as many partitions as the readings topic). */
+  readonly alerterStateTopics?: readonly string[];
 }
 
 /**
@@ -65,12 +72,15 @@ export interface BusbarTopicsOptions {
  * section's order.
  */
 export function busbarTopics(names: TopicsConfig, options: BusbarTopicsOptions = {}): BusbarTopic[] {
-  return (Object.keys(TOPIC_POLICIES) as TopicRole[]).map((role) => ({
+  const topics: BusbarTopic[] = (Object.keys(TOPIC_POLICIES) as TopicRole[]).map((role) => ({
     role,
     topic: names[role],
     numPartitions: options.partitions?.[role] ?? TOPIC_POLICIES[role].partitions,
     config: { 'cleanup.policy': 'delete', 'retention.ms': String(options.retentionMs?.[role] ?? TOPIC_POLICIES[role].retentionMs) },
   }));
+  const readingsPartitions = options.partitions?.readings ?? TOPIC_POLICIES.readings.partitions;
+  for (const topic of options.alerterStateTopics ?? []) topics.push({ role: 'alerterState', topic, numPartitions: readingsPartitions, config: { 'cleanup.policy': 'compact' } });
+  return topics;
 }
 
 /** What {@link createBusbarTopics} did to one topic. */

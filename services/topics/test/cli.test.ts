@@ -18,8 +18,14 @@ describe('parseTopicsArgs', () => {
     const cmd = parseTopicsArgs(['create', '--partitions', 'readings=12', '--retention-ms', 'alerts=60000', '--replication-factor', '3', '--dry-run'], { BUSBAR_KAFKA__BROKERS: 'k1:9092,k2:9092' });
     expect(cmd).toEqual({
       brokers: ['k1:9092', 'k2:9092'], names: expect.objectContaining({ readings: 'busbar.readings.v1' }), partitions: { readings: 12 },
-      retentionMs: { alerts: 60000 }, replicationFactor: 3, timeoutS: 120, dryRun: true,
+      retentionMs: { alerts: 60000 }, alerterStateTopics: [], replicationFactor: 3, timeoutS: 120, dryRun: true,
     });
+  });
+
+  it('takes alerter rule-state topics by name (--alerter-state, repeatable) and refuses a name Kafka would refuse', () => {
+    const env = { BUSBAR_KAFKA__BROKERS: 'k:9092' };
+    expect(parseTopicsArgs(['create', '--alerter-state', 'busbar.alerter-state.busbar-alerter.v1', '--alerter-state', 'lab.alerter-state'], env)).toMatchObject({ alerterStateTopics: ['busbar.alerter-state.busbar-alerter.v1', 'lab.alerter-state'] });
+    expect(() => parseTopicsArgs(['create', '--alerter-state', 'bad name'], env)).toThrow(expect.objectContaining({ code: 'BB_CONFIG_INVALID', message: expect.stringContaining('--alerter-state "bad name"') }));
   });
 
   it('refuses a missing command, unknown role, bad number or no brokers with BB_CONFIG_INVALID naming it', () => {

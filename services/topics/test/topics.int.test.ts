@@ -52,6 +52,16 @@ describe('busbar-topics create against a real Kafka', () => {
     expect(errs).toEqual([]);
   });
 
+  it('creates an alerter rule-state topic asked for with --alerter-state: compacted, as many partitions as the readings topic', async () => {
+    const lines: string[] = [];
+    const out = { out: (l: string) => void lines.push(l), err: () => undefined };
+    const topic = `busbar.alerter-state.topics-test-${Date.now()}.v1`;
+    expect(await runTopicsCli(['create', '--brokers', server.brokers.join(','), '--partitions', 'readings=8', '--alerter-state', topic], {}, out)).toBe(0);
+    expect(lines.find((l) => l.startsWith(`${topic}  `))).toContain('created');
+    expect(await partitionsOf(topic)).toBe(8);
+    expect((await configOf(topic)).get('cleanup.policy')).toBe('compact');
+  });
+
   it('corrects the retention of a present topic, keeps its other settings, and reports fewer partitions without changing them', async () => {
     const names = topicsConfigSchema.parse({ readings: 'site.readings', alerts: 'site.alerts' });
     await admin.createTopics({ waitForLeaders: true, topics: [

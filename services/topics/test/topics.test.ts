@@ -21,6 +21,16 @@ describe('busbarTopics', () => {
     expect(Number(results.config['retention.ms'])).toBeGreaterThanOrEqual(25 * 3_600_000);
   });
 
+  it('adds alerter rule-state topics only when named: compacted, as many partitions as the readings topic', () => {
+    const names = topicsConfigSchema.parse(undefined);
+    expect(busbarTopics(names).some((t) => t.role === 'alerterState')).toBe(false);
+    const [state, other] = busbarTopics(names, { alerterStateTopics: ['busbar.alerter-state.a.v1', 'busbar.alerter-state.b.v1'] }).filter((t) => t.role === 'alerterState');
+    expect(state).toEqual({ role: 'alerterState', topic: 'busbar.alerter-state.a.v1', numPartitions: TOPIC_POLICIES.readings.partitions, config: { 'cleanup.policy': 'compact' } });
+    expect(other?.topic).toBe('busbar.alerter-state.b.v1');
+    const more = busbarTopics(names, { partitions: { readings: 12 }, alerterStateTopics: ['s'] }).find((t) => t.role === 'alerterState');
+    expect(more?.numPartitions).toBe(12);
+  });
+
   it('uses the configured names and the overrides by role', () => {
     const names = topicsConfigSchema.parse({ readings: 'site-a.readings' });
     const topics = busbarTopics(names, { partitions: { readings: 12 }, retentionMs: { alerts: 1000 } });

@@ -1,7 +1,7 @@
 /**
  * Fault-suite support: a paced stream of synthetic readings onto a pipeline's readings topic, and
  * the count of what reached InfluxDB. Reading `n` is device `faults-<n mod devices>`, measurement
- * `faults`, field `voltage_v = n`, timestamp `base + n` ms — every reading is a distinct InfluxDB
+ * `faults`, field `voltage_v = n` (or `plan.voltage(n)`), timestamp `base + n` ms — every reading is a distinct InfluxDB
  * point, so a point written twice overwrites itself and the stored count is the distinct count.
  */
 import type { ReadingInput } from '@busbar/avro';
@@ -18,6 +18,8 @@ export interface StreamPlan {
   readonly everyMs: number;
   /** Distinct device ids (keys). @default 10 */
   readonly devices?: number;
+  /** `voltage_v` of reading `n`. @default n */
+  readonly voltage?: (n: number) => number;
 }
 
 /** A running stream. */
@@ -40,7 +42,7 @@ export function streamReadings(env: PipelineEnv, plan: StreamPlan): Stream {
       const messages = [];
       for (let i = n; i < Math.min(n + plan.perBatch, plan.total); i++) {
         const device_id = `faults-${i % devices}`;
-        const r: ReadingInput = { device_id, protocol: 'faults', channel: null, timestamp: new Date(baseMs + i), values: { voltage_v: i }, sequence: i };
+        const r: ReadingInput = { device_id, protocol: 'faults', channel: null, timestamp: new Date(baseMs + i), values: { voltage_v: plan.voltage ? plan.voltage(i) : i }, sequence: i };
         messages.push({ key: device_id, value: readingSerde.encode(r) });
       }
       await env.producer.send({ topic: env.topics.readings, messages });
@@ -55,6 +57,12 @@ export function streamReadings(env: PipelineEnv, plan: StreamPlan): Stream {
 export async function storedPoints(env: PipelineEnv): Promise<number> {
   const rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -2h) |> filter(fn: (r) => r._measurement == "faults" and r._field == "voltage_v") |> group() |> count()`);
   return rows.length === 0 ? 0 : Number(rows[0]!._value);
+}
+
+/** Distinct stream points stored in the pipeline's bucket, per device id. */
+export async function storedPointsPerDevice(env: PipelineEnv): Promise<Map<string, number>> {
+  const rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -2h) |> filter(fn: (r) => r._measurement == "faults" and r._field == "voltage_v") |> group(columns: ["device"]) |> count()`);
+  return new Map(rows.map((r) => [String(r.device), Number(r._value)]));
 }
 
 /** Polls `check` every 250 ms until it returns true; throws `what` after `timeoutMs`. */
