@@ -8,10 +8,6 @@ import { CanError } from '../errors.js';
 export const RIG_BMU_PDO_BASES: readonly number[] = [0x180, 0x280, 0x380, 0x480, 0x190, 0x290, 0x390, 0x490];
 /** CANopen SYNC COB-ID (reference §3.2: `SYNC` 0x080, DLC 1, the original sends 0xFF). */
 export const SYNC_COB_ID = 0x080;
-/** CANopen SDO request base: COB-ID 0x600 + n (reference §3.2 `BMUnn_SDO_Req`). */
-export const SDO_REQUEST_BASE = 0x600;
-/** CANopen SDO response base: COB-ID 0x580 + n (reference §3.2 `BMUnn_SDO_Resp`). */
-export const SDO_RESPONSE_BASE = 0x580;
 
 /** Where discovery looks: node id range and PDO bases. */
 export interface NodeIdRange {
