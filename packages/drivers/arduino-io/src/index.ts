@@ -12,6 +12,8 @@ export { ERROR_CODES } from './errors.js';
 export { ArduinoError } from './errors.js';
 export { parseArduinoIoConfig } from './codec/config.js';
 export type { ArduinoIoConfig } from './codec/config.js';
+/** @public the input shape `parseArduinoIoConfig` validates, for callers that build a configuration in code. */
+export type { ArduinoIoConfigInput } from './codec/config.js';
 export { ArduinoIoClient } from './client/arduino-io-client.js';
 export type { TimedReading } from './client/arduino-io-client.js';
 export { startSketchSimulator } from './simulator/sketch-simulator.js';

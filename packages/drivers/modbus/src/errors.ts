@@ -38,7 +38,7 @@ export const ERROR_CODES = {
     meaning: 'The device did not answer one request within `timeoutMs`; retriable.',
   },
   BB_MODBUS_CONNECTION: {
-    meaning: 'The TCP connection or serial port could not be opened, was lost, or a request was made while disconnected; retriable (the client reconnects with capped exponential backoff).',
+    meaning: 'The TCP connection or serial port could not be opened, was lost, or a request was made while disconnected; retriable (the client connects once and reports the loss; the collector runtime reconnects with core backoff and jitter).',
   },
   BB_MODBUS_RESPONSE_INVALID: {
     meaning: 'A response could not be matched to its request: wrong length, bad CRC (RTU), another unit id (TCP; on RTU an answer from another unit is ignored) or function code, fewer registers/bits than requested, or a value outside 0..65535. The read is discarded; after a write the device may have executed it (outcome `unknown`).',

@@ -10,7 +10,7 @@ import { ArduinoError } from '../errors.js';
 import type { PressureConfig, ThermistorConfig, ThermistorRow } from './conversion.js';
 
 /** Configuration as written by a user (JSON/YAML). */
-interface ArduinoIoConfigInput {
+export interface ArduinoIoConfigInput {
   /** Digital pins the driver may switch (on the rig 6, 7 pump/fan; 5, 3, 4 relays 1–3). Any other pin is refused. */
   readonly outputPins: readonly number[];
   /** Thermistor conversion (both thermistors share it). */

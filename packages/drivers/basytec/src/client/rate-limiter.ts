@@ -9,7 +9,7 @@
  * drive it with fake timers. (Own code rather than `bottleneck`: that library has had no release
  * since 2019, and the whole algorithm is the few lines below.)
  */
-import { systemClock } from '@busbar/core';
+import { sleep, systemClock } from '@busbar/core';
 import type { Clock } from '@busbar/core';
 import { BasytecError } from '../errors.js';
 
@@ -40,7 +40,7 @@ export class RateLimiter {
     }
     this.intervalMs = 1000 / rate;
     this.clock = o.clock ?? systemClock;
-    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.sleep = o.sleep ?? ((ms) => sleep(ms));
   }
 
   /**

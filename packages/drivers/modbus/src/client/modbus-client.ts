@@ -184,7 +184,6 @@ export class ModbusDeviceClient extends EventEmitter<ModbusDeviceClientEvents> {
   private connecting: Promise<void> | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private failInFlight: ((err: Error) => void) | undefined;
-  /** Aborted by close(): ends every backoff loop started before it. */
 
   /**
    * @param options - see {@link ModbusDeviceClientOptions}; the map is validated here.
