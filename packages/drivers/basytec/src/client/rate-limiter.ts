@@ -40,7 +40,9 @@ export class RateLimiter {
     }
     this.intervalMs = 1000 / rate;
     this.clock = o.clock ?? systemClock;
-    this.sleep = o.sleep ?? ((ms) => sleep(ms));
+    this.sleep = o.sleep ?? (async (ms) => {
+      await sleep(ms);
+    });
   }
 
   /**
