@@ -164,7 +164,7 @@ async function stepArbin(stack: Stack, bus: DemoBus, sims: ArbinCyclers): Promis
 async function stepBasytec(stack: Stack, bus: DemoBus, sims: BasytecTesters): Promise<void> {
   heading('(h) BaSyTec tester');
   const id = 'basytec-1';
-  const { flux, row } = await lastInflux(stack, `a ${id} channel 3 reading in InfluxDB`, `r._measurement == "basytec" and r.device == "${id}" and r.channel == "3" and r._field == "voltage_v"`);
+  const { flux, row } = await lastInflux(stack, `a ${id} channel 3 reading in InfluxDB`, `r._measurement == "cycler_channel" and r.device == "${id}" and r.channel == "0003" and r._field == "voltage_v"`);
   say(`Flux:     ${flux}`);
   say(rowLine(row));
   for (const [action, parameters] of [['basytec.start_test', { plan: 'capacity.pln' }], ['basytec.stop_test', {}]] as const) {

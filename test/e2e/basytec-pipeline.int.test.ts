@@ -92,7 +92,7 @@ describe('e2e > basytec pipeline', () => {
     const at = r!.timestamp.toISOString();
     let rows: Record<string, unknown>[] = [];
     await eventually(async () => {
-      rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -1h, stop: 2h) |> filter(fn: (r) => r._measurement == "basytec" and r.device == "${DEVICE}" and r.channel == "3" and r._time == time(v: "${at}"))`);
+      rows = await env.influxQuery(`from(bucket: "${env.influx.bucket}") |> range(start: -1h, stop: 2h) |> filter(fn: (r) => r._measurement == "cycler_channel" and r.device == "${DEVICE}" and r.channel == "0003" and r._time == time(v: "${at}"))`);
       // each field is its own series in InfluxDB: a query racing the write may see some of them first
       return Object.keys(r!.values).every((name) => rows.some((x) => x._field === name));
     }, 'every value of the DataSet 30 reading in InfluxDB', 30_000);

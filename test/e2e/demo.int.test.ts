@@ -77,7 +77,7 @@ describe('e2e > demo --once', () => {
     expect(output).toMatch(/EXECUTED command_id=\S+ device=corus-1 action=corus\.write_parameters .* answer=ACK .* written=display_contrast/);
     expect(output).toMatch(/Simulator parameter now: display_contrast = [79]\n/);
     // (h) BaSyTec: a channel row from the growing Resultfile; a plan started and stopped over RCI
-    expect(output).toMatch(/InfluxDB row: _time=\S+ _measurement=basytec device=basytec-1 channel=3 _field=voltage_v _value=\d/);
+    expect(output).toMatch(/InfluxDB row: _time=\S+ _measurement=cycler_channel device=basytec-1 channel=0003 _field=voltage_v _value=\d/);
     expect(output).toMatch(/EXECUTED command_id=\S+ device=basytec-1 channel=2 action=basytec\.start_test .*rci_reply=OK START 2/);
     expect(output).toMatch(/EXECUTED command_id=\S+ device=basytec-1 channel=2 action=basytec\.stop_test .*rci_reply=OK STOP 2/);
     expect(output).toContain('RCI lines received: START 2 capacity.pln | STOP 2');

@@ -110,7 +110,7 @@ export function toBasytecReading(deviceId: string, batch: SourceBatch, row: Basy
   for (const [k, v] of optional) if (v !== undefined && v !== '') states[k] = String(v);
   return {
     device_id: deviceId, protocol: PROTOCOL, channel: channelNumber(t.channel) ?? null, timestamp: new Date(row.timestampMs),
-    values, states, quality: 'GOOD', sequence,
+    values, states, quality: 'GOOD', sequence, record_type: 'cycler_channel', // the measurement of every cycler (docs/data-model.md)
   };
 }
 
