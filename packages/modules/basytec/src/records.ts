@@ -89,10 +89,11 @@ function stableId(...parts: readonly string[]): string {
  *   while charging, negative while discharging**; `power_w` with the current's sign; `charge_ah`
  *   signed since test start; `energy_wh`; `temperature_<n>_c`; `resistance_ac_ohm`,
  *   `resistance_dc_ohm`; `step_time_s`; counters `charged_ah`, `step_ah`…), plus `data_set`,
- *   `test_time_s` (elapsed since test start), `cycle_count`, `level`, `loop_count` when present.
+ *   `test_time_s` (elapsed since test start), `cycle_count`, `level`, `loop_count`, `step` (the
+ *   test-plan `Line`, numeric like every cycler's `step` in `cycler_channel`) when present.
  *   Unmapped columns (`extra`) are not published.
- * - `states` (the context): `test_name`, `plan`, `battery`, `testchannel` (as printed), `step`
- *   (the test-plan `Line`), `command` (`Pause`, `Charge`…), `state` (the `State` code),
+ * - `states` (the context): `test_name`, `plan`, `battery`, `testchannel` (as printed),
+ *   `command` (`Pause`, `Charge`…), `state` (the `State` code),
  *   `source` (`file` | `db`), `origin`, `timestamp_source` (`clock` | `elapsed`).
  */
 export function toBasytecReading(deviceId: string, batch: SourceBatch, row: BasytecRow, sequence: number): ReadingInput {
@@ -101,11 +102,13 @@ export function toBasytecReading(deviceId: string, batch: SourceBatch, row: Basy
   if (row.cycle_count !== undefined) values.cycle_count = row.cycle_count;
   if (row.level !== undefined) values.level = row.level;
   if (row.loop_count !== undefined) values.loop_count = row.loop_count;
+  // the plan line is the step number: numeric, as `step` is for every cycler in cycler_channel (InfluxDB keeps one type per field)
+  if (row.line !== undefined) values.step = row.line;
   const states: Record<string, string> = { source: batch.source, origin: batch.origin, timestamp_source: batch.timestampSource };
   const t = batch.test;
   const optional: ReadonlyArray<readonly [string, string | number | undefined]> = [
     ['test_name', t.name], ['plan', t.plan], ['battery', t.battery], ['testchannel', t.channel],
-    ['step', row.line], ['command', row.command], ['state', row.state],
+    ['command', row.command], ['state', row.state],
   ];
   for (const [k, v] of optional) if (v !== undefined && v !== '') states[k] = String(v);
   return {

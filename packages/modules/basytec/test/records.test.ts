@@ -26,8 +26,8 @@ describe('module-basytec > records', () => {
     const r = toBasytecReading('bt-1', batch([]), row(5, 4, 'Discharge'), 42);
     expect(r).toEqual({
       device_id: 'bt-1', protocol: 'basytec', channel: 14, timestamp: new Date(Date.UTC(2023, 5, 19, 15, 56, 58)), quality: 'GOOD', sequence: 42, record_type: 'cycler_channel',
-      values: { voltage_v: 3.7, current_a: -1, power_w: 3.7, charge_ah: 0.01, energy_wh: 0.04, temperature_1_c: 25.5, resistance_dc_ohm: 0.012, data_set: 5, test_time_s: 4, cycle_count: 2, level: 0 },
-      states: { source: 'file', origin: 'ch14.txt', timestamp_source: 'elapsed', test_name: 'cell_A', plan: 'capacity.pln', battery: 'A1', testchannel: '1814 CH14 XCTS_40', step: '4', command: 'Discharge', state: '1' },
+      values: { voltage_v: 3.7, current_a: -1, power_w: 3.7, charge_ah: 0.01, energy_wh: 0.04, temperature_1_c: 25.5, resistance_dc_ohm: 0.012, data_set: 5, test_time_s: 4, cycle_count: 2, level: 0, step: 4 },
+      states: { source: 'file', origin: 'ch14.txt', timestamp_source: 'elapsed', test_name: 'cell_A', plan: 'capacity.pln', battery: 'A1', testchannel: '1814 CH14 XCTS_40', command: 'Discharge', state: '1' },
     });
     const unnamed = toBasytecReading('bt-1', batch([], { source: 'db', origin: 'lab:1', test: { name: 't', channel: 'rack A', start: undefined } }), row(1, 1, 'Pause', { line: undefined, state: undefined }), 1);
     expect(unnamed.channel).toBeNull();
