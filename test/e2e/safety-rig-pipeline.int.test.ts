@@ -30,8 +30,8 @@ import type { SocketcandServer } from '@busbar/driver-can';
 import { startPipelineEnv } from '../support/pipeline.js';
 import type { PipelineEnv } from '../support/pipeline.js';
 import { eventually } from '../support/recorder.js';
-import { startBmsPeer, startPcsPeer } from '../support/rig-peers.js';
-import type { BmsPeer, PcsPeer } from '../support/rig-peers.js';
+import { startBmsPeer, startPcsPeer } from '../../deploy/local/rig-peers.js';
+import type { BmsPeer, PcsPeer } from '../../deploy/local/rig-peers.js';
 
 const DEVICE = 'rig-e2e';
 const EXAMPLES = fileURLToPath(new URL('../../packages/modules/safety-rig/examples/', import.meta.url));

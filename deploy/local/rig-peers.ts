@@ -1,5 +1,6 @@
 /**
- * The safety rig's peers for the end-to-end test, as child processes of the peers venv
+ * The safety rig's peers, shared by `npm run demo` (deploy/local/plugins/safety-rig.ts) and the
+ * end-to-end test (test/e2e/safety-rig-pipeline.int.test.ts), as child processes of the peers venv
  * (BUSBAR_PEERS_PYTHON, else <repo>/.venv/peers/bin/python, made by scripts/peers/setup-venv.sh):
  * - the BMS simulator written with python-can + cantools (packages/drivers/can/peers/bms_sim.py),
  *   publishing BMU PDOs on a socketcand bus; stdin `set N SIGNAL VALUE`, `stop N`, `start N`;
@@ -14,9 +15,15 @@ import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
-function python(): string {
+/** The peers' Python interpreter (BUSBAR_PEERS_PYTHON, else <repo>/.venv/peers/bin/python), `undefined` when it does not exist. */
+export function peersPython(): string | undefined {
   const py = process.env.BUSBAR_PEERS_PYTHON ?? `${REPO}.venv/peers/bin/python`;
-  if (!existsSync(py)) throw new Error(`peers Python not found at ${py}: run \`bash scripts/peers/setup-venv.sh\` (or set BUSBAR_PEERS_PYTHON)`);
+  return existsSync(py) ? py : undefined;
+}
+
+function python(): string {
+  const py = peersPython();
+  if (py === undefined) throw new Error(`peers Python not found at ${process.env.BUSBAR_PEERS_PYTHON ?? `${REPO}.venv/peers/bin/python`}: run \`bash scripts/peers/setup-venv.sh\` (or set BUSBAR_PEERS_PYTHON)`);
   return py;
 }
 
