@@ -1,15 +1,15 @@
 /**
  * The demo's own Kafka client: one producer for `busbar.commands.v1` and one consumer (its own group,
- * from the beginning) of `busbar.command-results.v1` and `busbar.readings.v1`, so that each step of
- * the scenario can send a command and wait for its result, or wait for a reading published by a
- * collector. Records are Avro single-object encoded (`commandSerde`, `commandResultSerde`,
- * `readingSerde` of @busbar/avro).
+ * from the beginning) of `busbar.command-results.v1`, `busbar.readings.v1` and `busbar.device-events.v1`,
+ * so that each step of the scenario can send a command and wait for its result, or wait for a reading
+ * or a device event published by a collector. Records are Avro single-object encoded (`commandSerde`,
+ * `commandResultSerde`, `readingSerde`, `deviceEventSerde` of @busbar/avro).
  */
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Consumer, Producer } from 'kafkajs';
-import type { CommandParameter, CommandResult, Reading } from '@busbar/avro';
-import { commandResultSerde, commandSerde, readingSerde } from '@busbar/avro';
+import type { CommandParameter, CommandResult, DeviceEvent, Reading } from '@busbar/avro';
+import { commandResultSerde, commandSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { Topics } from './stack.js';
 
 /**
@@ -53,6 +53,8 @@ export interface DemoBusOptions {
   readonly topics: Topics;
   /** Which consumed readings to keep in memory for {@link DemoBus.reading} (the others are dropped). */
   readonly keepReading: (r: Reading) => boolean;
+  /** Which consumed device events to keep in memory for {@link DemoBus.event} (the others are dropped). @default none */
+  readonly keepEvent?: (e: DeviceEvent) => boolean;
   /** Kept readings at most (the oldest are dropped). @default 1000 */
   readonly maxReadings?: number;
 }
@@ -64,6 +66,7 @@ export class DemoBus {
   private readonly consumer: Consumer;
   private readonly results = new Map<string, CommandResult>();
   private readonly readings: Reading[] = [];
+  private readonly events: DeviceEvent[] = [];
   private starting: Promise<void> | undefined;
 
   /** @param options - see {@link DemoBusOptions}. */
@@ -78,7 +81,7 @@ export class DemoBus {
     this.starting ??= (async () => {
       const { topics } = this.options;
       await Promise.all([this.producer.connect(), this.consumer.connect()]);
-      await this.consumer.subscribe({ topics: [topics.commandResults, topics.readings], fromBeginning: true });
+      await this.consumer.subscribe({ topics: [topics.commandResults, topics.readings, topics.deviceEvents], fromBeginning: true });
       await this.consumer.run({
         eachMessage: async ({ topic, message }) => {
           if (!message.value) return;
@@ -86,6 +89,12 @@ export class DemoBus {
             const r = commandResultSerde.decode(message.value);
             // the final outcome wins over an intermediate ACCEPTED
             if (r.status !== 'ACCEPTED' || !this.results.has(r.command_id)) this.results.set(r.command_id, r);
+            return;
+          }
+          if (topic === topics.deviceEvents) {
+            const e = deviceEventSerde.decode(message.value);
+            if (this.options.keepEvent?.(e) === true) this.events.push(e);
+            if (this.events.length > (this.options.maxReadings ?? 1000)) this.events.shift();
             return;
           }
           const reading = readingSerde.decode(message.value);
@@ -139,6 +148,17 @@ export class DemoBus {
   async reading(what: string, match: (r: Reading) => boolean, timeoutMs = 60_000): Promise<Reading> {
     await this.ready();
     return until(what, timeoutMs, () => this.readings.find(match));
+  }
+
+  /**
+   * Waits for a kept device event (see {@link DemoBusOptions.keepEvent}) matching `match`, in
+   * arrival order.
+   *
+   * @throws Error when none arrives within `timeoutMs`.
+   */
+  async event(what: string, match: (e: DeviceEvent) => boolean, timeoutMs = 30_000): Promise<DeviceEvent> {
+    await this.ready();
+    return until(what, timeoutMs, () => this.events.find(match));
   }
 
   /** Disconnects (errors ignored). */
