@@ -3,18 +3,22 @@
  * short scenario that shows where to look.
  *
  *   npx tsx --conditions=@busbar/source deploy/local/demo.ts [--once] [--run-dir .busbar/demo]
- *     [--log-level info] [--without-arbin] [--without-maccor] [--without-corus] [--without-basytec] [--containers]
+ *     [--log-level info] [--without-arbin] [--without-maccor] [--without-corus] [--without-basytec] [--without-rig] [--containers]
  *
  * Devices (plugins): a Modbus power supply `psu-1`, an Arbin cycler `arbin-1`, a Maccor tester
- * `maccor-1` and an Itron Corus gas volume converter `corus-1` (`--without-<x>` leaves one of the
- * last three out, with its collector and its step).
+ * `maccor-1`, an Itron Corus gas volume converter `corus-1`, a BaSyTec test system `basytec-1` and a
+ * battery safety rig `rig-1` (`--without-<x>` leaves one of the last five out, with its collector and
+ * its step; the rig is also left out, with a message, when the Python peers are not installed).
  *
  * Steps: (a) psu-1 readings reach InfluxDB; (b) an over-temperature sends an alert mail (and a
  * resolve notice); (c) a `modbus.write` command is EXECUTED and the simulator's set-point changes;
  * (d) Arbin: a channel row in InfluxDB, `arbin.start` then `arbin.set_meta_variable` (1.5 A, within
  * the configured 0..2 A) EXECUTED and the simulated current follows; (e) Maccor: a channel row,
  * `maccor.set_variable` EXECUTED and held by the simulator; (f) Corus: an exact decimal as published
- * next to InfluxDB's float, `corus.write_parameters` EXECUTED and held by the simulator; (g) ops
+ * next to InfluxDB's float, `corus.write_parameters` EXECUTED and held by the simulator; (h) BaSyTec:
+ * a Resultfile row, a plan started and stopped over RCI; (i) safety rig: BMU/PCS/Arduino rows, a
+ * scripted over-temperature walking the interlock normal → warning → dangerous → safe (PCS off,
+ * relays open), the latch holding, `rig.reset_latch` refused then EXECUTED; (g) ops
  * endpoints and logs. `--containers` runs every service in a container of the Busbar image under
  * podman (scripts/image/build.sh first; Kafka, InfluxDB and the simulators stay native). Without `--once` the stack keeps running until Ctrl-C (SIGINT) or SIGTERM;
  * with `--once` it stops after the scenario. Exit code: 0 when every step passed and every service
@@ -23,7 +27,7 @@
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { InfluxDB } from '@influxdata/influxdb-client';
-import type { CommandResult } from '@busbar/avro';
+import type { CommandResult, DeviceEvent } from '@busbar/avro';
 import type { ExactDecimal } from '@busbar/driver-itron-corus';
 import { DemoBus, formatResult, until } from './demo-bus.js';
 import { arbinCyclers } from './plugins/arbin.js';
@@ -36,6 +40,9 @@ import { maccorTesters } from './plugins/maccor.js';
 import type { MaccorTesters } from './plugins/maccor.js';
 import { modbusPowerSupplies } from './plugins/modbus-power-supply.js';
 import type { PowerSupplies } from './plugins/modbus-power-supply.js';
+import { PCS_OP_MODE, RELAY_PINS, RIG_DEVICE, safetyRig } from './plugins/safety-rig.js';
+import type { SafetyRig } from './plugins/safety-rig.js';
+import { peersPython } from './rig-peers.js';
 import { RUN_FLAGS, imageEnv, podmanGlobalArgs } from './containers.js';
 import { REPO_ROOT, startStack, tail } from './stack.js';
 import type { DevicePlugin, Stack } from './stack.js';
@@ -49,6 +56,7 @@ const { values: args } = parseArgs({
     'without-maccor': { type: 'boolean', default: false },
     'without-corus': { type: 'boolean', default: false },
     'without-basytec': { type: 'boolean', default: false },
+    'without-rig': { type: 'boolean', default: false },
     // every service in a container of the Busbar image under podman (scripts/image/build.sh first)
     containers: { type: 'boolean', default: false },
   },
@@ -222,6 +230,78 @@ async function stepCorus(stack: Stack, bus: DemoBus, sims: CorusConverters): Pro
   if (now !== value) throw new Error(`the simulator's display_contrast is ${now}, not ${value}`);
 }
 
+/** `interlock normal → warning: rule=... input=... quantity=... value=... limit=... level=... (reason) at <ISO time>` for a STATE_CHANGE event. */
+function transitionLine(e: DeviceEvent): string {
+  const d = e.details;
+  const what = ['rule', 'input', 'quantity', 'value', 'limit', 'level'].filter((k) => d[k] !== undefined).map((k) => `${k}=${d[k]}`).join(' ');
+  return `interlock ${e.previous_state ?? '?'} → ${e.state ?? '?'}: ${what}${e.reason ? ` (${e.reason})` : ''} at ${e.timestamp.toISOString()}`;
+}
+
+/**
+ * (i) Safety rig: a BMU, PCS and Arduino row from InfluxDB; relays closed by `rig.set_outputs`; a
+ * scripted over-temperature (BMU 1's `CMA_Max_Temp` 40 °C, then 60 °C: the example's
+ * module_temperature_high, warning 30 / dangerous 50) walks the interlock normal → warning →
+ * dangerous → safe, PCS op mode 0 written over RTU and the relays opened; the latch holds while
+ * `rig.reset_latch` is refused, and after the temperature returns to 25 °C the reset is EXECUTED.
+ */
+async function stepRig(stack: Stack, bus: DemoBus, rig: SafetyRig): Promise<void> {
+  heading('(i) battery safety rig');
+  const id = RIG_DEVICE;
+  for (const [source, field, extra] of [['bmu', 'max_temperature_c', ' and r.channel == "0001"'], ['pcs', 'battery_voltage_v', ''], ['arduino', 'temperature_1_c', '']] as const) {
+    const { row } = await lastInflux(stack, `a ${id} rig:${source} reading in InfluxDB`, `r._measurement == "rig:${source}" and r.device == "${id}" and r._field == "${field}"${extra}`);
+    say(rowLine(row));
+  }
+  // a busy machine may have tripped the rig on a stale input while the stack came up: start from normal
+  const first = await bus.reading(`a ${id} PCS reading`, (r) => r.device_id === id && r.states.source === 'pcs' && r.timestamp.getTime() > Date.now() - 2000, 15_000);
+  if (first.states.interlock !== 'normal') {
+    const r = await bus.command({ target: { device_id: id }, action: 'rig.reset_latch', parameters: {} });
+    say(`interlock ${first.states.interlock ?? '?'} after start-up (a stale input): ${formatResult(r.result)}`);
+  }
+  const stepStart = Date.now();
+  const transition = async (from: string, to: string): Promise<DeviceEvent> => {
+    const e = await bus.event(`the ${id} interlock ${from} → ${to} on ${stack.topics.deviceEvents}`, (x) => x.device_id === id && x.previous_state === from && x.state === to && x.timestamp.getTime() >= stepStart);
+    say(`Event on ${stack.topics.deviceEvents}: ${transitionLine(e)}`);
+    return e;
+  };
+  const relays = (): string => Object.entries(RELAY_PINS).map(([name, pin]) => `${name}(pin ${pin})=${rig.sketch.pins.get(pin) === true ? 'closed' : 'open'}`).join(' ');
+  const closed = await bus.command({ target: { device_id: id }, action: 'rig.set_outputs', parameters: { relay1: true, relay2: true, relay3: true } });
+  say(`Result on ${stack.topics.commandResults}: ${formatResult(closed.result)}`);
+  expectExecuted(closed.result);
+  await until('the relays closed at the sketch', 15_000, () => (Object.values(RELAY_PINS).every((p) => rig.sketch.pins.get(p) === true) ? true : undefined));
+  say(`Arduino relays: ${relays()}`);
+  const modesBefore = (await rig.pcs.written(PCS_OP_MODE)).length;
+
+  say('over-temperature: BMS simulator BMU 1 CMA_Max_Temp = 40 °C (rule module_temperature_high: warning above 30, dangerous above 50 °C)');
+  rig.bms.command('set 1 CMA_Max_Temp 40');
+  await transition('normal', 'warning');
+  say('over-temperature: BMS simulator BMU 1 CMA_Max_Temp = 60 °C');
+  rig.bms.command('set 1 CMA_Max_Temp 60');
+  await transition('warning', 'dangerous');
+  await transition('dangerous', 'safe');
+  const modes = await until('PCS op mode 0 written over RTU', 10_000, async () => {
+    const w = (await rig.pcs.written(PCS_OP_MODE)).slice(modesBefore);
+    return w.includes(0) ? w : undefined;
+  });
+  say(`PCS (pymodbus RTU) op mode register ${PCS_OP_MODE} written: ${modes.join(', ')} (0 = off)`);
+  await until('the relays open at the sketch', 15_000, () => (Object.values(RELAY_PINS).every((p) => rig.sketch.pins.get(p) === false) ? true : undefined));
+  say(`Arduino relays: ${relays()}`);
+
+  const refused = await bus.command({ target: { device_id: id }, action: 'rig.reset_latch', parameters: {} });
+  say(`Result on ${stack.topics.commandResults}: ${formatResult(refused.result)}`);
+  if (refused.result.status !== 'REJECTED') throw new Error(`rig.reset_latch was ${refused.result.status} while 60 °C persists, not REJECTED`);
+  say('over-temperature cleared: BMS simulator BMU 1 CMA_Max_Temp = 25 °C');
+  rig.bms.command('set 1 CMA_Max_Temp 25');
+  const since = Date.now();
+  await bus.reading(`a ${id} BMU 1 reading at 25 °C`, (r) => r.device_id === id && r.channel === 1 && r.timestamp.getTime() > since && r.values.max_temperature_c === 25, 15_000);
+  const latched = await bus.reading(`a ${id} PCS reading after the clear`, (r) => r.device_id === id && r.states.source === 'pcs' && r.timestamp.getTime() > since + 500, 15_000);
+  say(`latch holds: BMU 1 max_temperature_c = 25, interlock state on the next PCS reading = ${latched.states.interlock ?? '?'}; ${relays()}`);
+  if (latched.states.interlock !== 'safe') throw new Error(`the interlock is ${latched.states.interlock ?? '?'} after the clear, not latched in safe`);
+  const reset = await bus.command({ target: { device_id: id }, action: 'rig.reset_latch', parameters: {} });
+  say(`Result on ${stack.topics.commandResults}: ${formatResult(reset.result)}`);
+  expectExecuted(reset.result);
+  await transition('safe', 'normal');
+}
+
 /** (g) Where to look: ops endpoints, logs, configs. */
 async function stepWhere(stack: Stack): Promise<void> {
   heading('(g) services');
@@ -261,6 +341,9 @@ async function main(): Promise<number> {
   if (!args['without-maccor']) plugins.push(maccorTesters());
   if (!args['without-corus']) plugins.push(corusConverters());
   if (!args['without-basytec']) plugins.push(basytecTesters({ dir: join(args['run-dir'], 'basytec') }));
+  // the rig's BMS and PCS simulators are Python peers (python-can, pymodbus): optional
+  if (!args['without-rig'] && peersPython() === undefined) say('(i) safety rig: skipped: the Python peers are not installed (run `bash scripts/peers/setup-venv.sh`, or set BUSBAR_PEERS_PYTHON)');
+  else if (!args['without-rig']) plugins.push(safetyRig());
   try {
     stack = await startStack({ runDir: args['run-dir'], plugins, alerterRules: [RULE], commander: true, logLevel: args['log-level'],
       containers: args.containers ? { podman: ['podman', ...podmanGlobalArgs()], runFlags: [...RUN_FLAGS, '--no-healthcheck'], image: imageEnv().image } : undefined, onProgress: (l) => say(`.. ${l}`) });
@@ -274,8 +357,13 @@ async function main(): Promise<number> {
   const maccor = sims<MaccorTesters>('maccor macnet');
   const corus = sims<CorusConverters>('itron corus');
   const basytec = sims<BasytecTesters>('basytec');
-  // the Corus step needs a published reading: the bus keeps that device's parameter polls
-  const bus = new DemoBus({ brokers: stack.kafka.brokers, topics: stack.topics, keepReading: (r) => r.protocol === 'itron-corus' && r.states.log === undefined });
+  const rig = sims<SafetyRig>('safety rig');
+  // the Corus step needs a published reading: the bus keeps that device's parameter polls; the rig step its readings and events
+  const bus = new DemoBus({
+    brokers: stack.kafka.brokers, topics: stack.topics,
+    keepReading: (r) => (r.protocol === 'itron-corus' && r.states.log === undefined) || r.device_id === RIG_DEVICE,
+    keepEvent: (e) => e.device_id === RIG_DEVICE && e.kind === 'STATE_CHANGE', maxReadings: 5000,
+  });
   bus.ready().catch(() => undefined); // joins its group while (a) and (b) run; a failure shows in the steps that use it
   const failed: string[] = [];
   const steps: [string, () => Promise<void>][] = [
@@ -287,6 +375,7 @@ async function main(): Promise<number> {
   if (maccor) steps.push(['(e) Maccor tester', () => stepMaccor(stack!, bus, maccor)]);
   if (corus) steps.push(['(f) Corus gas volume converter', () => stepCorus(stack!, bus, corus)]);
   if (basytec) steps.push(['(h) BaSyTec tester', () => stepBasytec(stack!, bus, basytec)]);
+  if (rig) steps.push(['(i) battery safety rig', () => stepRig(stack!, bus, rig)]);
   steps.push(['(g) services', () => stepWhere(stack!)]);
   for (const [name, run] of steps) {
     if (signalled) break;

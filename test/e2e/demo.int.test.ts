@@ -1,10 +1,12 @@
 /**
  * `npm run demo -- --once` as a user runs it: `deploy/local/demo.ts` in a child process starts the
- * real servers, the four simulated devices (Modbus power supply, Arbin cycler, Maccor tester, Corus
- * gas volume converter) and every service as its own process from dist/, runs the scenario and
- * stops. The test asserts its exit code and that its output names what it found: one InfluxDB row
- * per protocol, the EXECUTED results of the commands and the simulators' new state, the exact
- * Corus decimal next to InfluxDB's float, and every service exiting 0 on SIGTERM.
+ * real servers, the simulated devices (Modbus power supply, Arbin cycler, Maccor tester, Corus gas
+ * volume converter, BaSyTec test system, and the battery safety rig when the Python peers are
+ * installed) and every service as its own process from dist/, runs the scenario and stops. The test
+ * asserts its exit code and that its output names what it found: one InfluxDB row per protocol, the
+ * EXECUTED results of the commands and the simulators' new state, the exact Corus decimal next to
+ * InfluxDB's float, the rig's interlock walking to the safe state on an over-temperature (or the
+ * step's skip message without the peers), and every service exiting 0 on SIGTERM.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -12,9 +14,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { peersPython } from '../../deploy/local/rig-peers.js';
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const services = ['collector-modbus', 'collector-arbin', 'collector-maccor', 'collector-corus', 'collector-basytec', 'historian', 'alerter', 'commander'];
+/** The rig's BMS and PCS are Python peers (scripts/peers/setup-venv.sh): without them the demo skips its step. */
+const withRig = peersPython() !== undefined;
+const services = ['collector-modbus', 'collector-arbin', 'collector-maccor', 'collector-corus', 'collector-basytec', ...(withRig ? ['collector-safety-rig'] : []), 'historian', 'alerter', 'commander'];
 const entries = services.map((s) => (s.startsWith('collector-') ? `services/collectors/${s.slice('collector-'.length)}/dist/main.js` : `services/${s}/dist/main.js`));
 const runDir = mkdtempSync(join(tmpdir(), 'busbar-demo-test-'));
 
@@ -35,8 +40,8 @@ function runDemo(): Promise<{ code: number | null; output: string }> {
   child.stdout.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
   // bounded: SIGTERM (the demo stops its services and exits), SIGKILL if that does not end it
-  const term = setTimeout(() => child.kill('SIGTERM'), 150_000);
-  const kill = setTimeout(() => child.kill('SIGKILL'), 180_000);
+  const term = setTimeout(() => child.kill('SIGTERM'), 180_000);
+  const kill = setTimeout(() => child.kill('SIGKILL'), 210_000);
   return new Promise((res) => child.once('exit', (code) => {
     clearTimeout(term);
     clearTimeout(kill);
@@ -81,6 +86,24 @@ describe('e2e > demo --once', () => {
     expect(output).toMatch(/EXECUTED command_id=\S+ device=basytec-1 channel=2 action=basytec\.start_test .*rci_reply=OK START 2/);
     expect(output).toMatch(/EXECUTED command_id=\S+ device=basytec-1 channel=2 action=basytec\.stop_test .*rci_reply=OK STOP 2/);
     expect(output).toContain('RCI lines received: START 2 capacity.pln | STOP 2');
+    // (i) the safety rig: BMU, PCS and Arduino rows; the over-temperature walks the interlock to safe; PCS off, relays open; the latch holds; reset refused, then executed
+    if (withRig) {
+      for (const [source, field] of [['bmu', 'max_temperature_c'], ['pcs', 'battery_voltage_v'], ['arduino', 'temperature_1_c']]) {
+        expect(output).toMatch(new RegExp(`InfluxDB row: _time=\\S+ _measurement=rig:${source} device=rig-1 (channel=\\d+ )?_field=${field} _value=-?\\d`));
+      }
+      const rig = output.slice(output.indexOf('== (i) battery safety rig'));
+      const walk = [...rig.matchAll(/Event on busbar\.device-events\.v1: interlock (\w+) → (\w+): (.*)/g)];
+      expect(walk.map((m) => `${m[1]}→${m[2]}`), output).toEqual(['normal→warning', 'warning→dangerous', 'dangerous→safe', 'safe→normal']);
+      expect(walk[0]![3]).toMatch(/rule=module_temperature_high input=bmu:1 quantity=max_temperature_c value=40 limit=30 level=warning/);
+      expect(walk[1]![3]).toMatch(/rule=module_temperature_high input=bmu:1 quantity=max_temperature_c value=60 limit=50 level=dangerous/);
+      expect(rig).toMatch(/PCS \(pymodbus RTU\) op mode register 41026 written: (\d+, )*0\b/);
+      expect(rig).toMatch(/Arduino relays: relay1\(pin 5\)=closed relay2\(pin 3\)=closed relay3\(pin 4\)=closed\n[\s\S]*Arduino relays: relay1\(pin 5\)=open relay2\(pin 3\)=open relay3\(pin 4\)=open/);
+      expect(rig).toMatch(/REJECTED command_id=\S+ device=rig-1 action=rig\.reset_latch reason_code=BB_RIG_RESET_REFUSED reason=.*module_temperature_high/);
+      expect(rig).toMatch(/latch holds: BMU 1 max_temperature_c = 25, interlock state on the next PCS reading = safe/);
+      expect(rig).toMatch(/EXECUTED command_id=\S+ device=rig-1 action=rig\.reset_latch /);
+    } else {
+      expect(output).toContain('(i) safety rig: skipped: the Python peers are not installed');
+    }
     // four protocols, four EXECUTED commands (plus the Arbin start)
     for (const action of ['modbus.write', 'arbin.set_meta_variable', 'maccor.set_variable', 'corus.write_parameters']) {
       expect(output).toMatch(new RegExp(`Result on busbar\\.command-results\\.v1: EXECUTED command_id=\\S+ device=\\S+ (channel=\\d+ )?action=${action.replace('.', '\\.')} `));
@@ -94,8 +117,8 @@ describe('e2e > demo --once', () => {
       expect(existsSync(join(runDir, 'config', `${name}.yaml`))).toBe(true);
       expect(readFileSync(join(runDir, 'logs', `${name}.log`), 'utf8')).toContain(`"msg":"${name} stopped"`);
     }
-    for (const device of ['psu-1', 'arbin-1', 'maccor-1', 'corus-1', 'basytec-1']) expect(output).toMatch(new RegExp(`^device ${device} `, 'm'));
+    for (const device of ['psu-1', 'arbin-1', 'maccor-1', 'corus-1', 'basytec-1', ...(withRig ? ['rig-1'] : [])]) expect(output).toMatch(new RegExp(`^device ${device} `, 'm'));
     // how to load the Grafana dashboards onto this InfluxDB (deploy/grafana)
     expect(output).toMatch(/BUSBAR_INFLUX_URL=http:\/\/127\.0\.0\.1:\d+ BUSBAR_INFLUX_ORG=\S+ BUSBAR_INFLUX_BUCKET=\S+ BUSBAR_INFLUX_TOKEN=\S+/);
-  }, 200_000);
+  }, 240_000);
 });
