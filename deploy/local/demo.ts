@@ -234,7 +234,8 @@ async function stepCorus(stack: Stack, bus: DemoBus, sims: CorusConverters): Pro
 function transitionLine(e: DeviceEvent): string {
   const d = e.details;
   const what = ['rule', 'input', 'quantity', 'value', 'limit', 'level'].filter((k) => d[k] !== undefined).map((k) => `${k}=${d[k]}`).join(' ');
-  return `interlock ${e.previous_state ?? '?'} → ${e.state ?? '?'}: ${what}${e.reason ? ` (${e.reason})` : ''} at ${e.timestamp.toISOString()}`;
+  const why = e.reason ? `(${e.reason})` : '';
+  return `interlock ${e.previous_state ?? '?'} → ${e.state ?? '?'}: ${[what, why].filter((x) => x !== '').join(' ')} at ${e.timestamp.toISOString()}`;
 }
 
 /**
