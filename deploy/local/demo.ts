@@ -343,7 +343,8 @@ async function main(): Promise<number> {
   if (!args['without-corus']) plugins.push(corusConverters());
   if (!args['without-basytec']) plugins.push(basytecTesters({ dir: join(args['run-dir'], 'basytec') }));
   // the rig's BMS and PCS simulators are Python peers (python-can, pymodbus): optional
-  if (!args['without-rig'] && peersPython() === undefined) say('(i) safety rig: skipped: the Python peers are not installed (run `bash scripts/peers/setup-venv.sh`, or set BUSBAR_PEERS_PYTHON)');
+  if (!args['without-rig'] && args.containers) say('(i) safety rig: skipped with --containers: its simulated serial lines are ptys of this host, which a container does not see');
+  else if (!args['without-rig'] && peersPython() === undefined) say('(i) safety rig: skipped: the Python peers are not installed (run `bash scripts/peers/setup-venv.sh`, or set BUSBAR_PEERS_PYTHON)');
   else if (!args['without-rig']) plugins.push(safetyRig());
   try {
     stack = await startStack({ runDir: args['run-dir'], plugins, alerterRules: [RULE], commander: true, logLevel: args['log-level'],
