@@ -309,7 +309,13 @@ export async function startCollector(module: AnyProtocolModule, service: string,
       clearTimeout(grace);
       await Promise.all([...supervised.values()].map((s) => s.supervisor.stop()));
       // what the sessions pushed before they closed (e.g. the interlock's last transitions) is stored first
-      await Promise.all([...supervised.values()].map((s) => s.drained()));
+      // (records pushed while waiting are chained on: wait until the chains stop growing)
+      for (const s of supervised.values()) {
+        for (let seen: Promise<void> | undefined; seen !== s.drained(); ) {
+          seen = s.drained();
+          await seen;
+        }
+      }
       kitClosed = true;
       await kit.close();
     },

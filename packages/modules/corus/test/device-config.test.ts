@@ -24,4 +24,14 @@ describe('modules > corus > device config', () => {
     expect(r.success).toBe(false);
     expect(r.error?.issues.map((i) => i.path.join('.'))).toContain(path);
   });
+
+  it('takes every link option per device, and refuses an unknown key at any depth of link: (a typo is never ignored)', () => {
+    const [d] = corusDevicesSchema.parse([{ ...base, link: { optionSelect: { z: '7' }, timeouts: { responseMs: 3000 }, wakeupBytes: 1000 } }]);
+    expect(d!.link).toMatchObject({ optionSelect: { v: '0', z: '7', y: '6' }, timeouts: { responseMs: 3000, answerSettleMs: 50 }, wakeupBytes: 1000 });
+    for (const [link, path] of [[{ wakeupByte: 3 }, '0.link'], [{ timeouts: { responseMS: 3000 } }, '0.link.timeouts'], [{ optionSelect: { x: '1' } }, '0.link.optionSelect']] as const) {
+      const r = corusDevicesSchema.safeParse([{ ...base, link }]);
+      expect(r.success, JSON.stringify(link)).toBe(false);
+      expect(r.error?.issues.map((i) => i.path.join('.'))).toContain(path);
+    }
+  });
 });

@@ -71,8 +71,8 @@ export class RigController {
   private handle: unknown;
   private pcsQueue: Promise<unknown> = Promise.resolve();
   private ioQueue: Promise<unknown> = Promise.resolve();
-  /** Timers of interlock writes to send again (dangerous/safe). */
-  private readonly retries = new Set<unknown>();
+  /** The pending retry timer per actuator (dangerous/safe writes that failed). */
+  private readonly retries = new Map<'pcs' | 'outputs', unknown>();
   /** Set by {@link stop}. */
   private stopped = false;
   private readonly logger: Logger;
@@ -101,6 +101,7 @@ export class RigController {
    */
   attach(actuators: RigActuators): void {
     this.actuators = actuators;
+    this.stopped = false; // a controller is kept per device for the process: a collector started again uses it again
     this.engine.start(this.options.clock.nowMs());
     this.arm();
     const s = this.engine.state;
@@ -119,6 +120,7 @@ export class RigController {
   detach(actuators: RigActuators): void {
     if (this.actuators !== actuators) return;
     this.actuators = undefined;
+    this.clearRetries(); // the next attach enforces the safe state itself
     if (this.runner) this.scheduleEvents(this.runner.stop(this.options.clock.nowMs(), 'session ended (PCS switched off)'), false);
     this.arm();
   }
@@ -227,7 +229,11 @@ export class RigController {
     this.stopped = true;
     if (this.handle !== undefined) this.options.timer.clearTimeout(this.handle);
     this.handle = undefined;
-    for (const h of this.retries) this.options.timer.clearTimeout(h);
+    this.clearRetries();
+  }
+
+  private clearRetries(): void {
+    for (const h of this.retries.values()) this.options.timer.clearTimeout(h);
     this.retries.clear();
   }
 
@@ -271,6 +277,8 @@ export class RigController {
   }
 
   private run(actions: readonly InterlockAction[], attempt = 0): void {
+    // only writes issued in dangerous or safe are enforced again after a failure
+    const issuedInSafety = this.inSafety();
     for (const action of actions) {
       const exec = (act: RigActuators): Promise<void> => (action.kind === 'pcs_off' ? act.pcsOff() : action.kind === 'pcs_setpoint' ? act.pcsSetpoint(action.setpoint) : act.setOutputs(action.outputs));
       const queued = action.kind === 'outputs' ? this.enqueueIo(exec) : this.enqueuePcs(exec);
@@ -279,25 +287,34 @@ export class RigController {
         (err: unknown) => {
           this.logger.error({ action: action.kind, code: errorCode(err), err, attempt }, 'interlock action failed');
           this.notify({ kind: 'action', action, ok: false, error: err instanceof Error ? err.message : String(err), errorCode: errorCode(err), wallMs: this.options.wallClock.nowMs() });
-          this.retryLater(action, attempt + 1);
+          if (issuedInSafety && action.kind !== 'pcs_setpoint') this.retryLater(action.kind === 'pcs_off' ? 'pcs' : 'outputs', attempt + 1);
         },
       );
     }
   }
 
+  private inSafety(): boolean {
+    return this.engine.state === 'dangerous' || this.engine.state === 'safe';
+  }
+
   /**
-   * Sends a failed interlock write again (core backoff, 1 s doubling to 30 s) while the state is
-   * dangerous or safe and a session is attached; without a session, {@link attach} enforces the
-   * safe state on the next one.
+   * Enforces the safe side again after a failed write of dangerous or safe (core backoff, 1 s
+   * doubling to 30 s), at most one pending retry per actuator: when it fires, the write is computed
+   * for the state of that moment (PCS off; in dangerous its outputs, in safe the safe outputs with
+   * the relays open), never replayed from an older state. Only while a session is attached (the
+   * next {@link attach} enforces the safe state itself) and the rig is still dangerous or safe.
    */
-  private retryLater(action: InterlockAction, attempt: number): void {
-    const inSafety = (): boolean => this.engine.state === 'dangerous' || this.engine.state === 'safe';
-    if (this.stopped || !inSafety() || this.actuators === undefined || action.kind === 'pcs_setpoint') return;
+  private retryLater(target: 'pcs' | 'outputs', attempt: number): void {
+    if (this.stopped || !this.inSafety() || this.actuators === undefined || this.retries.has(target)) return;
     const h = this.options.timer.setTimeout(() => {
-      this.retries.delete(h);
-      if (inSafety() && this.actuators !== undefined) this.run([action], attempt);
+      this.retries.delete(target);
+      if (this.stopped || !this.inSafety() || this.actuators === undefined) return;
+      const state = this.engine.state;
+      const reason = `${state}: enforced again after a failed write (retry ${attempt})`;
+      const a = this.options.interlock.actions;
+      this.run([target === 'pcs' ? { kind: 'pcs_off', reason } : { kind: 'outputs', outputs: state === 'safe' ? this.safeOutputs() : a.dangerous.outputs, reason }], attempt);
     }, backoffDelayMs(attempt - 1, { initialDelayMs: 1000, maxDelayMs: 30_000 }));
-    this.retries.add(h);
+    this.retries.set(target, h);
   }
 
   private scheduleEvents(events: readonly ScheduleEvent[], drive = true): void {

@@ -159,9 +159,10 @@ export async function openRigSession(device: ResolvedRigDevice, ctx: OpenContext
         closed = true;
         controller.detach(actuators);
         if (pcs.connected) await pcs.write('op_mode', codes.off).catch(() => undefined);
-        // in dangerous or safe the relays are opened too before the links close (best effort: the lost link may be the Arduino's)
-        const s = controller.state;
-        if (s === 'dangerous' || s === 'safe') await actuators.setOutputs(controller.safeOutputs()).catch(() => undefined);
+        // in safe (the relay delay after PCS off has passed) the relays are opened too before the links
+        // close — best effort, the lost link may be the Arduino's; in dangerous the delay has not passed,
+        // and the next session's attach enforces the safe state
+        if (controller.state === 'safe') await actuators.setOutputs(controller.safeOutputs()).catch(() => undefined);
         await closeOpened();
       },
     };

@@ -175,7 +175,29 @@ describe('Safety rig > controller', () => {
     timer.advance(2500); // the second retry (2 s ± 20 %) gets through
     await flush();
     expect(calls).toContain('pcs off');
-    expect(notices.filter((n) => n.kind === 'action' && n.action.kind === 'pcs_off' && n.ok).length).toBeGreaterThanOrEqual(1);
+    // the retry itself got through (not only the PCS-off of entering safe at 2 s)
+    expect(notices.some((n) => n.kind === 'action' && n.ok && n.action.kind === 'pcs_off' && /enforced again after a failed write/.test(n.action.reason))).toBe(true);
+  });
+
+  it('a retried outputs write is the current state\'s, never an older one replayed; a failed write issued in normal is not retried', async () => {
+    let failOutputs = true;
+    actuators.setOutputs = async (o) => {
+      if (failOutputs) throw new Error('sketch busy');
+      calls.push(`outputs ${Object.entries(o).map(([k, v]) => `${k}=${v ? 1 : 0}`).join(',')}`);
+    };
+    await expect(rig.setOutputs({ pump: true })).rejects.toThrow(/sketch busy/); // a manual write in normal: reported to its command only
+    rig.input('bmu:1', { ...BMU, module_voltage_v: 50 }); // dangerous: pump+fan on fails, relays due at 2 s
+    await flush();
+    timer.advance(2000); // safe: relays-open and the safe outputs fail too
+    await flush();
+    expect(rig.state).toBe('safe');
+    failOutputs = false;
+    timer.advance(2000); // the pending outputs retry (its second attempt: 2 s ± 20 % after the first at ~1 s), computed for safe
+    await flush();
+    expect(calls.filter((c) => c.startsWith('outputs'))).toEqual(['outputs pump=0,fan=0,relay1=0,relay2=0,relay3=0']);
+    timer.advance(60_000);
+    await flush();
+    expect(calls.filter((c) => c.startsWith('outputs'))).toEqual(['outputs pump=0,fan=0,relay1=0,relay2=0,relay3=0']); // nothing replayed after success
   });
 
   it('a set-point queued in normal is not written once the rig turned dangerous while it waited', async () => {

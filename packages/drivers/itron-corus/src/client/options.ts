@@ -131,6 +131,7 @@ export const corusLinkOptionsSchema = z.object({
   deviceAddress: z.string().regex(/^[0-9A-Za-z ]{0,32}$/, 'IEC 62056-21 allows up to 32 characters of 0-9, A-Z, a-z and space').default(D.deviceAddress),
   optionSelect: z
     .object({ v: digit.default(D.optionSelect.v), z: z.union([z.literal('echo'), digit]).default(D.optionSelect.z), y: digit.default(D.optionSelect.y) })
+    .strict()
     .prefault({}),
   password: z.string().regex(/^[\x20-\x7e]+$/, 'must be 1+ printable ASCII characters').optional(),
   passwordMessageLength: z.number().int().min(3).max(64).default(D.passwordMessageLength),
@@ -148,6 +149,7 @@ export const corusLinkOptionsSchema = z.object({
       interCharacterMs: ms(600_000).min(1).default(T.interCharacterMs),
       answerSettleMs: ms(10_000).default(T.answerSettleMs),
     })
+    .strict()
     .prefault({}),
 });
 
