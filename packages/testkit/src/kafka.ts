@@ -11,6 +11,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { chooseBackend } from './backend.js';
 import type { Backend } from './backend.js';
 import { startKafkaContainer } from './containers.js';
+import { TestkitError } from './errors.js';
 import { kafkaHome } from './paths.js';
 import { LOOPBACK, freePort } from './ports.js';
 import { rememberTempDir, removeTempDir, runToCompletion, spawnServer, waitUntilReady } from './process.js';
@@ -76,6 +77,20 @@ export interface KafkaHandle extends AsyncDisposable {
 export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaHandle> {
   noteStart('kafka');
   if ((await chooseBackend(opts.backend)) === 'testcontainers') return startKafkaContainer();
+  // the free ports are chosen before the JVM binds them: another process may take one in between
+  // (seen once in CI on a busy machine) — start again on new ports, at most three times
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startNativeKafka(opts);
+    } catch (err) {
+      const portTaken = err instanceof TestkitError && /BindException|Address already in use|ServerSocketChannelImpl\.bind/.test(err.message);
+      if (!portTaken || attempt >= 3) throw err;
+    }
+  }
+}
+
+/** One native start of {@link startKafka} on two new free ports. */
+async function startNativeKafka(opts: KafkaOptions): Promise<KafkaHandle> {
   const home = kafkaHome(opts.version);
   const java = opts.java ?? (process.env['JAVA_HOME'] ? join(process.env['JAVA_HOME'], 'bin', 'java') : 'java');
   const dir = mkdtempSync(join(tmpdir(), 'busbar-kafka-'));

@@ -192,7 +192,7 @@ describe('Safety rig > controller', () => {
     await flush();
     expect(rig.state).toBe('safe');
     failOutputs = false;
-    timer.advance(2000); // the pending outputs retry (its second attempt: 2 s ± 20 % after the first at ~1 s), computed for safe
+    timer.advance(3000); // the pending outputs retry (its second attempt, 2 s ± 20 % after the first failed), computed for safe
     await flush();
     expect(calls.filter((c) => c.startsWith('outputs'))).toEqual(['outputs pump=0,fan=0,relay1=0,relay2=0,relay3=0']);
     timer.advance(60_000);
