@@ -181,7 +181,7 @@ describe.concurrent('e2e > basytec collector killed with SIGKILL twice while its
         await new Promise((r) => setTimeout(r, killAfterMs));
         const seen = published().length;
         expect(seen, `rows published before the kill (log: ${readFileSync(log, 'utf8').slice(-2000)})`).toBeGreaterThan(0);
-        expect(seen).toBeLessThan(source.written());
+        expect(seen).toBeLessThanOrEqual(source.written()); // caught up at this instant or not: the source keeps growing after the kill
         proc.kill('SIGKILL');
         await exited(proc);
         await new Promise((r) => setTimeout(r, 2000));
