@@ -66,7 +66,7 @@ function collectorProcess(name: string, brokers: readonly string[], port: number
   const p = serviceProcess('collector-modbus', dir, {
     kafka: { brokers }, topics: TOPICS, instanceId: `${name}-${run}`,
     buffer: { path: join(dir, 'state', 'buffer.sqlite'), degradedAfterMs: 1000 },
-    devices: devices.map((id) => ({ id, connection: { kind: 'tcp', host: '127.0.0.1', port }, pollIntervalMs: POLL_MS, timeoutMs: 1000, map: { points: POWER_SUPPLY_MAP.points } })),
+    devices: devices.map((id) => ({ id, connection: { kind: 'tcp', host: '127.0.0.1', port }, pollIntervalMs: POLL_MS, timeoutMs: 1000, deviceClass: 'power-supply', map: { points: POWER_SUPPLY_MAP.points } })),
   });
   processes.push(p);
   return p;
@@ -76,7 +76,7 @@ function collectorProcess(name: string, brokers: readonly string[], port: number
 async function storedPerDevice(prefix = 'psu-', fromMs = Date.now() - 3_600_000, toMs = Date.now() + 60_000): Promise<Map<string, number>> {
   const api = new InfluxDB({ url: bucket.url, token: bucket.token }).getQueryApi(bucket.org);
   const range = `range(start: ${new Date(fromMs).toISOString()}, stop: ${new Date(toMs).toISOString()})`;
-  const rows = await api.collectRows<{ device: string; _value: number }>(`import "strings"\nfrom(bucket: "${bucket.bucket}") |> ${range} |> filter(fn: (r) => r._measurement == "modbus" and r._field == "voltage_v" and strings.hasPrefix(v: r.device, prefix: "${prefix}")) |> group(columns: ["device"]) |> count()`);
+  const rows = await api.collectRows<{ device: string; _value: number }>(`import "strings"\nfrom(bucket: "${bucket.bucket}") |> ${range} |> filter(fn: (r) => r._measurement == "modbus:power-supply" and r._field == "voltage_v" and strings.hasPrefix(v: r.device, prefix: "${prefix}")) |> group(columns: ["device"]) |> count()`);
   return new Map(rows.map((r) => [r.device, Number(r._value)]));
 }
 /** `/readyz` of a process: its status and its reasons. */
