@@ -262,11 +262,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       }
       if (Object.keys(sections).length > 0) specs.push({ name: 'commander', entry: SERVICE_ENTRIES.commander, config: { ...common, groupId: 'busbar-commander', ...sections } });
     }
-    // durable state (collector buffers, the alert outbox, the commander's journal) inside this run's directory, never shared with another run
+    // durable state (collector buffers, the commander's journal) inside this run's directory, never shared with another run
     const stateDir = join(runDir, 'state');
     for (const spec of specs) {
       if (spec.name.startsWith('collector-') && spec.config.buffer === undefined) spec.config.buffer = { path: join(stateDir, `${spec.name}.buffer.sqlite`) };
-      if (spec.name === 'alerter' && spec.config.outbox === undefined) spec.config.outbox = { path: join(stateDir, 'alerter.outbox.sqlite') };
       if (spec.name === 'commander' && spec.config.journal === undefined) spec.config.journal = { path: join(stateDir, 'commander.journal.sqlite') };
     }
     const missing = missingBuilds(specs.map((s) => s.entry));

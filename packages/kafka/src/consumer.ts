@@ -19,11 +19,14 @@
  *   resolved before it is decoded; while the registry cannot be reached (or refuses: 401...) the
  *   batch WAITS — retried with capped backoff, heartbeating, nothing committed, nothing
  *   dead-lettered (`busbar_kafka_registry_waits_total`); an id the registry says does not exist is
- *   a dead letter (`BB_AVRO_UNKNOWN_SCHEMA_ID`).
+ *   a dead letter (`BB_AVRO_UNKNOWN_SCHEMA_ID`);
+ * - exactly once, for a handler that produces (the alerter): it may commit the batch's offsets
+ *   itself in a Kafka transaction with what it produced (`control.nextOffset`, `control.groupId`,
+ *   `sendOffsets`) and return `{ committed: true }`; the consumer then only moves on.
  */
-import type { Admin, Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, IHeaders, Kafka, Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
-import { backoffDelayMs, errorCode, isBusbarError, noopLogger, noopMetrics, sleep } from '@busbar/core';
+import { BusbarError, backoffDelayMs, errorCode, isBusbarError, noopLogger, noopMetrics, sleep } from '@busbar/core';
 import type { AvroFraming } from '@busbar/avro';
 import { framedDecoder, framingOf, type PreparedDecoder } from './framing.js';
 import type { DeadLetterRecord, Decoder, Encoder } from './serde.js';
@@ -44,6 +47,8 @@ export interface ConsumedRecord<T> {
   readonly offset: string;
   /** Kafka message timestamp, ms since epoch (producer's create time). */
   readonly kafkaTimestampMs: number;
+  /** The record's headers as UTF-8 text (the first value of a repeated header); absent when it has none. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 /** What a handler may do while it works on a batch. */
@@ -52,7 +57,28 @@ export interface BatchControl {
   heartbeat(): Promise<void>;
   /** False once the consumer stops or the partition was revoked: stop waiting, throw or return. */
   isRunning(): boolean;
+  /** The consumer group of the batch (for a transaction's `sendOffsets`). */
+  readonly groupId: string;
+  /**
+   * The offset to commit once the batch is handled (its last offset + 1), for a handler that
+   * commits it itself inside a Kafka transaction (`sendOffsets`) and then returns `{ committed: true }`.
+   */
+  readonly nextOffset: { readonly topic: string; readonly partition: number; readonly offset: string };
+  /**
+   * Commits the partition's progress now, up to and including `offset` (one of the batch's
+   * offsets): for a handler whose work per record cannot be undone (a sent mail), so that a crash
+   * mid-batch replays only what was not done yet.
+   * @throws kafkajs' error when the commit fails (the partition was revoked: stop and throw).
+   */
+  commit(offset: string): Promise<void>;
 }
+
+/**
+ * What a handler returns: nothing (the consumer commits the batch's offsets), or `{ committed: true }`
+ * when the handler committed them itself, atomically with what it produced (a Kafka transaction
+ * with `sendOffsets`: read-process-write exactly once).
+ */
+export type BatchOutcome = void | { readonly committed: true };
 
 /** Options of {@link DecodingConsumer}. */
 export interface DecodingConsumerOptions<T> {
@@ -76,8 +102,8 @@ export interface DecodingConsumerOptions<T> {
   readonly moreTopics?: readonly { readonly topic: string; readonly decoder: Decoder<T> }[];
   /** Dead-letter topic and encoder. */
   readonly deadLetter: { readonly topic: string; readonly encoder: Encoder<DeadLetterRecord> };
-  /** Processes a batch; offsets are committed after it resolves. */
-  readonly handle: (records: ConsumedRecord<T>[], control: BatchControl) => Promise<void>;
+  /** Processes a batch; offsets are committed after it resolves (by the consumer, or by the handler when it returns `{ committed: true }`). */
+  readonly handle: (records: ConsumedRecord<T>[], control: BatchControl) => Promise<BatchOutcome>;
   /** Max bytes fetched per partition per request (default 1 MiB): bounds a batch. */
   readonly maxBytesPerPartition?: number;
   /**
@@ -331,7 +357,8 @@ export class DecodingConsumer<T> {
       const payload = m.value ?? Buffer.alloc(0);
       if (alreadyDead.has(m.offset)) continue;
       try {
-        good.push({ value: decoder.decode(payload), key: m.key ? m.key.toString('utf8') : null, topic: batch.topic, partition: batch.partition, offset: m.offset, kafkaTimestampMs: Number(m.timestamp) });
+        const headers = headersOf(m.headers);
+        good.push({ value: decoder.decode(payload), key: m.key ? m.key.toString('utf8') : null, topic: batch.topic, partition: batch.partition, offset: m.offset, kafkaTimestampMs: Number(m.timestamp), ...(headers ? { headers } : {}) });
       } catch (err) {
         // a retriable error (a schema id the registry could not resolve) is not the record's fault: the batch is retried, nothing dead-lettered
         if (isBusbarError(err) && err.retriable) throw err;
@@ -349,9 +376,18 @@ export class DecodingConsumer<T> {
         this.log.warn({ partition: d.partition, offset: d.offset, code: d.error_code, reason: d.reason }, 'record sent to the dead-letter topic');
       }
     }
+    const last = batch.messages[batch.messages.length - 1]!;
+    const nextOffset = { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() };
+    let committedByHandler = false;
     if (good.length > 0) {
       const started = performance.now();
-      await o.handle(good, { heartbeat, isRunning: running });
+      const commit = async (offset: string): Promise<void> => {
+        if (!consumer) throw new BusbarError('BB_KAFKA_CONSUMER_STOPPED', `consumer of ${batch.topic} stopped: offset ${offset} not committed`, { retriable: true });
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(offset) + 1n).toString() }]);
+        resolveOffset(offset);
+      };
+      const outcome = await o.handle(good, { heartbeat, isRunning: running, groupId: o.groupId, nextOffset, commit });
+      committedByHandler = outcome !== undefined && outcome.committed;
       this.handleSeconds.observe({ topic: batch.topic }, (performance.now() - started) / 1000);
       this.recordsIn.inc({ topic: batch.topic }, good.length);
       this.batchSize.observe({ topic: batch.topic }, good.length);
@@ -359,10 +395,9 @@ export class DecodingConsumer<T> {
     // The handler returned: its work is done, so commit — also while stopping (a graceful stop
     // commits the batch in progress). A handler that gave up threw instead, and nothing is committed.
     if (isStale() || !consumer) return;
-    const last = batch.messages[batch.messages.length - 1]!;
     resolveOffset(last.offset);
     try {
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+      if (!committedByHandler) await consumer.commitOffsets([nextOffset]);
     } catch (err) {
       // e.g. the partition was reassigned meanwhile: its new owner replays the batch (at-least-once)
       this.log.warn({ partition: batch.partition, offset: last.offset, err: err instanceof Error ? err.message : String(err) }, 'could not commit a handled batch; it will be replayed');
@@ -400,4 +435,15 @@ export class DecodingConsumer<T> {
       }
     }
   }
+}
+
+/** A message's headers as text: the first value of each, UTF-8; `undefined` when there are none. */
+function headersOf(h: IHeaders | undefined): Record<string, string> | undefined {
+  if (h === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    const first = Array.isArray(v) ? v[0] : v;
+    if (first !== undefined) out[k] = typeof first === 'string' ? first : first.toString('utf8');
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }

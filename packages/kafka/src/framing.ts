@@ -43,3 +43,20 @@ export function framedDecoder<T>(decoder: Decoder<T>, framing: AvroFraming | und
   if (framing === undefined || !isSerde(decoder)) return decoder;
   return framing.decoder(decoder as unknown as Serde<T, never>);
 }
+
+/**
+ * The encoder of `topic` as the service's framing wants it (`createKafka`'s `avro` option: single-object
+ * or Confluent with a schema id learnt from the registry), for a writer that produces by itself — a
+ * transactional producer — rather than through a `RecordPublisher`.
+ *
+ * @param kafka - the client made by `createKafka` (its framing is used).
+ * @returns `encode(value)`: resolves to the framed bytes; rejects with the encoder's error or a
+ *   `RegistryError` when the schema id cannot be learnt.
+ */
+export function topicEncoder<T>(kafka: Kafka, topic: string, encoder: Encoder<T>): (value: T) => Promise<Buffer> {
+  const enc = framedEncoder(encoder, topic, framingOf(kafka));
+  return async (value) => {
+    if (enc.ready !== undefined && enc.isReady?.() === false) await enc.ready();
+    return enc.encode(value);
+  };
+}

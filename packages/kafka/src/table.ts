@@ -8,6 +8,10 @@
  * has read a partition up to the end offset it has *now*, so a caller that just took a partition
  * over sees everything the partition's previous owner wrote before it let the partition go.
  *
+ * Transactional writers: the table reads committed records only (kafkajs' default isolation), so a
+ * writer's aborted transaction never shows; a transaction still open holds `catchUp` until it
+ * commits or is aborted (by its writer, or by the broker after the transaction timeout).
+ *
  * A record with an empty value (a tombstone) deletes its key. A record whose key or value does not
  * decode is skipped and logged (compaction will drop it once the key is written again).
  */
@@ -72,6 +76,14 @@ export class CompactedTable<V> {
       const err = e.payload.error;
       if (!e.payload.restart) this.failed = err;
       this.log.warn({ err: err.message, restart: e.payload.restart }, 'table consumer crashed');
+      this.wakeAll();
+    });
+    // A batch of only transaction markers or aborted records (a transactional writer: the alerter's
+    // rule state) reaches no eachBatch: kafkajs reports its last offset here, so the table moves past it.
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      if (e.payload.topic !== o.topic || e.payload.batchSize !== 0) return;
+      const next = BigInt(e.payload.lastOffset) + 1n;
+      if (next > (this.position.get(e.payload.partition) ?? 0n)) this.position.set(e.payload.partition, next);
       this.wakeAll();
     });
     await consumer.run({

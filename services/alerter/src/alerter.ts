@@ -1,29 +1,32 @@
 /**
- * The alerter's composition: readings (consumer group) → threshold evaluators → for each
- * transition: an Alert record on the alerts topic, then its notifications (an e-mail, each pager
- * hook) recorded in the durable alert outbox, which delivers them with retries (see `handler.ts`
- * for the order, `notify/outbox.ts` for delivery). Offsets are committed after the batch's alerts
- * were published and their notifications recorded. A batch whose alerts could not be published is
- * not committed and is redelivered; the rule state is applied only after the publish succeeded.
+ * The alerter's composition: readings (consumer group) → threshold evaluators → for each batch
+ * with transitions, ONE Kafka transaction that holds its Alert records (alerts topic), the changed
+ * rule state (compacted state topic) and the readings offsets (see `handler.ts`); and, apart from
+ * that, the notification channels, each a consumer group on the alerts topic that sends what was
+ * committed and commits what it delivered (`notify/dispatcher.ts`).
  *
- * Rule state survives restarts and partition moves: the firing series are written to a compacted
- * state topic (`rule-state/`) and restored before the first batch of each assigned partition, so an
- * episode keeps its alert id across a restart or a rebalance and its RESOLVED is sent — also when
- * the value recovered while no alerter ran. A breach that has not fired yet restarts its
- * for-duration clock at the first reading after the restart.
+ * So a batch is either wholly done — alerts, state, offsets — or not at all and redelivered, to this
+ * member or to the partition's next owner; and a notification is sent by whichever member owns its
+ * alerts partition, in order per device, never by a process that lost it meanwhile (a killed
+ * alerter keeps nothing locally). Rule state survives restarts and partition moves: it is restored
+ * from the state topic before the first batch of each assigned partition, so an episode keeps its
+ * alert id across a restart or a rebalance and its RESOLVED is sent — also when the value recovered
+ * while no alerter ran. A breach that has not fired yet restarts its for-duration clock at the
+ * first reading after the restart.
  */
-import { join, resolve } from 'node:path';
+import { hostname } from 'node:os';
 import type { Logger, Metrics } from '@busbar/core';
 import type { Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, readingSerde } from '@busbar/avro';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, retryKafkaStartup, watchProducer } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup, topicEncoder, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { AlerterConfig } from './config.js';
 import { rulesOf, stateTopicOf } from './config.js';
+import type { BatchWriter } from './handler.js';
 import { createReadingsHandler } from './handler.js';
+import { ALERTER_GROUP_HEADER, NotificationDispatcher } from './notify/dispatcher.js';
+import type { Notifier } from './notify/dispatcher.js';
 import { EmailNotifier } from './notify/email.js';
-import { AlertOutbox } from './notify/outbox.js';
-import type { Notifier } from './notify/outbox.js';
 import { postWebhook } from './notify/webhook.js';
 import { openRuleState } from './rule-state/store.js';
 
@@ -34,32 +37,47 @@ import { openRuleState } from './rule-state/store.js';
  */
 export async function startAlerter(config: AlerterConfig, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
   const { logger, metrics } = deps;
-  const email = config.email ? new EmailNotifier(config.email) : undefined;
-  const notifiers: Notifier[] = [
-    ...(email ? [{ channel: 'email', send: (a) => email.send(a) } satisfies Notifier] : []),
-    ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${i + 1}`, send: (a) => postWebhook(hook.url, a, hook.timeoutMs) })),
-  ];
-  const outbox = new AlertOutbox({
-    path: resolve(config.outbox.path ?? join('state', `${config.groupId}.outbox.sqlite`)), notifiers, expireAfterMs: config.outbox.expireAfterMs,
-    retry: { initialDelayMs: config.outbox.retryInitialMs, maxDelayMs: config.outbox.retryMaxMs }, logger, metrics,
-  });
-  outbox.start(); // notifications recorded before a restart go out first
+  if (config.outbox.path !== undefined) logger.warn({ path: config.outbox.path }, 'outbox.path is no longer used: notifications wait in the alerts topic (each channel is a consumer group); remove it from the configuration');
 
   const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
   const producer = kafka.producer(PRODUCER_OPTIONS);
   const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
-  const alerts = new RecordPublisher(producer, config.topics.alerts, alertSerde, metrics);
-  const state = await openRuleState({ kafka, producer, topic: stateTopicOf(config), readingsTopic: config.topics.readings, timeoutMs: config.state.loadTimeoutMs, logger });
+  // the batches' transactions: alerts + rule state + readings offsets, all or nothing
+  const transactionalId = `${config.groupId}.${config.instanceId ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`}`;
+  const txProducer = kafka.producer({ ...PRODUCER_OPTIONS, transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: TRANSACTION_TIMEOUT_MS });
+  await retryKafkaStartup('transactional producer connect', () => txProducer.connect(), { logger: logger });
+  const state = await openRuleState({ kafka, topic: stateTopicOf(config), readingsTopic: config.topics.readings, timeoutMs: config.state.loadTimeoutMs, logger });
+  const stateTopic = stateTopicOf(config);
+  const encodeAlert = topicEncoder(kafka, config.topics.alerts, alertSerde);
+  const writer: BatchWriter = {
+    async write(batch) {
+      const txn = await txProducer.transaction();
+      try {
+        // the header names the group that evaluated the alert: only its own channels notify it (several alerter groups may share the alerts topic)
+        const alertMessages = await Promise.all(batch.alerts.map(async (a) => ({ key: a.device_id, value: await encodeAlert(a), headers: { [ALERTER_GROUP_HEADER]: config.groupId } })));
+        if (alertMessages.length > 0) await txn.send({ topic: config.topics.alerts, acks: -1, messages: alertMessages });
+        if (batch.state.length > 0) await txn.send({ topic: stateTopic, acks: -1, messages: batch.state.map((c) => ({ key: c.key, value: c.value, partition: c.partition })) });
+        await txn.sendOffsets({ consumerGroupId: batch.groupId, topics: [{ topic: batch.offset.topic, partitions: [{ partition: batch.offset.partition, offset: batch.offset.offset }] }] });
+        await txn.commit();
+      } catch (err) {
+        await txn.abort().catch((abortErr: unknown) => logger.warn({ err: abortErr instanceof Error ? abortErr.message : String(abortErr) }, 'could not abort the batch transaction; the broker aborts it after its timeout'));
+        throw err;
+      }
+    },
+  };
+  const handle = createReadingsHandler({ rules: rulesOf(config), writer, state, logger, metrics });
 
-  const handle = createReadingsHandler({
-    rules: rulesOf(config),
-    publish: (batch) => alerts.publish(batch.map((a) => ({ key: a.device_id, value: a }))),
-    notify: (batch) => outbox.enqueue(batch),
-    state,
-    logger,
-    metrics,
+  const email = config.email ? new EmailNotifier(config.email) : undefined;
+  const notifiers: Notifier[] = [
+    ...(email ? [{ channel: 'email', send: (a) => email.send(a) } satisfies Notifier] : []),
+    ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${i + 1}`, send: (a) => postWebhook(hook.url, a, hook.timeoutMs) })),
+  ];
+  const dispatcher = new NotificationDispatcher({
+    kafka, producer, topic: config.topics.alerts, deadLetterTopic: config.topics.deadLetter, groupPrefix: `${config.groupId}.notify`, origin: config.groupId, notifiers,
+    expireAfterMs: config.outbox.expireAfterMs, retry: { initialDelayMs: config.outbox.retryInitialMs, maxDelayMs: config.outbox.retryMaxMs }, logger, metrics,
   });
+  await dispatcher.start();
 
   const consumer = new DecodingConsumer<Reading>({
     kafka,
@@ -76,7 +94,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   await consumer.start();
   logger.info({ rules: config.rules.map((r) => r.id) }, 'alerter running');
   return {
-    health: () => ({ ok: true, details: { rules: config.rules.length, outbox_pending: outbox.pending } }),
+    health: () => ({ ok: true, details: { rules: config.rules.length, notifications_pending: dispatcher.pending } }),
     ready: () => {
       const stateProblem = state.problem();
       return {
@@ -84,15 +102,19 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
         kafka_producer: producerCheck(),
         rule_state: stateProblem === undefined ? { ok: true } : { ok: false, reason: stateProblem },
         // one check per notification channel: `notify_email` (SMTP), `notify_webhook-1` …
-        ...Object.fromEntries(Object.entries(outbox.channelStatus()).map(([channel, st]) => [`notify_${channel}`, st])),
+        ...Object.fromEntries(Object.entries(dispatcher.channelStatus()).map(([channel, st]) => [`notify_${channel}`, st])),
       };
     },
     stop: async () => {
       await consumer.stop(); // leaves the group: another member takes the partitions over at once
-      await outbox.stop(); // undelivered notifications stay recorded for the next start
+      await dispatcher.stop(); // undelivered notifications stay in the alerts topic for the channel's next member
       await state.stop();
+      await txProducer.disconnect();
       await producer.disconnect();
       email?.close();
     },
   };
 }
+
+/** Longest time a batch's transaction may stay open before the broker aborts it, ms: also how long a killed member's open transaction holds its partitions' read-committed readers. */
+const TRANSACTION_TIMEOUT_MS = 10_000;

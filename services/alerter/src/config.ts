@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { loadConfig } from '@busbar/runtime';
 import { DEFAULT_SMTP_TIMEOUTS_MS } from './notify/email.js';
-import { DEFAULT_NOTIFICATION_EXPIRY_MS } from './notify/outbox.js';
+import { DEFAULT_NOTIFICATION_EXPIRY_MS } from './notify/dispatcher.js';
 import type { ThresholdRule } from './rules/threshold.js';
 
 const ruleSchema = z
@@ -38,6 +38,13 @@ export const alerterConfigSchema = z.object({
   kafka: kafkaConfigSchema,
   topics: topicsConfigSchema,
   groupId: z.string().min(1).default('busbar-alerter'),
+  /**
+   * This member's name in its group, unique among the group's running members: its Kafka
+   * transactional id is `<groupId>.<instanceId>` (default: host name and process id). A member
+   * restarted under the same name fences and aborts what its previous run left open at once;
+   * under a new name the broker aborts it after the transaction timeout (10 s).
+   */
+  instanceId: z.string().regex(/^[A-Za-z0-9._-]{1,120}$/, 'must be 1–120 characters of A-Z a-z 0-9 . _ -').optional(),
   rules: z.array(ruleSchema).min(1, 'configure at least one rule').superRefine((rules, ctx) => {
     const seen = new Set<string>();
     rules.forEach((r, i) => {
@@ -70,12 +77,12 @@ export const alerterConfigSchema = z.object({
   /** Pager hooks: each FIRING/RESOLVED transition is POSTed as JSON (the Alert record). */
   webhooks: z.array(z.object({ url: z.url(), timeoutMs: z.number().int().min(100).default(5000) }).strict()).default([]),
   /**
-   * The durable alert outbox (`notify/outbox.ts`): every notification is recorded before it is sent
-   * and retried until delivered or expired.
-   * - `path`: its SQLite file (default `state/<groupId>.outbox.sqlite` under the working directory;
-   *   keep it on persistent storage — one file per alerter process: give each member of a group its own);
-   * - `expireAfterMs`: give a notification up this long after it was recorded (default 6 h);
-   * - `retryInitialMs` … `retryMaxMs`: backoff between attempts (default 1 s … 5 min).
+   * Delivery of notifications (`notify/dispatcher.ts`): the alerts topic is the outbox — each
+   * channel reads it in a consumer group of its own and commits an alert once it was delivered.
+   * - `expireAfterMs`: give a notification up this long after its Alert record was written (default 6 h);
+   * - `retryInitialMs` … `retryMaxMs`: backoff between attempts (default 1 s … 5 min);
+   * - `path`: no longer used (the SQLite outbox of release 1); accepted with a warning so that an
+   *   older configuration still starts.
    */
   outbox: z
     .object({

@@ -1,38 +1,41 @@
 /**
- * The alerter's batch handler, without Kafka: readings → threshold evaluators → Alert records →
- * notifications. `startAlerter` plugs it into `DecodingConsumer` (which commits the batch's offsets
- * once it resolved); tests call it with a fake publisher.
+ * The alerter's batch handler, without Kafka: readings → threshold evaluators → Alert records and
+ * rule-state changes, written together with the batch's offsets in one Kafka transaction.
+ * `startAlerter` plugs it into `DecodingConsumer`; tests call it with a fake writer.
  *
  * Order per batch:
  * 1. the readings are evaluated on a draft of the rule state (nothing applied yet);
- * 2. the batch's Alert records are published; if that throws, the handler throws with the rule
- *    state untouched, so the redelivered batch produces the same transitions (same alert ids) and
- *    no alert is lost;
- * 3. the batch's notifications are recorded in the durable alert outbox (`notify/outbox.ts`) —
- *    only after the records were acknowledged; the outbox delivers and retries them on its own, so
- *    a mail-server outage neither loses a notification nor holds the consumer;
- * 4. the changed series are written to the durable rule state (`state` — the compacted state topic:
- *    a firing series' episode and severity, a tombstone once it resolved), and acknowledged;
- * 5. the draft is committed. (A failure in 2–4 throws before it: the batch is redelivered with the
- *    rule state untouched — it produces the same transitions with the same alert ids, the outbox
- *    ignores what it already recorded.)
+ * 2. when the batch yields transitions, its Alert records (alerts topic), the changed series (the
+ *    compacted state topic: a firing series' episode and severity, a tombstone once it resolved)
+ *    and the readings offsets are written ATOMICALLY (`BatchWriter`: a Kafka transaction with
+ *    `sendOffsets`) — all of them or none; a batch without transitions is committed by the consumer;
+ * 3. the draft is applied. A write that fails throws: nothing of the batch is visible (aborted),
+ *    the batch is redelivered — to this member or to the partition's next owner — and evaluated
+ *    again from the state as committed, so it yields the same transitions with the same alert ids.
+ *    After a failed write the in-memory state is forgotten and loaded again (the write may have
+ *    committed after all).
+ *
+ * Notifications are not sent here: every channel reads the alerts topic on its own
+ * (`notify/dispatcher.ts`), so a transition is notified once it is committed, in order per device,
+ * by whichever alerter owns its partition — never by a process that has since lost it.
  *
  * Restart safety: before the first batch of a partition (at start, and after every rebalance —
  * {@link ReadingsHandler.reassigned} forgets the in-memory state), the handler loads the firing
- * series of that partition from `state`, so a series that fired before a restart, or on the
- * partition's previous owner, does not fire again under a new id, and its RESOLVED is sent —
- * also when the value recovered while no alerter ran (the first reading past `clear` resolves it).
- * The state is written after the notifications were recorded: a crash between the two replays the
- * batch, which yields the same transitions, never a lost notification.
+ * series of that partition from `state` (committed records only), so a series that fired before a
+ * restart, or on the partition's previous owner, does not fire again under a new id, and its
+ * RESOLVED is sent — also when the value recovered while no alerter ran (the first reading past
+ * `clear` resolves it). Because the state and the offsets are committed together, the state loaded
+ * is exactly the state after the last committed batch: a batch replayed by a new owner is never
+ * evaluated against a state that already contains its own transitions.
  *
- * While it waits for the publish the handler calls `control.heartbeat()` every
+ * While it waits for the write the handler calls `control.heartbeat()` every
  * `heartbeatIntervalMs`, so a slow broker does not cost the consumer its group membership.
  */
 import picomatch from 'picomatch';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError, errorCode, noopLogger, noopMetrics } from '@busbar/core';
 import type { Alert, Reading } from '@busbar/avro';
-import type { BatchControl, ConsumedRecord } from '@busbar/kafka';
+import type { BatchControl, BatchOutcome, ConsumedRecord } from '@busbar/kafka';
 import { toAlert } from './alert.js';
 import type { EvaluationDraft, ThresholdRule, Transition } from './rules/threshold.js';
 import { ThresholdEvaluator } from './rules/threshold.js';
@@ -49,22 +52,38 @@ export interface StateChange {
   readonly value: Buffer | null;
 }
 
-/** Where the rule state is kept durably (the compacted state topic, `rule-state/store.ts`; a fake in unit tests). */
+/** Where the rule state is read back from (the compacted state topic, `rule-state/store.ts`; a fake in unit tests). */
 export interface RuleStateStore {
   /**
-   * The firing series of readings partition `partition`, including everything written for it
-   * before the call (by this process or a previous owner).
+   * The firing series of readings partition `partition`, as committed before the call (by this
+   * process or a previous owner).
    * @throws when it cannot be read (the batch is then not committed and is redelivered).
    */
   load(partition: number): Promise<Iterable<SeriesStateRecord>>;
-  /** Writes `changes`; resolves once they were acknowledged. @throws when they were not. */
-  save(changes: readonly StateChange[]): Promise<void>;
+}
+
+/** One batch's outcome, written atomically by a {@link BatchWriter}. */
+export interface BatchWrite {
+  /** The batch's Alert records (alerts topic, keyed by device). */
+  readonly alerts: readonly Alert[];
+  /** The changed series (state topic). */
+  readonly state: readonly StateChange[];
+  /** The readings offset to commit (the batch's last offset + 1). */
+  readonly offset: BatchControl['nextOffset'];
+  /** The readings consumer group. */
+  readonly groupId: string;
+}
+
+/** Writes a batch's outcome all-or-nothing (a Kafka transaction in `alerter.ts`). */
+export interface BatchWriter {
+  /** Resolves once everything in `batch` is committed. @throws when it was not (nothing of it is then visible to read-committed readers). */
+  write(batch: BatchWrite): Promise<void>;
 }
 
 /** The batch handler with its rebalance hook. */
 export interface ReadingsHandler {
   /** Handles one batch (the `handle` of `DecodingConsumer`). */
-  (records: readonly ConsumedRecord<Reading>[], control: BatchControl): Promise<void>;
+  (records: readonly ConsumedRecord<Reading>[], control: BatchControl): Promise<BatchOutcome>;
   /**
    * The partitions assigned to this member changed (the consumer's `onAssignment`): the in-memory
    * rule state is forgotten and each partition's state is loaded again before its next batch. A
@@ -78,14 +97,9 @@ export interface ReadingsHandler {
 export interface ReadingsHandlerOptions {
   /** Validated rules (one evaluator each). */
   readonly rules: readonly ThresholdRule[];
-  /** Publishes the batch's Alert records; resolves once the brokers acknowledged them. */
-  readonly publish: (alerts: readonly Alert[]) => Promise<void>;
-  /**
-   * Records the notifications of acknowledged alerts durably (the outbox's `enqueue`); synchronous.
-   * @throws when they cannot be recorded (the batch is then redelivered).
-   */
-  readonly notify: (alerts: readonly Alert[]) => void;
-  /** The durable rule state; absent: in memory only (a restart forgets which series fire). */
+  /** Writes each batch's Alert records, state changes and offsets atomically. */
+  readonly writer: BatchWriter;
+  /** The durable rule state to restore from; absent: in memory only (a restart forgets which series fire). */
   readonly state?: RuleStateStore;
   /** Interval of `control.heartbeat()` calls while waiting, ms (default 3000). */
   readonly heartbeatIntervalMs?: number;
@@ -99,10 +113,10 @@ export const DEFAULT_HEARTBEAT_INTERVAL_MS = 3000;
 /**
  * Creates the handler of a batch of readings (the `handle` of `DecodingConsumer`).
  *
- * @returns the handler: `(records, control) => Promise<void>`, which rejects when the rule state
- *   could not be loaded, the Alert records could not be published, their notifications not
- *   recorded or the state changes not written (the batch is then redelivered); never because a
- *   notification could not be delivered (the outbox retries it). Plus `reassigned()`.
+ * @returns the handler: `(records, control) => Promise<BatchOutcome>` — `{ committed: true }` when it
+ *   wrote the batch's transitions with its offsets, nothing for a batch without transitions (the
+ *   consumer commits it); it rejects when the rule state could not be loaded or the write did not
+ *   commit (the batch is then redelivered). Plus `reassigned()`.
  */
 export function createReadingsHandler(options: ReadingsHandlerOptions): ReadingsHandler {
   const logger = options.logger ?? noopLogger;
@@ -154,7 +168,7 @@ export function createReadingsHandler(options: ReadingsHandlerOptions): Readings
     if (records.length > 0) logger.info({ partition, firing: records.length }, 'rule state restored: series still firing');
   };
 
-  const handler = async (records: readonly ConsumedRecord<Reading>[], control: BatchControl): Promise<void> => {
+  const handler = async (records: readonly ConsumedRecord<Reading>[], control: BatchControl): Promise<BatchOutcome> => {
     const gen = generation;
     for (const p of new Set(records.map((r) => r.partition))) await load(p, control);
     if (gen !== generation) {
@@ -183,27 +197,30 @@ export function createReadingsHandler(options: ReadingsHandlerOptions): Readings
       }
     }
     const alerts = transitions.map(toAlert);
+    let outcome: BatchOutcome = undefined;
     if (alerts.length > 0) {
-      await whileBeating(control, () => options.publish(alerts)); // throws: nothing applied, the batch is redelivered
-      options.notify(alerts); // throws: nothing applied, the batch is redelivered
-      if (options.state) {
-        // the last transition of each series in the batch is its state
-        const last = new Map<string, StateChange>();
-        transitions.forEach((t, i) => last.set(t.seriesKey, { partition: partitionOf.get(t.seriesKey)!, ...stateRecordOf(t, alerts[i]!.alert_id) }));
-        const state = options.state;
-        await whileBeating(control, () => state.save([...last.values()])); // throws: the batch is redelivered, same alert ids
+      // the last transition of each series in the batch is its state
+      const last = new Map<string, StateChange>();
+      transitions.forEach((t, i) => last.set(t.seriesKey, { partition: partitionOf.get(t.seriesKey)!, ...stateRecordOf(t, alerts[i]!.alert_id) }));
+      try {
+        await whileBeating(control, () => options.writer.write({ alerts, state: options.state ? [...last.values()] : [], offset: control.nextOffset, groupId: control.groupId }));
+      } catch (err) {
+        // nothing applied; the write may still have committed (an answer lost): start again from the committed state
+        forget();
+        throw err;
       }
+      outcome = { committed: true };
     }
     if (gen === generation) for (const d of drafts) d.commit();
     for (const t of transitions) m.transitions.inc({ rule: t.rule.id, severity: t.severity, state: t.state });
     for (const a of alerts) logger.info({ alertId: a.alert_id, rule: a.rule, device: a.device_id, state: a.state, severity: a.severity, value: a.value }, a.message);
+    return outcome;
   };
-  return Object.assign(handler, {
-    reassigned: (): void => {
-      if (!options.state) return; // nothing to reload from: keep what this process knows
-      generation++;
-      loaded.clear();
-      for (const { evaluator } of evaluators) evaluator.clear();
-    },
-  });
+  function forget(): void {
+    if (!options.state) return; // nothing to reload from: keep what this process knows
+    generation++;
+    loaded.clear();
+    for (const { evaluator } of evaluators) evaluator.clear();
+  }
+  return Object.assign(handler, { reassigned: forget });
 }

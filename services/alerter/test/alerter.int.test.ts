@@ -35,20 +35,21 @@ const running: RunningService[] = [];
 const children: ChildProcess[] = [];
 
 /** The alerter's configuration file contents: rule psu-temp (critical 80, clear 55), mail to the sink. */
-function config(groupId: string, outbox: string): Record<string, unknown> {
+function config(groupId: string, instanceId: string): Record<string, unknown> {
   return {
     kafka: { brokers: kafkaServer.brokers },
     topics,
     groupId,
     rules: [{ id: 'psu-temp', devices: ['psu-*'], signal: 'temperature_c', direction: 'above', critical: 80, clear: 55, forMs: 0 }],
     email: { smtp: { host: sink.host, port: sink.port }, from: 'busbar@lab.test', to: [sink.address] },
-    outbox: { path: join(dir, outbox), retryInitialMs: 100, retryMaxMs: 1000 },
+    instanceId,
+    outbox: { retryInitialMs: 100, retryMaxMs: 1000 },
     ops: { port: 0 },
   };
 }
 
-const start = async (groupId: string, outbox: string): Promise<RunningService> => {
-  const s = await startAlerter(alerterConfigSchema.parse(config(groupId, outbox)), { logger: noopLogger, metrics: noopMetrics });
+const start = async (groupId: string, instanceId: string): Promise<RunningService> => {
+  const s = await startAlerter(alerterConfigSchema.parse(config(groupId, instanceId)), { logger: noopLogger, metrics: noopMetrics });
   running.push(s);
   return s;
 };
@@ -131,7 +132,7 @@ describe('alerter > rule state survives restarts (real Kafka + SMTP)', () => {
   it('graceful restart while firing: no second FIRING, and the RESOLVED after the restart has the same alert id', async () => {
     const group = uniqueName('alerter-graceful');
     const t0 = Date.now();
-    const first = await start(group, 'graceful.outbox.sqlite');
+    const first = await start(group, 'graceful');
     // ready once it is a member of its group: Kafka consumer and producer, the rule state, the SMTP channel
     const deadline = Date.now() + 30_000;
     while (!Object.values(first.ready!()).every((c) => c.ok) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -140,7 +141,7 @@ describe('alerter > rule state survives restarts (real Kafka + SMTP)', () => {
     await firingMail('psu-graceful');
     await first.stop();
 
-    await start(group, 'graceful.outbox.sqlite');
+    await start(group, 'graceful');
     await send('psu-graceful', 97, t0 + 1000); // still beyond the bound: the restarted alerter knows it fires
     await send('psu-graceful', 40, t0 + 2000);
     await resolvedMail('psu-graceful');
@@ -150,7 +151,7 @@ describe('alerter > rule state survives restarts (real Kafka + SMTP)', () => {
   it('kill -9 of the alerter process while firing, value recovered meanwhile: RESOLVED sent after the restart, same alert id', async () => {
     const group = uniqueName('alerter-kill');
     const file = join(dir, 'kill.alerter.json');
-    writeFileSync(file, JSON.stringify(config(group, 'kill.outbox.sqlite')));
+    writeFileSync(file, JSON.stringify(config(group, 'kill')));
     const log = join(dir, 'kill.alerter.log');
     const t0 = Date.now();
     writeFileSync(log, '');
@@ -178,12 +179,12 @@ describe('alerter > rule state survives restarts (real Kafka + SMTP)', () => {
   it('two alerters in one group: the member that stays takes the firing series over when the other stops (state follows partitions)', async () => {
     const group = uniqueName('alerter-pair');
     const t0 = Date.now();
-    const a = await start(group, 'pair-a.outbox.sqlite');
+    const a = await start(group, 'pair-a');
     // one device per readings partition, so whichever partitions B gets, one of them moves
     const devices = ['psu-pair-1', 'psu-pair-2', 'psu-pair-3', 'psu-pair-4'];
     for (const d of devices) await send(d, 95, t0);
     await Promise.all(devices.map((d) => firingMail(d)));
-    await start(group, 'pair-b.outbox.sqlite'); // B joins: the partitions are shared between A and B
+    await start(group, 'pair-b'); // B joins: the partitions are shared between A and B
 
     for (const d of devices) await send(d, 96, t0 + 1000); // still firing, wherever it is evaluated now
     const stopped = Date.now();

@@ -1,8 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Alert } from '@busbar/avro';
 import { isBusbarError } from '@busbar/core';
+import type { BatchControl } from '@busbar/kafka';
 import { createReadingsHandler } from '../src/handler.js';
-import type { RuleStateStore, StateChange } from '../src/handler.js';
+import type { BatchWrite, BatchWriter, RuleStateStore } from '../src/handler.js';
 import { decodeStateRecord } from '../src/rule-state/record.js';
 import type { ThresholdRule } from '../src/rules/threshold.js';
 import { RecordingMetrics } from './support/recording-metrics.js';
@@ -10,251 +11,218 @@ import { countingControl, reading } from './support/readings.js';
 
 const rule: ThresholdRule = { id: 'psu-temp', devices: ['psu-*'], signal: 'temperature_c', direction: 'above', warning: 60, critical: 80, clear: 55, forMs: 0 };
 
-/** A publisher that fails its first `failures` calls, then acknowledges; logs every step in `log`. */
-function flakyPublisher(failures: number, log: string[]): { publish: (alerts: readonly Alert[]) => Promise<void>; acked: Alert[][] } {
-  let calls = 0;
-  const acked: Alert[][] = [];
-  return {
-    acked,
-    publish: (alerts) => {
-      calls++;
-      log.push(`publish#${calls}`);
-      if (calls <= failures) return Promise.reject(new Error('broker unavailable'));
-      acked.push([...alerts]);
-      log.push(`acked:${alerts.map((a) => `${a.state}:${a.severity}`).join(',')}`);
-      return Promise.resolve();
-    },
-  };
-}
-
-/** Records what the handler hands to the outbox (`notify`), as the outbox's `enqueue` would. */
-function recordingOutbox(log: string[]): { notify: (alerts: readonly Alert[]) => void; sent: Alert[] } {
-  const sent: Alert[] = [];
-  return {
-    sent,
-    notify: (alerts) => {
-      for (const a of alerts) {
-        sent.push(a);
-        log.push(`outbox:${a.state}:${a.severity}`);
-      }
-    },
-  };
-}
-
-describe('alerter > handler', () => {
-  it('loses no alert when publishing fails once: the redelivered batch publishes it, then notifies once', async () => {
-    const log: string[] = [];
-    const pub = flakyPublisher(1, log);
-    const mail = recordingOutbox(log);
-    const metrics = new RecordingMetrics();
-    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notify: mail.notify, metrics });
-    const batch = [reading(40, 1000, 'psu-1', 0), reading(95, 2000, 'psu-1', 1)];
-
-    await expect(handle(batch, countingControl())).rejects.toThrow('broker unavailable');
-    expect(mail.sent).toEqual([]); // nothing notified for an unacknowledged record
-    expect(metrics.count('busbar_alerter_transitions_total')).toBe(0);
-
-    await handle(batch, countingControl()); // the consumer redelivers the uncommitted batch
-    expect(pub.acked).toHaveLength(1);
-    const [alert] = pub.acked[0]!;
-    expect(alert).toMatchObject({ state: 'FIRING', severity: 'CRITICAL', device_id: 'psu-1', value: 95, threshold: 80 });
-    expect(mail.sent).toEqual([alert]);
-    expect(log).toEqual(['publish#1', 'publish#2', 'acked:FIRING:CRITICAL', 'outbox:FIRING:CRITICAL']);
-    expect(metrics.count('busbar_alerter_transitions_total', { state: 'FIRING', severity: 'CRITICAL' })).toBe(1);
-
-    // once applied, a later batch still beyond the bound is quiet, and the resolve shares the id
-    await handle([reading(96, 3000, 'psu-1', 2)], countingControl());
-    await handle([reading(40, 4000, 'psu-1', 3)], countingControl());
-    expect(pub.acked.map((b) => b.map((a) => a.state))).toEqual([['FIRING'], ['RESOLVED']]);
-    expect(pub.acked[1]![0]!.alert_id).toBe(alert!.alert_id);
-    expect(mail.sent.map((a) => a.state)).toEqual(['FIRING', 'RESOLVED']);
-  });
-
-  it('keeps a failed batch’s for-duration progress out of the state, so the redelivery counts it from the same reading', async () => {
-    const log: string[] = [];
-    const pub = flakyPublisher(1, log);
-    const handle = createReadingsHandler({ rules: [{ ...rule, forMs: 5000 }], publish: pub.publish, notify: () => undefined });
-    const batch = [reading(95, 0, 'psu-1', 0), reading(95, 5000, 'psu-1', 1)];
-    await expect(handle(batch, countingControl())).rejects.toThrow();
-    await handle(batch, countingControl());
-    expect(pub.acked).toEqual([[expect.objectContaining({ state: 'FIRING', severity: 'CRITICAL', timestamp: new Date(5000) })]]);
-  });
-
-  it('records the notifications in the outbox only after the Alert record was acknowledged', async () => {
-    const log: string[] = [];
-    let ack: () => void = () => {};
-    const mail = recordingOutbox(log);
-    const handle = createReadingsHandler({
-      rules: [rule],
-      publish: () => new Promise<void>((resolve) => {
-        log.push('publish');
-        ack = () => {
-          log.push('acked');
-          resolve();
-        };
-      }),
-      notify: mail.notify,
-    });
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] }); // any retry or notification timer runs on virtual time
-    let done: Promise<void>;
-    try {
-      done = handle([reading(95, 1000)], countingControl());
-      await vi.advanceTimersByTimeAsync(60_000); // a minute without the acknowledgement: still nothing notified
-    } finally {
-      vi.useRealTimers();
-    }
-    expect(log).toEqual(['publish']);
-    ack();
-    await done;
-    expect(log).toEqual(['publish', 'acked', 'outbox:FIRING:CRITICAL']);
-  });
-
-  it('ignores devices the rule does not select and values it cannot read', async () => {
-    const log: string[] = [];
-    const pub = flakyPublisher(0, log);
-    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notify: (a) => void log.push(`outbox:${a.length}`) });
-    const nan = reading(Number.NaN, 2000);
-    await handle([reading(95, 1000, 'chamber-1'), nan], countingControl());
-    expect(log).toEqual([]);
-  });
-
-  it('throws (batch redelivered, state untouched) when the notifications cannot be recorded', async () => {
-    const log: string[] = [];
-    const pub = flakyPublisher(0, log);
-    let outboxBroken = true;
-    const mail = recordingOutbox(log);
-    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notify: (a) => {
-      if (outboxBroken) throw new Error('disk full');
-      mail.notify(a);
-    } });
-    const batch = [reading(95, 1000, 'psu-1', 0)];
-    await expect(handle(batch, countingControl())).rejects.toThrow('disk full');
-    outboxBroken = false;
-    await handle(batch, countingControl()); // the redelivery fires the same transition again
-    expect(mail.sent.map((a) => a.state)).toEqual(['FIRING']);
-    expect(pub.acked[0]![0]!.alert_id).toBe(pub.acked[1]![0]!.alert_id); // same alert id: the outbox records it once
-  });
-});
-
 /**
  * The state topic as the handler sees it: per partition, the latest value of each key (a compacted
  * topic), records decoded by the real codec on load. `hold` makes the next load wait until released.
  */
-function memoryStore(log: string[] = []): RuleStateStore & { partitions: Map<number, Map<string, Buffer>>; failSaves: number; hold?: { released: Promise<void> } } {
+function memoryStore(log: string[] = []): RuleStateStore & { partitions: Map<number, Map<string, Buffer>>; hold?: { released: Promise<void> } } {
   const store = {
     partitions: new Map<number, Map<string, Buffer>>(),
-    failSaves: 0,
     hold: undefined as { released: Promise<void> } | undefined,
     async load(partition: number) {
       log.push(`load:${partition}`);
       if (store.hold) await store.hold.released;
       return [...(store.partitions.get(partition) ?? new Map<string, Buffer>())].map(([k, v]) => decodeStateRecord(k, v));
     },
-    save(changes: readonly StateChange[]) {
-      if (store.failSaves > 0) {
-        store.failSaves--;
-        log.push('save failed');
-        return Promise.reject(new Error('state topic unavailable'));
-      }
-      for (const c of changes) {
-        const rows = store.partitions.get(c.partition) ?? new Map<string, Buffer>();
-        store.partitions.set(c.partition, rows);
-        if (c.value === null) rows.delete(c.key);
-        else rows.set(c.key, c.value);
-        log.push(`save:${c.partition}:${c.key}:${c.value === null ? 'tombstone' : 'firing'}`);
-      }
-      return Promise.resolve();
-    },
   };
   return store;
 }
 
+/**
+ * A transactional writer over `store`: fails its first `failures` writes (nothing applied), then
+ * applies each write whole — alerts kept in `committed`, state changes in the store, offsets in
+ * `offsets` — logging every step.
+ */
+function memoryWriter(store: ReturnType<typeof memoryStore> | undefined, failures: number, log: string[]): BatchWriter & { committed: Alert[][]; offsets: BatchWrite['offset'][] } {
+  let calls = 0;
+  const w = {
+    committed: [] as Alert[][],
+    offsets: [] as BatchWrite['offset'][],
+    write(batch: BatchWrite): Promise<void> {
+      calls++;
+      if (calls <= failures) {
+        log.push(`write#${calls} failed`);
+        return Promise.reject(new Error('broker unavailable'));
+      }
+      w.committed.push([...batch.alerts]);
+      w.offsets.push(batch.offset);
+      for (const c of batch.state) {
+        const rows = store?.partitions.get(c.partition) ?? new Map<string, Buffer>();
+        store?.partitions.set(c.partition, rows);
+        if (c.value === null) rows.delete(c.key);
+        else rows.set(c.key, c.value);
+      }
+      log.push(`write#${calls}:${batch.alerts.map((a) => `${a.state}:${a.severity}`).join(',')}|state:${batch.state.map((c) => `${c.partition}:${c.key}:${c.value === null ? 'tombstone' : 'firing'}`).join(',')}|offset:${batch.offset.partition}@${batch.offset.offset}`);
+      return Promise.resolve();
+    },
+  };
+  return w;
+}
+
 const on = (partition: number, r: ReturnType<typeof reading>): ReturnType<typeof reading> => ({ ...r, partition });
+const at = (partition: number, offset: string): BatchControl => ({ ...countingControl(), nextOffset: { topic: 'busbar.readings.v1', partition, offset } });
+
+describe('alerter > handler', () => {
+  it('loses no alert when the write fails once: nothing applied, the redelivered batch writes the same transition', async () => {
+    const log: string[] = [];
+    const w = memoryWriter(undefined, 1, log);
+    const metrics = new RecordingMetrics();
+    const handle = createReadingsHandler({ rules: [rule], writer: w, metrics });
+    const batch = [reading(40, 1000, 'psu-1', 0), reading(95, 2000, 'psu-1', 1)];
+
+    await expect(handle(batch, countingControl())).rejects.toThrow('broker unavailable');
+    expect(w.committed).toEqual([]);
+    expect(metrics.count('busbar_alerter_transitions_total')).toBe(0);
+
+    expect(await handle(batch, countingControl())).toEqual({ committed: true }); // the consumer redelivers the uncommitted batch
+    const [alert] = w.committed[0]!;
+    expect(alert).toMatchObject({ state: 'FIRING', severity: 'CRITICAL', device_id: 'psu-1', value: 95, threshold: 80 });
+    expect(metrics.count('busbar_alerter_transitions_total', { state: 'FIRING', severity: 'CRITICAL' })).toBe(1);
+
+    // once applied, a later batch still beyond the bound is quiet (committed by the consumer), and the resolve shares the id
+    expect(await handle([reading(96, 3000, 'psu-1', 2)], countingControl())).toBeUndefined();
+    await handle([reading(40, 4000, 'psu-1', 3)], countingControl());
+    expect(w.committed.map((b) => b.map((a) => a.state))).toEqual([['FIRING'], ['RESOLVED']]);
+    expect(w.committed[1]![0]!.alert_id).toBe(alert!.alert_id);
+  });
+
+  it('writes the batch\'s alerts, state and readings offset in one write', async () => {
+    const log: string[] = [];
+    const store = memoryStore(log);
+    const w = memoryWriter(store, 0, log);
+    const handle = createReadingsHandler({ rules: [rule], writer: w, state: store });
+    await handle([on(3, reading(95, 1000, 'psu-2', 41))], at(3, '42'));
+    expect(log).toEqual(['load:3', 'write#1:FIRING:CRITICAL|state:3:psu-temp|psu-2|:firing|offset:3@42']);
+  });
+
+  it('keeps a failed batch’s for-duration progress out of the state, so the redelivery counts it from the same reading', async () => {
+    const w = memoryWriter(undefined, 1, []);
+    const handle = createReadingsHandler({ rules: [{ ...rule, forMs: 5000 }], writer: w });
+    const batch = [reading(95, 0, 'psu-1', 0), reading(95, 5000, 'psu-1', 1)];
+    await expect(handle(batch, countingControl())).rejects.toThrow();
+    await handle(batch, countingControl());
+    expect(w.committed).toEqual([[expect.objectContaining({ state: 'FIRING', severity: 'CRITICAL', timestamp: new Date(5000) })]]);
+  });
+
+  it('heartbeats while the write waits', async () => {
+    let commit: () => void = () => {};
+    const writer: BatchWriter = { write: () => new Promise<void>((resolve) => (commit = resolve)) };
+    const handle = createReadingsHandler({ rules: [rule], writer, heartbeatIntervalMs: 1000 });
+    const control = countingControl();
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    let done: Promise<unknown>;
+    try {
+      done = handle([reading(95, 1000)], control);
+      await vi.advanceTimersByTimeAsync(10_500);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(control.heartbeats).toBe(10);
+    commit();
+    expect(await done).toEqual({ committed: true });
+  });
+
+  it('ignores devices the rule does not select and values it cannot read', async () => {
+    const log: string[] = [];
+    const handle = createReadingsHandler({ rules: [rule], writer: memoryWriter(undefined, 0, log) });
+    expect(await handle([reading(95, 1000, 'chamber-1'), reading(Number.NaN, 2000)], countingControl())).toBeUndefined();
+    expect(log).toEqual([]);
+  });
+});
 
 describe('alerter > handler > rule state across restarts and partition moves', () => {
   it('a new process with the same state fires nothing again, and resolves under the same alert id', async () => {
     const store = memoryStore();
-    const first = flakyPublisher(0, []);
-    await createReadingsHandler({ rules: [rule], publish: first.publish, notify: () => undefined, state: store })([reading(95, 1000)], countingControl());
-    const fired = first.acked[0]![0]!;
+    const first = memoryWriter(store, 0, []);
+    await createReadingsHandler({ rules: [rule], writer: first, state: store })([reading(95, 1000)], countingControl());
+    const fired = first.committed[0]![0]!;
 
-    const after = flakyPublisher(0, []); // the restarted alerter
-    const handle = createReadingsHandler({ rules: [rule], publish: after.publish, notify: () => undefined, state: store });
+    const after = memoryWriter(store, 0, []); // the restarted alerter
+    const handle = createReadingsHandler({ rules: [rule], writer: after, state: store });
     await handle([reading(97, 2000, 'psu-1', 1)], countingControl()); // still beyond: no second FIRING
     await handle([reading(40, 3000, 'psu-1', 2)], countingControl());
-    expect(after.acked).toEqual([[expect.objectContaining({ state: 'RESOLVED', alert_id: fired.alert_id, severity: 'CRITICAL' })]]);
+    expect(after.committed).toEqual([[expect.objectContaining({ state: 'RESOLVED', alert_id: fired.alert_id, severity: 'CRITICAL' })]]);
     expect(store.partitions.get(0)?.size).toBe(0); // resolved: tombstoned
   });
 
   it('resolves at the first reading after a restart when the value recovered while no alerter ran', async () => {
     const store = memoryStore();
-    const first = flakyPublisher(0, []);
-    await createReadingsHandler({ rules: [rule], publish: first.publish, notify: () => undefined, state: store })([reading(95, 1000)], countingControl());
-    const after = flakyPublisher(0, []);
-    await createReadingsHandler({ rules: [rule], publish: after.publish, notify: () => undefined, state: store })([reading(30, 60_000, 'psu-1', 1)], countingControl());
-    expect(after.acked.flat().map((a) => [a.state, a.alert_id])).toEqual([['RESOLVED', first.acked[0]![0]!.alert_id]]);
+    const first = memoryWriter(store, 0, []);
+    await createReadingsHandler({ rules: [rule], writer: first, state: store })([reading(95, 1000)], countingControl());
+    const after = memoryWriter(store, 0, []);
+    await createReadingsHandler({ rules: [rule], writer: after, state: store })([reading(30, 60_000, 'psu-1', 1)], countingControl());
+    expect(after.committed.flat().map((a) => [a.state, a.alert_id])).toEqual([['RESOLVED', first.committed[0]![0]!.alert_id]]);
   });
 
   it('keeps the episode of a WARNING across a restart: its escalation and RESOLVED share the id', async () => {
     const store = memoryStore();
-    const first = flakyPublisher(0, []);
-    await createReadingsHandler({ rules: [rule], publish: first.publish, notify: () => undefined, state: store })([reading(65, 1000)], countingControl());
-    const after = flakyPublisher(0, []);
-    const handle = createReadingsHandler({ rules: [rule], publish: after.publish, notify: () => undefined, state: store });
+    const first = memoryWriter(store, 0, []);
+    await createReadingsHandler({ rules: [rule], writer: first, state: store })([reading(65, 1000)], countingControl());
+    const after = memoryWriter(store, 0, []);
+    const handle = createReadingsHandler({ rules: [rule], writer: after, state: store });
     await handle([reading(66, 2000, 'psu-1', 1), reading(85, 3000, 'psu-1', 2), reading(50, 4000, 'psu-1', 3)], countingControl());
-    const id = first.acked[0]![0]!.alert_id;
-    expect(after.acked.flat().map((a) => `${a.state}:${a.severity}:${a.alert_id === id}`)).toEqual(['FIRING:CRITICAL:true', 'RESOLVED:CRITICAL:true']);
+    const id = first.committed[0]![0]!.alert_id;
+    expect(after.committed.flat().map((a) => `${a.state}:${a.severity}:${a.alert_id === id}`)).toEqual(['FIRING:CRITICAL:true', 'RESOLVED:CRITICAL:true']);
   });
 
   it('starts a new episode with a new id after a resolved one, across a restart', async () => {
     const store = memoryStore();
-    const first = flakyPublisher(0, []);
-    await createReadingsHandler({ rules: [rule], publish: first.publish, notify: () => undefined, state: store })([reading(95, 1000), reading(40, 2000, 'psu-1', 1)], countingControl());
-    const after = flakyPublisher(0, []);
-    await createReadingsHandler({ rules: [rule], publish: after.publish, notify: () => undefined, state: store })([reading(95, 3000, 'psu-1', 2)], countingControl());
-    expect(after.acked.flat().map((a) => a.state)).toEqual(['FIRING']);
-    expect(after.acked[0]![0]!.alert_id).not.toBe(first.acked[0]![0]!.alert_id);
+    const first = memoryWriter(store, 0, []);
+    await createReadingsHandler({ rules: [rule], writer: first, state: store })([reading(95, 1000), reading(40, 2000, 'psu-1', 1)], countingControl());
+    const after = memoryWriter(store, 0, []);
+    await createReadingsHandler({ rules: [rule], writer: after, state: store })([reading(95, 3000, 'psu-1', 2)], countingControl());
+    expect(after.committed.flat().map((a) => a.state)).toEqual(['FIRING']);
+    expect(after.committed[0]![0]!.alert_id).not.toBe(first.committed[0]![0]!.alert_id);
   });
 
-  it('writes the state after the outbox recorded the notifications; a failed write leaves the state for the redelivery, same alert id', async () => {
+  it('a batch replayed by the next owner after a failed write yields the same transition and id; nothing was applied by the failure', async () => {
     const log: string[] = [];
     const store = memoryStore(log);
-    store.failSaves = 1;
-    const pub = flakyPublisher(0, log);
-    const mail = recordingOutbox(log);
-    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notify: mail.notify, state: store });
+    const killed = memoryWriter(store, 1, log); // the owner's transaction never committed (it was killed)
     const batch = [reading(95, 1000)];
-    await expect(handle(batch, countingControl())).rejects.toThrow('state topic unavailable');
-    await handle(batch, countingControl());
-    expect(log).toEqual(['load:0', 'publish#1', 'acked:FIRING:CRITICAL', 'outbox:FIRING:CRITICAL', 'save failed', 'publish#2', 'acked:FIRING:CRITICAL', 'outbox:FIRING:CRITICAL', 'save:0:psu-temp|psu-1|:firing']);
-    expect(pub.acked[0]![0]!.alert_id).toBe(pub.acked[1]![0]!.alert_id); // the outbox records it once
+    await expect(createReadingsHandler({ rules: [rule], writer: killed, state: store })(batch, countingControl())).rejects.toThrow();
+    const survivor = memoryWriter(store, 0, log);
+    await createReadingsHandler({ rules: [rule], writer: survivor, state: store })(batch, countingControl());
+    expect(log).toEqual(['load:0', 'write#1 failed', 'load:0', 'write#1:FIRING:CRITICAL|state:0:psu-temp|psu-1|:firing|offset:0@1']);
+  });
+
+  it('after a failed write, forgets what it knew and loads the state again before the next batch (the write may have committed)', async () => {
+    const log: string[] = [];
+    const store = memoryStore(log);
+    const w = memoryWriter(store, 0, log);
+    const handle = createReadingsHandler({ rules: [rule], writer: { write: async (b) => { await w.write(b); throw new Error('answer lost'); } }, state: store });
+    await expect(handle([reading(95, 1000)], countingControl())).rejects.toThrow('answer lost');
+    // the transaction did commit: the next batch is evaluated from the committed state — no second FIRING
+    await expect(handle([reading(96, 2000, 'psu-1', 1)], countingControl())).resolves.toBeUndefined();
+    expect(log.filter((l) => l.startsWith('load:'))).toEqual(['load:0', 'load:0']);
+    expect(w.committed.flat().map((a) => a.state)).toEqual(['FIRING']);
   });
 
   it('writes each series to the partition its readings came from, one record per series and batch', async () => {
     const log: string[] = [];
     const store = memoryStore(log);
-    const handle = createReadingsHandler({ rules: [rule], publish: flakyPublisher(0, []).publish, notify: () => undefined, state: store });
-    await handle([on(2, reading(65, 1000, 'psu-7')), on(2, reading(90, 2000, 'psu-7', 1))], countingControl());
-    expect(log).toEqual(['load:2', 'save:2:psu-temp|psu-7|:firing']); // WARNING then CRITICAL: the last one is the state
+    const handle = createReadingsHandler({ rules: [rule], writer: memoryWriter(store, 0, log), state: store });
+    await handle([on(2, reading(65, 1000, 'psu-7')), on(2, reading(90, 2000, 'psu-7', 1))], at(2, '2'));
+    expect(log).toEqual(['load:2', 'write#1:FIRING:WARNING,FIRING:CRITICAL|state:2:psu-temp|psu-7|:firing|offset:2@2']); // WARNING then CRITICAL: the last one is the state
     expect(decodeStateRecord('psu-temp|psu-7|', store.partitions.get(2)!.get('psu-temp|psu-7|')!)).toMatchObject({ severity: 'CRITICAL', episode: 1 });
   });
 
   it('after a rebalance, forgets what it knew and loads the partition again: what the other member wrote counts', async () => {
     const store = memoryStore();
-    const a = flakyPublisher(0, []);
-    const memberA = createReadingsHandler({ rules: [rule], publish: a.publish, notify: () => undefined, state: store });
+    const a = memoryWriter(store, 0, []);
+    const memberA = createReadingsHandler({ rules: [rule], writer: a, state: store });
     await memberA([reading(95, 1000)], countingControl());
     // partition 0 moves to member B, which sees the value recover; then it moves back to A
-    const b = flakyPublisher(0, []);
+    const b = memoryWriter(store, 0, []);
     memberA.reassigned();
-    const memberB = createReadingsHandler({ rules: [rule], publish: b.publish, notify: () => undefined, state: store });
+    const memberB = createReadingsHandler({ rules: [rule], writer: b, state: store });
     await memberB([reading(40, 2000, 'psu-1', 1)], countingControl());
     memberA.reassigned();
     await memberA([reading(95, 3000, 'psu-1', 2)], countingControl());
-    expect(b.acked.flat().map((x) => [x.state, x.alert_id])).toEqual([['RESOLVED', a.acked[0]![0]!.alert_id]]);
+    expect(b.committed.flat().map((x) => [x.state, x.alert_id])).toEqual([['RESOLVED', a.committed[0]![0]!.alert_id]]);
     // A fires a new episode: without the reload it would still think the first one was firing and stay silent
-    expect(a.acked.flat().map((x) => x.state)).toEqual(['FIRING', 'FIRING']);
-    expect(a.acked[1]![0]!.alert_id).not.toBe(a.acked[0]![0]!.alert_id);
+    expect(a.committed.flat().map((x) => x.state)).toEqual(['FIRING', 'FIRING']);
+    expect(a.committed[1]![0]!.alert_id).not.toBe(a.committed[0]![0]!.alert_id);
   });
 
   it('refuses a batch whose state load was overtaken by a rebalance (BB_ALERTER_STATE_REASSIGNED), then loads again', async () => {
@@ -262,14 +230,13 @@ describe('alerter > handler > rule state across restarts and partition moves', (
     const store = memoryStore(log);
     let release: () => void = () => {};
     store.hold = { released: new Promise<void>((r) => (release = r)) };
-    const pub = flakyPublisher(0, log);
-    const handle = createReadingsHandler({ rules: [rule], publish: pub.publish, notify: () => undefined, state: store });
+    const handle = createReadingsHandler({ rules: [rule], writer: memoryWriter(store, 0, log), state: store });
     const pending = handle([reading(95, 1000)], countingControl()).then(() => 'resolved', (err: unknown) => (isBusbarError(err) ? err.code : String(err)));
     handle.reassigned();
     release();
     expect(await pending).toBe('BB_ALERTER_STATE_REASSIGNED');
     store.hold = undefined;
     await handle([reading(95, 1000)], countingControl());
-    expect(log).toEqual(['load:0', 'load:0', 'publish#1', 'acked:FIRING:CRITICAL', 'save:0:psu-temp|psu-1|:firing']);
+    expect(log).toEqual(['load:0', 'load:0', 'write#1:FIRING:CRITICAL|state:0:psu-temp|psu-1|:firing|offset:0@1']);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The alerter's rule state on Kafka: a compacted topic (see `record.ts` for its records), written by
- * the owner of each readings partition as its series fire, escalate and resolve, and read back in
+ * the owner of each readings partition as its series fire, escalate and resolve (in the batch's
+ * transaction, `alerter.ts`; read committed records only), and read back in
  * full by every alerter of the group (a `CompactedTable` that follows the topic). When a member is
  * handed a readings partition it waits until its table has read the same state partition up to its
  * current end — everything the previous owner wrote before it let the partition go — and restores
@@ -10,7 +11,7 @@ import type { Logger } from '@busbar/core';
 import { BusbarError, noopLogger } from '@busbar/core';
 import { CompactedTable, ensureTopics, retryKafkaStartup } from '@busbar/kafka';
 import type { createKafka } from '@busbar/kafka';
-import type { RuleStateStore, StateChange } from '../handler.js';
+import type { RuleStateStore } from '../handler.js';
 import type { SeriesStateRecord } from './record.js';
 import { decodeStateRecord } from './record.js';
 
@@ -18,13 +19,10 @@ import { decodeStateRecord } from './record.js';
 const DEFAULT_STATE_PARTITIONS = 6;
 
 type Kafka = ReturnType<typeof createKafka>;
-type Producer = ReturnType<Kafka['producer']>;
 
 /** Options of {@link openRuleState}. */
 export interface RuleStateOptions {
   readonly kafka: Kafka;
-  /** Connected producer (the alerter's). */
-  readonly producer: Producer;
   /** The state topic. */
   readonly topic: string;
   /** The readings topic: the state topic needs at least its partition count. */
@@ -77,10 +75,6 @@ export async function openRuleState(options: RuleStateOptions): Promise<KafkaRul
       if (partition >= statePartitions) throw mismatch(options.topic, statePartitions, options.readingsTopic, partition + 1);
       await table.catchUp([partition]);
       return table.entries(partition).values();
-    },
-    async save(changes: readonly StateChange[]) {
-      if (changes.length === 0) return;
-      await options.producer.send({ topic: options.topic, acks: -1, messages: changes.map((c) => ({ key: c.key, value: c.value, partition: c.partition })) });
     },
     stop: () => table.stop(),
     problem: () => table.problem(),

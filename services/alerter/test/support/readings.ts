@@ -23,6 +23,9 @@ export function countingControl(): BatchControl & { heartbeats: number } {
       return Promise.resolve();
     },
     isRunning: () => true,
+    groupId: 'busbar-alerter',
+    nextOffset: { topic: 'busbar.readings.v1', partition: 0, offset: '1' },
+    commit: () => Promise.resolve(),
   };
   return c;
 }

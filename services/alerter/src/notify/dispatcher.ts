@@ -1,0 +1,306 @@
+/**
+ * Delivering alert notifications from the alerts topic: the alerts topic is the outbox. Each channel
+ * (e-mail, each webhook) is a consumer group of its own on the alerts topic
+ * (`<groupId>.notify.<channel>`), reading committed records only; for each Alert record it sends
+ * the notification, retries with capped backoff until it is delivered or expires (default 6 h after
+ * the record was written), and commits the record's offset once it is done. So:
+ *
+ * - nothing is lost: a notification is committed only after it was delivered (or expired, counted
+ *   and logged); an SMTP outage or a restart leaves it in Kafka, where the channel's next member —
+ *   this process after a restart, or another alerter of the group — takes it up;
+ * - order: the alerts of a device share a partition (keyed by device), so per alert FIRING →
+ *   escalation → RESOLVED go out in that order on every channel; a later notification of an alert
+ *   waits while an earlier one is retried, and when an earlier one expires (or is refused for good)
+ *   the later ones of that alert go with it (no RESOLVED for a FIRING nobody saw). Notifications of
+ *   different alerts in one batch are sent side by side (up to `concurrency`);
+ * - scale-out: the members of a channel's group share the partitions; a member that is killed loses
+ *   them to the others after its session timeout, and what it had not committed is sent by them —
+ *   never later by the killed process itself (it keeps nothing locally);
+ * - duplicates: only a notification delivered in the instant between its delivery and its commit
+ *   (a crash then) is sent again.
+ *
+ * Several alerter groups may write to one alerts topic: a channel sends only its own group's alerts
+ * (the `busbar-alerter-group` header the batch's transaction sets), the others are skipped.
+ *
+ * A notifier error that says it is not worth retrying (`BusbarError` with `retriable: false`: a
+ * webhook's 4xx) gives the notification up at once, counted as expired and logged with the alert id.
+ *
+ * Metrics: `busbar_alerter_notifications_total{channel}` (delivered),
+ * `busbar_alerter_notify_errors_total{channel}` (failed attempts),
+ * `busbar_alerter_notifications_expired_total{channel}` (given up, logged with the alert id),
+ * `busbar_alerter_outbox_pending` (notifications this member is working on, not yet delivered) and
+ * `busbar_alerter_outbox_oldest_age_seconds` (age of the oldest of them); the backlog not yet
+ * fetched is the consumer lag, `busbar_kafka_consumer_lag_records{topic=<alerts>}` per group member.
+ */
+import type { Alert } from '@busbar/avro';
+import { alertSerde, deadLetterSerde } from '@busbar/avro';
+import type { BackoffOptions, Clock, Logger, Metrics } from '@busbar/core';
+import { backoffDelayMs, errorCode, isBusbarError, noopLogger, noopMetrics, sleep, systemClock } from '@busbar/core';
+import type { BatchControl, ConsumedRecord } from '@busbar/kafka';
+import { DecodingConsumer } from '@busbar/kafka';
+import type { createKafka } from '@busbar/kafka';
+
+/** One notification channel (e-mail, a webhook). */
+export interface Notifier {
+  /** Names the channel in consumer groups, metrics and logs: `email`, `webhook-1` … (no URLs, no secrets). */
+  readonly channel: string;
+  /**
+   * Sends one alert.
+   * @throws on failure: retried, unless it is a `BusbarError` with `retriable: false` (given up at once).
+   */
+  send(alert: Alert): Promise<void>;
+}
+
+/** Options of {@link NotificationDispatcher}. */
+export interface NotificationDispatcherOptions {
+  readonly kafka: ReturnType<typeof createKafka>;
+  /** Connected producer (dead letters of undecodable alert records). */
+  readonly producer: ReturnType<ReturnType<typeof createKafka>['producer']>;
+  /** The alerts topic. */
+  readonly topic: string;
+  /** The dead-letter topic. */
+  readonly deadLetterTopic: string;
+  /** Prefix of the channels' consumer groups: `<prefix>.<channel>` (the alerter uses `<groupId>.notify`). */
+  readonly groupPrefix: string;
+  /**
+   * The alerter group whose alerts these channels notify: only records whose
+   * {@link ALERTER_GROUP_HEADER} header is this are sent (another alerter group writing to the
+   * same alerts topic has channels of its own); records without the header are skipped too.
+   */
+  readonly origin: string;
+  /** Channels every alert goes to. */
+  readonly notifiers: readonly Notifier[];
+  /** A notification not delivered this long after its Alert record was written is given up, ms (default 6 h). */
+  readonly expireAfterMs?: number;
+  /** Backoff between attempts of one notification (default 1 s doubling to 5 min). */
+  readonly retry?: BackoffOptions;
+  /** Notifications of different alerts attempted at once per channel (default 8). */
+  readonly concurrency?: number;
+  /** Consumer session timeout, ms (the consumers' default otherwise). */
+  readonly sessionTimeoutMs?: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}
+
+/** Header of an Alert record naming the alerter group (`groupId`) that evaluated it. */
+export const ALERTER_GROUP_HEADER = 'busbar-alerter-group';
+
+/** Default time after which an undelivered notification is given up, ms (6 h). */
+export const DEFAULT_NOTIFICATION_EXPIRY_MS = 6 * 3_600_000;
+/** Longest wait between two heartbeats while a notification waits for its next attempt, ms. */
+const BEAT_MS = 1000;
+
+type Outcome = 'delivered' | 'given-up';
+
+/**
+ * Sends every Alert record of the alerts topic to every channel, at least once, in order per alert.
+ */
+export class NotificationDispatcher {
+  private readonly consumers: { readonly channel: string; readonly consumer: DecodingConsumer<Alert> }[] = [];
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly m;
+  /** Kafka timestamps of the notifications in hand and not done, per channel and `partition:offset`. */
+  private readonly inHand = new Map<string, number>();
+  /** Outcome of the last attempt per channel (for `/readyz`). */
+  private readonly lastAttempt = new Map<string, { readonly ok: boolean; readonly error?: string; readonly atMs: number }>();
+  /** Alert ids given up per channel (bounded): their later notifications are given up too. */
+  private readonly givenUp = new Map<string, Set<string>>();
+  private readonly stopping = new AbortController();
+
+  /** @param options - see {@link NotificationDispatcherOptions}. */
+  constructor(private readonly options: NotificationDispatcherOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.logger ?? noopLogger;
+    const metrics = options.metrics ?? noopMetrics;
+    this.m = {
+      notified: metrics.counter({ name: 'busbar_alerter_notifications_total', help: 'Notifications delivered, by channel.', labelNames: ['channel'] }),
+      errors: metrics.counter({ name: 'busbar_alerter_notify_errors_total', help: 'Failed notification attempts (retried), by channel.', labelNames: ['channel'] }),
+      expired: metrics.counter({ name: 'busbar_alerter_notifications_expired_total', help: 'Notifications given up (expired, or refused for good), by channel.', labelNames: ['channel'] }),
+      pending: metrics.gauge({ name: 'busbar_alerter_outbox_pending', help: 'Notifications this member is working on and has not delivered yet (the backlog not fetched yet is the consumer lag of the alerts topic).' }),
+      oldest: metrics.gauge({ name: 'busbar_alerter_outbox_oldest_age_seconds', help: 'Age of the oldest notification this member has not delivered yet (0 when none).' }),
+    };
+  }
+
+  /**
+   * Joins each channel's consumer group and starts delivering.
+   *
+   * @throws kafkajs' error when Kafka cannot be reached (after the start-up retries).
+   */
+  async start(): Promise<void> {
+    const o = this.options;
+    for (const notifier of o.notifiers) {
+      const consumer = new DecodingConsumer<Alert>({
+        kafka: o.kafka,
+        producer: o.producer,
+        groupId: `${o.groupPrefix}.${notifier.channel}`,
+        topic: o.topic,
+        fromBeginning: true, // a new channel's group starts at the topic's start: what is older than the expiry is skipped
+        decoder: alertSerde,
+        deadLetter: { topic: o.deadLetterTopic, encoder: deadLetterSerde },
+        handle: (records, control) => this.deliverBatch(notifier, records, control),
+        ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
+        logger: this.log.child({ channel: notifier.channel }),
+        metrics: o.metrics,
+      });
+      this.consumers.push({ channel: notifier.channel, consumer });
+      await consumer.start();
+    }
+    this.updateGauges();
+  }
+
+  /** Leaves the groups; notifications not delivered stay in Kafka for the channel's next member. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await Promise.all(this.consumers.map((c) => c.consumer.stop()));
+  }
+
+  /** Notifications in hand and not delivered yet. */
+  get pending(): number {
+    return this.inHand.size;
+  }
+
+  /**
+   * Whether each channel delivers, for `/readyz`: its consumer is a member of its group, and its
+   * last attempt did not fail (a failing one says since when, why, and how many wait in hand).
+   */
+  channelStatus(): Record<string, { readonly ok: boolean; readonly reason?: string }> {
+    const out: Record<string, { readonly ok: boolean; readonly reason?: string }> = {};
+    for (const { channel, consumer } of this.consumers) {
+      const member = consumer.readiness();
+      const last = this.lastAttempt.get(channel);
+      if (!member.ok) out[channel] = member;
+      else if (last === undefined || last.ok) out[channel] = { ok: true };
+      else {
+        const waiting = [...this.inHand.keys()].filter((k) => k.startsWith(`${channel}|`)).length;
+        out[channel] = { ok: false, reason: `last attempt failed ${Math.round((this.clock.nowMs() - last.atMs) / 1000)} s ago: ${last.error ?? ''}; ${waiting} notification(s) waiting` };
+      }
+    }
+    return out;
+  }
+
+  /**
+   * One batch of one partition for one channel: per alert id in order, alerts side by side; the
+   * partition's offset is committed as far as every notification before it is done.
+   */
+  private async deliverBatch(notifier: Notifier, records: readonly ConsumedRecord<Alert>[], control: BatchControl): Promise<void> {
+    const { channel } = notifier;
+    const chains = new Map<string, ConsumedRecord<Alert>[]>();
+    const foreign = records.filter((r) => r.headers?.[ALERTER_GROUP_HEADER] !== this.options.origin); // another group's alerts
+    // records older than the expiry (a channel's group starting on a topic with history, an alerter down for hours): skipped, counted, one line
+    const expireAfterMs = this.options.expireAfterMs ?? DEFAULT_NOTIFICATION_EXPIRY_MS;
+    const stale = records.filter((r) => !foreign.includes(r) && this.clock.nowMs() - r.kafkaTimestampMs > expireAfterMs);
+    if (stale.length > 0) {
+      this.m.expired.inc({ channel }, stale.length);
+      this.log.warn({ channel, partition: records[0]!.partition, skipped: stale.length, oldest: new Date(Math.min(...stale.map((r) => r.kafkaTimestampMs))).toISOString(), alertIds: stale.slice(0, 20).map((r) => r.value.alert_id) }, 'notifications older than the expiry skipped undelivered');
+    }
+    for (const r of records) {
+      if (stale.includes(r) || foreign.includes(r)) continue;
+      chains.set(r.value.alert_id, [...(chains.get(r.value.alert_id) ?? []), r]);
+      this.inHand.set(`${channel}|${r.partition}:${r.offset}`, r.kafkaTimestampMs);
+    }
+    this.updateGauges();
+    const done = new Set<string>([...stale, ...foreign].map((r) => r.offset));
+    let next = 0; // index of the first record not done
+    let committing = Promise.resolve();
+    const advance = (): void => {
+      const before = next;
+      while (next < records.length && done.has(records[next]!.offset)) next++;
+      if (next === before) return;
+      const offset = records[next - 1]!.offset;
+      committing = committing.then(() => control.commit(offset)).catch((err: unknown) => {
+        this.log.warn({ channel, partition: records[0]!.partition, offset, err: err instanceof Error ? err.message : String(err) }, 'could not commit delivered notifications; they may be sent again by the next owner');
+      });
+    };
+    advance(); // skipped records at the head
+    const runChain = async (chain: readonly ConsumedRecord<Alert>[]): Promise<void> => {
+      let gaveUp = false;
+      for (const r of chain) {
+        if (!gaveUp) gaveUp = (await this.deliverOne(notifier, r, control)) === 'given-up';
+        else this.giveUp(channel, r, 'an earlier notification of this alert was given up');
+        this.inHand.delete(`${channel}|${r.partition}:${r.offset}`);
+        done.add(r.offset);
+        advance();
+      }
+    };
+    try {
+      const queue = [...chains.values()];
+      const workers = Array.from({ length: Math.min(this.options.concurrency ?? 8, queue.length) }, async () => {
+        for (let chain = queue.shift(); chain !== undefined; chain = queue.shift()) await runChain(chain);
+      });
+      await Promise.all(workers);
+    } finally {
+      for (const r of records) this.inHand.delete(`${channel}|${r.partition}:${r.offset}`);
+      this.updateGauges();
+      await committing;
+    }
+  }
+
+  /**
+   * Attempts one notification until it is delivered or given up.
+   *
+   * @throws when the consumer stops or loses the partition while the notification waits (not
+   *   committed: the channel's next owner sends it).
+   */
+  private async deliverOne(notifier: Notifier, r: ConsumedRecord<Alert>, control: BatchControl): Promise<Outcome> {
+    const { channel } = notifier;
+    const alert = r.value;
+    if (this.givenUp.get(channel)?.has(alert.alert_id)) {
+      this.giveUp(channel, r, 'an earlier notification of this alert was given up');
+      return 'given-up';
+    }
+    const expireAfterMs = this.options.expireAfterMs ?? DEFAULT_NOTIFICATION_EXPIRY_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await notifier.send(alert);
+        this.m.notified.inc({ channel });
+        this.lastAttempt.set(channel, { ok: true, atMs: this.clock.nowMs() });
+        if (attempt > 0) this.log.info({ channel, alertId: alert.alert_id, state: alert.state, attempts: attempt + 1, delayMs: this.clock.nowMs() - r.kafkaTimestampMs }, 'notification delivered after retries');
+        return 'delivered';
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.m.errors.inc({ channel });
+        this.lastAttempt.set(channel, { ok: false, error: message.slice(0, 300), atMs: this.clock.nowMs() });
+        if (isBusbarError(err) && !err.retriable) {
+          this.giveUp(channel, r, `refused for good: ${message}`, errorCode(err));
+          return 'given-up';
+        }
+        const delay = backoffDelayMs(attempt, this.options.retry ?? { initialDelayMs: 1000, maxDelayMs: 300_000 });
+        if (this.clock.nowMs() + delay - r.kafkaTimestampMs > expireAfterMs) {
+          this.giveUp(channel, r, `not delivered within ${expireAfterMs} ms: ${message}`, errorCode(err));
+          return 'given-up';
+        }
+        this.log.warn({ channel, alertId: alert.alert_id, state: alert.state, code: errorCode(err), err: message, attempts: attempt + 1, retryInMs: delay }, 'notification failed; retried');
+        await this.wait(delay, control);
+      }
+    }
+  }
+
+  /** Waits `ms`, heartbeating. @throws when the consumer stops or loses the partition meanwhile. */
+  private async wait(ms: number, control: BatchControl): Promise<void> {
+    const until = this.clock.nowMs() + ms;
+    for (;;) {
+      if (!control.isRunning() || this.stopping.signal.aborted) throw new Error('stopped while a notification waited for its next attempt; it stays in Kafka');
+      const left = until - this.clock.nowMs();
+      if (left <= 0) return;
+      await sleep(Math.min(BEAT_MS, left), this.stopping.signal);
+      await control.heartbeat().catch(() => undefined); // a rebalance shows in isRunning()
+    }
+  }
+
+  private giveUp(channel: string, r: ConsumedRecord<Alert>, why: string, code?: string): void {
+    let set = this.givenUp.get(channel);
+    if (!set) this.givenUp.set(channel, (set = new Set()));
+    set.add(r.value.alert_id);
+    if (set.size > 10_000) set.delete(set.values().next().value!);
+    this.m.expired.inc({ channel });
+    this.log.error({ channel, alertId: r.value.alert_id, state: r.value.state, device: r.value.device_id, code, writtenAt: new Date(r.kafkaTimestampMs).toISOString(), reason: why }, 'notification given up undelivered');
+  }
+
+  private updateGauges(): void {
+    this.m.pending.set(undefined, this.inHand.size);
+    const oldest = Math.min(...this.inHand.values());
+    this.m.oldest.set(undefined, Number.isFinite(oldest) ? Math.max(0, this.clock.nowMs() - oldest) / 1000 : 0);
+  }
+}
