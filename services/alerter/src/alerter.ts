@@ -14,18 +14,22 @@
  */
 import { join, resolve } from 'node:path';
 import type { Logger, Metrics } from '@busbar/core';
-import type { Reading } from '@busbar/avro';
-import { alertSerde, deadLetterSerde, readingSerde } from '@busbar/avro';
+import { errorCode } from '@busbar/core';
+import type { DeviceEvent, Reading } from '@busbar/avro';
+import { alertSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, retryKafkaStartup, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { AlerterConfig } from './config.js';
-import { rulesOf, stateTopicOf } from './config.js';
+import { enginesOf, readsDeviceEvents, stateTopicOf } from './config.js';
 import { createReadingsHandler } from './handler.js';
 import { EmailNotifier } from './notify/email.js';
 import { AlertOutbox } from './notify/outbox.js';
 import type { Notifier } from './notify/outbox.js';
 import { postWebhook } from './notify/webhook.js';
 import { openRuleState } from './rule-state/store.js';
+
+/** Interval of the rule timers' tick (no-data silences, device-event `forMs`/`quietMs`), ms. */
+const RULE_TICK_INTERVAL_MS = 1000;
 
 /**
  * Starts the alerter.
@@ -52,8 +56,10 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   const alerts = new RecordPublisher(producer, config.topics.alerts, alertSerde, metrics);
   const state = await openRuleState({ kafka, producer, topic: stateTopicOf(config), readingsTopic: config.topics.readings, timeoutMs: config.state.loadTimeoutMs, logger });
 
+  const eventsTopic = readsDeviceEvents(config) ? config.topics.deviceEvents : undefined;
   const handle = createReadingsHandler({
-    rules: rulesOf(config),
+    engines: enginesOf(config),
+    eventsTopic,
     publish: (batch) => alerts.publish(batch.map((a) => ({ key: a.device_id, value: a }))),
     notify: (batch) => outbox.enqueue(batch),
     state,
@@ -61,20 +67,33 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
     metrics,
   });
 
-  const consumer = new DecodingConsumer<Reading>({
+  const consumer = new DecodingConsumer<Reading | DeviceEvent>({
     kafka,
     producer,
     groupId: config.groupId,
     topic: config.topics.readings,
     decoder: readingSerde,
+    // rules on device events: the events topic in the same group (its partitions' state in the same state topic)
+    ...(eventsTopic !== undefined ? { moreTopics: [{ topic: eventsTopic, decoder: deviceEventSerde }] } : {}),
     deadLetter: { topic: config.topics.deadLetter, encoder: deadLetterSerde },
     handle,
-    onAssignment: () => handle.reassigned(),
+    onAssignment: (readings, byTopic) => handle.reassigned({ readings, events: eventsTopic === undefined ? [] : (byTopic.get(eventsTopic) ?? []) }),
     logger,
     metrics,
   });
   await consumer.start();
-  logger.info({ rules: config.rules.map((r) => r.id) }, 'alerter running');
+  // timers of no-data and device-event rules: a tick every second, between batches
+  let ticking = false;
+  const ticker = setInterval(() => {
+    if (ticking) return;
+    ticking = true;
+    handle
+      .tick()
+      .catch((err: unknown) => logger.warn({ code: errorCode(err), err: err instanceof Error ? err.message : String(err) }, 'rule timers: tick failed; the next tick retries'))
+      .finally(() => (ticking = false));
+  }, RULE_TICK_INTERVAL_MS);
+  ticker.unref();
+  logger.info({ rules: config.rules.map((r) => `${r.id} (${r.type})`), eventsTopic }, 'alerter running');
   return {
     health: () => ({ ok: true, details: { rules: config.rules.length, outbox_pending: outbox.pending } }),
     ready: () => {
@@ -88,6 +107,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
       };
     },
     stop: async () => {
+      clearInterval(ticker);
       await consumer.stop(); // leaves the group: another member takes the partitions over at once
       await outbox.stop(); // undelivered notifications stay recorded for the next start
       await state.stop();

@@ -1,6 +1,7 @@
 /**
- * The alerter's batch handler, without Kafka: readings → threshold evaluators → Alert records →
- * notifications. `startAlerter` plugs it into `DecodingConsumer` (which commits the batch's offsets
+ * The alerter's batch handler, without Kafka: readings and device events → rule engines
+ * (`rules/`: threshold, rate of change, no-data, device events) → Alert records → notifications;
+ * and the timer tick of the rules that fire on silence or on time (`tick()`). `startAlerter` plugs it into `DecodingConsumer` (which commits the batch's offsets
  * once it resolved); tests call it with a fake publisher.
  *
  * Order per batch:
@@ -25,59 +26,86 @@
  * The state is written after the notifications were recorded: a crash between the two replays the
  * batch, which yields the same transitions, never a lost notification.
  *
+ * Timers (`tick()`, called every second by the alerter): no-data rules fire on silence, device-event
+ * rules on a condition that lasted (`forMs`) or resolve on quiet. A tick runs between batches
+ * (one at a time), first loads the state of every assigned partition not loaded yet (so a device
+ * silent across a restart still fires), then follows the same order as a batch: publish, outbox,
+ * state, commit. A tick that fails changes nothing; the next one derives the same transitions
+ * (their time is the deadline, hence the same alert ids).
+ *
+ * Device events are read from their own topic in the same consumer group; their series' state
+ * lives in the state topic partition of the same number as the event's partition (the rule ids
+ * differ from those of rules on readings, so the two never write the same key).
+ *
  * While it waits for the publish the handler calls `control.heartbeat()` every
  * `heartbeatIntervalMs`, so a slow broker does not cost the consumer its group membership.
  */
-import picomatch from 'picomatch';
-import type { Logger, Metrics } from '@busbar/core';
-import { BusbarError, errorCode, noopLogger, noopMetrics } from '@busbar/core';
-import type { Alert, Reading } from '@busbar/avro';
+import type { Clock, Logger, Metrics } from '@busbar/core';
+import { BusbarError, errorCode, noopLogger, noopMetrics, systemClock } from '@busbar/core';
+import type { Alert, DeviceEvent, Reading } from '@busbar/avro';
 import type { BatchControl, ConsumedRecord } from '@busbar/kafka';
 import { toAlert } from './alert.js';
-import type { EvaluationDraft, ThresholdRule, Transition } from './rules/threshold.js';
-import { ThresholdEvaluator } from './rules/threshold.js';
-import type { SeriesStateRecord } from './rule-state/record.js';
-import { stateRecordOf } from './rule-state/record.js';
+import type { EngineDraft, PartitionedTransition, RuleEngine } from './rules/engine.js';
+import { thresholdEngine } from './rules/reading-rules.js';
+import type { ThresholdRule } from './rules/threshold.js';
+import type { StoredSeries } from './rule-state/record.js';
+import { encodeStateRecord } from './rule-state/record.js';
 
 /** One change of the durable rule state: a state record for partition `partition` of the state topic. */
 export interface StateChange {
-  /** The readings partition of the series (= the state topic partition). */
+  /** The input partition of the series (= the state topic partition). */
   readonly partition: number;
   /** The series key. */
   readonly key: string;
-  /** The record's value; `null` = tombstone (the series resolved). */
+  /** The record's value; `null` = tombstone (nothing to remember of the series). */
   readonly value: Buffer | null;
 }
 
 /** Where the rule state is kept durably (the compacted state topic, `rule-state/store.ts`; a fake in unit tests). */
 export interface RuleStateStore {
   /**
-   * The firing series of readings partition `partition`, including everything written for it
-   * before the call (by this process or a previous owner).
+   * The stored series (firing or waiting) of state partition `partition`, including everything
+   * written for it before the call (by this process or a previous owner).
    * @throws when it cannot be read (the batch is then not committed and is redelivered).
    */
-  load(partition: number): Promise<Iterable<SeriesStateRecord>>;
+  load(partition: number): Promise<Iterable<StoredSeries>>;
   /** Writes `changes`; resolves once they were acknowledged. @throws when they were not. */
   save(changes: readonly StateChange[]): Promise<void>;
 }
 
-/** The batch handler with its rebalance hook. */
+/** The partitions of each input topic assigned to this member. */
+export interface Assignment {
+  readonly readings: readonly number[];
+  readonly events: readonly number[];
+}
+
+/** The batch handler with its rebalance hook and timer tick. */
 export interface ReadingsHandler {
-  /** Handles one batch (the `handle` of `DecodingConsumer`). */
-  (records: readonly ConsumedRecord<Reading>[], control: BatchControl): Promise<void>;
+  /** Handles one batch of readings or device events (the `handle` of `DecodingConsumer`). */
+  (records: readonly ConsumedRecord<Reading | DeviceEvent>[], control: BatchControl): Promise<void>;
   /**
    * The partitions assigned to this member changed (the consumer's `onAssignment`): the in-memory
-   * rule state is forgotten and each partition's state is loaded again before its next batch. A
-   * batch still in progress when this is called does not apply its draft (its state changes are
-   * already in the store, or it is redelivered).
+   * rule state is forgotten and each partition's state is loaded again before its next batch (or
+   * the next tick, for the partitions in `assignment`). A batch still in progress when this is
+   * called does not apply its draft (its state changes are already in the store, or it is redelivered).
    */
-  reassigned(): void;
+  reassigned(assignment?: Assignment): void;
+  /**
+   * Evaluates the timers of the rules that have some (no-data, device events with `forMs` or
+   * `quietMs`) at the clock's time, between batches.
+   * @throws as a batch does (state not loadable, publish, outbox or state write failed): nothing is applied.
+   */
+  tick(): Promise<void>;
 }
 
 /** Options of {@link createReadingsHandler}. */
 export interface ReadingsHandlerOptions {
-  /** Validated rules (one evaluator each). */
-  readonly rules: readonly ThresholdRule[];
+  /** Threshold rules (one engine each; kept for callers that have only those). */
+  readonly rules?: readonly ThresholdRule[];
+  /** Rule engines of any kind (`config.ts` `enginesOf`). */
+  readonly engines?: readonly RuleEngine[];
+  /** Topic of the device events (records of any other topic are readings); absent: readings only. */
+  readonly eventsTopic?: string;
   /** Publishes the batch's Alert records; resolves once the brokers acknowledged them. */
   readonly publish: (alerts: readonly Alert[]) => Promise<void>;
   /**
@@ -87,6 +115,8 @@ export interface ReadingsHandlerOptions {
   readonly notify: (alerts: readonly Alert[]) => void;
   /** The durable rule state; absent: in memory only (a restart forgets which series fire). */
   readonly state?: RuleStateStore;
+  /** The alerter's clock (timers, receipt times); default the system clock. */
+  readonly clock?: Clock;
   /** Interval of `control.heartbeat()` calls while waiting, ms (default 3000). */
   readonly heartbeatIntervalMs?: number;
   readonly logger?: Logger;
@@ -96,19 +126,22 @@ export interface ReadingsHandlerOptions {
 /** Default interval of heartbeats while the handler waits, ms (well inside kafkajs' 30 s session). */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 3000;
 
+const idleControl: BatchControl = { heartbeat: () => Promise.resolve(), isRunning: () => true };
+
 /**
- * Creates the handler of a batch of readings (the `handle` of `DecodingConsumer`).
+ * Creates the handler of a batch of readings and device events (the `handle` of `DecodingConsumer`).
  *
  * @returns the handler: `(records, control) => Promise<void>`, which rejects when the rule state
  *   could not be loaded, the Alert records could not be published, their notifications not
  *   recorded or the state changes not written (the batch is then redelivered); never because a
- *   notification could not be delivered (the outbox retries it). Plus `reassigned()`.
+ *   notification could not be delivered (the outbox retries it). Plus `reassigned()` and `tick()`.
  */
 export function createReadingsHandler(options: ReadingsHandlerOptions): ReadingsHandler {
   const logger = options.logger ?? noopLogger;
   const metrics = options.metrics ?? noopMetrics;
+  const clock = options.clock ?? systemClock;
   const heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
-  const evaluators = options.rules.map((rule) => ({ evaluator: new ThresholdEvaluator(rule), matches: picomatch([...rule.devices]) }));
+  const engines: readonly RuleEngine[] = [...(options.rules ?? []).map((r) => thresholdEngine(r)), ...(options.engines ?? [])];
   const m = {
     transitions: metrics.counter({ name: 'busbar_alerter_transitions_total', help: 'Alert transitions, by rule, severity and state.', labelNames: ['rule', 'severity', 'state'] }),
   };
@@ -130,80 +163,119 @@ export function createReadingsHandler(options: ReadingsHandlerOptions): Readings
     }
   };
 
-  const byRule = new Map(evaluators.map((e) => [e.evaluator.rule.id, e.evaluator]));
-  /** Partitions whose state was loaded since the last (re)assignment. */
-  const loaded = new Set<number>();
+  const byRule = new Map(engines.map((e) => [e.rule.id, e]));
+  /** Input partitions (`readings:3`, `events:0`) whose state was loaded since the last (re)assignment. */
+  const loaded = new Set<string>();
+  let assignment: Assignment = { readings: [], events: [] };
   let generation = 0;
+  /** Batches and ticks run one at a time. */
+  let running: Promise<unknown> | undefined;
+  const exclusive = async <T>(work: () => Promise<T>): Promise<T> => {
+    while (running) await running.catch(() => undefined);
+    const run = work(); // starts at once when nothing runs
+    running = run;
+    try {
+      return await run;
+    } finally {
+      if (running === run) running = undefined;
+    }
+  };
 
-  const load = async (partition: number, control: BatchControl): Promise<void> => {
+  const load = async (input: 'readings' | 'events', partition: number, control: BatchControl): Promise<void> => {
     const store = options.state;
-    if (!store || loaded.has(partition)) return;
+    const id = `${input}:${partition}`;
+    if (!store || loaded.has(id)) return;
     const gen = generation;
     const records = [...(await whileBeating(control, () => store.load(partition)))];
     if (gen !== generation) return; // reassigned meanwhile: loaded again by the next batch
-    const perRule = new Map<string, SeriesStateRecord[]>();
+    const perRule = new Map<string, StoredSeries[]>();
+    let restored = 0;
     for (const r of records) {
-      if (!byRule.has(r.rule)) {
-        logger.warn({ rule: r.rule, device: r.deviceId, partition }, 'state of a rule that is no longer configured; ignored');
+      const engine = byRule.get(r.rule);
+      if (!engine) {
+        if (input === 'readings') logger.warn({ rule: r.rule, device: r.deviceId, partition }, 'state of a rule that is no longer configured; ignored');
         continue;
       }
+      if (engine.input !== input) continue;
       perRule.set(r.rule, [...(perRule.get(r.rule) ?? []), r]);
+      restored++;
     }
-    for (const [rule, firing] of perRule) byRule.get(rule)!.restore(firing);
-    loaded.add(partition);
-    if (records.length > 0) logger.info({ partition, firing: records.length }, 'rule state restored: series still firing');
+    const now = clock.nowMs();
+    for (const [rule, stored] of perRule) byRule.get(rule)!.restore(partition, stored, now);
+    loaded.add(id);
+    if (restored > 0) logger.info({ input, partition, series: restored }, 'rule state restored');
   };
 
-  const handler = async (records: readonly ConsumedRecord<Reading>[], control: BatchControl): Promise<void> => {
-    const gen = generation;
-    for (const p of new Set(records.map((r) => r.partition))) await load(p, control);
-    if (gen !== generation) {
-      // evaluating on a state forgotten by a rebalance would fire series anew under new ids
-      throw new BusbarError('BB_ALERTER_STATE_REASSIGNED', 'the partition assignment changed while the rule state was loading; the batch is not committed and is redelivered', { retriable: true });
-    }
-    const drafts: EvaluationDraft[] = [];
-    const partitionOf = new Map<string, number>();
-    const transitions: Transition[] = [];
-    const active = evaluators.map(({ evaluator, matches }) => {
-      const draft = evaluator.draft();
-      drafts.push(draft);
-      return { rule: evaluator.rule, matches, draft };
-    });
-    for (const rec of records) {
-      const r = rec.value;
-      for (const { rule, matches, draft } of active) {
-        const exact = r.exact_values[rule.signal];
-        const v = r.values[rule.signal] ?? (exact !== undefined ? Number(exact) : undefined);
-        if (v === undefined || !Number.isFinite(v) || !matches(r.device_id)) continue;
-        const t = draft.observe({ deviceId: r.device_id, channel: r.channel, value: v, atMs: r.timestamp.getTime() });
-        if (t) {
-          transitions.push(t);
-          partitionOf.set(t.seriesKey, rec.partition);
-        }
-      }
-    }
+  /** Publishes, records and writes what the drafts did, then applies them (see the module doc). */
+  const apply = async (drafts: readonly EngineDraft[], control: BatchControl, gen: number): Promise<void> => {
+    const transitions: PartitionedTransition[] = drafts.flatMap((d) => d.transitions);
     const alerts = transitions.map(toAlert);
     if (alerts.length > 0) {
       await whileBeating(control, () => options.publish(alerts)); // throws: nothing applied, the batch is redelivered
       options.notify(alerts); // throws: nothing applied, the batch is redelivered
-      if (options.state) {
-        // the last transition of each series in the batch is its state
-        const last = new Map<string, StateChange>();
-        transitions.forEach((t, i) => last.set(t.seriesKey, { partition: partitionOf.get(t.seriesKey)!, ...stateRecordOf(t, alerts[i]!.alert_id) }));
-        const state = options.state;
-        await whileBeating(control, () => state.save([...last.values()])); // throws: the batch is redelivered, same alert ids
-      }
+    }
+    const state = options.state;
+    if (state) {
+      const last = new Map<string, StateChange>(); // the last write of each series is its state
+      for (const w of drafts.flatMap((d) => d.writes)) last.set(w.key, { partition: w.partition, key: w.key, value: w.record === null ? null : encodeStateRecord(w.record) });
+      if (last.size > 0) await whileBeating(control, () => state.save([...last.values()])); // throws: the batch is redelivered, same alert ids
     }
     if (gen === generation) for (const d of drafts) d.commit();
     for (const t of transitions) m.transitions.inc({ rule: t.rule.id, severity: t.severity, state: t.state });
     for (const a of alerts) logger.info({ alertId: a.alert_id, rule: a.rule, device: a.device_id, state: a.state, severity: a.severity, value: a.value }, a.message);
   };
+
+  const reassignedError = (): BusbarError =>
+    new BusbarError('BB_ALERTER_STATE_REASSIGNED', 'the partition assignment changed while the rule state was loading; the batch is not committed and is redelivered', { retriable: true });
+
+  /** `gen`: the generation when the batch was handed over (a reassignment while it waits its turn counts). */
+  const handleBatch = async (records: readonly ConsumedRecord<Reading | DeviceEvent>[], control: BatchControl, gen: number): Promise<void> => {
+    const inputOf = (r: ConsumedRecord<unknown>): 'readings' | 'events' => (options.eventsTopic !== undefined && r.topic === options.eventsTopic ? 'events' : 'readings');
+    for (const id of new Set(records.map((r) => `${inputOf(r)}:${r.partition}`))) {
+      const [input, p] = id.split(':') as ['readings' | 'events', string];
+      await load(input, Number(p), control);
+    }
+    // evaluating on a state forgotten by a rebalance would fire series anew under new ids
+    if (gen !== generation) throw reassignedError();
+    const now = clock.nowMs();
+    const drafts = engines.map((e) => e.draft(now));
+    for (const rec of records) {
+      if (inputOf(rec) === 'events') {
+        for (const d of drafts) d.event(rec.value as DeviceEvent, rec.partition);
+      } else {
+        for (const d of drafts) d.reading(rec.value as Reading, rec.partition);
+      }
+    }
+    await apply(drafts, control, gen);
+  };
+
+  const tick = async (): Promise<void> => {
+    const timed = engines.filter((e) => e.timed);
+    if (timed.length === 0) return;
+    const gen = generation;
+    if (options.state) {
+      for (const p of assignment.readings) await load('readings', p, idleControl);
+      for (const p of assignment.events) await load('events', p, idleControl);
+    }
+    if (gen !== generation) return; // the next tick loads the new assignment
+    const now = clock.nowMs();
+    const drafts = timed.map((e) => e.draft(now));
+    for (const d of drafts) d.tick();
+    await apply(drafts, idleControl, gen);
+  };
+
+  const handler = (records: readonly ConsumedRecord<Reading | DeviceEvent>[], control: BatchControl): Promise<void> => {
+    const gen = generation;
+    return exclusive(() => handleBatch(records, control, gen));
+  };
   return Object.assign(handler, {
-    reassigned: (): void => {
+    reassigned: (next?: Assignment): void => {
+      if (next) assignment = next;
       if (!options.state) return; // nothing to reload from: keep what this process knows
       generation++;
       loaded.clear();
-      for (const { evaluator } of evaluators) evaluator.clear();
+      for (const e of engines) e.clear();
     },
+    tick: (): Promise<void> => exclusive(tick),
   });
 }

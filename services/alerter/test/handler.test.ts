@@ -1,10 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Alert } from '@busbar/avro';
-import { isBusbarError } from '@busbar/core';
+import { ManualClock, isBusbarError } from '@busbar/core';
 import { createReadingsHandler } from '../src/handler.js';
 import type { RuleStateStore, StateChange } from '../src/handler.js';
 import { decodeStateRecord } from '../src/rule-state/record.js';
 import type { ThresholdRule } from '../src/rules/threshold.js';
+import { alerterConfigSchema } from '../src/index.js';
+import { enginesOf } from '../src/config.js';
+import { consumed, deviceEvent, stateReading } from './support/events.js';
 import { RecordingMetrics } from './support/recording-metrics.js';
 import { countingControl, reading } from './support/readings.js';
 
@@ -161,7 +164,7 @@ function memoryStore(log: string[] = []): RuleStateStore & { partitions: Map<num
         store.partitions.set(c.partition, rows);
         if (c.value === null) rows.delete(c.key);
         else rows.set(c.key, c.value);
-        log.push(`save:${c.partition}:${c.key}:${c.value === null ? 'tombstone' : 'firing'}`);
+        log.push(`save:${c.partition}:${c.key}:${c.value === null ? 'tombstone' : c.value.toString('utf8').includes('"severity"') ? 'firing' : 'waiting'}`);
       }
       return Promise.resolve();
     },
@@ -271,5 +274,97 @@ describe('alerter > handler > rule state across restarts and partition moves', (
     store.hold = undefined;
     await handle([reading(95, 1000)], countingControl());
     expect(log).toEqual(['load:0', 'load:0', 'publish#1', 'acked:FIRING:CRITICAL', 'save:0:psu-temp|psu-1|:firing']);
+  });
+});
+
+describe('alerter > handler > device events and timers', () => {
+  const EVENTS = 'busbar.device-events.v1';
+  const READINGS = 'busbar.readings.v1';
+  const engines = () => enginesOf(alerterConfigSchema.parse({
+    kafka: { brokers: ['127.0.0.1:9092'] },
+    rules: [
+      { type: 'disconnect', id: 'down', devices: ['plc-*'], forMs: 30_000 },
+      { type: 'no_data', id: 'silent', devices: ['arbin-*'], timeoutMs: 30_000 },
+    ],
+  }));
+  const make = (store: ReturnType<typeof memoryStore>, clock: ManualClock, publish: (a: readonly Alert[]) => Promise<void>) =>
+    createReadingsHandler({ engines: engines(), eventsTopic: EVENTS, publish, notify: () => undefined, state: store, clock });
+
+  it('routes events to event rules and readings to reading rules; a tick fires a lasting disconnect, CONNECTED resolves it', async () => {
+    const log: string[] = [];
+    const store = memoryStore(log);
+    const clock = new ManualClock(1_000_000);
+    const pub = flakyPublisher(0, log);
+    const handle = make(store, clock, pub.publish);
+    await handle([consumed(deviceEvent('DISCONNECTED', 1_000_000), EVENTS, 1), consumed(stateReading({ voltage_v: 3.7 }, 1_000_000, 'arbin-1'), READINGS, 0)], countingControl());
+    expect(log).toEqual(['load:1', 'load:0', 'save:1:down|plc-1|:waiting', 'save:0:silent|arbin-1|:waiting']);
+    clock.advance(29_000);
+    await handle.tick();
+    expect(pub.acked).toEqual([]);
+    clock.advance(1_000);
+    await handle.tick(); // both deadlines: plc-1 disconnected 30 s, arbin-1 silent 30 s
+    expect(pub.acked.flat().map((a) => `${a.rule}:${a.state}:${a.signal}:${a.timestamp.getTime()}`)).toEqual(['down:FIRING:disconnected_s:1030000', 'silent:FIRING:staleness_s:1030000']);
+    clock.advance(5_000);
+    await handle([consumed(deviceEvent('CONNECTED', 1_035_000), EVENTS, 1, 1)], countingControl());
+    expect(pub.acked.flat().map((a) => `${a.rule}:${a.state}`)).toEqual(['down:FIRING', 'silent:FIRING', 'down:RESOLVED']);
+    expect([...(store.partitions.get(1)?.keys() ?? [])]).toEqual([]); // resolved disconnect: nothing left to remember
+  });
+
+  it('applies nothing when a tick cannot publish; the next tick sends the same alert id', async () => {
+    const store = memoryStore();
+    const clock = new ManualClock(0);
+    const pub = flakyPublisher(1, []);
+    const handle = make(store, clock, pub.publish);
+    await handle([consumed(stateReading({ voltage_v: 3.7 }, 0, 'arbin-1'), READINGS, 0)], countingControl());
+    clock.advance(31_000);
+    await expect(handle.tick()).rejects.toThrow('broker unavailable');
+    clock.advance(1_000);
+    await handle.tick();
+    expect(pub.acked.flat().map((a) => [a.state, a.timestamp.getTime()])).toEqual([['FIRING', 30_000]]);
+    const id = pub.acked[0]![0]!.alert_id;
+    await handle([consumed(stateReading({ voltage_v: 3.7 }, 40_000, 'arbin-1'), READINGS, 0, 1)], countingControl());
+    expect(pub.acked.flat().map((a) => [a.state, a.alert_id])).toEqual([['FIRING', id], ['RESOLVED', id]]);
+  });
+
+  it('across a restart: a device silent through it still fires, counted from the load; no second FIRING after the next restart; RESOLVED keeps the id', async () => {
+    const store = memoryStore();
+    const clock = new ManualClock(0);
+    const first = flakyPublisher(0, []);
+    await make(store, clock, first.publish)([consumed(stateReading({ voltage_v: 3.7 }, 0, 'arbin-1'), READINGS, 0)], countingControl());
+    // the process dies; the device goes silent; a new process starts at t = 100 s and gets partition 0 but no batch
+    clock.set(100_000);
+    const second = flakyPublisher(0, []);
+    const b = make(store, clock, second.publish);
+    b.reassigned({ readings: [0], events: [] });
+    await b.tick(); // loads partition 0 eagerly
+    clock.set(129_999);
+    await b.tick();
+    expect(second.acked).toEqual([]);
+    clock.set(130_000);
+    await b.tick();
+    expect(second.acked.flat().map((a) => a.state)).toEqual(['FIRING']);
+    // another restart while it fires: nothing again, and the next reading resolves it under the same id
+    clock.set(200_000);
+    const third = flakyPublisher(0, []);
+    const c = make(store, clock, third.publish);
+    c.reassigned({ readings: [0], events: [] });
+    await c.tick();
+    clock.set(400_000);
+    await c.tick();
+    expect(third.acked).toEqual([]);
+    await c([consumed(stateReading({ voltage_v: 3.7 }, 400_000, 'arbin-1'), READINGS, 0, 1)], countingControl());
+    expect(third.acked.flat().map((a) => [a.state, a.alert_id])).toEqual([['RESOLVED', second.acked[0]![0]!.alert_id]]);
+  });
+
+  it('across a restart: a DISCONNECTED whose deadline passed while no alerter ran fires at its original deadline', async () => {
+    const store = memoryStore();
+    const clock = new ManualClock(10_000);
+    await make(store, clock, flakyPublisher(0, []).publish)([consumed(deviceEvent('DISCONNECTED', 10_000), EVENTS, 1)], countingControl());
+    clock.set(300_000);
+    const pub = flakyPublisher(0, []);
+    const b = make(store, clock, pub.publish);
+    b.reassigned({ readings: [], events: [1] });
+    await b.tick();
+    expect(pub.acked.flat().map((a) => [a.rule, a.state, a.timestamp.getTime()])).toEqual([['down', 'FIRING', 40_000]]);
   });
 });

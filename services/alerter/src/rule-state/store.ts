@@ -11,7 +11,7 @@ import { BusbarError, noopLogger } from '@busbar/core';
 import { CompactedTable, ensureTopics, retryKafkaStartup } from '@busbar/kafka';
 import type { createKafka } from '@busbar/kafka';
 import type { RuleStateStore, StateChange } from '../handler.js';
-import type { SeriesStateRecord } from './record.js';
+import type { StoredSeries } from './record.js';
 import { decodeStateRecord } from './record.js';
 
 /** Partitions of a state topic created by the alerter when the readings topic does not exist yet. */
@@ -69,7 +69,7 @@ export async function openRuleState(options: RuleStateOptions): Promise<KafkaRul
   } finally {
     await admin.disconnect();
   }
-  const table = new CompactedTable<SeriesStateRecord>({ kafka: options.kafka, topic: options.topic, decode: decodeStateRecord, timeoutMs: options.timeoutMs, logger });
+  const table = new CompactedTable<StoredSeries>({ kafka: options.kafka, topic: options.topic, decode: decodeStateRecord, timeoutMs: options.timeoutMs, logger });
   await table.start();
   logger.info({ topic: options.topic, partitions: statePartitions }, 'alerter state topic read');
   return {
