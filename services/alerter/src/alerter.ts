@@ -1,16 +1,20 @@
 /**
- * The alerter's composition: readings (consumer group) → threshold evaluators → for each
- * transition: an Alert record on the alerts topic, then its notifications (an e-mail, each pager
- * hook) recorded in the durable alert outbox, which delivers them with retries (see `handler.ts`
- * for the order, `notify/outbox.ts` for delivery). Offsets are committed after the batch's alerts
- * were published and their notifications recorded. A batch whose alerts could not be published is
- * not committed and is redelivered; the rule state is applied only after the publish succeeded.
+ * The alerter's composition: readings — and device events, when a `disconnect` or `device_event`
+ * rule is configured — in one consumer group → rule engines (`rules/`: threshold, rate of change,
+ * no-data, device events) → for each transition: an Alert record on the alerts topic, then its
+ * notifications (an e-mail, each pager hook) recorded in the durable alert outbox, which delivers
+ * them with retries (see `handler.ts` for the order, `notify/outbox.ts` for delivery). Offsets are
+ * committed after the batch's alerts were published and their notifications recorded. A batch whose
+ * alerts could not be published is not committed and is redelivered; the rule state is applied only
+ * after the publish succeeded. Rules with timers (no-data silence, an event condition's `forMs` or
+ * `quietMs`) are evaluated by a tick every second, between batches, in the same order.
  *
- * Rule state survives restarts and partition moves: the firing series are written to a compacted
- * state topic (`rule-state/`) and restored before the first batch of each assigned partition, so an
- * episode keeps its alert id across a restart or a rebalance and its RESOLVED is sent — also when
- * the value recovered while no alerter ran. A breach that has not fired yet restarts its
- * for-duration clock at the first reading after the restart.
+ * Rule state survives restarts and partition moves: the firing series (and the series timer rules
+ * wait on) are written to a compacted state topic (`rule-state/`) and restored before the first batch
+ * of each assigned partition — or at the next tick when no batch comes — so an episode keeps its
+ * alert id across a restart or a rebalance and its RESOLVED is sent, also when the value recovered
+ * while no alerter ran, and a device silent across the restart still fires. A breach that has not
+ * fired yet restarts its for-duration clock at the first reading after the restart.
  */
 import { join, resolve } from 'node:path';
 import type { Logger, Metrics } from '@busbar/core';
@@ -54,9 +58,9 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const alerts = new RecordPublisher(producer, config.topics.alerts, alertSerde, metrics);
-  const state = await openRuleState({ kafka, producer, topic: stateTopicOf(config), readingsTopic: config.topics.readings, timeoutMs: config.state.loadTimeoutMs, logger });
-
   const eventsTopic = readsDeviceEvents(config) ? config.topics.deviceEvents : undefined;
+  const state = await openRuleState({ kafka, producer, topic: stateTopicOf(config), readingsTopic: config.topics.readings, eventsTopic, timeoutMs: config.state.loadTimeoutMs, logger });
+
   const handle = createReadingsHandler({
     engines: enginesOf(config),
     eventsTopic,

@@ -201,9 +201,6 @@ export function stateTopicOf(config: AlerterConfig): string {
 /** The validated configuration. */
 export type AlerterConfig = z.output<typeof alerterConfigSchema>;
 
-/** A validated rule (any `type`). */
-export type RuleConfig = AlerterConfig['rules'][number];
-
 /** The engine of each configured rule (`rules/`), in the order of the file. */
 export function enginesOf(config: Pick<AlerterConfig, 'rules'>): RuleEngine[] {
   return config.rules.map((r): RuleEngine => {

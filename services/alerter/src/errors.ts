@@ -7,5 +7,5 @@ export const ERROR_CODES = {
   BB_ALERTER_OUTBOX_UNUSABLE: { meaning: 'The alert outbox file cannot be opened or written (wrong path, disk full): at start the alerter stops; in a batch, the batch is not committed and is redelivered.' },
   BB_ALERTER_STATE_UNDECODABLE: { meaning: 'A record of the alerter state topic is not the state JSON (or names another series than its key); it is skipped and logged, and the series counts as not firing.' },
   BB_ALERTER_STATE_REASSIGNED: { meaning: 'The consumer group moved partitions while a batch was loading the rule state; the batch is not committed and is redelivered to the partition\'s owner.' },
-  BB_ALERTER_STATE_TOPIC_MISMATCH: { meaning: 'The alerter state topic has fewer partitions than the readings topic (or is not compacted): the state of a readings partition must live in the same partition of the state topic. Recreate the state topic with at least as many partitions, cleanup.policy=compact.' },
+  BB_ALERTER_STATE_TOPIC_MISMATCH: { meaning: 'The alerter state topic has fewer partitions than the readings topic, or than the device-events topic when rules read it (or is not compacted): the state of an input partition must live in the same partition of the state topic. Recreate the state topic with at least as many partitions, cleanup.policy=compact.' },
 } as const satisfies ErrorCatalogue;

@@ -29,6 +29,8 @@ export interface RuleStateOptions {
   readonly topic: string;
   /** The readings topic: the state topic needs at least its partition count. */
   readonly readingsTopic: string;
+  /** The device-events topic when rules read it: the state topic needs at least its partition count too. */
+  readonly eventsTopic?: string | undefined;
   /** Longest wait for the state topic to be read up to its end, ms (default 60 000). */
   readonly timeoutMs?: number;
   readonly logger?: Logger;
@@ -44,11 +46,11 @@ export interface KafkaRuleState extends RuleStateStore {
 
 /**
  * Creates the state topic when absent (`cleanup.policy=compact`, as many partitions as the
- * readings topic, at least 6 when that does not exist yet), checks its partition count, and reads
- * it to its end.
+ * readings topic — or the device-events topic, if larger — at least 6 when they do not exist yet),
+ * checks its partition count, and reads it to its end.
  *
  * @throws {BusbarError} `BB_ALERTER_STATE_TOPIC_MISMATCH` when the state topic has fewer partitions
- *   than the readings topic; `BB_KAFKA_REPLAY_INCOMPLETE` when it cannot be read to its end in
+ *   than the readings topic (or the device-events topic); `BB_KAFKA_REPLAY_INCOMPLETE` when it cannot be read to its end in
  *   time; kafkajs' error when Kafka cannot be reached.
  */
 export async function openRuleState(options: RuleStateOptions): Promise<KafkaRuleState> {
@@ -62,10 +64,14 @@ export async function openRuleState(options: RuleStateOptions): Promise<KafkaRul
       const meta = await admin.fetchTopicMetadata({ topics: [topic] });
       return meta.topics[0]?.partitions.length;
     };
-    const readings = await retryKafkaStartup(`partitions of ${options.readingsTopic}`, () => partitionsOf(options.readingsTopic), { logger });
-    await ensureTopics(admin, [{ topic: options.topic, numPartitions: Math.max(readings ?? 0, DEFAULT_STATE_PARTITIONS), config: { 'cleanup.policy': 'compact' } }], { logger });
+    const inputs: { topic: string; partitions: number | undefined }[] = [];
+    for (const topic of [options.readingsTopic, ...(options.eventsTopic !== undefined ? [options.eventsTopic] : [])]) {
+      inputs.push({ topic, partitions: await retryKafkaStartup(`partitions of ${topic}`, () => partitionsOf(topic), { logger }) });
+    }
+    const needed = Math.max(...inputs.map((i) => i.partitions ?? 0));
+    await ensureTopics(admin, [{ topic: options.topic, numPartitions: Math.max(needed, DEFAULT_STATE_PARTITIONS), config: { 'cleanup.policy': 'compact' } }], { logger });
     statePartitions = (await retryKafkaStartup(`partitions of ${options.topic}`, () => partitionsOf(options.topic), { logger })) ?? 0;
-    if (readings !== undefined && statePartitions < readings) throw mismatch(options.topic, statePartitions, options.readingsTopic, readings);
+    for (const i of inputs) if (i.partitions !== undefined && statePartitions < i.partitions) throw mismatch(options.topic, statePartitions, i.topic, i.partitions);
   } finally {
     await admin.disconnect();
   }

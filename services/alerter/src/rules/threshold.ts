@@ -34,8 +34,7 @@
 import type { FiringSeries, Severity, Transition } from './transition.js';
 import { seriesKeyOf } from './transition.js';
 
-export type { FiringSeries, Severity, Transition } from './transition.js';
-export { seriesKeyOf } from './transition.js';
+export type { FiringSeries, Transition } from './transition.js';
 
 /** A validated threshold rule. */
 export interface ThresholdRule {
