@@ -16,14 +16,24 @@ const deviceGlobs = z.array(z.string().min(1)).min(1).default(['*']);
 const globs = z.array(z.string().min(1)).min(1);
 const severity = z.enum(['WARNING', 'CRITICAL']).default('CRITICAL');
 
-/** Test-state scope of a rule on readings (`rules/scope.ts`): record types and states, globs. */
+/** Test-state scope of a rule on readings (`rules/scope.ts`): record types and states (globs), value ranges. */
 const scopeSchema = z
   .object({
     recordTypes: globs.optional(),
     states: z.record(z.string().min(1), globs).optional(),
+    values: z
+      .record(
+        z.string().min(1),
+        z
+          .object({ above: z.number().finite().optional(), below: z.number().finite().optional() })
+          .strict()
+          .refine((r) => r.above !== undefined || r.below !== undefined, { message: 'give above, below or both' })
+          .refine((r) => r.above === undefined || r.below === undefined || r.above < r.below, { message: 'above must be < below (an empty range never matches)' }),
+      )
+      .optional(),
   })
   .strict()
-  .refine((w) => w.recordTypes !== undefined || (w.states !== undefined && Object.keys(w.states).length > 0), { message: 'give recordTypes, states or both' });
+  .refine((w) => w.recordTypes !== undefined || Object.keys(w.states ?? {}).length > 0 || Object.keys(w.values ?? {}).length > 0, { message: 'give recordTypes, states, values or several' });
 
 /** Bounds, for-duration and hysteresis, shared by threshold and rate-of-change rules. */
 const boundsShape = {

@@ -76,7 +76,9 @@ describe('alerter > config', () => {
     });
 
     it('refuses an empty scope and a duplicate id across types', () => {
-      expect(issues([{ id: 'x', signal: 'temperature_c', critical: 1, clear: 0, when: {} }])).toEqual(['rules.0.when: give recordTypes, states or both']);
+      expect(issues([{ id: 'x', signal: 'temperature_c', critical: 1, clear: 0, when: {} }])).toEqual(['rules.0.when: give recordTypes, states, values or several']);
+      expect(issues([{ id: 'x', signal: 'temperature_c', critical: 1, clear: 0, when: { values: { current_a: {} } } }])).toEqual(['rules.0.when.values.current_a: give above, below or both']);
+      expect(issues([{ id: 'x', signal: 'temperature_c', critical: 1, clear: 0, when: { values: { current_a: { above: 1, below: 0 } } } }])).toEqual(['rules.0.when.values.current_a: above must be < below (an empty range never matches)']);
       expect(issues([{ id: 'x', signal: 'temperature_c', critical: 1, clear: 0 }, { type: 'no_data', id: 'x', timeoutMs: 1000 }])).toEqual(['rules.1.id: duplicate rule id x']);
     });
   });

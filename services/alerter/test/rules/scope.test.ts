@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileScope } from '../../src/rules/scope.js';
 
-const r = (states: Record<string, string>, record_type: string | null = 'cycler_channel') => ({ states, record_type });
+const r = (states: Record<string, string>, record_type: string | null = 'cycler_channel', values: Record<string, number> = {}, exact_values: Record<string, string> = {}) => ({ states, record_type, values, exact_values });
 
 describe('alerter > rules > scope', () => {
   it('puts every reading in scope without a scope', () => {
@@ -23,5 +23,18 @@ describe('alerter > rules > scope', () => {
     expect(modbus(r({}, 'modbus:bms'))).toBe(true);
     expect(modbus(r({}, 'cycler_channel'))).toBe(false);
     expect(modbus(r({}, null))).toBe(false);
+  });
+
+  it('matches value ranges, bounds excluded: charging as current above 0, whatever the status is called', () => {
+    const charging = compileScope({ values: { current_a: { above: 0 } } });
+    expect(charging(r({}, null, { current_a: 1.5 }))).toBe(true);
+    expect(charging(r({}, null, { current_a: 0 }))).toBe(false);
+    expect(charging(r({}, null, { current_a: -2 }))).toBe(false);
+    expect(charging(r({}, null, {}))).toBe(false); // no current: out of scope
+    expect(charging(r({}, null, {}, { current_a: '0.5' }))).toBe(true); // an exact decimal counts
+    const window = compileScope({ values: { voltage_v: { above: 3, below: 4.2 } }, states: { state: ['running'] } });
+    expect(window(r({ state: 'running' }, null, { voltage_v: 3.7 }))).toBe(true);
+    expect(window(r({ state: 'running' }, null, { voltage_v: 4.2 }))).toBe(false);
+    expect(window(r({ state: 'paused' }, null, { voltage_v: 3.7 }))).toBe(false);
   });
 });
