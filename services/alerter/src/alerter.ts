@@ -87,14 +87,13 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   });
   await consumer.start();
   // timers of no-data and device-event rules: a tick every second, between batches
-  let ticking = false;
+  let ticking: Promise<void> | undefined;
   const ticker = setInterval(() => {
     if (ticking) return;
-    ticking = true;
-    handle
+    ticking = handle
       .tick()
       .catch((err: unknown) => logger.warn({ code: errorCode(err), err: err instanceof Error ? err.message : String(err) }, 'rule timers: tick failed; the next tick retries'))
-      .finally(() => (ticking = false));
+      .finally(() => (ticking = undefined));
   }, RULE_TICK_INTERVAL_MS);
   ticker.unref();
   logger.info({ rules: config.rules.map((r) => `${r.id} (${r.type})`), eventsTopic }, 'alerter running');
@@ -112,6 +111,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
     },
     stop: async () => {
       clearInterval(ticker);
+      await ticking; // a tick in progress records its notifications before the outbox stops
       await consumer.stop(); // leaves the group: another member takes the partitions over at once
       await outbox.stop(); // undelivered notifications stay recorded for the next start
       await state.stop();
