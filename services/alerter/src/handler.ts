@@ -1,11 +1,12 @@
 /**
  * The alerter's batch handler, without Kafka: readings and device events → rule engines
  * (`rules/`: threshold, rate of change, no-data, device events) → Alert records → notifications;
- * and the timer tick of the rules that fire on silence or on time (`tick()`). `startAlerter` plugs it into `DecodingConsumer` (which commits the batch's offsets
- * once it resolved); tests call it with a fake publisher.
+ * and the timer tick of the rules that fire on silence or on time (`tick()`). `startAlerter` plugs
+ * it into `DecodingConsumer` (which commits the batch's offsets once it resolved); tests call it
+ * with a fake publisher.
  *
  * Order per batch:
- * 1. the readings are evaluated on a draft of the rule state (nothing applied yet);
+ * 1. the readings and events are evaluated on a draft of the rule state (nothing applied yet);
  * 2. the batch's Alert records are published; if that throws, the handler throws with the rule
  *    state untouched, so the redelivered batch produces the same transitions (same alert ids) and
  *    no alert is lost;
@@ -13,14 +14,15 @@
  *    only after the records were acknowledged; the outbox delivers and retries them on its own, so
  *    a mail-server outage neither loses a notification nor holds the consumer;
  * 4. the changed series are written to the durable rule state (`state` — the compacted state topic:
- *    a firing series' episode and severity, a tombstone once it resolved), and acknowledged;
+ *    a firing series' episode and severity, a timer rule's waiting series, a tombstone once nothing
+ *    is to be remembered), and acknowledged;
  * 5. the draft is committed. (A failure in 2–4 throws before it: the batch is redelivered with the
  *    rule state untouched — it produces the same transitions with the same alert ids, the outbox
  *    ignores what it already recorded.)
  *
  * Restart safety: before the first batch of a partition (at start, and after every rebalance —
  * {@link ReadingsHandler.reassigned} forgets the in-memory state), the handler loads the firing
- * series of that partition from `state`, so a series that fired before a restart, or on the
+ * (and waiting) series of that partition from `state`, so a series that fired before a restart, or on the
  * partition's previous owner, does not fire again under a new id, and its RESOLVED is sent —
  * also when the value recovered while no alerter ran (the first reading past `clear` resolves it).
  * The state is written after the notifications were recorded: a crash between the two replays the
