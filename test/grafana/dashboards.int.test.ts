@@ -2,8 +2,8 @@
  * Every Flux query of Busbar's dashboards (panels, annotations, template variables), extracted from
  * the generated JSON and run against a real InfluxDB filled the way the demo fills it: readings of an
  * Arbin cycler, a Maccor tester (fallback measurement: its collector does not set record_type yet),
- * a Modbus power supply and Corus meters (one with record_type, one without), device events,
- * command results and alerts, all published on Kafka and written by the real historian. Each query
+ * a Modbus power supply, Corus meters (one with record_type, one without) and a safety rig (BMU,
+ * PCS and Arduino readings, interlock transitions and actions), device events, command results and alerts, all published on Kafka and written by the real historian. Each query
  * must return rows with the columns its panel expects. Grafana itself cannot run here (AGPL, not
  * served), so its two inputs are made the way Grafana makes them: template variables resolved in
  * order from their own queries, and `v.timeRangeStart`/`v.timeRangeStop`/`v.windowPeriod`.
@@ -48,6 +48,17 @@ function readings(): ReadingInput[] {
       out.push({ device_id: device, protocol: 'itron-corus', timestamp: at(m), values: {}, exact_values: { volume_converted_m3: `24551.${378_912_340 + m}`, pressure_bar: '1.01325' }, states: { firmware_version: 'V5.1' }, sequence: ++seq, ...(recordType === null ? {} : { record_type: recordType }) });
     }
   }
+  // the safety rig, as packages/modules/safety-rig shapes it (session.ts, records.ts): BMU nodes 1 and 2, PCS, Arduino
+  for (let m = 20; m >= 1; m--) {
+    const interlock = m > 8 ? 'normal' : m > 6 ? 'warning' : 'safe';
+    for (const node of [1, 2]) {
+      const cells = Object.fromEntries([1, 2, 3, 4].map((c) => [`cell_${c}_voltage_v`, 3.6 + c * 0.01 + node * 0.001 + (20 - m) * 0.002]));
+      const voltages = Object.values(cells);
+      out.push({ device_id: 'rig-1', protocol: 'safety-rig', channel: node, timestamp: at(m), values: { ...cells, min_cell_voltage_v: Math.min(...voltages), max_cell_voltage_v: Math.max(...voltages), module_voltage_v: voltages.reduce((a, b) => a + b, 0), temperature_1_c: 25 + (20 - m) * 0.5, min_temperature_c: 24, max_temperature_c: 25 + (20 - m) * 0.5 }, states: { source: 'bmu', interlock }, sequence: ++seq, record_type: 'rig:bmu' });
+    }
+    out.push({ device_id: 'rig-1', protocol: 'safety-rig', timestamp: at(m), values: { dc_link_power_kw: m > 6 ? 5 : 0, dc_link_current_a: m > 6 ? 10 : 0, power_limit_inverter_kw: 30, battery_voltage_v: 400, status_word: 3 }, states: { source: 'pcs', interlock }, sequence: ++seq, record_type: 'rig:pcs' });
+    out.push({ device_id: 'rig-1', protocol: 'safety-rig', timestamp: at(m), values: { temperature_1_c: 24 + (20 - m) * 0.3, temperature_2_c: 23, pressure_pa: 101_325 }, states: { source: 'arduino', interlock }, sequence: ++seq, record_type: 'rig:arduino' });
+  }
   // Corus interval log records every 5 minutes
   for (let m = 20; m >= 5; m -= 5) {
     for (const [device, recordType] of [['corus-1', 'meter_log:interval'], ['corus-legacy', null]] as const) {
@@ -61,6 +72,13 @@ const events = (): DeviceEventInput[] => [
   ...['arbin-1', 'maccor-1', 'psu-1', 'corus-1'].map((d, i): DeviceEventInput => ({ event_id: randomUUID(), device_id: d, protocol: d === 'psu-1' ? 'modbus' : d.startsWith('corus') ? 'itron-corus' : d === 'arbin-1' ? 'arbin-cti' : 'maccor-macnet', timestamp: at(25 - i), kind: 'CONNECTED' })),
   { event_id: randomUUID(), device_id: 'maccor-1', protocol: 'maccor-macnet', timestamp: at(4), kind: 'DISCONNECTED', reason: 'connection lost', error_code: 'BB_MACCOR_CONNECTION' },
   { event_id: randomUUID(), device_id: 'arbin-1', protocol: 'arbin-cti', channel: 1, timestamp: at(10), kind: 'STATE_CHANGE', previous_state: 'Charge', state: 'Rest', reason: 'channel 1 step changed', details: { transition: 'step-changed' } },
+  // the safety rig's controller notices (packages/modules/safety-rig/src/records.ts noticeToEvent)
+  { event_id: randomUUID(), device_id: 'rig-1', protocol: 'safety-rig', timestamp: at(19), kind: 'STATE_CHANGE', state: 'action:pcs_setpoint', reason: 'rig.pcs_setpoint', details: { action: 'pcs_setpoint', mode: 'current', value: '10' } },
+  { event_id: randomUUID(), device_id: 'rig-1', protocol: 'safety-rig', timestamp: at(18), kind: 'STATE_CHANGE', state: 'action:outputs', reason: 'rig.set_outputs', details: { action: 'outputs', output_contactor: 'on', output_fan: 'on' } },
+  { event_id: randomUUID(), device_id: 'rig-1', protocol: 'safety-rig', channel: 2, timestamp: at(8), kind: 'STATE_CHANGE', previous_state: 'normal', state: 'warning', reason: 'bmu:2 max_temperature_c 34 above warning 33', details: { rule: 'cell-temperature', input: 'bmu:2', quantity: 'max_temperature_c', value: '34', limit: '33', level: 'warning', stale: 'false', latched: 'false' } },
+  { event_id: randomUUID(), device_id: 'rig-1', protocol: 'safety-rig', channel: 2, timestamp: at(6), kind: 'STATE_CHANGE', previous_state: 'warning', state: 'safe', reason: 'bmu:2 max_temperature_c 35 above limit 35', details: { rule: 'cell-temperature', input: 'bmu:2', quantity: 'max_temperature_c', value: '35', limit: '35', level: 'dangerous', stale: 'false', latched: 'true' } },
+  { event_id: randomUUID(), device_id: 'rig-1', protocol: 'safety-rig', timestamp: at(6), kind: 'STATE_CHANGE', state: 'action:pcs_off', reason: 'interlock: safe', details: { action: 'pcs_off' } },
+  { event_id: randomUUID(), device_id: 'rig-1', protocol: 'safety-rig', timestamp: at(6), kind: 'FAULT', state: 'action:outputs', reason: 'interlock: safe: failed: Arduino did not answer', error_code: 'BB_RIG_ARDUINO_TIMEOUT', details: { action: 'outputs', output_contactor: 'off', output_fan: 'on' } },
 ];
 
 beforeAll(async () => {
@@ -144,5 +162,20 @@ describe('deploy > grafana > queries on a real InfluxDB with demo-like data', ()
     expect(Object.fromEntries(conn.map((r) => [r.device, r.state]))).toEqual({ 'arbin-1': 'up', 'corus-1': 'up', 'maccor-1': 'down', 'psu-1': 'up' });
     const firing = await env.influxQuery(withGrafanaContext(q('Alerts firing'), vars));
     expect(firing.map((r) => [r.device, r.rule])).toEqual([['psu-1', 'psu-overtemp']]);
+  });
+
+  it('the rig view shows the interlock state, its transitions, the set-points and outputs the rig sent', async () => {
+    const d = allDashboards().rig!;
+    const q = (title: string): string => ((d.panels ?? []).find((p) => (p as { title: string }).title === title) as unknown as { targets: { query: string }[] }).targets[0]!.query;
+    const vars = { bucket: env.influx.bucket, device: 'rig-1' };
+    expect((await env.influxQuery(withGrafanaContext(q('Interlock state'), vars))).map((r) => r._value)).toEqual(['safe']);
+    expect((await env.influxQuery(withGrafanaContext(q('Safety state changes'), vars))).map((r) => r.state)).toEqual(['safe', 'warning']);
+    expect((await env.influxQuery(withGrafanaContext(q('PCS set-points'), vars))).map((r) => r.state)).toEqual(['action:pcs_off', 'action:pcs_setpoint']);
+    const outputs = await env.influxQuery(withGrafanaContext(q('Arduino outputs'), vars));
+    expect(outputs.map((r) => JSON.parse(String(r.details)).output_contactor)).toEqual(['off', 'on']);
+    const annotations = Object.fromEntries(await Promise.all((d.annotations?.list ?? []).map(async (a) => [a.name, (await env.influxQuery(withGrafanaContext((a.target as unknown as { query: string }).query, vars))).length])));
+    expect(annotations).toEqual({ 'Safety state': 2, 'Rig actions and faults': 4 });
+    const cells = await env.influxQuery(withGrafanaContext(q('Cell voltages'), vars));
+    expect(new Set(cells.map((r) => `${String(r.channel)}:${String(r._field)}`)).size).toBe(8); // 2 nodes × 4 cells
   });
 });

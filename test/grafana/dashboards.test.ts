@@ -45,6 +45,13 @@ describe('deploy > grafana > dashboards', () => {
     expect(vars[3]).toMatchObject({ includeAll: true, allValue: '__all' });
   });
 
+  it('the rig view has the bucket and device variables, the device among rig readings, and its two annotations', () => {
+    const rig = dashboards.rig!;
+    expect(rig.templating!.list!.map((v) => v.name)).toEqual(['bucket', 'device']);
+    expect(String(rig.templating!.list![1]!.query)).toContain('r._measurement =~ /^rig:/');
+    expect(rig.annotations!.list!.map((a) => a.name)).toEqual(expect.arrayContaining(['Safety state', 'Rig actions and faults']));
+  });
+
   it('the provider loads the dashboards folder', () => {
     const provider = parse(readFileSync(new URL('provisioning/dashboards/busbar.yaml', dir), 'utf8')) as { providers: { type: string; options: { path: string } }[] };
     expect(provider.providers[0]).toMatchObject({ type: 'file' });

@@ -1,6 +1,6 @@
 /**
  * Busbar's Grafana dashboards as code (`@grafana/grafana-foundation-sdk`), over the InfluxDB data
- * model v2 (docs/data-model.md): fleet overview, cycler channel, meter and Busbar service views.
+ * model v2 (docs/data-model.md): fleet overview, cycler channel, meter, safety rig and Busbar service views.
  * `generate.ts` writes them to `dashboards/*.json`, which `provisioning/dashboards/busbar.yaml`
  * loads; `test/grafana/` runs every query against a real InfluxDB filled the way the demo fills it.
  *
@@ -187,6 +187,59 @@ export function meterView(): Dashboard {
   return b.build();
 }
 
+/** The safety rig's readings: `rig:bmu` (one BMU node's PDO snapshot, channel = node id), `rig:pcs`, `rig:arduino`. */
+export const RIG = 'r._measurement =~ /^rig:/';
+/** A rig event's text (`device_event`, historian `records.ts`) for an interlock transition: `STATE_CHANGE <from> → <state>`. */
+const RIG_STATE_TEXT = '/^STATE_CHANGE [a-z]+ → (normal|warning|dangerous|safe)/';
+
+/**
+ * Safety rig (packages/modules/safety-rig): BMU cell voltages and temperatures per node, PCS power and
+ * the set-points the rig sent (manual, schedule, interlock), Arduino sensors and relay outputs, the
+ * interlock state; annotations for the interlock's transitions and for its actions and faults.
+ */
+export function rigView(): Dashboard {
+  const uid = 'busbar-rig';
+  const dev = 'r.device == "${device}"';
+  const b = new DashboardBuilder('Busbar / Safety rig').uid(uid).tags(['busbar', 'rig']).time({ from: 'now-1h', to: 'now' }).refresh('10s')
+    .withVariable(bucketVariable())
+    .withVariable(tagVariable('device', 'rig', 'device', RIG))
+    .annotation(annotation('Safety state', 'red', `${FROM} ${RANGE} |> filter(fn: (r) => r._measurement == "device_event" and ${dev} and r._field == "text" and r.kind == "STATE_CHANGE" and r._value =~ ${RIG_STATE_TEXT})`))
+    .annotation(annotation('Rig actions and faults', 'purple', `${FROM} ${RANGE} |> filter(fn: (r) => r._measurement == "device_event" and ${dev} and r._field == "text" and (r.kind == "FAULT" or r._value =~ /^STATE_CHANGE (action|schedule):/))`));
+  const series = (measurement: string, field: string): string => `${FROM} ${RANGE} |> filter(fn: (r) => r._measurement == "${measurement}" and ${dev} and ${field}) |> aggregateWindow(every: v.windowPeriod, fn: mean, createEmpty: false)`;
+  /** Rig events whose `state` field matches `stateRegex`, one row per event with its text and details. */
+  const eventTable = (stateRegex: string): string =>
+    `${FROM} ${RANGE} |> filter(fn: (r) => r._measurement == "device_event" and ${dev} and (r._field == "text" or r._field == "state" or r._field == "details")) |> pivot(rowKey: ["_time"], columnKey: ["_field"], valueColumn: "_value") |> filter(fn: (r) => exists r.state and r.state =~ ${stateRegex}) |> keep(columns: ["_time", "state", "text", "details"]) |> group() |> sort(columns: ["_time"], desc: true)`;
+  for (const p of panels(uid, [
+    {
+      title: 'Interlock state', kind: 'table', w: 6, h: 6, columns: ['_time', '_value'],
+      description: 'The interlock state (normal, warning, dangerous, safe) the newest rig reading carries (state interlock of rig:* readings).',
+      flux: `${FROM} ${RANGE} |> filter(fn: (r) => ${RIG} and ${dev} and r._field == "interlock") |> group() |> last() |> keep(columns: ["_time", "_value"])`,
+    },
+    {
+      title: 'Safety state changes', kind: 'table', w: 18, h: 6, columns: ['_time', 'state', 'text', 'details'],
+      description: 'Interlock transitions of the rig (device events; details: the rule, input, quantity, value and limit that caused them).',
+      flux: eventTable('/^(normal|warning|dangerous|safe)$/'),
+    },
+    { title: 'Cell voltages', kind: 'timeseries', unit: 'volt', w: 12, h: 8, columns: ['_time', '_value', '_field', 'channel'], description: 'cell_<n>_voltage_v of every BMU node (channel = node id).', flux: series('rig:bmu', 'r._field =~ /^cell_[0-9]+_voltage_v$/') },
+    { title: 'Cell voltage min and max', kind: 'timeseries', unit: 'volt', w: 12, h: 8, columns: ['_time', '_value', '_field', 'channel'], description: 'min_cell_voltage_v and max_cell_voltage_v of each BMU node (over cells 1 … cellCount).', flux: series('rig:bmu', '(r._field == "min_cell_voltage_v" or r._field == "max_cell_voltage_v")') },
+    { title: 'BMU temperatures', kind: 'timeseries', unit: 'celsius', w: 12, h: 8, columns: ['_time', '_value', '_field', 'channel'], description: 'Temperature fields of each BMU node (temperature_<n>_c, min/max_temperature_c).', flux: series('rig:bmu', 'r._field =~ /temperature.*_c$/') },
+    { title: 'PCS power', kind: 'timeseries', unit: 'kwatt', w: 12, h: 8, columns: ['_time', '_value', '_field'], description: 'DC link power and the inverter power limit the PCS reports (kW).', flux: series('rig:pcs', '(r._field == "dc_link_power_kw" or r._field == "power_limit_inverter_kw")') },
+    {
+      title: 'PCS set-points', kind: 'table', w: 12, h: 8, columns: ['_time', 'state', 'text', 'details'],
+      description: 'Set-points the rig sent to the PCS: manual (action:pcs_setpoint), schedule (action:schedule_setpoint, schedule steps) and PCS off; details: mode and value.',
+      flux: eventTable('/^(action:pcs_setpoint|action:schedule_setpoint|action:pcs_off|schedule:step)$/'),
+    },
+    { title: 'Arduino temperatures', kind: 'timeseries', unit: 'celsius', w: 12, h: 8, columns: ['_time', '_value', '_field'], description: 'temperature_1_c and temperature_2_c of the Arduino report.', flux: series('rig:arduino', 'r._field =~ /^temperature_[0-9]+_c$/') },
+    { title: 'Arduino pressure', kind: 'timeseries', unit: 'pressurepa', w: 12, h: 8, columns: ['_time', '_value', '_field'], description: 'pressure_pa of the Arduino report.', flux: series('rig:arduino', 'r._field == "pressure_pa"') },
+    {
+      title: 'Arduino outputs', kind: 'table', w: 12, h: 8, columns: ['_time', 'state', 'text', 'details'],
+      description: 'Relay outputs the rig set (action:outputs events; details: output_<name> on/off).',
+      flux: eventTable('/^action:outputs$/'),
+    },
+  ])) b.withPanel(p);
+  return b.build();
+}
+
 /** Busbar service view: what the pipeline stored, command outcomes, events and alerts, reading quality. */
 export function serviceView(): Dashboard {
   const uid = 'busbar-service';
@@ -212,5 +265,5 @@ export function serviceView(): Dashboard {
 
 /** Every dashboard, by file name (without `.json`). */
 export function allDashboards(): Record<string, Dashboard> {
-  return { 'fleet-overview': fleetOverview(), 'cycler-channel': cyclerChannel(), meter: meterView(), service: serviceView() };
+  return { 'fleet-overview': fleetOverview(), 'cycler-channel': cyclerChannel(), meter: meterView(), rig: rigView(), service: serviceView() };
 }

@@ -129,9 +129,10 @@ export interface DecodingConsumerOptions<T> {
   /**
    * Called after each join of the group (start, every rebalance) with the partitions of `topic`
    * now assigned to this member — before any batch of the new assignment is handled. A handler
-   * that keeps per-partition state reloads it here (see the alerter's rule state).
+   * that keeps per-partition state reloads it here (see the alerter's rule state). `byTopic`: the
+   * partitions of every topic this member consumes (`topic` and `moreTopics`).
    */
-  readonly onAssignment?: (partitions: readonly number[]) => void;
+  readonly onAssignment?: (partitions: readonly number[], byTopic: ReadonlyMap<string, readonly number[]>) => void;
   /** Largest payload a dead letter carries, bytes (default 512 KiB); longer ones are cut and say so. */
   readonly maxDeadLetterPayloadBytes?: number;
   /** Value framing (reads both; Confluent-framed records through its registry). @default the framing `createKafka` attached to `kafka` */
@@ -252,7 +253,7 @@ export class DecodingConsumer<T> {
       this.joined = true;
       this.crashed = undefined;
       this.log.info({ partitions: Object.fromEntries(this.assigned), durationMs: e.payload.duration }, 'joined the consumer group');
-      o.onAssignment?.(this.assigned.get(o.topic) ?? []);
+      o.onAssignment?.(this.assigned.get(o.topic) ?? [], new Map(this.assigned));
     });
     consumer.on(consumer.events.CRASH, (e) => {
       this.joined = false;

@@ -1,27 +1,33 @@
 /**
- * The alerter's composition: readings (consumer group) → threshold evaluators → for each batch
- * with transitions, ONE Kafka transaction that holds its Alert records (alerts topic), the changed
- * rule state (compacted state topic) and the readings offsets (see `handler.ts`); and, apart from
- * that, the notification channels, each a consumer group on the alerts topic that sends what was
- * committed and commits what it delivered (`notify/dispatcher.ts`).
+ * The alerter's composition: readings — and device events, when a `disconnect` or `device_event`
+ * rule is configured — in one consumer group → rule engines (`rules/`: threshold, rate of change,
+ * no-data, device events) → for each batch with transitions or state changes, ONE Kafka
+ * transaction that holds its Alert records (alerts topic), the changed rule state (compacted state
+ * topic) and the batch's offsets (see `handler.ts`). Rules with timers (no-data silence, an event
+ * condition's `forMs` or `quietMs`) are evaluated by a tick every second, between batches, written
+ * the same way (without offsets). Apart from that, the notification channels: each a consumer group
+ * on the alerts topic that sends what was committed and commits what it delivered
+ * (`notify/dispatcher.ts`).
  *
  * So a batch is either wholly done — alerts, state, offsets — or not at all and redelivered, to this
  * member or to the partition's next owner; and a notification is sent by whichever member owns its
  * alerts partition, in order per device, never by a process that lost it meanwhile (a killed
- * alerter keeps nothing locally). Rule state survives restarts and partition moves: it is restored
- * from the state topic before the first batch of each assigned partition, so an episode keeps its
- * alert id across a restart or a rebalance and its RESOLVED is sent — also when the value recovered
- * while no alerter ran. A breach that has not fired yet restarts its for-duration clock at the
- * first reading after the restart.
+ * alerter keeps nothing locally). Rule state survives restarts and partition moves: the firing
+ * series (and the series timer rules wait on) are restored from the state topic before the first
+ * batch of each assigned partition — or at the next tick when no batch comes — so an episode keeps
+ * its alert id across a restart or a rebalance and its RESOLVED is sent, also when the value
+ * recovered while no alerter ran, and a device silent across the restart still fires. A breach that
+ * has not fired yet restarts its for-duration clock at the first reading after the restart.
  */
 import { hostname } from 'node:os';
 import type { Logger, Metrics } from '@busbar/core';
-import type { Reading } from '@busbar/avro';
-import { alertSerde, deadLetterSerde, readingSerde } from '@busbar/avro';
+import { BusbarError, errorCode } from '@busbar/core';
+import type { DeviceEvent, Reading } from '@busbar/avro';
+import { alertSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup, topicEncoder, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { AlerterConfig } from './config.js';
-import { rulesOf, stateTopicOf } from './config.js';
+import { enginesOf, readsDeviceEvents, stateTopicOf } from './config.js';
 import type { BatchWriter } from './handler.js';
 import { createReadingsHandler } from './handler.js';
 import { ALERTER_GROUP_HEADER, NotificationDispatcher } from './notify/dispatcher.js';
@@ -29,6 +35,9 @@ import type { Notifier } from './notify/dispatcher.js';
 import { EmailNotifier } from './notify/email.js';
 import { postWebhook } from './notify/webhook.js';
 import { openRuleState } from './rule-state/store.js';
+
+/** Interval of the rule timers' tick (no-data silences, device-event `forMs`/`quietMs`), ms. */
+const RULE_TICK_INTERVAL_MS = 1000;
 
 /**
  * Starts the alerter.
@@ -43,12 +52,13 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   const producer = kafka.producer(PRODUCER_OPTIONS);
   const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
-  // the batches' transactions: alerts + rule state + readings offsets, all or nothing
+  // the batches' transactions: alerts + rule state + offsets, all or nothing
   const transactionalId = `${config.groupId}.${config.instanceId ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`}`;
   const txProducer = kafka.producer({ ...PRODUCER_OPTIONS, transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: TRANSACTION_TIMEOUT_MS });
   await retryKafkaStartup('transactional producer connect', () => txProducer.connect(), { logger: logger });
-  const state = await openRuleState({ kafka, topic: stateTopicOf(config), readingsTopic: config.topics.readings, timeoutMs: config.state.loadTimeoutMs, logger });
+  const eventsTopic = readsDeviceEvents(config) ? config.topics.deviceEvents : undefined;
   const stateTopic = stateTopicOf(config);
+  const state = await openRuleState({ kafka, topic: stateTopic, readingsTopic: config.topics.readings, eventsTopic, timeoutMs: config.state.loadTimeoutMs, logger });
   const encodeAlert = topicEncoder(kafka, config.topics.alerts, alertSerde);
   const writer: BatchWriter = {
     async write(batch) {
@@ -58,15 +68,21 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
         const alertMessages = await Promise.all(batch.alerts.map(async (a) => ({ key: a.device_id, value: await encodeAlert(a), headers: { [ALERTER_GROUP_HEADER]: config.groupId } })));
         if (alertMessages.length > 0) await txn.send({ topic: config.topics.alerts, acks: -1, messages: alertMessages });
         if (batch.state.length > 0) await txn.send({ topic: stateTopic, acks: -1, messages: batch.state.map((c) => ({ key: c.key, value: c.value, partition: c.partition })) });
-        await txn.sendOffsets({ consumerGroupId: batch.groupId, topics: [{ topic: batch.offset.topic, partitions: [{ partition: batch.offset.partition, offset: batch.offset.offset }] }] });
-        await txn.commit();
+        const o = batch.offset;
+        if (o !== undefined) await txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions: [{ partition: o.partition, offset: o.offset }] }] });
       } catch (err) {
         await txn.abort().catch((abortErr: unknown) => logger.warn({ err: abortErr instanceof Error ? abortErr.message : String(abortErr) }, 'could not abort the batch transaction; the broker aborts it after its timeout'));
         throw err;
       }
+      try {
+        await txn.commit();
+      } catch (err) {
+        await txn.abort().catch(() => undefined); // aborts if the commit did not reach the coordinator; else the broker already decided
+        throw new BusbarError('BB_ALERTER_WRITE_OUTCOME_UNKNOWN', `the batch transaction's commit got no clear answer: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retriable: true });
+      }
     },
   };
-  const handle = createReadingsHandler({ rules: rulesOf(config), writer, state, logger, metrics });
+  const handle = createReadingsHandler({ engines: enginesOf(config), eventsTopic, writer, state, logger, metrics });
 
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   const notifiers: Notifier[] = [
@@ -79,20 +95,32 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   });
   await dispatcher.start();
 
-  const consumer = new DecodingConsumer<Reading>({
+  const consumer = new DecodingConsumer<Reading | DeviceEvent>({
     kafka,
     producer,
     groupId: config.groupId,
     topic: config.topics.readings,
     decoder: readingSerde,
+    // rules on device events: the events topic in the same group (its partitions' state in the same state topic)
+    ...(eventsTopic !== undefined ? { moreTopics: [{ topic: eventsTopic, decoder: deviceEventSerde }] } : {}),
     deadLetter: { topic: config.topics.deadLetter, encoder: deadLetterSerde },
     handle,
-    onAssignment: () => handle.reassigned(),
+    onAssignment: (readings, byTopic) => handle.reassigned({ readings, events: eventsTopic === undefined ? [] : (byTopic.get(eventsTopic) ?? []) }),
     logger,
     metrics,
   });
   await consumer.start();
-  logger.info({ rules: config.rules.map((r) => r.id) }, 'alerter running');
+  // timers of no-data and device-event rules: a tick every second, between batches
+  let ticking: Promise<void> | undefined;
+  const ticker = setInterval(() => {
+    if (ticking) return;
+    ticking = handle
+      .tick()
+      .catch((err: unknown) => logger.warn({ code: errorCode(err), err: err instanceof Error ? err.message : String(err) }, 'rule timers: tick failed; the next tick retries'))
+      .finally(() => (ticking = undefined));
+  }, RULE_TICK_INTERVAL_MS);
+  ticker.unref();
+  logger.info({ rules: config.rules.map((r) => `${r.id} (${r.type})`), eventsTopic }, 'alerter running');
   return {
     health: () => ({ ok: true, details: { rules: config.rules.length, notifications_pending: dispatcher.pending } }),
     ready: () => {
@@ -106,6 +134,8 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
       };
     },
     stop: async () => {
+      clearInterval(ticker);
+      await ticking; // a tick in progress commits (or aborts) its transaction first
       await consumer.stop(); // leaves the group: another member takes the partitions over at once
       await dispatcher.stop(); // undelivered notifications stay in the alerts topic for the channel's next member
       await state.stop();

@@ -6,32 +6,126 @@ import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { loadConfig } from '@busbar/runtime';
 import { DEFAULT_SMTP_TIMEOUTS_MS } from './notify/email.js';
 import { DEFAULT_NOTIFICATION_EXPIRY_MS } from './notify/dispatcher.js';
-import type { ThresholdRule } from './rules/threshold.js';
+import type { RuleEngine } from './rules/engine.js';
+import { deviceEventEngine } from './rules/device-event.js';
+import { noDataEngine } from './rules/no-data.js';
+import { rateOfChangeEngine, thresholdEngine } from './rules/reading-rules.js';
 
-const ruleSchema = z
+const ruleId = z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be A-Z a-z 0-9 . _ -');
+const deviceGlobs = z.array(z.string().min(1)).min(1).default(['*']);
+const globs = z.array(z.string().min(1)).min(1);
+const severity = z.enum(['WARNING', 'CRITICAL']).default('CRITICAL');
+
+/** Test-state scope of a rule on readings (`rules/scope.ts`): record types and states (globs), value ranges. */
+const scopeSchema = z
   .object({
-    id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be A-Z a-z 0-9 . _ -'),
-    devices: z.array(z.string().min(1)).min(1).default(['*']),
-    signal: z.string().min(1),
-    direction: z.enum(['above', 'below']).default('above'),
-    warning: z.number().finite().optional(),
-    critical: z.number().finite().optional(),
-    clear: z.number().finite(),
+    recordTypes: globs.optional(),
+    states: z.record(z.string().min(1), globs).optional(),
+    values: z
+      .record(
+        z.string().min(1),
+        z
+          .object({ above: z.number().finite().optional(), below: z.number().finite().optional() })
+          .strict()
+          .refine((r) => r.above !== undefined || r.below !== undefined, { message: 'give above, below or both' })
+          .refine((r) => r.above === undefined || r.below === undefined || r.above < r.below, { message: 'above must be < below (an empty range never matches)' }),
+      )
+      .optional(),
+  })
+  .strict()
+  .refine((w) => w.recordTypes !== undefined || Object.keys(w.states ?? {}).length > 0 || Object.keys(w.values ?? {}).length > 0, { message: 'give recordTypes, states, values or several' });
+
+/** Bounds, for-duration and hysteresis, shared by threshold and rate-of-change rules. */
+const boundsShape = {
+  direction: z.enum(['above', 'below']).default('above'),
+  warning: z.number().finite().optional(),
+  critical: z.number().finite().optional(),
+  clear: z.number().finite(),
+  forMs: z.number().int().min(0).default(0),
+};
+
+function checkBounds(r: { direction: 'above' | 'below'; warning?: number | undefined; critical?: number | undefined; clear: number }, ctx: z.RefinementCtx): void {
+  if (r.warning === undefined && r.critical === undefined) ctx.addIssue({ code: 'custom', path: ['critical'], message: 'give warning, critical or both' });
+  const above = r.direction === 'above';
+  const lowest = Math.min(...[r.warning, r.critical].filter((b): b is number => b !== undefined));
+  const highest = Math.max(...[r.warning, r.critical].filter((b): b is number => b !== undefined));
+  if (r.warning !== undefined && r.critical !== undefined && (above ? r.critical < r.warning : r.critical > r.warning)) {
+    ctx.addIssue({ code: 'custom', path: ['critical'], message: `must be ${above ? '≥' : '≤'} warning for direction ${r.direction}` });
+  }
+  if (above ? r.clear > lowest : r.clear < highest) {
+    ctx.addIssue({ code: 'custom', path: ['clear'], message: `must be ${above ? '≤ the lowest' : '≥ the highest'} bound for direction ${r.direction} (hysteresis)` });
+  }
+}
+
+/** `type: threshold` (the default when `type` is absent): a value beyond bounds (`rules/threshold.ts`). */
+const thresholdSchema = z
+  .object({ type: z.literal('threshold'), id: ruleId, devices: deviceGlobs, signal: z.string().min(1), ...boundsShape, when: scopeSchema.optional() })
+  .strict()
+  .superRefine(checkBounds);
+
+/** `type: rate_of_change`: the rate of a signal per s/min/h over a window (`rules/rate-of-change.ts`). */
+const rateOfChangeSchema = z
+  .object({
+    type: z.literal('rate_of_change'), id: ruleId, devices: deviceGlobs, signal: z.string().min(1),
+    per: z.enum(['s', 'min', 'h']).default('s'),
+    windowMs: z.number().int().min(1000),
+    ...boundsShape,
+    when: scopeSchema.optional(),
+  })
+  .strict()
+  .superRefine(checkBounds);
+
+/** `type: no_data`: no reading (of `signal`) for `timeoutMs` (`rules/no-data.ts`). */
+const noDataSchema = z
+  .object({
+    type: z.literal('no_data'), id: ruleId, devices: deviceGlobs, signal: z.string().min(1).optional(),
+    perChannel: z.boolean().default(false),
+    timeoutMs: z.number().int().min(1000),
+    severity,
+  })
+  .strict();
+
+/** `type: disconnect`: DISCONNECTED without a CONNECTED for `forMs` (a device-event rule, per device). */
+const disconnectSchema = z
+  .object({ type: z.literal('disconnect'), id: ruleId, devices: deviceGlobs, forMs: z.number().int().min(0), severity })
+  .strict();
+
+const eventKinds = z.array(z.enum(['CONNECTED', 'DISCONNECTED', 'FAULT', 'STATE_CHANGE'])).min(1);
+const eventMatchSchema = z
+  .object({
+    kinds: eventKinds.optional(),
+    states: globs.optional(),
+    previousStates: globs.optional(),
+    errorCodes: globs.optional(),
+    details: z.record(z.string().min(1), globs).optional(),
+  })
+  .strict()
+  .refine((m) => Object.values(m).some((v) => v !== undefined), { message: 'give at least one of kinds, states, previousStates, errorCodes, details' });
+
+/** `type: device_event`: a condition started and ended by device events (`rules/device-event.ts`). */
+const deviceEventSchema = z
+  .object({
+    type: z.literal('device_event'), id: ruleId, devices: deviceGlobs,
+    signal: z.string().regex(/^[a-z][a-z0-9_]*$/, 'must be a signal name: a-z 0-9 _').default('device_event'),
+    severity,
+    perChannel: z.boolean().default(true),
+    fire: eventMatchSchema,
+    clear: eventMatchSchema.optional(),
     forMs: z.number().int().min(0).default(0),
+    quietMs: z.number().int().min(1000).optional(),
   })
   .strict()
   .superRefine((r, ctx) => {
-    if (r.warning === undefined && r.critical === undefined) ctx.addIssue({ code: 'custom', path: ['critical'], message: 'give warning, critical or both' });
-    const above = r.direction === 'above';
-    const lowest = Math.min(...[r.warning, r.critical].filter((b): b is number => b !== undefined));
-    const highest = Math.max(...[r.warning, r.critical].filter((b): b is number => b !== undefined));
-    if (r.warning !== undefined && r.critical !== undefined && (above ? r.critical < r.warning : r.critical > r.warning)) {
-      ctx.addIssue({ code: 'custom', path: ['critical'], message: `must be ${above ? '≥' : '≤'} warning for direction ${r.direction}` });
-    }
-    if (above ? r.clear > lowest : r.clear < highest) {
-      ctx.addIssue({ code: 'custom', path: ['clear'], message: `must be ${above ? '≤ the lowest' : '≥ the highest'} bound for direction ${r.direction} (hysteresis)` });
-    }
+    if (r.clear === undefined && r.quietMs === undefined) ctx.addIssue({ code: 'custom', path: ['clear'], message: 'give clear, quietMs or both: otherwise the alert never resolves' });
   });
+
+const RULE_TYPES = ['threshold', 'rate_of_change', 'no_data', 'disconnect', 'device_event'] as const;
+
+/** One rule: `type` picks the kind (`threshold` when absent, as before the other kinds existed). */
+const ruleSchema = z.preprocess(
+  (v) => (typeof v === 'object' && v !== null && !Array.isArray(v) && !('type' in v) ? { ...v, type: 'threshold' } : v),
+  z.discriminatedUnion('type', [thresholdSchema, rateOfChangeSchema, noDataSchema, disconnectSchema, deviceEventSchema], { error: `type must be one of ${RULE_TYPES.join(', ')}` }),
+);
 
 /** The whole file. */
 export const alerterConfigSchema = z.object({
@@ -124,10 +218,26 @@ export function stateTopicOf(config: AlerterConfig): string {
 /** The validated configuration. */
 export type AlerterConfig = z.output<typeof alerterConfigSchema>;
 
-/** The rules as the evaluator takes them. */
-export function rulesOf(config: AlerterConfig): ThresholdRule[] {
-  return config.rules.map((r) => ({ ...r }));
+/** The engine of each configured rule (`rules/`), in the order of the file. */
+export function enginesOf(config: Pick<AlerterConfig, 'rules'>): RuleEngine[] {
+  return config.rules.map((r): RuleEngine => {
+    switch (r.type) {
+      case 'threshold':
+        return thresholdEngine(r);
+      case 'rate_of_change':
+        return rateOfChangeEngine(r);
+      case 'no_data':
+        return noDataEngine(r);
+      case 'disconnect':
+        return deviceEventEngine({ id: r.id, devices: r.devices, signal: 'disconnected_s', severity: r.severity, perChannel: false, fire: { kinds: ['DISCONNECTED'] }, clear: { kinds: ['CONNECTED'] }, forMs: r.forMs });
+      case 'device_event':
+        return deviceEventEngine(r);
+    }
+  });
 }
+
+/** Whether any rule reads device events (the alerter then consumes the device-events topic too). */
+export const readsDeviceEvents = (config: Pick<AlerterConfig, 'rules'>): boolean => config.rules.some((r) => r.type === 'disconnect' || r.type === 'device_event');
 
 /**
  * Loads and validates the configuration.

@@ -4,7 +4,8 @@ import type { ErrorCatalogue } from '@busbar/core';
 /** Codes raised by the alerter (docs/errors.md). */
 export const ERROR_CODES = {
   BB_ALERTER_WEBHOOK_FAILED: { meaning: 'A pager hook answered non-2xx, timed out or was unreachable; the notification stays in the alerts topic and is retried until delivered or expired; a 4xx (other than 408/429) is not retried: the notification is given up, counted and logged.' },
+  BB_ALERTER_WRITE_OUTCOME_UNKNOWN: { meaning: 'The Kafka transaction of a batch (its alerts, rule state and offsets) got no clear answer to its commit: it may or may not have committed. The alerter reloads its rule state from the committed records and the batch is redelivered if it was not committed.' },
   BB_ALERTER_STATE_UNDECODABLE: { meaning: 'A record of the alerter state topic is not the state JSON (or names another series than its key); it is skipped and logged, and the series counts as not firing.' },
   BB_ALERTER_STATE_REASSIGNED: { meaning: 'The consumer group moved partitions while a batch was loading the rule state; the batch is not committed and is redelivered to the partition\'s owner.' },
-  BB_ALERTER_STATE_TOPIC_MISMATCH: { meaning: 'The alerter state topic has fewer partitions than the readings topic (or is not compacted): the state of a readings partition must live in the same partition of the state topic. Recreate the state topic with at least as many partitions, cleanup.policy=compact.' },
+  BB_ALERTER_STATE_TOPIC_MISMATCH: { meaning: 'The alerter state topic has fewer partitions than the readings topic, or than the device-events topic when rules read it (or is not compacted): the state of an input partition must live in the same partition of the state topic. Recreate the state topic with at least as many partitions, cleanup.policy=compact.' },
 } as const satisfies ErrorCatalogue;

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { noopLogger, noopMetrics } from '@busbar/core';
 import type { Alert } from '@busbar/avro';
-import { alertSerde, readingSerde } from '@busbar/avro';
+import { alertSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import { DEFAULT_TOPICS, createKafka, readTopicToEnd } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { sharedKafka, smtpSink, uniqueName, uniqueTopics } from '@busbar/testkit/shared';
@@ -195,5 +195,89 @@ describe('alerter > rule state survives restarts (real Kafka + SMTP)', () => {
     const handedOver = Date.now();
     for (const d of devices) await expectOneEpisode(d);
     console.info(`[figure] alerter hand-over on a graceful stop: stop() took ${left - stopped} ms; from the stop to the other member's RESOLVED mails ${handedOver - left} ms (session timeout 10 s, heartbeat 1 s)`);
+  });
+});
+
+describe('alerter > timer rules survive restarts (real Kafka + SMTP)', () => {
+  /** Rules on health: no reading of psu-* for 4 s; plc-* DISCONNECTED for 3 s; and the threshold rule. */
+  function healthConfig(groupId: string, instanceId: string): Record<string, unknown> {
+    const c = config(groupId, instanceId);
+    return { ...c, rules: [...(c.rules as unknown[]), { type: 'no_data', id: 'psu-silent', devices: ['psu-*'], timeoutMs: 4000 }, { type: 'disconnect', id: 'plc-down', devices: ['plc-*'], forMs: 3000 }] };
+  }
+  const startHealth = async (groupId: string, instanceId: string): Promise<RunningService> => {
+    const s = await startAlerter(alerterConfigSchema.parse(healthConfig(groupId, instanceId)), { logger: noopLogger, metrics: noopMetrics });
+    running.push(s);
+    return s;
+  };
+  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+  const subjects = async (prefix: string): Promise<string[]> => (await sink.messages()).map((m) => m.subject ?? '').filter((s) => s.includes(prefix));
+  /** Resolves once `group` committed offsets past `count` records of `topic` (summed over partitions): the alerter handled them. */
+  async function handled(group: string, topic: string, count: number): Promise<void> {
+    const admin = createKafka({ clientId: 'alerter-test', brokers: kafkaServer.brokers }).admin();
+    await admin.connect();
+    try {
+      const end = Date.now() + 30_000;
+      for (;;) {
+        const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+        if ((t?.partitions ?? []).reduce((n, p) => n + Math.max(0, Number(p.offset)), 0) >= count) return;
+        if (Date.now() > end) throw new Error(`${group} did not commit ${count} records of ${topic}`);
+        await sleep(200);
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  beforeEach(async () => {
+    topics = { ...topics, deviceEvents: uniqueName('alerter-test-events') };
+    const admin = createKafka({ clientId: 'alerter-test', brokers: kafkaServer.brokers }).admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: topics.deviceEvents, numPartitions: 2 }], waitForLeaders: true });
+    await admin.disconnect();
+  });
+
+  it('a device silent across a restart still fires (no-data), once, and its RESOLVED after a second restart keeps the id', async () => {
+    const group = uniqueName('alerter-silent');
+    const first = await startHealth(group, 'silent');
+    await send('psu-silent', 20, Date.now());
+    await handled(group, topics.readings, 1); // the series is known to the state topic, the reading committed
+    await first.stop();
+    await sleep(5000); // the device stays silent past its 4 s while no alerter runs
+
+    const loadedFrom = Date.now();
+    const second = await startHealth(group, 'silent');
+    const firing = await sink.waitFor((m) => m.subject?.startsWith('[Busbar CRITICAL] psu-silent: staleness_s') === true, 60_000);
+    const firedAfter = Date.now() - loadedFrom;
+    await second.stop();
+
+    await startHealth(group, 'silent');
+    await sleep(6000); // longer than the timeout: a restored firing series does not fire again
+    expect(await subjects('psu-silent: staleness_s')).toHaveLength(1);
+    await send('psu-silent', 20, Date.now());
+    const resolved = await sink.waitFor((m) => m.subject?.startsWith('[Busbar RESOLVED] psu-silent: staleness_s') === true, 60_000);
+    expect(idOf(resolved)).toBe(idOf(firing));
+    const episode = (await alertsOf('psu-silent')).filter((a) => a.rule === 'psu-silent');
+    expect(new Set(episode.map((a) => a.alert_id))).toEqual(new Set([idOf(firing)]));
+    console.info(`[figure] no-data across a restart: FIRING mail ${firedAfter} ms after the new alerter started (timeout 4000 ms, counted from the state load)`);
+  });
+
+  it('a DISCONNECTED whose time ran out while no alerter ran fires after the restart, at its original deadline', async () => {
+    const group = uniqueName('alerter-disconnect');
+    const first = await startHealth(group, 'disconnect');
+    const downAt = Date.now();
+    const event = (kind: 'DISCONNECTED' | 'CONNECTED', atMs: number): Buffer => deviceEventSerde.encode({ event_id: `${kind}-${atMs}`, device_id: 'plc-7', protocol: 'modbus', timestamp: new Date(atMs), kind, reason: kind === 'DISCONNECTED' ? 'connection lost' : 'connected' });
+    await producer.send({ topic: topics.deviceEvents, acks: -1, messages: [{ key: 'plc-7', value: event('DISCONNECTED', downAt) }] });
+    await handled(group, topics.deviceEvents, 1); // pending in the state topic, the event committed
+    await first.stop(); // normally before its 3 s; had it fired, the mail count below fails
+    await sleep(Math.max(0, downAt + 4000 - Date.now()));
+    expect(await subjects('plc-7')).toEqual([]);
+
+    await startHealth(group, 'disconnect');
+    const firing = await sink.waitFor((m) => m.subject?.startsWith('[Busbar CRITICAL] plc-7: disconnected_s') === true, 60_000);
+    const [fired] = (await alertsOf('plc-7')).filter((a) => a.state === 'FIRING');
+    expect(fired!.timestamp.getTime()).toBe(downAt + 3000);
+    await producer.send({ topic: topics.deviceEvents, acks: -1, messages: [{ key: 'plc-7', value: event('CONNECTED', Date.now()) }] });
+    const resolved = await sink.waitFor((m) => m.subject?.startsWith('[Busbar RESOLVED] plc-7: disconnected_s') === true, 60_000);
+    expect(idOf(resolved)).toBe(idOf(firing));
   });
 });

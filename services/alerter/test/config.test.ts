@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alerterConfigSchema } from '../src/index.js';
-import { stateTopicOf } from '../src/config.js';
+import { enginesOf, readsDeviceEvents, stateTopicOf } from '../src/config.js';
 import { DEFAULT_SMTP_TIMEOUTS_MS } from '../src/notify/email.js';
 
 const base = {
@@ -35,5 +35,51 @@ describe('alerter > config', () => {
     expect(noTopic.error?.issues.map((i) => i.path.join('.'))).toEqual(['state.topic']);
     const bad = alerterConfigSchema.safeParse({ ...base, state: { topic: 'has space' } });
     expect(bad.error?.issues.map((i) => i.path.join('.'))).toEqual(['state.topic']);
+  });
+
+  describe('rules', () => {
+    const parse = (rules: unknown[]) => alerterConfigSchema.safeParse({ ...base, rules });
+    const issues = (rules: unknown[]) => parse(rules).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+
+    it('reads a rule without type as a threshold rule, as before', () => {
+      const c = alerterConfigSchema.parse(base);
+      expect(c.rules[0]).toMatchObject({ type: 'threshold', id: 'psu-temp', devices: ['*'], direction: 'above', forMs: 0 });
+      expect(readsDeviceEvents(c)).toBe(false);
+    });
+
+    it('takes every rule type with its defaults and builds one engine each, in order', () => {
+      const c = alerterConfigSchema.parse({ ...base, rules: [
+        { type: 'rate_of_change', id: 'heating', signal: 'temperature_c', per: 'min', windowMs: 60_000, critical: 1, clear: 0.5, when: { states: { status: ['Charge'] } } },
+        { type: 'no_data', id: 'silent', devices: ['arbin-*'], timeoutMs: 30_000 },
+        { type: 'disconnect', id: 'down', forMs: 30_000 },
+        { type: 'device_event', id: 'rig-safe', fire: { kinds: ['STATE_CHANGE'], states: ['safe'] }, clear: { states: ['normal'] }, perChannel: false },
+      ] });
+      expect(c.rules.map((r) => r.type)).toEqual(['rate_of_change', 'no_data', 'disconnect', 'device_event']);
+      expect(c.rules[1]).toMatchObject({ perChannel: false, severity: 'CRITICAL' });
+      expect(c.rules[3]).toMatchObject({ signal: 'device_event', severity: 'CRITICAL', forMs: 0 });
+      expect(enginesOf(c).map((e) => [e.rule.id, e.input, e.timed])).toEqual([['heating', 'readings', false], ['silent', 'readings', true], ['down', 'events', true], ['rig-safe', 'events', false]]);
+      expect(readsDeviceEvents(c)).toBe(true);
+    });
+
+    it('names the field of a bad rule: unknown type, unknown key, missing timing, bounds against hysteresis', () => {
+      expect(issues([{ type: 'deadman', id: 'x', timeoutMs: 1000 }])).toEqual(['rules.0.type: type must be one of threshold, rate_of_change, no_data, disconnect, device_event']);
+      expect(issues([{ type: 'no_data', id: 'x', timeoutMs: 1000, timeout: 5 }])).toEqual(['rules.0: Unrecognized key: "timeout"']);
+      expect(issues([{ type: 'no_data', id: 'x' }])).toEqual(['rules.0.timeoutMs: Invalid input: expected number, received undefined']);
+      expect(issues([{ type: 'rate_of_change', id: 'x', signal: 'temperature_c', windowMs: 60_000, critical: 1, clear: 2 }])).toEqual(['rules.0.clear: must be ≤ the lowest bound for direction above (hysteresis)']);
+      expect(issues([{ type: 'rate_of_change', id: 'x', signal: 'temperature_c', windowMs: 10, critical: 1, clear: 0 }])).toEqual(['rules.0.windowMs: Too small: expected number to be >=1000']);
+    });
+
+    it('refuses a device-event rule that could never resolve, or matches everything', () => {
+      expect(issues([{ type: 'device_event', id: 'x', fire: { kinds: ['FAULT'] } }])).toEqual(['rules.0.clear: give clear, quietMs or both: otherwise the alert never resolves']);
+      expect(issues([{ type: 'device_event', id: 'x', fire: {}, quietMs: 60_000 }])).toEqual(['rules.0.fire: give at least one of kinds, states, previousStates, errorCodes, details']);
+      expect(issues([{ type: 'device_event', id: 'x', fire: { kinds: ['BROKEN'] }, quietMs: 60_000 }])[0]).toMatch(/^rules\.0\.fire\.kinds\.0: /);
+    });
+
+    it('refuses an empty scope and a duplicate id across types', () => {
+      expect(issues([{ id: 'x', signal: 'temperature_c', critical: 1, clear: 0, when: {} }])).toEqual(['rules.0.when: give recordTypes, states, values or several']);
+      expect(issues([{ id: 'x', signal: 'temperature_c', critical: 1, clear: 0, when: { values: { current_a: {} } } }])).toEqual(['rules.0.when.values.current_a: give above, below or both']);
+      expect(issues([{ id: 'x', signal: 'temperature_c', critical: 1, clear: 0, when: { values: { current_a: { above: 1, below: 0 } } } }])).toEqual(['rules.0.when.values.current_a: above must be < below (an empty range never matches)']);
+      expect(issues([{ id: 'x', signal: 'temperature_c', critical: 1, clear: 0 }, { type: 'no_data', id: 'x', timeoutMs: 1000 }])).toEqual(['rules.1.id: duplicate rule id x']);
+    });
   });
 });

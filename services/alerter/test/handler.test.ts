@@ -1,11 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Alert } from '@busbar/avro';
-import { isBusbarError } from '@busbar/core';
+import { BusbarError, ManualClock, isBusbarError } from '@busbar/core';
 import type { BatchControl } from '@busbar/kafka';
 import { createReadingsHandler } from '../src/handler.js';
 import type { BatchWrite, BatchWriter, RuleStateStore } from '../src/handler.js';
 import { decodeStateRecord } from '../src/rule-state/record.js';
 import type { ThresholdRule } from '../src/rules/threshold.js';
+import { alerterConfigSchema } from '../src/index.js';
+import { enginesOf } from '../src/config.js';
+import { consumed, deviceEvent, stateReading } from './support/events.js';
 import { RecordingMetrics } from './support/recording-metrics.js';
 import { countingControl, reading } from './support/readings.js';
 
@@ -33,26 +36,27 @@ function memoryStore(log: string[] = []): RuleStateStore & { partitions: Map<num
  * applies each write whole — alerts kept in `committed`, state changes in the store, offsets in
  * `offsets` — logging every step.
  */
-function memoryWriter(store: ReturnType<typeof memoryStore> | undefined, failures: number, log: string[]): BatchWriter & { committed: Alert[][]; offsets: BatchWrite['offset'][] } {
+function memoryWriter(store: ReturnType<typeof memoryStore> | undefined, failures: number, log: string[]): BatchWriter & { committed: Alert[][]; offsets: NonNullable<BatchWrite['offset']>[] } {
   let calls = 0;
   const w = {
     committed: [] as Alert[][],
-    offsets: [] as BatchWrite['offset'][],
+    offsets: [] as NonNullable<BatchWrite['offset']>[],
     write(batch: BatchWrite): Promise<void> {
       calls++;
       if (calls <= failures) {
         log.push(`write#${calls} failed`);
         return Promise.reject(new Error('broker unavailable'));
       }
-      w.committed.push([...batch.alerts]);
-      w.offsets.push(batch.offset);
+      if (batch.alerts.length > 0) w.committed.push([...batch.alerts]);
+      if (batch.offset) w.offsets.push(batch.offset);
       for (const c of batch.state) {
         const rows = store?.partitions.get(c.partition) ?? new Map<string, Buffer>();
         store?.partitions.set(c.partition, rows);
         if (c.value === null) rows.delete(c.key);
         else rows.set(c.key, c.value);
       }
-      log.push(`write#${calls}:${batch.alerts.map((a) => `${a.state}:${a.severity}`).join(',')}|state:${batch.state.map((c) => `${c.partition}:${c.key}:${c.value === null ? 'tombstone' : 'firing'}`).join(',')}|offset:${batch.offset.partition}@${batch.offset.offset}`);
+      const kind = (v: Buffer | null): string => (v === null ? 'tombstone' : v.toString('utf8').includes('"severity"') ? 'firing' : 'waiting');
+      log.push(`write#${calls}:${batch.alerts.map((a) => `${a.state}:${a.severity}`).join(',')}|state:${batch.state.map((c) => `${c.partition}:${c.key}:${kind(c.value)}`).join(',')}|offset:${batch.offset ? `${batch.offset.partition}@${batch.offset.offset}` : 'none'}`);
       return Promise.resolve();
     },
   };
@@ -186,11 +190,11 @@ describe('alerter > handler > rule state across restarts and partition moves', (
     expect(log).toEqual(['load:0', 'write#1 failed', 'load:0', 'write#1:FIRING:CRITICAL|state:0:psu-temp|psu-1|:firing|offset:0@1']);
   });
 
-  it('after a failed write, forgets what it knew and loads the state again before the next batch (the write may have committed)', async () => {
+  it('after a write whose commit got no answer (BB_ALERTER_WRITE_OUTCOME_UNKNOWN), forgets what it knew and loads the committed state again before the next batch', async () => {
     const log: string[] = [];
     const store = memoryStore(log);
     const w = memoryWriter(store, 0, log);
-    const handle = createReadingsHandler({ rules: [rule], writer: { write: async (b) => { await w.write(b); throw new Error('answer lost'); } }, state: store });
+    const handle = createReadingsHandler({ rules: [rule], writer: { write: async (b) => { await w.write(b); throw new BusbarError('BB_ALERTER_WRITE_OUTCOME_UNKNOWN', 'answer lost'); } }, state: store });
     await expect(handle([reading(95, 1000)], countingControl())).rejects.toThrow('answer lost');
     // the transaction did commit: the next batch is evaluated from the committed state — no second FIRING
     await expect(handle([reading(96, 2000, 'psu-1', 1)], countingControl())).resolves.toBeUndefined();
@@ -238,5 +242,97 @@ describe('alerter > handler > rule state across restarts and partition moves', (
     store.hold = undefined;
     await handle([reading(95, 1000)], countingControl());
     expect(log).toEqual(['load:0', 'load:0', 'write#1:FIRING:CRITICAL|state:0:psu-temp|psu-1|:firing|offset:0@1']);
+  });
+});
+
+describe('alerter > handler > device events and timers', () => {
+  const EVENTS = 'busbar.device-events.v1';
+  const READINGS = 'busbar.readings.v1';
+  const engines = () => enginesOf(alerterConfigSchema.parse({
+    kafka: { brokers: ['127.0.0.1:9092'] },
+    rules: [
+      { type: 'disconnect', id: 'down', devices: ['plc-*'], forMs: 30_000 },
+      { type: 'no_data', id: 'silent', devices: ['arbin-*'], timeoutMs: 30_000 },
+    ],
+  }));
+  const make = (store: ReturnType<typeof memoryStore>, clock: ManualClock, writer: BatchWriter) =>
+    createReadingsHandler({ engines: engines(), eventsTopic: EVENTS, writer, state: store, clock });
+
+  it('routes events to event rules and readings to reading rules; a tick fires a lasting disconnect, CONNECTED resolves it', async () => {
+    const log: string[] = [];
+    const store = memoryStore(log);
+    const clock = new ManualClock(1_000_000);
+    const w = memoryWriter(store, 0, log);
+    const handle = make(store, clock, w);
+    await handle([consumed(deviceEvent('DISCONNECTED', 1_000_000), EVENTS, 1), consumed(stateReading({ voltage_v: 3.7 }, 1_000_000, 'arbin-1'), READINGS, 0)], countingControl());
+    expect(log).toEqual(['load:1', 'load:0', 'write#1:|state:1:down|plc-1|:waiting,0:silent|arbin-1|:waiting|offset:0@1']);
+    clock.advance(29_000);
+    await handle.tick();
+    expect(w.committed).toEqual([]);
+    clock.advance(1_000);
+    await handle.tick(); // both deadlines: plc-1 disconnected 30 s, arbin-1 silent 30 s
+    expect(w.committed.flat().map((a) => `${a.rule}:${a.state}:${a.signal}:${a.timestamp.getTime()}`)).toEqual(['down:FIRING:disconnected_s:1030000', 'silent:FIRING:staleness_s:1030000']);
+    expect(log.at(-1)).toMatch(/\|offset:none$/); // a tick consumes nothing: no offsets in its transaction
+    clock.advance(5_000);
+    await handle([consumed(deviceEvent('CONNECTED', 1_035_000), EVENTS, 1, 1)], countingControl());
+    expect(w.committed.flat().map((a) => `${a.rule}:${a.state}`)).toEqual(['down:FIRING', 'silent:FIRING', 'down:RESOLVED']);
+    expect([...(store.partitions.get(1)?.keys() ?? [])]).toEqual([]); // resolved disconnect: nothing left to remember
+  });
+
+  it('applies nothing when a tick cannot write; the next tick sends the same alert id', async () => {
+    const store = memoryStore();
+    const clock = new ManualClock(0);
+    const w = memoryWriter(store, 1, []);
+    const handle = make(store, clock, { write: (b) => (b.alerts.length > 0 ? w.write(b) : memoryWriter(store, 0, []).write(b)) });
+    await handle([consumed(stateReading({ voltage_v: 3.7 }, 0, 'arbin-1'), READINGS, 0)], countingControl());
+    clock.advance(31_000);
+    await expect(handle.tick()).rejects.toThrow('broker unavailable');
+    clock.advance(1_000);
+    await handle.tick();
+    expect(w.committed.flat().map((a) => [a.state, a.timestamp.getTime()])).toEqual([['FIRING', 30_000]]);
+    const id = w.committed[0]![0]!.alert_id;
+    await handle([consumed(stateReading({ voltage_v: 3.7 }, 40_000, 'arbin-1'), READINGS, 0, 1)], countingControl());
+    expect(w.committed.flat().map((a) => [a.state, a.alert_id])).toEqual([['FIRING', id], ['RESOLVED', id]]);
+  });
+
+  it('across a restart: a device silent through it still fires, counted from the load; no second FIRING after the next restart; RESOLVED keeps the id', async () => {
+    const store = memoryStore();
+    const clock = new ManualClock(0);
+    await make(store, clock, memoryWriter(store, 0, []))([consumed(stateReading({ voltage_v: 3.7 }, 0, 'arbin-1'), READINGS, 0)], countingControl());
+    // the process dies; the device goes silent; a new process starts at t = 100 s and gets partition 0 but no batch
+    clock.set(100_000);
+    const second = memoryWriter(store, 0, []);
+    const b = make(store, clock, second);
+    b.reassigned({ readings: [0], events: [] });
+    await b.tick(); // loads partition 0 eagerly
+    clock.set(129_999);
+    await b.tick();
+    expect(second.committed).toEqual([]);
+    clock.set(130_000);
+    await b.tick();
+    expect(second.committed.flat().map((a) => a.state)).toEqual(['FIRING']);
+    // another restart while it fires: nothing again, and the next reading resolves it under the same id
+    clock.set(200_000);
+    const third = memoryWriter(store, 0, []);
+    const c = make(store, clock, third);
+    c.reassigned({ readings: [0], events: [] });
+    await c.tick();
+    clock.set(400_000);
+    await c.tick();
+    expect(third.committed).toEqual([]);
+    await c([consumed(stateReading({ voltage_v: 3.7 }, 400_000, 'arbin-1'), READINGS, 0, 1)], countingControl());
+    expect(third.committed.flat().map((a) => [a.state, a.alert_id])).toEqual([['RESOLVED', second.committed[0]![0]!.alert_id]]);
+  });
+
+  it('across a restart: a DISCONNECTED whose deadline passed while no alerter ran fires at its original deadline', async () => {
+    const store = memoryStore();
+    const clock = new ManualClock(10_000);
+    await make(store, clock, memoryWriter(store, 0, []))([consumed(deviceEvent('DISCONNECTED', 10_000), EVENTS, 1)], countingControl());
+    clock.set(300_000);
+    const w = memoryWriter(store, 0, []);
+    const b = make(store, clock, w);
+    b.reassigned({ readings: [], events: [1] });
+    await b.tick();
+    expect(w.committed.flat().map((a) => [a.rule, a.state, a.timestamp.getTime()])).toEqual([['down', 'FIRING', 40_000]]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The alerter's rule state on Kafka: a compacted topic (see `record.ts` for its records), written by
  * the owner of each readings partition as its series fire, escalate and resolve (in the batch's
- * transaction, `alerter.ts`; read committed records only), and read back in
+ * Kafka transaction, `alerter.ts`: read committed records only), and read back in
  * full by every alerter of the group (a `CompactedTable` that follows the topic). When a member is
  * handed a readings partition it waits until its table has read the same state partition up to its
  * current end — everything the previous owner wrote before it let the partition go — and restores
@@ -12,7 +12,7 @@ import { BusbarError, noopLogger } from '@busbar/core';
 import { CompactedTable, ensureTopics, retryKafkaStartup } from '@busbar/kafka';
 import type { createKafka } from '@busbar/kafka';
 import type { RuleStateStore } from '../handler.js';
-import type { SeriesStateRecord } from './record.js';
+import type { StoredSeries } from './record.js';
 import { decodeStateRecord } from './record.js';
 
 /** Partitions of a state topic created by the alerter when the readings topic does not exist yet. */
@@ -27,6 +27,8 @@ export interface RuleStateOptions {
   readonly topic: string;
   /** The readings topic: the state topic needs at least its partition count. */
   readonly readingsTopic: string;
+  /** The device-events topic when rules read it: the state topic needs at least its partition count too. */
+  readonly eventsTopic?: string | undefined;
   /** Longest wait for the state topic to be read up to its end, ms (default 60 000). */
   readonly timeoutMs?: number;
   readonly logger?: Logger;
@@ -42,11 +44,11 @@ export interface KafkaRuleState extends RuleStateStore {
 
 /**
  * Creates the state topic when absent (`cleanup.policy=compact`, as many partitions as the
- * readings topic, at least 6 when that does not exist yet), checks its partition count, and reads
- * it to its end.
+ * readings topic — or the device-events topic, if larger — at least 6 when they do not exist yet),
+ * checks its partition count, and reads it to its end.
  *
  * @throws {BusbarError} `BB_ALERTER_STATE_TOPIC_MISMATCH` when the state topic has fewer partitions
- *   than the readings topic; `BB_KAFKA_REPLAY_INCOMPLETE` when it cannot be read to its end in
+ *   than the readings topic (or the device-events topic); `BB_KAFKA_REPLAY_INCOMPLETE` when it cannot be read to its end in
  *   time; kafkajs' error when Kafka cannot be reached.
  */
 export async function openRuleState(options: RuleStateOptions): Promise<KafkaRuleState> {
@@ -60,14 +62,18 @@ export async function openRuleState(options: RuleStateOptions): Promise<KafkaRul
       const meta = await admin.fetchTopicMetadata({ topics: [topic] });
       return meta.topics[0]?.partitions.length;
     };
-    const readings = await retryKafkaStartup(`partitions of ${options.readingsTopic}`, () => partitionsOf(options.readingsTopic), { logger });
-    await ensureTopics(admin, [{ topic: options.topic, numPartitions: Math.max(readings ?? 0, DEFAULT_STATE_PARTITIONS), config: { 'cleanup.policy': 'compact' } }], { logger });
+    const inputs: { topic: string; partitions: number | undefined }[] = [];
+    for (const topic of [options.readingsTopic, ...(options.eventsTopic !== undefined ? [options.eventsTopic] : [])]) {
+      inputs.push({ topic, partitions: await retryKafkaStartup(`partitions of ${topic}`, () => partitionsOf(topic), { logger }) });
+    }
+    const needed = Math.max(...inputs.map((i) => i.partitions ?? 0));
+    await ensureTopics(admin, [{ topic: options.topic, numPartitions: Math.max(needed, DEFAULT_STATE_PARTITIONS), config: { 'cleanup.policy': 'compact' } }], { logger });
     statePartitions = (await retryKafkaStartup(`partitions of ${options.topic}`, () => partitionsOf(options.topic), { logger })) ?? 0;
-    if (readings !== undefined && statePartitions < readings) throw mismatch(options.topic, statePartitions, options.readingsTopic, readings);
+    for (const i of inputs) if (i.partitions !== undefined && statePartitions < i.partitions) throw mismatch(options.topic, statePartitions, i.topic, i.partitions);
   } finally {
     await admin.disconnect();
   }
-  const table = new CompactedTable<SeriesStateRecord>({ kafka: options.kafka, topic: options.topic, decode: decodeStateRecord, timeoutMs: options.timeoutMs, logger });
+  const table = new CompactedTable<StoredSeries>({ kafka: options.kafka, topic: options.topic, decode: decodeStateRecord, timeoutMs: options.timeoutMs, logger });
   await table.start();
   logger.info({ topic: options.topic, partitions: statePartitions }, 'alerter state topic read');
   return {

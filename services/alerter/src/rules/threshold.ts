@@ -31,8 +31,10 @@
  * first reading after the restart.
  */
 
-/** Severity of a bound. */
-export type Severity = 'WARNING' | 'CRITICAL';
+import type { FiringSeries, Severity, Transition } from './transition.js';
+import { seriesKeyOf } from './transition.js';
+
+export type { FiringSeries, Transition } from './transition.js';
 
 /** A validated threshold rule. */
 export interface ThresholdRule {
@@ -63,29 +65,6 @@ export interface Sample {
   readonly atMs: number;
 }
 
-/** A state change to notify and publish. */
-export interface Transition {
-  readonly rule: ThresholdRule;
-  readonly deviceId: string;
-  readonly channel: number | null;
-  readonly state: 'FIRING' | 'RESOLVED';
-  readonly severity: Severity;
-  readonly value: number;
-  /** The bound crossed: the severity's bound when firing, `clear` when resolving. */
-  readonly threshold: number;
-  /** Timestamp of the reading that caused this transition, ms since epoch. */
-  readonly atMs: number;
-  /** Series key: the same for a FIRING and its RESOLVED. */
-  readonly seriesKey: string;
-  /** 1, 2, ...: increments each time the series fires anew from OK (restarts at 1 in a new process). */
-  readonly episode: number;
-  /**
-   * Timestamp of the reading that first fired this episode, ms since epoch: the same for the
-   * episode's FIRING, escalation and RESOLVED; distinguishes episodes across restarts.
-   */
-  readonly episodeStartMs: number;
-}
-
 interface SeriesState {
   firing: Severity | undefined;
   /** Since when the value has been beyond the warning bound without interruption, ms. */
@@ -100,21 +79,6 @@ const beyond = (rule: ThresholdRule, value: number, bound: number): boolean => (
 
 const rank = (s: Severity | undefined): number => (s === 'CRITICAL' ? 2 : s === 'WARNING' ? 1 : 0);
 
-/** The series key of a rule and a device channel: `<rule id>|<device id>|<channel or empty>`. */
-export const seriesKeyOf = (rule: ThresholdRule, s: { readonly deviceId: string; readonly channel: number | null }): string => `${rule.id}|${s.deviceId}|${s.channel ?? ''}`;
-
-/** What is restored of a firing series after a restart or a partition move. */
-export interface FiringSeries {
-  readonly deviceId: string;
-  readonly channel: number | null;
-  /** The severity it fires at. */
-  readonly severity: Severity;
-  /** Its episode number (see {@link Transition.episode}). */
-  readonly episode: number;
-  /** Timestamp of the reading that fired the episode, ms since epoch. */
-  readonly episodeStartMs: number;
-}
-
 /**
  * Observations made on a copy of the evaluator's state (see {@link ThresholdEvaluator.draft}).
  * Not applied until {@link EvaluationDraft.commit}; dropping the draft discards them.
@@ -122,6 +86,12 @@ export interface FiringSeries {
 export interface EvaluationDraft {
   /** Feeds one sample to the draft; returns the transition it causes, if any. */
   observe(s: Sample): Transition | undefined;
+  /**
+   * The series left the rule's scope (a scoped rule's reading outside its test state): a firing
+   * series resolves (value: the sample's, threshold `null`), a breach not yet fired forgets its
+   * for-duration clocks. Returns the RESOLVED transition, if any.
+   */
+  leave(s: Sample): Transition | undefined;
   /** Applies every observation of this draft to the evaluator (once; later calls do nothing). */
   commit(): void;
 }
@@ -130,8 +100,16 @@ export interface EvaluationDraft {
 export class ThresholdEvaluator {
   private readonly series = new Map<string, SeriesState>();
 
-  /** @param rule - a validated rule. */
-  constructor(readonly rule: ThresholdRule) {}
+  /** The alert signal: the rule's `signal`, or the derived one given (rate of change). */
+  private readonly signal: string;
+
+  /**
+   * @param rule - a validated rule.
+   * @param signal - the name its alerts carry (default `rule.signal`; a rate-of-change rule gives its derived name).
+   */
+  constructor(readonly rule: ThresholdRule, signal?: string) {
+    this.signal = signal ?? rule.signal;
+  }
 
   /**
    * Feeds one sample and applies the state change at once; returns the transition it causes, if
@@ -155,16 +133,30 @@ export class ThresholdEvaluator {
   draft(): EvaluationDraft {
     const copies = new Map<string, SeriesState>();
     let committed = false;
+    const copyOf = (key: string): SeriesState => {
+      let st = copies.get(key);
+      if (!st) {
+        const base = this.series.get(key);
+        st = base ? { ...base } : { firing: undefined, warningSinceMs: undefined, criticalSinceMs: undefined, episode: 0, episodeStartMs: 0 };
+        copies.set(key, st);
+      }
+      return st;
+    };
     return {
       observe: (s) => {
         const key = seriesKeyOf(this.rule, s);
-        let st = copies.get(key);
-        if (!st) {
-          const base = this.series.get(key);
-          st = base ? { ...base } : { firing: undefined, warningSinceMs: undefined, criticalSinceMs: undefined, episode: 0, episodeStartMs: 0 };
-          copies.set(key, st);
-        }
-        return this.step(st, key, s);
+        return this.step(copyOf(key), key, s);
+      },
+      leave: (s) => {
+        const key = seriesKeyOf(this.rule, s);
+        if (!this.series.has(key) && !copies.has(key)) return undefined;
+        const st = copyOf(key);
+        st.warningSinceMs = undefined;
+        st.criticalSinceMs = undefined;
+        if (st.firing === undefined) return undefined;
+        const was = st.firing;
+        st.firing = undefined;
+        return { rule: this.rule, deviceId: s.deviceId, channel: s.channel, state: 'RESOLVED', severity: was, signal: this.signal, value: s.value, threshold: null, description: `${this.signal} = ${s.value}, out of the rule's scope`, atMs: s.atMs, seriesKey: key, episode: st.episode, episodeStartMs: st.episodeStartMs };
       },
       commit: () => {
         if (committed) return;
@@ -176,7 +168,11 @@ export class ThresholdEvaluator {
 
   private step(st: SeriesState, key: string, s: Sample): Transition | undefined {
     const rule = this.rule;
-    const make = (state: 'FIRING' | 'RESOLVED', severity: Severity, threshold: number): Transition => ({ rule, deviceId: s.deviceId, channel: s.channel, state, severity, value: s.value, threshold, atMs: s.atMs, seriesKey: key, episode: st.episode, episodeStartMs: st.episodeStartMs });
+    const make = (state: 'FIRING' | 'RESOLVED', severity: Severity, threshold: number): Transition => {
+      const cmp = rule.direction === 'above' ? (state === 'FIRING' ? '>' : '<') : state === 'FIRING' ? '<' : '>';
+      const description = state === 'FIRING' ? `${this.signal} = ${s.value} ${cmp} ${threshold}` : `${this.signal} = ${s.value} ${cmp} clear bound ${threshold}`;
+      return { rule, deviceId: s.deviceId, channel: s.channel, state, severity, signal: this.signal, value: s.value, threshold, description, atMs: s.atMs, seriesKey: key, episode: st.episode, episodeStartMs: st.episodeStartMs };
+    };
 
     if (st.firing !== undefined && (rule.direction === 'above' ? s.value < rule.clear : s.value > rule.clear)) {
       const was = st.firing;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isBusbarError } from '@busbar/core';
-import { decodeStateRecord, stateRecordOf } from '../../src/rule-state/record.js';
+import { decodeStateRecord, encodeStateRecord, stateRecordOf } from '../../src/rule-state/record.js';
+import type { StoredSeries } from '../../src/rule-state/record.js';
 import type { ThresholdRule, Transition } from '../../src/rules/threshold.js';
 
 const rule: ThresholdRule = { id: 'cell-temp', devices: ['*'], signal: 'temperature_c', direction: 'above', warning: 45, critical: 60, clear: 40, forMs: 0 };
@@ -46,5 +47,20 @@ describe('alerter > state record', () => {
     ['fields naming another series than the key', 'r|other|', '{"v":1,"rule":"r","device_id":"d","channel":null,"severity":"CRITICAL","episode":1,"episode_start_ms":5,"alert_id":"a","updated_ms":6}'],
   ])('refuses %s with BB_ALERTER_STATE_UNDECODABLE', (_what, key, text) => {
     expect(codeOf(() => decodeStateRecord(key, Buffer.from(text)))).toBe('BB_ALERTER_STATE_UNDECODABLE');
+  });
+
+  it('writes and reads back a waiting series and a firing one with its timer', () => {
+    const waiting: StoredSeries = { rule: 'down', deviceId: 'plc-1', channel: null, waitingSinceMs: 1_700_000_000_000 };
+    expect(JSON.parse(encodeStateRecord(waiting).toString('utf8'))).toEqual({ v: 1, rule: 'down', device_id: 'plc-1', channel: null, waiting_since_ms: 1_700_000_000_000 });
+    expect(decodeStateRecord('down|plc-1|', encodeStateRecord(waiting))).toEqual(waiting);
+    const timed: StoredSeries = { rule: 'clock', deviceId: 'corus-1', channel: null, severity: 'WARNING', episode: 1, episodeStartMs: 5, alertId: 'a', updatedMs: 9, timerMs: 9 };
+    expect(decodeStateRecord('clock|corus-1|', encodeStateRecord(timed))).toEqual(timed);
+  });
+
+  it('refuses a record that is neither firing nor waiting, or mixes the two', () => {
+    const bad = (o: object): string => codeOf(() => decodeStateRecord('down|plc-1|', Buffer.from(JSON.stringify(o))));
+    expect(bad({ v: 1, rule: 'down', device_id: 'plc-1', channel: null })).toBe('BB_ALERTER_STATE_UNDECODABLE');
+    expect(bad({ v: 1, rule: 'down', device_id: 'plc-1', channel: null, waiting_since_ms: 1, severity: 'WARNING' })).toBe('BB_ALERTER_STATE_UNDECODABLE');
+    expect(bad({ v: 1, rule: 'down', device_id: 'plc-2', channel: null, waiting_since_ms: 1 })).toBe('BB_ALERTER_STATE_UNDECODABLE');
   });
 });
