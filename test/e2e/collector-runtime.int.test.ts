@@ -17,6 +17,7 @@ import { noopLogger, noopMetrics } from '@busbar/core';
 import type { CommandInput } from '@busbar/avro';
 import { commandSerde } from '@busbar/avro';
 import { collectorConfigSchema, startCollector } from '@busbar/collector-kit';
+import { ExecutionJournal } from '@busbar/commands';
 import { defineAction } from '@busbar/protocol';
 import type { DeviceConfigBase, ListenContext, ProtocolModule, Session } from '@busbar/protocol';
 import { startPipelineEnv } from '../support/pipeline.js';
@@ -67,6 +68,7 @@ const fakeModule: ProtocolModule<FakeDevice, FakeSession, number> = {
 };
 
 let env: PipelineEnv;
+let journalPath: string;
 
 async function route(action: string, label: string): Promise<string> {
   const command_id = randomUUID();
@@ -77,9 +79,11 @@ async function route(action: string, label: string): Promise<string> {
 
 beforeAll(async () => {
   env = await startPipelineEnv({ namespace: 'runtime' });
+  const dir = mkdtempSync(join(tmpdir(), 'busbar-runtime-'));
+  journalPath = join(dir, 'journal.sqlite');
   const raw = collectorConfigSchema(fakeModule, 0).parse({
     kafka: { brokers: env.kafka.brokers }, topics: env.topics, instanceId: `e2e-${env.run}`,
-    buffer: { path: join(mkdtempSync(join(tmpdir(), 'busbar-runtime-')), 'buffer.sqlite') },
+    buffer: { path: join(dir, 'buffer.sqlite') }, journal: { path: journalPath },
     devices: [{ id: 'fake-1', pollIntervalMs: 50, pollMs: 400 }],
   });
   env.services.push(await startCollector(fakeModule, 'collector-fake', { ...raw, devices: raw.devices as readonly FakeDevice[] }, { logger: noopLogger, metrics: noopMetrics }));
@@ -117,6 +121,27 @@ describe('e2e > generic collector runtime (a protocol module written in the test
     // the set-point did not wait for a poll to end: it ran while one was in progress
     const before = log.slice(0, iS);
     expect(before.lastIndexOf('poll start')).toBeGreaterThan(before.lastIndexOf('poll end'));
+  }, 60_000);
+
+  it('journals routed commands: an id its journal has as started before a crash is answered FAILED (outcome unknown), not run again; one it ran is recorded done', async () => {
+    // the journal as a crash leaves it: this id was started (its bytes may have left) and never finished
+    const crashed = randomUUID();
+    const journal = new ExecutionJournal({ path: journalPath, retainMs: 3_600_000 });
+    try {
+      journal.started(crashed);
+      const command_id = crashed;
+      const cmd: CommandInput = { command_id, issuer: 'e2e', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), target: { device_id: 'fake-1', channel: null }, action: 'fake.apply', parameters: { label: 'J' } };
+      await env.producer.send({ topic: env.topics.deviceCommands, messages: [{ key: 'fake-1', value: commandSerde.encode(cmd) }] });
+      const [r] = await env.results.waitFor((x) => x.command_id === crashed, 1, 20_000);
+      expect(r).toMatchObject({ status: 'FAILED', reason_code: 'BB_COMMAND_INTERRUPTED', details: { outcome: 'unknown' } });
+      expect(log).not.toContain('apply J');
+      // a command the collector runs is journaled started → done with its result
+      const ran = await route('fake.apply', 'K');
+      await env.results.waitFor((x) => x.command_id === ran, 1, 20_000);
+      expect(journal.lookup(ran)).toMatchObject({ state: 'done', result: { status: 'EXECUTED' } });
+    } finally {
+      journal.close();
+    }
   }, 60_000);
 
   it('reconnects at once when the session reports its loss, with DISCONNECTED then CONNECTED events', async () => {

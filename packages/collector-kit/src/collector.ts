@@ -16,12 +16,12 @@
 import type { ReadingInput } from '@busbar/avro';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError, backoffDelayMs, errorCode, sleep, systemClock } from '@busbar/core';
-import { CommandExecutor } from '@busbar/commands';
+import { CommandExecutor, ExecutionJournal } from '@busbar/commands';
 import type { AnyProtocolModule, DeviceConfigBase, DeviceEntry, DeviceJob, DeviceRecords, JobContext, Session } from '@busbar/protocol';
 import { commandResolver, deviceTable } from '@busbar/protocol';
 import { DeviceSupervisor } from '@busbar/supervisor';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
-import { storeAndForwardOptions } from './config.js';
+import { journalPathOf, storeAndForwardOptions } from './config.js';
 import { collectorReadiness } from './health.js';
 import type { Readiness } from './health.js';
 import { CollectorKit } from './kit.js';
@@ -38,7 +38,12 @@ export interface CollectorRuntimeConfig {
   readonly devices: readonly DeviceConfigBase[];
   /** The `buffer:` section (store-and-forward). */
   readonly buffer: Parameters<typeof storeAndForwardOptions>[2];
+  /** The `journal:` section (routed commands' execution journal); default path when absent. */
+  readonly journal?: { readonly path?: string | undefined };
 }
+
+/** How long past the longest command lifetime a journal entry is kept, ms (as the results topic is read back). */
+const JOURNAL_MARGIN_MS = 600_000;
 
 /** A running collector: `/healthz` details, `/readyz` checks and a graceful stop. */
 export interface RunningCollector {
@@ -222,6 +227,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
   });
 
   const owned = [...supervised.values()].filter((s) => module.sessionMode(s.entry.device) === 'exclusive');
+  let journal: ExecutionJournal | undefined;
   if (owned.length > 0) {
     const resolve = commandResolver(table, {
       owner: `collector ${service}`,
@@ -242,7 +248,9 @@ export async function startCollector(module: AnyProtocolModule, service: string,
         },
       }),
     });
-    const executor = new CommandExecutor({ maxLifetimeMs: config.maxCommandLifetimeMs, logger, metrics, resolve });
+    // kept one lifetime plus the replay margin: beyond that a repeat is refused by its expiry anyway
+    journal = new ExecutionJournal({ path: journalPathOf(service, config.instanceId, config.journal ?? {}), retainMs: config.maxCommandLifetimeMs + JOURNAL_MARGIN_MS, logger });
+    const executor = new CommandExecutor({ maxLifetimeMs: config.maxCommandLifetimeMs, logger, metrics, resolve, journal });
     const ownedIds = new Set(owned.map((s) => s.entry.device.id));
     await kit.consumeRoutedCommands({
       executor,
@@ -318,6 +326,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
       }
       kitClosed = true;
       await kit.close();
+      journal?.close();
     },
   };
 }

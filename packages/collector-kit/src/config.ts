@@ -40,7 +40,24 @@ export const collectorCommonShape = {
     })
     .strict()
     .default({ maxBytes: 268_435_456, maxAgeMs: 604_800_000, degradedAfterMs: 10_000 }),
+  /**
+   * The execution journal of routed commands (`@busbar/commands` `ExecutionJournal`, as the
+   * commander's): `started` is recorded before a command's bytes leave for an exclusive-session
+   * device, `done` with its result after; after a crash an id the journal knows is answered from
+   * it (or UNKNOWN), never run again. `path`: its SQLite file, default
+   * `state/<service>-<instanceId>.journal.sqlite` — keep it on persistent storage, beside the buffer.
+   */
+  journal: z.object({ path: z.string().min(1).optional() }).strict().default({}),
 };
+
+/**
+ * The path of a collector's execution journal (its `journal:` section, or the default).
+ *
+ * @param service - the service name (`collector-modbus`).
+ */
+export function journalPathOf(service: string, instanceId: string, journal: { readonly path?: string | undefined }): string {
+  return resolve(journal.path ?? join('state', `${service}-${instanceId}.journal.sqlite`));
+}
 
 /**
  * The store-and-forward options of a collector's `buffer:` section, with its default path.
