@@ -6,7 +6,7 @@
  *                        [--timeout-s S] [--dry-run]
  *
  * Brokers and topic names come from `--config` (any Busbar service's file: its `kafka:` and `topics:`
- * sections; the rest is ignored) with the usual `BUSBAR_KAFKA__BROKERS`-style environment overrides,
+ * sections, TLS and SASL included; the rest is ignored) with the usual `BUSBAR_KAFKA__BROKERS`-style environment overrides,
  * and `--brokers` wins over both. `--alerter-state TOPIC` also creates an alerter group's rule-state
  * topic (compacted, as many partitions as the readings topic): the alerter's `state.topic`, default
  * `busbar.alerter-state.<groupId>.v1`.
@@ -14,7 +14,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
-import type { TopicsConfig } from '@busbar/kafka';
+import type { KafkaSecurityConfig, TopicsConfig } from '@busbar/kafka';
 import { ConfigError, loadConfig } from '@busbar/runtime';
 import type { TopicRole } from './topics.js';
 import { TOPIC_POLICIES } from './topics.js';
@@ -23,6 +23,8 @@ import { TOPIC_POLICIES } from './topics.js';
 export interface CreateCommand {
   /** Bootstrap brokers, `host:port`. */
   readonly brokers: readonly string[];
+  /** TLS and SASL of the `kafka:` section (`--config` / `BUSBAR_KAFKA__SSL`...), used as the services use them. */
+  readonly security: KafkaSecurityConfig;
   /** Topic names (the `topics:` section, defaults filled in). */
   readonly names: TopicsConfig;
   /** Partitions by role (over the defaults). */
@@ -104,6 +106,7 @@ export function parseTopicsArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   const sections = loadConfig(sectionsSchema, { file: values.config, env: overrides });
   return {
     brokers: sections.kafka.brokers,
+    security: { ssl: sections.kafka.ssl, sasl: sections.kafka.sasl },
     names: sections.topics,
     partitions: byRole(values.partitions, '--partitions'),
     retentionMs: byRole(values['retention-ms'], '--retention-ms'),

@@ -24,7 +24,7 @@ const processOutput: CliOutput = { out: (l) => void process.stdout.write(`${l}\n
  */
 async function connectAdmin(cmd: CreateCommand, output: CliOutput): Promise<Admin> {
   const deadline = Date.now() + cmd.timeoutS * 1000;
-  const kafka = createKafka({ brokers: cmd.brokers, clientId: 'busbar-topics', connectionTimeoutMs: 5000 });
+  const kafka = createKafka({ ...cmd.security, brokers: cmd.brokers, clientId: 'busbar-topics', connectionTimeoutMs: 5000 });
   for (;;) {
     const probe = kafka.admin({ retry: { retries: 2 } });
     try {
