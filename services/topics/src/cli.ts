@@ -106,7 +106,7 @@ export function parseTopicsArgs(argv: readonly string[], env: NodeJS.ProcessEnv 
   const sections = loadConfig(sectionsSchema, { file: values.config, env: overrides });
   return {
     brokers: sections.kafka.brokers,
-    security: { ssl: sections.kafka.ssl, sasl: sections.kafka.sasl },
+    security: { ...(sections.kafka.ssl === undefined ? {} : { ssl: sections.kafka.ssl }), ...(sections.kafka.sasl === undefined ? {} : { sasl: sections.kafka.sasl }) },
     names: sections.topics,
     partitions: byRole(values.partitions, '--partitions'),
     retentionMs: byRole(values['retention-ms'], '--retention-ms'),

@@ -18,8 +18,13 @@ describe('parseTopicsArgs', () => {
     const cmd = parseTopicsArgs(['create', '--partitions', 'readings=12', '--retention-ms', 'alerts=60000', '--replication-factor', '3', '--dry-run'], { BUSBAR_KAFKA__BROKERS: 'k1:9092,k2:9092' });
     expect(cmd).toEqual({
       brokers: ['k1:9092', 'k2:9092'], names: expect.objectContaining({ readings: 'busbar.readings.v1' }), partitions: { readings: 12 },
-      retentionMs: { alerts: 60000 }, alerterStateTopics: [], replicationFactor: 3, timeoutS: 120, dryRun: true,
+      retentionMs: { alerts: 60000 }, alerterStateTopics: [], replicationFactor: 3, timeoutS: 120, dryRun: true, security: {},
     });
+  });
+
+  it('carries the kafka section\'s TLS and SASL, so busbar-topics reaches a secured cluster as the services do', () => {
+    const cmd = parseTopicsArgs(['create'], { BUSBAR_KAFKA: '{"brokers":["k1:9093"],"ssl":{"caFile":"ca.pem"},"sasl":{"mechanism":"SCRAM-SHA-512","username":"admin","passwordFile":"pw"}}' });
+    expect(cmd).toMatchObject({ brokers: ['k1:9093'], security: { ssl: { caFile: 'ca.pem' }, sasl: { mechanism: 'SCRAM-SHA-512', username: 'admin', passwordFile: 'pw' } } });
   });
 
   it('takes alerter rule-state topics by name (--alerter-state, repeatable) and refuses a name Kafka would refuse', () => {
