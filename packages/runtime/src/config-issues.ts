@@ -134,3 +134,49 @@ export function describeIssues(schema: z.ZodType, issues: readonly ConfigIssue[]
   }
   return out;
 }
+
+/**
+ * The sections of a configuration schema that would accept unknown keys (zod objects that are not
+ * `.strict()`), as paths (`ops`, `devices[].registers[]`, `(top level)`): a test of each service
+ * asserts the list is empty, so a misspelt key can never be silently ignored.
+ *
+ * @param schema - a service's whole configuration schema.
+ * @returns paths of the loose sections; empty when every section is strict.
+ */
+export function looseSections(schema: z.ZodType): string[] {
+  const found = new Set<string>();
+  const seen = new Set<z.ZodType>();
+  const walk = (s: z.ZodType | undefined, path: string): void => {
+    if (s === undefined || seen.has(s)) return;
+    seen.add(s);
+    const def = defOf(s) as Def & { catchall?: z.ZodType; items?: readonly z.ZodType[]; rest?: z.ZodType };
+    switch (def.type) {
+      case 'object':
+        if (def.catchall === undefined || defOf(def.catchall).type !== 'never') found.add(path === '' ? '(top level)' : path);
+        for (const [k, v] of Object.entries(def.shape ?? {})) walk(v, path === '' ? k : `${path}.${k}`);
+        return;
+      case 'array':
+        return walk(def.element, `${path}[]`);
+      case 'record':
+        return walk(def.valueType, `${path}.*`);
+      case 'tuple':
+        for (const item of def.items ?? []) walk(item, `${path}[]`);
+        return walk(def.rest, `${path}[]`);
+      case 'union':
+        for (const o of def.options ?? []) walk(o, path);
+        return;
+      case 'intersection':
+        walk(def.left, path);
+        return walk(def.right, path);
+      case 'pipe':
+        walk(def.in, path);
+        return walk(def.out, path);
+      case 'lazy':
+        return walk(def.getter?.(), path);
+      default:
+        return walk(def.innerType, path);
+    }
+  };
+  walk(schema, '');
+  return [...found];
+}

@@ -31,7 +31,7 @@ describe('commander > config', () => {
     const c = loadCommanderConfig(join(dir, 'commander.yaml'), {});
     expect(c.basytec?.devices.map((d) => [d.id, d.resultFiles?.dir, d.rci?.plans])).toEqual([['bt-1', join(dir, 'export'), ['capacity.pln']]]);
     writeFileSync(join(dir, 'bad.yaml'), 'kafka: { brokers: ["127.0.0.1:9092"] }\nbasytec: { devices: [{ id: bt-1, timeZone: UTC, resultFiles: { dir: x }, rci: { host: h, port: 1, plans: [], templates: {} } }] }\n');
-    expect(() => loadCommanderConfig(join(dir, 'bad.yaml'), {})).toThrow(/basytec\.devices\.0\.rci\.plans/);
+    expect(() => loadCommanderConfig(join(dir, 'bad.yaml'), {})).toThrow(/basytec\.devices\[id=bt-1\]\.rci\.plans/);
   });
 
   it('refuses one device id under two entries or two protocols, naming the field', () => {
