@@ -137,7 +137,7 @@ export function describeIssues(schema: z.ZodType, issues: readonly ConfigIssue[]
 
 /**
  * The sections of a configuration schema that would accept unknown keys (zod objects that are not
- * `.strict()`), as paths (`ops`, `devices[].registers[]`, `(top level)`): a test of each service
+ * `.strict()` and have no typed `.catchall(...)`), as paths (`ops`, `devices[].registers[]`, `(top level)`): a test of each service
  * asserts the list is empty, so a misspelt key can never be silently ignored.
  *
  * @param schema - a service's whole configuration schema.
@@ -152,9 +152,11 @@ export function looseSections(schema: z.ZodType): string[] {
     const def = defOf(s) as Def & { catchall?: z.ZodType; items?: readonly z.ZodType[]; rest?: z.ZodType };
     switch (def.type) {
       case 'object':
-        if (def.catchall === undefined || defOf(def.catchall).type !== 'never') found.add(path === '' ? '(top level)' : path);
+        // loose: no catchall (zod strips unknown keys) or `unknown`/`any` (passes them through);
+        // a typed catchall (`.catchall(schema)`: named entries) validates every extra key, so it counts as strict
+        if (def.catchall === undefined || ['unknown', 'any'].includes(defOf(def.catchall).type)) found.add(path === '' ? '(top level)' : path);
         for (const [k, v] of Object.entries(def.shape ?? {})) walk(v, path === '' ? k : `${path}.${k}`);
-        return;
+        return walk(def.catchall, `${path}.*`);
       case 'array':
         return walk(def.element, `${path}[]`);
       case 'record':

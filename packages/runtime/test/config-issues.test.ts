@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { configPath, describeIssues, knownKeysAt, suggestKey } from '../src/config-issues.js';
+import { configPath, describeIssues, knownKeysAt, looseSections, suggestKey } from '../src/config-issues.js';
 
 const schema = z
   .object({
@@ -63,5 +63,23 @@ describe('runtime > config-issues > knownKeysAt and suggestKey', () => {
     expect(suggestKey('devicesFle', ['devices', 'devicesFile'])).toBe('devicesFile');
     expect(suggestKey('zzz', ['kafka', 'topics'])).toBeUndefined();
     expect(suggestKey('x', [])).toBeUndefined();
+  });
+});
+
+describe('runtime > config-issues > looseSections', () => {
+  it('is empty for a schema strict in every section (a typed catchall counts as strict)', () => {
+    expect(looseSections(schema)).toEqual([]);
+    expect(looseSections(z.object({ templates: z.object({ start: z.string() }).strict().catchall(z.string()) }).strict())).toEqual([]);
+  });
+
+  it('names every section that would pass or drop unknown keys, through lists, unions and defaults', () => {
+    const loose = z
+      .object({
+        ops: z.object({ port: z.number() }).default({ port: 1 }),
+        devices: z.array(z.object({ id: z.string(), extra: z.looseObject({}) }).strict()),
+        sink: z.union([z.object({ url: z.string() }).strict(), z.object({ path: z.string() })]),
+        any: z.object({}).catchall(z.unknown()).strict().optional(),
+      });
+    expect(looseSections(loose)).toEqual(['(top level)', 'ops', 'devices[].extra', 'sink']);
   });
 });
