@@ -13,6 +13,7 @@ import { startKafka } from '@busbar/testkit';
 import type { KafkaHandle } from '@busbar/testkit';
 import { aclsFor, applyAcls } from '../src/acls.js';
 import { busbarTopics, createBusbarTopics } from '../src/topics.js';
+import { runTopicsCli } from '../src/run.js';
 
 const topics = topicsConfigSchema.parse(undefined);
 const USERS = [
@@ -110,5 +111,18 @@ describe('Kafka ACLs on the command topics over SASL_SSL', () => {
     const a = kafka.admin({ retry: { retries: 0 } });
     await expect(a.connect()).rejects.toThrow(/certificate/i);
     await a.disconnect();
+  });
+
+  it('applies grants from the command line with the admin\'s kafka section (busbar-topics acls --apply)', async () => {
+    const config = join(secrets, 'admin.yaml');
+    const admin = sectionOf('admin');
+    writeFileSync(config, JSON.stringify({ kafka: { brokers: admin.brokers, ssl: admin.ssl, sasl: admin.sasl } }));
+    expect(await outcome(produce(sectionOf('intruder'), topics.alerts))).toBe('CLUSTER_AUTHORIZATION_FAILED');
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await runTopicsCli(['acls', '--config', config, '--grant', 'alerter=intruder', '--apply'], {}, { out: (l) => void out.push(l), err: (l) => void err.push(l) })).toBe(0);
+    expect(err).toEqual([]);
+    expect(out).toContain('User:intruder  WRITE  topic busbar.alerts.v1  applied');
+    expect(await outcome(produce(sectionOf('intruder'), topics.alerts))).toBe('produced');
   });
 });

@@ -45,3 +45,21 @@ describe('parseTopicsArgs', () => {
     expect(parseTopicsArgs(['--help'], {})).toBe('help');
   });
 });
+
+describe('parseTopicsArgs acls', () => {
+  it('takes grants as ROLE=PRINCIPAL[@GROUP], with the admin\'s kafka section', () => {
+    const cmd = parseTopicsArgs(['acls', '--brokers', 'k1:9093', '--grant', 'commander=commander@lab-commander', '--grant', 'issuer=User:operator', '--command-config', 'admin.properties'], {});
+    expect(cmd).toEqual({
+      command: 'acls', brokers: ['k1:9093'], security: {}, names: expect.objectContaining({ commands: 'busbar.commands.v1' }), apply: false, commandConfig: 'admin.properties',
+      grants: [{ role: 'commander', principal: 'commander', groupId: 'lab-commander' }, { role: 'issuer', principal: 'User:operator' }],
+    });
+  });
+
+  it.each([
+    [['acls', '--brokers', 'k:1'], 'acls: give at least one --grant'],
+    [['acls', '--brokers', 'k:1', '--grant', 'operator=alice'], '--grant operator=alice: expected ROLE=PRINCIPAL[@GROUP] with ROLE one of collector, commander, historian, alerter, issuer'],
+    [['acls', '--brokers', 'k:1', '--grant', 'issuer=alice@g'], 'an issuer has no consumer group'],
+  ])('refuses %j with BB_CONFIG_INVALID', (argv, message) => {
+    expect(() => parseTopicsArgs(argv, {})).toThrow(expect.objectContaining({ code: 'BB_CONFIG_INVALID', message: expect.stringContaining(message) }));
+  });
+});
