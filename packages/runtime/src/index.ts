@@ -8,4 +8,4 @@ export { ERROR_CODES } from './errors.js';
 export { serviceMain } from './main.js';
 export { looseSections } from './config-issues.js';
 export { checkConfigFile } from './check.js';
-export type { CheckConfigOptions, ConfigCheck, ConfigLoader } from './check.js';
+export type { ConfigLoader } from './check.js';

@@ -7,9 +7,7 @@
  * Binaries come from `${BUSBAR_CACHE_DIR:-~/.cache/busbar}`, filled by `scripts/infra/fetch-all.sh`.
  */
 export { startKafka } from './kafka.js';
-export type { KafkaHandle, KafkaSaslUser, SaslSslListener, SaslSslOptions } from './kafka.js';
-export { createTestPki } from './pki.js';
-export type { CertificateFiles, TestPki } from './pki.js';
+export type { KafkaHandle } from './kafka.js';
 export { startInflux } from './influx.js';
 export type { InfluxHandle } from './influx.js';
 export { startSchemaRegistry } from './schema-registry.js';
