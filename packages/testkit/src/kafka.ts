@@ -42,6 +42,12 @@ export interface SaslSslOptions {
   readonly superUsers?: readonly string[];
   /** Certificates: default a fresh {@link createTestPki} (openssl). */
   readonly pki?: TestPki;
+  /**
+   * Client certificates (`ssl.client.auth`): `required` refuses a client without a certificate
+   * signed by the test CA (issue one with `pki.issueClient`), `none` does not ask. SASL still names
+   * the principal. @default 'none'
+   */
+  readonly clientAuth?: 'required' | 'requested' | 'none';
 }
 
 /** The SASL_SSL side of a broker started with {@link KafkaOptions.saslSsl}. */
@@ -240,7 +246,8 @@ function jaasString(value: string): string {
 
 /**
  * The `server.properties` entries and `kafka-storage format` arguments of a SASL_SSL listener on
- * `port`: PEM keystore from the test CA, PLAIN users in the listener's JAAS line, SCRAM users
+ * `port`: PEM keystore from the test CA (and the CA as truststore when client certificates are
+ * asked for), PLAIN users in the listener's JAAS line, SCRAM users
  * stored at format time, StandardAuthorizer with no access unless an ACL grants it.
  * (Kafka documentation, "Security" §7.3 SSL, §7.4 SASL, §7.5 authorization and ACLs.)
  */
@@ -267,6 +274,8 @@ async function saslSslProperties(options: SaslSslOptions, dir: string, port: num
       'listener.name.sasl_ssl.plain.sasl.jaas.config': plain,
       'listener.name.sasl_ssl.ssl.keystore.type': 'PEM',
       'listener.name.sasl_ssl.ssl.keystore.location': keystore,
+      'listener.name.sasl_ssl.ssl.client.auth': options.clientAuth ?? 'none',
+      ...(options.clientAuth === undefined || options.clientAuth === 'none' ? {} : { 'listener.name.sasl_ssl.ssl.truststore.type': 'PEM', 'listener.name.sasl_ssl.ssl.truststore.location': pki.caFile }),
       'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
       'allow.everyone.if.no.acl.found': false,
       'super.users': superUsers,
