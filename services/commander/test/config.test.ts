@@ -75,7 +75,7 @@ describe('commander > config', () => {
     const c = loadCommanderConfig(file, {});
     expect(c.corus?.devices.map((d) => [d.id, d.corusMap.mapId, d.logNames])).toEqual([['corus-1', 'b0040', ['interval']]]);
     writeFileSync(join(dir, 'devices', 'corus-devices.yaml'), ['devices:', '  - { id: corus-1, connection: { kind: tcp, host: 127.0.0.1, port: 4001 }, mapFile: corus.map.json, pollParameters: [nope] }'].join('\n'));
-    expect(() => loadCommanderConfig(file, {})).toThrow(/devices\[0\]\.pollParameters\[0\]: "nope" is not a parameter of map b0040/);
+    expect(() => loadCommanderConfig(file, {})).toThrow(/devices\[id=corus-1\]\.pollParameters\[0\]: "nope" is not a parameter of map b0040/);
   });
 });
 

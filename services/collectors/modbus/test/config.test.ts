@@ -38,7 +38,7 @@ describe('collector-modbus > config', () => {
     const badMap = write(dir, 'badmap.yaml', 'kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, connection: { kind: tcp, host: h }, map: { points: [ { name: v, type: input, address: 70000, dataType: float32 } ] } }\n');
     expect(() => loadCollectorConfig(badMap, {})).toThrow(/devices\[id=a\]\.map\.points\[0\]\.address: must be 0\.\.65535/);
     const missing = write(dir, 'missing.yaml', 'kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, connection: { kind: tcp, host: h }, mapFile: nope.json }\n');
-    expect(() => loadCollectorConfig(missing, {})).toThrow(/devices\[0\]\.mapFile: cannot read .*nope\.json/);
+    expect(() => loadCollectorConfig(missing, {})).toThrow(/devices\[id=a\]\.mapFile: cannot read .*nope\.json/);
   });
 });
 
