@@ -10,6 +10,24 @@ import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import type { AnyProtocolModule, DeviceConfigBase } from '@busbar/protocol';
 import { deviceSourceShape, loadDevices } from '@busbar/protocol';
 import { ConfigError, loadConfig } from '@busbar/runtime';
+
+/**
+ * Validates a devices file with `loadConfig`'s messages (each device named by its id:
+ * `devices[id=rack-1].port`, unknown keys with the nearest known one) before `loadDevices` reads
+ * it. A file that cannot be read is left to `loadDevices`, which reports it.
+ * @throws {ConfigError} `BB_CONFIG_INVALID` naming the file and each bad field.
+ */
+function checkDevicesFile(module: AnyProtocolModule, devicesFile: string | undefined, baseDir: string, prefix: string): void {
+  if (devicesFile === undefined) return;
+  const path = resolve(baseDir, devicesFile);
+  try {
+    loadConfig(z.object({ devices: module.devicesSchema }).strict(), { file: path, env: {} });
+  } catch (err) {
+    if (!(err instanceof ConfigError) || err.code === 'BB_CONFIG_UNREADABLE') return;
+    const lines = err.message.split('\n').slice(1).join('\n');
+    throw new ConfigError(err.code, `${prefix}devicesFile ${path}:\n${lines}`, { context: { ...err.context, file: path } });
+  }
+}
 import type { StoreAndForwardOptions } from './kit.js';
 
 /**
@@ -105,8 +123,10 @@ export type CollectorConfigOf<D extends DeviceConfigBase> = Omit<z.output<Return
 export function loadCollectorConfig<D extends DeviceConfigBase>(module: AnyProtocolModule, opsPort: number, file: string | undefined, env: NodeJS.ProcessEnv = process.env, extra: z.ZodRawShape = {}): CollectorConfigOf<D> {
   const cfg = loadConfig(collectorConfigSchema(module, opsPort, extra), { file, env }) as z.output<ReturnType<typeof collectorConfigSchema<AnyProtocolModule, NoFields>>>;
   const { devicesFile, devices, ...rest } = cfg;
+  const baseDir = file ? dirname(resolve(file)) : process.cwd();
+  checkDevicesFile(module, devicesFile, baseDir, '');
   try {
-    return { ...rest, devices: loadDevices<D>(module, { devices: devices as readonly unknown[] | undefined, devicesFile }, '', file ? dirname(resolve(file)) : process.cwd()) };
+    return { ...rest, devices: loadDevices<D>(module, { devices: devices as readonly unknown[] | undefined, devicesFile }, '', baseDir) };
   } catch (err) {
     if (err instanceof BusbarError && !(err instanceof ConfigError)) throw new ConfigError(err.code, err.message, { cause: err.cause, context: err.context });
     throw err;

@@ -10,9 +10,11 @@ import type { StartupRetryOptions } from './startup.js';
 import { createFraming } from '@busbar/avro';
 import type { AvroConfig } from '@busbar/avro';
 import { setFraming } from './framing.js';
+import { kafkaSecurityOptions } from './security.js';
+import type { KafkaSecurityConfig } from './security.js';
 
-/** Connection settings shared by every Busbar service. */
-export interface KafkaConnectionConfig {
+/** Connection settings shared by every Busbar service (`ssl`/`sasl`: see {@link KafkaSecurityConfig}). */
+export interface KafkaConnectionConfig extends KafkaSecurityConfig {
   /** Bootstrap brokers, `host:port`. */
   readonly brokers: readonly string[];
   /** Client id reported to the brokers (default: the service name). */
@@ -35,7 +37,11 @@ export interface KafkaConnectionConfig {
  * With `config.avro`, the client and every producer made from it carry the deployment's framing
  * (see `framingOf`): `RecordPublisher` writes it, `DecodingConsumer` and `readTopicToEnd` read both
  * framings through the configured registry.
+ * With `config.ssl` / `config.sasl` the client connects over TLS and authenticates with SASL; their
+ * files are read here, once (`kafkaSecurityOptions`).
  * @throws {RegistryError} `BB_AVRO_REGISTRY_CONFIG_INVALID` when a registry secret file cannot be read.
+ * @throws {KafkaConfigError} `BB_KAFKA_TLS_FILE_UNREADABLE`, `BB_KAFKA_TLS_CONFIG_INVALID`,
+ *   `BB_KAFKA_SASL_PASSWORD_UNREADABLE`, `BB_KAFKA_SASL_MECHANISM_UNKNOWN` (see `kafkaSecurityOptions`).
  */
 export function createKafka(config: KafkaConnectionConfig, logger: Logger = noopLogger): Kafka {
   const kafka = newKafka(config, logger);
@@ -54,9 +60,11 @@ export function createKafka(config: KafkaConnectionConfig, logger: Logger = noop
 
 function newKafka(config: KafkaConnectionConfig, logger: Logger): Kafka {
   const log = logger.child({ component: 'kafkajs' });
+  const security = kafkaSecurityOptions(config);
   return new Kafka({
     clientId: config.clientId,
     brokers: [...config.brokers],
+    ...security,
     connectionTimeout: config.connectionTimeoutMs ?? 3000,
     requestTimeout: config.requestTimeoutMs ?? 30_000,
     logLevel: logLevel.WARN,

@@ -3,6 +3,7 @@
  * service validates them with the rest of its file; see `@busbar/runtime` `loadConfig`).
  */
 import { z } from 'zod';
+import { SASL_MECHANISMS } from './security.js';
 
 /** `kafka.avro.registry:` — the schema registry (Confluent-compatible REST API) and how to authenticate. Secrets are files. */
 export const registryConfigSchema = z
@@ -39,15 +40,50 @@ export const avroConfigSchema = z
   .strict()
   .refine((a) => a.framing !== 'confluent' || a.registry !== undefined, { message: 'framing confluent needs kafka.avro.registry', path: ['registry'] });
 
-/** `kafka:` — connection to the cluster. */
-export const kafkaConfigSchema = z.object({
-  /** Bootstrap brokers, `host:port`. */
-  brokers: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port')).min(1, 'at least one broker'),
-  /** Client id (default: the service name, set by the service). */
-  clientId: z.string().min(1).optional(),
-  /** Value framing and schema registry (default: single-object, no registry). */
-  avro: avroConfigSchema.optional(),
-});
+/**
+ * `kafka.ssl:` as an object — PEM files of the trusted CAs and of the client certificate and key
+ * (mutual TLS); `ssl: true` is TLS with the system's CAs. Read by `kafkaSecurityOptions`.
+ */
+export const kafkaTlsConfigSchema = z
+  .object({
+    caFile: z.string().min(1).optional(),
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
+    keyPasswordFile: z.string().min(1).optional(),
+    servername: z.string().min(1).optional(),
+    rejectUnauthorized: z.boolean().optional(),
+  })
+  .strict()
+  .refine((t) => (t.certFile === undefined) === (t.keyFile === undefined), { message: 'certFile and keyFile go together (mutual TLS needs both)' });
+
+/** `kafka.sasl:` — mechanism (`PLAIN`, `SCRAM-SHA-256`, `SCRAM-SHA-512`; case ignored), user and password file. */
+export const kafkaSaslConfigSchema = z
+  .object({
+    mechanism: z.preprocess(
+      (m) => (typeof m === 'string' ? m.toUpperCase() : m),
+      z.enum(SASL_MECHANISMS, { error: (iss) => `unknown SASL mechanism ${JSON.stringify(iss.input)}; expected one of ${SASL_MECHANISMS.join(', ')}` }),
+    ),
+    username: z.string().min(1),
+    /** File holding the password (secrets are files; trailing newline dropped). */
+    passwordFile: z.string().min(1),
+  })
+  .strict();
+
+/** `kafka:` — connection to the cluster. Unknown keys are refused (a misspelt `sasl` is not silently plaintext). */
+export const kafkaConfigSchema = z
+  .object({
+    /** Bootstrap brokers, `host:port`. */
+    brokers: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'must be host:port')).min(1, 'at least one broker'),
+    /** Client id (default: the service name, set by the service). */
+    clientId: z.string().min(1).optional(),
+    /** TLS: `true` (system CAs) or files (`caFile`, `certFile`, `keyFile`...). Default plaintext. */
+    ssl: z.union([z.boolean(), kafkaTlsConfigSchema]).optional(),
+    /** SASL authentication (`mechanism`, `username`, `passwordFile`). Default none. */
+    sasl: kafkaSaslConfigSchema.optional(),
+    /** Value framing and schema registry (default: single-object, no registry). */
+    avro: avroConfigSchema.optional(),
+  })
+  .strict();
 
 /** Default topic names (schemas/README.md, "Topics"). */
 export const DEFAULT_TOPICS = {
@@ -71,6 +107,7 @@ export const topicsConfigSchema = z
     alerts: z.string().min(1).default(DEFAULT_TOPICS.alerts),
     deadLetter: z.string().min(1).default(DEFAULT_TOPICS.deadLetter),
   })
+  .strict()
   .default(DEFAULT_TOPICS);
 
 /** Parsed `kafka:` section. */

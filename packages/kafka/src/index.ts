@@ -10,6 +10,7 @@ export { topicEncoder } from './framing.js';
 export type { BatchControl, BatchOutcome, ConsumedRecord } from './consumer.js';
 export { CompactedTable } from './table.js';
 export { ERROR_CODES } from './errors.js';
+export type { KafkaSecurityConfig, SaslMechanism } from './security.js';
 export { DEFAULT_TOPICS, kafkaConfigSchema, topicsConfigSchema } from './config.js';
 export type { KafkaConfig, TopicsConfig } from './config.js';
 export { readTopicToEnd } from './replay.js';

@@ -40,3 +40,25 @@ describe('kafka > config > kafka.avro', () => {
     expect(found.some((m) => m.startsWith(message))).toBe(true);
   });
 });
+
+describe('kafka > config > kafka.ssl and kafka.sasl', () => {
+  it('takes ssl: true, ssl files and a SASL mechanism in any case', () => {
+    expect(kafkaConfigSchema.parse({ brokers, ssl: true }).ssl).toBe(true);
+    expect(kafkaConfigSchema.parse({ brokers, ssl: { caFile: 'ca.pem', certFile: 'c.pem', keyFile: 'k.pem' } }).ssl).toEqual({ caFile: 'ca.pem', certFile: 'c.pem', keyFile: 'k.pem' });
+    expect(kafkaConfigSchema.parse({ brokers, sasl: { mechanism: 'scram-sha-256', username: 'u', passwordFile: 'pw' } }).sasl).toEqual({ mechanism: 'SCRAM-SHA-256', username: 'u', passwordFile: 'pw' });
+  });
+
+  it.each([
+    [{ sasl: { mechanism: 'GSSAPI', username: 'u', passwordFile: 'pw' } }, 'sasl.mechanism: unknown SASL mechanism "GSSAPI"; expected one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512'],
+    [{ sasl: { mechanism: 'PLAIN', username: 'u', password: 'inline' } }, 'sasl: Unrecognized key: "password"'],
+    [{ sasl: { mechanism: 'PLAIN', username: 'u' } }, 'sasl.passwordFile: '],
+    [{ ssl: { certFile: 'c.pem' } }, 'ssl: certFile and keyFile go together'],
+    [{ ssl: { ca: 'inline PEM' } }, 'ssl'],
+    [{ ssl: 'yes' }, 'ssl: '],
+    [{ sals: { mechanism: 'PLAIN' } }, ': Unrecognized key: "sals"'],
+  ])('refuses %j naming the field', (extra, message) => {
+    const found = issues({ brokers, ...extra });
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.some((m) => m.startsWith(message))).toBe(true);
+  });
+});

@@ -31,7 +31,7 @@ export interface DeviceMapSource {
  * @param baseDir - folder `mapFile` is relative to (the configuration file's).
  * @param parse - validates the raw map and returns the driver's map; throws on an invalid one.
  * @returns what `parse` returned.
- * @throws {BusbarError} `BB_CONFIG_INVALID`: `devices[i].mapFile: cannot read <path>: …` when the
+ * @throws {BusbarError} `BB_CONFIG_INVALID`: `devices[id=<id>].mapFile: cannot read <path>: …` when the
  *   file cannot be read or is not JSON/YAML; `devices[i] (<id>) mapFile <file>: …` (or `… map: …`
  *   for an inline map) when `parse` refuses it. The original error is the `cause`.
  */
@@ -42,7 +42,7 @@ export function resolveDeviceMap<M>(device: DeviceMapSource, index: number, base
     try {
       input = parseYaml(readFileSync(path, 'utf8'));
     } catch (cause) {
-      throw new BusbarError('BB_CONFIG_INVALID', `devices[${index}].mapFile: cannot read ${path}: ${(cause as Error).message}`, { cause });
+      throw new BusbarError('BB_CONFIG_INVALID', `devices[id=${device.id}].mapFile: cannot read ${path}: ${(cause as Error).message}`, { cause });
     }
   }
   try {

@@ -29,6 +29,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { BusbarError } from '@busbar/core';
+import { describeIssues } from './config-issues.js';
 
 /** Thrown when the configuration file cannot be read or parsed, or a value fails validation. */
 export class ConfigError extends BusbarError {}
@@ -53,7 +54,9 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
  * @param schema - zod schema of the configuration (defaults in it are the documented defaults).
  * @returns the parsed, deeply frozen configuration.
  * @throws {ConfigError} `BB_CONFIG_UNREADABLE` when the file cannot be read or parsed;
- *   `BB_CONFIG_INVALID` listing each bad field as `path.to.field: message` (followed by
+ *   `BB_CONFIG_INVALID` listing each bad field as `path.to.field: message` — list items named by
+ *   their `id` when they have one (`devices[id=rack-1].port`), else by index (`email.to[0]`); an
+ *   unknown key as `path.key: unknown key (did you mean "topics"?)` (see `describeIssues`) — (followed by
  *   `(from BUSBAR_X)` when an environment variable set it or a parent of it), or naming the variable
  *   whose array index is past the end of the array.
  */
@@ -98,13 +101,13 @@ export function loadConfig<S extends z.ZodType>(schema: S, options: LoadConfigOp
     if (result.success) return deepFreeze(result.data) as z.output<S>;
     const issues = result.error.issues as readonly IssueLike[];
     if (reread(issues, byPath)) continue;
-    const fieldOf = (i: IssueLike): string => (i.path.length ? i.path.map(String).join('.') : '(root)');
-    const lines = issues.map((i) => {
+    const described = describeIssues(schema, issues, merged);
+    const lines = issues.flatMap((i) => {
       const from = sourceOf(i.path, byPath);
-      return `${fieldOf(i)}: ${i.message}${from ? ` (from ${from})` : ''}`;
+      return describeIssues(schema, [i], merged).map((d) => `${d.line}${from ? ` (from ${from})` : ''}`);
     });
     throw new ConfigError('BB_CONFIG_INVALID', `invalid configuration${options.file ? ` in ${options.file}` : ''}:\n  ${lines.join('\n  ')}`, {
-      context: { file: options.file ?? null, fields: issues.map((i) => i.path.map(String).join('.')).join(',') },
+      context: { file: options.file ?? null, fields: described.map((d) => d.field).join(',') },
     });
   }
 }

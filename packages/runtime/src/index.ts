@@ -6,3 +6,6 @@ export { ConfigError, loadConfig } from './config.js';
 export type { RunningService } from './service.js';
 export { ERROR_CODES } from './errors.js';
 export { serviceMain } from './main.js';
+export { looseSections } from './config-issues.js';
+export { checkConfigFile } from './check.js';
+export type { ConfigLoader } from './check.js';

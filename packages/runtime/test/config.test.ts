@@ -148,7 +148,7 @@ describe('runtime > config > environment values read by the schema', () => {
     ['an index past the end', { BUSBAR_RULES__5__FOR_MS: '1' }, /BUSBAR_RULES__5__FOR_MS: index 5 is past the end of rules \(2 item\(s\); the next index is 2\)/],
     ['a word for a number', { BUSBAR_EMAIL__SMTP__PORT: 'smtp' }, /email\.smtp\.port: Invalid input: expected number, received string \(from BUSBAR_EMAIL__SMTP__PORT\)/],
     ['a word for a boolean', { BUSBAR_EMAIL__SMTP__SECURE: 'yes' }, /email\.smtp\.secure: .*expected boolean.* \(from BUSBAR_EMAIL__SMTP__SECURE\)/],
-    ['a word in an array of numbers', { BUSBAR_PORTS: '502,x' }, /ports\.1: .*expected number.* \(from BUSBAR_PORTS\)/],
+    ['a word in an array of numbers', { BUSBAR_PORTS: '502,x' }, /ports\[1\]: .*expected number.* \(from BUSBAR_PORTS\)/],
     ['an empty list', { BUSBAR_EMAIL__TO: ' , ' }, /email\.to: .* \(from BUSBAR_EMAIL__TO\)/],
     ['a value outside an enum', { BUSBAR_MODE: '3' }, /mode: .* \(from BUSBAR_MODE\)/],
   ])('refuses %s with BB_CONFIG_INVALID naming the field and the variable', (_name, env, message) => {

@@ -17,6 +17,48 @@ import { LOOPBACK, freePort } from './ports.js';
 import { rememberTempDir, removeTempDir, runToCompletion, spawnServer, waitUntilReady } from './process.js';
 import type { ServerProcess } from './process.js';
 import { noteStart } from './starts.js';
+import { createTestPki, pemKeystore } from './pki.js';
+import type { TestPki } from './pki.js';
+
+/** A SASL user of a {@link SaslSslOptions} broker. */
+export interface KafkaSaslUser {
+  /** User name: the principal is `User:<username>`. */
+  readonly username: string;
+  /** Password (test data). */
+  readonly password: string;
+  /**
+   * Mechanisms the user can sign in with. SCRAM credentials are stored in the cluster metadata at
+   * format time (`kafka-storage format --add-scram`); PLAIN users are listed in the listener's JAAS
+   * configuration. @default all three: SCRAM-SHA-256, SCRAM-SHA-512 and PLAIN
+   */
+  readonly mechanisms?: readonly ('PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512')[];
+}
+
+/** A second listener, SASL_SSL, with Kafka's StandardAuthorizer: see {@link KafkaOptions.saslSsl}. */
+export interface SaslSslOptions {
+  /** The users. */
+  readonly users: readonly KafkaSaslUser[];
+  /** User names that bypass ACLs (`super.users`; `User:ANONYMOUS`, the plaintext and controller listeners, is always one). */
+  readonly superUsers?: readonly string[];
+  /** Certificates: default a fresh {@link createTestPki} (openssl). */
+  readonly pki?: TestPki;
+  /**
+   * Client certificates (`ssl.client.auth`): `required` refuses a client without a certificate
+   * signed by the test CA (issue one with `pki.issueClient`), `none` does not ask. SASL still names
+   * the principal. @default 'none'
+   */
+  readonly clientAuth?: 'required' | 'requested' | 'none';
+}
+
+/** The SASL_SSL side of a broker started with {@link KafkaOptions.saslSsl}. */
+export interface SaslSslListener {
+  /** Bootstrap servers of the SASL_SSL listener, `["127.0.0.1:<port>"]`. */
+  readonly brokers: string[];
+  /** The CA that signed the broker certificate (PEM file): `kafka.ssl.caFile`. */
+  readonly caFile: string;
+  /** The test CA (to issue client certificates). */
+  readonly pki: TestPki;
+}
 
 /** Options of {@link startKafka}. All optional. */
 export interface KafkaOptions {
@@ -36,6 +78,14 @@ export interface KafkaOptions {
   readonly backend?: Backend | 'auto';
   /** Java executable. @default `$JAVA_HOME/bin/java` when JAVA_HOME is set, else `java` (must be >= 17) */
   readonly java?: string;
+  /**
+   * Adds a SASL_SSL listener (TLS with a test CA; SASL PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512) and
+   * turns on Kafka's `StandardAuthorizer` with `allow.everyone.if.no.acl.found=false`: on that
+   * listener a principal can do only what ACLs grant it (super users excepted). The PLAINTEXT
+   * listener (`brokers`) stays for the test's own set-up: there the principal is `User:ANONYMOUS`,
+   * a super user — never give it to the code under test. Native backend only.
+   */
+  readonly saslSsl?: SaslSslOptions;
 }
 
 /**
@@ -44,8 +94,10 @@ export interface KafkaOptions {
  * never disposed are deleted when the process exits.
  */
 export interface KafkaHandle extends AsyncDisposable {
-  /** Bootstrap servers, `["127.0.0.1:<port>"]`, for kafkajs `brokers`. */
+  /** Bootstrap servers, `["127.0.0.1:<port>"]`, for kafkajs `brokers` (PLAINTEXT). */
   readonly brokers: string[];
+  /** The SASL_SSL listener when started with `saslSsl`. */
+  readonly saslSsl?: SaslSslListener;
   /** Temporary directory holding server.properties, the log dirs (`data/`) and the logs. */
   readonly dir: string;
   /** The broker's stdout/stderr (log4j2 at INFO). Read it when something fails. */
@@ -70,13 +122,17 @@ export interface KafkaHandle extends AsyncDisposable {
  * spawns `java kafka.Kafka server.properties`, and resolves once a kafkajs admin can connect
  * and list topics. Topics are auto-created with `numPartitions` partitions; internal topics have
  * replication factor 1; `group.initial.rebalance.delay.ms=0`.
+ * With `saslSsl`, also a SASL_SSL listener with ACLs enforced (see {@link KafkaOptions.saslSsl}).
  * @throws {TestkitError} `BB_TESTKIT_MISSING_BINARY` when the jars are not in the cache (run scripts/infra/fetch-kafka.sh);
  *   `BB_TESTKIT_START_FAILED` when formatting fails or the JVM exits; `BB_TESTKIT_START_TIMEOUT` after `startTimeoutMs`.
  *   Both carry the tail of the server log.
  */
 export async function startKafka(opts: KafkaOptions = {}): Promise<KafkaHandle> {
   noteStart('kafka');
-  if ((await chooseBackend(opts.backend)) === 'testcontainers') return startKafkaContainer();
+  if ((await chooseBackend(opts.backend)) === 'testcontainers') {
+    if (opts.saslSsl !== undefined) throw new TestkitError('BB_TESTKIT_UNSUPPORTED', 'startKafka: saslSsl needs the native backend (BUSBAR_TESTKIT_BACKEND=native)');
+    return startKafkaContainer();
+  }
   // the free ports are chosen before the JVM binds them: another process may take one in between
   // (seen once in CI on a busy machine) — start again on new ports, at most three times
   for (let attempt = 1; ; attempt++) {
@@ -99,15 +155,16 @@ async function startNativeKafka(opts: KafkaOptions): Promise<KafkaHandle> {
   const brokers = [`${LOOPBACK}:${port}`];
   const logFile = join(dir, 'server.log');
   const propsFile = join(dir, 'server.properties');
+  const secure = opts.saslSsl === undefined ? undefined : await saslSslProperties(opts.saslSsl, dir, await freePort());
   const props: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
     'controller.quorum.voters': `1@${LOOPBACK}:${controllerPort}`,
-    listeners: `PLAINTEXT://${LOOPBACK}:${port},CONTROLLER://${LOOPBACK}:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${LOOPBACK}:${port}`,
+    listeners: `PLAINTEXT://${LOOPBACK}:${port},CONTROLLER://${LOOPBACK}:${controllerPort}${secure ? `,SASL_SSL://${secure.listener.brokers[0]}` : ''}`,
+    'advertised.listeners': `PLAINTEXT://${LOOPBACK}:${port}${secure ? `,SASL_SSL://${secure.listener.brokers[0]}` : ''}`,
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map': `PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT${secure ? ',SASL_SSL:SASL_SSL' : ''}`,
     'log.dirs': join(dir, 'data'),
     'num.partitions': opts.numPartitions ?? 3,
     'auto.create.topics.enable': true,
@@ -118,6 +175,7 @@ async function startNativeKafka(opts: KafkaOptions): Promise<KafkaHandle> {
     'share.coordinator.state.topic.replication.factor': 1,
     'share.coordinator.state.topic.min.isr': 1,
     'group.initial.rebalance.delay.ms': 0,
+    ...secure?.properties,
     ...opts.properties,
   };
   writeFileSync(propsFile, Object.entries(props).map(([k, v]) => `${k}=${String(v)}`).join('\n') + '\n');
@@ -135,7 +193,7 @@ async function startNativeKafka(opts: KafkaOptions): Promise<KafkaHandle> {
   // Like Kafka's Uuid.randomUuid, never one that starts with '-': the storage tool would take it for an option.
   let clusterId = randomBytes(16).toString('base64url');
   while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
-  await runToCompletion('kafka-storage-format', java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], {
+  await runToCompletion('kafka-storage-format', java, [...jvm, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile, ...(secure?.formatArgs ?? [])], {
     cwd: dir,
     logFile,
     timeoutMs: 60_000,
@@ -157,6 +215,7 @@ async function startNativeKafka(opts: KafkaOptions): Promise<KafkaHandle> {
   await launch();
   const handle: KafkaHandle = {
     brokers,
+    ...(secure ? { saslSsl: secure.listener } : {}),
     dir,
     logFile,
     running: () => proc?.running() ?? false,
@@ -178,6 +237,50 @@ async function startNativeKafka(opts: KafkaOptions): Promise<KafkaHandle> {
     [Symbol.asyncDispose]: () => handle.dispose(),
   };
   return handle;
+}
+
+/** JAAS value: a double-quoted string (backslash and quote escaped). */
+function jaasString(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * The `server.properties` entries and `kafka-storage format` arguments of a SASL_SSL listener on
+ * `port`: PEM keystore from the test CA (and the CA as truststore when client certificates are
+ * asked for), PLAIN users in the listener's JAAS line, SCRAM users
+ * stored at format time, StandardAuthorizer with no access unless an ACL grants it.
+ * (Kafka documentation, "Security" §7.3 SSL, §7.4 SASL, §7.5 authorization and ACLs.)
+ */
+async function saslSslProperties(options: SaslSslOptions, dir: string, port: number): Promise<{ listener: SaslSslListener; properties: Record<string, string | boolean>; formatArgs: string[] }> {
+  const pki = options.pki ?? (await createTestPki());
+  const keystore = pemKeystore(pki.server, join(dir, 'keystore.pem'));
+  const all = ['SCRAM-SHA-256', 'SCRAM-SHA-512', 'PLAIN'] as const;
+  const plainUsers = options.users.filter((u) => (u.mechanisms ?? all).includes('PLAIN'));
+  const formatArgs: string[] = [];
+  for (const u of options.users) {
+    if (/[,=[\]"]/.test(u.username) || /[,\]"]/.test(u.password)) throw new TestkitError('BB_TESTKIT_UNSUPPORTED', `startKafka: SASL user ${JSON.stringify(u.username)}: user names may not hold , = [ ] " and passwords , ] " (kafka-storage --add-scram syntax)`);
+    for (const m of (u.mechanisms ?? all).filter((x) => x !== 'PLAIN')) formatArgs.push('--add-scram', `${m}=[name=${u.username},password=${u.password}]`);
+  }
+  const scram = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  const plain = `org.apache.kafka.common.security.plain.PlainLoginModule required ${plainUsers.map((u) => `user_${u.username}=${jaasString(u.password)}`).join(' ')};`;
+  const superUsers = ['ANONYMOUS', ...(options.superUsers ?? [])].map((u) => `User:${u}`).join(';');
+  return {
+    listener: { brokers: [`${LOOPBACK}:${port}`], caFile: pki.caFile, pki },
+    formatArgs,
+    properties: {
+      'sasl.enabled.mechanisms': 'SCRAM-SHA-256,SCRAM-SHA-512,PLAIN',
+      'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config': scram,
+      'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config': scram,
+      'listener.name.sasl_ssl.plain.sasl.jaas.config': plain,
+      'listener.name.sasl_ssl.ssl.keystore.type': 'PEM',
+      'listener.name.sasl_ssl.ssl.keystore.location': keystore,
+      'listener.name.sasl_ssl.ssl.client.auth': options.clientAuth ?? 'none',
+      ...(options.clientAuth === undefined || options.clientAuth === 'none' ? {} : { 'listener.name.sasl_ssl.ssl.truststore.type': 'PEM', 'listener.name.sasl_ssl.ssl.truststore.location': pki.caFile }),
+      'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+      'allow.everyone.if.no.acl.found': false,
+      'super.users': superUsers,
+    },
+  };
 }
 
 async function adminCanConnect(brokers: string[]): Promise<boolean> {

@@ -127,7 +127,7 @@ const ruleSchema = z.preprocess(
   z.discriminatedUnion('type', [thresholdSchema, rateOfChangeSchema, noDataSchema, disconnectSchema, deviceEventSchema], { error: `type must be one of ${RULE_TYPES.join(', ')}` }),
 );
 
-/** The whole file. */
+/** The whole file. Unknown keys are refused in every section. */
 export const alerterConfigSchema = z.object({
   kafka: kafkaConfigSchema,
   topics: topicsConfigSchema,
@@ -203,8 +203,8 @@ export const alerterConfigSchema = z.object({
     })
     .strict()
     .default({ loadTimeoutMs: 60_000 }),
-  ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9466) }).default({ host: '127.0.0.1', port: 9466 }),
-}).superRefine((c, ctx) => {
+  ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9466) }).strict().default({ host: '127.0.0.1', port: 9466 }),
+}).strict().superRefine((c, ctx) => {
   if (c.state.topic === undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(c.groupId)) {
     ctx.addIssue({ code: 'custom', path: ['state', 'topic'], message: `give a topic name: the default busbar.alerter-state.<groupId>.v1 is not a topic name with groupId ${JSON.stringify(c.groupId)}` });
   }

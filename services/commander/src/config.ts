@@ -19,6 +19,7 @@ import type { ResolvedModbusDevice } from '@busbar/module-modbus';
 import { safetyRigModule } from '@busbar/module-safety-rig';
 import type { ResolvedRigDevice } from '@busbar/module-safety-rig';
 import { deviceSourceShape, loadDevices } from '@busbar/protocol';
+import type { AnyProtocolModule } from '@busbar/protocol';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { ConfigError, loadConfig } from '@busbar/runtime';
 
@@ -33,7 +34,7 @@ export const basytecModule: BasytecModule = createBasytecModule();
 /** The Maccor module as the commander uses it: validation and routing only (it never opens a tester). */
 export const maccorModule = createMaccorModule();
 
-/** The whole file. */
+/** The whole file. Unknown keys are refused in every section. */
 export const commanderConfigSchema = z.object({
   kafka: kafkaConfigSchema,
   topics: topicsConfigSchema,
@@ -60,8 +61,8 @@ export const commanderConfigSchema = z.object({
    * file per commander process).
    */
   journal: z.object({ path: z.string().min(1).optional() }).strict().default({}),
-  ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9467) }).default({ host: '127.0.0.1', port: 9467 }),
-}).superRefine((c, ctx) => {
+  ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9467) }).strict().default({ host: '127.0.0.1', port: 9467 }),
+}).strict().superRefine((c, ctx) => {
   // one device id, one protocol: a command's device must not match two bindings (or two owners)
   const seen = new Map<string, string>();
   for (const protocol of ['modbus', 'arbin', 'maccor', 'corus', 'rig'] as const) {
@@ -96,6 +97,25 @@ export function loadCommanderConfig(file: string | undefined, env: NodeJS.Proces
 }
 
 /**
+ * Validates a devices file with `loadConfig`'s messages (each device named by its id:
+ * `devices[id=psu-1].port`, unknown keys with the nearest known one) before `loadDevices` reads it.
+ * A file that cannot be read is left to `loadDevices`, which reports it (and so is any other error).
+ * @param prefix - the section's path as a prefix of field names (`''`, `'modbus.'`).
+ * @throws {ConfigError} `BB_CONFIG_INVALID`: `<prefix>devicesFile <path>:` then one line per bad field.
+ */
+function checkDevicesFile(module: AnyProtocolModule, devicesFile: string | undefined, baseDir: string, prefix: string): void {
+  if (devicesFile === undefined) return;
+  const path = resolve(baseDir, devicesFile);
+  try {
+    loadConfig(z.object({ devices: module.devicesSchema }).strict(), { file: path, env: {} });
+  } catch (err) {
+    if (!(err instanceof ConfigError) || err.code === 'BB_CONFIG_UNREADABLE') return;
+    const lines = err.message.split('\n').slice(1).join('\n');
+    throw new ConfigError(err.code, `${prefix}devicesFile ${path}:\n${lines}`, { context: { ...err.context, file: path } });
+  }
+}
+
+/**
  * Resolves a parsed configuration: each protocol section's `devicesFile` or `devices` through its
  * module (map files relative to `baseDir`), and one device id for one protocol across sections.
  *
@@ -104,6 +124,9 @@ export function loadCommanderConfig(file: string | undefined, env: NodeJS.Proces
  * @throws {ConfigError} `BB_CONFIG_INVALID` naming the section and device.
  */
 export function resolveCommanderConfig(cfg: z.output<typeof commanderConfigSchema>, baseDir: string): CommanderConfig {
+  for (const [module, section] of [[modbusModule, cfg.modbus], [arbinModule, cfg.arbin], [safetyRigModule, cfg.rig], [basytecModule, cfg.basytec], [maccorModule, cfg.maccor], [corusModule, cfg.corus]] as const) {
+    checkDevicesFile(module, section?.devicesFile, baseDir, `${module === safetyRigModule ? 'rig' : module.protocol}.`);
+  }
   const modbus = cfg.modbus ? { devices: loadDevices<ResolvedModbusDevice>(modbusModule, cfg.modbus, 'modbus.', baseDir) } : undefined;
   const arbin = cfg.arbin ? { devices: loadDevices<ArbinDeviceConfig>(arbinModule, cfg.arbin, 'arbin.', baseDir) } : undefined;
   const rig = cfg.rig ? { devices: loadDevices<ResolvedRigDevice>(safetyRigModule, cfg.rig, 'rig.', baseDir) } : undefined;

@@ -31,7 +31,7 @@ describe('commander > config', () => {
     const c = loadCommanderConfig(join(dir, 'commander.yaml'), {});
     expect(c.basytec?.devices.map((d) => [d.id, d.resultFiles?.dir, d.rci?.plans])).toEqual([['bt-1', join(dir, 'export'), ['capacity.pln']]]);
     writeFileSync(join(dir, 'bad.yaml'), 'kafka: { brokers: ["127.0.0.1:9092"] }\nbasytec: { devices: [{ id: bt-1, timeZone: UTC, resultFiles: { dir: x }, rci: { host: h, port: 1, plans: [], templates: {} } }] }\n');
-    expect(() => loadCommanderConfig(join(dir, 'bad.yaml'), {})).toThrow(/basytec\.devices\.0\.rci\.plans/);
+    expect(() => loadCommanderConfig(join(dir, 'bad.yaml'), {})).toThrow(/basytec\.devices\[id=bt-1\]\.rci\.plans/);
   });
 
   it('refuses one device id under two entries or two protocols, naming the field', () => {
@@ -75,7 +75,7 @@ describe('commander > config', () => {
     const c = loadCommanderConfig(file, {});
     expect(c.corus?.devices.map((d) => [d.id, d.corusMap.mapId, d.logNames])).toEqual([['corus-1', 'b0040', ['interval']]]);
     writeFileSync(join(dir, 'devices', 'corus-devices.yaml'), ['devices:', '  - { id: corus-1, connection: { kind: tcp, host: 127.0.0.1, port: 4001 }, mapFile: corus.map.json, pollParameters: [nope] }'].join('\n'));
-    expect(() => loadCommanderConfig(file, {})).toThrow(/devices\[0\]\.pollParameters\[0\]: "nope" is not a parameter of map b0040/);
+    expect(() => loadCommanderConfig(file, {})).toThrow(/devices\[id=corus-1\]\.pollParameters\[0\]: "nope" is not a parameter of map b0040/);
   });
 });
 

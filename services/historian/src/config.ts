@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { ConfigError, loadConfig } from '@busbar/runtime';
 
-/** The whole file. */
+/** The whole file. Unknown keys are refused in every section. */
 export const historianConfigSchema = z.object({
   kafka: kafkaConfigSchema,
   topics: topicsConfigSchema,
@@ -32,8 +32,8 @@ export const historianConfigSchema = z.object({
     })
     .strict()
     .refine((i) => i.token !== undefined || i.tokenFile !== undefined, { message: 'give token or tokenFile', path: ['token'] }),
-  ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9465) }).default({ host: '127.0.0.1', port: 9465 }),
-});
+  ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9465) }).strict().default({ host: '127.0.0.1', port: 9465 }),
+}).strict();
 
 /** The validated configuration (token resolved). */
 export type HistorianConfig = z.output<typeof historianConfigSchema> & { readonly influx: { readonly token: string } };

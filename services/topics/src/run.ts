@@ -4,7 +4,8 @@ import type { Admin } from 'kafkajs';
 import { createKafka } from '@busbar/kafka';
 import { USAGE, parseTopicsArgs } from './cli.js';
 import { busbarTopics, createBusbarTopics } from './topics.js';
-import type { CreateCommand } from './cli.js';
+import type { AclsCommand, CreateCommand } from './cli.js';
+import { aclsFor, applyAcls, kafkaAclsCommands } from './acls.js';
 
 /** Where {@link runTopicsCli} writes (default the process's stdout and stderr). */
 export interface CliOutput {
@@ -22,9 +23,9 @@ const processOutput: CliOutput = { out: (l) => void process.stdout.write(`${l}\n
  * returned has kafkajs' full retry policy (a fresh cluster may take a while to elect the leaders of
  * new topics: `createTopics` waits for them).
  */
-async function connectAdmin(cmd: CreateCommand, output: CliOutput): Promise<Admin> {
-  const deadline = Date.now() + cmd.timeoutS * 1000;
-  const kafka = createKafka({ brokers: cmd.brokers, clientId: 'busbar-topics', connectionTimeoutMs: 5000 });
+async function connectAdmin(cmd: CreateCommand | AclsCommand, output: CliOutput): Promise<Admin> {
+  const deadline = Date.now() + ('timeoutS' in cmd ? cmd.timeoutS : 30) * 1000;
+  const kafka = createKafka({ ...cmd.security, brokers: cmd.brokers, clientId: 'busbar-topics', connectionTimeoutMs: 5000 });
   for (;;) {
     const probe = kafka.admin({ retry: { retries: 2 } });
     try {
@@ -57,7 +58,7 @@ function describeError(err: unknown): string {
  * @returns the exit code: 0 done (or `--help`), 1 cluster unreachable or a request refused, 2 usage or configuration error.
  */
 export async function runTopicsCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, output: CliOutput = processOutput): Promise<number> {
-  let cmd: CreateCommand | 'help';
+  let cmd: CreateCommand | AclsCommand | 'help';
   try {
     cmd = parseTopicsArgs(argv, env);
   } catch (err) {
@@ -69,6 +70,7 @@ export async function runTopicsCli(argv: readonly string[], env: NodeJS.ProcessE
     output.out(USAGE);
     return 0;
   }
+  if ('command' in cmd) return runAcls(cmd, output);
   const topics = busbarTopics(cmd.names, { partitions: cmd.partitions, retentionMs: cmd.retentionMs, alerterStateTopics: cmd.alerterStateTopics });
   let admin: Admin | undefined;
   try {
@@ -78,6 +80,27 @@ export async function runTopicsCli(argv: readonly string[], env: NodeJS.ProcessE
       output.out(`${r.topic}  ${r.action}  partitions=${r.partitions}${r.changed.length > 0 ? `  ${r.changed.join(', ')}` : ''}`);
       if (r.warning) output.err(`busbar-topics: warning: ${r.topic} ${r.warning}`);
     }
+    return 0;
+  } catch (err) {
+    output.err(`busbar-topics: ${describeError(err)}`);
+    return 1;
+  } finally {
+    await admin?.disconnect().catch(() => undefined);
+  }
+}
+
+/** `busbar-topics acls`: prints the `kafka-acls.sh` lines of the grants, or applies them (`--apply`). */
+async function runAcls(cmd: AclsCommand, output: CliOutput): Promise<number> {
+  const acls = cmd.grants.flatMap((g) => aclsFor(g, cmd.names));
+  if (!cmd.apply) {
+    for (const line of kafkaAclsCommands(acls, cmd.brokers.join(','), cmd.commandConfig)) output.out(line);
+    return 0;
+  }
+  let admin: Admin | undefined;
+  try {
+    admin = await connectAdmin(cmd, output);
+    await applyAcls(admin, acls);
+    for (const a of acls) output.out(`${a.principal}  ${a.operation}  ${a.resourceType.toLowerCase()} ${a.resourceName}${a.patternType === 'PREFIXED' ? '*' : ''}  applied`);
     return 0;
   } catch (err) {
     output.err(`busbar-topics: ${describeError(err)}`);

@@ -18,8 +18,13 @@ describe('parseTopicsArgs', () => {
     const cmd = parseTopicsArgs(['create', '--partitions', 'readings=12', '--retention-ms', 'alerts=60000', '--replication-factor', '3', '--dry-run'], { BUSBAR_KAFKA__BROKERS: 'k1:9092,k2:9092' });
     expect(cmd).toEqual({
       brokers: ['k1:9092', 'k2:9092'], names: expect.objectContaining({ readings: 'busbar.readings.v1' }), partitions: { readings: 12 },
-      retentionMs: { alerts: 60000 }, alerterStateTopics: [], replicationFactor: 3, timeoutS: 120, dryRun: true,
+      retentionMs: { alerts: 60000 }, alerterStateTopics: [], replicationFactor: 3, timeoutS: 120, dryRun: true, security: {},
     });
+  });
+
+  it('carries the kafka section\'s TLS and SASL, so busbar-topics reaches a secured cluster as the services do', () => {
+    const cmd = parseTopicsArgs(['create'], { BUSBAR_KAFKA: '{"brokers":["k1:9093"],"ssl":{"caFile":"ca.pem"},"sasl":{"mechanism":"SCRAM-SHA-512","username":"admin","passwordFile":"pw"}}' });
+    expect(cmd).toMatchObject({ brokers: ['k1:9093'], security: { ssl: { caFile: 'ca.pem' }, sasl: { mechanism: 'SCRAM-SHA-512', username: 'admin', passwordFile: 'pw' } } });
   });
 
   it('takes alerter rule-state topics by name (--alerter-state, repeatable) and refuses a name Kafka would refuse', () => {
@@ -38,5 +43,23 @@ describe('parseTopicsArgs', () => {
     expect(() => parseTopicsArgs(['create'], {})).toThrow(/no brokers/);
     expect(() => parseTopicsArgs(['create', '--brokers', 'nope'], {})).toThrow(/kafka.brokers/);
     expect(parseTopicsArgs(['--help'], {})).toBe('help');
+  });
+});
+
+describe('parseTopicsArgs acls', () => {
+  it('takes grants as ROLE=PRINCIPAL[@GROUP], with the admin\'s kafka section', () => {
+    const cmd = parseTopicsArgs(['acls', '--brokers', 'k1:9093', '--grant', 'commander=commander@lab-commander', '--grant', 'issuer=User:operator', '--command-config', 'admin.properties'], {});
+    expect(cmd).toEqual({
+      command: 'acls', brokers: ['k1:9093'], security: {}, names: expect.objectContaining({ commands: 'busbar.commands.v1' }), apply: false, commandConfig: 'admin.properties',
+      grants: [{ role: 'commander', principal: 'commander', groupId: 'lab-commander' }, { role: 'issuer', principal: 'User:operator' }],
+    });
+  });
+
+  it.each([
+    [['acls', '--brokers', 'k:1'], 'acls: give at least one --grant'],
+    [['acls', '--brokers', 'k:1', '--grant', 'operator=alice'], '--grant operator=alice: expected ROLE=PRINCIPAL[@GROUP] with ROLE one of collector, commander, historian, alerter, issuer'],
+    [['acls', '--brokers', 'k:1', '--grant', 'issuer=alice@g'], 'an issuer has no consumer group'],
+  ])('refuses %j with BB_CONFIG_INVALID', (argv, message) => {
+    expect(() => parseTopicsArgs(argv, {})).toThrow(expect.objectContaining({ code: 'BB_CONFIG_INVALID', message: expect.stringContaining(message) }));
   });
 });

@@ -116,18 +116,19 @@ export type ResolvedCorusDevice = CorusDeviceConfig & {
  * Resolves each device's `map` or `mapFile` (JSON/YAML, relative to `baseDir`) into a validated
  * Corus map and checks that the polled parameters and logs exist in it.
  *
- * @throws {BusbarError} `BB_CONFIG_INVALID` naming `devices[i]` and the field at fault.
+ * @throws {BusbarError} `BB_CONFIG_INVALID` naming the device (`devices[id=<id>]`, or
+ *   `devices[i] (<id>)` for its map) and the field at fault.
  */
 export function resolveCorusDevices(devices: readonly CorusDeviceConfig[], baseDir: string): ResolvedCorusDevice[] {
   return devices.map((d, i) => {
     const corusMap = resolveDeviceMap(d, i, baseDir, parseCorusMap);
     const pollNames = d.pollParameters ?? corusMap.config.parameters.filter((p) => p.role !== 'map_name').map((p) => p.name);
     for (const [j, n] of pollNames.entries()) {
-      if (!corusMap.byName.has(n)) throw new BusbarError('BB_CONFIG_INVALID', `devices[${i}].pollParameters[${j}]: "${n}" is not a parameter of map ${corusMap.mapId}`);
+      if (!corusMap.byName.has(n)) throw new BusbarError('BB_CONFIG_INVALID', `devices[id=${d.id}].pollParameters[${j}]: "${n}" is not a parameter of map ${corusMap.mapId}`);
     }
     const logNames = d.logs.names ?? Object.keys(corusMap.config.logs);
     for (const [j, n] of logNames.entries()) {
-      if (corusMap.config.logs[n] === undefined) throw new BusbarError('BB_CONFIG_INVALID', `devices[${i}].logs.names[${j}]: "${n}" is not a log of map ${corusMap.mapId} (configured: ${Object.keys(corusMap.config.logs).join(', ') || 'none'})`);
+      if (corusMap.config.logs[n] === undefined) throw new BusbarError('BB_CONFIG_INVALID', `devices[id=${d.id}].logs.names[${j}]: "${n}" is not a log of map ${corusMap.mapId} (configured: ${Object.keys(corusMap.config.logs).join(', ') || 'none'})`);
     }
     return { ...d, corusMap, pollNames, logNames };
   });

@@ -164,7 +164,7 @@ describe('modules > corus > actions', () => {
     expect(() => module.devicesSchema.parse([{ id: 'x', connection: { kind: 'tcp', host: 'h', port: 1 } }])).toThrow(/exactly one of map or mapFile/);
     expect(() => module.devicesSchema.parse([{ id: 'x', connection: { kind: 'tcp', host: 'h', port: 1 }, map: EXAMPLE_CORUS_MAP, timeZone: 'Mars/Olympus' }])).toThrow(/unknown IANA time zone/);
     const s = module.devicesSchema.parse([{ id: 'x', connection: { kind: 'tcp', host: 'h', port: 1 }, map: EXAMPLE_CORUS_MAP, pollParameters: ['nope'] }]);
-    expect(() => module.resolveDevices(s, '.')).toThrow(/devices\[0\]\.pollParameters\[0\]: "nope" is not a parameter of map b0040/);
+    expect(() => module.resolveDevices(s, '.')).toThrow(/devices\[id=x\]\.pollParameters\[0\]: "nope" is not a parameter of map b0040/);
   });
 
   it('a write whose expiry passes while it waits in the session queue → EXPIRED, nothing written', async () => {

@@ -25,7 +25,7 @@ describe('collector-arbin > config', () => {
   });
 
   it('names the bad field, and has no credentials field (they come from the environment)', () => {
-    expect(() => loadCollectorConfig(write('kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, host: h, port: 0 }\n'), {})).toThrow(/devices\.0\.port/);
-    expect(() => loadCollectorConfig(write('kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, host: h, password: secret }\n'), {})).toThrow(/devices\.0/);
+    expect(() => loadCollectorConfig(write('kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, host: h, port: 0 }\n'), {})).toThrow(/devices\[id=a\]\.port/);
+    expect(() => loadCollectorConfig(write('kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, host: h, password: secret }\n'), {})).toThrow(/devices\[id=a\]\.password: unknown key/);
   });
 });

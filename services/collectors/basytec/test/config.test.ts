@@ -20,8 +20,8 @@ describe('collector-basytec > config', () => {
   });
 
   it('names the bad field', () => {
-    expect(() => loadCollectorConfig(write('c.yaml', 'kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, timeZone: UTC }\n'), {})).toThrow(/devices\.0\.resultFiles: configure at least one source/);
-    expect(() => loadCollectorConfig(write('c.yaml', 'kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, timeZone: UTC, resultFiles: { dir: x }, pollIntervalMs: 1 }\n'), {})).toThrow(/devices\.0\.pollIntervalMs/);
+    expect(() => loadCollectorConfig(write('c.yaml', 'kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, timeZone: UTC }\n'), {})).toThrow(/devices\[id=a\]\.resultFiles: configure at least one source/);
+    expect(() => loadCollectorConfig(write('c.yaml', 'kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, timeZone: UTC, resultFiles: { dir: x }, pollIntervalMs: 1 }\n'), {})).toThrow(/devices\[id=a\]\.pollIntervalMs/);
   });
 
   it('accepts the example device file of the protocol page (packages/drivers/basytec/README.md)', () => {

@@ -38,9 +38,9 @@ describe('collector-corus > config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'corus-cfg-'));
     const file = join(dir, 'c.yaml');
     writeFileSync(file, ['kafka: { brokers: ["127.0.0.1:9092"] }', 'devices:', '  - { id: corus-1, connection: { kind: tcp, host: h, port: 1 }, mapFile: corus.map.json, logs: { names: [hourly] } }'].join('\n'));
-    expect(() => loadCollectorConfig(file, {})).toThrow(/devices\[0\]\.mapFile: cannot read/);
+    expect(() => loadCollectorConfig(file, {})).toThrow(/devices\[id=corus-1\]\.mapFile: cannot read/);
     writeFileSync(join(dir, 'corus.map.json'), JSON.stringify(EXAMPLE_CORUS_MAP));
-    expect(() => loadCollectorConfig(file, {})).toThrow(/devices\[0\]\.logs\.names\[0\]: "hourly" is not a log of map b0040 \(configured: interval\)/);
+    expect(() => loadCollectorConfig(file, {})).toThrow(/devices\[id=corus-1\]\.logs\.names\[0\]: "hourly" is not a log of map b0040 \(configured: interval\)/);
     writeFileSync(join(dir, 'corus.map.json'), JSON.stringify({ ...EXAMPLE_CORUS_MAP, mapId: 'not valid!' }));
     expect(() => loadCollectorConfig(file, {})).toThrow(/devices\[0\] \(corus-1\) mapFile corus\.map\.json: invalid Corus map: mapId/);
   });

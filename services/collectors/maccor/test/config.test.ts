@@ -22,10 +22,10 @@ describe('collector-maccor > config', () => {
   it('names the bad field, inline or in the device file, and wants exactly one of devices / devicesFile', () => {
     const dir = folder();
     writeFileSync(join(dir, 'inline.yaml'), 'kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, host: h, channels: 0 }\n');
-    expect(() => loadCollectorConfig(join(dir, 'inline.yaml'), {})).toThrow(/devices\.0\.channels/);
+    expect(() => loadCollectorConfig(join(dir, 'inline.yaml'), {})).toThrow(/devices\[id=a\]\.channels/);
     writeFileSync(join(dir, 'bad-devices.yaml'), 'devices:\n  - { id: a, host: h, channels: 2, directControl: { watchdogMs: 1000 } }\n');
     writeFileSync(join(dir, 'file.yaml'), 'kafka: { brokers: ["k:1"] }\ndevicesFile: bad-devices.yaml\n');
-    expect(() => loadCollectorConfig(join(dir, 'file.yaml'), {})).toThrow(/bad-devices\.yaml: devices\.0\.directControl\.testerWatchdogS: testerWatchdogS is required/);
+    expect(() => loadCollectorConfig(join(dir, 'file.yaml'), {})).toThrow(/devicesFile .*bad-devices\.yaml:\s+devices\[id=a\]\.directControl\.testerWatchdogS: testerWatchdogS is required/);
     writeFileSync(join(dir, 'none.yaml'), 'kafka: { brokers: ["k:1"] }\n');
     expect(() => loadCollectorConfig(join(dir, 'none.yaml'), {})).toThrow(/give exactly one of devices/);
   });

@@ -34,11 +34,11 @@ describe('collector-modbus > config', () => {
       '  - { id: a, connection: { kind: tcp, host: h, port: 70000 }, map: { points: [ { name: v, type: input, address: 0, dataType: float32 } ] } }',
       '  - { id: a, connection: { kind: tcp, host: h }, map: { points: [ { name: v, type: input, address: 0, dataType: float32 } ] } }',
     ].join('\n'));
-    expect(() => loadCollectorConfig(bad, {})).toThrow(/kafka\.brokers\.0: must be host:port[\s\S]*devices\.0\.connection\.port[\s\S]*devices\.1\.id: duplicate device id a/);
+    expect(() => loadCollectorConfig(bad, {})).toThrow(/kafka\.brokers\[0\]: must be host:port[\s\S]*devices\[id=a\]\.connection\.port[\s\S]*devices\[id=a\]\.id: duplicate device id a/);
     const badMap = write(dir, 'badmap.yaml', 'kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, connection: { kind: tcp, host: h }, map: { points: [ { name: v, type: input, address: 70000, dataType: float32 } ] } }\n');
-    expect(() => loadCollectorConfig(badMap, {})).toThrow(/devices\.0\.map\.points\.0\.address: must be 0\.\.65535/);
+    expect(() => loadCollectorConfig(badMap, {})).toThrow(/devices\[id=a\]\.map\.points\[0\]\.address: must be 0\.\.65535/);
     const missing = write(dir, 'missing.yaml', 'kafka: { brokers: ["k:1"] }\ndevices:\n  - { id: a, connection: { kind: tcp, host: h }, mapFile: nope.json }\n');
-    expect(() => loadCollectorConfig(missing, {})).toThrow(/devices\[0\]\.mapFile: cannot read .*nope\.json/);
+    expect(() => loadCollectorConfig(missing, {})).toThrow(/devices\[id=a\]\.mapFile: cannot read .*nope\.json/);
   });
 });
 
@@ -59,7 +59,7 @@ describe('collector-modbus > config > devicesFile (the device file shared with t
     const dir = mkdtempSync(join(tmpdir(), 'busbar-modbus-cfg-'));
     write(dir, 'bad-devices.yaml', 'devices:\n  - { id: a, connection: { kind: tcp, host: h, port: 70000 }, map: { points: [] } }\n');
     const bad = write(dir, 'c1.yaml', 'kafka: { brokers: ["k:1"] }\ndevicesFile: bad-devices.yaml\n');
-    expect(() => loadCollectorConfig(bad, {})).toThrow(/devicesFile .*bad-devices\.yaml: devices\.0\.connection\.port/);
+    expect(() => loadCollectorConfig(bad, {})).toThrow(/devicesFile .*bad-devices\.yaml:\s+devices\[id=a\]\.connection\.port/);
     const neither = write(dir, 'c2.yaml', 'kafka: { brokers: ["k:1"] }\n');
     expect(() => loadCollectorConfig(neither, {})).toThrow(/give exactly one of devices \(inline\) or devicesFile/);
     const missing = write(dir, 'c3.yaml', 'kafka: { brokers: ["k:1"] }\ndevicesFile: nope.yaml\n');

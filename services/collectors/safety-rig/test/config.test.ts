@@ -37,8 +37,8 @@ describe('collector-safety-rig > config', () => {
     ['an interlock output the rig does not have', (t) => t.replace('outputs: { pump: 6, fan: 7, relay1: 5, relay2: 3, relay3: 4 }', 'outputs: { pump: 6, fan: 7, relay1: 5, relay2: 3 }'), /interlock\.actions: output relay3 is not one of arduino\.outputs/],
     ['a missing DBC', (t) => t.replace('dbcFile: busbar_safety_rig_bmu.dbc', 'dbcFile: nope.dbc'), /can\.dbcFile: cannot read .*nope\.dbc/],
     ['a PCS map without its §4.3 choices', (t) => t.replace('        dcCurrentCountsPerA: 52.094\n', ''), /pcs\.map: .*dcCurrentCountsPerA/],
-    ['both interlock and interlockFile', (t) => t.replace('    interlockFile: interlock.original.yaml', '    interlockFile: interlock.original.yaml\n    interlock: {}'), /devices\.0\.interlock: give exactly one of interlock or interlockFile/],
-    ['a cell count above 14', (t) => t.replace('cellCount: 12', 'cellCount: 15'), /devices\.0\.can\.cellCount/],
+    ['both interlock and interlockFile', (t) => t.replace('    interlockFile: interlock.original.yaml', '    interlockFile: interlock.original.yaml\n    interlock: {}'), /devices\[id=rig-a\]\.interlock: give exactly one of interlock or interlockFile/],
+    ['a cell count above 14', (t) => t.replace('cellCount: 12', 'cellCount: 15'), /devices\[id=rig-a\]\.can\.cellCount/],
   ])('refuses %s, naming the field', (_name, edit, message) => {
     expect(() => loadCollectorConfig(examples(edit), {})).toThrow(message);
   });
