@@ -1,3 +1,4 @@
 /** `@busbar/topics` (private): the topics Busbar expects and their creation, behind `busbar-topics create`. */
 export { busbarTopics, createBusbarTopics } from './topics.js';
 export { parseTopicsArgs } from './cli.js';
+export { runTopicsCli } from './run.js';

@@ -3,4 +3,4 @@
  * the benchmark and the local demo.
  */
 export { startArbinCollector } from './collector.js';
-export { collectorConfigSchema } from './config.js';
+export { collectorConfigSchema, loadCollectorConfig } from './config.js';

@@ -3,5 +3,5 @@
  * tests.
  */
 export { startBasytecCollector } from './collector.js';
-export { collectorConfigSchema } from './config.js';
+export { collectorConfigSchema, loadCollectorConfig } from './config.js';
 export type { CollectorConfig } from './config.js';

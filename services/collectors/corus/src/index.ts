@@ -3,5 +3,5 @@
  * and the benchmark.
  */
 export { startCorusCollector } from './collector.js';
-export { collectorConfigSchema, resolveCollectorConfig } from './config.js';
+export { collectorConfigSchema, loadCollectorConfig, resolveCollectorConfig } from './config.js';
 export type { CollectorConfig } from './config.js';
