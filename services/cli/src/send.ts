@@ -5,14 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { CommandInput, CommandParameter, CommandResult } from '@busbar/avro';
 import { commandResultSerde, commandSerde } from '@busbar/avro';
 import { readCommandKey, signCommand, signingAlgorithmOf } from '@busbar/commands';
 import { ConfigError } from '@busbar/runtime';
 import type { CliIo } from './io.js';
-import { EXIT, jsonLine } from './io.js';
+import { EXIT, jsonLine, within } from './io.js';
 import { connect } from './connection.js';
 import type { ConnectionOptions } from './connection.js';
 
@@ -152,7 +151,7 @@ async function awaitResult(kafka: Kafka, consumer: Consumer, topic: string, comm
       }
     },
   });
-  await Promise.race([joined, delay(timeoutMs)]);
+  await within(joined, timeoutMs);
   // positioned at the end as it was before the command leaves: its result cannot be missed, older ones are not read
   for (const e of ends) consumer.seek({ topic, partition: e.partition, offset: e.high });
   const timer = setTimeout(() => settle(undefined), timeoutMs);

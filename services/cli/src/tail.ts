@@ -5,13 +5,12 @@
  * code and skipped.
  */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { alertSerde, commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { Serde } from '@busbar/avro';
 import type { TopicsConfig } from '@busbar/kafka';
 import { errorCode } from '@busbar/core';
 import type { CliIo } from './io.js';
-import { EXIT, jsonLine } from './io.js';
+import { EXIT, jsonLine, within } from './io.js';
 import { connect } from './connection.js';
 import type { ConnectionOptions } from './connection.js';
 
@@ -107,7 +106,7 @@ export async function tail(topicArg: string, o: TailOptions, io: CliIo): Promise
         if (o.max !== undefined && printed >= o.max) finish();
       },
     });
-    await (o.timeoutS === undefined ? finished : Promise.race([finished, delay(o.timeoutS * 1000)]));
+    await (o.timeoutS === undefined ? finished : within(finished, o.timeoutS * 1000));
     return EXIT.ok;
   } finally {
     process.removeListener('SIGINT', onSigint);
