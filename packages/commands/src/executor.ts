@@ -148,7 +148,7 @@ export class CommandExecutor {
    */
   async handle(cmd: Command): Promise<Handled> {
     const key = commandKey(cmd); // bounded: an over-long id is remembered and answered by its digest
-    const refused = this.authorise(cmd, key);
+    const refused = this.authorise(cmd);
     if (refused) return refused;
     const admission = this.guard.admit({ command_id: key, expires_at: cmd.expires_at });
     if (!admission.admit) {
@@ -282,7 +282,7 @@ export class CommandExecutor {
    * The policy's verdict, before admission: undefined when it lets the command through (or there is
    * no policy, or a field is out of bounds — refused by the bounds check next), else the REJECTED result.
    */
-  private authorise(cmd: Command, key: string): (Handled & { kind: 'result' }) | undefined {
+  private authorise(cmd: Command): (Handled & { kind: 'result' }) | undefined {
     const authorise = this.options.authorise;
     if (!authorise) return undefined;
     try {
@@ -296,7 +296,7 @@ export class CommandExecutor {
     } catch (err) {
       const code = errorCode(err);
       const message = err instanceof Error ? err.message : String(err);
-      this.log.warn({ commandId: key, action: cmd.action, code, err: message }, 'command refused by the policy');
+      // logged by the audit (refused, then result), not twice here
       return this.result(cmd, 'REJECTED', code, message, contextDetails(err));
     }
   }
