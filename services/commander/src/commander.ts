@@ -1,10 +1,11 @@
 /**
  * The commander's composition.
  *
- *   commands topic ─▶ CommandExecutor (signature and policy, once per id, not after expiry, limits) ─┬─▶ device (shared session) ─▶ result
- *                                                                              └─▶ device-commands topic (exclusive
- *                                                                                  session: the owning collector
- *                                                                                  executes and publishes the result)
+ *   commands topic ─▶ CommandExecutor (signature and policy, once per id, not after expiry, limits)
+ *                      ├─▶ device (shared session) ─▶ result
+ *                      └─▶ device-commands topic (exclusive session: the owning collector executes
+ *                          and publishes the result)
+ *   every step ─▶ one audit line (policy.ts auditLogger)
  *
  * At start it reads the results topic back (bounded by the command lifetime) so that a command
  * id answered before a restart is not executed again; an id executed (or started) before a crash
