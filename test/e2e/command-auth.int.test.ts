@@ -158,6 +158,14 @@ describe('busbar CLI against the running commander', () => {
     expect(sim.state().voltageSetpointV).toBe(14);
   });
 
+  it('topics create --dry-run is busbar-topics: one line per topic, the run\'s topics found, nothing changed', async () => {
+    const { code, stdout } = await busbar(['topics', 'create', '--dry-run', '--timeout-s', '30']);
+    expect(code).toBe(0);
+    const rows = stdout.trim().split('\n');
+    expect(rows.find((l) => l.startsWith(`${env.topics.commands}  `))).toMatch(/partitions=3/);
+    expect(rows.find((l) => l.startsWith(`${env.topics.commandResults}  `))).toBeDefined();
+  });
+
   it('tail command-results --from-beginning decodes every result as a JSON line', async () => {
     const published = (await env.results.waitFor(() => true, 11)).length; // 1 + 6 + 2 results above, 2 from the CLI
     const { code, stdout } = await busbar(['tail', 'command-results', '--from-beginning', '--max', String(published), '--timeout', '60']);
