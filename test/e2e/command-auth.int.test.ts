@@ -20,9 +20,12 @@ import type { CommandInput } from '@busbar/avro';
 import { readCommandKey, signCommand } from '@busbar/commands';
 import { commanderConfigSchema, resolveCommanderConfig, startCommander } from '@busbar/commander';
 import { POWER_SUPPLY_MAP, startPowerSupplySimulator } from '@busbar/driver-modbus';
+import { historianConfigSchema, startHistorian } from '@busbar/historian';
+import type { HistorianConfig } from '@busbar/historian';
 import type { PowerSupplySimulator } from '@busbar/driver-modbus';
 import { startPipelineEnv } from '../support/pipeline.js';
 import type { PipelineEnv } from '../support/pipeline.js';
+import { eventually } from '../support/recorder.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const BUSBAR = join(repo, 'node_modules/.bin/busbar');
@@ -88,6 +91,8 @@ beforeAll(async () => {
     },
   });
   env.services.push(await startCommander(resolveCommanderConfig(raw, dir), { logger, metrics: noopMetrics }));
+  const historian = historianConfigSchema.parse({ kafka: { brokers: env.kafka.brokers }, topics: env.topics, groupId: `e2e-cmdauth-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
+  env.services.push(await startHistorian(historian, { logger: { ...logger, info: () => undefined, warn: () => undefined }, metrics: noopMetrics }));
 });
 
 afterAll(async () => {
@@ -124,6 +129,11 @@ describe('commander with a command policy, on the real Kafka', () => {
     }
     expect(sim.state().voltageSetpointV).toBe(12.5);
     expect(sim.state().writesAccepted).toBe(writes);
+
+    // the refusals are stored by the historian like every result (measurement command_result)
+    const ids = new Set(cases.map(([, c]) => c.command_id));
+    const flux = `from(bucket: "${env.influx.bucket}") |> range(start: -1h) |> filter(fn: (r) => r._measurement == "command_result" and r._field == "command_id" and r.status == "REJECTED")`;
+    await eventually(async () => new Set((await env.influxQuery(flux)).map((row) => String(row['_value'])).filter((id) => ids.has(id))).size === ids.size, 'the six REJECTED results in InfluxDB', 30_000);
   });
 
   it('an expired signed command is EXPIRED (its expiry is signed: a replay cannot extend it)', async () => {
