@@ -15,3 +15,6 @@ bash scripts/infra/fetch-all.sh
 bash scripts/peers/setup-venv.sh
 bash scripts/peers/setup-pyprobe-venv.sh
 npx turbo run build
+# the workspace bins (busbar, busbar-<service>) point into dist/, which npm install did not find on a
+# fresh clone: link them now (node_modules/.bin; README "Send a command from the shell")
+npm rebuild --ignore-scripts >/dev/null

@@ -260,7 +260,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           }
         }
       }
-      if (Object.keys(sections).length > 0) specs.push({ name: 'commander', entry: SERVICE_ENTRIES.commander, config: { ...common, groupId: 'busbar-commander', ...sections } });
+      if (Object.keys(sections).length > 0) specs.push({ name: 'commander', entry: SERVICE_ENTRIES.commander, config: { ...common, groupId: 'busbar-commander', policy: { requireSignature: false }, ...sections } }); // the demo's commands are unsigned (docs/commands.md, migration)
     }
     // durable state (collector buffers, the commander's journal) inside this run's directory, never shared with another run
     const stateDir = join(runDir, 'state');

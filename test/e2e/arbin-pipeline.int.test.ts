@@ -107,7 +107,7 @@ beforeAll(async () => {
   const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(proxy.port) });
   const collectorCfg = { ...collectorRaw, devices: collectorRaw.devices! };
   const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
-  const commanderCfg = resolveCommanderConfig(commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, arbin: { devices: devices(proxy.port) } }), '.');
+  const commanderCfg = resolveCommanderConfig(commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, policy: { requireSignature: false }, arbin: { devices: devices(proxy.port) } }), '.');
   env.services.push(await startArbinCollector(collectorCfg, { ...deps, credentials }), await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
 
   // A command sent right after start is answered: a new collector group reads the routed commands

@@ -72,7 +72,7 @@ beforeAll(async () => {
   const raw = collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, buffer: { path: join(dir, 'buffer.sqlite') }, devices });
   const collectorCfg = { ...raw, devices: (raw.devices as BasytecDeviceInput[]).map((d) => resolveBasytecDevice(d, dir, dir)) } as CollectorConfig;
   const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
-  const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, basytec: { devices } });
+  const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, policy: { requireSignature: false }, basytec: { devices } });
   const commanderCfg = resolveCommanderConfig(commanderRaw, dir);
   env.services.push(await startBasytecCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
 }, 240_000);

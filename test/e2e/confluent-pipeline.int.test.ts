@@ -59,7 +59,7 @@ beforeAll(async () => {
   const framing = new AvroFraming({ framing: 'confluent', registry: registryClient });
   [env, sim] = await Promise.all([startPipelineEnv({ namespace: 'confluent', framing, smtp: true }), startPowerSupplySimulator({ seed: 11, tickMs: 50 })]);
   const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaSection(), topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
-  const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaSection(), topics: env.topics, groupId: `e2e-commander-${env.run}`, modbus: { devices: devices(sim.port) } });
+  const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaSection(), topics: env.topics, groupId: `e2e-commander-${env.run}`, policy: { requireSignature: false }, modbus: { devices: devices(sim.port) } });
   const commanderCfg = resolveCommanderConfig(commanderRaw, '.');
   const alerterCfg = alerterConfigSchema.parse({
     kafka: kafkaSection(), topics: env.topics, groupId: `e2e-alerter-${env.run}`,

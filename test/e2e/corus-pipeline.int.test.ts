@@ -55,7 +55,7 @@ beforeAll(async () => {
   const kafkaCfg = { brokers: env.kafka.brokers };
   collectorCfg = resolveCollectorConfig(collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, stateDir: mkdtempSync(join(tmpdir(), 'e2e-corus-state-')), devices: devices(sim.port) }), '.');
   const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
-  const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, corus: { devices: devices(sim.port) } });
+  const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, policy: { requireSignature: false }, corus: { devices: devices(sim.port) } });
   const commanderCfg = resolveCommanderConfig(commanderRaw, '.');
   env.services.push(await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
   collector = await startCorusCollector(collectorCfg, deps);

@@ -7,7 +7,7 @@
  * device); a principal without WRITE on the commands topic cannot put a command there.
  * The test observes the topics through the broker's plaintext listener (a super user).
  */
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,7 @@ import type { Producer } from 'kafkajs';
 import { commandResultSerde, commandSerde, readingSerde } from '@busbar/avro';
 import type { CommandInput, CommandResult, Reading } from '@busbar/avro';
 import { noopLogger, noopMetrics } from '@busbar/core';
+import { signCommand } from '@busbar/commands';
 import { PRODUCER_OPTIONS, createKafka, topicsConfigSchema } from '@busbar/kafka';
 import type { KafkaConfig } from '@busbar/kafka';
 import { resolveModbusDevices } from '@busbar/module-modbus';
@@ -67,10 +68,20 @@ async function producerOf(user: string): Promise<Producer> {
   return p;
 }
 
-async function send(producer: Producer, cmd: Pick<CommandInput, 'target' | 'action' | 'parameters'>): Promise<string> {
+/** The issuer's signing key (Ed25519); the commander's policy holds its public half. */
+const issuerKeys = generateKeyPairSync('ed25519');
+const ISSUER_KEY = { id: 'e2e-issuer-2026', algorithm: 'ed25519' as const, key: issuerKeys.privateKey };
+/** A key the policy knows, allowed on another device only. */
+const viewerKeys = generateKeyPairSync('ed25519');
+const VIEWER_KEY = { id: 'e2e-viewer', algorithm: 'ed25519' as const, key: viewerKeys.privateKey };
+/** Another key under the issuer's key id, which the policy does not know: a forged signature. */
+const strangerKey = { id: 'e2e-issuer-2026', algorithm: 'ed25519' as const, key: generateKeyPairSync('ed25519').privateKey };
+
+/** Sends a command signed with `key` (the issuer's by default; `null`: unsigned). */
+async function send(producer: Producer, cmd: Pick<CommandInput, 'target' | 'action' | 'parameters'>, key: { readonly id: string; readonly algorithm: 'ed25519'; readonly key: typeof ISSUER_KEY.key } | null = ISSUER_KEY): Promise<string> {
   const command_id = randomUUID();
   const full: CommandInput = { command_id, issuer: 'e2e-issuer', issued_at: new Date(), expires_at: new Date(Date.now() + 60_000), ...cmd };
-  await producer.send({ topic: topics.commands, messages: [{ key: cmd.target.device_id, value: commandSerde.encode(full) }] });
+  await producer.send({ topic: topics.commands, messages: [{ key: cmd.target.device_id, value: commandSerde.encode(key === null ? full : signCommand(full, key)) }] });
   return command_id;
 }
 
@@ -96,7 +107,15 @@ beforeAll(async () => {
 
   const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaSection('collector'), instanceId: 'e2e-secure', buffer: { path: join(secrets, 'collector.buffer.sqlite') }, devices: devices(sim.port) });
   services.push(await startModbusCollector({ ...collectorRaw, devices: resolveModbusDevices(collectorRaw.devices!, '.') }, deps));
-  const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaSection('commander'), groupId: 'e2e-commander', journal: { path: join(secrets, 'commander.journal.sqlite') }, modbus: { devices: devices(sim.port) } });
+  writeFileSync(join(secrets, 'issuer.pub.pem'), issuerKeys.publicKey.export({ type: 'spki', format: 'pem' }));
+  writeFileSync(join(secrets, 'viewer.pub.pem'), viewerKeys.publicKey.export({ type: 'spki', format: 'pem' }));
+  const commanderRaw = commanderConfigSchema.parse({
+    kafka: kafkaSection('commander'), groupId: 'e2e-commander', journal: { path: join(secrets, 'commander.journal.sqlite') }, modbus: { devices: devices(sim.port) },
+    policy: {
+      keys: [{ id: ISSUER_KEY.id, algorithm: 'ed25519', file: join(secrets, 'issuer.pub.pem'), issuer: 'e2e-issuer' }, { id: VIEWER_KEY.id, algorithm: 'ed25519', file: join(secrets, 'viewer.pub.pem') }],
+      rules: [{ keys: [ISSUER_KEY.id], actions: ['modbus.write'], devices: ['psu-1', 'psu-solo'] }, { keys: [VIEWER_KEY.id], actions: ['modbus.write'], devices: ['psu-9'] }],
+    },
+  });
   services.push(await startCommander(resolveCommanderConfig(commanderRaw, '.'), deps));
 }, 240_000);
 
@@ -125,6 +144,18 @@ describe('e2e > Kafka over SASL_SSL with ACLs', () => {
     const [viaCollector] = await results.waitFor((r) => r.command_id === routed, 1, 60_000);
     expect(viaCollector).toMatchObject({ status: 'EXECUTED', device_id: 'psu-solo' });
     expect(sim.state().voltageSetpointV).toBe(7.5);
+  });
+
+  it('rejects, with their codes, an unsigned command, a badly signed one and one the policy does not allow — from a principal that may write the topic; nothing reaches the device', async () => {
+    const issuer = await producerOf('issuer');
+    const before = sim.state().writesAccepted;
+    const write = { target: { device_id: 'psu-1' }, action: 'modbus.write', parameters: { point: 'voltage_setpoint_v', value: 33 } };
+    const unsigned = await send(issuer, write, null);
+    const forged = await send(issuer, write, strangerKey);
+    const disallowed = await send(issuer, write, VIEWER_KEY);
+    const codes = await Promise.all([unsigned, forged, disallowed].map(async (id) => (await results.waitFor((r) => r.command_id === id, 1, 60_000))[0]!));
+    expect(codes.map((r) => [r.status, r.reason_code])).toEqual([['REJECTED', 'BB_COMMAND_UNSIGNED'], ['REJECTED', 'BB_COMMAND_BAD_SIGNATURE'], ['REJECTED', 'BB_COMMAND_NOT_AUTHORISED']]);
+    expect(sim.state().writesAccepted).toBe(before);
   });
 
   it('keeps an unauthorised principal off the commands topic: nothing reaches the device', async () => {

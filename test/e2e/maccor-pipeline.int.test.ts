@@ -49,7 +49,7 @@ beforeAll(async () => {
   const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, instanceId: `e2e-${env.run}`, devices: devices(sim.port) });
   const collectorCfg = { ...collectorRaw, devices: collectorRaw.devices! };
   const historianCfg = historianConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
-  const commanderCfg = resolveCommanderConfig(commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, maccor: { devices: devices(sim.port) } }), '.');
+  const commanderCfg = resolveCommanderConfig(commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, policy: { requireSignature: false }, maccor: { devices: devices(sim.port) } }), '.');
   env.services.push(await startMaccorCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startCommander(commanderCfg, deps));
 }, 240_000);
 

@@ -57,7 +57,7 @@ beforeAll(async () => {
     rules: [{ id: 'psu-overtemp', devices: ['psu-1'], signal: 'temperature_c', direction: 'above', warning: 70, critical: 80, clear: 60, forMs: 0 }],
     email: { smtp: { host: env.smtp.host, port: env.smtp.port }, from: 'busbar@lab.test', to: [env.smtp.address] },
   });
-  const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, modbus: { devices: [...devices(sim.port), lateDevice(sim.port)] } });
+  const commanderRaw = commanderConfigSchema.parse({ kafka: kafkaCfg, topics: env.topics, groupId: `e2e-commander-${env.run}`, policy: { requireSignature: false }, modbus: { devices: [...devices(sim.port), lateDevice(sim.port)] } });
   const commanderCfg = resolveCommanderConfig(commanderRaw, '.');
 
   env.services.push(await startModbusCollector(collectorCfg, deps), await startHistorian(historianCfg, deps), await startAlerter(alerterCfg, deps), await startCommander(commanderCfg, deps));

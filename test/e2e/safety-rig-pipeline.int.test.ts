@@ -87,7 +87,7 @@ beforeAll(async () => {
   writeDevices(dir);
   const kafka = `kafka: { brokers: ${JSON.stringify(env.kafka.brokers)} }\ntopics: ${JSON.stringify(env.topics)}\n`;
   writeFileSync(join(dir, 'collector.yaml'), `${kafka}instanceId: e2e-${env.run}\nbuffer: { path: ${JSON.stringify(join(dir, 'buffer.sqlite'))} }\ndevicesFile: rig-devices.yaml\n`);
-  writeFileSync(join(dir, 'commander.yaml'), `${kafka}groupId: e2e-commander-${env.run}\nrig: { devicesFile: rig-devices.yaml }\n`);
+  writeFileSync(join(dir, 'commander.yaml'), `${kafka}groupId: e2e-commander-${env.run}\npolicy: { requireSignature: false }\nrig: { devicesFile: rig-devices.yaml }\n`);
   const historianCfg = historianConfigSchema.parse({ kafka: { brokers: env.kafka.brokers }, topics: env.topics, groupId: `e2e-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token, retryInitialMs: 200, retryMaxMs: 1000 } }) as HistorianConfig;
   env.services.push(
     await startSafetyRigCollector(loadCollectorConfig(join(dir, 'collector.yaml'), {}), deps),

@@ -61,7 +61,7 @@ beforeAll(async () => {
   proxy = await startProxy(sim.port);
   const dir = mkdtempSync(join(tmpdir(), 'busbar-faults-commander-'));
   commander = serviceProcess('commander', dir, {
-    kafka: { brokers: env.kafka.brokers }, topics: env.topics, groupId: `faults-commander-${env.run}`,
+    kafka: { brokers: env.kafka.brokers }, topics: env.topics, groupId: `faults-commander-${env.run}`, policy: { requireSignature: false },
     journal: { path: join(dir, 'state', 'commander.journal.sqlite') },
     modbus: { devices: [{ id: 'psu-1', connection: { kind: 'tcp', host: '127.0.0.1', port: proxy.port }, timeoutMs: 30_000, map: { points: POWER_SUPPLY_MAP.points } }] },
   });

@@ -52,7 +52,7 @@ beforeAll(async () => {
   services = {
     historian: serviceProcess('historian', dir, { ...common, groupId: `faults-garbage-historian-${env.run}`, influx: { url: env.influx.url, org: env.influx.org, bucket: env.influx.bucket, token: env.influx.token } }),
     alerter: serviceProcess('alerter', dir, { ...common, groupId: `faults-garbage-alerter-${env.run}`, rules: [{ id: 'psu-overtemp', devices: ['psu-1'], signal: 'temperature_c', direction: 'above', warning: 150, critical: 160, clear: 140, forMs: 0 }] }),
-    commander: serviceProcess('commander', dir, { ...common, groupId: `faults-garbage-commander-${env.run}`, journal: { path: join(dir, 'state', 'commander.journal.sqlite') }, modbus: { devices: [device] } }),
+    commander: serviceProcess('commander', dir, { ...common, groupId: `faults-garbage-commander-${env.run}`, journal: { path: join(dir, 'state', 'commander.journal.sqlite') }, policy: { requireSignature: false }, modbus: { devices: [device] } }),
     collector: serviceProcess('collector-modbus', dir, { ...common, instanceId: `faults-${env.run}`, buffer: { path: join(dir, 'state', 'collector.buffer.sqlite') }, devices: [device] }),
   };
   await Promise.all(Object.values(services).map((s) => s.start()));

@@ -111,8 +111,12 @@ export interface Command {
   readonly parameters: Readonly<Record<string, CommandParameter>>;
   /** Validate only, write nothing. Default false. */
   readonly dry_run: boolean;
+  /** Id of the issuer's key that made `signature`; null when unsigned (decoding always sets it; absent in code = null). */
+  readonly key_id?: string | null;
+  /** Ed25519 (64 bytes) or HMAC-SHA256 (32 bytes) signature of the canonical bytes (docs/commands.md); null when unsigned (decoding always sets it; absent in code = null). */
+  readonly signature?: Uint8Array | null;
 }
-/** What `commandSerde.encode` accepts: parameters, dry_run and target.channel optional. */
+/** What `commandSerde.encode` accepts: parameters, dry_run, key_id, signature and target.channel optional. */
 export type CommandInput = Omit<WithDefaults<Command, 'parameters' | 'dry_run'>, 'target'> & {
   /** Device and channel acted on (channel defaults to null). */
   readonly target: WithDefaults<CommandTarget, 'channel'>;

@@ -50,7 +50,12 @@ function unwrapCommandParameters(parameters: Record<string, unknown>): Record<st
 
 /** Serde of `io.busbar.v1.Command` (topic busbar.commands.v1); parameter numbers as described in {@link CommandParameter}. */
 export const commandSerde: Serde<Command, CommandInput> = createSingleObjectSerde<Command, CommandInput>(defaultSchemaCatalog, 'Command', {
-  toAvro: (c) => (c.parameters === undefined ? c : { ...c, parameters: wrapCommandParameters(c.parameters) }),
+  toAvro: (c) => ({
+    ...c,
+    ...(c.parameters === undefined ? {} : { parameters: wrapCommandParameters(c.parameters) }),
+    // avsc writes `bytes` from a Buffer only; a plain Uint8Array signature is viewed as one (no copy)
+    ...(c.signature instanceof Uint8Array && !Buffer.isBuffer(c.signature) ? { signature: Buffer.from(c.signature.buffer, c.signature.byteOffset, c.signature.byteLength) } : {}),
+  }),
   fromAvro: (v) => {
     const c = v as Command & { parameters: Record<string, unknown> };
     return { ...c, parameters: unwrapCommandParameters(c.parameters) };

@@ -93,6 +93,11 @@ describe('avro > catalog > the contract in schemas/', () => {
     assertCanRead(readerFile, writerFile, read(writerFile));
   });
 
+  it.each(historyFiles.map((h) => [h.file, `${h.name}.avsc`]))('FORWARD: %s reads data written with the current %s', (readerFile, writerFile) => {
+    // a consumer not yet upgraded reads what upgraded producers write (new fields are skipped)
+    assertCanRead(readerFile, writerFile, read(writerFile));
+  });
+
   it('the check fails, with a clear message, for an incompatible writer', () => {
     const incompatible = { ...(read('reading.avsc') as object), fields: [{ name: 'device_id', type: 'long', doc: 'x' }] };
     expect(() => assertCanRead('reading.avsc', 'test:incompatible', incompatible)).toThrow(
@@ -146,9 +151,13 @@ describe('avro > catalog > SchemaCatalog', () => {
 });
 
 describe('avro > schemas/README.md', () => {
-  it('lists the current fingerprints', () => {
+  it('lists the current fingerprints as the header bytes in wire order, and as numbers', () => {
     const readme = readFileSync(new URL('README.md', dir), 'utf8');
-    for (const s of loadSchemas().currentSchemas()) expect(readme).toContain(`| \`${s.file}\` | \`${s.fingerprint.toString(16).padStart(16, '0')}\` |`);
+    // the header as wire-order bytes (what a decoder compares), then the fingerprint as a number
+    for (const s of loadSchemas().currentSchemas()) {
+      const wire = [...s.header].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+      expect(readme).toContain(`| \`${s.file}\` | \`${wire}\` | \`0x${s.fingerprint.toString(16).padStart(16, '0')}\` |`);
+    }
   });
 });
 

@@ -60,6 +60,7 @@ const samples = {
   command: {
     command_id: 'c-1', issuer: 'alice', issued_at: t0, expires_at: new Date(t0.getTime() + 30_000), target: { device_id: 'psu-1', channel: 1 }, action: 'modbus.write',
     parameters: { value: 12, setpoint_a: 1.5, enable: true, note: 'ramp', none: null, big: -(2 ** 53 - 1), big2: 2 ** 53 - 1, neg: -(2 ** 52 + 1), huge: 2 ** 60 }, dry_run: true,
+    key_id: 'alice-2026', signature: Buffer.alloc(64, 0xab),
   } satisfies Command,
   commandResult: {
     command_id: 'c-1', device_id: 'psu-1', channel: 1, action: 'modbus.write', status: 'REJECTED', reason_code: 'BB_SAFETY_SETPOINT_RANGE',
@@ -144,9 +145,9 @@ describe('avro > serdes', () => {
     const base = { command_id: 'c', issuer: 'i', issued_at: t0, expires_at: t0, target: { device_id: 'd', channel: null }, action: 'x.y', dry_run: false };
     const asLong = commandSerde.encode({ ...base, parameters: { v: 2 } });
     const asDouble = commandSerde.encode({ ...base, parameters: { v: 2.5 } });
-    const tail = (b: Buffer): string => b.toString('hex').slice(-2 * 13);
-    expect(tail(asLong).endsWith('02' + str('v') + '04' + zz(2) + '00' + '00')).toBe(true); // block 1, "v", branch 2 (long), 2, end, dry_run false
-    expect(asDouble.toString('hex').endsWith('02' + str('v') + '06' + dbl(2.5) + '00' + '00')).toBe(true); // branch 3 (double)
+    const tail = (b: Buffer): string => b.toString('hex').slice(-2 * 15);
+    expect(tail(asLong).endsWith('02' + str('v') + '04' + zz(2) + '00' + '00' + '0000')).toBe(true); // block 1, "v", branch 2 (long), 2, end, dry_run false, key_id and signature null
+    expect(asDouble.toString('hex').endsWith('02' + str('v') + '06' + dbl(2.5) + '00' + '00' + '0000')).toBe(true); // branch 3 (double)
     expect(commandSerde.decode(asLong).parameters).toEqual({ v: 2 });
   });
 

@@ -7,8 +7,9 @@ import type { Clock, CommandOutcome, Logger, Metrics } from '@busbar/core';
 import { errorCode, errorOutcome, isBusbarError, noopLogger, noopMetrics, systemClock } from '@busbar/core';
 import type { Command, CommandResultInput, CommandStatus } from '@busbar/avro';
 import { CommandGuard, CommandRefusedError, assertNotExpired } from '@busbar/safety';
-import { checkCommandFields, commandKey, resultIdentity } from './fields.js';
+import { checkCommandFields, commandKey, digestOf, resultIdentity } from './fields.js';
 import type { ExecutionJournal } from './journal.js';
+import type { Authorisation } from './policy.js';
 
 /** A validated command, ready to run: `run` performs the device I/O. */
 export interface PreparedAction {
@@ -37,8 +38,46 @@ export interface CommandExecutorOptions {
    * crash between the device write and the published result re-executes the command after a restart.
    */
   readonly journal?: ExecutionJournal;
+  /**
+   * Authenticity and authorisation, checked before admission (a refused command consumes no id):
+   * returns the verified key id, or throws a {@link CommandRefusedError} (`BB_COMMAND_UNSIGNED`,
+   * `…_UNKNOWN_KEY`, `…_BAD_SIGNATURE`, `…_NOT_AUTHORISED`) → REJECTED, nothing executed. Usually
+   * `policy.authorise` of a {@link CommandPolicy}. Absent: every command is taken as it comes (the
+   * collectors' routed commands, which the commander already checked).
+   */
+  readonly authorise?: (cmd: Command) => Authorisation;
+  /** Told every step of every command, for the audit log (see {@link CommandAuditEvent}). */
+  readonly audit?: (event: CommandAuditEvent) => void;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
+}
+
+/**
+ * One step in the life of a command, for the audit log: `admitted` (signature, policy and
+ * admission passed), `refused` (REJECTED or EXPIRED before anything was sent), `executing` (about to
+ * write to the device), `routed` (sent to the collector that owns the device), `duplicate` (a repeat
+ * of an answered id, or a replay of old history: nothing published) and `result` (each result
+ * published, any status).
+ */
+export interface CommandAuditEvent {
+  /** The step. */
+  readonly event: 'admitted' | 'refused' | 'executing' | 'routed' | 'duplicate' | 'result';
+  /** The command id as remembered (over-long ids as `sha256:<hex>`). */
+  readonly commandId: string;
+  /** The command's issuer, as written in it (bounded: 256 characters). */
+  readonly issuer: string;
+  /** The command's key id (verified once `admitted`), null when unsigned. */
+  readonly keyId: string | null;
+  /** Target device id. */
+  readonly deviceId: string;
+  /** Action. */
+  readonly action: string;
+  /** `result`/`refused`: the status; `routed`: the topic; others: the step itself. */
+  readonly outcome: string;
+  /** The reason code (refusals, failures), else null. */
+  readonly code: string | null;
+  /** The reason text (refusals, failures), else null. */
+  readonly reason: string | null;
 }
 
 /** The outcome of {@link CommandExecutor.handle}. */
@@ -63,6 +102,12 @@ function contextDetails(err: unknown): Record<string, string> {
  */
 function executionOutcome(err: unknown): CommandOutcome | undefined {
   return errorOutcome(err) ?? (err instanceof CommandRefusedError ? 'refused' : undefined);
+}
+
+/** The key id for the audit: null when absent, bounded like the other fields. */
+function keyIdOf(cmd: Command): string | null {
+  const id = cmd.key_id ?? null;
+  return id === null || id === '' ? null : id.length > 128 ? digestOf(id) : id;
 }
 
 /** Default longest command lifetime (CommandGuard's default), ms. */
@@ -103,16 +148,20 @@ export class CommandExecutor {
    */
   async handle(cmd: Command): Promise<Handled> {
     const key = commandKey(cmd); // bounded: an over-long id is remembered and answered by its digest
+    const refused = this.authorise(cmd);
+    if (refused) return refused;
     const admission = this.guard.admit({ command_id: key, expires_at: cmd.expires_at });
     if (!admission.admit) {
       if (admission.why === 'DUPLICATE') {
         this.outcomes.inc({ action: resultIdentity(cmd).action, status: 'DUPLICATE', code: 'none' });
         this.log.warn({ commandId: key, action: resultIdentity(cmd).action }, 'duplicate command id ignored');
+        this.emit(cmd, 'duplicate', 'DUPLICATE');
         return { kind: 'duplicate' };
       }
       if (admission.why === 'STALE') {
         this.outcomes.inc({ action: resultIdentity(cmd).action, status: 'STALE', code: 'none' });
         this.log.warn({ commandId: key, action: resultIdentity(cmd).action, expiresAt: cmd.expires_at.toISOString() }, 'command expired longer ago than the longest lifetime (a replay of old history): no result');
+        this.emit(cmd, 'duplicate', 'STALE');
         return { kind: 'duplicate' };
       }
     }
@@ -129,6 +178,7 @@ export class CommandExecutor {
       }
       return this.result(cmd, 'REJECTED', 'BB_COMMAND_LIFETIME_TOO_LONG', `command expires at ${cmd.expires_at.toISOString()}, beyond the maximum lifetime`);
     }
+    this.emit(cmd, 'admitted', 'ADMITTED');
     const journaled = this.fromJournal(cmd, key);
     if (journaled) return journaled;
     let disposition: Disposition;
@@ -142,6 +192,7 @@ export class CommandExecutor {
     }
     if (disposition.kind === 'route') {
       this.outcomes.inc({ action: cmd.action, status: 'ROUTED', code: 'none' });
+      this.emit(cmd, 'routed', disposition.to);
       return { kind: 'routed', to: disposition.to };
     }
     if (cmd.dry_run) return this.result(cmd, 'ACCEPTED', null, null, { dry_run: 'true', summary: disposition.action.summary });
@@ -156,6 +207,7 @@ export class CommandExecutor {
       return this.result(cmd, 'FAILED', errorCode(err), `${message}; the command was not sent`, { summary: disposition.action.summary, outcome: 'not_sent' });
     }
     let handled: Handled & { kind: 'result' };
+    this.emit(cmd, 'executing', 'EXECUTING');
     try {
       const details = await disposition.action.run();
       this.log.info({ commandId: key, action: cmd.action, summary: disposition.action.summary }, 'command executed');
@@ -226,9 +278,45 @@ export class CommandExecutor {
     return this.result(cmd, 'FAILED', code, reason, { summary, ...contextDetails(err), ...(outcome === undefined ? {} : { outcome }) });
   }
 
+  /**
+   * The policy's verdict, before admission: undefined when it lets the command through (or there is
+   * no policy, or a field is out of bounds — refused by the bounds check next), else the REJECTED result.
+   */
+  private authorise(cmd: Command): (Handled & { kind: 'result' }) | undefined {
+    const authorise = this.options.authorise;
+    if (!authorise) return undefined;
+    try {
+      checkCommandFields(cmd);
+    } catch {
+      return undefined; // refused by the bounds check after admission, as without a policy
+    }
+    try {
+      authorise(cmd);
+      return undefined;
+    } catch (err) {
+      const code = errorCode(err);
+      const message = err instanceof Error ? err.message : String(err);
+      // logged by the audit (refused, then result), not twice here
+      return this.result(cmd, 'REJECTED', code, message, contextDetails(err));
+    }
+  }
+
+  private emit(cmd: Command, event: CommandAuditEvent['event'], outcome: string, code: string | null = null, reason: string | null = null): void {
+    const audit = this.options.audit;
+    if (!audit) return;
+    const id = resultIdentity(cmd);
+    try {
+      audit({ event, commandId: id.command_id, issuer: cmd.issuer.length > 256 ? digestOf(cmd.issuer) : cmd.issuer, keyId: keyIdOf(cmd), deviceId: id.device_id, action: id.action, outcome, code, reason });
+    } catch {
+      // the audit sink is a logger; a failing one must not change what happens to the command
+    }
+  }
+
   private result(cmd: Command, status: CommandStatus, code: string | null, reason: string | null, details: Record<string, string> = {}): Handled & { kind: 'result' } {
     const id = resultIdentity(cmd);
     this.outcomes.inc({ action: id.action, status, code: code ?? 'none' });
+    if (status === 'REJECTED' || status === 'EXPIRED') this.emit(cmd, 'refused', status, code, reason);
+    this.emit(cmd, 'result', status, code, reason);
     return { kind: 'result', result: { ...id, status, reason_code: code, reason, timestamp: new Date(this.clock.nowMs()), details } };
   }
 }

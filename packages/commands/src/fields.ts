@@ -28,6 +28,10 @@ export const COMMAND_FIELD_LIMITS = {
   parameter_text: 1024,
   /** Number of parameters. */
   parameters: 64,
+  /** `key_id`: a key name. */
+  key_id: 128,
+  /** `signature`, bytes: Ed25519 is 64, HMAC-SHA256 32. */
+  signature: 512,
 } as const;
 
 /** `sha256:<hex>` of the UTF-8 text: how an over-long id, device id or action is named in results and memory. */
@@ -57,7 +61,7 @@ function quoted(name: string): string {
 
 /**
  * Checks every bounded field of `cmd`, in a fixed order (command_id, issuer, target.device_id,
- * action, number of parameters, then each parameter by name: its name, a text value's length, a
+ * action, key_id, signature (bytes), number of parameters, then each parameter by name: its name, a text value's length, a
  * number's finiteness).
  *
  * @throws {CommandRefusedError} `BB_COMMAND_FIELD_TOO_LONG` (context: `field`, `length`, `limit`) or
@@ -69,6 +73,10 @@ export function checkCommandFields(cmd: Command): void {
   if (cmd.issuer.length > L.issuer) throw tooLong('issuer', cmd.issuer.length, L.issuer);
   if (cmd.target.device_id.length > L.device_id) throw tooLong('target.device_id', cmd.target.device_id.length, L.device_id);
   if (cmd.action.length > L.action) throw tooLong('action', cmd.action.length, L.action);
+  const keyId = cmd.key_id ?? '';
+  if (keyId.length > L.key_id) throw tooLong('key_id', keyId.length, L.key_id);
+  const signature = cmd.signature ?? null;
+  if (signature !== null && signature.length > L.signature) throw tooLong('signature', signature.length, L.signature, 'bytes');
   const names = Object.keys(cmd.parameters);
   if (names.length > L.parameters) throw tooLong('parameters', names.length, L.parameters, 'entries');
   for (const name of names.sort()) {

@@ -4,7 +4,7 @@ import type { Command } from '@busbar/avro';
 import { CommandRefusedError } from '@busbar/safety';
 import { CommandExecutor } from '../src/executor.js';
 import { ExecutionJournal } from '../src/journal.js';
-import type { Disposition } from '../src/executor.js';
+import type { CommandAuditEvent, Disposition } from '../src/executor.js';
 
 const clock = new ManualClock(Date.UTC(2026, 11, 3));
 let n = 0;
@@ -168,5 +168,51 @@ describe('commands > CommandExecutor > execution journal (after a restart)', () 
     await ex.handle(cmd({ dry_run: true }));
     await ex.handle(cmd({ parameters: { v: Number.NaN } }));
     expect(journal.size).toBe(0);
+  });
+});
+
+describe('commands > CommandExecutor > policy and audit', () => {
+  const refuseUnsigned = (c: Command): { keyId: string | null; signed: boolean } => {
+    if (c.signature === null || c.signature === undefined) throw new CommandRefusedError('BB_COMMAND_UNSIGNED', `command ${c.command_id} is not signed`);
+    return { keyId: c.key_id ?? null, signed: true };
+  };
+
+  function setup(): { ex: CommandExecutor; runs: () => number; events: CommandAuditEvent[] } {
+    let runs = 0;
+    const events: CommandAuditEvent[] = [];
+    const resolve = (): Disposition => ({ kind: 'execute', action: { summary: 'act', run: async () => ({ runs: String(++runs) }) } });
+    return { ex: new CommandExecutor({ clock, resolve, authorise: refuseUnsigned, audit: (e) => events.push(e) }), runs: () => runs, events };
+  }
+
+  it('a refusal by the policy is REJECTED with its code, nothing runs, and the id is not consumed', async () => {
+    const { ex, runs, events } = setup();
+    const c = cmd({ issuer: 'mallory' });
+    expect(await ex.handle(c)).toMatchObject({ kind: 'result', result: { command_id: c.command_id, status: 'REJECTED', reason_code: 'BB_COMMAND_UNSIGNED' } });
+    expect(runs()).toBe(0);
+    expect(events.map((e) => `${e.event}:${e.outcome}:${e.code ?? ''}`)).toEqual(['refused:REJECTED:BB_COMMAND_UNSIGNED', 'result:REJECTED:BB_COMMAND_UNSIGNED']);
+    expect(events[0]).toMatchObject({ commandId: c.command_id, issuer: 'mallory', keyId: null, deviceId: 'dev-1', action: 'x.act' });
+    // the same id, now signed: admitted and executed (an unsigned forgery cannot burn a real command's id)
+    expect(await ex.handle({ ...c, key_id: 'k1', signature: Buffer.alloc(64) })).toMatchObject({ result: { status: 'EXECUTED' } });
+    expect(runs()).toBe(1);
+  });
+
+  it('an admitted command is audited admitted → executing → result, with its key id', async () => {
+    const { ex, events } = setup();
+    const c = cmd({ key_id: 'k1', signature: Buffer.alloc(64) });
+    await ex.handle(c);
+    expect(events.map((e) => [e.event, e.outcome, e.keyId])).toEqual([['admitted', 'ADMITTED', 'k1'], ['executing', 'EXECUTING', 'k1'], ['result', 'EXECUTED', 'k1']]);
+    await ex.handle(c);
+    expect(events.at(-1)).toMatchObject({ event: 'duplicate', outcome: 'DUPLICATE' });
+  });
+
+  it('an expired signed command is audited refused/EXPIRED', async () => {
+    const { ex, events } = setup();
+    await ex.handle(cmd({ key_id: 'k1', signature: Buffer.alloc(64), expires_at: new Date(clock.nowMs() - 1) }));
+    expect(events.map((e) => `${e.event}:${e.outcome}`)).toEqual(['refused:EXPIRED', 'result:EXPIRED']);
+  });
+
+  it('a command with an over-long field is refused by the bounds check, before the policy looks at it', async () => {
+    const { ex } = setup();
+    expect(await ex.handle(cmd({ key_id: 'k'.repeat(129), signature: Buffer.alloc(64) }))).toMatchObject({ result: { status: 'REJECTED', reason_code: 'BB_COMMAND_FIELD_TOO_LONG', reason: 'key_id is 129 characters long; the limit is 128' } });
   });
 });

@@ -1,10 +1,11 @@
 /**
  * The commander's composition.
  *
- *   commands topic ─▶ CommandExecutor (once per id, not after expiry, limits) ─┬─▶ device (shared session) ─▶ result
- *                                                                              └─▶ device-commands topic (exclusive
- *                                                                                  session: the owning collector
- *                                                                                  executes and publishes the result)
+ *   commands topic ─▶ CommandExecutor (signature and policy, once per id, not after expiry, limits)
+ *                      ├─▶ device (shared session) ─▶ result
+ *                      └─▶ device-commands topic (exclusive session: the owning collector executes
+ *                          and publishes the result)
+ *   every step ─▶ one audit line (policy.ts auditLogger)
  *
  * At start it reads the results topic back (bounded by the command lifetime) so that a command
  * id answered before a restart is not executed again; an id executed (or started) before a crash
@@ -26,6 +27,7 @@ import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readT
 import type { RunningService } from '@busbar/runtime';
 import { arbinModule, basytecModule, corusModule, maccorModule } from './config.js';
 import type { CommanderConfig } from './config.js';
+import { auditLogger, buildCommandPolicy } from './policy.js';
 
 /** Results are read back from this much before the command lifetime, ms: a margin for clock skew between hosts (producer timestamps). */
 const REPLAY_MARGIN_MS = 600_000;
@@ -56,6 +58,9 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   });
   if (modules.length === 0) throw new BusbarError('BB_CONFIG_INVALID', 'the commander has no device configured: give at least one of modbus, arbin, basytec, maccor, corus, rig');
 
+  // who may run what: keys read from their files now, so a bad key file stops the start
+  const policy = buildCommandPolicy(config.policy, config.configDir ?? process.cwd(), logger);
+
   // kept one lifetime plus the replay margin: beyond that a repeat is refused by its expiry anyway
   const journal = new ExecutionJournal({ path: config.journal.path ?? join('state', `${config.groupId}.journal.sqlite`), retainMs: config.maxCommandLifetimeMs + REPLAY_MARGIN_MS, logger });
   const executor = new CommandExecutor({
@@ -63,6 +68,8 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
     metrics,
     journal,
     maxLifetimeMs: config.maxCommandLifetimeMs,
+    authorise: (cmd) => policy.authorise(cmd),
+    audit: auditLogger(logger),
     resolve: (cmd: Command): Disposition => resolveModule(cmd),
   });
 

@@ -22,6 +22,7 @@ import { deviceSourceShape, loadDevices } from '@busbar/protocol';
 import type { AnyProtocolModule } from '@busbar/protocol';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { ConfigError, loadConfig } from '@busbar/runtime';
+import { policyConfigSchema } from './policy.js';
 
 /** The Arbin module as the commander uses it: validation and routing only (it never opens a cycler). */
 export const arbinModule = createArbinModule();
@@ -61,6 +62,12 @@ export const commanderConfigSchema = z.object({
    * file per commander process).
    */
   journal: z.object({ path: z.string().min(1).optional() }).strict().default({}),
+  /**
+   * Signed commands (docs/commands.md): `requireSignature` (default true: unsigned commands are
+   * REJECTED `BB_COMMAND_UNSIGNED`), `keys` (id, algorithm `ed25519`/`hmac-sha256`, key `file`
+   * relative to this file, optional `issuer`), `rules` (key ids, action globs, device globs).
+   */
+  policy: policyConfigSchema,
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9467) }).strict().default({ host: '127.0.0.1', port: 9467 }),
 }).strict().superRefine((c, ctx) => {
   // one device id, one protocol: a command's device must not match two bindings (or two owners)

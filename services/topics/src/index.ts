@@ -2,3 +2,4 @@
 export { busbarTopics, createBusbarTopics } from './topics.js';
 export { parseTopicsArgs } from './cli.js';
 export { aclsFor, applyAcls } from './acls.js';
+export { runTopicsCli } from './run.js';

@@ -64,7 +64,7 @@ const kafkaCfg = { brokers: kafkaServer.brokers };
 const deps = { logger: noopLogger, metrics: noopMetrics };
 const collectorRaw = collectorConfigSchema.parse({ kafka: kafkaCfg, topics, instanceId: `bench-${run}`, devices: [device] });
 const collector = await startMaccorCollector({ ...collectorRaw, devices: collectorRaw.devices! }, deps);
-const commander = await startCommander(commanderConfigSchema.parse({ kafka: kafkaCfg, topics, groupId: `bench-commander-${run}`, maccor: { devices: [device] } }) as CommanderConfig, deps);
+const commander = await startCommander(commanderConfigSchema.parse({ kafka: kafkaCfg, topics, groupId: `bench-commander-${run}`, policy: { requireSignature: false }, maccor: { devices: [device] } }) as CommanderConfig, deps);
 
 const results = new Map<string, { result: CommandResult; kafkaMs: number }>();
 const consumer = kafka.consumer({ groupId: `bench-results-${run}`, maxWaitTimeInMs: 20 });
