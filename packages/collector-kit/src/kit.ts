@@ -232,7 +232,7 @@ export class CollectorKit {
     } catch (err) {
       this.publishFailures.inc({ topic: this.events.topic });
       const first = events[0]!;
-      this.options.logger.error({ err, deviceId: first.device_id, kind: first.kind, records: events.length }, 'could not publish device event');
+      this.options.logger.error({ err, device: first.device_id, kind: first.kind, records: events.length }, 'could not publish device event');
     }
   }
 

@@ -1,0 +1,96 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, redactUrl } from '../src/logger.js';
+
+/** A logger writing into memory, and its lines as raw text. */
+function capture(level = 'debug') {
+  const out = new PassThrough();
+  const chunks: string[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c.toString('utf8')));
+  const logger = createLogger({ service: 'svc', level, destination: out });
+  return { logger, lines: (): string[] => chunks.join('').split('\n').filter((l) => l !== '') };
+}
+
+/** Top-level keys of a JSON object line, in order, duplicates kept (JSON.parse would hide them). */
+function keysOf(line: string): string[] {
+  const keys: string[] = [];
+  let depth = 0;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (line[j] !== '"') j += line[j] === '\\' ? 2 : 1;
+      if (depth === 1 && line[j + 1] === ':') keys.push(JSON.parse(line.slice(i, j + 1)) as string);
+      i = j;
+    } else if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') depth--;
+  }
+  return keys;
+}
+
+describe('runtime > logger', () => {
+  it('writes the level as a string and the time as ISO 8601', () => {
+    const { logger, lines } = capture();
+    logger.info({ a: 1 }, 'hello');
+    logger.warn({}, 'careful');
+    const [info, warn] = lines().map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(info).toMatchObject({ level: 'info', service: 'svc', a: 1, msg: 'hello' });
+    expect(info!.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(warn).toMatchObject({ level: 'warn', msg: 'careful' });
+  });
+
+  it('cuts every URL to scheme://host/… in fields, nested fields, errors and the message', () => {
+    const { logger, lines } = capture();
+    const hook = 'https://hooks.slack.com/services/T000/B000/sekret-token-1';
+    logger.error({ url: hook, nested: { target: `${hook}?x=1`, list: [hook] }, err: new Error(`POST ${hook} failed`) }, `webhook ${hook} failed`);
+    const line = lines()[0]!;
+    expect(line).not.toContain('sekret-token-1');
+    const parsed = JSON.parse(line) as { url: string; nested: { target: string; list: string[] }; err: { message: string }; msg: string };
+    expect(parsed.url).toBe('https://hooks.slack.com/…');
+    expect(parsed.nested).toEqual({ target: 'https://hooks.slack.com/…', list: ['https://hooks.slack.com/…'] });
+    expect(parsed.err.message).toBe('POST https://hooks.slack.com/… failed');
+    expect(parsed.msg).toBe('webhook https://hooks.slack.com/… failed');
+  });
+
+  it('redacts credentials by path: password, token, headers', () => {
+    const { logger, lines } = capture();
+    logger.info({ password: 'p1', token: 't1', smtp: { password: 'p2' }, headers: { Authorization: 'Bearer b1' } }, 'config');
+    const line = lines()[0]!;
+    for (const secret of ['p1', 't1', 'p2', 'b1']) expect(line).not.toContain(`"${secret}"`);
+    expect(line).not.toContain('Bearer');
+    expect(JSON.parse(line)).toMatchObject({ password: '[redacted]', token: '[redacted]', smtp: { password: '[redacted]' }, headers: '[redacted]' });
+  });
+
+  it('writes a key once per line: a child binding or a field the parent already carries with the same value is dropped', () => {
+    const { logger, lines } = capture();
+    const device = logger.child({ device: 'psu-1' });
+    device.child({ component: 'modbus', device: 'psu-1' }).warn({ device: 'psu-1', code: 'X' }, 'lost');
+    for (const line of lines()) {
+      const keys = keysOf(line);
+      expect(new Set(keys).size, line).toBe(keys.length);
+    }
+    expect(JSON.parse(lines()[0]!)).toMatchObject({ device: 'psu-1', component: 'modbus', code: 'X', level: 'warn' });
+  });
+
+  it('keeps the lines below the level out', () => {
+    const { logger, lines } = capture('warn');
+    logger.info({}, 'not shown');
+    logger.debug({}, 'not shown');
+    logger.error({}, 'shown');
+    expect(lines().map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual(['shown']);
+  });
+});
+
+describe('runtime > logger > redactUrl', () => {
+  it.each([
+    ['https://hooks.slack.com/services/T0/B0/xyz', 'https://hooks.slack.com/…'],
+    ['https://events.pagerduty.com/v2/enqueue?routing_key=abc', 'https://events.pagerduty.com/…'],
+    ['http://user:pw@relay.lab:8080', 'http://relay.lab:8080/…'],
+    ['http://127.0.0.1:8086', 'http://127.0.0.1:8086'],
+    ['http://127.0.0.1:8086/', 'http://127.0.0.1:8086/'],
+    ['influx at http://influx:8086/api/v2/write?token=z and kafka 127.0.0.1:9092', 'influx at http://influx:8086/… and kafka 127.0.0.1:9092'],
+    ['no url here', 'no url here'],
+  ])('%s → %s', (input, expected) => {
+    expect(redactUrl(input)).toBe(expected);
+  });
+});
