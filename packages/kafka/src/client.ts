@@ -3,13 +3,14 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, ITopicConfig, LogEntry } from 'kafkajs';
-import type { Logger } from '@busbar/core';
-import { noopLogger } from '@busbar/core';
+import type { Logger, Metrics } from '@busbar/core';
+import { noopLogger, noopMetrics } from '@busbar/core';
 import { retryKafkaStartup } from './startup.js';
 import type { StartupRetryOptions } from './startup.js';
 import { createFraming } from '@busbar/avro';
 import type { AvroConfig } from '@busbar/avro';
 import { setFraming } from './framing.js';
+import { installKafkajsWarningFilter } from './warnings.js';
 
 /** Connection settings shared by every Busbar service. */
 export interface KafkaConnectionConfig {
@@ -32,12 +33,17 @@ export interface KafkaConnectionConfig {
  * Creates a kafkajs client that logs through `logger` (namespace bound as `kafka`).
  * kafkajs ERROR lines are logged as warnings: kafkajs retries most of them itself.
  *
+ * Installs the process-wide filter of kafkajs' `TimeoutNegativeWarning` (`warnings.ts`, kafkajs
+ * issue #1751); with `metrics`, the warnings it dropped are counted in
+ * `busbar_kafka_client_warnings_dropped_total{warning="TimeoutNegativeWarning"}`.
+ *
  * With `config.avro`, the client and every producer made from it carry the deployment's framing
  * (see `framingOf`): `RecordPublisher` writes it, `DecodingConsumer` and `readTopicToEnd` read both
  * framings through the configured registry.
  * @throws {RegistryError} `BB_AVRO_REGISTRY_CONFIG_INVALID` when a registry secret file cannot be read.
  */
-export function createKafka(config: KafkaConnectionConfig, logger: Logger = noopLogger): Kafka {
+export function createKafka(config: KafkaConnectionConfig, logger: Logger = noopLogger, metrics: Metrics = noopMetrics): Kafka {
+  installKafkajsWarningFilter(metrics.counter({ name: 'busbar_kafka_client_warnings_dropped_total', help: 'Warnings of the Kafka client library dropped from the log as known and harmless (kafkajs issue #1751), by warning name.', labelNames: ['warning'] }));
   const kafka = newKafka(config, logger);
   if (config.avro !== undefined) {
     const framing = createFraming(config.avro, logger);

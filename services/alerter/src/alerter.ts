@@ -45,7 +45,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   });
   outbox.start(); // notifications recorded before a restart go out first
 
-  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger, metrics);
   const producer = kafka.producer(PRODUCER_OPTIONS);
   const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
