@@ -37,7 +37,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   const notifiers: Notifier[] = [
     ...(email ? [{ channel: 'email', send: (a) => email.send(a) } satisfies Notifier] : []),
-    ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${i + 1}`, send: (a) => postWebhook(hook.url, a, hook.timeoutMs) })),
+    ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${i + 1}`, send: (a) => postWebhook(hook, a) })),
   ];
   const outbox = new AlertOutbox({
     path: resolve(config.outbox.path ?? join('state', `${config.groupId}.outbox.sqlite`)), notifiers, expireAfterMs: config.outbox.expireAfterMs,

@@ -4,6 +4,9 @@ import type { ErrorCatalogue } from '@busbar/core';
 /** Codes raised by the alerter (docs/errors.md). */
 export const ERROR_CODES = {
   BB_ALERTER_WEBHOOK_FAILED: { meaning: 'A pager hook answered non-2xx, timed out or was unreachable; the notification stays in the alert outbox and is retried until delivered or expired.' },
+  BB_ALERTER_SMTP_FAILED: { meaning: 'The SMTP server refused the mail (e.g. authentication), was unreachable or timed out; the notification stays in the alert outbox and is retried until delivered or expired. The message names host:port and nodemailer\'s reason and code, never the password.' },
+  BB_ALERTER_SMTP_TLS_FAILED: { meaning: 'TLS to the SMTP server could not be established: STARTTLS required (requireTLS) but not offered or refused, implicit TLS (secure) to a plain port, or the server certificate not trusted (give caFile for a private CA). Nothing was sent in clear; the notification stays in the outbox and is retried.' },
+  BB_ALERTER_SECRET_UNREADABLE: { meaning: 'A secret file of the alerter configuration (webhooks[].urlFile, webhooks[].headers.*.file, email.smtp.passwordFile, email.smtp.caFile) cannot be read or is empty; the alerter does not start. The message names the field and the path, never the content.' },
   BB_ALERTER_OUTBOX_UNUSABLE: { meaning: 'The alert outbox file cannot be opened or written (wrong path, disk full): at start the alerter stops; in a batch, the batch is not committed and is redelivered.' },
   BB_ALERTER_STATE_UNDECODABLE: { meaning: 'A record of the alerter state topic is not the state JSON (or names another series than its key); it is skipped and logged, and the series counts as not firing.' },
   BB_ALERTER_STATE_REASSIGNED: { meaning: 'The consumer group moved partitions while a batch was loading the rule state; the batch is not committed and is redelivered to the partition\'s owner.' },

@@ -94,7 +94,7 @@ describe('alerter > outbox (loopback servers)', () => {
           }
         },
       },
-      { channel: 'webhook-1', send: (a) => postWebhook(`http://127.0.0.1:${portOf(hook)}/busbar`, a, 2000) },
+      { channel: 'webhook-1', send: (a) => postWebhook({ url: `http://127.0.0.1:${portOf(hook)}/busbar`, timeoutMs: 2000 }, a) },
     ];
     const metrics = new RecordingMetrics();
     const outbox = new AlertOutbox({ path: ':memory:', notifiers, retry: { initialDelayMs: 50, maxDelayMs: 50, jitter: 0 }, metrics });
@@ -108,7 +108,7 @@ describe('alerter > outbox (loopback servers)', () => {
       email.close();
     }
     // the e-mail failed on nodemailer's greeting timeout we configured (its default is 30 s)
-    expect(mailErrors[0]).toMatchObject({ code: 'ETIMEDOUT', message: expect.stringMatching(/Greeting never received/) as unknown });
+    expect(mailErrors[0]).toMatchObject({ code: 'BB_ALERTER_SMTP_FAILED', message: expect.stringMatching(/Greeting never received.*\[ETIMEDOUT\]/) as unknown });
     expect(metrics.count('busbar_alerter_notify_errors_total', { channel: 'email' })).toBeGreaterThanOrEqual(2);
     expect(metrics.count('busbar_alerter_notifications_total', { channel: 'email' })).toBe(0);
     // the webhook went out once, while the e-mail was still waiting for its greeting
