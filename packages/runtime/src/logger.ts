@@ -26,8 +26,8 @@ export interface CreateLoggerOptions {
 /** Paths whose values are replaced by `[redacted]` in every log line. */
 export const REDACT_PATHS = ['password', '*.password', 'token', '*.token', 'username', '*.username', 'auth.*', '*.auth.*', 'credentials', 'headers', '*.headers'];
 
-/** `scheme://` followed by anything up to whitespace or a quote/bracket. */
-const URL_IN_TEXT = /\b([a-z][a-z0-9+.-]*):\/\/([^\s"'<>()[\]{}]+)/gi;
+/** `scheme://` followed by anything up to whitespace or a quote/bracket; `file:` and `node:` (stack frames) are not network URLs and stay. */
+const URL_IN_TEXT = /\b(?!file:|node:)([a-z][a-z0-9+.-]*):\/\/([^\s"'<>()[\]{}]+)/gi;
 
 /**
  * Cuts every URL in `text` to its scheme, host and port: `https://hooks.slack.com/services/T0/B0/xyz?token=1`
@@ -51,14 +51,16 @@ export function redactUrl(text: string): string {
 
 const MAX_DEPTH = 4;
 
-/** Returns `value` with {@link redactUrl} applied to every string inside (objects and arrays to depth 4; errors become their redacted message). */
+/**
+ * Returns `value` with {@link redactUrl} applied to every string inside (objects and arrays to
+ * depth 4). An error is serialized as pino does (`type`, `message` with its causes, `stack`, own
+ * fields) and then redacted; the error under the `err` key is left to the `err` serializer, which
+ * does the same.
+ */
 function redactValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return value.includes('://') ? redactUrl(value) : value;
   if (value === null || typeof value !== 'object' || depth >= MAX_DEPTH) return value;
-  if (value instanceof Error) {
-    const e = value as Error & { code?: unknown };
-    return { type: e.name, message: redactUrl(e.message), ...(e.code === undefined ? {} : { code: e.code }), ...(e.stack === undefined ? {} : { stack: redactUrl(e.stack) }) };
-  }
+  if (value instanceof Error) return redactValue(pino.stdSerializers.err(value), depth);
   if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
   if (value instanceof Date || Buffer.isBuffer(value) || value instanceof Uint8Array) return value;
   const out: Record<string, unknown> = {};
@@ -106,9 +108,14 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     base: { service: options.service },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: { err: (e: unknown) => (e instanceof Error ? redactValue(pino.stdSerializers.err(e)) : e) },
     formatters: {
       level: (label) => ({ level: label }),
-      log: (fields) => redactValue(fields) as Record<string, unknown>,
+      log: (fields) => {
+        const { err, ...rest } = fields;
+        const out = redactValue(rest) as Record<string, unknown>;
+        return err === undefined ? out : { ...out, err: err instanceof Error ? err : redactValue(err) };
+      },
       bindings: (bindings) => redactValue(bindings) as Record<string, unknown>,
     },
     hooks: {

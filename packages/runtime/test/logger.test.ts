@@ -49,7 +49,21 @@ describe('runtime > logger', () => {
     expect(parsed.url).toBe('https://hooks.slack.com/…');
     expect(parsed.nested).toEqual({ target: 'https://hooks.slack.com/…', list: ['https://hooks.slack.com/…'] });
     expect(parsed.err.message).toBe('POST https://hooks.slack.com/… failed');
+    expect(parsed.err).toMatchObject({ type: 'Error' });
     expect(parsed.msg).toBe('webhook https://hooks.slack.com/… failed');
+  });
+
+  it('keeps the error type and redacts URLs in an error cause and in errors under other keys', () => {
+    const { logger, lines } = capture();
+    class HookError extends Error {}
+    const cause = new Error('connect to https://pager.test/key/abc123 refused');
+    logger.warn({ err: new HookError('hook failed', { cause }), other: new Error('see https://pager.test/key/abc123') }, 'x');
+    const line = lines()[0]!;
+    expect(line).not.toContain('abc123');
+    const parsed = JSON.parse(line) as { err: { type: string; message: string }; other: { type: string; message: string } };
+    expect(parsed.err.type).toBe('HookError');
+    expect(parsed.err.message).toBe('hook failed: connect to https://pager.test/… refused');
+    expect(parsed.other).toMatchObject({ type: 'Error', message: 'see https://pager.test/…' });
   });
 
   it('redacts credentials by path: password, token, headers', () => {
@@ -90,6 +104,7 @@ describe('runtime > logger > redactUrl', () => {
     ['http://127.0.0.1:8086/', 'http://127.0.0.1:8086/'],
     ['influx at http://influx:8086/api/v2/write?token=z and kafka 127.0.0.1:9092', 'influx at http://influx:8086/… and kafka 127.0.0.1:9092'],
     ['no url here', 'no url here'],
+    ['at mismatch (file:///srv/busbar/services/alerter/dist/x.js:3:9)', 'at mismatch (file:///srv/busbar/services/alerter/dist/x.js:3:9)'],
   ])('%s → %s', (input, expected) => {
     expect(redactUrl(input)).toBe(expected);
   });
