@@ -18,8 +18,8 @@ import type { Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, readingSerde } from '@busbar/avro';
 import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, retryKafkaStartup, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
-import type { AlerterConfig } from './config.js';
-import { rulesOf, stateTopicOf } from './config.js';
+import type { AlerterConfig, AlerterConfigFile } from './config.js';
+import { resolveAlerterSecrets, rulesOf, stateTopicOf } from './config.js';
 import { createReadingsHandler } from './handler.js';
 import { EmailNotifier } from './notify/email.js';
 import { AlertOutbox } from './notify/outbox.js';
@@ -30,9 +30,12 @@ import { openRuleState } from './rule-state/store.js';
 /**
  * Starts the alerter.
  *
- * @throws when Kafka cannot be reached at start.
+ * @param input - the configuration from `loadAlerterConfig` (secrets read), or as parsed by
+ *   `alerterConfigSchema` (its secret files are then read relative to the working directory).
+ * @throws when Kafka cannot be reached at start; `BB_ALERTER_SECRET_UNREADABLE` for a secret file.
  */
-export async function startAlerter(config: AlerterConfig, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
+export async function startAlerter(input: AlerterConfig | AlerterConfigFile, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
+  const config = resolveAlerterSecrets(input, process.cwd());
   const { logger, metrics } = deps;
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   const notifiers: Notifier[] = [

@@ -167,15 +167,16 @@ export type AlerterConfig = Omit<AlerterConfigFile, 'webhooks' | 'email'> & {
 };
 
 /**
- * Reads the secret files of a parsed configuration (paths relative to `baseDir`).
+ * Reads the secret files of a parsed configuration (paths relative to `baseDir`). A configuration
+ * whose secrets are already read is returned as it is (idempotent).
  *
  * @throws {BusbarError} `BB_ALERTER_SECRET_UNREADABLE` naming the field and the path (never the
  *   content); `BB_CONFIG_INVALID` when a `urlFile` does not hold an http(s) URL.
  */
-export function resolveAlerterSecrets(file: AlerterConfigFile, baseDir: string): AlerterConfig {
-  const webhooks = file.webhooks.map((h, i) => {
+export function resolveAlerterSecrets(file: AlerterConfigFile | AlerterConfig, baseDir: string): AlerterConfig {
+  const webhooks = file.webhooks.map((h: AlerterConfigFile['webhooks'][number] | AlerterConfig['webhooks'][number], i) => {
     const field = `webhooks.${i}`;
-    const url = h.url ?? readSecretFile(h.urlFile!, `${field}.urlFile`, baseDir);
+    const url = h.url ?? readSecretFile((h as { urlFile: string }).urlFile, `${field}.urlFile`, baseDir);
     if (h.url === undefined && !/^https?:\/\/[^\s]+$/.test(url)) {
       throw new BusbarError('BB_CONFIG_INVALID', `${field}.urlFile: the file does not hold an http(s) URL on one line`, { context: { field: `${field}.urlFile` } });
     }
@@ -184,7 +185,7 @@ export function resolveAlerterSecrets(file: AlerterConfigFile, baseDir: string):
   });
   let email: AlerterConfig['email'];
   if (file.email !== undefined) {
-    const { passwordFile, caFile, ...smtp } = file.email.smtp;
+    const { passwordFile, caFile, ...smtp } = file.email.smtp as NonNullable<AlerterConfigFile['email']>['smtp'] & { readonly ca?: string | undefined };
     email = {
       ...file.email,
       smtp: {

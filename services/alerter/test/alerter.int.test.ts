@@ -22,7 +22,7 @@ import { DEFAULT_TOPICS, createKafka, readTopicToEnd } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { sharedKafka, smtpSink, uniqueName, uniqueTopics } from '@busbar/testkit/shared';
 import type { SharedKafka, SinkMail, SmtpSink } from '@busbar/testkit/shared';
-import { alerterConfigSchema, resolveAlerterSecrets, startAlerter } from '../src/index.js';
+import { alerterConfigSchema, startAlerter } from '../src/index.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 let kafkaServer: SharedKafka;
@@ -48,7 +48,7 @@ function config(groupId: string, outbox: string): Record<string, unknown> {
 }
 
 const start = async (groupId: string, outbox: string): Promise<RunningService> => {
-  const s = await startAlerter(resolveAlerterSecrets(alerterConfigSchema.parse(config(groupId, outbox)), process.cwd()), { logger: noopLogger, metrics: noopMetrics });
+  const s = await startAlerter(alerterConfigSchema.parse(config(groupId, outbox)), { logger: noopLogger, metrics: noopMetrics });
   running.push(s);
   return s;
 };

@@ -64,7 +64,12 @@ export async function openRuleState(options: RuleStateOptions): Promise<KafkaRul
     };
     const readings = await retryKafkaStartup(`partitions of ${options.readingsTopic}`, () => partitionsOf(options.readingsTopic), { logger });
     await ensureTopics(admin, [{ topic: options.topic, numPartitions: Math.max(readings ?? 0, DEFAULT_STATE_PARTITIONS), config: { 'cleanup.policy': 'compact' } }], { logger });
-    statePartitions = (await retryKafkaStartup(`partitions of ${options.topic}`, () => partitionsOf(options.topic), { logger })) ?? 0;
+    // a topic just created may be listed before the broker answered with its partitions: retried like UNKNOWN_TOPIC_OR_PARTITION
+    statePartitions = await retryKafkaStartup(`partitions of ${options.topic}`, async () => {
+      const n = await partitionsOf(options.topic);
+      if (n === undefined || n === 0) throw Object.assign(new Error(`${options.topic}: no partition metadata yet`), { name: 'KafkaJSProtocolError', type: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: true });
+      return n;
+    }, { logger });
     if (readings !== undefined && statePartitions < readings) throw mismatch(options.topic, statePartitions, options.readingsTopic, readings);
   } finally {
     await admin.disconnect();
