@@ -1,7 +1,7 @@
 /**
  * Secrets stay out of the logs, and the logs are clean — the whole local stack as an operator runs
  * it (`deploy/local/stack.ts`: real Kafka, InfluxDB and SMTP servers; the Modbus, Arbin, Maccor,
- * Corus and BaSyTec simulators; every collector, the historian, the alerter and the commander as
+ * Corus and BaSyTec simulators and, with the Python peers, the safety rig; every collector, the historian, the alerter and the commander as
  * separate processes from dist/, their stdout and stderr captured in `logs/<service>.log`).
  *
  * Distinctive secrets are configured the way a deployment keeps them: the InfluxDB token in the
@@ -28,9 +28,13 @@ import { basytecTesters } from '../../deploy/local/plugins/basytec.js';
 import { corusConverters } from '../../deploy/local/plugins/corus.js';
 import { maccorTesters } from '../../deploy/local/plugins/maccor.js';
 import { modbusPowerSupplies } from '../../deploy/local/plugins/modbus-power-supply.js';
+import { safetyRig } from '../../deploy/local/plugins/safety-rig.js';
+import { peersPython } from '../../deploy/local/rig-peers.js';
 import { logLineProblem } from '../support/log-lines.js';
 
-const SERVICES = ['collector-modbus', 'collector-arbin', 'collector-maccor', 'collector-corus', 'collector-basytec', 'historian', 'alerter', 'commander'];
+/** The rig's BMS and PCS are Python peers (scripts/peers/setup-venv.sh): without them its collector is left out, as in the demo. */
+const withRig = peersPython() !== undefined;
+const SERVICES = ['collector-modbus', 'collector-arbin', 'collector-maccor', 'collector-corus', 'collector-basytec', ...(withRig ? ['collector-safety-rig'] : []), 'historian', 'alerter', 'commander'];
 const SECRETS = {
   smtpPassword: 'smtp-Pw-7fQ2-e2e-secret',
   webhookPathToken: 'hookPathTok-3xV9-e2e',
@@ -74,7 +78,7 @@ beforeAll(async () => {
 
   stack = await startStack({
     runDir,
-    plugins: [modbusPowerSupplies({ devices: 1, pollIntervalMs: 500 }), arbinCyclers(), maccorTesters(), corusConverters(), basytecTesters({ dir: join(runDir, 'basytec') })],
+    plugins: [modbusPowerSupplies({ devices: 1, pollIntervalMs: 500 }), arbinCyclers(), maccorTesters(), corusConverters(), basytecTesters({ dir: join(runDir, 'basytec') }), ...(withRig ? [safetyRig()] : [])],
     // fires on the first reading of psu-1
     alerterRules: [{ id: 'psu-any', devices: ['psu-1'], signal: 'temperature_c', direction: 'above', critical: -1000, clear: -2000 }],
     alerterSections: (smtp) => ({

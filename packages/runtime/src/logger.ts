@@ -7,8 +7,8 @@
  * - every URL in a field value or in the message is cut to `scheme://host[:port]/…`
  *   ({@link redactUrl}): webhook URLs carry their token in the path (Slack, PagerDuty), others in
  *   the query or as `user:password@`.
- * A child logger drops a binding its parent already carries with the same value, so a key appears
- * once per line (pino would write it twice).
+ * A key appears once per line (pino would write a key bound twice twice): a child's binding or a
+ * call's field replaces the parent's binding of the same key.
  */
 import { pino } from 'pino';
 import type { LogFields, Logger } from '@busbar/core';
@@ -68,32 +68,34 @@ function redactValue(value: unknown, depth = 0): unknown {
   return out;
 }
 
-/** `fields` without the keys `bound` already carries with the same value (a key appears once per line). */
-function unbound(fields: LogFields, bound: LogFields): LogFields {
-  let out: LogFields | undefined;
-  for (const [k, v] of Object.entries(fields)) {
-    if (k in bound && bound[k] === v) {
-      out ??= { ...fields };
-      delete out[k];
-    }
-  }
-  return out ?? fields;
-}
-
-/** Wraps a pino logger: fields and child bindings the logger already carries with the same value are dropped. */
-function wrap(p: pino.Logger): Logger {
-  const bound = p.bindings();
+/**
+ * Wraps a pino logger so that a key appears once per line. The wrapper keeps the bindings itself
+ * and makes every child from `root` with the merged bindings: a child binding a key its parent
+ * binds replaces the parent's value (the inner, more specific one wins: a rig's `device: rig-1`
+ * becomes `device: rig-1/pcs` in its PCS client's lines). A call field equal to a binding is
+ * dropped; one that differs replaces it for that line.
+ */
+function wrap(root: pino.Logger, bound: LogFields): Logger {
+  const p = Object.keys(bound).length === 0 ? root : root.child(bound);
   const level = (name: 'error' | 'warn' | 'info' | 'debug') => (fields: LogFields, msg?: string): void => {
     if (!p.isLevelEnabled(name)) return;
-    if (msg === undefined) p[name](unbound(fields, bound));
-    else p[name](unbound(fields, bound), msg);
+    let target = p;
+    let rest = fields;
+    for (const k of Object.keys(fields)) {
+      if (!(k in bound)) continue;
+      if (rest === fields) rest = { ...fields };
+      if (bound[k] !== fields[k]) target = root.child({ ...bound, ...Object.fromEntries(Object.keys(fields).filter((x) => x in bound).map((x) => [x, fields[x]])) });
+      delete rest[k];
+    }
+    if (msg === undefined) target[name](rest);
+    else target[name](rest, msg);
   };
   return {
     error: level('error'),
     warn: level('warn'),
     info: level('info'),
     debug: level('debug'),
-    child: (bindings: LogFields): Logger => wrap(p.child(unbound(bindings, bound))),
+    child: (bindings: LogFields): Logger => wrap(root, { ...bound, ...bindings }),
   };
 }
 
@@ -124,5 +126,5 @@ export function createLogger(options: CreateLoggerOptions): Logger {
       },
     },
   };
-  return wrap(options.destination ? pino(opts, options.destination) : pino(opts));
+  return wrap(options.destination ? pino(opts, options.destination) : pino(opts), {});
 }

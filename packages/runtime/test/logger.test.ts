@@ -86,6 +86,19 @@ describe('runtime > logger', () => {
     expect(JSON.parse(lines()[0]!)).toMatchObject({ device: 'psu-1', component: 'modbus', code: 'X', level: 'warn' });
   });
 
+  it('lets an inner binding or a call field replace the outer value of the same key, once per line', () => {
+    const { logger, lines } = capture();
+    const rig = logger.child({ device: 'rig-1' });
+    rig.child({ component: 'modbus', device: 'rig-1/pcs' }).info({ point: 'op_mode' }, 'modbus write');
+    rig.info({ device: 'rig-1/arduino' }, 'arduino open');
+    rig.info({}, 'rig poll');
+    for (const line of lines()) {
+      const keys = keysOf(line);
+      expect(new Set(keys).size, line).toBe(keys.length);
+    }
+    expect(lines().map((l) => (JSON.parse(l) as { device: string }).device)).toEqual(['rig-1/pcs', 'rig-1/arduino', 'rig-1']);
+  });
+
   it('keeps the lines below the level out', () => {
     const { logger, lines } = capture('warn');
     logger.info({}, 'not shown');
