@@ -67,7 +67,8 @@ function newKafka(config: KafkaConnectionConfig, logger: Logger): Kafka {
     requestTimeout: config.requestTimeoutMs ?? 30_000,
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
-      const { message, ...fields } = entry.log;
+      // kafkajs' own `timestamp` and `logger: 'kafkajs'` repeat the line's `time` and `component`: one key per fact
+      const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry.log as LogEntry['log'] & { logger?: unknown };
       const f = { namespace: entry.namespace, ...fields };
       if (entry.level <= logLevel.WARN) log.warn(f, message);
       else if (entry.level === logLevel.INFO) log.info(f, message);
