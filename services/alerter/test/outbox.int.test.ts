@@ -94,7 +94,7 @@ describe('alerter > outbox (loopback servers)', () => {
           }
         },
       },
-      { channel: 'webhook-1', send: (a) => postWebhook({ url: `http://127.0.0.1:${portOf(hook)}/busbar`, timeoutMs: 2000 }, a) },
+      { channel: 'webhook-1', send: (a) => postWebhook(`http://127.0.0.1:${portOf(hook)}/busbar`, a, 2000) },
     ];
     const metrics = new RecordingMetrics();
     const outbox = new AlertOutbox({ path: ':memory:', notifiers, retry: { initialDelayMs: 50, maxDelayMs: 50, jitter: 0 }, metrics });

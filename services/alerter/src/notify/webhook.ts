@@ -36,12 +36,15 @@ export function redactWebhookUrl(url: string): string {
 }
 
 /**
- * POSTs `alert` to `target.url` as JSON.
+ * POSTs `alert` to `target.url` as JSON, with `target.headers`.
  *
+ * @param target - the hook; a bare URL (then `timeoutMs` applies, no extra headers) is accepted too.
+ * @param timeoutMs - only with a bare URL: time allowed for the request, ms (default 5000).
  * @throws {BusbarError} `BB_ALERTER_WEBHOOK_FAILED` on a non-2xx answer or a network error/timeout
  *   (retriable unless the answer is a 4xx); the message names the hook by its redacted URL.
  */
-export async function postWebhook(target: WebhookTarget, alert: Alert): Promise<void> {
+export async function postWebhook(target: WebhookTarget | string, alert: Alert, timeoutMs = 5000): Promise<void> {
+  if (typeof target === 'string') target = { url: target, timeoutMs };
   const where = redactWebhookUrl(target.url);
   let res: Response;
   try {
