@@ -96,6 +96,11 @@ export interface StackOptions {
   readonly historian?: false | Record<string, unknown>;
   /** Alerter rules; `false` or absent = no alerter (then no SMTP sink either). */
   readonly alerterRules?: false | readonly Record<string, unknown>[];
+  /**
+   * Sections replacing those generated for the alerter (e.g. `email` with a password file and
+   * `requireTLS`, `webhooks`), given the SMTP sink's host and port. @default none
+   */
+  readonly alerterSections?: (smtp: { readonly host: string; readonly port: number }) => Record<string, unknown>;
   /** Start the commander (needs a plugin that contributes commander devices). @default true */
   readonly commander?: boolean;
   /** `BUSBAR_LOG_LEVEL` of the services (`info` or more verbose: the ops port is read from an info line). @default 'info' */
@@ -241,7 +246,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       specs.push({
         name: 'alerter',
         entry: SERVICE_ENTRIES.alerter,
-        config: { ...common, groupId: 'busbar-alerter', rules: options.alerterRules, email: { smtp: { host: smtp.host, port: smtp.port }, from: 'busbar@lab.localhost', to: ['oncall@lab.localhost'] } },
+        config: { ...common, groupId: 'busbar-alerter', rules: options.alerterRules, email: { smtp: { host: smtp.host, port: smtp.port }, from: 'busbar@lab.localhost', to: ['oncall@lab.localhost'] }, ...options.alerterSections?.(smtp) },
       });
     }
     for (const d of devices) {

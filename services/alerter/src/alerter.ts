@@ -26,8 +26,8 @@ import type { DeviceEvent, Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup, topicEncoder, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
-import type { AlerterConfig } from './config.js';
-import { enginesOf, readsDeviceEvents, stateTopicOf } from './config.js';
+import type { AlerterConfig, AlerterConfigFile } from './config.js';
+import { enginesOf, readsDeviceEvents, resolveAlerterSecrets, stateTopicOf } from './config.js';
 import type { BatchWriter } from './handler.js';
 import { createReadingsHandler } from './handler.js';
 import { ALERTER_GROUP_HEADER, NotificationDispatcher } from './notify/dispatcher.js';
@@ -42,13 +42,16 @@ const RULE_TICK_INTERVAL_MS = 1000;
 /**
  * Starts the alerter.
  *
- * @throws when Kafka cannot be reached at start.
+ * @param input - the configuration from `loadAlerterConfig` (secrets read), or as parsed by
+ *   `alerterConfigSchema` (its secret files are then read relative to the working directory).
+ * @throws when Kafka cannot be reached at start; `BB_ALERTER_SECRET_UNREADABLE` for a secret file.
  */
-export async function startAlerter(config: AlerterConfig, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
+export async function startAlerter(input: AlerterConfig | AlerterConfigFile, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
+  const config = resolveAlerterSecrets(input, process.cwd());
   const { logger, metrics } = deps;
   if (config.outbox.path !== undefined) logger.warn({ path: config.outbox.path }, 'outbox.path is no longer used: notifications wait in the alerts topic (each channel is a consumer group); remove it from the configuration');
 
-  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger, metrics);
   const producer = kafka.producer(PRODUCER_OPTIONS);
   const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
@@ -87,7 +90,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   const notifiers: Notifier[] = [
     ...(email ? [{ channel: 'email', send: (a) => email.send(a) } satisfies Notifier] : []),
-    ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${i + 1}`, send: (a) => postWebhook(hook.url, a, hook.timeoutMs) })),
+    ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${i + 1}`, send: (a) => postWebhook(hook, a) })),
   ];
   const dispatcher = new NotificationDispatcher({
     kafka, producer, topic: config.topics.alerts, deadLetterTopic: config.topics.deadLetter, groupPrefix: `${config.groupId}.notify`, origin: config.groupId, notifiers,

@@ -1,11 +1,15 @@
 /**
  * Configuration of the alerter (file via `--config`/`BUSBAR_CONFIG`, overrides `BUSBAR_<PATH>`).
  */
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
+import { BusbarError } from '@busbar/core';
 import { loadConfig } from '@busbar/runtime';
 import { DEFAULT_SMTP_TIMEOUTS_MS } from './notify/email.js';
 import { DEFAULT_NOTIFICATION_EXPIRY_MS } from './notify/dispatcher.js';
+import { readSecretFile, resolveSecret } from './notify/secrets.js';
+import type { WebhookTarget } from './notify/webhook.js';
 import type { RuleEngine } from './rules/engine.js';
 import { deviceEventEngine } from './rules/device-event.js';
 import { noDataEngine } from './rules/no-data.js';
@@ -152,9 +156,21 @@ export const alerterConfigSchema = z.object({
         .object({
           host: z.string().min(1),
           port: z.number().int().min(1).max(65535).default(25),
+          /** Implicit TLS from the first byte (SMTPS, port 465). */
           secure: z.boolean().default(false),
+          /** Fail unless STARTTLS upgrades the connection (ports 25/587): no credentials or mail in clear. */
+          requireTLS: z.boolean().default(false),
+          /** Never upgrade with STARTTLS even when offered (only for a relay that mishandles it). */
+          ignoreTLS: z.boolean().default(false),
+          /** PEM file of a private CA that signed the server's certificate (relative to this file). */
+          caFile: z.string().min(1).optional(),
+          /** Verify the server certificate (default true; false only for a test server). */
+          rejectUnauthorized: z.boolean().default(true),
           user: z.string().optional(),
+          /** Prefer `passwordFile` (or `BUSBAR_EMAIL__SMTP__PASSWORD`): a password in the file is readable by whoever reads the configuration. */
           password: z.string().optional(),
+          /** File holding the SMTP password (relative to this file; one trailing newline dropped). */
+          passwordFile: z.string().min(1).optional(),
           /** Time to establish the SMTP connection, ms (default 10 000). */
           connectionTimeoutMs: z.number().int().min(100).default(DEFAULT_SMTP_TIMEOUTS_MS.connectionTimeoutMs),
           /** Time from connected to the server's greeting, ms (default 10 000). */
@@ -162,14 +178,38 @@ export const alerterConfigSchema = z.object({
           /** Inactivity allowed on an open SMTP connection, ms (default 20 000). */
           socketTimeoutMs: z.number().int().min(100).default(DEFAULT_SMTP_TIMEOUTS_MS.socketTimeoutMs),
         })
-        .strict(),
+        .strict()
+        .superRefine((smtp, ctx) => {
+          if (smtp.password !== undefined && smtp.passwordFile !== undefined) ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'give password or passwordFile, not both' });
+          if ((smtp.password !== undefined || smtp.passwordFile !== undefined) && smtp.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'a password needs a user' });
+          if (smtp.secure && (smtp.requireTLS || smtp.ignoreTLS)) ctx.addIssue({ code: 'custom', path: ['secure'], message: 'secure (implicit TLS) excludes requireTLS and ignoreTLS (they are about STARTTLS)' });
+          if (smtp.requireTLS && smtp.ignoreTLS) ctx.addIssue({ code: 'custom', path: ['ignoreTLS'], message: 'requireTLS and ignoreTLS contradict each other' });
+        }),
       from: z.string().min(3),
       to: z.array(z.string().min(3)).min(1),
     })
     .strict()
     .optional(),
-  /** Pager hooks: each FIRING/RESOLVED transition is POSTed as JSON (the Alert record). */
-  webhooks: z.array(z.object({ url: z.url(), timeoutMs: z.number().int().min(100).default(5000) }).strict()).default([]),
+  /**
+   * Pager hooks: each FIRING/RESOLVED transition is POSTed as JSON (the Alert record).
+   * - `url` or `urlFile` (a file holding the URL, relative to this file: the URL of a Slack or
+   *   PagerDuty hook is itself the secret);
+   * - `headers`: extra request headers, each value inline or `{ file: path }` (e.g.
+   *   `Authorization: { file: secrets/pager-token.txt }` holding `Bearer …`).
+   */
+  webhooks: z
+    .array(
+      z
+        .object({
+          url: z.url().optional(),
+          urlFile: z.string().min(1).optional(),
+          headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name'), z.union([z.string(), z.object({ file: z.string().min(1) }).strict()])).default({}),
+          timeoutMs: z.number().int().min(100).default(5000),
+        })
+        .strict()
+        .refine((h) => (h.url === undefined) !== (h.urlFile === undefined), { message: 'give url or urlFile (exactly one)', path: ['url'] }),
+    )
+    .default([]),
   /**
    * Delivery of notifications (`notify/dispatcher.ts`): the alerts topic is the outbox — each
    * channel reads it in a consumer group of its own and commits an alert once it was delivered.
@@ -211,12 +251,53 @@ export const alerterConfigSchema = z.object({
 });
 
 /** The state topic of a configuration (`state.topic`, or `busbar.alerter-state.<groupId>.v1`). */
-export function stateTopicOf(config: AlerterConfig): string {
+export function stateTopicOf(config: Pick<AlerterConfigFile, 'state' | 'groupId'>): string {
   return config.state.topic ?? `busbar.alerter-state.${config.groupId}.v1`;
 }
 
-/** The validated configuration. */
-export type AlerterConfig = z.output<typeof alerterConfigSchema>;
+/** The configuration as written (secret files not read yet). */
+export type AlerterConfigFile = z.output<typeof alerterConfigSchema>;
+
+/**
+ * The validated configuration with its secrets read: each webhook has its `url` and header values,
+ * `email.smtp` its `password` and `ca` (PEM text).
+ */
+export type AlerterConfig = Omit<AlerterConfigFile, 'webhooks' | 'email'> & {
+  readonly webhooks: readonly (WebhookTarget & { readonly headers: Readonly<Record<string, string>> })[];
+  readonly email?: (Omit<NonNullable<AlerterConfigFile['email']>, 'smtp'> & { readonly smtp: NonNullable<AlerterConfigFile['email']>['smtp'] & { readonly ca?: string | undefined } }) | undefined;
+};
+
+/**
+ * Reads the secret files of a parsed configuration (paths relative to `baseDir`). A configuration
+ * whose secrets are already read is returned as it is (idempotent).
+ *
+ * @throws {BusbarError} `BB_ALERTER_SECRET_UNREADABLE` naming the field and the path (never the
+ *   content); `BB_CONFIG_INVALID` when a `urlFile` does not hold an http(s) URL.
+ */
+export function resolveAlerterSecrets(file: AlerterConfigFile | AlerterConfig, baseDir: string): AlerterConfig {
+  const webhooks = file.webhooks.map((h: AlerterConfigFile['webhooks'][number] | AlerterConfig['webhooks'][number], i) => {
+    const field = `webhooks.${i}`;
+    const url = h.url ?? readSecretFile((h as { urlFile: string }).urlFile, `${field}.urlFile`, baseDir);
+    if (h.url === undefined && !/^https?:\/\/[^\s]+$/.test(url)) {
+      throw new BusbarError('BB_CONFIG_INVALID', `${field}.urlFile: the file does not hold an http(s) URL on one line`, { context: { field: `${field}.urlFile` } });
+    }
+    const headers = Object.fromEntries(Object.entries(h.headers).map(([name, v]) => [name, resolveSecret(v, `${field}.headers.${name}`, baseDir)]));
+    return { url, headers, timeoutMs: h.timeoutMs };
+  });
+  let email: AlerterConfig['email'];
+  if (file.email !== undefined) {
+    const { passwordFile, caFile, ...smtp } = file.email.smtp as NonNullable<AlerterConfigFile['email']>['smtp'] & { readonly ca?: string | undefined };
+    email = {
+      ...file.email,
+      smtp: {
+        ...smtp,
+        ...(passwordFile === undefined ? {} : { password: readSecretFile(passwordFile, 'email.smtp.passwordFile', baseDir) }),
+        ...(caFile === undefined ? {} : { ca: readSecretFile(caFile, 'email.smtp.caFile', baseDir) }),
+      },
+    };
+  }
+  return { ...file, webhooks, email };
+}
 
 /** The engine of each configured rule (`rules/`), in the order of the file. */
 export function enginesOf(config: Pick<AlerterConfig, 'rules'>): RuleEngine[] {
@@ -240,10 +321,13 @@ export function enginesOf(config: Pick<AlerterConfig, 'rules'>): RuleEngine[] {
 export const readsDeviceEvents = (config: Pick<AlerterConfig, 'rules'>): boolean => config.rules.some((r) => r.type === 'disconnect' || r.type === 'device_event');
 
 /**
- * Loads and validates the configuration.
+ * Loads and validates the configuration, then reads its secret files (`webhooks[].urlFile`,
+ * `webhooks[].headers.*.file`, `email.smtp.passwordFile`, `email.smtp.caFile`) relative to the
+ * folder of `file` (the working directory without a file).
  *
  * @throws {ConfigError} naming the bad field (e.g. `rules.0.clear: must be ≤ the lowest bound ...`).
+ * @throws {BusbarError} `BB_ALERTER_SECRET_UNREADABLE` naming the field whose file cannot be read.
  */
 export function loadAlerterConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): AlerterConfig {
-  return loadConfig(alerterConfigSchema, { file, env });
+  return resolveAlerterSecrets(loadConfig(alerterConfigSchema, { file, env }), file === undefined ? process.cwd() : dirname(resolve(file)));
 }

@@ -3,6 +3,7 @@
  * The InfluxDB token may come from `influx.token`, `influx.tokenFile`, or `BUSBAR_INFLUX__TOKEN`.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { ConfigError, loadConfig } from '@busbar/runtime';
@@ -39,7 +40,9 @@ export const historianConfigSchema = z.object({
 export type HistorianConfig = z.output<typeof historianConfigSchema> & { readonly influx: { readonly token: string } };
 
 /**
- * Loads and validates the configuration, reading `influx.tokenFile` if given.
+ * Loads and validates the configuration, reading `influx.tokenFile` if given (a relative path is
+ * relative to the configuration file's folder, like the alerter's secret files; the working
+ * directory without a file).
  *
  * @throws {ConfigError} naming the bad field.
  */
@@ -48,7 +51,7 @@ export function loadHistorianConfig(file: string | undefined, env: NodeJS.Proces
   let token = cfg.influx.token;
   if (token === undefined) {
     try {
-      token = readFileSync(cfg.influx.tokenFile!, 'utf8').trim();
+      token = readFileSync(resolve(file === undefined ? process.cwd() : dirname(resolve(file)), cfg.influx.tokenFile!), 'utf8').trim();
     } catch (cause) {
       throw new ConfigError('BB_CONFIG_INVALID', `influx.tokenFile: cannot read ${cfg.influx.tokenFile}: ${(cause as Error).message}`, { cause });
     }

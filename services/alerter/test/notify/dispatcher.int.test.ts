@@ -143,7 +143,7 @@ describe('alerter > notification dispatcher (real Kafka, loopback servers)', () 
       await d.stop();
       email.close();
     }
-    expect(mailErrors[0]).toMatchObject({ code: 'ETIMEDOUT', message: expect.stringMatching(/Greeting never received/) as unknown });
+    expect(mailErrors[0]).toMatchObject({ code: 'BB_ALERTER_SMTP_FAILED', message: expect.stringMatching(/Greeting never received.*\[ETIMEDOUT\]/) as unknown });
     expect(metrics.count('busbar_alerter_notify_errors_total', { channel: 'email' })).toBeGreaterThanOrEqual(2);
     expect(metrics.count('busbar_alerter_notifications_total', { channel: 'email' })).toBe(0);
     expect(hookBodies).toEqual([expect.objectContaining({ alert_id: firing.alert_id, state: 'FIRING', severity: 'CRITICAL', device_id: 'psu-1' })]);
