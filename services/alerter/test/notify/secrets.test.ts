@@ -60,9 +60,9 @@ describe('alerter > notify > secrets', () => {
 
   it('refuses contradictory settings, naming the field', () => {
     const cases: [Record<string, unknown>, RegExp][] = [
-      [{ webhooks: [{ url: HOOK, urlFile: 'secrets/hook-url' }] }, /webhooks\.0\.url: give url or urlFile \(exactly one\)/],
-      [{ webhooks: [{}] }, /webhooks\.0\.url: give url or urlFile/],
-      [{ webhooks: [{ url: HOOK, headers: { 'Bad Header': 'x' } }] }, /webhooks\.0\.headers\.Bad Header: Invalid key/],
+      [{ webhooks: [{ url: HOOK, urlFile: 'secrets/hook-url' }] }, /webhooks\[0\]\.url: give url or urlFile \(exactly one\)/],
+      [{ webhooks: [{}] }, /webhooks\[0\]\.url: give url or urlFile/],
+      [{ webhooks: [{ url: HOOK, headers: { 'Bad Header': 'x' } }] }, /webhooks\[0\]\.headers\.Bad Header: Invalid key/],
       [{ email: { smtp: { host: 'h', user: 'u', password: 'p', passwordFile: 'f' }, from: 'a@b.c', to: ['d@e.f'] } }, /email\.smtp\.passwordFile: give password or passwordFile, not both/],
       [{ email: { smtp: { host: 'h', passwordFile: 'f' }, from: 'a@b.c', to: ['d@e.f'] } }, /email\.smtp\.user: a password needs a user/],
       [{ email: { smtp: { host: 'h', secure: true, requireTLS: true }, from: 'a@b.c', to: ['d@e.f'] } }, /email\.smtp\.secure: secure \(implicit TLS\) excludes requireTLS/],
