@@ -78,6 +78,12 @@ export interface DecodingConsumerOptions<T> {
   readonly deadLetter: { readonly topic: string; readonly encoder: Encoder<DeadLetterRecord> };
   /** Processes a batch; offsets are committed after it resolves. */
   readonly handle: (records: ConsumedRecord<T>[], control: BatchControl) => Promise<void>;
+  /**
+   * Batches of different partitions handled at the same time (default 1; kafkajs
+   * `partitionsConsumedConcurrently`): a handler waiting on its sink no longer holds the others up.
+   * Each partition still gets its batches in order, one at a time, committed after its handler resolved.
+   */
+  readonly partitionsConcurrently?: number;
   /** Max bytes fetched per partition per request (default 1 MiB): bounds a batch. */
   readonly maxBytesPerPartition?: number;
   /**
@@ -239,7 +245,7 @@ export class DecodingConsumer<T> {
     await retryKafkaStartup(`connect the admin client of ${topics.join(', ')}`, () => admin.connect(), retry);
     await retryKafkaStartup(`connect consumer of ${topics.join(', ')}`, () => consumer.connect(), retry);
     await retryKafkaStartup(`subscribe to ${topics.join(', ')}`, () => consumer.subscribe({ topics, fromBeginning: o.fromBeginning ?? true }), retry);
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: o.partitionsConcurrently ?? 1, eachBatch: (payload) => this.onBatch(payload) });
     this.lagTimer = setInterval(() => void this.updateLag(), o.lagIntervalMs ?? DEFAULT_LAG_INTERVAL_MS);
     this.lagTimer.unref();
   }
