@@ -28,7 +28,8 @@
  * tag states or millisecond timestamp map to different series or timestamps
  * (test/points.test.ts checks both with fast-check).
  */
-import { Point } from '@influxdata/influxdb-client';
+import { linePoint } from './line-protocol.js';
+import type { PointBuilder, PointFactory } from './line-protocol.js';
 import type { Reading } from '@busbar/avro';
 
 /** InfluxDB's time range (int64 nanoseconds), in ms since the epoch. */
@@ -57,7 +58,7 @@ export type PointProblem = 'time_out_of_range' | 'bad_tag_value' | 'bad_record_t
 /** The point of a record (a reading, event, command result or alert), and what was left out of it. */
 export interface MappedPoint {
   /** The point; `undefined` when nothing writable is left (InfluxDB refuses a point without fields). */
-  readonly point: Point | undefined;
+  readonly point: PointBuilder | undefined;
   /** One entry per left-out part: `name: problem`. */
   readonly problems: readonly { readonly name: string; readonly problem: PointProblem }[];
 }
@@ -86,8 +87,12 @@ export function measurementOf(r: Pick<Reading, 'protocol' | 'record_type'>): { r
   return { measurement: r.protocol, badRecordType: true };
 }
 
-/** Builds the point of one reading (see the module doc for what is left out). */
-export function readingToPoint(r: Reading): MappedPoint {
+/**
+ * Builds the point of one reading (see the module doc for what is left out).
+ *
+ * @param make - the point builder (default {@link linePoint}; tests pass the client library's `Point` as the oracle).
+ */
+export function readingToPoint(r: Reading, make: PointFactory = linePoint): MappedPoint {
   const problems: { name: string; problem: PointProblem }[] = [];
   const t = r.timestamp.getTime();
   if (!(t >= MIN_TIME_MS && t <= MAX_TIME_MS)) return { point: undefined, problems: [{ name: 'timestamp', problem: 'time_out_of_range' }] };
@@ -96,7 +101,7 @@ export function readingToPoint(r: Reading): MappedPoint {
   }
   const { measurement, badRecordType } = measurementOf(r);
   if (badRecordType) problems.push({ name: 'record_type', problem: 'bad_record_type' });
-  const p = new Point(measurement).tag('device', r.device_id).tag('protocol', r.protocol).timestamp(r.timestamp);
+  const p = make(measurement).tag('device', r.device_id).tag('protocol', r.protocol).timestamp(r.timestamp);
   const used = new Set<string>(['quality', 'device', 'protocol', 'channel', ...TAG_STATES]);
   if (r.channel !== null) p.tag('channel', channelTag(r.channel));
   const tagged = new Set<string>();
