@@ -49,7 +49,14 @@ export const escapeKey = (s: string): string => (KEY_SPECIAL.test(s) ? replaceAl
 /** A string field value as line-protocol text: double-quoted, `"` and `\` escaped. */
 export const quoteString = (s: string): string => `"${STRING_SPECIAL.test(s) ? replaceAll(s, STRING_SPECIAL) : s}"`;
 
-const byKey = (a: readonly [string, string], b: readonly [string, string]): number => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+/** Orders entries by key (UTF-16 code units, as `Array.prototype.sort` does); stable, so a later entry of the same key stays after an earlier one. */
+const byKey = (a: Entry, b: Entry): number => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** A tag or an encoded field value. */
+interface Entry {
+  readonly key: string;
+  readonly value: string;
+}
 
 /**
  * What the record mappings (points.ts, records.ts) call to build a point: {@link LinePoint} in
@@ -75,8 +82,8 @@ export const linePoint: PointFactory = (name) => new LinePoint(name);
  * Field values are encoded when set; {@link LinePoint.toLineProtocol} escapes keys and joins.
  */
 export class LinePoint {
-  private readonly tags = new Map<string, string>();
-  private readonly fields = new Map<string, string>();
+  private readonly tags: Entry[] = [];
+  private readonly fields: Entry[] = [];
   private time: string | undefined;
 
   /** @param name - the measurement (escaped when written). */
@@ -84,7 +91,7 @@ export class LinePoint {
 
   /** Sets a tag (an empty value is left out when written, as InfluxDB would drop it). */
   tag(key: string, value: string): this {
-    this.tags.set(key, value);
+    this.tags.push({ key, value });
     return this;
   }
 
@@ -95,7 +102,7 @@ export class LinePoint {
    */
   floatField(key: string, value: number): this {
     if (!Number.isFinite(value)) throw new RangeError(`invalid float value for field '${key}': ${value}`);
-    this.fields.set(key, String(value));
+    this.fields.push({ key, value: String(value) });
     return this;
   }
 
@@ -106,19 +113,19 @@ export class LinePoint {
    */
   intField(key: string, value: number): this {
     if (Number.isNaN(value) || value <= -9223372036854776e3 || value >= 9223372036854776e3) throw new RangeError(`invalid integer value for field '${key}': '${value}'`);
-    this.fields.set(key, `${Math.floor(value)}i`);
+    this.fields.push({ key, value: `${Math.floor(value)}i` });
     return this;
   }
 
   /** Sets a boolean field (`T`/`F`). */
   booleanField(key: string, value: boolean): this {
-    this.fields.set(key, value ? 'T' : 'F');
+    this.fields.push({ key, value: value ? 'T' : 'F' });
     return this;
   }
 
   /** Sets a string field (quoted and escaped). */
   stringField(key: string, value: string): this {
-    this.fields.set(key, quoteString(value));
+    this.fields.push({ key, value: quoteString(value) });
     return this;
   }
 
@@ -131,15 +138,23 @@ export class LinePoint {
   /** The point as one line of line protocol (no trailing newline); `undefined` when it has no measurement or no field. */
   toLineProtocol(): string | undefined {
     if (!this.name) return undefined;
-    let fields = '';
-    for (const [k, v] of [...this.fields].sort(byKey)) {
-      if (!k) continue;
-      fields += `${fields.length > 0 ? ',' : ''}${escapeKey(k)}=${v}`;
+    const fields = this.fields.sort(byKey);
+    let fieldText = '';
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!;
+      // a key set again: the last value wins (the sort is stable)
+      if (!f.key || (i + 1 < fields.length && fields[i + 1]!.key === f.key)) continue;
+      fieldText += `${fieldText.length > 0 ? ',' : ''}${escapeKey(f.key)}=${f.value}`;
     }
-    if (fields.length === 0) return undefined;
+    if (fieldText.length === 0) return undefined;
     let line = escapeMeasurement(this.name);
-    for (const [k, v] of [...this.tags].sort(byKey)) if (k && v) line += `,${escapeKey(k)}=${escapeKey(v)}`;
-    line += ` ${fields}`;
+    const tags = this.tags.sort(byKey);
+    for (let i = 0; i < tags.length; i++) {
+      const t = tags[i]!;
+      if (!t.key || (i + 1 < tags.length && tags[i + 1]!.key === t.key)) continue;
+      if (t.value) line += `,${escapeKey(t.key)}=${escapeKey(t.value)}`;
+    }
+    line += ` ${fieldText}`;
     return this.time === undefined ? line : `${line} ${this.time}`;
   }
 }
