@@ -97,9 +97,37 @@ describe('historian > line protocol of mapped records (oracle: the same mapping 
   it('random readings', () => {
     fc.assert(
       fc.property(reading, (r) => {
-        expect(readingToPoint(r).point?.toLineProtocol()).toBe(readingToPoint(r, oracle).point?.toLineProtocol());
+        const ours = readingToPoint(r);
+        const theirs = readingToPoint(r, oracle);
+        expect(ours.point?.toLineProtocol()).toBe(theirs.point?.toLineProtocol());
+        expect(ours.problems).toEqual(theirs.problems);
       }),
       { numRuns: 1500 },
+    );
+  });
+
+  it('random plain readings (the fast path: nothing left out, value names shared between readings)', () => {
+    const plainName = fc.constantFrom('voltage_v', 'current_a', 'temperature_c', 'a b', 'x,y', 'k=v', 'Z', 'status_code', 'zz');
+    const plain: fc.Arbitrary<Reading> = fc.record({
+      device_id: fc.constantFrom('psu-1', 'arbin 2', 'a,b=c'),
+      protocol: fc.constantFrom('modbus', 'arbin-cti'),
+      channel: fc.option(fc.integer({ min: 0, max: 20_000 }), { nil: null }),
+      timestamp: fc.date({ min: new Date(0), max: new Date(Date.UTC(2100, 0, 1)), noInvalidDate: true }),
+      values: fc.dictionary(plainName, fc.double({ noNaN: true, noDefaultInfinity: true }), { maxKeys: 9 }),
+      exact_values: fc.constant({}),
+      states: fc.dictionary(fc.constantFrom('status', 'step_name', 'test_name', 'schedule_name', 'log', 'Mode'), fc.constantFrom('Charge', 'cell 42', 'a"b', 'x=y,z'), { maxKeys: 4 }),
+      quality: fc.constantFrom('GOOD', 'UNCERTAIN', 'BAD'),
+      sequence: fc.integer({ min: 0 }),
+      record_type: fc.option(fc.constantFrom('cycler_channel', 'modbus:power-supply'), { nil: null }),
+    });
+    fc.assert(
+      fc.property(plain, (r) => {
+        const ours = readingToPoint(r);
+        const theirs = readingToPoint(r, oracle);
+        expect(ours.point?.toLineProtocol()).toBe(theirs.point?.toLineProtocol());
+        expect(ours.problems).toEqual(theirs.problems);
+      }),
+      { numRuns: 3000 },
     );
   });
 
