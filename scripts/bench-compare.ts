@@ -40,6 +40,8 @@ const { values: args } = parseArgs({
     partitions: { type: 'string', default: '4' },
     only: { type: 'string', default: 'historian,telegraf,raw' },
     'historian-node-args': { type: 'string', default: '' },
+    /** More historians to compare, each with these node options (e.g. `--max-semi-space-size=4`): contenders `historian <options>`. */
+    'historian-variant': { type: 'string', multiple: true, default: [] },
     'historian-env': { type: 'string', multiple: true, default: [] },
     telegraf: { type: 'string', default: process.env.BUSBAR_TELEGRAF_BIN ?? '' },
     'timeout-s': { type: 'string', default: '300' },
@@ -52,9 +54,10 @@ const PARTITIONS = Number(args.partitions);
 if (!(Number.isInteger(N) && N > 0 && N <= 2_000_000)) throw new Error(`--readings: an integer in 1…2000000, got ${args.readings}`);
 if (!(Number.isInteger(ROUNDS) && ROUNDS >= 1 && ROUNDS <= 20)) throw new Error(`--rounds: an integer in 1…20, got ${args.rounds}`);
 if (!(Number.isInteger(PARTITIONS) && PARTITIONS >= 1 && PARTITIONS <= 64)) throw new Error(`--partitions: an integer in 1…64, got ${args.partitions}`);
-type Contender = 'historian' | 'telegraf' | 'raw';
-const contenders = args.only.split(',').map((s) => s.trim()) as Contender[];
-for (const c of contenders) if (!['historian', 'telegraf', 'raw'].includes(c)) throw new Error(`--only: historian, telegraf, raw; got ${c}`);
+/** `historian`, `telegraf`, `raw`, or `historian <node options>` (a `--historian-variant`). */
+type Contender = string;
+const contenders: Contender[] = [...args.only.split(',').map((s) => s.trim()), ...args['historian-variant'].map((v) => `historian ${v}`)];
+for (const c of contenders) if (!['historian', 'telegraf', 'raw'].includes(c) && !c.startsWith('historian ')) throw new Error(`--only: historian, telegraf, raw; got ${c}`);
 if (contenders.includes('telegraf') && args.telegraf === '') throw new Error('--telegraf: the Telegraf binary (scripts/infra/build-telegraf.sh prints it)');
 
 const say = (line = ''): void => void process.stdout.write(`${line}\n`);
@@ -126,7 +129,7 @@ async function main(): Promise<void> {
     for (const contender of order) {
       const r = await runOne(contender, round, { admin, kafkaBrokers: kafkaServer.brokers, influx, work, topics });
       runs.push(r);
-      say(`round ${round + 1} ${contender.padEnd(9)} ${String(Math.round(r.rate)).padStart(7)} points/s  CPU ${r.cpuPer100k.toFixed(2)} s/100k points  peak RSS ${r.peakRssMiB.toFixed(0)} MiB  (window ${r.windowS.toFixed(2)} s; load ${loadavg()[0]!.toFixed(2)})`);
+      say(`round ${round + 1} ${contender.padEnd(12)} ${String(Math.round(r.rate)).padStart(7)} points/s  CPU ${r.cpuPer100k.toFixed(2)} s/100k points  peak RSS ${r.peakRssMiB.toFixed(0)} MiB  (window ${r.windowS.toFixed(2)} s; load ${loadavg()[0]!.toFixed(2)})`);
     }
   }
   await admin.disconnect();
@@ -168,20 +171,21 @@ async function influxApi(ctx: RunContext, method: string, path: string, body?: u
 
 /** Starts one contender on a fresh group and bucket, waits until its topic is drained, stops it. */
 async function runOne(contender: Contender, round: number, ctx: RunContext): Promise<{ round: number; contender: Contender; rate: number; cpuPer100k: number; peakRssMiB: number; windowS: number }> {
-  const id = `${contender}-${round}-${Date.now()}`;
+  const id = `${contender.split(' ')[0]}-${round}-${Date.now()}`;
   const group = `bench-${id}`;
   const bucket = `bench-${id}`;
   const { id: bucketId } = (await influxApi(ctx, 'POST', '/api/v2/buckets', { orgID: ctx.influx.orgId, name: bucket, retentionRules: [] })) as { id: string };
-  const topic = contender === 'historian' ? ctx.topics.avro : ctx.topics.lp;
+  const historian = contender === 'historian' || contender.startsWith('historian ');
+  const topic = historian ? ctx.topics.avro : ctx.topics.lp;
   const log = openSync(join(ctx.work, `${id}.log`), 'w');
   let child: ChildProcess;
-  if (contender === 'historian') {
+  if (historian) {
     const cfg = join(ctx.work, `${id}.json`);
     const t = (s: string): string => `bench.${s}.${id}`;
     writeFileSync(cfg, JSON.stringify({ kafka: { brokers: ctx.kafkaBrokers }, topics: { readings: topic, deviceEvents: t('events'), commandResults: t('results'), alerts: t('alerts'), deadLetter: t('dead') }, groupId: group, influx: { url: ctx.influx.url, org: ctx.influx.org, bucket, token: ctx.influx.token }, ops: { host: '127.0.0.1', port: 0 } }));
     const env: NodeJS.ProcessEnv = { ...process.env, BUSBAR_LOG_LEVEL: 'warn' };
     for (const kv of args['historian-env']) env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
-    const nodeArgs = args['historian-node-args'].split(' ').filter((s) => s !== '');
+    const nodeArgs = (contender === 'historian' ? args['historian-node-args'] : contender.slice('historian '.length)).split(' ').filter((s) => s !== '');
     child = spawn(process.execPath, [...nodeArgs, join(REPO, 'services/historian/dist/main.js'), '--config', cfg], { env, stdio: ['ignore', log, log] });
   } else if (contender === 'telegraf') {
     const conf = join(ctx.work, `${id}.toml`);
@@ -219,9 +223,14 @@ async function runOne(contender: Contender, round: number, ctx: RunContext): Pro
   const pid = child.pid!;
   let exited = false;
   child.once('exit', () => (exited = true));
+  /** Records the group committed; -1 while Kafka cannot tell (a coordinator loading: retried at the next poll). */
   const committed = async (): Promise<number> => {
-    const [t] = await ctx.admin.fetchOffsets({ groupId: group, topics: [topic] });
-    return (t?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+    try {
+      const [t] = await ctx.admin.fetchOffsets({ groupId: group, topics: [topic] });
+      return (t?.partitions ?? []).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+    } catch {
+      return -1;
+    }
   };
   try {
     const deadline = Date.now() + Number(args['timeout-s']) * 1000;
@@ -230,6 +239,10 @@ async function runOne(contender: Contender, round: number, ctx: RunContext): Pro
       if (exited) throw new Error(`${contender} exited early; see ${join(ctx.work, `${id}.log`)}`);
       if (Date.now() > deadline) throw new Error(`${contender} did not drain ${N} records within ${args['timeout-s']} s; see ${join(ctx.work, `${id}.log`)}`);
       const done = await committed();
+      if (done < 0) {
+        await sleep(50);
+        continue;
+      }
       const t = performance.now();
       const cpu = cpuSeconds(pid);
       if (start === undefined && done > 0) start = { t, done, cpu };

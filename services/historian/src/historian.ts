@@ -36,6 +36,8 @@ import type { InfluxStatus } from './influx-check.js';
 import { ByteBudget } from './budget.js';
 import type { BudgetTicket } from './budget.js';
 import { InfluxWriter } from './influx-writer.js';
+import { LineChunker } from './line-buffer.js';
+import type { LineChunk } from './line-buffer.js';
 import { alertToPoint, commandResultToPoint, deviceEventToPoint } from './records.js';
 
 /** A record of one of the historian's topics. */
@@ -85,15 +87,15 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
   const budget = new ByteBudget(config.pipeline.inFlightBytes);
 
   /** One write request; resolves when InfluxDB acknowledged it (204, or 422: a partial write whose refused points are reported). */
-  const writeRequest = async (lines: readonly string[]): Promise<void> => {
+  const writeRequest = async (lines: LineChunk): Promise<void> => {
     const t0 = performance.now();
     try {
-      await writer.write(lines);
+      await writer.write(lines.bytes);
     } catch (err) {
       if (statusOf(err) !== '422') throw err;
       // partial write: InfluxDB stored the valid points and names the others (e.g. a field type conflict)
       m.dropped.inc({ reason: 'partial_write' });
-      logger.error({ err: (err as Error).message, points: lines.length }, 'InfluxDB stored a batch partially (422); the refused points are named in the message');
+      logger.error({ err: (err as Error).message, points: lines.count }, 'InfluxDB stored a batch partially (422); the refused points are named in the message');
     }
     m.writeSeconds.observe(undefined, (performance.now() - t0) / 1000);
   };
@@ -103,20 +105,20 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
    * halves until the refused points are isolated: those are dropped and counted, the rest is written.
    * Any other failure is thrown (and retried by the caller).
    */
-  const writeIsolating = async (lines: readonly string[]): Promise<number> => {
+  const writeIsolating = async (lines: LineChunk): Promise<number> => {
     try {
       await writeRequest(lines);
-      return lines.length;
+      return lines.count;
     } catch (err) {
       const status = statusOf(err);
       if (status !== '400' && status !== '413') throw err;
-      if (lines.length === 1) {
+      if (lines.count === 1) {
         m.dropped.inc({ reason: status === '400' ? 'refused' : 'too_large' });
-        logger.error({ err: (err as Error).message, status, line: lines[0]!.slice(0, 300) }, 'InfluxDB refused a point; dropped');
+        logger.error({ err: (err as Error).message, status, line: lines.line(0).slice(0, 300) }, 'InfluxDB refused a point; dropped');
         return 0;
       }
-      const half = Math.ceil(lines.length / 2);
-      return (await writeIsolating(lines.slice(0, half))) + (await writeIsolating(lines.slice(half)));
+      const half = Math.ceil(lines.count / 2);
+      return (await writeIsolating(lines.slice(0, half))) + (await writeIsolating(lines.slice(half, lines.count)));
     }
   };
 
@@ -158,8 +160,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
   };
 
   const handle = async (records: ConsumedRecord<HistorianRecord>[], control: BatchControl): Promise<void> => {
-    const lines: string[] = [];
-    let bytes = 0;
+    const lines = new LineChunker(config.influx.batchLines);
     for (const r of records) {
       const { point, problems } = toPoint(r);
       for (const pr of problems) {
@@ -167,14 +168,11 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
         logger.warn({ topic: r.topic, device: r.value.device_id, timestamp: r.value.timestamp.getTime(), name: pr.name, problem: pr.problem }, 'part of a record left out of InfluxDB');
       }
       const line = point?.toLineProtocol();
-      if (line !== undefined) {
-        lines.push(line);
-        bytes += line.length + 1;
-      }
+      if (line !== undefined) lines.append(line);
     }
-    if (lines.length === 0) return;
-    const chunks: string[][] = [];
-    for (let i = 0; i < lines.length; i += config.influx.batchLines) chunks.push(lines.slice(i, i + config.influx.batchLines));
+    const bytes = lines.bytes;
+    const chunks = lines.finish();
+    if (chunks.length === 0) return;
     const ticket = await takeBudget(bytes, control);
     try {
       await writeAcknowledged(records, chunks, control);
@@ -185,7 +183,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
   };
 
   /** Writes a batch's chunks (at the same time) until InfluxDB acknowledged all of them; retries with backoff, heartbeating. */
-  const writeAcknowledged = async (records: ConsumedRecord<HistorianRecord>[], chunks: readonly string[][], control: BatchControl): Promise<void> => {
+  const writeAcknowledged = async (records: ConsumedRecord<HistorianRecord>[], chunks: readonly LineChunk[], control: BatchControl): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       if (!control.isRunning()) throw new BusbarError('BB_HISTORIAN_ABANDONED', 'stopping before InfluxDB acknowledged the batch; not committed, it will be replayed', { retriable: true });
       try {

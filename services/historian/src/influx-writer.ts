@@ -65,13 +65,14 @@ export class InfluxWriter {
   }
 
   /**
-   * Writes `lines` (one point each, no newline inside a line except in string field values) as one request.
+   * Writes one request: UTF-8 lines of line protocol separated (or each ended) by newlines, or the
+   * lines as strings (joined here).
    *
    * @returns once InfluxDB answered 204.
    * @throws {InfluxWriteError} for any other answer, a network failure or the timeout.
    */
-  async write(lines: readonly string[]): Promise<void> {
-    const text = Buffer.from(lines.join('\n'), 'utf8');
+  async write(lines: Buffer | readonly string[]): Promise<void> {
+    const text = Buffer.isBuffer(lines) ? lines : Buffer.from(lines.join('\n'), 'utf8');
     const body = this.options.gzipLevel > 0 ? await gzipAsync(text, { level: this.options.gzipLevel }) : text;
     const headers: Record<string, string | number> = { Authorization: `Token ${this.options.token}`, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length, Accept: 'application/json' };
     if (this.options.gzipLevel > 0) headers['Content-Encoding'] = 'gzip';
