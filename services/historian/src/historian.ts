@@ -187,7 +187,11 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
     for (let attempt = 0; ; attempt++) {
       if (!control.isRunning()) throw new BusbarError('BB_HISTORIAN_ABANDONED', 'stopping before InfluxDB acknowledged the batch; not committed, it will be replayed', { retriable: true });
       try {
-        const written = (await Promise.all(chunks.map((c) => writeIsolating(c)))).reduce((a, b) => a + b, 0);
+        // every request settles before a retry, so that a retry never overlaps a request still in flight
+        const settled = await Promise.allSettled(chunks.map((c) => writeIsolating(c)));
+        const failed = settled.find((x) => x.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
+        const written = settled.reduce((a, x) => a + (x.status === 'fulfilled' ? x.value : 0), 0);
         const now = Date.now();
         for (const r of records) if (r.topic === config.topics.readings) m.latency.observe(undefined, Math.max(0, now - r.value.timestamp.getTime()) / 1000);
         m.written.inc(undefined, written);
