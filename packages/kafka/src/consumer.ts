@@ -78,12 +78,6 @@ export interface DecodingConsumerOptions<T> {
   readonly deadLetter: { readonly topic: string; readonly encoder: Encoder<DeadLetterRecord> };
   /** Processes a batch; offsets are committed after it resolves. */
   readonly handle: (records: ConsumedRecord<T>[], control: BatchControl) => Promise<void>;
-  /**
-   * Batches of different partitions handled at the same time (default 1; kafkajs
-   * `partitionsConsumedConcurrently`): a handler waiting on its sink no longer holds the others up.
-   * Each partition still gets its batches in order, one at a time, committed after its handler resolved.
-   */
-  readonly partitionsConcurrently?: number;
   /** Max bytes fetched per partition per request (default 1 MiB): bounds a batch. */
   readonly maxBytesPerPartition?: number;
   /**
@@ -97,6 +91,12 @@ export interface DecodingConsumerOptions<T> {
    * also bounds how long `stop()` waits for the fetch in flight before it leaves the group.
    */
   readonly maxWaitTimeMs?: number;
+  /**
+   * Batches of different partitions handled at the same time (default 1; kafkajs
+   * `partitionsConsumedConcurrently`): a handler waiting on its sink no longer holds the others up.
+   * Each partition still gets its batches in order, one at a time, committed after its handler resolved.
+   */
+  readonly partitionsConcurrently?: number;
   /** Interval of the consumer's background heartbeats, ms (default {@link DEFAULT_HEARTBEAT_INTERVAL_MS}, 1 s; below a third of the session timeout). */
   readonly heartbeatIntervalMs?: number;
   /**

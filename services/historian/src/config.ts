@@ -13,6 +13,16 @@ export const historianConfigSchema = z.object({
   topics: topicsConfigSchema,
   /** Consumer group: run more historians with the same group to share the partitions. */
   groupId: z.string().min(1).default('busbar-historian'),
+  /** How much the historian works on at once (README "Performance"). */
+  pipeline: z
+    .object({
+      /** Partitions whose batches are decoded and written at the same time (default 4); each partition still commits only after InfluxDB acknowledged its batch. */
+      partitionsConcurrently: z.number().int().min(1).max(64).default(4),
+      /** Most line-protocol bytes built and not yet acknowledged by InfluxDB, over all partitions, bytes (default 32 MiB); a batch larger than this is written alone. */
+      inFlightBytes: z.number().int().min(65_536).default(32 * 1024 * 1024),
+    })
+    .strict()
+    .default({ partitionsConcurrently: 4, inFlightBytes: 32 * 1024 * 1024 }),
   influx: z
     .object({
       url: z.url(),
@@ -37,16 +47,6 @@ export const historianConfigSchema = z.object({
     })
     .strict()
     .refine((i) => i.token !== undefined || i.tokenFile !== undefined, { message: 'give token or tokenFile', path: ['token'] }),
-  /** How much the historian works on at once (README "Performance"). */
-  pipeline: z
-    .object({
-      /** Partitions whose batches are decoded and written at the same time (default 4); each partition still commits only after InfluxDB acknowledged its batch. */
-      partitionsConcurrently: z.number().int().min(1).max(64).default(4),
-      /** Most line-protocol bytes built and not yet acknowledged by InfluxDB, over all partitions, bytes (default 32 MiB); a batch larger than this is written alone. */
-      inFlightBytes: z.number().int().min(65_536).default(32 * 1024 * 1024),
-    })
-    .strict()
-    .default({ partitionsConcurrently: 4, inFlightBytes: 32 * 1024 * 1024 }),
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9465) }).default({ host: '127.0.0.1', port: 9465 }),
 });
 
