@@ -310,8 +310,10 @@ export function tail(file: string, n = 30): string {
 /**
  * V8 flags of a service, as the deploy files set them (systemd units, Compose, the chart): the young
  * generation capped at 4 MiB per semi-space for the historian and the collectors (README "Performance").
+ * `BUSBAR_STACK_V8_DEFAULTS=1` leaves V8's defaults (to measure the difference).
  */
 function nodeFlagsOf(serviceName: string): string[] {
+  if (process.env.BUSBAR_STACK_V8_DEFAULTS === '1') return [];
   return serviceName === 'historian' || serviceName.startsWith('collector-') ? ['--max-semi-space-size=4'] : [];
 }
 
