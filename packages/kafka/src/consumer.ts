@@ -117,6 +117,12 @@ export interface DecodingConsumerOptions<T> {
    * also bounds how long `stop()` waits for the fetch in flight before it leaves the group.
    */
   readonly maxWaitTimeMs?: number;
+  /**
+   * Batches of different partitions handled at the same time (default 1; kafkajs
+   * `partitionsConsumedConcurrently`): a handler waiting on its sink no longer holds the others up.
+   * Each partition still gets its batches in order, one at a time, committed after its handler resolved.
+   */
+  readonly partitionsConcurrently?: number;
   /** Interval of the consumer's background heartbeats, ms (default {@link DEFAULT_HEARTBEAT_INTERVAL_MS}, 1 s; below a third of the session timeout). */
   readonly heartbeatIntervalMs?: number;
   /**
@@ -266,7 +272,7 @@ export class DecodingConsumer<T> {
     await retryKafkaStartup(`connect the admin client of ${topics.join(', ')}`, () => admin.connect(), retry);
     await retryKafkaStartup(`connect consumer of ${topics.join(', ')}`, () => consumer.connect(), retry);
     await retryKafkaStartup(`subscribe to ${topics.join(', ')}`, () => consumer.subscribe({ topics, fromBeginning: o.fromBeginning ?? true }), retry);
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: o.partitionsConcurrently ?? 1, eachBatch: (payload) => this.onBatch(payload) });
     this.lagTimer = setInterval(() => void this.updateLag(), o.lagIntervalMs ?? DEFAULT_LAG_INTERVAL_MS);
     this.lagTimer.unref();
   }

@@ -14,6 +14,16 @@ export const historianConfigSchema = z.object({
   topics: topicsConfigSchema,
   /** Consumer group: run more historians with the same group to share the partitions. */
   groupId: z.string().min(1).default('busbar-historian'),
+  /** How much the historian works on at once (README "Performance"). */
+  pipeline: z
+    .object({
+      /** Partitions whose batches are decoded and written at the same time (default 4); each partition still commits only after InfluxDB acknowledged its batch. */
+      partitionsConcurrently: z.number().int().min(1).max(64).default(4),
+      /** Most line-protocol bytes built and not yet acknowledged by InfluxDB, over all partitions, bytes (default 32 MiB); a batch larger than this is written alone. */
+      inFlightBytes: z.number().int().min(65_536).default(32 * 1024 * 1024),
+    })
+    .strict()
+    .default({ partitionsConcurrently: 4, inFlightBytes: 32 * 1024 * 1024 }),
   influx: z
     .object({
       url: z.url(),
@@ -30,6 +40,11 @@ export const historianConfigSchema = z.object({
       retryMaxMs: z.number().int().min(10).default(15_000),
       /** Interval of the readiness check of InfluxDB (an empty write: token, org, bucket), ms (default 15 000). */
       checkIntervalMs: z.number().int().min(100).default(15_000),
+      /**
+       * gzip level of write requests, 0 (off) … 9 (default 0: chosen by measurement on loopback,
+       * README "Performance"; a remote InfluxDB behind a slow link gains from 1).
+       */
+      gzipLevel: z.number().int().min(0).max(9).default(0),
     })
     .strict()
     .refine((i) => i.token !== undefined || i.tokenFile !== undefined, { message: 'give token or tokenFile', path: ['token'] }),
