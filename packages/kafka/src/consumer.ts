@@ -133,6 +133,12 @@ export interface DecodingConsumerOptions<T> {
    */
   readonly lagIntervalMs?: number;
   /**
+   * Called when this member may be losing its partitions: a rebalance starts (kafkajs' REBALANCING),
+   * the consumer crashed, or it stops. A caller that works on its partitions between batches (the
+   * alerter's timer tick) stops until the next `onAssignment`.
+   */
+  readonly onRevoked?: () => void;
+  /**
    * Called after each join of the group (start, every rebalance) with the partitions of `topic`
    * now assigned to this member — before any batch of the new assignment is handled. A handler
    * that keeps per-partition state reloads it here (see the alerter's rule state). `byTopic`: the
@@ -261,8 +267,10 @@ export class DecodingConsumer<T> {
       this.log.info({ partitions: Object.fromEntries(this.assigned), durationMs: e.payload.duration }, 'joined the consumer group');
       o.onAssignment?.(this.assigned.get(o.topic) ?? [], new Map(this.assigned));
     });
+    consumer.on(consumer.events.REBALANCING, () => o.onRevoked?.());
     consumer.on(consumer.events.CRASH, (e) => {
       this.joined = false;
+      o.onRevoked?.();
       if (!e.payload.restart) this.crashed = e.payload.error.message;
     });
     const retry = { ...o.startupRetry, logger: this.log };
@@ -289,6 +297,7 @@ export class DecodingConsumer<T> {
     this.admin = undefined;
     clearInterval(this.lagTimer);
     this.joined = false;
+    this.options.onRevoked?.();
     if (c) await c.disconnect();
     await a?.disconnect().catch((err: unknown) => this.log.warn({ err: String(err) }, 'admin client did not disconnect cleanly'));
   }

@@ -57,15 +57,36 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   // the batches' transactions: alerts + rule state + offsets, all or nothing
   const transactionalId = `${config.groupId}.${config.instanceId ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`}`;
-  const txProducer = kafka.producer({ ...PRODUCER_OPTIONS, transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: TRANSACTION_TIMEOUT_MS });
+  const newTxProducer = (): typeof producer => kafka.producer({ ...PRODUCER_OPTIONS, transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: TRANSACTION_TIMEOUT_MS });
+  let txProducer = newTxProducer();
   await retryKafkaStartup('transactional producer connect', () => txProducer.connect(), { logger: logger });
+  // After any failed write the transactional producer is replaced before the next one: kafkajs cannot
+  // use a transaction manager again whose commit or abort failed (its state stays COMMITTING or
+  // ABORTING), and a new producer under the same transactional id bumps the epoch at its
+  // InitProducerId — the broker then ends what the failed one left open and fences it.
+  let txBroken = false;
+  const freshTxProducer = async (): Promise<void> => {
+    const old = txProducer;
+    txProducer = newTxProducer();
+    await old.disconnect().catch(() => undefined);
+    await txProducer.connect(); // throws: still broken, the next write tries again
+    txBroken = false;
+    logger.info({ transactionalId }, 'transactional producer replaced after a failed write');
+  };
   const eventsTopic = readsDeviceEvents(config) ? config.topics.deviceEvents : undefined;
   const stateTopic = stateTopicOf(config);
   const state = await openRuleState({ kafka, topic: stateTopic, readingsTopic: config.topics.readings, eventsTopic, timeoutMs: config.state.loadTimeoutMs, logger });
   const encodeAlert = topicEncoder(kafka, config.topics.alerts, alertSerde);
   const writer: BatchWriter = {
     async write(batch) {
-      const txn = await txProducer.transaction();
+      if (txBroken) await freshTxProducer();
+      let txn: Awaited<ReturnType<typeof txProducer.transaction>>;
+      try {
+        txn = await txProducer.transaction();
+      } catch (err) {
+        txBroken = true;
+        throw err;
+      }
       try {
         // the header names the group that evaluated the alert: only its own channels notify it (several alerter groups may share the alerts topic)
         const alertMessages = await Promise.all(batch.alerts.map(async (a) => ({ key: a.device_id, value: await encodeAlert(a), headers: { [ALERTER_GROUP_HEADER]: config.groupId } })));
@@ -74,13 +95,14 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
         const o = batch.offset;
         if (o !== undefined) await txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions: [{ partition: o.partition, offset: o.offset }] }] });
       } catch (err) {
-        await txn.abort().catch((abortErr: unknown) => logger.warn({ err: abortErr instanceof Error ? abortErr.message : String(abortErr) }, 'could not abort the batch transaction; the broker aborts it after its timeout'));
+        txBroken = true; // a send that timed out may have been written: the next producer's new epoch ends the transaction
+        await txn.abort().catch((abortErr: unknown) => logger.warn({ err: abortErr instanceof Error ? abortErr.message : String(abortErr) }, 'could not abort the batch transaction; the replacement producer ends it'));
         throw err;
       }
       try {
         await txn.commit();
       } catch (err) {
-        await txn.abort().catch(() => undefined); // aborts if the commit did not reach the coordinator; else the broker already decided
+        txBroken = true; // committed or not: the replacement producer's InitProducerId completes or aborts it
         throw new BusbarError('BB_ALERTER_WRITE_OUTCOME_UNKNOWN', `the batch transaction's commit got no clear answer: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retriable: true });
       }
     },
@@ -90,7 +112,7 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   const notifiers: Notifier[] = [
     ...(email ? [{ channel: 'email', send: (a) => email.send(a) } satisfies Notifier] : []),
-    ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${i + 1}`, send: (a) => postWebhook(hook, a) })),
+    ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${hook.name ?? i + 1}`, send: (a) => postWebhook(hook, a) })),
   ];
   const dispatcher = new NotificationDispatcher({
     kafka, producer, topic: config.topics.alerts, deadLetterTopic: config.topics.deadLetter, groupPrefix: `${config.groupId}.notify`, origin: config.groupId, notifiers,
@@ -108,6 +130,8 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
     ...(eventsTopic !== undefined ? { moreTopics: [{ topic: eventsTopic, decoder: deviceEventSerde }] } : {}),
     deadLetter: { topic: config.topics.deadLetter, encoder: deadLetterSerde },
     handle,
+    // a rebalance or a crash: no tick works on partitions this member may no longer own (until the next join)
+    onRevoked: () => handle.reassigned({ readings: [], events: [] }),
     onAssignment: (readings, byTopic) => handle.reassigned({ readings, events: eventsTopic === undefined ? [] : (byTopic.get(eventsTopic) ?? []) }),
     logger,
     metrics,
@@ -142,7 +166,7 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
       await consumer.stop(); // leaves the group: another member takes the partitions over at once
       await dispatcher.stop(); // undelivered notifications stay in the alerts topic for the channel's next member
       await state.stop();
-      await txProducer.disconnect();
+      await txProducer.disconnect().catch(() => undefined);
       await producer.disconnect();
       email?.close();
     },

@@ -195,12 +195,17 @@ export const alerterConfigSchema = z.object({
    * - `url` or `urlFile` (a file holding the URL, relative to this file: the URL of a Slack or
    *   PagerDuty hook is itself the secret);
    * - `headers`: extra request headers, each value inline or `{ file: path }` (e.g.
-   *   `Authorization: { file: secrets/pager-token.txt }` holding `Bearer …`).
+   *   `Authorization: { file: secrets/pager-token.txt }` holding `Bearer …`);
+   * - `name`: the channel's name (`webhook-<name>`; default `webhook-<position>`, 1-based): it names
+   *   the channel's consumer group, i.e. where it stands in the alerts topic — give each hook a
+   *   name so that removing or reordering hooks does not hand one hook's position to another
+   *   (a renamed channel starts at the alerts written from its first start on).
    */
   webhooks: z
     .array(
       z
         .object({
+          name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1–64 characters of A-Z a-z 0-9 . _ -').optional(),
           url: z.url().optional(),
           urlFile: z.string().min(1).optional(),
           headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name'), z.union([z.string(), z.object({ file: z.string().min(1) }).strict()])).default({}),
@@ -209,7 +214,15 @@ export const alerterConfigSchema = z.object({
         .strict()
         .refine((h) => (h.url === undefined) !== (h.urlFile === undefined), { message: 'give url or urlFile (exactly one)', path: ['url'] }),
     )
-    .default([]),
+    .default([])
+    .superRefine((hooks, ctx) => {
+      const seen = new Set<string>();
+      hooks.forEach((h, i) => {
+        const channel = h.name ?? String(i + 1);
+        if (seen.has(channel)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `channel webhook-${channel} is named twice: give each hook its own name` });
+        seen.add(channel);
+      });
+    }),
   /**
    * Delivery of notifications (`notify/dispatcher.ts`): the alerts topic is the outbox — each
    * channel reads it in a consumer group of its own and commits an alert once it was delivered.
@@ -263,7 +276,7 @@ export type AlerterConfigFile = z.output<typeof alerterConfigSchema>;
  * `email.smtp` its `password` and `ca` (PEM text).
  */
 export type AlerterConfig = Omit<AlerterConfigFile, 'webhooks' | 'email'> & {
-  readonly webhooks: readonly (WebhookTarget & { readonly headers: Readonly<Record<string, string>> })[];
+  readonly webhooks: readonly (WebhookTarget & { readonly headers: Readonly<Record<string, string>>; readonly name?: string | undefined })[];
   readonly email?: (Omit<NonNullable<AlerterConfigFile['email']>, 'smtp'> & { readonly smtp: NonNullable<AlerterConfigFile['email']>['smtp'] & { readonly ca?: string | undefined } }) | undefined;
 };
 
@@ -282,7 +295,7 @@ export function resolveAlerterSecrets(file: AlerterConfigFile | AlerterConfig, b
       throw new BusbarError('BB_CONFIG_INVALID', `${field}.urlFile: the file does not hold an http(s) URL on one line`, { context: { field: `${field}.urlFile` } });
     }
     const headers = Object.fromEntries(Object.entries(h.headers).map(([name, v]) => [name, resolveSecret(v, `${field}.headers.${name}`, baseDir)]));
-    return { url, headers, timeoutMs: h.timeoutMs };
+    return { url, headers, timeoutMs: h.timeoutMs, ...(h.name !== undefined ? { name: h.name } : {}) };
   });
   let email: AlerterConfig['email'];
   if (file.email !== undefined) {

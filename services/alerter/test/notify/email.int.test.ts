@@ -35,7 +35,7 @@ let configDir: string;
 const servers: SmtpHandle[] = [];
 
 function firing(): Alert {
-  return toAlert({ rule, deviceId: 'psu-1', channel: null, seriesKey: `psu-temp|psu-1|${Math.random()}`, episode: 1, episodeStartMs: 1000, state: 'FIRING', severity: 'CRITICAL', value: 95, threshold: 80, atMs: 1000 });
+  return toAlert({ rule, signal: 'temperature_c', deviceId: 'psu-1', channel: null, seriesKey: `psu-temp|psu-1|${Math.random()}`, episode: 1, episodeStartMs: 1000, state: 'FIRING', severity: 'CRITICAL', value: 95, threshold: 80, atMs: 1000 });
 }
 
 /** The alerter's `email` section as the configuration loader gives it (secret files read relative to `configDir`). */
