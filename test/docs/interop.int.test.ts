@@ -91,7 +91,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function commandOf(stdout: string, kafka: Kafka, topic: string): Promise<Command> {
   const hex = /^COMMAND ([0-9a-f]+)$/m.exec(stdout)?.[1];
   expect(hex, stdout).toBeDefined();
-  expect(hex!.slice(0, 20)).toBe('c301f4d5537ab061e207'); // Command 07e261b07a53d5f4, little-endian
+  expect(hex!.slice(0, 20)).toBe('c3013e42e3a21b04b867'); // Command 0x67b8041ba2e3423e, little-endian
   const onTopic = await commandsOn(kafka, topic);
   expect(onTopic.map((c) => c.key)).toEqual(['psu-1']);
   expect(onTopic[0]!.command).toEqual(commandSerde.decode(Buffer.from(hex!, 'hex')));

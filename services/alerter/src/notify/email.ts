@@ -97,13 +97,17 @@ function smtpError(cause: unknown, smtp: EmailSettings['smtp']): BusbarError {
   return new BusbarError('BB_ALERTER_SMTP_FAILED', `${where}: ${reason}${code === undefined ? '' : ` [${code}]`}`, { retriable: true, context: { host: smtp.host, port: smtp.port, ...(code === undefined ? {} : { code }) } });
 }
 
-/** Sends alert mails over one SMTP transport (a connection per mail). */
+/** Sends alert mails over one pooled SMTP transport (up to 2 connections, kept open and reused). */
 export class EmailNotifier {
   private readonly transport;
 
   /** @param settings - SMTP server and addresses. */
   constructor(private readonly settings: EmailSettings) {
     this.transport = nodemailer.createTransport({
+      // pooled: a few long-lived connections reused for every mail (a new connection per mail was
+      // most of the reading → mail latency, issue 15); a broken one is replaced on the next send
+      pool: true,
+      maxConnections: 2,
       host: settings.smtp.host,
       port: settings.smtp.port,
       secure: settings.smtp.secure,
