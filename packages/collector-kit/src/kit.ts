@@ -10,7 +10,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError, errorCode } from '@busbar/core';
 import type { CommandExecutor } from '@busbar/commands';
-import { CommandPipeline } from '@busbar/commands';
+import { CommandPipeline, answersCommandId } from '@busbar/commands';
 import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
@@ -358,7 +358,8 @@ export class CollectorKit {
     const o = this.options;
     const lifetimeMs = options.executor.maxLifetimeMs;
     const remembered = await readTopicToEnd({ kafka: this.kafka, topic: o.topics.commandResults, decoder: commandResultSerde, sinceMs: Date.now() - lifetimeMs - REPLAY_MARGIN_MS, logger: o.logger }, (r) => {
-      options.executor.remember(r.command_id, Date.now() + lifetimeMs);
+      // a refusal before admission (a forged or malformed command) does not answer its id: skipped
+      if (answersCommandId(r)) options.executor.remember(r.command_id, Date.now() + lifetimeMs);
     });
     o.logger.info({ remembered }, 'command ids already answered were loaded from the results topic');
     const pipeline = new CommandPipeline(options.executor, { publishResult: decoratedResultSink((result) => this.publishResult(result), options.decorate) });

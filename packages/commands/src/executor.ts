@@ -149,7 +149,17 @@ export class CommandExecutor {
   async handle(cmd: Command): Promise<Handled> {
     const key = commandKey(cmd); // bounded: an over-long id is remembered and answered by its digest
     const refused = this.authorise(cmd);
-    if (refused) return refused;
+    if (refused) {
+      // a refused copy of an id already handled (a forgery, a replay with other fields) publishes
+      // nothing: the id keeps its one result, the one of the command that was admitted
+      if (this.guard.knows(key)) {
+        this.outcomes.inc({ action: resultIdentity(cmd).action, status: 'DUPLICATE', code: 'none' });
+        this.log.warn({ commandId: key, action: resultIdentity(cmd).action, code: refused.result.reason_code }, 'refused copy of a command id already handled: ignored, no second result');
+        this.emit(cmd, 'duplicate', 'DUPLICATE');
+        return { kind: 'duplicate' };
+      }
+      return refused;
+    }
     const admission = this.guard.admit({ command_id: key, expires_at: cmd.expires_at });
     if (!admission.admit) {
       if (admission.why === 'DUPLICATE') {
@@ -280,15 +290,18 @@ export class CommandExecutor {
 
   /**
    * The policy's verdict, before admission: undefined when it lets the command through (or there is
-   * no policy, or a field is out of bounds — refused by the bounds check next), else the REJECTED result.
+   * no policy), else the REJECTED result. With a policy, a field out of bounds is refused here too —
+   * before admission, so that an unauthenticated command cannot use up the id of a real one.
    */
   private authorise(cmd: Command): (Handled & { kind: 'result' }) | undefined {
     const authorise = this.options.authorise;
     if (!authorise) return undefined;
     try {
       checkCommandFields(cmd);
-    } catch {
-      return undefined; // refused by the bounds check after admission, as without a policy
+    } catch (err) {
+      const refusal = err as CommandRefusedError;
+      this.log.warn({ commandId: commandKey(cmd), code: refusal.code, err: refusal.message }, 'command refused: a field is out of bounds');
+      return this.result(cmd, 'REJECTED', refusal.code, refusal.message, contextDetails(refusal));
     }
     try {
       authorise(cmd);

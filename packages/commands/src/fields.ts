@@ -103,3 +103,20 @@ export function resultIdentity(cmd: Command): Pick<CommandResultInput, 'command_
     action: cmd.action.length <= L.action ? cmd.action : digestOf(cmd.action),
   };
 }
+
+/**
+ * Reason codes of results given to commands that were refused BEFORE their id was admitted
+ * (unauthenticated or out of bounds): anyone who can write the commands topic can cause them, so
+ * they do not answer the id — a service rebuilding its memory of answered ids from the results
+ * topic skips them, and the real command with that id still runs.
+ */
+export const PRE_ADMISSION_REFUSALS: ReadonlySet<string> = new Set(['BB_COMMAND_UNSIGNED', 'BB_COMMAND_UNKNOWN_KEY', 'BB_COMMAND_BAD_SIGNATURE', 'BB_COMMAND_FIELD_TOO_LONG', 'BB_COMMAND_PARAMETER_NOT_FINITE']);
+
+/**
+ * Whether a published result answers its command id (see {@link PRE_ADMISSION_REFUSALS}).
+ *
+ * @param result - a result read back from the results topic (`status`, `reason_code`).
+ */
+export function answersCommandId(result: { readonly status: string; readonly reason_code?: string | null }): boolean {
+  return !(result.status === 'REJECTED' && result.reason_code !== undefined && result.reason_code !== null && PRE_ADMISSION_REFUSALS.has(result.reason_code));
+}

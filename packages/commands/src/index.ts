@@ -6,6 +6,7 @@
  * {@link Disposition}s, never by being listed here.
  */
 export { CommandExecutor } from './executor.js';
+export { answersCommandId } from './fields.js';
 export type { CommandAuditEvent, Disposition, PreparedAction } from './executor.js';
 export { signCommand, verifyCommandSignature } from './signing.js';
 export { CommandPolicy } from './policy.js';

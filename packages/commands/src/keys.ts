@@ -29,7 +29,7 @@ function unusable(file: string, why: string, cause?: unknown): BusbarError {
  * @param file - path of the file.
  * @returns the key.
  * @throws {BusbarError} `BB_COMMAND_KEY_UNUSABLE` naming the file: unreadable, not PEM, not an
- *   Ed25519 key, or an HMAC secret shorter than {@link MIN_HMAC_SECRET_BYTES}.
+ *   Ed25519 key, an HMAC secret shorter than {@link MIN_HMAC_SECRET_BYTES}, or a PEM file given as an HMAC secret.
  */
 export function readCommandKey(id: string, algorithm: SignatureAlgorithm, file: string): CommandKey {
   let bytes: Buffer;
@@ -39,6 +39,8 @@ export function readCommandKey(id: string, algorithm: SignatureAlgorithm, file: 
     throw unusable(file, `cannot be read (${(cause as Error).message})`, cause);
   }
   if (algorithm === 'hmac-sha256') {
+    // a PEM file configured as an HMAC secret (a public key, most likely) would let anyone holding it sign
+    if (bytes.includes('-----BEGIN')) throw unusable(file, 'holds a PEM key, not an HMAC secret: for an Ed25519 key give algorithm ed25519');
     const secret = Buffer.from(bytes.toString('latin1').replace(/\s+$/, ''), 'latin1');
     if (secret.length < MIN_HMAC_SECRET_BYTES) throw unusable(file, `an HMAC-SHA256 secret must be at least ${MIN_HMAC_SECRET_BYTES} bytes, the file holds ${secret.length}`);
     return { id, algorithm, key: createSecretKey(secret) };

@@ -3,6 +3,7 @@ import { BusbarError, ManualClock } from '@busbar/core';
 import type { Command } from '@busbar/avro';
 import { CommandRefusedError } from '@busbar/safety';
 import { CommandExecutor } from '../src/executor.js';
+import { answersCommandId } from '../src/fields.js';
 import { ExecutionJournal } from '../src/journal.js';
 import type { CommandAuditEvent, Disposition } from '../src/executor.js';
 
@@ -214,5 +215,30 @@ describe('commands > CommandExecutor > policy and audit', () => {
   it('a command with an over-long field is refused by the bounds check, before the policy looks at it', async () => {
     const { ex } = setup();
     expect(await ex.handle(cmd({ key_id: 'k'.repeat(129), signature: Buffer.alloc(64) }))).toMatchObject({ result: { status: 'REJECTED', reason_code: 'BB_COMMAND_FIELD_TOO_LONG', reason: 'key_id is 129 characters long; the limit is 128' } });
+  });
+
+  it('an unsigned command with an out-of-bounds field cannot burn a real command\'s id: refused before admission, the signed one still runs', async () => {
+    const { ex, runs } = setup();
+    const c = cmd({ issuer: 'm'.repeat(300) });
+    expect(await ex.handle(c)).toMatchObject({ kind: 'result', result: { status: 'REJECTED', reason_code: 'BB_COMMAND_FIELD_TOO_LONG' } });
+    expect(await ex.handle({ ...c, issuer: 'alice', key_id: 'k1', signature: Buffer.alloc(64) })).toMatchObject({ result: { status: 'EXECUTED' } });
+    expect(runs()).toBe(1);
+  });
+
+  it('a refused copy of an id already executed publishes nothing: the id keeps its one result', async () => {
+    const { ex, runs } = setup();
+    const c = cmd({ key_id: 'k1', signature: Buffer.alloc(64) });
+    expect(await ex.handle(c)).toMatchObject({ result: { status: 'EXECUTED' } });
+    expect(await ex.handle({ ...c, key_id: null, signature: null })).toEqual({ kind: 'duplicate' });
+    expect(runs()).toBe(1);
+  });
+});
+
+describe('commands > answersCommandId', () => {
+  it('a refusal before admission does not answer its id; every other result does', () => {
+    for (const code of ['BB_COMMAND_UNSIGNED', 'BB_COMMAND_UNKNOWN_KEY', 'BB_COMMAND_BAD_SIGNATURE', 'BB_COMMAND_FIELD_TOO_LONG', 'BB_COMMAND_PARAMETER_NOT_FINITE']) expect(answersCommandId({ status: 'REJECTED', reason_code: code }), code).toBe(false);
+    expect(answersCommandId({ status: 'REJECTED', reason_code: 'BB_COMMAND_NOT_AUTHORISED' })).toBe(true); // an authenticated key holder's own id
+    expect(answersCommandId({ status: 'EXECUTED', reason_code: null })).toBe(true);
+    expect(answersCommandId({ status: 'FAILED', reason_code: 'BB_COMMAND_UNSIGNED' })).toBe(true);
   });
 });

@@ -42,7 +42,7 @@ export interface LoadConfigOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Environment variable prefix (default `BUSBAR_`). Variables not starting with it are ignored. */
   readonly envPrefix?: string;
-  /** Environment variables under the prefix that are not configuration (default `BUSBAR_CONFIG` and `BUSBAR_LOG_LEVEL`). */
+  /** Environment variables under the prefix that are not configuration (default `BUSBAR_CONFIG`, `BUSBAR_LOG_LEVEL`, the CLI's `BUSBAR_COMMAND_KEY`, `BUSBAR_COMMAND_KEY_ID`, `BUSBAR_ISSUER`, and `BUSBAR_CACHE_DIR`). */
   readonly ignoreEnv?: readonly string[];
 }
 
@@ -80,7 +80,8 @@ export function loadConfig<S extends z.ZodType>(schema: S, options: LoadConfigOp
       throw new ConfigError('BB_CONFIG_UNREADABLE', `configuration file ${options.file} must hold a mapping at its top level`, { context: { file: options.file } });
     }
   }
-  const ignore = new Set(options.ignoreEnv ?? [`${prefix}CONFIG`, `${prefix}LOG_LEVEL`]);
+  // not configuration: the services' and the CLI's own variables, and the scripts' cache directory
+  const ignore = new Set(options.ignoreEnv ?? [`${prefix}CONFIG`, `${prefix}LOG_LEVEL`, `${prefix}COMMAND_KEY`, `${prefix}COMMAND_KEY_ID`, `${prefix}ISSUER`, `${prefix}CACHE_DIR`]);
   const overrides: EnvValue[] = [];
   const byPath = new Map<string, EnvValue>();
   for (const [name, value] of Object.entries(env)) {

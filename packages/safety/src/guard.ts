@@ -74,6 +74,11 @@ export class CommandGuard {
     // a re-delivery is refused again for the same reason.
   }
 
+  /** Whether `commandId` was admitted or remembered and is still remembered (a repeat would be a duplicate). */
+  knows(commandId: string): boolean {
+    return this.seen.has(commandId);
+  }
+
   /** Ids currently remembered. */
   get size(): number {
     return this.seen.size;

@@ -158,8 +158,11 @@ export const alerterConfigSchema = z.object({
           port: z.number().int().min(1).max(65535).default(25),
           /** Implicit TLS from the first byte (SMTPS, port 465). */
           secure: z.boolean().default(false),
-          /** Fail unless STARTTLS upgrades the connection (ports 25/587): no credentials or mail in clear. */
-          requireTLS: z.boolean().default(false),
+          /**
+           * Fail unless STARTTLS upgrades the connection (ports 25/587): no credentials or mail in clear.
+           * Default: true when a password is configured (a stripped STARTTLS must not send it in clear), else false.
+           */
+          requireTLS: z.boolean().optional(),
           /** Never upgrade with STARTTLS even when offered (only for a relay that mishandles it). */
           ignoreTLS: z.boolean().default(false),
           /** PEM file of a private CA that signed the server's certificate (relative to this file). */
@@ -183,8 +186,10 @@ export const alerterConfigSchema = z.object({
           if (smtp.password !== undefined && smtp.passwordFile !== undefined) ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'give password or passwordFile, not both' });
           if ((smtp.password !== undefined || smtp.passwordFile !== undefined) && smtp.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'a password needs a user' });
           if (smtp.secure && (smtp.requireTLS || smtp.ignoreTLS)) ctx.addIssue({ code: 'custom', path: ['secure'], message: 'secure (implicit TLS) excludes requireTLS and ignoreTLS (they are about STARTTLS)' });
-          if (smtp.requireTLS && smtp.ignoreTLS) ctx.addIssue({ code: 'custom', path: ['ignoreTLS'], message: 'requireTLS and ignoreTLS contradict each other' });
-        }),
+          if (smtp.requireTLS === true && smtp.ignoreTLS) ctx.addIssue({ code: 'custom', path: ['ignoreTLS'], message: 'requireTLS and ignoreTLS contradict each other' });
+          if (smtp.ignoreTLS && (smtp.password !== undefined || smtp.passwordFile !== undefined)) ctx.addIssue({ code: 'custom', path: ['ignoreTLS'], message: 'ignoreTLS with a password would send the password in clear' });
+        })
+        .transform((smtp) => ({ ...smtp, requireTLS: smtp.requireTLS ?? (!smtp.secure && (smtp.password !== undefined || smtp.passwordFile !== undefined)) })),
       from: z.string().min(3),
       to: z.array(z.string().min(3)).min(1),
     })

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Producer } from 'kafkajs';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError } from '@busbar/core';
-import { CommandExecutor, CommandPipeline, ExecutionJournal } from '@busbar/commands';
+import { CommandExecutor, CommandPipeline, ExecutionJournal, answersCommandId } from '@busbar/commands';
 import type { Disposition } from '@busbar/commands';
 import { modbusModule } from '@busbar/module-modbus';
 import { safetyRigModule } from '@busbar/module-safety-rig';
@@ -83,7 +83,8 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   // Rebuild the memory of answered ids.
   const since = Date.now() - config.maxCommandLifetimeMs;
   const remembered = await readTopicToEnd({ kafka, topic: config.topics.commandResults, decoder: commandResultSerde, sinceMs: since - REPLAY_MARGIN_MS, logger }, (r) => {
-    executor.remember(r.command_id, Date.now() + config.maxCommandLifetimeMs);
+    // a refusal before admission (a forged or malformed command) does not answer its id: skipped
+    if (answersCommandId(r)) executor.remember(r.command_id, Date.now() + config.maxCommandLifetimeMs);
   });
   logger.info({ remembered }, 'command ids already answered were loaded from the results topic');
 

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { CommandPolicy, readCommandKey } from '@busbar/commands';
 import type { CommandAuditEvent } from '@busbar/commands';
 import type { Logger } from '@busbar/core';
+import { BusbarError } from '@busbar/core';
 import { ConfigError } from '@busbar/runtime';
 
 /** One key: its id (`Command.key_id`), algorithm, file, and optionally the one issuer it may sign for. */
@@ -48,7 +49,11 @@ export type PolicyConfig = z.output<typeof policyConfigSchema>;
 export function buildCommandPolicy(config: PolicyConfig, baseDir: string, logger: Logger): CommandPolicy {
   const keys = config.keys.map((k, i) => {
     try {
-      return { ...readCommandKey(k.id, k.algorithm, isAbsolute(k.file) ? k.file : resolve(baseDir, k.file)), issuer: k.issuer };
+      const file = isAbsolute(k.file) ? k.file : resolve(baseDir, k.file);
+      const key = readCommandKey(k.id, k.algorithm, file);
+      // the commander verifies: it holds public keys only (a private key here is signing material on the wrong host)
+      if (key.algorithm === 'ed25519' && key.key.type === 'private') throw new BusbarError('BB_COMMAND_KEY_UNUSABLE', `policy.keys[id=${k.id}]: ${file} holds an Ed25519 PRIVATE key; give the commander the public key (openssl pkey -in key.pem -pubout)`, { context: { keyId: k.id, file } });
+      return { ...key, issuer: k.issuer };
     } catch (err) {
       throw new ConfigError('BB_CONFIG_INVALID', `policy.keys.${i} (${k.id}): ${(err as Error).message}`);
     }

@@ -67,6 +67,8 @@ export function loadHistorianConfig(file: string | undefined, env: NodeJS.Proces
   if (token === undefined) {
     try {
       token = readFileSync(resolve(file === undefined ? process.cwd() : dirname(resolve(file)), cfg.influx.tokenFile!), 'utf8').trim();
+      // eslint-disable-next-line no-control-regex
+      if (/[\x00-\x1f\x7f]/.test(token)) throw new ConfigError('BB_CONFIG_INVALID', 'influx.tokenFile: the token holds a control character (a line break?): one line only', { context: { field: 'influx.tokenFile' } });
     } catch (cause) {
       throw new ConfigError('BB_CONFIG_INVALID', `influx.tokenFile: cannot read ${cfg.influx.tokenFile}: ${(cause as Error).message}`, { cause });
     }

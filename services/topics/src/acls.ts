@@ -45,6 +45,8 @@ export interface BusbarAcl {
 
 /** Consumer-group prefixes of the short-lived groups `@busbar/kafka` makes: `readTopicToEnd` and `CompactedTable`. */
 const REPLAY_GROUP = 'busbar-replay-';
+/** Prefix of the `busbar` CLI's throw-away consumer groups (`command send --wait`, `tail`). */
+const CLI_GROUP = 'busbar-cli-';
 const TABLE_GROUP = 'busbar-table-';
 
 function principalOf(p: string): string {
@@ -108,7 +110,7 @@ export function aclsFor(grant: AclGrant, topics: TopicsConfig): BusbarAcl[] {
       ];
     }
     case 'issuer':
-      return [topic('WRITE', topics.commands), topic('READ', topics.commandResults), group(REPLAY_GROUP, 'PREFIXED')];
+      return [topic('WRITE', topics.commands), topic('READ', topics.commandResults), group(REPLAY_GROUP, 'PREFIXED'), group(CLI_GROUP, 'PREFIXED')];
   }
 }
 

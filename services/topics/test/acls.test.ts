@@ -44,6 +44,7 @@ describe('topics > acls > kafkaAclsCommands', () => {
       'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Write --topic busbar.commands.v1',
       'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Read --topic busbar.command-results.v1',
       'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Read --group busbar-replay- --resource-pattern-type prefixed',
+      'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Read --group busbar-cli- --resource-pattern-type prefixed',
     ]);
   });
 });

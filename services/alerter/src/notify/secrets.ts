@@ -42,5 +42,10 @@ export function readSecretFile(path: string, field: string, baseDir: string): st
  * @throws {BusbarError} `BB_ALERTER_SECRET_UNREADABLE` (see {@link readSecretFile}).
  */
 export function resolveSecret(value: SecretValue, field: string, baseDir: string): string {
-  return typeof value === 'string' ? value : readSecretFile(value.file, `${field}.file`, baseDir);
+  const v = typeof value === 'string' ? value : readSecretFile(value.file, `${field}.file`, baseDir);
+  // a header value with a control character (a second line in the file) would be refused by fetch,
+  // whose error message quotes the whole value — refused here, naming the field, never the value
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(v)) throw new BusbarError('BB_ALERTER_SECRET_UNREADABLE', `${field}: the value holds a control character (a line break?): one line only`, { context: { field } });
+  return v;
 }

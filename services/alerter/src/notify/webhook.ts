@@ -54,6 +54,7 @@ export async function postWebhook(target: WebhookTarget | string, alert: Alert, 
       headers: { ...target.headers, 'content-type': 'application/json' },
       body: JSON.stringify({ ...alert, timestamp: alert.timestamp.toISOString() }),
       signal: AbortSignal.timeout(target.timeoutMs),
+      redirect: 'error', // a redirect would carry the secret headers and the alert elsewhere
     });
   } catch (cause) {
     const err = cause as Error & { cause?: { code?: unknown } };
