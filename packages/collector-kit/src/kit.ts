@@ -102,7 +102,7 @@ export class CollectorKit {
   /** The last failure to store records in the buffer (a full disk...), until a store succeeds again. */
   private storeFailure: string | undefined;
 
-  private constructor(private readonly options: CollectorKitOptions, readonly kafka: Kafka, readonly producer: Producer) {
+  private constructor(private readonly options: CollectorKitOptions, readonly kafka: Kafka, readonly producer: Producer, private readonly forwardProducer: Producer) {
     const { metrics, topics } = options;
     if (options.buffer !== undefined) {
       const buffer = new RecordBuffer({ path: options.buffer.path, maxBytes: options.buffer.maxBytes, maxAgeMs: options.buffer.maxAgeMs, logger: options.logger, metrics });
@@ -125,7 +125,15 @@ export class CollectorKit {
     const kafka = createKafka({ ...options.kafka, clientId: options.kafka.clientId ?? `busbar-${options.service}-${options.instanceId}` }, options.logger, options.metrics);
     const producer = kafka.producer(PRODUCER_OPTIONS);
     await retryKafkaStartup('producer connect', () => producer.connect(), { logger: options.logger });
-    return new CollectorKit(options, kafka, producer);
+    // The store-and-forward buffer's own producer is NOT idempotent: kafkajs cannot recover an
+    // idempotent producer the broker answers OUT_OF_ORDER_SEQUENCE_NUMBER after a broker restart
+    // (it has no epoch bump, KIP-360), and the forwarder would then never drain (seen in the fault
+    // suite's Kafka outage). A retried request can write a record twice — the buffer is
+    // at-least-once anyway, and the historian's writes are idempotent. One request in flight keeps
+    // the order per partition.
+    const forwardProducer = kafka.producer({ ...PRODUCER_OPTIONS, idempotent: false, maxInFlightRequests: 1 });
+    if (options.buffer !== undefined) await retryKafkaStartup('forwarding producer connect', () => forwardProducer.connect(), { logger: options.logger });
+    return new CollectorKit(options, kafka, producer, forwardProducer);
   }
 
   /**
@@ -303,7 +311,7 @@ export class CollectorKit {
         : r.value;
       list.push({ key: r.key, value });
     }
-    await this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+    await this.forwardProducer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
   }
 
   /**
@@ -404,6 +412,7 @@ export class CollectorKit {
     if (this.store !== undefined) {
       await this.store.forwarder.stop(); // forwards what it can in a few seconds; the rest stays on disk
       this.store.buffer.close();
+      await this.forwardProducer.disconnect();
     }
     await this.producer.disconnect();
   }
