@@ -23,7 +23,29 @@
  * (the `busbar-alerter-group` header the batch's transaction sets), the others are skipped.
  *
  * A notifier error that says it is not worth retrying (`BusbarError` with `retriable: false`: a
- * webhook's 4xx) gives the notification up at once, counted as expired and logged with the alert id.
+ * webhook's 4xx, an Alertmanager's or PagerDuty's 400) gives the notification up at once, counted as
+ * expired and logged with the alert id.
+ *
+ * Per-channel filters (a record that is not sent is committed all the same, counted in
+ * `busbar_alerter_notifications_skipped_total{channel,reason}` and logged at debug):
+ * - states (`Notifier.states`, reason `state`): the e-mail and webhooks take FIRING and RESOLVED only,
+ *   PagerDuty and Alertmanager take ACKNOWLEDGED too (an `acknowledge` event, a silence of the episode);
+ * - acknowledged episodes (reason `acknowledged`): a FIRING (an escalation) of an alert whose
+ *   ACKNOWLEDGED record this channel has read is held back on every channel. The ACKNOWLEDGED record
+ *   is in the same partition as the episode's other records (key = device), so whichever member
+ *   owns the partition reads it before the later records. What is known of acks is in memory
+ *   (bounded): after a restart, an escalation of an episode acknowledged before the channel's
+ *   committed offset goes out again.
+ *
+ * Re-sends while open (`Notifier.resendIntervalMs`, Alertmanager: it resolves an alert by itself
+ * once its `endsAt` passed): the channel keeps, in memory, the FIRING records it delivered and whose
+ * RESOLVED it has not delivered, for the partitions of the alerts topic it owns (a partition that
+ * leaves the member takes its open alerts with it), and sends each again every `resendIntervalMs`
+ * (one attempt per interval; a failure is counted and logged, the next interval tries again). After
+ * a restart or a hand-over the open alerts are rebuilt from `recoverOpen` (the alerter: the firing
+ * series of the rule state, which every member follows in full — so several members may re-send
+ * one alert, which Alertmanager treats as one, identified by its labels), minus the episodes whose
+ * RESOLVED this channel delivered.
  *
  * Metrics: `busbar_alerter_notifications_total{channel}` (delivered),
  * `busbar_alerter_notify_errors_total{channel}` (failed attempts),
@@ -33,6 +55,8 @@
  * fetched is the consumer lag, `busbar_kafka_consumer_lag_records{topic=<alerts>}` per group member.
  */
 import type { Alert } from '@busbar/avro';
+
+type AlertState = Alert['state'];
 import { alertSerde, deadLetterSerde } from '@busbar/avro';
 import type { BackoffOptions, Clock, Logger, Metrics } from '@busbar/core';
 import { backoffDelayMs, errorCode, isBusbarError, noopLogger, noopMetrics, sleep, systemClock } from '@busbar/core';
@@ -49,7 +73,14 @@ export interface Notifier {
    * @throws on failure: retried, unless it is a `BusbarError` with `retriable: false` (given up at once).
    */
   send(alert: Alert): Promise<void>;
+  /** The alert states this channel is given (default {@link DEFAULT_NOTIFIED_STATES}: FIRING and RESOLVED, no ACKNOWLEDGED). */
+  readonly states?: readonly AlertState[];
+  /** When set, a delivered FIRING is sent again every this many ms until its RESOLVED is delivered (Alertmanager). */
+  readonly resendIntervalMs?: number;
 }
+
+/** States a channel is given when its notifier names none: FIRING and RESOLVED (the e-mail, webhooks). */
+export const DEFAULT_NOTIFIED_STATES: readonly AlertState[] = ['FIRING', 'RESOLVED'];
 
 /** Options of {@link NotificationDispatcher}. */
 export interface NotificationDispatcherOptions {
@@ -76,6 +107,12 @@ export interface NotificationDispatcherOptions {
   readonly retry?: BackoffOptions;
   /** Notifications of different alerts attempted at once per channel (default 8). */
   readonly concurrency?: number;
+  /**
+   * The alerts that fire now, as far as the alerter knows (the rule state's firing series): what a
+   * channel with `resendIntervalMs` re-sends besides the FIRING records it delivered itself, so that
+   * re-sends survive a restart or a hand-over. Default: none.
+   */
+  readonly recoverOpen?: () => Iterable<Alert>;
   /** Consumer session timeout, ms (the consumers' default otherwise). */
   readonly sessionTimeoutMs?: number;
   readonly clock?: Clock;
@@ -107,6 +144,14 @@ export class NotificationDispatcher {
   private readonly lastAttempt = new Map<string, { readonly ok: boolean; readonly error?: string; readonly atMs: number }>();
   /** Alert ids given up per channel (bounded): their later notifications are given up too. */
   private readonly givenUp = new Map<string, Set<string>>();
+  /** Alert ids whose ACKNOWLEDGED record each channel read (bounded): their later FIRINGs are held back. */
+  private readonly acked = new Map<string, Set<string>>();
+  /** Per re-sending channel: open alerts by id, with the partition they came from. */
+  private readonly open = new Map<string, Map<string, { readonly alert: Alert; readonly partition: number }>>();
+  /** Per re-sending channel: alert ids whose RESOLVED it delivered (bounded), never recovered again. */
+  private readonly resolved = new Map<string, Set<string>>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly resending = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
 
   /** @param options - see {@link NotificationDispatcherOptions}. */
@@ -119,6 +164,8 @@ export class NotificationDispatcher {
       errors: metrics.counter({ name: 'busbar_alerter_notify_errors_total', help: 'Failed notification attempts (retried), by channel.', labelNames: ['channel'] }),
       expired: metrics.counter({ name: 'busbar_alerter_notifications_expired_total', help: 'Notifications given up (expired, or refused for good), by channel.', labelNames: ['channel'] }),
       pending: metrics.gauge({ name: 'busbar_alerter_outbox_pending', help: 'Notifications this member is working on and has not delivered yet (the backlog not fetched yet is the consumer lag of the alerts topic).' }),
+      skipped: metrics.counter({ name: 'busbar_alerter_notifications_skipped_total', help: 'Alert records a channel commits without sending: a state it does not take (state), an escalation of an acknowledged episode (acknowledged).', labelNames: ['channel', 'reason'] }),
+      resent: metrics.counter({ name: 'busbar_alerter_notifications_resent_total', help: 'Re-sends of open alerts (channels that re-send while firing: Alertmanager), by channel and outcome (ok, failed).', labelNames: ['channel', 'outcome'] }),
       oldest: metrics.gauge({ name: 'busbar_alerter_outbox_oldest_age_seconds', help: 'Age of the oldest notification this member has not delivered yet (0 when none).' }),
     };
   }
@@ -140,20 +187,90 @@ export class NotificationDispatcher {
         decoder: alertSerde,
         deadLetter: { topic: o.deadLetterTopic, encoder: deadLetterSerde },
         handle: (records, control) => this.deliverBatch(notifier, records, control),
+        // open alerts of partitions this member no longer owns are re-sent by their new owner
+        ...(notifier.resendIntervalMs !== undefined ? { onAssignment: (partitions: readonly number[]) => this.keepOpen(notifier.channel, partitions) } : {}),
         ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
         logger: this.log.child({ channel: notifier.channel }),
         metrics: o.metrics,
       });
       this.consumers.push({ channel: notifier.channel, consumer });
       await consumer.start();
+      if (notifier.resendIntervalMs !== undefined) {
+        const timer = setInterval(() => this.resend(notifier), notifier.resendIntervalMs);
+        timer.unref();
+        this.timers.push(timer);
+      }
     }
     this.updateGauges();
+  }
+
+  /** Alerts a re-sending channel holds open now (delivered FIRINGs without a delivered RESOLVED). */
+  openAlerts(channel: string): Alert[] {
+    return [...(this.open.get(channel)?.values() ?? [])].map((o) => o.alert);
+  }
+
+  /** Drops the open alerts of partitions no longer assigned. */
+  private keepOpen(channel: string, partitions: readonly number[]): void {
+    const open = this.open.get(channel);
+    if (open === undefined) return;
+    for (const [id, o] of open) if (!partitions.includes(o.partition)) open.delete(id);
+  }
+
+  /** One re-send round of a channel: its open alerts and the recovered ones, one attempt each. */
+  private resend(notifier: Notifier): void {
+    const { channel } = notifier;
+    if (this.stopping.signal.aborted) return;
+    const open = new Map([...(this.open.get(channel)?.values() ?? [])].map((o) => [o.alert.alert_id, o.alert]));
+    const resolved = this.resolved.get(channel);
+    for (const a of this.options.recoverOpen?.() ?? []) if (!open.has(a.alert_id) && !resolved?.has(a.alert_id)) open.set(a.alert_id, a);
+    for (const alert of open.values()) {
+      const p = notifier
+        .send(alert)
+        .then(() => this.m.resent.inc({ channel, outcome: 'ok' }))
+        .catch((err: unknown) => {
+          this.m.resent.inc({ channel, outcome: 'failed' });
+          this.log.warn({ channel, alertId: alert.alert_id, code: errorCode(err), err: err instanceof Error ? err.message : String(err) }, 're-send of an open alert failed; the next interval tries again');
+        })
+        .finally(() => this.resending.delete(p));
+      this.resending.add(p);
+    }
+  }
+
+  /** What a channel does with a record before sending: `undefined` (send it) or the reason it is skipped. */
+  private skipReason(notifier: Notifier, alert: Alert): 'state' | 'acknowledged' | undefined {
+    const { channel } = notifier;
+    if (alert.state === 'ACKNOWLEDGED') {
+      let set = this.acked.get(channel);
+      if (!set) this.acked.set(channel, (set = new Set()));
+      set.add(alert.alert_id);
+      if (set.size > 10_000) set.delete(set.values().next().value!);
+    } else if (alert.state === 'FIRING' && this.acked.get(channel)?.has(alert.alert_id)) return 'acknowledged';
+    if (!(notifier.states ?? DEFAULT_NOTIFIED_STATES).includes(alert.state)) return 'state';
+    return undefined;
+  }
+
+  /** Keeps a re-sending channel's open alerts after a delivery. */
+  private delivered(notifier: Notifier, r: ConsumedRecord<Alert>): void {
+    if (notifier.resendIntervalMs === undefined) return;
+    const { channel } = notifier;
+    let open = this.open.get(channel);
+    if (!open) this.open.set(channel, (open = new Map()));
+    if (r.value.state === 'FIRING') open.set(r.value.alert_id, { alert: r.value, partition: r.partition });
+    else if (r.value.state === 'RESOLVED') {
+      open.delete(r.value.alert_id);
+      let set = this.resolved.get(channel);
+      if (!set) this.resolved.set(channel, (set = new Set()));
+      set.add(r.value.alert_id);
+      if (set.size > 10_000) set.delete(set.values().next().value!);
+    }
   }
 
   /** Leaves the groups; notifications not delivered stay in Kafka for the channel's next member. Idempotent. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    for (const t of this.timers) clearInterval(t);
     await Promise.all(this.consumers.map((c) => c.consumer.stop()));
+    await Promise.allSettled([...this.resending]);
   }
 
   /** Notifications in hand and not delivered yet. */
@@ -250,10 +367,18 @@ export class NotificationDispatcher {
       this.giveUp(channel, r, 'an earlier notification of this alert was given up');
       return 'given-up';
     }
+    const skip = this.skipReason(notifier, alert);
+    if (skip !== undefined) {
+      this.m.skipped.inc({ channel, reason: skip });
+      this.log.debug({ channel, alertId: alert.alert_id, state: alert.state, reason: skip }, 'notification not sent on this channel');
+      if (alert.state === 'RESOLVED') this.delivered(notifier, r);
+      return 'delivered';
+    }
     const expireAfterMs = this.options.expireAfterMs ?? DEFAULT_NOTIFICATION_EXPIRY_MS;
     for (let attempt = 0; ; attempt++) {
       try {
         await notifier.send(alert);
+        this.delivered(notifier, r);
         this.m.notified.inc({ channel });
         this.lastAttempt.set(channel, { ok: true, atMs: this.clock.nowMs() });
         if (attempt > 0) this.log.info({ channel, alertId: alert.alert_id, state: alert.state, attempts: attempt + 1, delayMs: this.clock.nowMs() - r.kafkaTimestampMs }, 'notification delivered after retries');
@@ -294,6 +419,7 @@ export class NotificationDispatcher {
     if (!set) this.givenUp.set(channel, (set = new Set()));
     set.add(r.value.alert_id);
     if (set.size > 10_000) set.delete(set.values().next().value!);
+    if (r.value.state === 'RESOLVED') this.open.get(channel)?.delete(r.value.alert_id); // Alertmanager resolves it by itself once its endsAt passed
     this.m.expired.inc({ channel });
     this.log.error({ channel, alertId: r.value.alert_id, state: r.value.state, device: r.value.device_id, code, writtenAt: new Date(r.kafkaTimestampMs).toISOString(), reason: why }, 'notification given up undelivered');
   }
