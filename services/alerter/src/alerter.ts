@@ -5,9 +5,11 @@
  * transaction that holds its Alert records (alerts topic), the changed rule state (compacted state
  * topic) and the batch's offsets (see `handler.ts`). Rules with timers (no-data silence, an event
  * condition's `forMs` or `quietMs`) are evaluated by a tick every second, between batches, written
- * the same way (without offsets). Apart from that, the notification channels: each a consumer group
- * on the alerts topic that sends what was committed and commits what it delivered
- * (`notify/dispatcher.ts`).
+ * the same way (without offsets). Apart from that, the notification channels (e-mail, webhooks,
+ * Alertmanagers, PagerDuty): each a consumer group on the alerts topic that sends what was
+ * committed and commits what it delivered (`notify/dispatcher.ts`); and the acknowledgements: a
+ * consumer group `<groupId>.acks` on the alert-control topic that publishes the ACKNOWLEDGED Alert
+ * of a firing episode on the alerts topic (`ack/listener.ts`), where the channels read it.
  *
  * So a batch is either wholly done — alerts, state, offsets — or not at all and redelivered, to this
  * member or to the partition's next owner; and a notification is sent by whichever member owns its
@@ -22,12 +24,16 @@
 import { hostname } from 'node:os';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError, errorCode } from '@busbar/core';
-import type { DeviceEvent, Reading } from '@busbar/avro';
+import type { Alert, DeviceEvent, Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup, topicEncoder, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { AlerterConfig } from './config.js';
-import { enginesOf, readsDeviceEvents, stateTopicOf } from './config.js';
+import { enginesOf, readsDeviceEvents, signalOfRule, stateTopicOf } from './config.js';
+import { startAckListener } from './ack/listener.js';
+import { alertmanagerNotifier } from './notify/alertmanager.js';
+import { pagerDutyNotifier, readRoutingKey } from './notify/pagerduty.js';
+import type { SeriesStateRecord } from './rule-state/record.js';
 import type { BatchWriter } from './handler.js';
 import { createReadingsHandler } from './handler.js';
 import { ALERTER_GROUP_HEADER, NotificationDispatcher } from './notify/dispatcher.js';
@@ -46,6 +52,7 @@ const RULE_TICK_INTERVAL_MS = 1000;
  */
 export async function startAlerter(config: AlerterConfig, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
   const { logger, metrics } = deps;
+  const pagerDutyKeys = config.pagerduty.map((pd) => readRoutingKey(pd.routingKeyFile)); // a missing key file stops the start at once
   if (config.outbox.path !== undefined) logger.warn({ path: config.outbox.path }, 'outbox.path is no longer used: notifications wait in the alerts topic (each channel is a consumer group); remove it from the configuration');
 
   const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
@@ -88,12 +95,26 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   const notifiers: Notifier[] = [
     ...(email ? [{ channel: 'email', send: (a) => email.send(a) } satisfies Notifier] : []),
     ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${i + 1}`, send: (a) => postWebhook(hook.url, a, hook.timeoutMs) })),
+    ...config.alertmanagers.map((am, i) => alertmanagerNotifier(`alertmanager-${i + 1}`, am)),
+    ...config.pagerduty.map((pd, i) => pagerDutyNotifier(`pagerduty-${i + 1}`, { ...pd, routingKey: pagerDutyKeys[i]! })),
   ];
   const dispatcher = new NotificationDispatcher({
     kafka, producer, topic: config.topics.alerts, deadLetterTopic: config.topics.deadLetter, groupPrefix: `${config.groupId}.notify`, origin: config.groupId, notifiers,
     expireAfterMs: config.outbox.expireAfterMs, retry: { initialDelayMs: config.outbox.retryInitialMs, maxDelayMs: config.outbox.retryMaxMs }, logger, metrics,
+    // Alertmanager re-sends after a restart or a hand-over: the firing series of the rule state
+    recoverOpen: () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule)),
   });
   await dispatcher.start();
+  const publishAlerts = async (alerts: readonly Alert[]): Promise<void> => {
+    const messages = await Promise.all(alerts.map(async (a) => ({ key: a.device_id, value: await encodeAlert(a), headers: { [ALERTER_GROUP_HEADER]: config.groupId } })));
+    await producer.send({ topic: config.topics.alerts, acks: -1, messages });
+  };
+  const acks = config.acks.enabled
+    ? await startAckListener({
+      kafka, producer, groupId: config.groupId, topic: config.acks.topic, deadLetterTopic: config.topics.deadLetter,
+      findEpisode: (id) => state.findEpisode(id), signalOf: (ruleId) => signalOfRule(config, ruleId), publish: publishAlerts, logger, metrics,
+    })
+    : undefined;
 
   const consumer = new DecodingConsumer<Reading | DeviceEvent>({
     kafka,
@@ -127,6 +148,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
       const stateProblem = state.problem();
       return {
         kafka_consumer: consumer.readiness(),
+        ...(acks === undefined ? {} : { kafka_acks_consumer: acks.readiness() }),
         kafka_producer: producerCheck(),
         rule_state: stateProblem === undefined ? { ok: true } : { ok: false, reason: stateProblem },
         // one check per notification channel: `notify_email` (SMTP), `notify_webhook-1` …
@@ -137,12 +159,27 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
       clearInterval(ticker);
       await ticking; // a tick in progress commits (or aborts) its transaction first
       await consumer.stop(); // leaves the group: another member takes the partitions over at once
+      await acks?.stop();
       await dispatcher.stop(); // undelivered notifications stay in the alerts topic for the channel's next member
       await state.stop();
       await txProducer.disconnect();
       await producer.disconnect();
       email?.close();
     },
+  };
+}
+
+/**
+ * The Alert re-sent for a firing series the channel has no record of (after a restart or a
+ * hand-over): the episode's id, rule, device, channel and severity, `timestamp` = the episode's
+ * start, no value or threshold, a message that says so.
+ */
+function firingAlertOf(s: SeriesStateRecord, signal: string): Alert {
+  const where = s.channel === null ? s.deviceId : `${s.deviceId} channel ${s.channel}`;
+  return {
+    alert_id: s.alertId, rule: s.rule, device_id: s.deviceId, channel: s.channel, signal, severity: s.severity, state: 'FIRING',
+    value: null, threshold: null, timestamp: new Date(s.episodeStartMs),
+    message: `${where}: ${signal} fires since ${new Date(s.episodeStartMs).toISOString()} (rule ${s.rule})`,
   };
 }
 

@@ -6,10 +6,14 @@ import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { loadConfig } from '@busbar/runtime';
 import { DEFAULT_SMTP_TIMEOUTS_MS } from './notify/email.js';
 import { DEFAULT_NOTIFICATION_EXPIRY_MS } from './notify/dispatcher.js';
+import { DEFAULT_ACK_SILENCE_MS, DEFAULT_ALERTMANAGER_RESEND_MS } from './notify/alertmanager.js';
+import { DEFAULT_PAGERDUTY_URL } from './notify/pagerduty.js';
+import { DEFAULT_ALERT_CONTROL_TOPIC } from './ack/record.js';
 import type { RuleEngine } from './rules/engine.js';
 import { deviceEventEngine } from './rules/device-event.js';
 import { noDataEngine } from './rules/no-data.js';
 import { rateOfChangeEngine, thresholdEngine } from './rules/reading-rules.js';
+import { rateSignalOf } from './rules/rate-of-change.js';
 
 const ruleId = z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be A-Z a-z 0-9 . _ -');
 const deviceGlobs = z.array(z.string().min(1)).min(1).default(['*']);
@@ -119,6 +123,41 @@ const deviceEventSchema = z
     if (r.clear === undefined && r.quietMs === undefined) ctx.addIssue({ code: 'custom', path: ['clear'], message: 'give clear, quietMs or both: otherwise the alert never resolves' });
   });
 
+const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Prometheus label name ([A-Za-z_][A-Za-z0-9_]*)');
+const labelSet = z.record(labelName, z.string());
+
+/** One Alertmanager (`notify/alertmanager.ts`). */
+const alertmanagerSchema = z
+  .object({
+    url: z.url(),
+    labels: labelSet.default({}),
+    deviceLabels: z.record(z.string().min(1), labelSet).default({}),
+    generatorUrl: z.string().min(1).optional(),
+    resendIntervalMs: z.number().int().min(1000).max(3_600_000).default(DEFAULT_ALERTMANAGER_RESEND_MS),
+    /** Length of the silence (matcher `alert_id`) an acknowledged episode gets, ms (default 24 h). */
+    ackSilenceMs: z.number().int().min(60_000).default(DEFAULT_ACK_SILENCE_MS),
+    timeoutMs: z.number().int().min(100).default(5000),
+  })
+  .strict();
+
+const pdSeverity = z.enum(['critical', 'error', 'warning', 'info']);
+/** One PagerDuty Events API v2 integration (`notify/pagerduty.ts`). */
+const pagerdutySchema = z
+  .object({
+    /** File holding the integration's routing key (32 characters; surrounding whitespace ignored). */
+    routingKeyFile: z.string().min(1),
+    /** Events API endpoint (default PagerDuty's; a proxy or a test server otherwise). */
+    url: z.url().default(DEFAULT_PAGERDUTY_URL),
+    /** Busbar severity → PagerDuty severity. */
+    severity: z.object({ WARNING: pdSeverity.default('warning'), CRITICAL: pdSeverity.default('critical') }).strict().default({ WARNING: 'warning', CRITICAL: 'critical' }),
+    /** Device id glob → PagerDuty `group` (e.g. the rack), first match wins; none when no glob matches. */
+    deviceGroups: z.record(z.string().min(1), z.string().min(1)).default({}),
+    /** Link to the alert's Grafana panel (`client_url`; `{device}`, `{rule}`, `{signal}`, `{channel}`, `{alert_id}` replaced). */
+    clientUrl: z.string().min(1).optional(),
+    timeoutMs: z.number().int().min(100).default(10_000),
+  })
+  .strict();
+
 const RULE_TYPES = ['threshold', 'rate_of_change', 'no_data', 'disconnect', 'device_event'] as const;
 
 /** One rule: `type` picks the kind (`threshold` when absent, as before the other kinds existed). */
@@ -170,6 +209,30 @@ export const alerterConfigSchema = z.object({
     .optional(),
   /** Pager hooks: each FIRING/RESOLVED transition is POSTed as JSON (the Alert record). */
   webhooks: z.array(z.object({ url: z.url(), timeoutMs: z.number().int().min(100).default(5000) }).strict()).default([]),
+  /**
+   * Alertmanagers (`notify/alertmanager.ts`): each gets every alert through API v2, as channel
+   * `alertmanager-<n>` (consumer group `<groupId>.notify.alertmanager-<n>`), re-sent every
+   * `resendIntervalMs` while firing (keep it below the Alertmanager's `resolve_timeout`, default
+   * 5 min). `labels` are added to every alert; `deviceLabels` maps device id globs to labels
+   * (`{ "psu-r1-*": { rack: "r1" } }`, first match wins); `generatorUrl` links the alert to its
+   * Grafana panel (`{device}`, `{rule}`, `{signal}`, `{channel}`, `{alert_id}` are replaced).
+   */
+  alertmanagers: z.array(alertmanagerSchema).default([]),
+  /** PagerDuty Events API v2 (`notify/pagerduty.ts`), channel `pagerduty-<n>`. */
+  pagerduty: z.array(pagerdutySchema).default([]),
+  /**
+   * Acknowledgements (`ack/record.ts`): JSON records `{"v":1,"action":"ack","alert_id","by","comment","at_ms"}`
+   * on `topic` (default `busbar.alert-control.v1`, created when absent), read by the group
+   * `<groupId>.acks`; an ack of a firing episode publishes its ACKNOWLEDGED Alert, which stops its
+   * escalation notices. `enabled: false` leaves the topic alone.
+   */
+  acks: z
+    .object({
+      enabled: z.boolean().default(true),
+      topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name (A-Z a-z 0-9 . _ -)').default(DEFAULT_ALERT_CONTROL_TOPIC),
+    })
+    .strict()
+    .default({ enabled: true, topic: DEFAULT_ALERT_CONTROL_TOPIC }),
   /**
    * Delivery of notifications (`notify/dispatcher.ts`): the alerts topic is the outbox — each
    * channel reads it in a consumer group of its own and commits an alert once it was delivered.
@@ -234,6 +297,23 @@ export function enginesOf(config: Pick<AlerterConfig, 'rules'>): RuleEngine[] {
         return deviceEventEngine(r);
     }
   });
+}
+
+/**
+ * The signal of a rule's alerts (as its engine names it): the configured `signal`, `<signal>_per_<per>`
+ * for a rate-of-change rule, `staleness_s`
+ * for a no-data rule, `disconnected_s` for a disconnect rule; `undefined` for an unknown rule id.
+ *
+ * @param config - the parsed configuration.
+ * @param ruleId - a rule id.
+ */
+export function signalOfRule(config: Pick<AlerterConfig, 'rules'>, ruleId: string): string | undefined {
+  const r = config.rules.find((x) => x.id === ruleId);
+  if (r === undefined) return undefined;
+  if (r.type === 'no_data') return 'staleness_s';
+  if (r.type === 'disconnect') return 'disconnected_s';
+  if (r.type === 'rate_of_change') return rateSignalOf(r);
+  return r.signal;
 }
 
 /** Whether any rule reads device events (the alerter then consumes the device-events topic too). */

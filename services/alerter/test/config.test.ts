@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { alerterConfigSchema } from '../src/index.js';
-import { enginesOf, readsDeviceEvents, stateTopicOf } from '../src/config.js';
+import { enginesOf, readsDeviceEvents, signalOfRule, stateTopicOf } from '../src/config.js';
 import { DEFAULT_SMTP_TIMEOUTS_MS } from '../src/notify/email.js';
 
 const base = {
@@ -21,6 +21,35 @@ describe('alerter > config', () => {
     const bad = alerterConfigSchema.safeParse({ ...base, email: { smtp: { host: 'smtp.lab.test', socketTimeoutMs: 5 }, from: 'busbar@lab.test', to: ['oncall@lab.test'] } });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['email', 'smtp', 'socketTimeoutMs']);
+  });
+
+  it('Alertmanagers, PagerDuty and acks: defaults (1 min resend, PagerDuty endpoint and severities), and refusals that name the field', () => {
+    const c = alerterConfigSchema.parse({ ...base, alertmanagers: [{ url: 'http://am:9093', deviceLabels: { 'psu-r1-*': { rack: 'r1' } } }], pagerduty: [{ routingKeyFile: '/run/secrets/pd' }] });
+    expect(c.alertmanagers[0]).toEqual({ url: 'http://am:9093', labels: {}, deviceLabels: { 'psu-r1-*': { rack: 'r1' } }, resendIntervalMs: 60_000, timeoutMs: 5000, ackSilenceMs: 86_400_000 });
+    expect(c.acks).toEqual({ enabled: true, topic: 'busbar.alert-control.v1' });
+    expect(c.pagerduty[0]).toMatchObject({ url: 'https://events.pagerduty.com/v2/enqueue', severity: { WARNING: 'warning', CRITICAL: 'critical' }, deviceGroups: {} });
+    const badLabel = alerterConfigSchema.safeParse({ ...base, alertmanagers: [{ url: 'http://am:9093', labels: { 'bad-name': 'x' } }] });
+    expect(badLabel.error?.issues[0]?.path).toEqual(['alertmanagers', 0, 'labels', 'bad-name']);
+    const badSeverity = alerterConfigSchema.safeParse({ ...base, pagerduty: [{ routingKeyFile: 'k', severity: { CRITICAL: 'sev1' } }] });
+    expect(badSeverity.error?.issues[0]?.path).toEqual(['pagerduty', 0, 'severity', 'CRITICAL']);
+    // strict: the key comes from a file only; unknown keys are refused in every new section
+    expect(alerterConfigSchema.safeParse({ ...base, pagerduty: [{ routingKeyFile: 'k', routingKey: 'R0123' }] }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['pagerduty', 0] });
+    expect(alerterConfigSchema.safeParse({ ...base, alertmanagers: [{ url: 'http://am:9093', resendInterval: 1000 }] }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['alertmanagers', 0] });
+    expect(alerterConfigSchema.safeParse({ ...base, acks: { topics: 'x' } }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['acks'] });
+    expect(alerterConfigSchema.safeParse({ ...base, alertmanagers: [{ url: 'http://am:9093', resendIntervalMs: 999 }] }).error?.issues[0]?.path).toEqual(['alertmanagers', 0, 'resendIntervalMs']);
+  });
+
+  it('names the signal of each rule kind as its engine does (the ACKNOWLEDGED Alert and Alertmanager re-sends carry it)', () => {
+    const c = alerterConfigSchema.parse({
+      ...base,
+      rules: [
+        { id: 't', signal: 'temperature_c', critical: 60, clear: 50 },
+        { type: 'rate_of_change', id: 'r', signal: 'temperature_c', per: 'min', windowMs: 60_000, critical: 5, clear: 1 },
+        { type: 'no_data', id: 'n', timeoutMs: 60_000 },
+        { type: 'disconnect', id: 'd', forMs: 0 },
+      ],
+    });
+    expect(['t', 'r', 'n', 'd', 'unknown'].map((id) => signalOfRule(c, id))).toEqual(['temperature_c', 'temperature_c_per_min', 'staleness_s', 'disconnected_s', undefined]);
   });
 
   it('names the state topic after the group by default, or as configured', () => {
