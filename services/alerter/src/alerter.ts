@@ -29,7 +29,14 @@ import { alertSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@bu
 import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup, topicEncoder, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { AlerterConfig } from './config.js';
-import { enginesOf, readsDeviceEvents, signalOfRule, stateTopicOf } from './config.js';
+import { channelsOf, enginesOf, readsDeviceEvents, signalOfRule, stateTopicOf } from './config.js';
+import { alertLabeler } from './routing/labels.js';
+import { inhibitedBy } from './routing/inhibition.js';
+import { receiversOf } from './routing/routes.js';
+import { silencedBy } from './routing/silences.js';
+import { openSilences } from './routing/silence-store.js';
+import type { SilenceStore } from './routing/silence-store.js';
+import type { MuteCheck } from './notify/dispatcher.js';
 import { startAckListener } from './ack/listener.js';
 import { alertmanagerNotifier } from './notify/alertmanager.js';
 import { pagerDutyNotifier, readRoutingKey } from './notify/pagerduty.js';
@@ -92,17 +99,24 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   const handle = createReadingsHandler({ engines: enginesOf(config), eventsTopic, writer, state, logger, metrics });
 
   const email = config.email ? new EmailNotifier(config.email) : undefined;
-  const notifiers: Notifier[] = [
+  const direct: Notifier[] = [
     ...(email ? [{ channel: 'email', send: (a) => email.send(a) } satisfies Notifier] : []),
     ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${i + 1}`, send: (a) => postWebhook(hook.url, a, hook.timeoutMs) })),
-    ...config.alertmanagers.map((am, i) => alertmanagerNotifier(`alertmanager-${i + 1}`, am)),
     ...config.pagerduty.map((pd, i) => pagerDutyNotifier(`pagerduty-${i + 1}`, { ...pd, routingKey: pagerDutyKeys[i]! })),
   ];
+  const repeatMs = config.routing?.repeatIntervalMs;
+  const notifiers: Notifier[] = [
+    // repeat_interval: every channel but the Alertmanagers (they re-send by themselves)
+    ...(repeatMs === undefined ? direct : direct.map((n) => ({ ...n, repeatIntervalMs: repeatMs }))),
+    ...config.alertmanagers.map((am, i) => alertmanagerNotifier(`alertmanager-${i + 1}`, am)),
+  ];
+  const silences = config.routing?.silences === undefined ? undefined : await openSilences({ kafka, topic: config.routing.silences.topic, logger });
   const dispatcher = new NotificationDispatcher({
     kafka, producer, topic: config.topics.alerts, deadLetterTopic: config.topics.deadLetter, groupPrefix: `${config.groupId}.notify`, origin: config.groupId, notifiers,
     expireAfterMs: config.outbox.expireAfterMs, retry: { initialDelayMs: config.outbox.retryInitialMs, maxDelayMs: config.outbox.retryMaxMs }, logger, metrics,
     // Alertmanager re-sends after a restart or a hand-over: the firing series of the rule state
     recoverOpen: () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule)),
+    ...(config.routing === undefined ? {} : { mute: muter(config, silences, () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule))) }),
   });
   await dispatcher.start();
   const publishAlerts = async (alerts: readonly Alert[]): Promise<void> => {
@@ -151,6 +165,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
         ...(acks === undefined ? {} : { kafka_acks_consumer: acks.readiness() }),
         kafka_producer: producerCheck(),
         rule_state: stateProblem === undefined ? { ok: true } : { ok: false, reason: stateProblem },
+        ...(silences === undefined ? {} : { silences: ((p) => (p === undefined ? { ok: true } : { ok: false, reason: p }))(silences.problem()) }),
         // one check per notification channel: `notify_email` (SMTP), `notify_webhook-1` …
         ...Object.fromEntries(Object.entries(dispatcher.channelStatus()).map(([channel, st]) => [`notify_${channel}`, st])),
       };
@@ -162,10 +177,32 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
       await acks?.stop();
       await dispatcher.stop(); // undelivered notifications stay in the alerts topic for the channel's next member
       await state.stop();
+      await silences?.stop();
       await txProducer.disconnect();
       await producer.disconnect();
       email?.close();
     },
+  };
+}
+
+/**
+ * The built-in routing of a configuration as the dispatcher's mute check (`routing/`): a route that
+ * sends the alert to other channels, then a silence of the silences topic, then an inhibition by a
+ * firing series of the rule state (every partition, as read so far).
+ */
+function muter(config: AlerterConfig, silences: SilenceStore | undefined, firing: () => readonly Alert[]): MuteCheck {
+  const routing = config.routing!;
+  const labelsOf = alertLabeler(routing);
+  const channels = channelsOf(config);
+  const routed = routing.routes.length > 0 || routing.defaultReceivers !== undefined;
+  return (channel, alert) => {
+    const labels = labelsOf(alert);
+    if (routed && !receiversOf(routing.routes, routing.defaultReceivers ?? channels, labels).has(channel)) return { reason: 'routed-elsewhere', by: 'routes' };
+    const silence = silences === undefined ? undefined : silencedBy(silences.current(), labels, Date.now());
+    if (silence !== undefined) return { reason: 'silenced', by: `silence ${silence.id}` };
+    if (routing.inhibitRules.length === 0) return undefined;
+    const by = inhibitedBy({ alertId: alert.alert_id, labels }, firing().map((a) => ({ alertId: a.alert_id, labels: labelsOf(a) })), routing.inhibitRules);
+    return by === undefined ? undefined : { reason: 'inhibited', by: `alert ${by}` };
   };
 }
 

@@ -9,6 +9,7 @@ import { DEFAULT_NOTIFICATION_EXPIRY_MS } from './notify/dispatcher.js';
 import { DEFAULT_ACK_SILENCE_MS, DEFAULT_ALERTMANAGER_RESEND_MS } from './notify/alertmanager.js';
 import { DEFAULT_PAGERDUTY_URL } from './notify/pagerduty.js';
 import { DEFAULT_ALERT_CONTROL_TOPIC } from './ack/record.js';
+import { parseMatcher } from './routing/matchers.js';
 import type { RuleEngine } from './rules/engine.js';
 import { deviceEventEngine } from './rules/device-event.js';
 import { noDataEngine } from './rules/no-data.js';
@@ -125,6 +126,17 @@ const deviceEventSchema = z
 
 const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Prometheus label name ([A-Za-z_][A-Za-z0-9_]*)');
 const labelSet = z.record(labelName, z.string());
+const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name (A-Z a-z 0-9 . _ -)');
+
+/** A label matcher in Alertmanager syntax (`rack="r1"`, `severity=~"warning|critical"`), parsed at load (`routing/matchers.ts`). */
+const matcherSchema = z.string().transform((text, ctx) => {
+  try {
+    return parseMatcher(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
 
 /** One Alertmanager (`notify/alertmanager.ts`). */
 const alertmanagerSchema = z
@@ -234,6 +246,34 @@ export const alerterConfigSchema = z.object({
     .strict()
     .default({ enabled: true, topic: DEFAULT_ALERT_CONTROL_TOPIC }),
   /**
+   * Built-in routing for labs without Alertmanager (`routing/`), applied by every channel before it
+   * sends (`notify/dispatcher.ts`). The alert's labels are Alertmanager's (`alertname`, `rule`,
+   * `device`, `channel`, `signal`, `severity`, `alert_id`) plus `labels` and the first matching
+   * `deviceLabels`.
+   * - `silences`: records on a compacted topic (default `busbar.alert-silences.v1`, created when
+   *   absent) that mute matching alerts between their start and end; absent: no silences;
+   * - `inhibitRules`: Alertmanager `inhibit_rules` (`sourceMatchers`, `targetMatchers`, `equal`): a
+   *   target is not notified while a source fires (in the rule state) with the same `equal` labels;
+   * - `routes`: `{matchers, receivers, continue}` tried in order (`routing/routes.ts`); an alert no
+   *   route matches goes to `defaultReceivers` (default: every channel). Receivers are channel names
+   *   (`email`, `webhook-<n>`, `alertmanager-<n>`, `pagerduty-<n>`);
+   * - `repeatIntervalMs`: Alertmanager's `repeat_interval` for every channel but the Alertmanagers
+   *   (which re-send by themselves): a firing alert is notified again this often until it resolves
+   *   or is acknowledged (in memory: not after a restart); none when absent.
+   */
+  routing: z
+    .object({
+      labels: labelSet.default({}),
+      deviceLabels: z.record(z.string().min(1), labelSet).default({}),
+      silences: z.object({ topic: topicName.default('busbar.alert-silences.v1') }).strict().optional(),
+      inhibitRules: z.array(z.object({ sourceMatchers: z.array(matcherSchema).min(1), targetMatchers: z.array(matcherSchema).min(1), equal: z.array(labelName).default([]) }).strict()).default([]),
+      routes: z.array(z.object({ matchers: z.array(matcherSchema).min(1), receivers: z.array(z.string().min(1)).min(1), continue: z.boolean().default(false) }).strict()).default([]),
+      defaultReceivers: z.array(z.string().min(1)).optional(),
+      repeatIntervalMs: z.number().int().min(60_000).optional(),
+    })
+    .strict()
+    .optional(),
+  /**
    * Delivery of notifications (`notify/dispatcher.ts`): the alerts topic is the outbox — each
    * channel reads it in a consumer group of its own and commits an alert once it was delivered.
    * - `expireAfterMs`: give a notification up this long after its Alert record was written (default 6 h);
@@ -268,10 +308,30 @@ export const alerterConfigSchema = z.object({
     .default({ loadTimeoutMs: 60_000 }),
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9466) }).strict().default({ host: '127.0.0.1', port: 9466 }),
 }).strict().superRefine((c, ctx) => {
+  const channels = new Set(channelsOf(c));
+  const check = (names: readonly string[] | undefined, path: (string | number)[]): void => names?.forEach((n, i) => {
+    if (!channels.has(n)) ctx.addIssue({ code: 'custom', path: [...path, i], message: `no receiver ${n}: the configured ones are ${[...channels].join(', ') || 'none'}` });
+  });
+  c.routing?.routes.forEach((r, i) => check(r.receivers, ['routing', 'routes', i, 'receivers']));
+  check(c.routing?.defaultReceivers, ['routing', 'defaultReceivers']);
   if (c.state.topic === undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(c.groupId)) {
     ctx.addIssue({ code: 'custom', path: ['state', 'topic'], message: `give a topic name: the default busbar.alerter-state.<groupId>.v1 is not a topic name with groupId ${JSON.stringify(c.groupId)}` });
   }
 });
+
+/**
+ * The channel names of a configuration, in order: `email`, `webhook-<n>`, `alertmanager-<n>`, `pagerduty-<n>`.
+ *
+ * @param c - the parsed configuration.
+ */
+export function channelsOf(c: { email?: unknown; webhooks: readonly unknown[]; alertmanagers: readonly unknown[]; pagerduty: readonly unknown[] }): string[] {
+  return [
+    ...(c.email === undefined ? [] : ['email']),
+    ...c.webhooks.map((_, i) => `webhook-${i + 1}`),
+    ...c.alertmanagers.map((_, i) => `alertmanager-${i + 1}`),
+    ...c.pagerduty.map((_, i) => `pagerduty-${i + 1}`),
+  ];
+}
 
 /** The state topic of a configuration (`state.topic`, or `busbar.alerter-state.<groupId>.v1`). */
 export function stateTopicOf(config: AlerterConfig): string {

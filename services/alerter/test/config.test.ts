@@ -39,6 +39,25 @@ describe('alerter > config', () => {
     expect(alerterConfigSchema.safeParse({ ...base, alertmanagers: [{ url: 'http://am:9093', resendIntervalMs: 999 }] }).error?.issues[0]?.path).toEqual(['alertmanagers', 0, 'resendIntervalMs']);
   });
 
+  it('routing: matchers of inhibition rules are parsed at load; a bad one is refused naming its place', () => {
+    const c = alerterConfigSchema.parse({ ...base, routing: { silences: {}, inhibitRules: [{ sourceMatchers: ['alertname="pcs-off"'], targetMatchers: ['rack=~"r.*"'], equal: ['rack'] }] } });
+    expect(c.routing?.silences).toEqual({ topic: 'busbar.alert-silences.v1' });
+    expect(alerterConfigSchema.safeParse({ ...base, routing: { repeatIntervalMs: 1000 } }).error?.issues[0]?.path).toEqual(['routing', 'repeatIntervalMs']); // at least 1 min
+    expect(c.routing?.inhibitRules[0]?.targetMatchers[0]).toMatchObject({ name: 'rack', op: '=~', value: 'r.*' });
+    const bad = alerterConfigSchema.safeParse({ ...base, routing: { inhibitRules: [{ sourceMatchers: ['alertname="pcs-off"'], targetMatchers: ['rack=~"("'] }] } });
+    expect(bad.error?.issues[0]?.path).toEqual(['routing', 'inhibitRules', 0, 'targetMatchers', 0]);
+    expect(bad.error?.issues[0]?.message).toMatch(/regular expression does not compile/);
+    expect(alerterConfigSchema.safeParse({ ...base, routing: { silence: {} } }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['routing'] });
+  });
+
+  it('routing: routes and default receivers must name configured channels', () => {
+    const channels = { ...base, email: { smtp: { host: 'smtp.lab.test' }, from: 'busbar@lab.test', to: ['oncall@lab.test'] }, pagerduty: [{ routingKeyFile: 'k' }] };
+    const ok = alerterConfigSchema.parse({ ...channels, routing: { routes: [{ matchers: ['rack="r1"'], receivers: ['pagerduty-1'] }], defaultReceivers: ['email'] } });
+    expect(ok.routing?.routes[0]).toMatchObject({ receivers: ['pagerduty-1'], continue: false });
+    const bad = alerterConfigSchema.safeParse({ ...channels, routing: { routes: [{ matchers: ['rack="r1"'], receivers: ['email', 'webhook-1'] }] } });
+    expect(bad.error?.issues.map((i) => [i.path, i.message])).toEqual([[['routing', 'routes', 0, 'receivers', 1], 'no receiver webhook-1: the configured ones are email, pagerduty-1']]);
+  });
+
   it('names the signal of each rule kind as its engine does (the ACKNOWLEDGED Alert and Alertmanager re-sends carry it)', () => {
     const c = alerterConfigSchema.parse({
       ...base,

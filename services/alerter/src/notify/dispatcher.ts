@@ -75,9 +75,25 @@ export interface Notifier {
   send(alert: Alert): Promise<void>;
   /** The alert states this channel is given (default {@link DEFAULT_NOTIFIED_STATES}: FIRING and RESOLVED, no ACKNOWLEDGED). */
   readonly states?: readonly AlertState[];
-  /** When set, a delivered FIRING is sent again every this many ms until its RESOLVED is delivered (Alertmanager). */
+  /**
+   * When set, a delivered FIRING is sent again every this many ms until its RESOLVED is delivered,
+   * acknowledged or not, and rebuilt after a restart from `recoverOpen` (Alertmanager, which
+   * resolves an alert by itself once its `endsAt` passed).
+   */
   readonly resendIntervalMs?: number;
+  /**
+   * When set (and `resendIntervalMs` is not), a delivered FIRING is repeated every this many ms
+   * until its RESOLVED or its ACKNOWLEDGED is read (`routing.repeatIntervalMs`: Alertmanager's
+   * `repeat_interval` for the direct channels). Kept in memory only: not rebuilt after a restart.
+   */
+  readonly repeatIntervalMs?: number;
 }
+
+/**
+ * What a channel does not send besides the states it does not take: a route that sends the alert
+ * elsewhere, a silence, an inhibition (`routing/`). Returns the reason and what decided it.
+ */
+export type MuteCheck = (channel: string, alert: Alert) => { readonly reason: 'routed-elsewhere' | 'silenced' | 'inhibited'; readonly by: string } | undefined;
 
 /** States a channel is given when its notifier names none: FIRING and RESOLVED (the e-mail, webhooks). */
 export const DEFAULT_NOTIFIED_STATES: readonly AlertState[] = ['FIRING', 'RESOLVED'];
@@ -113,6 +129,12 @@ export interface NotificationDispatcherOptions {
    * re-sends survive a restart or a hand-over. Default: none.
    */
   readonly recoverOpen?: () => Iterable<Alert>;
+  /**
+   * Built-in routing (`routing/`): a record this says is routed elsewhere, silenced or inhibited is
+   * committed without being sent; the RESOLVED (and ACKNOWLEDGED) of an alert whose FIRING was not
+   * sent on a channel is not sent there either. Default: every record goes to every channel.
+   */
+  readonly mute?: MuteCheck;
   /** Consumer session timeout, ms (the consumers' default otherwise). */
   readonly sessionTimeoutMs?: number;
   readonly clock?: Clock;
@@ -146,8 +168,12 @@ export class NotificationDispatcher {
   private readonly givenUp = new Map<string, Set<string>>();
   /** Alert ids whose ACKNOWLEDGED record each channel read (bounded): their later FIRINGs are held back. */
   private readonly acked = new Map<string, Set<string>>();
-  /** Per re-sending channel: open alerts by id, with the partition they came from. */
-  private readonly open = new Map<string, Map<string, { readonly alert: Alert; readonly partition: number }>>();
+  /** Per re-sending or repeating channel: open alerts by id, the partition they came from (none: recovered), when next due. */
+  private readonly open = new Map<string, Map<string, { readonly alert: Alert; readonly partition: number | undefined; dueMs: number }>>();
+  /** Per channel: alert ids whose FIRING it did not send (muted, routed elsewhere; bounded): their RESOLVED is not sent either. */
+  private readonly muted = new Map<string, Set<string>>();
+  /** Per channel: alert ids whose FIRING it sent (bounded). */
+  private readonly sent = new Map<string, Set<string>>();
   /** Per re-sending channel: alert ids whose RESOLVED it delivered (bounded), never recovered again. */
   private readonly resolved = new Map<string, Set<string>>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -164,8 +190,8 @@ export class NotificationDispatcher {
       errors: metrics.counter({ name: 'busbar_alerter_notify_errors_total', help: 'Failed notification attempts (retried), by channel.', labelNames: ['channel'] }),
       expired: metrics.counter({ name: 'busbar_alerter_notifications_expired_total', help: 'Notifications given up (expired, or refused for good), by channel.', labelNames: ['channel'] }),
       pending: metrics.gauge({ name: 'busbar_alerter_outbox_pending', help: 'Notifications this member is working on and has not delivered yet (the backlog not fetched yet is the consumer lag of the alerts topic).' }),
-      skipped: metrics.counter({ name: 'busbar_alerter_notifications_skipped_total', help: 'Alert records a channel commits without sending: a state it does not take (state), an escalation of an acknowledged episode (acknowledged).', labelNames: ['channel', 'reason'] }),
-      resent: metrics.counter({ name: 'busbar_alerter_notifications_resent_total', help: 'Re-sends of open alerts (channels that re-send while firing: Alertmanager), by channel and outcome (ok, failed).', labelNames: ['channel', 'outcome'] }),
+      skipped: metrics.counter({ name: 'busbar_alerter_notifications_skipped_total', help: 'Alert records a channel commits without sending, by reason: state (a state it does not take), acknowledged (an escalation of an acknowledged episode), routed-elsewhere, silenced, inhibited, not-sent-firing (the RESOLVED or ACKNOWLEDGED of a FIRING not sent there).', labelNames: ['channel', 'reason'] }),
+      resent: metrics.counter({ name: 'busbar_alerter_notifications_resent_total', help: 'Re-sends of open alerts (Alertmanager while firing; repeat_interval of the direct channels), by channel and outcome (ok, failed).', labelNames: ['channel', 'outcome'] }),
       oldest: metrics.gauge({ name: 'busbar_alerter_outbox_oldest_age_seconds', help: 'Age of the oldest notification this member has not delivered yet (0 when none).' }),
     };
   }
@@ -188,15 +214,16 @@ export class NotificationDispatcher {
         deadLetter: { topic: o.deadLetterTopic, encoder: deadLetterSerde },
         handle: (records, control) => this.deliverBatch(notifier, records, control),
         // open alerts of partitions this member no longer owns are re-sent by their new owner
-        ...(notifier.resendIntervalMs !== undefined ? { onAssignment: (partitions: readonly number[]) => this.keepOpen(notifier.channel, partitions) } : {}),
+        ...(intervalOf(notifier) !== undefined ? { onAssignment: (partitions: readonly number[]) => this.keepOpen(notifier.channel, partitions) } : {}),
         ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
         logger: this.log.child({ channel: notifier.channel }),
         metrics: o.metrics,
       });
       this.consumers.push({ channel: notifier.channel, consumer });
       await consumer.start();
-      if (notifier.resendIntervalMs !== undefined) {
-        const timer = setInterval(() => this.resend(notifier), notifier.resendIntervalMs);
+      const interval = intervalOf(notifier);
+      if (interval !== undefined) {
+        const timer = setInterval(() => this.resend(notifier, interval), Math.max(10, Math.min(1000, interval / 4)));
         timer.unref();
         this.timers.push(timer);
       }
@@ -204,26 +231,42 @@ export class NotificationDispatcher {
     this.updateGauges();
   }
 
-  /** Alerts a re-sending channel holds open now (delivered FIRINGs without a delivered RESOLVED). */
+  /** Alerts a re-sending or repeating channel holds open from the records it delivered (not those recovered from `recoverOpen`). */
   openAlerts(channel: string): Alert[] {
-    return [...(this.open.get(channel)?.values() ?? [])].map((o) => o.alert);
+    return [...(this.open.get(channel)?.values() ?? [])].filter((o) => o.partition !== undefined).map((o) => o.alert);
   }
 
   /** Drops the open alerts of partitions no longer assigned. */
   private keepOpen(channel: string, partitions: readonly number[]): void {
     const open = this.open.get(channel);
     if (open === undefined) return;
-    for (const [id, o] of open) if (!partitions.includes(o.partition)) open.delete(id);
+    for (const [id, o] of open) if (o.partition !== undefined && !partitions.includes(o.partition)) open.delete(id);
   }
 
-  /** One re-send round of a channel: its open alerts and the recovered ones, one attempt each. */
-  private resend(notifier: Notifier): void {
+  /**
+   * One tick of a re-sending or repeating channel: the open alerts that are due are sent once more
+   * (one attempt each); a re-sending channel first brings its recovered alerts up to date with
+   * `recoverOpen` (new ones are due at once, those no longer firing are dropped).
+   */
+  private resend(notifier: Notifier, interval: number): void {
     const { channel } = notifier;
     if (this.stopping.signal.aborted) return;
-    const open = new Map([...(this.open.get(channel)?.values() ?? [])].map((o) => [o.alert.alert_id, o.alert]));
-    const resolved = this.resolved.get(channel);
-    for (const a of this.options.recoverOpen?.() ?? []) if (!open.has(a.alert_id) && !resolved?.has(a.alert_id)) open.set(a.alert_id, a);
-    for (const alert of open.values()) {
+    let open = this.open.get(channel);
+    if (!open) this.open.set(channel, (open = new Map()));
+    const now = this.clock.nowMs();
+    if (notifier.resendIntervalMs !== undefined && this.options.recoverOpen !== undefined) {
+      const firing = new Map([...this.options.recoverOpen()].map((a) => [a.alert_id, a]));
+      const resolved = this.resolved.get(channel);
+      const muted = this.muted.get(channel);
+      for (const [id, o] of open) if (o.partition === undefined && !firing.has(id)) open.delete(id);
+      for (const [id, a] of firing) {
+        if (!open.has(id) && !resolved?.has(id) && !muted?.has(id) && this.options.mute?.(channel, a) === undefined) open.set(id, { alert: a, partition: undefined, dueMs: now });
+      }
+    }
+    for (const o of open.values()) {
+      if (o.dueMs > now) continue;
+      o.dueMs = now + interval;
+      const alert = o.alert;
       const p = notifier
         .send(alert)
         .then(() => this.m.resent.inc({ channel, outcome: 'ok' }))
@@ -236,32 +279,37 @@ export class NotificationDispatcher {
     }
   }
 
-  /** What a channel does with a record before sending: `undefined` (send it) or the reason it is skipped. */
-  private skipReason(notifier: Notifier, alert: Alert): 'state' | 'acknowledged' | undefined {
+  /** What a channel does with a record before sending: `undefined` (send it) or the reason it is skipped, and what decided it. */
+  private skipReason(notifier: Notifier, alert: Alert): { readonly reason: string; readonly by?: string } | undefined {
     const { channel } = notifier;
+    const id = alert.alert_id;
     if (alert.state === 'ACKNOWLEDGED') {
-      let set = this.acked.get(channel);
-      if (!set) this.acked.set(channel, (set = new Set()));
-      set.add(alert.alert_id);
-      if (set.size > 10_000) set.delete(set.values().next().value!);
-    } else if (alert.state === 'FIRING' && this.acked.get(channel)?.has(alert.alert_id)) return 'acknowledged';
-    if (!(notifier.states ?? DEFAULT_NOTIFIED_STATES).includes(alert.state)) return 'state';
+      remember(this.acked, channel, id);
+      if (notifier.resendIntervalMs === undefined) this.open.get(channel)?.delete(id); // an ack stops the repeats at once
+    } else if (alert.state === 'FIRING' && this.acked.get(channel)?.has(id)) return { reason: 'acknowledged' };
+    if (alert.state !== 'FIRING' && this.muted.get(channel)?.has(id) === true) return { reason: 'not-sent-firing' }; // its FIRING went nowhere on this channel
+    // the RESOLVED/ACKNOWLEDGED of a FIRING this channel sent goes out even if a silence or an inhibition began meanwhile;
+    // when its fate is not known (a restart), the routing decides
+    const mute = alert.state !== 'FIRING' && this.sent.get(channel)?.has(id) === true ? undefined : this.options.mute?.(channel, alert);
+    if (mute !== undefined) {
+      if (alert.state === 'FIRING') remember(this.muted, channel, id);
+      return mute;
+    }
+    if (!(notifier.states ?? DEFAULT_NOTIFIED_STATES).includes(alert.state)) return { reason: 'state' };
     return undefined;
   }
 
-  /** Keeps a re-sending channel's open alerts after a delivery. */
+  /** Keeps a re-sending or repeating channel's open alerts after a delivery. */
   private delivered(notifier: Notifier, r: ConsumedRecord<Alert>): void {
-    if (notifier.resendIntervalMs === undefined) return;
+    const interval = intervalOf(notifier);
+    if (interval === undefined) return;
     const { channel } = notifier;
     let open = this.open.get(channel);
     if (!open) this.open.set(channel, (open = new Map()));
-    if (r.value.state === 'FIRING') open.set(r.value.alert_id, { alert: r.value, partition: r.partition });
+    if (r.value.state === 'FIRING') open.set(r.value.alert_id, { alert: r.value, partition: r.partition, dueMs: this.clock.nowMs() + interval });
     else if (r.value.state === 'RESOLVED') {
       open.delete(r.value.alert_id);
-      let set = this.resolved.get(channel);
-      if (!set) this.resolved.set(channel, (set = new Set()));
-      set.add(r.value.alert_id);
-      if (set.size > 10_000) set.delete(set.values().next().value!);
+      remember(this.resolved, channel, r.value.alert_id);
     }
   }
 
@@ -369,8 +417,8 @@ export class NotificationDispatcher {
     }
     const skip = this.skipReason(notifier, alert);
     if (skip !== undefined) {
-      this.m.skipped.inc({ channel, reason: skip });
-      this.log.debug({ channel, alertId: alert.alert_id, state: alert.state, reason: skip }, 'notification not sent on this channel');
+      this.m.skipped.inc({ channel, reason: skip.reason });
+      this.log.debug({ channel, alertId: alert.alert_id, state: alert.state, reason: skip.reason, by: skip.by }, 'notification not sent on this channel');
       if (alert.state === 'RESOLVED') this.delivered(notifier, r);
       return 'delivered';
     }
@@ -378,6 +426,7 @@ export class NotificationDispatcher {
     for (let attempt = 0; ; attempt++) {
       try {
         await notifier.send(alert);
+        if (alert.state === 'FIRING') remember(this.sent, channel, alert.alert_id);
         this.delivered(notifier, r);
         this.m.notified.inc({ channel });
         this.lastAttempt.set(channel, { ok: true, atMs: this.clock.nowMs() });
@@ -429,4 +478,15 @@ export class NotificationDispatcher {
     const oldest = Math.min(...this.inHand.values());
     this.m.oldest.set(undefined, Number.isFinite(oldest) ? Math.max(0, this.clock.nowMs() - oldest) / 1000 : 0);
   }
+}
+
+/** The re-send (Alertmanager) or repeat (direct channels) interval of a channel, ms, or `undefined`. */
+const intervalOf = (n: Notifier): number | undefined => n.resendIntervalMs ?? n.repeatIntervalMs;
+
+/** Adds `id` to the channel's bounded set in `sets` (the oldest of 10 000 goes). */
+function remember(sets: Map<string, Set<string>>, channel: string, id: string): void {
+  let set = sets.get(channel);
+  if (!set) sets.set(channel, (set = new Set()));
+  set.add(id);
+  if (set.size > 10_000) set.delete(set.values().next().value!);
 }
