@@ -49,6 +49,9 @@ import { EmailNotifier } from './notify/email.js';
 import { postWebhook } from './notify/webhook.js';
 import { openRuleState } from './rule-state/store.js';
 
+/** Longest wait of the notification channels' fetches, ms (see `NotificationDispatcherOptions.maxWaitTimeMs`). */
+const NOTIFY_FETCH_WAIT_MS = 100;
+
 /** Interval of the rule timers' tick (no-data silences, device-event `forMs`/`quietMs`), ms. */
 const RULE_TICK_INTERVAL_MS = 1000;
 
@@ -115,6 +118,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
     kafka, producer, topic: config.topics.alerts, deadLetterTopic: config.topics.deadLetter, groupPrefix: `${config.groupId}.notify`, origin: config.groupId, notifiers,
     expireAfterMs: config.outbox.expireAfterMs, retry: { initialDelayMs: config.outbox.retryInitialMs, maxDelayMs: config.outbox.retryMaxMs }, logger, metrics,
     // Alertmanager re-sends after a restart or a hand-over: the firing series of the rule state
+    maxWaitTimeMs: NOTIFY_FETCH_WAIT_MS,
     recoverOpen: () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule)),
     ...(config.routing === undefined ? {} : { mute: muter(config, silences, () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule))) }),
   });

@@ -135,6 +135,13 @@ export interface NotificationDispatcherOptions {
    * sent on a channel is not sent there either. Default: every record goes to every channel.
    */
   readonly mute?: MuteCheck;
+  /**
+   * Longest wait of the channels' fetches, ms (the consumers' default, 1 s, otherwise). The alerts
+   * topic is written in transactions and read committed: a fetch waiting on the broker is not
+   * answered when a transaction commits, only when its wait ends, so this bounds the delay a
+   * notification can take between its commit and its fetch.
+   */
+  readonly maxWaitTimeMs?: number;
   /** Consumer session timeout, ms (the consumers' default otherwise). */
   readonly sessionTimeoutMs?: number;
   readonly clock?: Clock;
@@ -216,6 +223,7 @@ export class NotificationDispatcher {
         // open alerts of partitions this member no longer owns are re-sent by their new owner
         ...(intervalOf(notifier) !== undefined ? { onAssignment: (partitions: readonly number[]) => this.keepOpen(notifier.channel, partitions) } : {}),
         ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
+        ...(o.maxWaitTimeMs !== undefined ? { maxWaitTimeMs: o.maxWaitTimeMs } : {}),
         logger: this.log.child({ channel: notifier.channel }),
         metrics: o.metrics,
       });
