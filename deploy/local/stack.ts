@@ -96,6 +96,11 @@ export interface StackOptions {
   readonly historian?: false | Record<string, unknown>;
   /** Alerter rules; `false` or absent = no alerter (then no SMTP sink either). */
   readonly alerterRules?: false | readonly Record<string, unknown>[];
+  /**
+   * Sections replacing those generated for the alerter (e.g. `email` with a password file and
+   * `requireTLS`, `webhooks`), given the SMTP sink's host and port. @default none
+   */
+  readonly alerterSections?: (smtp: { readonly host: string; readonly port: number }) => Record<string, unknown>;
   /** Start the commander (needs a plugin that contributes commander devices). @default true */
   readonly commander?: boolean;
   /** `BUSBAR_LOG_LEVEL` of the services (`info` or more verbose: the ops port is read from an info line). @default 'info' */
@@ -241,7 +246,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       specs.push({
         name: 'alerter',
         entry: SERVICE_ENTRIES.alerter,
-        config: { ...common, groupId: 'busbar-alerter', rules: options.alerterRules, email: { smtp: { host: smtp.host, port: smtp.port }, from: 'busbar@lab.localhost', to: ['oncall@lab.localhost'] } },
+        config: { ...common, groupId: 'busbar-alerter', rules: options.alerterRules, email: { smtp: { host: smtp.host, port: smtp.port }, from: 'busbar@lab.localhost', to: ['oncall@lab.localhost'] }, ...options.alerterSections?.(smtp) },
       });
     }
     for (const d of devices) {
@@ -306,16 +311,26 @@ export function tail(file: string, n = 30): string {
   }
 }
 
-/** The command line of a service: `node <entry> --config <file>`, or `podman run ... <image> <entry> --config <file>`. */
+/**
+ * V8 flags of a service, as the deploy files set them (systemd units, Compose, the chart): the young
+ * generation capped at 4 MiB per semi-space for the historian and the collectors (README "Performance").
+ * `BUSBAR_STACK_V8_DEFAULTS=1` leaves V8's defaults (to measure the difference).
+ */
+function nodeFlagsOf(serviceName: string): string[] {
+  if (process.env.BUSBAR_STACK_V8_DEFAULTS === '1') return [];
+  return serviceName === 'historian' || serviceName.startsWith('collector-') ? ['--max-semi-space-size=4'] : [];
+}
+
+/** The command line of a service: `node <flags> <entry> --config <file>`, or `podman run ... <image> <flags> <entry> --config <file>`. */
 function serviceCommand(spec: ServiceSpec, configFile: string, runDir: string, env: NodeJS.ProcessEnv, containers: ContainerRuntime | undefined): { command: string; args: string[]; container?: string } {
-  if (!containers) return { command: process.execPath, args: [join(REPO_ROOT, spec.entry), '--config', configFile] };
+  if (!containers) return { command: process.execPath, args: [...nodeFlagsOf(spec.name), join(REPO_ROOT, spec.entry), '--config', configFile] };
   const container = `busbar-stack-${spec.name}-${process.pid}`;
   const names = Object.keys(env).filter((k) => k === 'BUSBAR_LOG_LEVEL' || Object.hasOwn(spec.env ?? {}, k));
   const [command, ...global] = containers.podman;
   const args = [
     ...global, 'run', '--rm', '--name', container, ...containers.runFlags,
     '--user', `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`, '-v', `${runDir}:${runDir}`,
-    ...names.flatMap((n) => ['-e', n]), containers.image, spec.entry, '--config', configFile,
+    ...names.flatMap((n) => ['-e', n]), containers.image, ...nodeFlagsOf(spec.name), spec.entry, '--config', configFile,
   ];
   return { command: command ?? 'podman', args, container };
 }

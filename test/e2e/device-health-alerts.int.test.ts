@@ -14,9 +14,6 @@
  * The latencies (stop → mail, back → RESOLVED mail) are printed as figures, not asserted; the
  * Alert records' times are asserted (FIRING at DISCONNECTED + 3 s: the deadline).
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { noopLogger, noopMetrics } from '@busbar/core';
 import type { ReadingInput } from '@busbar/avro';

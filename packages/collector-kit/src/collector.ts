@@ -93,7 +93,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
   // background jobs first: a job that cannot start (a corrupt cursor file) stops the collector before Kafka is touched
   const jobs = new Map<string, DeviceJob<Session>>();
   for (const device of config.devices) {
-    const job = module.job?.(device, { logger: logger.child({ deviceId: device.id }), metrics }) as DeviceJob<Session> | undefined;
+    const job = module.job?.(device, { logger: logger.child({ device: device.id }), metrics }) as DeviceJob<Session> | undefined;
     if (job === undefined) continue;
     await job.prepare?.();
     jobs.set(device.id, job);
@@ -119,7 +119,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
 
   for (const entry of table.values()) {
     const device = entry.device;
-    const log = logger.child({ deviceId: device.id });
+    const log = logger.child({ device: device.id });
     let state: unknown = module.initialState?.(device);
     let session: Session | undefined;
     const connectWaiters: (() => void)[] = [];
@@ -265,7 +265,7 @@ export async function startCollector(module: AnyProtocolModule, service: string,
   /** Runs a device's job on its current session until the stop: again after `intervalMs`, or after a backoff when it failed. */
   const runJob = async (s: Supervised, job: DeviceJob<Session>): Promise<void> => {
     const deviceId = s.entry.device.id;
-    const log = logger.child({ deviceId, job: job.name });
+    const log = logger.child({ device: deviceId, job: job.name });
     const ctx: JobContext = {
       publishAcknowledged: (readings: readonly ReadingInput[]) => untilAborted(kit.publishReadingsAcknowledged(readings), hardStop.signal),
       publishEvents: (events) => kit.publishEventsOrThrow(events),
@@ -345,7 +345,7 @@ export async function runTestMode(module: AnyProtocolModule, devices: readonly D
   let sequence = 0;
   for (const device of devices) {
     let session: Session | undefined;
-    const ctx = { logger: deps.logger.child({ deviceId: device.id }), metrics: deps.metrics };
+    const ctx = { logger: deps.logger.child({ device: device.id }), metrics: deps.metrics };
     try {
       session = (await module.open(device, ctx)) as Session;
       const atMs = Date.now();

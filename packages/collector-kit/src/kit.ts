@@ -122,7 +122,7 @@ export class CollectorKit {
    * @throws kafkajs' connection error when no broker answers.
    */
   static async start(options: CollectorKitOptions): Promise<CollectorKit> {
-    const kafka = createKafka({ ...options.kafka, clientId: options.kafka.clientId ?? `busbar-${options.service}-${options.instanceId}` }, options.logger);
+    const kafka = createKafka({ ...options.kafka, clientId: options.kafka.clientId ?? `busbar-${options.service}-${options.instanceId}` }, options.logger, options.metrics);
     const producer = kafka.producer(PRODUCER_OPTIONS);
     await retryKafkaStartup('producer connect', () => producer.connect(), { logger: options.logger });
     return new CollectorKit(options, kafka, producer);
@@ -232,7 +232,7 @@ export class CollectorKit {
     } catch (err) {
       this.publishFailures.inc({ topic: this.events.topic });
       const first = events[0]!;
-      this.options.logger.error({ err, deviceId: first.device_id, kind: first.kind, records: events.length }, 'could not publish device event');
+      this.options.logger.error({ err, device: first.device_id, kind: first.kind, records: events.length }, 'could not publish device event');
     }
   }
 

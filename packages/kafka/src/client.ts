@@ -3,8 +3,8 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, ITopicConfig, LogEntry } from 'kafkajs';
-import type { Logger } from '@busbar/core';
-import { noopLogger } from '@busbar/core';
+import type { Logger, Metrics } from '@busbar/core';
+import { noopLogger, noopMetrics } from '@busbar/core';
 import { retryKafkaStartup } from './startup.js';
 import type { StartupRetryOptions } from './startup.js';
 import { createFraming } from '@busbar/avro';
@@ -12,6 +12,7 @@ import type { AvroConfig } from '@busbar/avro';
 import { setFraming } from './framing.js';
 import { kafkaSecurityOptions } from './security.js';
 import type { KafkaSecurityConfig } from './security.js';
+import { installKafkajsWarningFilter } from './warnings.js';
 
 /** Connection settings shared by every Busbar service (`ssl`/`sasl`: see {@link KafkaSecurityConfig}). */
 export interface KafkaConnectionConfig extends KafkaSecurityConfig {
@@ -34,6 +35,10 @@ export interface KafkaConnectionConfig extends KafkaSecurityConfig {
  * Creates a kafkajs client that logs through `logger` (namespace bound as `kafka`).
  * kafkajs ERROR lines are logged as warnings: kafkajs retries most of them itself.
  *
+ * Installs the process-wide filter of kafkajs' `TimeoutNegativeWarning` (`warnings.ts`, kafkajs
+ * issue #1751); with `metrics`, the warnings it dropped are counted in
+ * `busbar_kafka_client_warnings_dropped_total{warning="TimeoutNegativeWarning"}`.
+ *
  * With `config.avro`, the client and every producer made from it carry the deployment's framing
  * (see `framingOf`): `RecordPublisher` writes it, `DecodingConsumer` and `readTopicToEnd` read both
  * framings through the configured registry.
@@ -43,7 +48,8 @@ export interface KafkaConnectionConfig extends KafkaSecurityConfig {
  * @throws {KafkaConfigError} `BB_KAFKA_TLS_FILE_UNREADABLE`, `BB_KAFKA_TLS_CONFIG_INVALID`,
  *   `BB_KAFKA_SASL_PASSWORD_UNREADABLE`, `BB_KAFKA_SASL_MECHANISM_UNKNOWN` (see `kafkaSecurityOptions`).
  */
-export function createKafka(config: KafkaConnectionConfig, logger: Logger = noopLogger): Kafka {
+export function createKafka(config: KafkaConnectionConfig, logger: Logger = noopLogger, metrics: Metrics = noopMetrics): Kafka {
+  installKafkajsWarningFilter(metrics.counter({ name: 'busbar_kafka_client_warnings_dropped_total', help: 'Warnings of the Kafka client library dropped from the log as known and harmless (kafkajs issue #1751), by warning name.', labelNames: ['warning'] }));
   const kafka = newKafka(config, logger);
   if (config.avro !== undefined) {
     const framing = createFraming(config.avro, logger);
@@ -69,7 +75,8 @@ function newKafka(config: KafkaConnectionConfig, logger: Logger): Kafka {
     requestTimeout: config.requestTimeoutMs ?? 30_000,
     logLevel: logLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
-      const { message, ...fields } = entry.log;
+      // kafkajs' own `timestamp` and `logger: 'kafkajs'` repeat the line's `time` and `component`: one key per fact
+      const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry.log as LogEntry['log'] & { logger?: unknown };
       const f = { namespace: entry.namespace, ...fields };
       if (entry.level <= logLevel.WARN) log.warn(f, message);
       else if (entry.level === logLevel.INFO) log.info(f, message);

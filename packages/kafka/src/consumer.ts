@@ -117,6 +117,12 @@ export interface DecodingConsumerOptions<T> {
    * also bounds how long `stop()` waits for the fetch in flight before it leaves the group.
    */
   readonly maxWaitTimeMs?: number;
+  /**
+   * Batches of different partitions handled at the same time (default 1; kafkajs
+   * `partitionsConsumedConcurrently`): a handler waiting on its sink no longer holds the others up.
+   * Each partition still gets its batches in order, one at a time, committed after its handler resolved.
+   */
+  readonly partitionsConcurrently?: number;
   /** Interval of the consumer's background heartbeats, ms (default {@link DEFAULT_HEARTBEAT_INTERVAL_MS}, 1 s; below a third of the session timeout). */
   readonly heartbeatIntervalMs?: number;
   /**
@@ -126,6 +132,12 @@ export interface DecodingConsumerOptions<T> {
    * admin API), whether or not batches arrive; a partition that leaves this member is set to 0.
    */
   readonly lagIntervalMs?: number;
+  /**
+   * Called when this member may be losing its partitions: a rebalance starts (kafkajs' REBALANCING),
+   * the consumer crashed, or it stops. A caller that works on its partitions between batches (the
+   * alerter's timer tick) stops until the next `onAssignment`.
+   */
+  readonly onRevoked?: () => void;
   /**
    * Called after each join of the group (start, every rebalance) with the partitions of `topic`
    * now assigned to this member — before any batch of the new assignment is handled. A handler
@@ -255,8 +267,10 @@ export class DecodingConsumer<T> {
       this.log.info({ partitions: Object.fromEntries(this.assigned), durationMs: e.payload.duration }, 'joined the consumer group');
       o.onAssignment?.(this.assigned.get(o.topic) ?? [], new Map(this.assigned));
     });
+    consumer.on(consumer.events.REBALANCING, () => o.onRevoked?.());
     consumer.on(consumer.events.CRASH, (e) => {
       this.joined = false;
+      o.onRevoked?.();
       if (!e.payload.restart) this.crashed = e.payload.error.message;
     });
     const retry = { ...o.startupRetry, logger: this.log };
@@ -266,7 +280,7 @@ export class DecodingConsumer<T> {
     await retryKafkaStartup(`connect the admin client of ${topics.join(', ')}`, () => admin.connect(), retry);
     await retryKafkaStartup(`connect consumer of ${topics.join(', ')}`, () => consumer.connect(), retry);
     await retryKafkaStartup(`subscribe to ${topics.join(', ')}`, () => consumer.subscribe({ topics, fromBeginning: o.fromBeginning ?? true }), retry);
-    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: (payload) => this.onBatch(payload) });
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: o.partitionsConcurrently ?? 1, eachBatch: (payload) => this.onBatch(payload) });
     this.lagTimer = setInterval(() => void this.updateLag(), o.lagIntervalMs ?? DEFAULT_LAG_INTERVAL_MS);
     this.lagTimer.unref();
   }
@@ -283,6 +297,7 @@ export class DecodingConsumer<T> {
     this.admin = undefined;
     clearInterval(this.lagTimer);
     this.joined = false;
+    this.options.onRevoked?.();
     if (c) await c.disconnect();
     await a?.disconnect().catch((err: unknown) => this.log.warn({ err: String(err) }, 'admin client did not disconnect cleanly'));
   }

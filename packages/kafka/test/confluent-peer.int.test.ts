@@ -83,6 +83,7 @@ describe('kafka > Confluent framing ↔ confluent-kafka (Python)', () => {
       {
         command_id: 'py-1', issuer: 'python', issued_at: new Date('2026-01-02T03:04:05.123Z'), expires_at: new Date('2026-01-02T03:05:05Z'), target: { device_id: 'psu-1', channel: null },
         action: 'modbus.write', parameters: { current_setpoint_a: 1.5, enable: true, steps: 3, note: 'from python', none: null }, dry_run: false,
+        key_id: null, signature: null, // Command v2's optional signature fields: unsigned
       },
     ]);
   }, 120_000);

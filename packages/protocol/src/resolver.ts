@@ -124,7 +124,7 @@ export class SharedSessions {
     let session = this.open.get(id);
     if (session === undefined) {
       try {
-        session = (await entry.module.open(entry.device, { ...this.ctx, logger: this.ctx.logger.child({ deviceId: id }) })) as Session;
+        session = (await entry.module.open(entry.device, { ...this.ctx, logger: this.ctx.logger.child({ device: id }) })) as Session;
       } catch (cause) {
         throw new BusbarError('BB_COMMAND_DEVICE_UNAVAILABLE', `device ${id} is not reachable: ${(cause as Error).message}`, { cause, retriable: true, outcome: 'not_sent' });
       }

@@ -80,7 +80,7 @@ export class DeviceSupervisor<TPoll> {
     private readonly events: SupervisorEvents<TPoll>,
     private readonly options: SupervisorOptions,
   ) {
-    this.log = (options.logger ?? noopLogger).child({ deviceId: options.deviceId });
+    this.log = (options.logger ?? noopLogger).child({ device: options.deviceId });
     this.clock = options.clock ?? systemClock;
     const metrics = options.metrics ?? noopMetrics;
     this.m = {

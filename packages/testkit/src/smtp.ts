@@ -1,6 +1,7 @@
 /**
  * A real SMTP server (nodemailer's `smtp-server`) in this process, on 127.0.0.1 with an ephemeral
- * port, no TLS, authentication optional. Every message it accepts is parsed with `mailparser`
+ * port; plain by default, or with TLS (`tls`: STARTTLS offered, or implicit TLS), authentication
+ * optional or checked against one user (`auth`). Every message it accepts is parsed with `mailparser`
  * and kept in memory (and, with `saveDir`, written there as `<n>.eml`).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,13 @@ export interface SmtpOptions {
   readonly saveDir?: string;
   /** Largest accepted message, bytes. @default 10485760 (10 MiB) */
   readonly maxSizeBytes?: number;
+  /**
+   * TLS with this key and certificate (PEM): `starttls` offers STARTTLS on a plain port (and
+   * refuses AUTH before it), `implicit` speaks TLS from the first byte (SMTPS). @default no TLS, STARTTLS disabled
+   */
+  readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer; readonly mode: 'starttls' | 'implicit' };
+  /** Accept only these credentials (AUTH PLAIN/LOGIN); others get 535. @default any credentials accepted */
+  readonly auth?: { readonly user: string; readonly password: string };
 }
 
 /** A message as received: the SMTP envelope and the parsed mail. */
@@ -30,6 +38,10 @@ export interface ReceivedMail {
   readonly rcptTo: readonly string[];
   /** The message parsed by mailparser (subject, from, to, text, html, attachments...). */
   readonly mail: ParsedMail;
+  /** Whether the session was encrypted (implicit TLS or after STARTTLS). */
+  readonly secure: boolean;
+  /** The authenticated user, if any. */
+  readonly user?: string | undefined;
 }
 
 /** A running SMTP server. `stop()` / `await using` closes it. */
@@ -56,8 +68,9 @@ export interface SmtpHandle extends AsyncDisposable {
 }
 
 /**
- * Starts an SMTP server on 127.0.0.1 (plain SMTP, STARTTLS disabled, AUTH optional: any
- * credentials are accepted). Send with nodemailer `{ host, port, secure: false, ignoreTLS: true }`.
+ * Starts an SMTP server on 127.0.0.1 (by default plain SMTP, STARTTLS disabled, AUTH optional: any
+ * credentials are accepted; see {@link SmtpOptions} `tls` and `auth`). Send with nodemailer
+ * `{ host, port }` (plain), `{ requireTLS: true, tls: { ca } }` (STARTTLS) or `{ secure: true, tls: { ca } }` (implicit).
  * @throws {Error} the listen error (e.g. EADDRINUSE when a fixed `port` is taken).
  */
 export async function startSmtp(opts: SmtpOptions = {}): Promise<SmtpHandle> {
@@ -68,11 +81,19 @@ export async function startSmtp(opts: SmtpOptions = {}): Promise<SmtpHandle> {
   let count = 0;
   if (opts.saveDir !== undefined) mkdirSync(opts.saveDir, { recursive: true });
 
+  const tls = opts.tls;
   const server = new SMTPServer({
-    secure: false,
-    disabledCommands: ['STARTTLS'],
+    secure: tls?.mode === 'implicit',
+    ...(tls === undefined ? { disabledCommands: ['STARTTLS'] } : { key: tls.key, cert: tls.cert }),
+    allowInsecureAuth: tls === undefined,
     authOptional: true,
-    onAuth: (_auth, _session, cb) => cb(null, { user: 'test' }),
+    onAuth: (auth, _session, cb) => {
+      if (opts.auth !== undefined && (auth.username !== opts.auth.user || auth.password !== opts.auth.password)) {
+        cb(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));
+        return;
+      }
+      cb(null, { user: auth.username ?? 'test' });
+    },
     logger: false,
     size: opts.maxSizeBytes ?? 10 * 1024 * 1024,
     onData(stream, session, cb) {
@@ -85,7 +106,8 @@ export async function startSmtp(opts: SmtpOptions = {}): Promise<SmtpHandle> {
         simpleParser(raw).then(
           (mail) => {
             const mailFrom = session.envelope.mailFrom === false ? '' : session.envelope.mailFrom.address;
-            received.push({ mailFrom, rcptTo: session.envelope.rcptTo.map((r) => r.address), mail });
+            const user = typeof session.user === 'string' ? session.user : undefined;
+            received.push({ mailFrom, rcptTo: session.envelope.rcptTo.map((r) => r.address), mail, secure: session.secure, user });
             messages.push(mail);
             for (const w of waiters) w(mail);
             cb();

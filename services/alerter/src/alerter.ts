@@ -28,8 +28,8 @@ import type { Alert, DeviceEvent, Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup, topicEncoder, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
-import type { AlerterConfig } from './config.js';
-import { channelsOf, enginesOf, readsDeviceEvents, signalOfRule, stateTopicOf } from './config.js';
+import type { AlerterConfig, AlerterConfigFile } from './config.js';
+import { channelsOf, enginesOf, readsDeviceEvents, resolveAlerterSecrets, signalOfRule, stateTopicOf } from './config.js';
 import { alertLabeler } from './routing/labels.js';
 import { inhibitedBy } from './routing/inhibition.js';
 import { receiversOf } from './routing/routes.js';
@@ -39,7 +39,7 @@ import type { SilenceStore } from './routing/silence-store.js';
 import type { MuteCheck } from './notify/dispatcher.js';
 import { startAckListener } from './ack/listener.js';
 import { alertmanagerNotifier } from './notify/alertmanager.js';
-import { pagerDutyNotifier, readRoutingKey } from './notify/pagerduty.js';
+import { pagerDutyNotifier } from './notify/pagerduty.js';
 import type { SeriesStateRecord } from './rule-state/record.js';
 import type { BatchWriter } from './handler.js';
 import { createReadingsHandler } from './handler.js';
@@ -58,28 +58,51 @@ const RULE_TICK_INTERVAL_MS = 1000;
 /**
  * Starts the alerter.
  *
- * @throws when Kafka cannot be reached at start.
+ * @param input - the configuration from `loadAlerterConfig` (secrets read), or as parsed by
+ *   `alerterConfigSchema` (its secret files are then read relative to the working directory).
+ * @throws when Kafka cannot be reached at start; `BB_ALERTER_SECRET_UNREADABLE` for a secret file.
  */
-export async function startAlerter(config: AlerterConfig, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
+export async function startAlerter(input: AlerterConfig | AlerterConfigFile, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
+  const config = resolveAlerterSecrets(input, process.cwd());
   const { logger, metrics } = deps;
-  const pagerDutyKeys = config.pagerduty.map((pd) => readRoutingKey(pd.routingKeyFile)); // a missing key file stops the start at once
   if (config.outbox.path !== undefined) logger.warn({ path: config.outbox.path }, 'outbox.path is no longer used: notifications wait in the alerts topic (each channel is a consumer group); remove it from the configuration');
 
-  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger, metrics);
   const producer = kafka.producer(PRODUCER_OPTIONS);
   const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   // the batches' transactions: alerts + rule state + offsets, all or nothing
   const transactionalId = `${config.groupId}.${config.instanceId ?? `${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}-${process.pid}`}`;
-  const txProducer = kafka.producer({ ...PRODUCER_OPTIONS, transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: TRANSACTION_TIMEOUT_MS });
+  const newTxProducer = (): typeof producer => kafka.producer({ ...PRODUCER_OPTIONS, transactionalId, idempotent: true, maxInFlightRequests: 1, transactionTimeout: TRANSACTION_TIMEOUT_MS });
+  let txProducer = newTxProducer();
   await retryKafkaStartup('transactional producer connect', () => txProducer.connect(), { logger: logger });
+  // After any failed write the transactional producer is replaced before the next one: kafkajs cannot
+  // use a transaction manager again whose commit or abort failed (its state stays COMMITTING or
+  // ABORTING), and a new producer under the same transactional id bumps the epoch at its
+  // InitProducerId — the broker then ends what the failed one left open and fences it.
+  let txBroken = false;
+  const freshTxProducer = async (): Promise<void> => {
+    const old = txProducer;
+    txProducer = newTxProducer();
+    await old.disconnect().catch(() => undefined);
+    await txProducer.connect(); // throws: still broken, the next write tries again
+    txBroken = false;
+    logger.info({ transactionalId }, 'transactional producer replaced after a failed write');
+  };
   const eventsTopic = readsDeviceEvents(config) ? config.topics.deviceEvents : undefined;
   const stateTopic = stateTopicOf(config);
   const state = await openRuleState({ kafka, topic: stateTopic, readingsTopic: config.topics.readings, eventsTopic, timeoutMs: config.state.loadTimeoutMs, logger });
   const encodeAlert = topicEncoder(kafka, config.topics.alerts, alertSerde);
   const writer: BatchWriter = {
     async write(batch) {
-      const txn = await txProducer.transaction();
+      if (txBroken) await freshTxProducer();
+      let txn: Awaited<ReturnType<typeof txProducer.transaction>>;
+      try {
+        txn = await txProducer.transaction();
+      } catch (err) {
+        txBroken = true;
+        throw err;
+      }
       try {
         // the header names the group that evaluated the alert: only its own channels notify it (several alerter groups may share the alerts topic)
         const alertMessages = await Promise.all(batch.alerts.map(async (a) => ({ key: a.device_id, value: await encodeAlert(a), headers: { [ALERTER_GROUP_HEADER]: config.groupId } })));
@@ -88,13 +111,14 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
         const o = batch.offset;
         if (o !== undefined) await txn.sendOffsets({ consumerGroupId: o.groupId, topics: [{ topic: o.topic, partitions: [{ partition: o.partition, offset: o.offset }] }] });
       } catch (err) {
-        await txn.abort().catch((abortErr: unknown) => logger.warn({ err: abortErr instanceof Error ? abortErr.message : String(abortErr) }, 'could not abort the batch transaction; the broker aborts it after its timeout'));
+        txBroken = true; // a send that timed out may have been written: the next producer's new epoch ends the transaction
+        await txn.abort().catch((abortErr: unknown) => logger.warn({ err: abortErr instanceof Error ? abortErr.message : String(abortErr) }, 'could not abort the batch transaction; the replacement producer ends it'));
         throw err;
       }
       try {
         await txn.commit();
       } catch (err) {
-        await txn.abort().catch(() => undefined); // aborts if the commit did not reach the coordinator; else the broker already decided
+        txBroken = true; // committed or not: the replacement producer's InitProducerId completes or aborts it
         throw new BusbarError('BB_ALERTER_WRITE_OUTCOME_UNKNOWN', `the batch transaction's commit got no clear answer: ${err instanceof Error ? err.message : String(err)}`, { cause: err, retriable: true });
       }
     },
@@ -104,8 +128,8 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
   const email = config.email ? new EmailNotifier(config.email) : undefined;
   const direct: Notifier[] = [
     ...(email ? [{ channel: 'email', send: (a) => email.send(a) } satisfies Notifier] : []),
-    ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${i + 1}`, send: (a) => postWebhook(hook.url, a, hook.timeoutMs) })),
-    ...config.pagerduty.map((pd, i) => pagerDutyNotifier(`pagerduty-${i + 1}`, { ...pd, routingKey: pagerDutyKeys[i]! })),
+    ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${hook.name ?? i + 1}`, send: (a) => postWebhook(hook, a) })),
+    ...config.pagerduty.map((pd, i) => pagerDutyNotifier(`pagerduty-${i + 1}`, pd)),
   ];
   const repeatMs = config.routing?.repeatIntervalMs;
   const notifiers: Notifier[] = [
@@ -144,6 +168,8 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
     ...(eventsTopic !== undefined ? { moreTopics: [{ topic: eventsTopic, decoder: deviceEventSerde }] } : {}),
     deadLetter: { topic: config.topics.deadLetter, encoder: deadLetterSerde },
     handle,
+    // a rebalance or a crash: no tick works on partitions this member may no longer own (until the next join)
+    onRevoked: () => handle.reassigned({ readings: [], events: [] }),
     onAssignment: (readings, byTopic) => handle.reassigned({ readings, events: eventsTopic === undefined ? [] : (byTopic.get(eventsTopic) ?? []) }),
     logger,
     metrics,
@@ -182,7 +208,7 @@ export async function startAlerter(config: AlerterConfig, deps: { logger: Logger
       await dispatcher.stop(); // undelivered notifications stay in the alerts topic for the channel's next member
       await state.stop();
       await silences?.stop();
-      await txProducer.disconnect();
+      await txProducer.disconnect().catch(() => undefined);
       await producer.disconnect();
       email?.close();
     },

@@ -1,8 +1,10 @@
 /**
  * Configuration of the alerter (file via `--config`/`BUSBAR_CONFIG`, overrides `BUSBAR_<PATH>`).
  */
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
+import { BusbarError } from '@busbar/core';
 import { loadConfig } from '@busbar/runtime';
 import { DEFAULT_SMTP_TIMEOUTS_MS } from './notify/email.js';
 import { DEFAULT_NOTIFICATION_EXPIRY_MS } from './notify/dispatcher.js';
@@ -10,6 +12,8 @@ import { DEFAULT_ACK_SILENCE_MS, DEFAULT_ALERTMANAGER_RESEND_MS } from './notify
 import { DEFAULT_PAGERDUTY_URL } from './notify/pagerduty.js';
 import { DEFAULT_ALERT_CONTROL_TOPIC } from './ack/record.js';
 import { parseMatcher } from './routing/matchers.js';
+import { readSecretFile, resolveSecret } from './notify/secrets.js';
+import type { WebhookTarget } from './notify/webhook.js';
 import type { RuleEngine } from './rules/engine.js';
 import { deviceEventEngine } from './rules/device-event.js';
 import { noDataEngine } from './rules/no-data.js';
@@ -203,9 +207,21 @@ export const alerterConfigSchema = z.object({
         .object({
           host: z.string().min(1),
           port: z.number().int().min(1).max(65535).default(25),
+          /** Implicit TLS from the first byte (SMTPS, port 465). */
           secure: z.boolean().default(false),
+          /** Fail unless STARTTLS upgrades the connection (ports 25/587): no credentials or mail in clear. */
+          requireTLS: z.boolean().default(false),
+          /** Never upgrade with STARTTLS even when offered (only for a relay that mishandles it). */
+          ignoreTLS: z.boolean().default(false),
+          /** PEM file of a private CA that signed the server's certificate (relative to this file). */
+          caFile: z.string().min(1).optional(),
+          /** Verify the server certificate (default true; false only for a test server). */
+          rejectUnauthorized: z.boolean().default(true),
           user: z.string().optional(),
+          /** Prefer `passwordFile` (or `BUSBAR_EMAIL__SMTP__PASSWORD`): a password in the file is readable by whoever reads the configuration. */
           password: z.string().optional(),
+          /** File holding the SMTP password (relative to this file; one trailing newline dropped). */
+          passwordFile: z.string().min(1).optional(),
           /** Time to establish the SMTP connection, ms (default 10 000). */
           connectionTimeoutMs: z.number().int().min(100).default(DEFAULT_SMTP_TIMEOUTS_MS.connectionTimeoutMs),
           /** Time from connected to the server's greeting, ms (default 10 000). */
@@ -213,14 +229,51 @@ export const alerterConfigSchema = z.object({
           /** Inactivity allowed on an open SMTP connection, ms (default 20 000). */
           socketTimeoutMs: z.number().int().min(100).default(DEFAULT_SMTP_TIMEOUTS_MS.socketTimeoutMs),
         })
-        .strict(),
+        .strict()
+        .superRefine((smtp, ctx) => {
+          if (smtp.password !== undefined && smtp.passwordFile !== undefined) ctx.addIssue({ code: 'custom', path: ['passwordFile'], message: 'give password or passwordFile, not both' });
+          if ((smtp.password !== undefined || smtp.passwordFile !== undefined) && smtp.user === undefined) ctx.addIssue({ code: 'custom', path: ['user'], message: 'a password needs a user' });
+          if (smtp.secure && (smtp.requireTLS || smtp.ignoreTLS)) ctx.addIssue({ code: 'custom', path: ['secure'], message: 'secure (implicit TLS) excludes requireTLS and ignoreTLS (they are about STARTTLS)' });
+          if (smtp.requireTLS && smtp.ignoreTLS) ctx.addIssue({ code: 'custom', path: ['ignoreTLS'], message: 'requireTLS and ignoreTLS contradict each other' });
+        }),
       from: z.string().min(3),
       to: z.array(z.string().min(3)).min(1),
     })
     .strict()
     .optional(),
-  /** Pager hooks: each FIRING/RESOLVED transition is POSTed as JSON (the Alert record). */
-  webhooks: z.array(z.object({ url: z.url(), timeoutMs: z.number().int().min(100).default(5000) }).strict()).default([]),
+  /**
+   * Pager hooks: each FIRING/RESOLVED transition is POSTed as JSON (the Alert record).
+   * - `url` or `urlFile` (a file holding the URL, relative to this file: the URL of a Slack or
+   *   PagerDuty hook is itself the secret);
+   * - `headers`: extra request headers, each value inline or `{ file: path }` (e.g.
+   *   `Authorization: { file: secrets/pager-token.txt }` holding `Bearer …`);
+   * - `name`: the channel's name (`webhook-<name>`; default `webhook-<position>`, 1-based): it names
+   *   the channel's consumer group, i.e. where it stands in the alerts topic — give each hook a
+   *   name so that removing or reordering hooks does not hand one hook's position to another
+   *   (a renamed channel starts at the alerts written from its first start on).
+   */
+  webhooks: z
+    .array(
+      z
+        .object({
+          name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1–64 characters of A-Z a-z 0-9 . _ -').optional(),
+          url: z.url().optional(),
+          urlFile: z.string().min(1).optional(),
+          headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name'), z.union([z.string(), z.object({ file: z.string().min(1) }).strict()])).default({}),
+          timeoutMs: z.number().int().min(100).default(5000),
+        })
+        .strict()
+        .refine((h) => (h.url === undefined) !== (h.urlFile === undefined), { message: 'give url or urlFile (exactly one)', path: ['url'] }),
+    )
+    .default([])
+    .superRefine((hooks, ctx) => {
+      const seen = new Set<string>();
+      hooks.forEach((h, i) => {
+        const channel = h.name ?? String(i + 1);
+        if (seen.has(channel)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `channel webhook-${channel} is named twice: give each hook its own name` });
+        seen.add(channel);
+      });
+    }),
   /**
    * Alertmanagers (`notify/alertmanager.ts`): each gets every alert through API v2, as channel
    * `alertmanager-<n>` (consumer group `<groupId>.notify.alertmanager-<n>`), re-sent every
@@ -320,26 +373,73 @@ export const alerterConfigSchema = z.object({
 });
 
 /**
- * The channel names of a configuration, in order: `email`, `webhook-<n>`, `alertmanager-<n>`, `pagerduty-<n>`.
+ * The channel names of a configuration, in order: `email`, `webhook-<name or n>`, `alertmanager-<n>`, `pagerduty-<n>`.
  *
  * @param c - the parsed configuration.
  */
-export function channelsOf(c: { email?: unknown; webhooks: readonly unknown[]; alertmanagers: readonly unknown[]; pagerduty: readonly unknown[] }): string[] {
+export function channelsOf(c: { email?: unknown; webhooks: readonly { readonly name?: string | undefined }[]; alertmanagers: readonly unknown[]; pagerduty: readonly unknown[] }): string[] {
   return [
     ...(c.email === undefined ? [] : ['email']),
-    ...c.webhooks.map((_, i) => `webhook-${i + 1}`),
+    ...c.webhooks.map((h, i) => `webhook-${h.name ?? i + 1}`),
     ...c.alertmanagers.map((_, i) => `alertmanager-${i + 1}`),
     ...c.pagerduty.map((_, i) => `pagerduty-${i + 1}`),
   ];
 }
 
 /** The state topic of a configuration (`state.topic`, or `busbar.alerter-state.<groupId>.v1`). */
-export function stateTopicOf(config: AlerterConfig): string {
+export function stateTopicOf(config: Pick<AlerterConfigFile, 'state' | 'groupId'>): string {
   return config.state.topic ?? `busbar.alerter-state.${config.groupId}.v1`;
 }
 
-/** The validated configuration. */
-export type AlerterConfig = z.output<typeof alerterConfigSchema>;
+/** The configuration as written (secret files not read yet). */
+export type AlerterConfigFile = z.output<typeof alerterConfigSchema>;
+
+/**
+ * The validated configuration with its secrets read: each webhook has its `url` and header values,
+ * `email.smtp` its `password` and `ca` (PEM text), each PagerDuty integration its `routingKey`.
+ */
+export type AlerterConfig = Omit<AlerterConfigFile, 'webhooks' | 'email' | 'pagerduty'> & {
+  readonly pagerduty: readonly (Omit<AlerterConfigFile['pagerduty'][number], 'routingKeyFile'> & { readonly routingKey: string })[];
+  readonly webhooks: readonly (WebhookTarget & { readonly headers: Readonly<Record<string, string>>; readonly name?: string | undefined })[];
+  readonly email?: (Omit<NonNullable<AlerterConfigFile['email']>, 'smtp'> & { readonly smtp: NonNullable<AlerterConfigFile['email']>['smtp'] & { readonly ca?: string | undefined } }) | undefined;
+};
+
+/**
+ * Reads the secret files of a parsed configuration (paths relative to `baseDir`). A configuration
+ * whose secrets are already read is returned as it is (idempotent).
+ *
+ * @throws {BusbarError} `BB_ALERTER_SECRET_UNREADABLE` naming the field and the path (never the
+ *   content); `BB_CONFIG_INVALID` when a `urlFile` does not hold an http(s) URL.
+ */
+export function resolveAlerterSecrets(file: AlerterConfigFile | AlerterConfig, baseDir: string): AlerterConfig {
+  const webhooks = file.webhooks.map((h: AlerterConfigFile['webhooks'][number] | AlerterConfig['webhooks'][number], i) => {
+    const field = `webhooks.${i}`;
+    const url = h.url ?? readSecretFile((h as { urlFile: string }).urlFile, `${field}.urlFile`, baseDir);
+    if (h.url === undefined && !/^https?:\/\/[^\s]+$/.test(url)) {
+      throw new BusbarError('BB_CONFIG_INVALID', `${field}.urlFile: the file does not hold an http(s) URL on one line`, { context: { field: `${field}.urlFile` } });
+    }
+    const headers = Object.fromEntries(Object.entries(h.headers).map(([name, v]) => [name, resolveSecret(v, `${field}.headers.${name}`, baseDir)]));
+    return { url, headers, timeoutMs: h.timeoutMs, ...(h.name !== undefined ? { name: h.name } : {}) };
+  });
+  let email: AlerterConfig['email'];
+  if (file.email !== undefined) {
+    const { passwordFile, caFile, ...smtp } = file.email.smtp as NonNullable<AlerterConfigFile['email']>['smtp'] & { readonly ca?: string | undefined };
+    email = {
+      ...file.email,
+      smtp: {
+        ...smtp,
+        ...(passwordFile === undefined ? {} : { password: readSecretFile(passwordFile, 'email.smtp.passwordFile', baseDir) }),
+        ...(caFile === undefined ? {} : { ca: readSecretFile(caFile, 'email.smtp.caFile', baseDir) }),
+      },
+    };
+  }
+  const pagerduty = file.pagerduty.map((pd: AlerterConfigFile['pagerduty'][number] | AlerterConfig['pagerduty'][number], i) => {
+    if ('routingKey' in pd) return pd;
+    const { routingKeyFile, ...rest } = pd;
+    return { ...rest, routingKey: readSecretFile(routingKeyFile, `pagerduty.${i}.routingKeyFile`, baseDir).trim() };
+  });
+  return { ...file, webhooks, email, pagerduty };
+}
 
 /** The engine of each configured rule (`rules/`), in the order of the file. */
 export function enginesOf(config: Pick<AlerterConfig, 'rules'>): RuleEngine[] {
@@ -380,10 +480,13 @@ export function signalOfRule(config: Pick<AlerterConfig, 'rules'>, ruleId: strin
 export const readsDeviceEvents = (config: Pick<AlerterConfig, 'rules'>): boolean => config.rules.some((r) => r.type === 'disconnect' || r.type === 'device_event');
 
 /**
- * Loads and validates the configuration.
+ * Loads and validates the configuration, then reads its secret files (`webhooks[].urlFile`,
+ * `webhooks[].headers.*.file`, `email.smtp.passwordFile`, `email.smtp.caFile`) relative to the
+ * folder of `file` (the working directory without a file).
  *
  * @throws {ConfigError} naming the bad field (e.g. `rules.0.clear: must be ≤ the lowest bound ...`).
+ * @throws {BusbarError} `BB_ALERTER_SECRET_UNREADABLE` naming the field whose file cannot be read.
  */
 export function loadAlerterConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): AlerterConfig {
-  return loadConfig(alerterConfigSchema, { file, env });
+  return resolveAlerterSecrets(loadConfig(alerterConfigSchema, { file, env }), file === undefined ? process.cwd() : dirname(resolve(file)));
 }

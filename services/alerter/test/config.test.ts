@@ -1,6 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alerterConfigSchema } from '../src/index.js';
-import { enginesOf, readsDeviceEvents, signalOfRule, stateTopicOf } from '../src/config.js';
+import { enginesOf, readsDeviceEvents, resolveAlerterSecrets, signalOfRule, stateTopicOf } from '../src/config.js';
 import { DEFAULT_SMTP_TIMEOUTS_MS } from '../src/notify/email.js';
 
 const base = {
@@ -37,6 +40,18 @@ describe('alerter > config', () => {
     expect(alerterConfigSchema.safeParse({ ...base, alertmanagers: [{ url: 'http://am:9093', resendInterval: 1000 }] }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['alertmanagers', 0] });
     expect(alerterConfigSchema.safeParse({ ...base, acks: { topics: 'x' } }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['acks'] });
     expect(alerterConfigSchema.safeParse({ ...base, alertmanagers: [{ url: 'http://am:9093', resendIntervalMs: 999 }] }).error?.issues[0]?.path).toEqual(['alertmanagers', 0, 'resendIntervalMs']);
+  });
+
+  it('reads each PagerDuty routing key from its file (relative to the configuration, trimmed); a missing or empty file is BB_ALERTER_SECRET_UNREADABLE naming the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'busbar-pd-'));
+    writeFileSync(join(dir, 'key'), '  R0123456789abcdef0123456789abcde\n');
+    writeFileSync(join(dir, 'empty'), '\n');
+    const resolved = resolveAlerterSecrets(alerterConfigSchema.parse({ ...base, pagerduty: [{ routingKeyFile: 'key' }] }), dir);
+    expect(resolved.pagerduty[0]).toMatchObject({ routingKey: 'R0123456789abcdef0123456789abcde' });
+    expect(resolved.pagerduty[0]).not.toHaveProperty('routingKeyFile');
+    expect(resolveAlerterSecrets(resolved, dir)).toEqual(resolved); // idempotent
+    expect(() => resolveAlerterSecrets(alerterConfigSchema.parse({ ...base, pagerduty: [{ routingKeyFile: 'empty' }] }), dir)).toThrow(expect.objectContaining({ code: 'BB_ALERTER_SECRET_UNREADABLE', message: expect.stringContaining('pagerduty.0.routingKeyFile') }));
+    expect(() => resolveAlerterSecrets(alerterConfigSchema.parse({ ...base, pagerduty: [{ routingKeyFile: 'missing' }] }), dir)).toThrow(expect.objectContaining({ code: 'BB_ALERTER_SECRET_UNREADABLE' }));
   });
 
   it('routing: matchers of inhibition rules are parsed at load; a bad one is refused naming its place', () => {

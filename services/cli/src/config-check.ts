@@ -1,26 +1,28 @@
 /**
- * `busbar config check FILE [--service NAME]`: loads a service's configuration file with that
- * service's own loader (the same validation as at its start: defaults, environment overrides,
- * device files) and reports the result. A thin call per service, so a dedicated validation
- * function can replace it later.
+ * `busbar config check FILE [--service NAME]`: validates a configuration file with `@busbar/runtime`'s
+ * `checkConfigFile` through each service's own loader (the same validation as at its start:
+ * defaults, environment overrides, device files; every section refuses unknown keys, each bad
+ * field named, list items by id). The service is the one named, else the one the file name
+ * suggests, else detected (the service that accepts the file; when none does, the closest one's
+ * problems).
  */
 import { basename } from 'node:path';
+import type { ConfigLoader } from '@busbar/runtime';
+import { checkConfigFile } from '@busbar/runtime';
 import type { CliIo } from './io.js';
 import { EXIT } from './io.js';
 
-type Loader = (file: string, env: NodeJS.ProcessEnv) => Promise<unknown>;
-
 /** The services whose configuration can be checked, with their loaders (imported on demand). */
-const LOADERS: Record<string, Loader> = {
-  commander: async (f, env) => (await import('@busbar/commander')).loadCommanderConfig(f, env),
-  historian: async (f, env) => (await import('@busbar/historian')).loadHistorianConfig(f, env),
-  alerter: async (f, env) => (await import('@busbar/alerter')).loadAlerterConfig(f, env),
-  'collector-modbus': async (f, env) => (await import('@busbar/collector-modbus')).loadCollectorConfig(f, env),
-  'collector-arbin': async (f, env) => (await import('@busbar/collector-arbin')).loadCollectorConfig(f, env),
-  'collector-maccor': async (f, env) => (await import('@busbar/collector-maccor')).loadCollectorConfig(f, env),
-  'collector-corus': async (f, env) => (await import('@busbar/collector-corus')).loadCollectorConfig(f, env),
-  'collector-basytec': async (f, env) => (await import('@busbar/collector-basytec')).loadCollectorConfig(f, env),
-  'collector-safety-rig': async (f, env) => (await import('@busbar/collector-safety-rig')).loadCollectorConfig(f, env),
+const LOADERS: Record<string, () => Promise<ConfigLoader>> = {
+  commander: async () => (await import('@busbar/commander')).loadCommanderConfig,
+  historian: async () => (await import('@busbar/historian')).loadHistorianConfig,
+  alerter: async () => (await import('@busbar/alerter')).loadAlerterConfig,
+  'collector-modbus': async () => (await import('@busbar/collector-modbus')).loadCollectorConfig,
+  'collector-arbin': async () => (await import('@busbar/collector-arbin')).loadCollectorConfig,
+  'collector-maccor': async () => (await import('@busbar/collector-maccor')).loadCollectorConfig,
+  'collector-corus': async () => (await import('@busbar/collector-corus')).loadCollectorConfig,
+  'collector-basytec': async () => (await import('@busbar/collector-basytec')).loadCollectorConfig,
+  'collector-safety-rig': async () => (await import('@busbar/collector-safety-rig')).loadCollectorConfig,
 };
 
 /** Service names `--service` takes. */
@@ -40,17 +42,19 @@ export function serviceOf(file: string): string | undefined {
  */
 export async function checkConfig(file: string, service: string | undefined, io: CliIo): Promise<number> {
   const name = service ?? serviceOf(file);
-  const load = name === undefined ? undefined : LOADERS[name];
-  if (name === undefined || load === undefined) {
-    io.err(`busbar: ${name === undefined ? `cannot tell which service ${file} configures` : `unknown service ${name}`}: give --service, one of ${SERVICES.join(', ')}`);
+  if (name !== undefined && LOADERS[name] === undefined) {
+    io.err(`busbar: unknown service ${name}: give --service, one of ${SERVICES.join(', ')}`);
     return EXIT.usage;
   }
+  const wanted = name === undefined ? SERVICES : [name];
+  const loaders = Object.fromEntries(await Promise.all(wanted.map(async (s) => [s, await LOADERS[s]!()] as const)));
   try {
-    await load(file, io.env);
+    const found = checkConfigFile(file, loaders, { service: name, env: io.env });
+    io.out(`${file}: valid ${found.service} configuration${found.alsoValidFor.length > 0 ? ` (also valid for ${found.alsoValidFor.join(', ')})` : ''}`);
+    return EXIT.ok;
   } catch (err) {
-    io.err(`busbar: ${file} is not a valid ${name} configuration: ${err instanceof Error ? err.message : String(err)}`);
+    const message = err instanceof Error ? err.message : String(err);
+    io.err(name === undefined ? `busbar: ${message}` : `busbar: ${file} is not a valid ${name} configuration: ${message}`);
     return EXIT.usage;
   }
-  io.out(`${file}: valid ${name} configuration`);
-  return EXIT.ok;
 }

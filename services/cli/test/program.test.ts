@@ -87,9 +87,22 @@ describe('cli > busbar config check', () => {
     expect(io.stderr.join('\n')).toMatch(/lab\.yaml is not a valid commander configuration: .*policy.*requireSignatures/s);
   });
 
-  it('a file whose service cannot be guessed exits 2 naming the choices', async () => {
+  it('a file whose name says nothing is detected: valid for the service that accepts it', async () => {
+    writeFileSync(join(dir, 'rack-7.yaml'), `kafka: { brokers: ["127.0.0.1:9092"] }\nmodbus: { devices: [${device}] }\npolicy: { requireSignature: false }\n`);
+    const io = capture();
+    expect(await runCli(['config', 'check', join(dir, 'rack-7.yaml')], io)).toBe(0);
+    expect(io.stdout).toEqual([`${join(dir, 'rack-7.yaml')}: valid commander configuration`]);
+  });
+
+  it('an undetectable invalid file exits 2 with the closest service\'s problems, the misspelt key named with a suggestion', async () => {
     const io = capture();
     expect(await runCli(['config', 'check', join(dir, 'lab.yaml')], io)).toBe(2);
-    expect(io.stderr.join('\n')).toContain('give --service, one of commander, historian, alerter, collector-modbus');
+    expect(io.stderr.join('\n')).toMatch(/not a valid configuration of any service; closest: commander[\s\S]*requireSignatures: unknown key \(did you mean "requireSignature"\?\)/);
+  });
+
+  it('an unknown --service exits 2 naming the choices', async () => {
+    const io = capture();
+    expect(await runCli(['config', 'check', '--service', 'collector-foo', join(dir, 'lab.yaml')], io)).toBe(2);
+    expect(io.stderr.join('\n')).toContain('Allowed choices are commander, historian, alerter, collector-modbus');
   });
 });

@@ -73,7 +73,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
     resolve: (cmd: Command): Disposition => resolveModule(cmd),
   });
 
-  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-commander' }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-commander' }, logger, metrics);
   const producer: Producer = kafka.producer(PRODUCER_OPTIONS);
   const producerReady = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });

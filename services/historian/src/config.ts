@@ -3,6 +3,7 @@
  * The InfluxDB token may come from `influx.token`, `influx.tokenFile`, or `BUSBAR_INFLUX__TOKEN`.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { ConfigError, loadConfig } from '@busbar/runtime';
@@ -13,6 +14,16 @@ export const historianConfigSchema = z.object({
   topics: topicsConfigSchema,
   /** Consumer group: run more historians with the same group to share the partitions. */
   groupId: z.string().min(1).default('busbar-historian'),
+  /** How much the historian works on at once (README "Performance"). */
+  pipeline: z
+    .object({
+      /** Partitions whose batches are decoded and written at the same time (default 4); each partition still commits only after InfluxDB acknowledged its batch. */
+      partitionsConcurrently: z.number().int().min(1).max(64).default(4),
+      /** Most line-protocol bytes built and not yet acknowledged by InfluxDB, over all partitions, bytes (default 32 MiB); a batch larger than this is written alone. */
+      inFlightBytes: z.number().int().min(65_536).default(32 * 1024 * 1024),
+    })
+    .strict()
+    .default({ partitionsConcurrently: 4, inFlightBytes: 32 * 1024 * 1024 }),
   influx: z
     .object({
       url: z.url(),
@@ -29,6 +40,11 @@ export const historianConfigSchema = z.object({
       retryMaxMs: z.number().int().min(10).default(15_000),
       /** Interval of the readiness check of InfluxDB (an empty write: token, org, bucket), ms (default 15 000). */
       checkIntervalMs: z.number().int().min(100).default(15_000),
+      /**
+       * gzip level of write requests, 0 (off) … 9 (default 0: chosen by measurement on loopback,
+       * README "Performance"; a remote InfluxDB behind a slow link gains from 1).
+       */
+      gzipLevel: z.number().int().min(0).max(9).default(0),
     })
     .strict()
     .refine((i) => i.token !== undefined || i.tokenFile !== undefined, { message: 'give token or tokenFile', path: ['token'] }),
@@ -39,7 +55,9 @@ export const historianConfigSchema = z.object({
 export type HistorianConfig = z.output<typeof historianConfigSchema> & { readonly influx: { readonly token: string } };
 
 /**
- * Loads and validates the configuration, reading `influx.tokenFile` if given.
+ * Loads and validates the configuration, reading `influx.tokenFile` if given (a relative path is
+ * relative to the configuration file's folder, like the alerter's secret files; the working
+ * directory without a file).
  *
  * @throws {ConfigError} naming the bad field.
  */
@@ -48,7 +66,7 @@ export function loadHistorianConfig(file: string | undefined, env: NodeJS.Proces
   let token = cfg.influx.token;
   if (token === undefined) {
     try {
-      token = readFileSync(cfg.influx.tokenFile!, 'utf8').trim();
+      token = readFileSync(resolve(file === undefined ? process.cwd() : dirname(resolve(file)), cfg.influx.tokenFile!), 'utf8').trim();
     } catch (cause) {
       throw new ConfigError('BB_CONFIG_INVALID', `influx.tokenFile: cannot read ${cfg.influx.tokenFile}: ${(cause as Error).message}`, { cause });
     }

@@ -7,6 +7,13 @@
  * isolated by splitting the request, dropped and counted (`busbar_historian_dropped_total{reason}`)
  * without taking the rest of the batch with it; a partial write (422) counts as written.
  *
+ * Pipeline (issue 15): `pipeline.partitionsConcurrently` partitions are handled at the same time
+ * (while one partition's write waits for InfluxDB, the next batch is decoded and written), each
+ * partition's batches in order and committed only after InfluxDB acknowledged every point of the
+ * batch; the line-protocol bytes of batches in progress are bounded by `pipeline.inFlightBytes`
+ * ({@link ByteBudget}); lines are written directly (`line-protocol.ts`) and POSTed over one
+ * keep-alive agent (`influx-writer.ts`), a batch's requests of `influx.batchLines` lines at once.
+ *
  * Readiness (`/readyz`): Kafka consumer (member of its group, Kafka answering), producer, and
  * InfluxDB — asked at start with an empty write (`influx-check.ts`) and again every
  * `influx.checkIntervalMs`, and updated by every write. A refusal retrying cannot cure (401 bad
@@ -14,8 +21,6 @@
  * (`BB_HISTORIAN_INFLUX_UNAUTHORIZED`, `BB_HISTORIAN_INFLUX_NOT_FOUND`) and keeps the historian not
  * ready until it is fixed; the readings wait in Kafka meanwhile.
  */
-import { InfluxDB, setLogger } from '@influxdata/influxdb-client';
-import type { Point } from '@influxdata/influxdb-client';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError, backoffDelayMs, sleep } from '@busbar/core';
 import type { Alert, CommandResult, DeviceEvent, Reading } from '@busbar/avro';
@@ -28,6 +33,11 @@ import type { MappedPoint } from './points.js';
 import { readingToPoint } from './points.js';
 import { checkInflux, influxStatusOf, logInfluxStatus } from './influx-check.js';
 import type { InfluxStatus } from './influx-check.js';
+import { ByteBudget } from './budget.js';
+import type { BudgetTicket } from './budget.js';
+import { InfluxWriter } from './influx-writer.js';
+import { LineChunker } from './line-buffer.js';
+import type { LineChunk } from './line-buffer.js';
 import { alertToPoint, commandResultToPoint, deviceEventToPoint } from './records.js';
 
 /** A record of one of the historian's topics. */
@@ -45,9 +55,6 @@ function statusOf(err: unknown): string {
  */
 export async function startHistorian(config: HistorianConfig, deps: { logger: Logger; metrics: Metrics }): Promise<RunningService> {
   const { logger, metrics } = deps;
-  // The client library logs every failed write on the console; the historian logs them itself (once per attempt, with the retry plan).
-  setLogger({ error: (message, err) => logger.debug({ err: String(err ?? '') }, message), warn: (message, err) => logger.debug({ err: String(err ?? '') }, message) });
-  const influx = new InfluxDB({ url: config.influx.url, token: config.influx.token, timeout: config.influx.timeoutMs });
   const m = {
     written: metrics.counter({ name: 'busbar_historian_points_written_total', help: 'Points acknowledged by InfluxDB.' }),
     dropped: metrics.counter({ name: 'busbar_historian_dropped_total', help: 'Parts of records (readings, events, command results, alerts) left out of InfluxDB, or points it refused, by reason.', labelNames: ['reason'] }),
@@ -55,6 +62,8 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
     writeSeconds: metrics.histogram({ name: 'busbar_historian_write_seconds', help: 'Duration of one successful InfluxDB write request.' }),
     latency: metrics.histogram({ name: 'busbar_historian_end_to_end_seconds', help: 'From the reading timestamp to InfluxDB acknowledgement.', buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] }),
     influxUp: metrics.gauge({ name: 'busbar_historian_influx_up', help: '1 when the last InfluxDB write succeeded.' }),
+    inFlightBytes: metrics.gauge({ name: 'busbar_historian_in_flight_bytes', help: 'Line-protocol bytes built and not yet acknowledged by InfluxDB (bounded by pipeline.inFlightBytes).' }),
+    budgetWaits: metrics.counter({ name: 'busbar_historian_budget_waits_total', help: 'Batches that waited for the in-flight byte budget (pipeline.inFlightBytes) before being written.' }),
   };
   let lastWriteOk = true;
   let lastError: string | undefined;
@@ -74,43 +83,72 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
   }, config.influx.checkIntervalMs);
   checkTimer.unref();
 
+  const writer = new InfluxWriter({ url: config.influx.url, org: config.influx.org, bucket: config.influx.bucket, token: config.influx.token, timeoutMs: config.influx.timeoutMs, gzipLevel: config.influx.gzipLevel, maxSockets: config.pipeline.partitionsConcurrently * 2 });
+  const budget = new ByteBudget(config.pipeline.inFlightBytes);
+
   /** One write request; resolves when InfluxDB acknowledged it (204, or 422: a partial write whose refused points are reported). */
-  const writeRequest = async (chunk: Point[]): Promise<void> => {
-    // ns: readings are whole milliseconds; events, results and alerts carry a sub-millisecond offset (records.ts)
-    const api = influx.getWriteApi(config.influx.org, config.influx.bucket, 'ns', { batchSize: chunk.length + 1, flushInterval: 0, maxRetries: 0, maxBufferLines: chunk.length + 1 });
-    api.writePoints(chunk);
+  const writeRequest = async (lines: LineChunk): Promise<void> => {
     const t0 = performance.now();
     try {
-      await api.close();
+      await writer.write(lines.bytes);
     } catch (err) {
       if (statusOf(err) !== '422') throw err;
       // partial write: InfluxDB stored the valid points and names the others (e.g. a field type conflict)
       m.dropped.inc({ reason: 'partial_write' });
-      logger.error({ err: (err as Error).message, points: chunk.length }, 'InfluxDB stored a batch partially (422); the refused points are named in the message');
+      logger.error({ err: (err as Error).message, points: lines.count }, 'InfluxDB stored a batch partially (422); the refused points are named in the message');
     }
     m.writeSeconds.observe(undefined, (performance.now() - t0) / 1000);
   };
 
   /**
-   * Writes `points`; a request InfluxDB refuses as malformed (400) or too large (413) is split in
+   * Writes `lines`; a request InfluxDB refuses as malformed (400) or too large (413) is split in
    * halves until the refused points are isolated: those are dropped and counted, the rest is written.
    * Any other failure is thrown (and retried by the caller).
    */
-  const writeIsolating = async (points: Point[]): Promise<number> => {
+  const writeIsolating = async (lines: LineChunk): Promise<number> => {
     try {
-      await writeRequest(points);
-      return points.length;
+      await writeRequest(lines);
+      return lines.count;
     } catch (err) {
       const status = statusOf(err);
       if (status !== '400' && status !== '413') throw err;
-      if (points.length === 1) {
+      if (lines.count === 1) {
         m.dropped.inc({ reason: status === '400' ? 'refused' : 'too_large' });
-        logger.error({ err: (err as Error).message, status, line: points[0]!.toLineProtocol()?.slice(0, 300) }, 'InfluxDB refused a point; dropped');
+        logger.error({ err: (err as Error).message, status, line: lines.line(0).slice(0, 300) }, 'InfluxDB refused a point; dropped');
         return 0;
       }
-      const half = Math.ceil(points.length / 2);
-      return (await writeIsolating(points.slice(0, half))) + (await writeIsolating(points.slice(half)));
+      const half = Math.ceil(lines.count / 2);
+      return (await writeIsolating(lines.slice(0, half))) + (await writeIsolating(lines.slice(half, lines.count)));
     }
+  };
+
+  /**
+   * Takes `bytes` of the in-flight budget, heartbeating while it waits (other partitions' writes
+   * hold it); gives up (not committed) when the consumer stops or loses the partition meanwhile.
+   */
+  const takeBudget = async (bytes: number, control: BatchControl): Promise<BudgetTicket> => {
+    const ticket = budget.acquire(bytes);
+    let waited = false;
+    while (!ticket.isGranted()) {
+      if (!waited) m.budgetWaits.inc();
+      waited = true;
+      if (!control.isRunning()) {
+        ticket.cancel();
+        throw new BusbarError('BB_HISTORIAN_ABANDONED', 'stopping while waiting for the in-flight budget; batch not committed, it will be replayed', { retriable: true });
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([ticket.granted, new Promise((r) => (timer = setTimeout(r, 1000)))]);
+      clearTimeout(timer);
+      if (ticket.isGranted()) break;
+      try {
+        await control.heartbeat();
+      } catch (cause) {
+        ticket.cancel();
+        throw new BusbarError('BB_HISTORIAN_ABANDONED', `heartbeat failed while waiting for the in-flight budget (${(cause as Error).message}); batch not committed, it will be replayed`, { cause, retriable: true });
+      }
+    }
+    m.inFlightBytes.set(undefined, budget.inUse);
+    return ticket;
   };
 
   /** The point of a record, by its topic. */
@@ -122,21 +160,38 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
   };
 
   const handle = async (records: ConsumedRecord<HistorianRecord>[], control: BatchControl): Promise<void> => {
-    const points: Point[] = [];
+    const lines = new LineChunker(config.influx.batchLines);
     for (const r of records) {
       const { point, problems } = toPoint(r);
       for (const pr of problems) {
         m.dropped.inc({ reason: pr.problem });
         logger.warn({ topic: r.topic, device: r.value.device_id, timestamp: r.value.timestamp.getTime(), name: pr.name, problem: pr.problem }, 'part of a record left out of InfluxDB');
       }
-      if (point) points.push(point);
+      const line = point?.toLineProtocol();
+      if (line !== undefined) lines.append(line);
     }
-    if (points.length === 0) return;
+    const bytes = lines.bytes;
+    const chunks = lines.finish();
+    if (chunks.length === 0) return;
+    const ticket = await takeBudget(bytes, control);
+    try {
+      await writeAcknowledged(records, chunks, control);
+    } finally {
+      ticket.cancel();
+      m.inFlightBytes.set(undefined, budget.inUse);
+    }
+  };
+
+  /** Writes a batch's chunks (at the same time) until InfluxDB acknowledged all of them; retries with backoff, heartbeating. */
+  const writeAcknowledged = async (records: ConsumedRecord<HistorianRecord>[], chunks: readonly LineChunk[], control: BatchControl): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       if (!control.isRunning()) throw new BusbarError('BB_HISTORIAN_ABANDONED', 'stopping before InfluxDB acknowledged the batch; not committed, it will be replayed', { retriable: true });
       try {
-        let written = 0;
-        for (let i = 0; i < points.length; i += config.influx.batchLines) written += await writeIsolating(points.slice(i, i + config.influx.batchLines));
+        // every request settles before a retry, so that a retry never overlaps a request still in flight
+        const settled = await Promise.allSettled(chunks.map((c) => writeIsolating(c)));
+        const failed = settled.find((x) => x.status === 'rejected');
+        if (failed !== undefined) throw failed.reason;
+        const written = settled.reduce((a, x) => a + (x.status === 'fulfilled' ? x.value : 0), 0);
         const now = Date.now();
         for (const r of records) if (r.topic === config.topics.readings) m.latency.observe(undefined, Math.max(0, now - r.value.timestamp.getTime()) / 1000);
         m.written.inc(undefined, written);
@@ -170,7 +225,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
     }
   };
 
-  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-historian' }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-historian' }, logger, metrics);
   const producer = kafka.producer(PRODUCER_OPTIONS);
   const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
@@ -187,6 +242,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
     ],
     deadLetter: { topic: config.topics.deadLetter, encoder: deadLetterSerde },
     handle,
+    partitionsConcurrently: config.pipeline.partitionsConcurrently,
     logger,
     metrics,
   });
@@ -203,6 +259,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
       clearInterval(checkTimer);
       await consumer.stop();
       await producer.disconnect();
+      writer.close();
     },
   };
 }

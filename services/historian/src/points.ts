@@ -28,7 +28,8 @@
  * tag states or millisecond timestamp map to different series or timestamps
  * (test/points.test.ts checks both with fast-check).
  */
-import { Point } from '@influxdata/influxdb-client';
+import { escapeKey, escapeMeasurement, linePoint, quoteString } from './line-protocol.js';
+import type { PointBuilder, PointFactory } from './line-protocol.js';
 import type { Reading } from '@busbar/avro';
 
 /** InfluxDB's time range (int64 nanoseconds), in ms since the epoch. */
@@ -57,7 +58,7 @@ export type PointProblem = 'time_out_of_range' | 'bad_tag_value' | 'bad_record_t
 /** The point of a record (a reading, event, command result or alert), and what was left out of it. */
 export interface MappedPoint {
   /** The point; `undefined` when nothing writable is left (InfluxDB refuses a point without fields). */
-  readonly point: Point | undefined;
+  readonly point: PointBuilder | undefined;
   /** One entry per left-out part: `name: problem`. */
   readonly problems: readonly { readonly name: string; readonly problem: PointProblem }[];
 }
@@ -86,8 +87,16 @@ export function measurementOf(r: Pick<Reading, 'protocol' | 'record_type'>): { r
   return { measurement: r.protocol, badRecordType: true };
 }
 
-/** Builds the point of one reading (see the module doc for what is left out). */
-export function readingToPoint(r: Reading): MappedPoint {
+/**
+ * Builds the point of one reading (see the module doc for what is left out).
+ *
+ * @param make - the point builder (default {@link linePoint}; tests pass the client library's `Point` as the oracle).
+ */
+export function readingToPoint(r: Reading, make: PointFactory = linePoint): MappedPoint {
+  if (make === linePoint) {
+    const line = plainReadingLine(r);
+    if (line !== undefined) return { point: new PresetLine(line), problems: [] };
+  }
   const problems: { name: string; problem: PointProblem }[] = [];
   const t = r.timestamp.getTime();
   if (!(t >= MIN_TIME_MS && t <= MAX_TIME_MS)) return { point: undefined, problems: [{ name: 'timestamp', problem: 'time_out_of_range' }] };
@@ -96,7 +105,7 @@ export function readingToPoint(r: Reading): MappedPoint {
   }
   const { measurement, badRecordType } = measurementOf(r);
   if (badRecordType) problems.push({ name: 'record_type', problem: 'bad_record_type' });
-  const p = new Point(measurement).tag('device', r.device_id).tag('protocol', r.protocol).timestamp(r.timestamp);
+  const p = make(measurement).tag('device', r.device_id).tag('protocol', r.protocol).timestamp(r.timestamp);
   const used = new Set<string>(['quality', 'device', 'protocol', 'channel', ...TAG_STATES]);
   if (r.channel !== null) p.tag('channel', channelTag(r.channel));
   const tagged = new Set<string>();
@@ -152,4 +161,129 @@ export function readingToPoint(r: Reading): MappedPoint {
   if (fields === 0) return { point: undefined, problems: [...problems, { name: '*', problem: 'no_fields' }] };
   p.stringField('quality', r.quality);
   return { point: p, problems };
+}
+
+/** A line already written (the fast path's point). */
+class PresetLine implements PointBuilder {
+  constructor(private readonly line: string) {}
+  tag(): never {
+    throw new Error('PresetLine is written');
+  }
+  floatField(): never {
+    throw new Error('PresetLine is written');
+  }
+  stringField(): never {
+    throw new Error('PresetLine is written');
+  }
+  timestamp(): never {
+    throw new Error('PresetLine is written');
+  }
+  toLineProtocol(): string {
+    return this.line;
+  }
+}
+
+/** Names no value may take: the tags and `quality` (the first pass of `take` in {@link readingToPoint}). */
+const RESERVED = new Set<string>(['quality', 'device', 'protocol', 'channel', ...TAG_STATES]);
+
+/** What the fast path knows of a set of value names, in their order in the reading. */
+interface ValueShape {
+  /** Whether every name can be a field (not reserved, not refused). */
+  readonly ok: boolean;
+  /** Indices of the names in key order (UTF-16 code units, as the client library sorts). */
+  readonly order: readonly number[];
+  /** The names, by index. */
+  readonly names: readonly string[];
+  /** `<escaped name>=`, by index. */
+  readonly prefixes: readonly string[];
+  readonly nameSet: ReadonlySet<string>;
+}
+/** Value shapes by their names joined with U+0001; a device's readings share one. Bounded: cleared when full. */
+const shapes = new Map<string, ValueShape>();
+const SHAPES_MAX = 4096;
+/** Record types already checked against the grammar. */
+const recordTypes = new Map<string, boolean>();
+
+function shapeOf(names: string[]): ValueShape {
+  const key = names.join('\u0001');
+  let shape = shapes.get(key);
+  // the key is ambiguous when a name holds U+0001 (or for [''] and []): a hit must have the same names
+  if (shape !== undefined && (shape.names.length !== names.length || shape.names.some((n, i) => n !== names[i]))) shape = undefined;
+  if (shape === undefined) {
+    const order = names.map((_, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+    shape = { ok: names.every((n) => !badName(n) && !RESERVED.has(n)), order, names, prefixes: names.map((n) => `${escapeKey(n)}=`), nameSet: new Set(names) };
+    if (shapes.size >= SHAPES_MAX) shapes.clear();
+    shapes.set(key, shape);
+  }
+  return shape;
+}
+
+/**
+ * The fast path of {@link readingToPoint} for a reading with nothing to leave out (the common case):
+ * its line, written straight from the reading with the value names' order and escaping cached per
+ * set of names; `undefined` when anything needs the general path (a problem to report, exact
+ * values, a tag state that cannot be a tag, a name collision). Same line as the general path
+ * (test/line-protocol.test.ts checks both against the client library).
+ */
+function plainReadingLine(r: Reading): string | undefined {
+  const t = r.timestamp.getTime();
+  if (!(t >= MIN_TIME_MS && t <= MAX_TIME_MS) || !usableTagValue(r.device_id) || !usableTagValue(r.protocol)) return undefined;
+  for (const _ in r.exact_values) return undefined;
+  const rt = r.record_type ?? null;
+  let measurement = r.protocol;
+  if (rt !== null) {
+    let valid = recordTypes.get(rt);
+    if (valid === undefined) {
+      valid = rt.length <= RECORD_TYPE_MAX && RECORD_TYPE_PATTERN.test(rt);
+      if (recordTypes.size >= SHAPES_MAX) recordTypes.clear();
+      recordTypes.set(rt, valid);
+    }
+    if (!valid) return undefined;
+    measurement = rt;
+  }
+  const shape = shapeOf(Object.keys(r.values));
+  if (!shape.ok) return undefined;
+  const values = Object.values(r.values);
+  for (const v of values) if (!Number.isFinite(v)) return undefined;
+  // tags in key order: channel, device, log, protocol, schedule_name, test_name
+  let tagStates: Record<string, string> | undefined;
+  const others: [string, string][] = [['quality', quoteString(r.quality)]];
+  for (const name in r.states) {
+    if (!Object.hasOwn(r.states, name)) continue;
+    const v = r.states[name]!;
+    if ((TAG_STATES as readonly string[]).includes(name)) {
+      if (!usableTagValue(v)) return undefined;
+      (tagStates ??= {})[name] = escapeKey(v);
+    } else {
+      if (badName(name) || RESERVED.has(name) || shape.nameSet.has(name)) return undefined;
+      others.push([name, quoteString(v)]);
+    }
+  }
+  if (values.length === 0 && others.length === 1) return undefined; // no field but quality: the general path reports it
+  others.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  let line = escapeMeasurement(measurement);
+  if (r.channel !== null) line += `,channel=${escapeKey(channelTag(r.channel))}`;
+  line += `,device=${escapeKey(r.device_id)}`;
+  if (tagStates?.log !== undefined) line += `,log=${tagStates.log}`;
+  line += `,protocol=${escapeKey(r.protocol)}`;
+  if (tagStates?.schedule_name !== undefined) line += `,schedule_name=${tagStates.schedule_name}`;
+  if (tagStates?.test_name !== undefined) line += `,test_name=${tagStates.test_name}`;
+  // merge the sorted value names with the sorted other fields
+  let sep = ' ';
+  let j = 0;
+  for (const i of shape.order) {
+    const name = shape.names[i]!;
+    while (j < others.length && others[j]![0] < name) {
+      line += `${sep}${escapeKey(others[j]![0])}=${others[j]![1]}`;
+      sep = ',';
+      j++;
+    }
+    line += `${sep}${shape.prefixes[i]!}${String(values[i])}`;
+    sep = ',';
+  }
+  for (; j < others.length; j++) {
+    line += `${sep}${escapeKey(others[j]![0])}=${others[j]![1]}`;
+    sep = ',';
+  }
+  return `${line} ${t}000000`;
 }

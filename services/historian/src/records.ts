@@ -15,7 +15,8 @@
  * records of one series in the same millisecond stay two points and a replayed record overwrites
  * itself. The points carry nanosecond timestamps: write them with precision `ns`.
  */
-import { Point } from '@influxdata/influxdb-client';
+import { linePoint } from './line-protocol.js';
+import type { PointBuilder, PointFactory } from './line-protocol.js';
 import type { Alert, CommandResult, DeviceEvent } from '@busbar/avro';
 import type { MappedPoint, PointProblem } from './points.js';
 import { channelTag, usableTagValue } from './points.js';
@@ -43,10 +44,10 @@ export function nanosWithOffset(at: Date, identity: string): string {
 export type RecordMeasurement = 'device_event' | 'command_result' | 'alert';
 
 /** Starts a point: checks time and tags (returning the problem instead), sets the time. */
-function start(measurement: RecordMeasurement, at: Date, identity: string, tags: readonly (readonly [string, string | null])[]): { point: Point } | { problem: { name: string; problem: PointProblem } } {
+function start(make: PointFactory, measurement: RecordMeasurement, at: Date, identity: string, tags: readonly (readonly [string, string | null])[]): { point: PointBuilder } | { problem: { name: string; problem: PointProblem } } {
   const t = at.getTime();
   if (!(t >= MIN_TIME_MS && t <= MAX_TIME_MS)) return { problem: { name: 'timestamp', problem: 'time_out_of_range' } };
-  const p = new Point(measurement).timestamp(nanosWithOffset(at, identity));
+  const p = make(measurement).timestamp(nanosWithOffset(at, identity));
   for (const [key, v] of tags) {
     if (v === null) continue;
     if (!usableTagValue(v)) return { problem: { name: key, problem: 'bad_tag_value' } };
@@ -56,15 +57,15 @@ function start(measurement: RecordMeasurement, at: Date, identity: string, tags:
 }
 
 const channelOf = (c: number | null): string | null => (c === null ? null : channelTag(c));
-const optional = (p: Point, name: string, v: string | null): void => void (v === null ? undefined : p.stringField(name, v));
+const optional = (p: PointBuilder, name: string, v: string | null): void => void (v === null ? undefined : p.stringField(name, v));
 const details = (d: Readonly<Record<string, string>>): string => JSON.stringify(Object.fromEntries(Object.entries(d)));
 
 /**
  * The `device_event` point of a DeviceEvent. `text`: `<kind>` plus ` <previous> → <state>` for a
  * STATE_CHANGE (or ` <state>`), plus `: <reason>` and ` (<error_code>)` when set.
  */
-export function deviceEventToPoint(e: DeviceEvent): MappedPoint {
-  const s = start('device_event', e.timestamp, e.event_id, [['device', e.device_id], ['protocol', e.protocol], ['channel', channelOf(e.channel)], ['kind', e.kind]]);
+export function deviceEventToPoint(e: DeviceEvent, make: PointFactory = linePoint): MappedPoint {
+  const s = start(make, 'device_event', e.timestamp, e.event_id, [['device', e.device_id], ['protocol', e.protocol], ['channel', channelOf(e.channel)], ['kind', e.kind]]);
   if ('problem' in s) return { point: undefined, problems: [s.problem] };
   const p = s.point;
   const change = e.previous_state !== null && e.state !== null ? ` ${e.previous_state} → ${e.state}` : e.state !== null ? ` ${e.state}` : '';
@@ -79,8 +80,8 @@ export function deviceEventToPoint(e: DeviceEvent): MappedPoint {
 }
 
 /** The `command_result` point of a CommandResult. `text`: `<action> <status>` plus `: <reason_code> <reason>` when set. */
-export function commandResultToPoint(r: CommandResult): MappedPoint {
-  const s = start('command_result', r.timestamp, `${r.command_id}/${r.status}`, [['device', r.device_id], ['channel', channelOf(r.channel)], ['action', r.action], ['status', r.status]]);
+export function commandResultToPoint(r: CommandResult, make: PointFactory = linePoint): MappedPoint {
+  const s = start(make, 'command_result', r.timestamp, `${r.command_id}/${r.status}`, [['device', r.device_id], ['channel', channelOf(r.channel)], ['action', r.action], ['status', r.status]]);
   if ('problem' in s) return { point: undefined, problems: [s.problem] };
   const p = s.point;
   const why = [r.reason_code, r.reason].filter((x) => x !== null).join(' ');
@@ -93,8 +94,8 @@ export function commandResultToPoint(r: CommandResult): MappedPoint {
 }
 
 /** The `alert` point of an Alert. `text`: the alert's message. Non-finite value/threshold are left out. */
-export function alertToPoint(a: Alert): MappedPoint {
-  const s = start('alert', a.timestamp, `${a.alert_id}/${a.state}`, [['device', a.device_id], ['channel', channelOf(a.channel)], ['rule', a.rule], ['signal', a.signal], ['severity', a.severity], ['state', a.state]]);
+export function alertToPoint(a: Alert, make: PointFactory = linePoint): MappedPoint {
+  const s = start(make, 'alert', a.timestamp, `${a.alert_id}/${a.state}`, [['device', a.device_id], ['channel', channelOf(a.channel)], ['rule', a.rule], ['signal', a.signal], ['severity', a.severity], ['state', a.state]]);
   if ('problem' in s) return { point: undefined, problems: [s.problem] };
   const p = s.point;
   const problems: { name: string; problem: PointProblem }[] = [];

@@ -4,7 +4,7 @@ import type { Reading } from '@busbar/avro';
 import { channelTag, readingToPoint } from '../src/points.js';
 
 const base: Reading = { device_id: 'psu-1', protocol: 'modbus', channel: null, timestamp: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 678)), values: {}, exact_values: {}, states: {}, quality: 'GOOD', sequence: 1, record_type: null };
-const line = (r: Reading): string | undefined => readingToPoint(r).point?.toLineProtocol({ getCurrentTimestamp: () => '0' } as never);
+const line = (r: Reading): string | undefined => readingToPoint(r).point?.toLineProtocol();
 
 /**
  * The series key and timestamp of a line of line protocol, parsed by a test-only reader (the
@@ -35,7 +35,7 @@ describe('historian > points', () => {
       'modbus,channel=0012,device=psu-1,protocol=modbus current_a=1,quality="GOOD",status="CHARGE",voltage_v=12.5,volume_converted_m3=12345.678,volume_converted_m3_exact="12345.678" 1767323045678000000',
     );
     const { point, problems } = readingToPoint({ ...base, record_type: 'Modbus PSU', values: { v: 1 } });
-    expect(point?.toLineProtocol({ getCurrentTimestamp: () => '0' } as never)).toBe('modbus,device=psu-1,protocol=modbus quality="GOOD",v=1 1767323045678000000');
+    expect(point?.toLineProtocol()).toBe('modbus,device=psu-1,protocol=modbus quality="GOOD",v=1 1767323045678000000');
     expect(problems).toEqual([{ name: 'record_type', problem: 'bad_record_type' }]);
   });
 
@@ -56,7 +56,7 @@ describe('historian > points', () => {
       exact_values: { empty: '', hex: '0x1F', current_a: '5', ok_m3: '1.5e3' },
       states: { current_a: 'x' },
     });
-    expect(m.point?.toLineProtocol({ getCurrentTimestamp: () => '0' } as never)).toBe('modbus,device=psu-1,protocol=modbus current_a=2,ok_m3=1500,ok_m3_exact=4,quality="GOOD" 1767323045678000000');
+    expect(m.point?.toLineProtocol()).toBe('modbus,device=psu-1,protocol=modbus current_a=2,ok_m3=1500,ok_m3_exact=4,quality="GOOD" 1767323045678000000');
     expect(m.problems).toEqual([
       { name: 'voltage_v', problem: 'non_finite' },
       { name: 'bad\\', problem: 'bad_field_name' },

@@ -209,7 +209,7 @@ export class LogBackfill {
         missing = still.reduce((n, g) => n + g.missing, 0);
         if (missing > 0) {
           this.m.missing.inc(labels, missing);
-          this.log.warn({ deviceId, log: l.name, notRequested: plan.deferred.length, gaps: still.map((g) => ({ from: iso(g.fromMs), to: iso(g.toMs), missing: g.missing })) }, plan.deferred.length > 0 ? 'log records missing; some gaps not re-requested (per-pass cap); moving on' : 'log records still missing after re-request; moving on');
+          this.log.warn({ device: deviceId, log: l.name, notRequested: plan.deferred.length, gaps: still.map((g) => ({ from: iso(g.fromMs), to: iso(g.toMs), missing: g.missing })) }, plan.deferred.length > 0 ? 'log records missing; some gaps not re-requested (per-pass cap); moving on' : 'log records still missing after re-request; moving on');
         }
       }
     }
@@ -229,7 +229,7 @@ export class LogBackfill {
     const labels = { device: deviceId, log: l.name };
     for (const reason of SKIP_REASONS) if (d.skippedByReason[reason] > 0) this.m.skipped.inc({ ...labels, reason }, d.skippedByReason[reason]);
     for (const s of d.skipped) {
-      const line = { deviceId, log: l.name, reason: s.reason, deviceTime: s.deviceTime, time: s.timestampMs === null ? null : iso(s.timestampMs) };
+      const line = { device: deviceId, log: l.name, reason: s.reason, deviceTime: s.deviceTime, time: s.timestampMs === null ? null : iso(s.timestampMs) };
       if (s.reason === 'already_published') this.log.debug(line, 'log record skipped');
       else this.log.warn(line, 'log record skipped');
     }
@@ -237,7 +237,7 @@ export class LogBackfill {
     if (records.length > 0) await this.options.publish(records); // throws: nothing persisted, the window is read again
     for (const e of d.events) {
       this.m.setBacks.inc(labels);
-      this.log.warn({ deviceId, log: l.name, detectedBy: e.detectedBy, setBackS: e.setBackByMs / 1000, relogged: e.reloggedRecords, from: e.fromDeviceTime, to: e.toDeviceTime }, e.description);
+      this.log.warn({ device: deviceId, log: l.name, detectedBy: e.detectedBy, setBackS: e.setBackByMs / 1000, relogged: e.reloggedRecords, from: e.fromDeviceTime, to: e.toDeviceTime }, e.description);
       await this.options.publishClockSetBack?.(l.name, e);
     }
     if (d.cursor !== undefined && d.cursor !== cur) {

@@ -173,8 +173,8 @@ describe('modules > corus > backfill > gaps', () => {
     expect(published.map((r) => r.deviceTime.slice(11, 16))).toEqual(['00:00', '00:15', '00:30']);
     expect(metrics.byLabels('busbar_corus_log_records_skipped_total')).toEqual([{ labels: { device: 'd', log: 'interval', reason: 'duplicate' }, value: 1 }, { labels: { device: 'd', log: 'interval', reason: 'no_timestamp' }, value: 1 }]);
     expect(lines.filter((l) => l.msg === 'log record skipped').map((l) => l.obj)).toEqual([
-      { deviceId: 'd', log: 'interval', reason: 'no_timestamp', deviceTime: null, time: null },
-      { deviceId: 'd', log: 'interval', reason: 'duplicate', deviceTime: '2020-10-07T00:15:00', time: '2020-10-07T00:15:00.000Z' },
+      { device: 'd', log: 'interval', reason: 'no_timestamp', deviceTime: null, time: null },
+      { device: 'd', log: 'interval', reason: 'duplicate', deviceTime: '2020-10-07T00:15:00', time: '2020-10-07T00:15:00.000Z' },
     ]);
   });
 });
@@ -227,7 +227,7 @@ describe('modules > corus > backfill > the device clock (issue 16) on the simula
     const b = run(session, { logs: [{ name: 'interval', intervalS: 900 }], lookbackS: 3 * 3600, metrics, logger: captureLogger(lines), publish: async (r) => void published.push(...r) });
     expect(await b.pass()).toBe(7);
     expect(metrics.byLabels('busbar_corus_log_records_skipped_total')).toEqual([{ labels: { device: 'corus-1', log: 'interval', reason: 'no_timestamp' }, value: 1 }]);
-    expect(lines.filter((l) => l.level === 'warn' && l.msg === 'log record skipped').map((l) => l.obj)).toEqual([{ deviceId: 'corus-1', log: 'interval', reason: 'no_timestamp', deviceTime: null, time: null }]);
+    expect(lines.filter((l) => l.level === 'warn' && l.msg === 'log record skipped').map((l) => l.obj)).toEqual([{ device: 'corus-1', log: 'interval', reason: 'no_timestamp', deviceTime: null, time: null }]);
     expect(await b.pass()).toBe(1);
     expect(published.map((r) => r.deviceTime)).toEqual(sim.logRecords('interval').map((r) => r.endDate).reverse());
   });

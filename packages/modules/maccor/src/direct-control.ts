@@ -184,7 +184,7 @@ export class DirectControl {
     deps: { readonly logger?: Logger; readonly metrics: Metrics; readonly clock?: Clock },
   ) {
     this.clock = deps.clock ?? systemClock;
-    this.log = (deps.logger ?? noopLogger).child({ deviceId: device.id });
+    this.log = (deps.logger ?? noopLogger).child({ device: device.id });
     this.minIntervalMs = Math.max(100, device.directControl?.minIntervalMs ?? 100);
     const dc = device.directControl;
     this.watchdog = dc ? new SetpointWatchdog(this.clock, { timeoutMs: dc.watchdogMs, onExpire: (ch) => void this.expire(ch, 'watchdog') }) : undefined;

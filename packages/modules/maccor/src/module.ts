@@ -65,8 +65,8 @@ export function createMaccorModule(options: MaccorModuleOptions = {}): ProtocolM
     if (p === undefined) {
       p = new TesterPoller(device, metrics, clock);
       pollers.set(device.id, p);
-      log.info({ deviceId: device.id, plan: p.plan }, 'maccor poll plan');
-      if (p.plan.overBudget) log.warn({ deviceId: device.id, plan: p.plan }, 'the minimal poll plan does not fit the poll budget: raise pollIntervalMs or pollBudgetFraction');
+      log.info({ device: device.id, plan: p.plan }, 'maccor poll plan');
+      if (p.plan.overBudget) log.warn({ device: device.id, plan: p.plan }, 'the minimal poll plan does not fit the poll budget: raise pollIntervalMs or pollBudgetFraction');
     }
     return p;
   };

@@ -59,7 +59,7 @@ import type { Alert } from '@busbar/avro';
 type AlertState = Alert['state'];
 import { alertSerde, deadLetterSerde } from '@busbar/avro';
 import type { BackoffOptions, Clock, Logger, Metrics } from '@busbar/core';
-import { backoffDelayMs, errorCode, isBusbarError, noopLogger, noopMetrics, sleep, systemClock } from '@busbar/core';
+import { BusbarError, backoffDelayMs, errorCode, isBusbarError, noopLogger, noopMetrics, sleep, systemClock } from '@busbar/core';
 import type { BatchControl, ConsumedRecord } from '@busbar/kafka';
 import { DecodingConsumer } from '@busbar/kafka';
 import type { createKafka } from '@busbar/kafka';
@@ -210,13 +210,15 @@ export class NotificationDispatcher {
    */
   async start(): Promise<void> {
     const o = this.options;
+    const startedAtMs = this.clock.nowMs();
     for (const notifier of o.notifiers) {
+      await this.newChannelStartsNow(`${o.groupPrefix}.${notifier.channel}`, startedAtMs);
       const consumer = new DecodingConsumer<Alert>({
         kafka: o.kafka,
         producer: o.producer,
         groupId: `${o.groupPrefix}.${notifier.channel}`,
         topic: o.topic,
-        fromBeginning: true, // a new channel's group starts at the topic's start: what is older than the expiry is skipped
+        fromBeginning: true, // only when the group has no offsets and could not be set to its start time (see newChannelStartsNow)
         decoder: alertSerde,
         deadLetter: { topic: o.deadLetterTopic, encoder: deadLetterSerde },
         handle: (records, control) => this.deliverBatch(notifier, records, control),
@@ -321,6 +323,31 @@ export class NotificationDispatcher {
     }
   }
 
+  /**
+   * A channel's group that has no committed offset yet (a new channel, a renamed group, the first
+   * start of this release) starts at the records written from `atMs` on — not at the topic's
+   * history, which would send every episode still younger than the expiry again. A group with
+   * offsets is left alone. When the offsets cannot be set (Kafka not answering, the topic not
+   * created yet) the group starts from the beginning, skipping what is older than the expiry.
+   */
+  private async newChannelStartsNow(groupId: string, atMs: number): Promise<void> {
+    const topic = this.options.topic;
+    const admin = this.options.kafka.admin();
+    try {
+      await admin.connect();
+      if (!(await admin.listTopics()).includes(topic)) return; // nothing written yet: the beginning is now
+      const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
+      if (committed.some((p) => p.offset !== '-1')) return;
+      const at = await admin.fetchTopicOffsetsByTimestamp(topic, atMs);
+      await admin.setOffsets({ groupId, topic, partitions: at.map((p) => ({ partition: p.partition, offset: p.offset })) });
+      this.log.info({ groupId, topic, fromMs: atMs }, 'new notification channel group: it starts at the alerts written from now on');
+    } catch (err) {
+      this.log.warn({ groupId, err: err instanceof Error ? err.message : String(err) }, 'could not set a new channel group\'s start; it reads the alerts topic from its beginning (older than the expiry skipped)');
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
   /** Leaves the groups; notifications not delivered stay in Kafka for the channel's next member. Idempotent. */
   async stop(): Promise<void> {
     this.stopping.abort();
@@ -374,23 +401,36 @@ export class NotificationDispatcher {
       this.inHand.set(`${channel}|${r.partition}:${r.offset}`, r.kafkaTimestampMs);
     }
     this.updateGauges();
+    for (const r of stale) this.markGivenUp(channel, r.value.alert_id); // no RESOLVED for a FIRING skipped as stale
     const done = new Set<string>([...stale, ...foreign].map((r) => r.offset));
+    // the partition may be taken away while notifications wait or go out: heartbeats on a timer
+    // for the whole batch; a failed heartbeat or commit (a rebalance, the member expelled) means
+    // this member may no longer own the partition — it stops sending at once, the new owner sends
+    let lost = false;
+    const owner = (): boolean => !lost && control.isRunning() && !this.stopping.signal.aborted;
+    const beat = setInterval(() => {
+      control.heartbeat().catch(() => {
+        lost = true;
+      });
+    }, BEAT_MS);
     let next = 0; // index of the first record not done
     let committing = Promise.resolve();
     const advance = (): void => {
       const before = next;
       while (next < records.length && done.has(records[next]!.offset)) next++;
-      if (next === before) return;
+      if (next === before || !owner()) return;
       const offset = records[next - 1]!.offset;
       committing = committing.then(() => control.commit(offset)).catch((err: unknown) => {
-        this.log.warn({ channel, partition: records[0]!.partition, offset, err: err instanceof Error ? err.message : String(err) }, 'could not commit delivered notifications; they may be sent again by the next owner');
+        lost = true;
+        this.log.warn({ channel, partition: records[0]!.partition, offset, err: err instanceof Error ? err.message : String(err) }, 'could not commit delivered notifications (the partition moved?); this member stops sending them');
       });
     };
     advance(); // skipped records at the head
     const runChain = async (chain: readonly ConsumedRecord<Alert>[]): Promise<void> => {
       let gaveUp = false;
       for (const r of chain) {
-        if (!gaveUp) gaveUp = (await this.deliverOne(notifier, r, control)) === 'given-up';
+        if (!owner()) throw notOwner();
+        if (!gaveUp) gaveUp = (await this.deliverOne(notifier, r, owner)) === 'given-up';
         else this.giveUp(channel, r, 'an earlier notification of this alert was given up');
         this.inHand.delete(`${channel}|${r.partition}:${r.offset}`);
         done.add(r.offset);
@@ -400,10 +440,15 @@ export class NotificationDispatcher {
     try {
       const queue = [...chains.values()];
       const workers = Array.from({ length: Math.min(this.options.concurrency ?? 8, queue.length) }, async () => {
-        for (let chain = queue.shift(); chain !== undefined; chain = queue.shift()) await runChain(chain);
+        for (let chain = queue.shift(); chain !== undefined && owner(); chain = queue.shift()) await runChain(chain);
       });
-      await Promise.all(workers);
+      // every worker ends (none goes on sending after the batch gave up), then the first failure counts
+      const outcomes = await Promise.allSettled(workers);
+      const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+      if (failed) throw failed.reason;
+      if (!owner()) throw notOwner();
     } finally {
+      clearInterval(beat);
       for (const r of records) this.inHand.delete(`${channel}|${r.partition}:${r.offset}`);
       this.updateGauges();
       await committing;
@@ -416,7 +461,7 @@ export class NotificationDispatcher {
    * @throws when the consumer stops or loses the partition while the notification waits (not
    *   committed: the channel's next owner sends it).
    */
-  private async deliverOne(notifier: Notifier, r: ConsumedRecord<Alert>, control: BatchControl): Promise<Outcome> {
+  private async deliverOne(notifier: Notifier, r: ConsumedRecord<Alert>, owner: () => boolean): Promise<Outcome> {
     const { channel } = notifier;
     const alert = r.value;
     if (this.givenUp.get(channel)?.has(alert.alert_id)) {
@@ -432,6 +477,7 @@ export class NotificationDispatcher {
     }
     const expireAfterMs = this.options.expireAfterMs ?? DEFAULT_NOTIFICATION_EXPIRY_MS;
     for (let attempt = 0; ; attempt++) {
+      if (!owner()) throw notOwner();
       try {
         await notifier.send(alert);
         if (alert.state === 'FIRING') remember(this.sent, channel, alert.alert_id);
@@ -454,28 +500,31 @@ export class NotificationDispatcher {
           return 'given-up';
         }
         this.log.warn({ channel, alertId: alert.alert_id, state: alert.state, code: errorCode(err), err: message, attempts: attempt + 1, retryInMs: delay }, 'notification failed; retried');
-        await this.wait(delay, control);
+        await this.wait(delay, owner);
       }
     }
   }
 
-  /** Waits `ms`, heartbeating. @throws when the consumer stops or loses the partition meanwhile. */
-  private async wait(ms: number, control: BatchControl): Promise<void> {
+  /** Waits `ms`. @throws when this member stops owning the partition (or stops) meanwhile. */
+  private async wait(ms: number, owner: () => boolean): Promise<void> {
     const until = this.clock.nowMs() + ms;
     for (;;) {
-      if (!control.isRunning() || this.stopping.signal.aborted) throw new Error('stopped while a notification waited for its next attempt; it stays in Kafka');
+      if (!owner()) throw notOwner();
       const left = until - this.clock.nowMs();
       if (left <= 0) return;
       await sleep(Math.min(BEAT_MS, left), this.stopping.signal);
-      await control.heartbeat().catch(() => undefined); // a rebalance shows in isRunning()
     }
   }
 
-  private giveUp(channel: string, r: ConsumedRecord<Alert>, why: string, code?: string): void {
+  private markGivenUp(channel: string, alertId: string): void {
     let set = this.givenUp.get(channel);
     if (!set) this.givenUp.set(channel, (set = new Set()));
-    set.add(r.value.alert_id);
+    set.add(alertId);
     if (set.size > 10_000) set.delete(set.values().next().value!);
+  }
+
+  private giveUp(channel: string, r: ConsumedRecord<Alert>, why: string, code?: string): void {
+    this.markGivenUp(channel, r.value.alert_id);
     if (r.value.state === 'RESOLVED') this.open.get(channel)?.delete(r.value.alert_id); // Alertmanager resolves it by itself once its endsAt passed
     this.m.expired.inc({ channel });
     this.log.error({ channel, alertId: r.value.alert_id, state: r.value.state, device: r.value.device_id, code, writtenAt: new Date(r.kafkaTimestampMs).toISOString(), reason: why }, 'notification given up undelivered');
@@ -497,4 +546,9 @@ function remember(sets: Map<string, Set<string>>, channel: string, id: string): 
   if (!set) sets.set(channel, (set = new Set()));
   set.add(id);
   if (set.size > 10_000) set.delete(set.values().next().value!);
+}
+
+/** The error a batch ends with when its member no longer owns the partition (or stops): nothing more committed, the next owner sends. */
+function notOwner(): Error {
+  return new BusbarError('BB_ALERTER_CHANNEL_REVOKED', 'the notification channel stopped or lost the partition while notifications waited; they stay in the alerts topic for the next owner', { retriable: true });
 }

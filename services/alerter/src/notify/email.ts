@@ -2,12 +2,21 @@
  * E-mail notifications through SMTP (nodemailer). One mail per FIRING transition (including an
  * escalation to CRITICAL) and one per RESOLVED.
  *
+ * Transport security (nodemailer `secure`, `requireTLS`, `ignoreTLS`, `tls.ca`, `tls.rejectUnauthorized`):
+ * - `secure: true`: implicit TLS from the first byte (SMTPS, port 465);
+ * - otherwise STARTTLS is used whenever the server offers it; `requireTLS: true` makes it
+ *   mandatory (a server without STARTTLS fails the send with `BB_ALERTER_SMTP_TLS_FAILED`, and no
+ *   credentials or mail travel in clear); `ignoreTLS: true` (only when asked) never upgrades;
+ * - the server certificate is verified (`rejectUnauthorized` default true) against the system CAs
+ *   or `ca` (PEM of a private CA, from `caFile`).
+ *
  * Every wait has an explicit bound ({@link DEFAULT_SMTP_TIMEOUTS_MS}): nodemailer's own defaults
  * (2 min to connect, 30 s for the greeting, 10 min of socket inactivity) would hold an alert's
  * notifications, and the consumer batch behind them, for minutes when the mail server hangs.
  */
 import nodemailer from 'nodemailer';
 import type { Alert } from '@busbar/avro';
+import { BusbarError } from '@busbar/core';
 
 /**
  * Default SMTP timeouts, ms: `connectionTimeoutMs` to establish the TCP (or TLS) connection,
@@ -22,8 +31,18 @@ export interface EmailSettings {
   readonly smtp: {
     readonly host: string;
     readonly port: number;
+    /** Implicit TLS (SMTPS, usually port 465). */
     readonly secure: boolean;
+    /** Fail unless the connection is upgraded with STARTTLS (ports 25/587). Default false. */
+    readonly requireTLS?: boolean | undefined;
+    /** Never use STARTTLS, even when offered (a local relay that mishandles it). Default false. */
+    readonly ignoreTLS?: boolean | undefined;
+    /** PEM of the CA that signed the server's certificate (a private CA); default: the system CAs. */
+    readonly ca?: string | undefined;
+    /** Verify the server's certificate. Default true. */
+    readonly rejectUnauthorized?: boolean | undefined;
     readonly user?: string | undefined;
+    /** The password (resolved from `passwordFile` by the configuration loader). */
     readonly password?: string | undefined;
     /** Time to establish the connection, ms (default 10 000). */
     readonly connectionTimeoutMs?: number | undefined;
@@ -59,17 +78,42 @@ export function formatAlertMail(a: Alert): { subject: string; text: string } {
   return { subject, text };
 }
 
-/** Sends alert mails over one SMTP transport (a connection per mail). */
+/** TLS errors of Node and OpenSSL (certificate checks, handshake) as found in `code`. */
+const TLS_CODES = /^(ETLS|ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
+
+/** A nodemailer error as a {@link BusbarError} naming the server, without credentials. */
+function smtpError(cause: unknown, smtp: EmailSettings['smtp']): BusbarError {
+  const e = cause as Error & { code?: unknown; reason?: unknown };
+  const code = typeof e.code === 'string' ? e.code : undefined;
+  const where = `SMTP ${smtp.host}:${smtp.port}`;
+  let reason = e.message ?? String(cause);
+  if (smtp.password !== undefined && smtp.password !== '') reason = reason.split(smtp.password).join('[redacted]');
+  // nodemailer replaces the code of a socket error (a certificate check failing in the handshake) by ESOCKET
+  const tlsSocketError = code === 'ESOCKET' && /certificate|\bssl\b|\btls\b|handshake|self[- ]signed/i.test(reason);
+  if ((code !== undefined && TLS_CODES.test(code)) || tlsSocketError) {
+    const hint = smtp.secure ? 'implicit TLS (secure: true)' : smtp.requireTLS ? 'STARTTLS is required (requireTLS: true)' : 'STARTTLS was offered';
+    return new BusbarError('BB_ALERTER_SMTP_TLS_FAILED', `${where}: TLS could not be established (${hint}): ${reason} [${code}]`, { retriable: true, context: { host: smtp.host, port: smtp.port, code } });
+  }
+  return new BusbarError('BB_ALERTER_SMTP_FAILED', `${where}: ${reason}${code === undefined ? '' : ` [${code}]`}`, { retriable: true, context: { host: smtp.host, port: smtp.port, ...(code === undefined ? {} : { code }) } });
+}
+
+/** Sends alert mails over one pooled SMTP transport (up to 2 connections, kept open and reused). */
 export class EmailNotifier {
   private readonly transport;
 
   /** @param settings - SMTP server and addresses. */
   constructor(private readonly settings: EmailSettings) {
     this.transport = nodemailer.createTransport({
+      // pooled: a few long-lived connections reused for every mail (a new connection per mail was
+      // most of the reading → mail latency, issue 15); a broken one is replaced on the next send
+      pool: true,
+      maxConnections: 2,
       host: settings.smtp.host,
       port: settings.smtp.port,
       secure: settings.smtp.secure,
-      ignoreTLS: !settings.smtp.secure,
+      requireTLS: settings.smtp.requireTLS ?? false,
+      ignoreTLS: settings.smtp.ignoreTLS ?? false,
+      tls: { rejectUnauthorized: settings.smtp.rejectUnauthorized ?? true, ...(settings.smtp.ca === undefined ? {} : { ca: settings.smtp.ca }) },
       connectionTimeout: settings.smtp.connectionTimeoutMs ?? DEFAULT_SMTP_TIMEOUTS_MS.connectionTimeoutMs,
       greetingTimeout: settings.smtp.greetingTimeoutMs ?? DEFAULT_SMTP_TIMEOUTS_MS.greetingTimeoutMs,
       socketTimeout: settings.smtp.socketTimeoutMs ?? DEFAULT_SMTP_TIMEOUTS_MS.socketTimeoutMs,
@@ -80,12 +124,19 @@ export class EmailNotifier {
   /**
    * Sends the mail of one alert transition.
    *
-   * @throws nodemailer's error: SMTP refused or unreachable, or a timeout (`code` `ETIMEDOUT`,
-   *   e.g. "Greeting never received", after `greetingTimeoutMs`).
+   * @throws {BusbarError} `BB_ALERTER_SMTP_TLS_FAILED` when TLS could not be established (STARTTLS
+   *   required but not offered or refused, certificate not trusted, handshake failed);
+   *   `BB_ALERTER_SMTP_FAILED` otherwise: refused (e.g. authentication), unreachable, or a timeout
+   *   (e.g. "Greeting never received", after `greetingTimeoutMs`). The message carries nodemailer's
+   *   reason and its code (`ETLS`, `EAUTH`, `ETIMEDOUT`…), never the password; both are retriable.
    */
   async send(a: Alert): Promise<void> {
     const { subject, text } = formatAlertMail(a);
-    await this.transport.sendMail({ from: this.settings.from, to: [...this.settings.to], subject, text, headers: { 'X-Busbar-Alert-Id': a.alert_id, 'X-Busbar-Alert-State': a.state } });
+    try {
+      await this.transport.sendMail({ from: this.settings.from, to: [...this.settings.to], subject, text, headers: { 'X-Busbar-Alert-Id': a.alert_id, 'X-Busbar-Alert-State': a.state } });
+    } catch (cause) {
+      throw smtpError(cause, this.settings.smtp);
+    }
   }
 
   /** Closes the transport. */

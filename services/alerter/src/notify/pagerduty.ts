@@ -3,7 +3,7 @@
  * developer documentation, "Events API v2 Overview" and "Send an Alert Event").
  *
  * Event shape (what is sent):
- *   routing_key   the integration key (32 characters), read from a file at start
+ *   routing_key   the integration key (32 characters), read from `routingKeyFile` at start (config.ts `resolveAlerterSecrets`)
  *   event_action  `trigger` (FIRING, also an escalation), `acknowledge` (ACKNOWLEDGED: someone took the
  *                 episode on; PagerDuty stops escalating the incident), `resolve` (RESOLVED)
  *   dedup_key     the Alert's `alert_id` (one per episode): the resolve reuses the trigger's key,
@@ -24,7 +24,6 @@
  * retried from the dispatcher with its backoff (`BB_ALERTER_PAGERDUTY_FAILED`); any other answer,
  * a network error or a timeout is retried too.
  */
-import { readFileSync } from 'node:fs';
 import picomatch from 'picomatch';
 import type { Alert } from '@busbar/avro';
 import { BusbarError } from '@busbar/core';
@@ -135,22 +134,6 @@ export async function postPagerDutyEvent(url: string, event: PagerDutyEvent, tim
     throw new BusbarError('BB_ALERTER_NOTIFY_REJECTED', `PagerDuty ${url} refused the ${event.event_action} event (HTTP 400): ${body}`, { retriable: false, context: { url, status: 400, dedupKey: event.dedup_key } });
   }
   throw new BusbarError('BB_ALERTER_PAGERDUTY_FAILED', `PagerDuty ${url} answered HTTP ${res.status}: ${body}`, { retriable: true, context: { url, status: res.status } });
-}
-
-/**
- * Reads a routing key from its file (whitespace around it ignored).
- *
- * @throws {BusbarError} `BB_ALERTER_SECRET_UNREADABLE` when the file cannot be read or holds nothing.
- */
-export function readRoutingKey(file: string): string {
-  let key: string;
-  try {
-    key = readFileSync(file, 'utf8').trim();
-  } catch (cause) {
-    throw new BusbarError('BB_ALERTER_SECRET_UNREADABLE', `pagerduty.routingKeyFile ${file} cannot be read: ${(cause as Error).message}`, { cause, context: { path: file } });
-  }
-  if (key === '') throw new BusbarError('BB_ALERTER_SECRET_UNREADABLE', `pagerduty.routingKeyFile ${file} is empty`, { context: { path: file } });
-  return key;
 }
 
 /**

@@ -77,7 +77,12 @@ export async function openRuleState(options: RuleStateOptions): Promise<KafkaRul
     }
     const needed = Math.max(...inputs.map((i) => i.partitions ?? 0));
     await ensureTopics(admin, [{ topic: options.topic, numPartitions: Math.max(needed, DEFAULT_STATE_PARTITIONS), config: { 'cleanup.policy': 'compact' } }], { logger });
-    statePartitions = (await retryKafkaStartup(`partitions of ${options.topic}`, () => partitionsOf(options.topic), { logger })) ?? 0;
+    // a topic just created may be listed before the broker answered with its partitions: retried like UNKNOWN_TOPIC_OR_PARTITION
+    statePartitions = await retryKafkaStartup(`partitions of ${options.topic}`, async () => {
+      const n = await partitionsOf(options.topic);
+      if (n === undefined || n === 0) throw Object.assign(new Error(`${options.topic}: no partition metadata yet`), { name: 'KafkaJSProtocolError', type: 'UNKNOWN_TOPIC_OR_PARTITION', retriable: true });
+      return n;
+    }, { logger });
     for (const i of inputs) if (i.partitions !== undefined && statePartitions < i.partitions) throw mismatch(options.topic, statePartitions, i.topic, i.partitions);
   } finally {
     await admin.disconnect();

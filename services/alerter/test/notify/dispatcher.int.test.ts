@@ -143,7 +143,7 @@ describe('alerter > notification dispatcher (real Kafka, loopback servers)', () 
       await d.stop();
       email.close();
     }
-    expect(mailErrors[0]).toMatchObject({ code: 'ETIMEDOUT', message: expect.stringMatching(/Greeting never received/) as unknown });
+    expect(mailErrors[0]).toMatchObject({ code: 'BB_ALERTER_SMTP_FAILED', message: expect.stringMatching(/Greeting never received.*\[ETIMEDOUT\]/) as unknown });
     expect(metrics.count('busbar_alerter_notify_errors_total', { channel: 'email' })).toBeGreaterThanOrEqual(2);
     expect(metrics.count('busbar_alerter_notifications_total', { channel: 'email' })).toBe(0);
     expect(hookBodies).toEqual([expect.objectContaining({ alert_id: firing.alert_id, state: 'FIRING', severity: 'CRITICAL', device_id: 'psu-1' })]);
@@ -235,6 +235,33 @@ describe('alerter > notification dispatcher (real Kafka, loopback servers)', () 
     }
     expect(sent).toEqual(['psu-6']);
   }, 60_000);
+
+  it('a new channel starts at the alerts written from its start on: the topic\'s history is not sent again; a restarted one goes on where it stood', async () => {
+    const [old] = episode('psu-9');
+    await produce(old); // history: written before the channel's group existed
+    const sent: string[] = [];
+    const group = uniqueName('newchannel');
+    const first = await dispatcher(group, [{ channel: 'email', send: (a) => Promise.resolve(void sent.push(a.device_id)) }]);
+    const [fresh] = episode('psu-10');
+    await produce(fresh);
+    try {
+      await until(() => sent.length >= 1, 'the alert written after the start sent');
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      await first.stop();
+    }
+    expect(sent).toEqual(['psu-10']);
+    const [whileDown] = episode('psu-11');
+    await produce(whileDown); // written while the channel was stopped: its group has offsets, so it is sent
+    const second = await dispatcher(group, [{ channel: 'email', send: (a) => Promise.resolve(void sent.push(a.device_id)) }]);
+    try {
+      await until(() => sent.length >= 2, 'the alert written while the channel was down sent after its restart');
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      await second.stop();
+    }
+    expect(sent).toEqual(['psu-10', 'psu-11']);
+  }, 90_000);
 
   it('gives a notification up at once when the webhook refuses it for good (HTTP 400), without retrying', async () => {
     hookStatus = 400;

@@ -15,7 +15,8 @@ import { createKafka } from '@busbar/kafka';
 import { sharedKafka, uniqueName, uniqueTopics } from '@busbar/testkit/shared';
 import { toAlert } from '../../src/alert.js';
 import { ALERTER_GROUP_HEADER, NotificationDispatcher } from '../../src/notify/dispatcher.js';
-import { pagerDutyNotifier, postPagerDutyEvent, readRoutingKey } from '../../src/notify/pagerduty.js';
+import { pagerDutyNotifier, postPagerDutyEvent } from '../../src/notify/pagerduty.js';
+import { readSecretFile } from '../../src/notify/secrets.js';
 import type { PagerDutyTarget } from '../../src/notify/pagerduty.js';
 import type { ThresholdRule } from '../../src/rules/threshold.js';
 import { RecordingMetrics } from '../support/recording-metrics.js';
@@ -52,7 +53,7 @@ beforeAll(async () => {
   await producer.connect();
   const dir = mkdtempSync(join(tmpdir(), 'busbar-pd-'));
   writeFileSync(join(dir, 'routing-key'), 'R0123456789abcdef0123456789abcde\n');
-  target = { routingKey: readRoutingKey(join(dir, 'routing-key')), url: pd.url, severity: { WARNING: 'warning', CRITICAL: 'critical' }, deviceGroups: { 'cell-r1-*': 'rack r1' }, clientUrl: 'http://grafana.test/d/x?var-device={device}', timeoutMs: 2000 };
+  target = { routingKey: readSecretFile(join(dir, 'routing-key'), 'pagerduty.0.routingKeyFile', dir), url: pd.url, severity: { WARNING: 'warning', CRITICAL: 'critical' }, deviceGroups: { 'cell-r1-*': 'rack r1' }, clientUrl: 'http://grafana.test/d/x?var-device={device}', timeoutMs: 2000 };
 }, 180_000);
 afterAll(async () => {
   await producer?.disconnect();

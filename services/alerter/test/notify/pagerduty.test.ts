@@ -1,9 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '@busbar/avro';
-import { PAGERDUTY_SUMMARY_MAX, readRoutingKey, toPagerDutyEvent } from '../../src/notify/pagerduty.js';
+import { PAGERDUTY_SUMMARY_MAX, toPagerDutyEvent } from '../../src/notify/pagerduty.js';
 import type { PagerDutyTarget } from '../../src/notify/pagerduty.js';
 
 const firing: Alert = { alert_id: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0', rule: 'cell-temp', device_id: 'cell-r1-7', channel: 3, signal: 'temperature_c', severity: 'CRITICAL', state: 'FIRING', value: 61.5, threshold: 60, timestamp: new Date('2026-12-03T10:00:00.000Z'), message: 'CRITICAL: cell-r1-7 channel 3 temperature_c = 61.5 > 60 (rule cell-temp)' };
@@ -41,14 +38,5 @@ describe('alerter > notify > pagerduty (unit)', () => {
     expect(e.payload?.summary).toHaveLength(PAGERDUTY_SUMMARY_MAX);
     expect(e.payload?.summary.endsWith('…')).toBe(true);
     expect(toPagerDutyEvent({ ...firing, message: 'y'.repeat(1024) }, target).payload?.summary).toBe('y'.repeat(1024));
-  });
-
-  it('reads the routing key from its file, trimmed; a missing or empty file is BB_ALERTER_SECRET_UNREADABLE', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'busbar-pd-'));
-    writeFileSync(join(dir, 'key'), '  R0123456789abcdef0123456789abcde\n');
-    writeFileSync(join(dir, 'empty'), '\n');
-    expect(readRoutingKey(join(dir, 'key'))).toBe('R0123456789abcdef0123456789abcde');
-    expect(() => readRoutingKey(join(dir, 'empty'))).toThrow(expect.objectContaining({ code: 'BB_ALERTER_SECRET_UNREADABLE' }));
-    expect(() => readRoutingKey(join(dir, 'missing'))).toThrow(expect.objectContaining({ code: 'BB_ALERTER_SECRET_UNREADABLE' }));
   });
 });

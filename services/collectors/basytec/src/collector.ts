@@ -31,7 +31,7 @@ export async function runTestMode(devices: readonly BasytecDeviceConfig[], deps:
   let sequence = 0;
   for (const device of devices) {
     try {
-      const poll = await newestRows(device, rows, deps.logger.child({ deviceId: device.id }), deps.env);
+      const poll = await newestRows(device, rows, deps.logger.child({ device: device.id }), deps.env);
       for (const r of pollRecords(device.id, poll, new Map(), () => ++sequence).readings) write(JSON.stringify({ ...r, timestamp: r.timestamp.toISOString() }));
     } catch (err) {
       failed++;
