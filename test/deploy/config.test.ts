@@ -44,7 +44,7 @@ describe('deploy/config', () => {
 
   it('alerter.yaml and commander.yaml load; the commander enforces the collector\'s map', () => {
     const alerter = loadAlerterConfig(file('alerter'), {});
-    expect(alerter.rules.map((r) => r.id)).toEqual(['psu-overtemp']);
+    expect(alerter.rules.map((r) => `${r.id}:${r.type}`)).toEqual(['psu-overtemp:threshold', 'device-down:disconnect', 'device-silent:no_data']);
     expect(alerter.ops.port).toBe(SERVICES.alerter.opsPort);
     const commander = loadCommanderConfig(file('commander'), {});
     const collector = loadCollectorConfig(file('collector-modbus'), {});

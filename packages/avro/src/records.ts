@@ -151,12 +151,12 @@ export type CommandResultInput = WithDefaults<CommandResult, 'channel' | 'reason
 
 /** Severity of an alert. */
 export type Severity = 'WARNING' | 'CRITICAL';
-/** Whether an alert starts (FIRING) or ends (RESOLVED). */
-export type AlertState = 'FIRING' | 'RESOLVED';
+/** Whether an alert starts (FIRING), was taken on by a person (ACKNOWLEDGED, schema v2) or ends (RESOLVED). */
+export type AlertState = 'FIRING' | 'RESOLVED' | 'ACKNOWLEDGED';
 
 /** `io.busbar.v1.Alert` (schemas/alert.avsc). Topic busbar.alerts.v1. */
 export interface Alert {
-  /** UUID of the alert episode (FIRING and RESOLVED share it). */
+  /** UUID of the alert episode (FIRING, ACKNOWLEDGED and RESOLVED share it). */
   readonly alert_id: string;
   /** Rule id. */
   readonly rule: string;
@@ -168,7 +168,7 @@ export interface Alert {
   readonly signal: string;
   /** WARNING or CRITICAL. */
   readonly severity: Severity;
-  /** FIRING or RESOLVED. */
+  /** FIRING, ACKNOWLEDGED or RESOLVED. */
   readonly state: AlertState;
   /** Triggering value in the signal's unit; null when none. */
   readonly value: number | null;

@@ -93,9 +93,24 @@ describe('avro > catalog > the contract in schemas/', () => {
     assertCanRead(readerFile, writerFile, read(writerFile));
   });
 
-  it.each(historyFiles.map((h) => [h.file, `${h.name}.avsc`]))('FORWARD: %s reads data written with the current %s', (readerFile, writerFile) => {
+  /**
+   * History versions that knowingly cannot read the current schema, with the reason (documented in
+   * schemas/README.md). Alert v2 adds the enum symbol ACKNOWLEDGED, which an Alert v1 reader has no
+   * symbol (and no enum default) for: consumers of the alerts topic upgrade before an alerter sends acks.
+   */
+  const FORWARD_BREAKS: Record<string, string> = {
+    'history/alert/v1.avsc': 'Alert v2 adds the state ACKNOWLEDGED',
+  };
+
+  it.each(historyFiles.filter((h) => !(h.file in FORWARD_BREAKS)).map((h) => [h.file, `${h.name}.avsc`]))('FORWARD: %s reads data written with the current %s', (readerFile, writerFile) => {
     // a consumer not yet upgraded reads what upgraded producers write (new fields are skipped)
     assertCanRead(readerFile, writerFile, read(writerFile));
+  });
+
+  it.each(Object.keys(FORWARD_BREAKS))('FORWARD broken on purpose, and only for the documented reason: %s', (readerFile) => {
+    const name = readerFile.split('/')[1]!;
+    expect(() => assertCanRead(readerFile, `${name}.avsc`, read(`${name}.avsc`))).toThrow(/cannot read data written with/);
+    expect(historyFiles.map((h) => h.file)).toContain(readerFile);
   });
 
   it('the check fails, with a clear message, for an incompatible writer', () => {

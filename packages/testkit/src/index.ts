@@ -3,7 +3,8 @@
  * disposed deterministically (`await using`, or `stop()`/`dispose()`). Test-only: appears in
  * devDependencies and test files only.
  *
- * Servers: Kafka, InfluxDB, SMTP and a schema registry (Apicurio, Confluent-compatible API).
+ * Servers: Kafka, InfluxDB, SMTP, a schema registry (Apicurio, Confluent-compatible API),
+ * PostgreSQL, MariaDB and Alertmanager (Debian packages).
  * Binaries come from `${BUSBAR_CACHE_DIR:-~/.cache/busbar}`, filled by `scripts/infra/fetch-all.sh`.
  */
 export { startKafka } from './kafka.js';
@@ -17,6 +18,8 @@ export { startPostgres } from './postgres.js';
 export type { PostgresHandle } from './postgres.js';
 export { startMariadb } from './mariadb.js';
 export type { MariadbHandle } from './mariadb.js';
+export { startAlertmanager } from './alertmanager.js';
+export type { AlertmanagerHandle } from './alertmanager.js';
 export type { SmtpHandle } from './smtp.js';
 export { freePort } from './ports.js';
 export { cacheDir, DEFAULT_APICURIO_VERSION, DEFAULT_KAFKA_VERSION, kafkaHome } from './paths.js';

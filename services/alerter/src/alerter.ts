@@ -5,9 +5,11 @@
  * transaction that holds its Alert records (alerts topic), the changed rule state (compacted state
  * topic) and the batch's offsets (see `handler.ts`). Rules with timers (no-data silence, an event
  * condition's `forMs` or `quietMs`) are evaluated by a tick every second, between batches, written
- * the same way (without offsets). Apart from that, the notification channels: each a consumer group
- * on the alerts topic that sends what was committed and commits what it delivered
- * (`notify/dispatcher.ts`).
+ * the same way (without offsets). Apart from that, the notification channels (e-mail, webhooks,
+ * Alertmanagers, PagerDuty): each a consumer group on the alerts topic that sends what was
+ * committed and commits what it delivered (`notify/dispatcher.ts`); and the acknowledgements: a
+ * consumer group `<groupId>.acks` on the alert-control topic that publishes the ACKNOWLEDGED Alert
+ * of a firing episode on the alerts topic (`ack/listener.ts`), where the channels read it.
  *
  * So a batch is either wholly done — alerts, state, offsets — or not at all and redelivered, to this
  * member or to the partition's next owner; and a notification is sent by whichever member owns its
@@ -22,12 +24,23 @@
 import { hostname } from 'node:os';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError, errorCode } from '@busbar/core';
-import type { DeviceEvent, Reading } from '@busbar/avro';
+import type { Alert, DeviceEvent, Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup, topicEncoder, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { AlerterConfig, AlerterConfigFile } from './config.js';
-import { enginesOf, readsDeviceEvents, resolveAlerterSecrets, stateTopicOf } from './config.js';
+import { channelsOf, enginesOf, readsDeviceEvents, resolveAlerterSecrets, signalOfRule, stateTopicOf } from './config.js';
+import { alertLabeler } from './routing/labels.js';
+import { inhibitedBy } from './routing/inhibition.js';
+import { receiversOf } from './routing/routes.js';
+import { silencedBy } from './routing/silences.js';
+import { openSilences } from './routing/silence-store.js';
+import type { SilenceStore } from './routing/silence-store.js';
+import type { MuteCheck } from './notify/dispatcher.js';
+import { startAckListener } from './ack/listener.js';
+import { alertmanagerNotifier } from './notify/alertmanager.js';
+import { pagerDutyNotifier } from './notify/pagerduty.js';
+import type { SeriesStateRecord } from './rule-state/record.js';
 import type { BatchWriter } from './handler.js';
 import { createReadingsHandler } from './handler.js';
 import { ALERTER_GROUP_HEADER, NotificationDispatcher } from './notify/dispatcher.js';
@@ -35,6 +48,9 @@ import type { Notifier } from './notify/dispatcher.js';
 import { EmailNotifier } from './notify/email.js';
 import { postWebhook } from './notify/webhook.js';
 import { openRuleState } from './rule-state/store.js';
+
+/** Longest wait of the notification channels' fetches, ms (see `NotificationDispatcherOptions.maxWaitTimeMs`). */
+const NOTIFY_FETCH_WAIT_MS = 100;
 
 /** Interval of the rule timers' tick (no-data silences, device-event `forMs`/`quietMs`), ms. */
 const RULE_TICK_INTERVAL_MS = 1000;
@@ -110,15 +126,37 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
   const handle = createReadingsHandler({ engines: enginesOf(config), eventsTopic, writer, state, logger, metrics });
 
   const email = config.email ? new EmailNotifier(config.email) : undefined;
-  const notifiers: Notifier[] = [
+  const direct: Notifier[] = [
     ...(email ? [{ channel: 'email', send: (a) => email.send(a) } satisfies Notifier] : []),
     ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${hook.name ?? i + 1}`, send: (a) => postWebhook(hook, a) })),
+    ...config.pagerduty.map((pd, i) => pagerDutyNotifier(`pagerduty-${i + 1}`, pd)),
   ];
+  const repeatMs = config.routing?.repeatIntervalMs;
+  const notifiers: Notifier[] = [
+    // repeat_interval: every channel but the Alertmanagers (they re-send by themselves)
+    ...(repeatMs === undefined ? direct : direct.map((n) => ({ ...n, repeatIntervalMs: repeatMs }))),
+    ...config.alertmanagers.map((am, i) => alertmanagerNotifier(`alertmanager-${i + 1}`, am)),
+  ];
+  const silences = config.routing?.silences === undefined ? undefined : await openSilences({ kafka, topic: config.routing.silences.topic, logger });
   const dispatcher = new NotificationDispatcher({
     kafka, producer, topic: config.topics.alerts, deadLetterTopic: config.topics.deadLetter, groupPrefix: `${config.groupId}.notify`, origin: config.groupId, notifiers,
     expireAfterMs: config.outbox.expireAfterMs, retry: { initialDelayMs: config.outbox.retryInitialMs, maxDelayMs: config.outbox.retryMaxMs }, logger, metrics,
+    // Alertmanager re-sends after a restart or a hand-over: the firing series of the rule state
+    maxWaitTimeMs: NOTIFY_FETCH_WAIT_MS,
+    recoverOpen: () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule)),
+    ...(config.routing === undefined ? {} : { mute: muter(config, silences, () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule))) }),
   });
   await dispatcher.start();
+  const publishAlerts = async (alerts: readonly Alert[]): Promise<void> => {
+    const messages = await Promise.all(alerts.map(async (a) => ({ key: a.device_id, value: await encodeAlert(a), headers: { [ALERTER_GROUP_HEADER]: config.groupId } })));
+    await producer.send({ topic: config.topics.alerts, acks: -1, messages });
+  };
+  const acks = config.acks.enabled
+    ? await startAckListener({
+      kafka, producer, groupId: config.groupId, topic: config.acks.topic, deadLetterTopic: config.topics.deadLetter,
+      findEpisode: (id) => state.findEpisode(id), signalOf: (ruleId) => signalOfRule(config, ruleId), publish: publishAlerts, logger, metrics,
+    })
+    : undefined;
 
   const consumer = new DecodingConsumer<Reading | DeviceEvent>({
     kafka,
@@ -154,8 +192,10 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
       const stateProblem = state.problem();
       return {
         kafka_consumer: consumer.readiness(),
+        ...(acks === undefined ? {} : { kafka_acks_consumer: acks.readiness() }),
         kafka_producer: producerCheck(),
         rule_state: stateProblem === undefined ? { ok: true } : { ok: false, reason: stateProblem },
+        ...(silences === undefined ? {} : { silences: ((p) => (p === undefined ? { ok: true } : { ok: false, reason: p }))(silences.problem()) }),
         // one check per notification channel: `notify_email` (SMTP), `notify_webhook-1` …
         ...Object.fromEntries(Object.entries(dispatcher.channelStatus()).map(([channel, st]) => [`notify_${channel}`, st])),
       };
@@ -164,12 +204,49 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
       clearInterval(ticker);
       await ticking; // a tick in progress commits (or aborts) its transaction first
       await consumer.stop(); // leaves the group: another member takes the partitions over at once
+      await acks?.stop();
       await dispatcher.stop(); // undelivered notifications stay in the alerts topic for the channel's next member
       await state.stop();
+      await silences?.stop();
       await txProducer.disconnect().catch(() => undefined);
       await producer.disconnect();
       email?.close();
     },
+  };
+}
+
+/**
+ * The built-in routing of a configuration as the dispatcher's mute check (`routing/`): a route that
+ * sends the alert to other channels, then a silence of the silences topic, then an inhibition by a
+ * firing series of the rule state (every partition, as read so far).
+ */
+function muter(config: AlerterConfig, silences: SilenceStore | undefined, firing: () => readonly Alert[]): MuteCheck {
+  const routing = config.routing!;
+  const labelsOf = alertLabeler(routing);
+  const channels = channelsOf(config);
+  const routed = routing.routes.length > 0 || routing.defaultReceivers !== undefined;
+  return (channel, alert) => {
+    const labels = labelsOf(alert);
+    if (routed && !receiversOf(routing.routes, routing.defaultReceivers ?? channels, labels).has(channel)) return { reason: 'routed-elsewhere', by: 'routes' };
+    const silence = silences === undefined ? undefined : silencedBy(silences.current(), labels, Date.now());
+    if (silence !== undefined) return { reason: 'silenced', by: `silence ${silence.id}` };
+    if (routing.inhibitRules.length === 0) return undefined;
+    const by = inhibitedBy({ alertId: alert.alert_id, labels }, firing().map((a) => ({ alertId: a.alert_id, labels: labelsOf(a) })), routing.inhibitRules);
+    return by === undefined ? undefined : { reason: 'inhibited', by: `alert ${by}` };
+  };
+}
+
+/**
+ * The Alert re-sent for a firing series the channel has no record of (after a restart or a
+ * hand-over): the episode's id, rule, device, channel and severity, `timestamp` = the episode's
+ * start, no value or threshold, a message that says so.
+ */
+function firingAlertOf(s: SeriesStateRecord, signal: string): Alert {
+  const where = s.channel === null ? s.deviceId : `${s.deviceId} channel ${s.channel}`;
+  return {
+    alert_id: s.alertId, rule: s.rule, device_id: s.deviceId, channel: s.channel, signal, severity: s.severity, state: 'FIRING',
+    value: null, threshold: null, timestamp: new Date(s.episodeStartMs),
+    message: `${where}: ${signal} fires since ${new Date(s.episodeStartMs).toISOString()} (rule ${s.rule})`,
   };
 }
 

@@ -8,12 +8,17 @@ import { BusbarError } from '@busbar/core';
 import { loadConfig } from '@busbar/runtime';
 import { DEFAULT_SMTP_TIMEOUTS_MS } from './notify/email.js';
 import { DEFAULT_NOTIFICATION_EXPIRY_MS } from './notify/dispatcher.js';
+import { DEFAULT_ACK_SILENCE_MS, DEFAULT_ALERTMANAGER_RESEND_MS } from './notify/alertmanager.js';
+import { DEFAULT_PAGERDUTY_URL } from './notify/pagerduty.js';
+import { DEFAULT_ALERT_CONTROL_TOPIC } from './ack/record.js';
+import { parseMatcher } from './routing/matchers.js';
 import { readSecretFile, resolveSecret } from './notify/secrets.js';
 import type { WebhookTarget } from './notify/webhook.js';
 import type { RuleEngine } from './rules/engine.js';
 import { deviceEventEngine } from './rules/device-event.js';
 import { noDataEngine } from './rules/no-data.js';
 import { rateOfChangeEngine, thresholdEngine } from './rules/reading-rules.js';
+import { rateSignalOf } from './rules/rate-of-change.js';
 
 const ruleId = z.string().regex(/^[A-Za-z0-9._-]+$/, 'must be A-Z a-z 0-9 . _ -');
 const deviceGlobs = z.array(z.string().min(1)).min(1).default(['*']);
@@ -123,6 +128,52 @@ const deviceEventSchema = z
     if (r.clear === undefined && r.quietMs === undefined) ctx.addIssue({ code: 'custom', path: ['clear'], message: 'give clear, quietMs or both: otherwise the alert never resolves' });
   });
 
+const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Prometheus label name ([A-Za-z_][A-Za-z0-9_]*)');
+const labelSet = z.record(labelName, z.string());
+const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name (A-Z a-z 0-9 . _ -)');
+
+/** A label matcher in Alertmanager syntax (`rack="r1"`, `severity=~"warning|critical"`), parsed at load (`routing/matchers.ts`). */
+const matcherSchema = z.string().transform((text, ctx) => {
+  try {
+    return parseMatcher(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** One Alertmanager (`notify/alertmanager.ts`). */
+const alertmanagerSchema = z
+  .object({
+    url: z.url(),
+    labels: labelSet.default({}),
+    deviceLabels: z.record(z.string().min(1), labelSet).default({}),
+    generatorUrl: z.string().min(1).optional(),
+    resendIntervalMs: z.number().int().min(1000).max(3_600_000).default(DEFAULT_ALERTMANAGER_RESEND_MS),
+    /** Length of the silence (matcher `alert_id`) an acknowledged episode gets, ms (default 24 h). */
+    ackSilenceMs: z.number().int().min(60_000).default(DEFAULT_ACK_SILENCE_MS),
+    timeoutMs: z.number().int().min(100).default(5000),
+  })
+  .strict();
+
+const pdSeverity = z.enum(['critical', 'error', 'warning', 'info']);
+/** One PagerDuty Events API v2 integration (`notify/pagerduty.ts`). */
+const pagerdutySchema = z
+  .object({
+    /** File holding the integration's routing key (32 characters; surrounding whitespace ignored). */
+    routingKeyFile: z.string().min(1),
+    /** Events API endpoint (default PagerDuty's; a proxy or a test server otherwise). */
+    url: z.url().default(DEFAULT_PAGERDUTY_URL),
+    /** Busbar severity → PagerDuty severity. */
+    severity: z.object({ WARNING: pdSeverity.default('warning'), CRITICAL: pdSeverity.default('critical') }).strict().default({ WARNING: 'warning', CRITICAL: 'critical' }),
+    /** Device id glob → PagerDuty `group` (e.g. the rack), first match wins; none when no glob matches. */
+    deviceGroups: z.record(z.string().min(1), z.string().min(1)).default({}),
+    /** Link to the alert's Grafana panel (`client_url`; `{device}`, `{rule}`, `{signal}`, `{channel}`, `{alert_id}` replaced). */
+    clientUrl: z.string().min(1).optional(),
+    timeoutMs: z.number().int().min(100).default(10_000),
+  })
+  .strict();
+
 const RULE_TYPES = ['threshold', 'rate_of_change', 'no_data', 'disconnect', 'device_event'] as const;
 
 /** One rule: `type` picks the kind (`threshold` when absent, as before the other kinds existed). */
@@ -229,6 +280,58 @@ export const alerterConfigSchema = z.object({
       });
     }),
   /**
+   * Alertmanagers (`notify/alertmanager.ts`): each gets every alert through API v2, as channel
+   * `alertmanager-<n>` (consumer group `<groupId>.notify.alertmanager-<n>`), re-sent every
+   * `resendIntervalMs` while firing (keep it below the Alertmanager's `resolve_timeout`, default
+   * 5 min). `labels` are added to every alert; `deviceLabels` maps device id globs to labels
+   * (`{ "psu-r1-*": { rack: "r1" } }`, first match wins); `generatorUrl` links the alert to its
+   * Grafana panel (`{device}`, `{rule}`, `{signal}`, `{channel}`, `{alert_id}` are replaced).
+   */
+  alertmanagers: z.array(alertmanagerSchema).default([]),
+  /** PagerDuty Events API v2 (`notify/pagerduty.ts`), channel `pagerduty-<n>`. */
+  pagerduty: z.array(pagerdutySchema).default([]),
+  /**
+   * Acknowledgements (`ack/record.ts`): JSON records `{"v":1,"action":"ack","alert_id","by","comment","at_ms"}`
+   * on `topic` (default `busbar.alert-control.v1`, created when absent), read by the group
+   * `<groupId>.acks`; an ack of a firing episode publishes its ACKNOWLEDGED Alert, which stops its
+   * escalation notices. `enabled: false` leaves the topic alone.
+   */
+  acks: z
+    .object({
+      enabled: z.boolean().default(true),
+      topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name (A-Z a-z 0-9 . _ -)').default(DEFAULT_ALERT_CONTROL_TOPIC),
+    })
+    .strict()
+    .default({ enabled: true, topic: DEFAULT_ALERT_CONTROL_TOPIC }),
+  /**
+   * Built-in routing for labs without Alertmanager (`routing/`), applied by every channel before it
+   * sends (`notify/dispatcher.ts`). The alert's labels are Alertmanager's (`alertname`, `rule`,
+   * `device`, `channel`, `signal`, `severity`, `alert_id`) plus `labels` and the first matching
+   * `deviceLabels`.
+   * - `silences`: records on a compacted topic (default `busbar.alert-silences.v1`, created when
+   *   absent) that mute matching alerts between their start and end; absent: no silences;
+   * - `inhibitRules`: Alertmanager `inhibit_rules` (`sourceMatchers`, `targetMatchers`, `equal`): a
+   *   target is not notified while a source fires (in the rule state) with the same `equal` labels;
+   * - `routes`: `{matchers, receivers, continue}` tried in order (`routing/routes.ts`); an alert no
+   *   route matches goes to `defaultReceivers` (default: every channel). Receivers are channel names
+   *   (`email`, `webhook-<n>`, `alertmanager-<n>`, `pagerduty-<n>`);
+   * - `repeatIntervalMs`: Alertmanager's `repeat_interval` for every channel but the Alertmanagers
+   *   (which re-send by themselves): a firing alert is notified again this often until it resolves
+   *   or is acknowledged (in memory: not after a restart); none when absent.
+   */
+  routing: z
+    .object({
+      labels: labelSet.default({}),
+      deviceLabels: z.record(z.string().min(1), labelSet).default({}),
+      silences: z.object({ topic: topicName.default('busbar.alert-silences.v1') }).strict().optional(),
+      inhibitRules: z.array(z.object({ sourceMatchers: z.array(matcherSchema).min(1), targetMatchers: z.array(matcherSchema).min(1), equal: z.array(labelName).default([]) }).strict()).default([]),
+      routes: z.array(z.object({ matchers: z.array(matcherSchema).min(1), receivers: z.array(z.string().min(1)).min(1), continue: z.boolean().default(false) }).strict()).default([]),
+      defaultReceivers: z.array(z.string().min(1)).optional(),
+      repeatIntervalMs: z.number().int().min(60_000).optional(),
+    })
+    .strict()
+    .optional(),
+  /**
    * Delivery of notifications (`notify/dispatcher.ts`): the alerts topic is the outbox — each
    * channel reads it in a consumer group of its own and commits an alert once it was delivered.
    * - `expireAfterMs`: give a notification up this long after its Alert record was written (default 6 h);
@@ -263,10 +366,30 @@ export const alerterConfigSchema = z.object({
     .default({ loadTimeoutMs: 60_000 }),
   ops: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9466) }).strict().default({ host: '127.0.0.1', port: 9466 }),
 }).strict().superRefine((c, ctx) => {
+  const channels = new Set(channelsOf(c));
+  const check = (names: readonly string[] | undefined, path: (string | number)[]): void => names?.forEach((n, i) => {
+    if (!channels.has(n)) ctx.addIssue({ code: 'custom', path: [...path, i], message: `no receiver ${n}: the configured ones are ${[...channels].join(', ') || 'none'}` });
+  });
+  c.routing?.routes.forEach((r, i) => check(r.receivers, ['routing', 'routes', i, 'receivers']));
+  check(c.routing?.defaultReceivers, ['routing', 'defaultReceivers']);
   if (c.state.topic === undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(c.groupId)) {
     ctx.addIssue({ code: 'custom', path: ['state', 'topic'], message: `give a topic name: the default busbar.alerter-state.<groupId>.v1 is not a topic name with groupId ${JSON.stringify(c.groupId)}` });
   }
 });
+
+/**
+ * The channel names of a configuration, in order: `email`, `webhook-<name or n>`, `alertmanager-<n>`, `pagerduty-<n>`.
+ *
+ * @param c - the parsed configuration.
+ */
+export function channelsOf(c: { email?: unknown; webhooks: readonly { readonly name?: string | undefined }[]; alertmanagers: readonly unknown[]; pagerduty: readonly unknown[] }): string[] {
+  return [
+    ...(c.email === undefined ? [] : ['email']),
+    ...c.webhooks.map((h, i) => `webhook-${h.name ?? i + 1}`),
+    ...c.alertmanagers.map((_, i) => `alertmanager-${i + 1}`),
+    ...c.pagerduty.map((_, i) => `pagerduty-${i + 1}`),
+  ];
+}
 
 /** The state topic of a configuration (`state.topic`, or `busbar.alerter-state.<groupId>.v1`). */
 export function stateTopicOf(config: Pick<AlerterConfigFile, 'state' | 'groupId'>): string {
@@ -278,9 +401,10 @@ export type AlerterConfigFile = z.output<typeof alerterConfigSchema>;
 
 /**
  * The validated configuration with its secrets read: each webhook has its `url` and header values,
- * `email.smtp` its `password` and `ca` (PEM text).
+ * `email.smtp` its `password` and `ca` (PEM text), each PagerDuty integration its `routingKey`.
  */
-export type AlerterConfig = Omit<AlerterConfigFile, 'webhooks' | 'email'> & {
+export type AlerterConfig = Omit<AlerterConfigFile, 'webhooks' | 'email' | 'pagerduty'> & {
+  readonly pagerduty: readonly (Omit<AlerterConfigFile['pagerduty'][number], 'routingKeyFile'> & { readonly routingKey: string })[];
   readonly webhooks: readonly (WebhookTarget & { readonly headers: Readonly<Record<string, string>>; readonly name?: string | undefined })[];
   readonly email?: (Omit<NonNullable<AlerterConfigFile['email']>, 'smtp'> & { readonly smtp: NonNullable<AlerterConfigFile['email']>['smtp'] & { readonly ca?: string | undefined } }) | undefined;
 };
@@ -314,7 +438,12 @@ export function resolveAlerterSecrets(file: AlerterConfigFile | AlerterConfig, b
       },
     };
   }
-  return { ...file, webhooks, email };
+  const pagerduty = file.pagerduty.map((pd: AlerterConfigFile['pagerduty'][number] | AlerterConfig['pagerduty'][number], i) => {
+    if ('routingKey' in pd) return pd;
+    const { routingKeyFile, ...rest } = pd;
+    return { ...rest, routingKey: readSecretFile(routingKeyFile, `pagerduty.${i}.routingKeyFile`, baseDir).trim() };
+  });
+  return { ...file, webhooks, email, pagerduty };
 }
 
 /** The engine of each configured rule (`rules/`), in the order of the file. */
@@ -333,6 +462,23 @@ export function enginesOf(config: Pick<AlerterConfig, 'rules'>): RuleEngine[] {
         return deviceEventEngine(r);
     }
   });
+}
+
+/**
+ * The signal of a rule's alerts (as its engine names it): the configured `signal`, `<signal>_per_<per>`
+ * for a rate-of-change rule, `staleness_s`
+ * for a no-data rule, `disconnected_s` for a disconnect rule; `undefined` for an unknown rule id.
+ *
+ * @param config - the parsed configuration.
+ * @param ruleId - a rule id.
+ */
+export function signalOfRule(config: Pick<AlerterConfig, 'rules'>, ruleId: string): string | undefined {
+  const r = config.rules.find((x) => x.id === ruleId);
+  if (r === undefined) return undefined;
+  if (r.type === 'no_data') return 'staleness_s';
+  if (r.type === 'disconnect') return 'disconnected_s';
+  if (r.type === 'rate_of_change') return rateSignalOf(r);
+  return r.signal;
 }
 
 /** Whether any rule reads device events (the alerter then consumes the device-events topic too). */

@@ -1,6 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alerterConfigSchema } from '../src/index.js';
-import { enginesOf, readsDeviceEvents, stateTopicOf } from '../src/config.js';
+import { enginesOf, readsDeviceEvents, resolveAlerterSecrets, signalOfRule, stateTopicOf } from '../src/config.js';
 import { DEFAULT_SMTP_TIMEOUTS_MS } from '../src/notify/email.js';
 
 const base = {
@@ -21,6 +24,66 @@ describe('alerter > config', () => {
     const bad = alerterConfigSchema.safeParse({ ...base, email: { smtp: { host: 'smtp.lab.test', socketTimeoutMs: 5 }, from: 'busbar@lab.test', to: ['oncall@lab.test'] } });
     expect(bad.success).toBe(false);
     expect(bad.error?.issues[0]?.path).toEqual(['email', 'smtp', 'socketTimeoutMs']);
+  });
+
+  it('Alertmanagers, PagerDuty and acks: defaults (1 min resend, PagerDuty endpoint and severities), and refusals that name the field', () => {
+    const c = alerterConfigSchema.parse({ ...base, alertmanagers: [{ url: 'http://am:9093', deviceLabels: { 'psu-r1-*': { rack: 'r1' } } }], pagerduty: [{ routingKeyFile: '/run/secrets/pd' }] });
+    expect(c.alertmanagers[0]).toEqual({ url: 'http://am:9093', labels: {}, deviceLabels: { 'psu-r1-*': { rack: 'r1' } }, resendIntervalMs: 60_000, timeoutMs: 5000, ackSilenceMs: 86_400_000 });
+    expect(c.acks).toEqual({ enabled: true, topic: 'busbar.alert-control.v1' });
+    expect(c.pagerduty[0]).toMatchObject({ url: 'https://events.pagerduty.com/v2/enqueue', severity: { WARNING: 'warning', CRITICAL: 'critical' }, deviceGroups: {} });
+    const badLabel = alerterConfigSchema.safeParse({ ...base, alertmanagers: [{ url: 'http://am:9093', labels: { 'bad-name': 'x' } }] });
+    expect(badLabel.error?.issues[0]?.path).toEqual(['alertmanagers', 0, 'labels', 'bad-name']);
+    const badSeverity = alerterConfigSchema.safeParse({ ...base, pagerduty: [{ routingKeyFile: 'k', severity: { CRITICAL: 'sev1' } }] });
+    expect(badSeverity.error?.issues[0]?.path).toEqual(['pagerduty', 0, 'severity', 'CRITICAL']);
+    // strict: the key comes from a file only; unknown keys are refused in every new section
+    expect(alerterConfigSchema.safeParse({ ...base, pagerduty: [{ routingKeyFile: 'k', routingKey: 'R0123' }] }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['pagerduty', 0] });
+    expect(alerterConfigSchema.safeParse({ ...base, alertmanagers: [{ url: 'http://am:9093', resendInterval: 1000 }] }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['alertmanagers', 0] });
+    expect(alerterConfigSchema.safeParse({ ...base, acks: { topics: 'x' } }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['acks'] });
+    expect(alerterConfigSchema.safeParse({ ...base, alertmanagers: [{ url: 'http://am:9093', resendIntervalMs: 999 }] }).error?.issues[0]?.path).toEqual(['alertmanagers', 0, 'resendIntervalMs']);
+  });
+
+  it('reads each PagerDuty routing key from its file (relative to the configuration, trimmed); a missing or empty file is BB_ALERTER_SECRET_UNREADABLE naming the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'busbar-pd-'));
+    writeFileSync(join(dir, 'key'), '  R0123456789abcdef0123456789abcde\n');
+    writeFileSync(join(dir, 'empty'), '\n');
+    const resolved = resolveAlerterSecrets(alerterConfigSchema.parse({ ...base, pagerduty: [{ routingKeyFile: 'key' }] }), dir);
+    expect(resolved.pagerduty[0]).toMatchObject({ routingKey: 'R0123456789abcdef0123456789abcde' });
+    expect(resolved.pagerduty[0]).not.toHaveProperty('routingKeyFile');
+    expect(resolveAlerterSecrets(resolved, dir)).toEqual(resolved); // idempotent
+    expect(() => resolveAlerterSecrets(alerterConfigSchema.parse({ ...base, pagerduty: [{ routingKeyFile: 'empty' }] }), dir)).toThrow(expect.objectContaining({ code: 'BB_ALERTER_SECRET_UNREADABLE', message: expect.stringContaining('pagerduty.0.routingKeyFile') }));
+    expect(() => resolveAlerterSecrets(alerterConfigSchema.parse({ ...base, pagerduty: [{ routingKeyFile: 'missing' }] }), dir)).toThrow(expect.objectContaining({ code: 'BB_ALERTER_SECRET_UNREADABLE' }));
+  });
+
+  it('routing: matchers of inhibition rules are parsed at load; a bad one is refused naming its place', () => {
+    const c = alerterConfigSchema.parse({ ...base, routing: { silences: {}, inhibitRules: [{ sourceMatchers: ['alertname="pcs-off"'], targetMatchers: ['rack=~"r.*"'], equal: ['rack'] }] } });
+    expect(c.routing?.silences).toEqual({ topic: 'busbar.alert-silences.v1' });
+    expect(alerterConfigSchema.safeParse({ ...base, routing: { repeatIntervalMs: 1000 } }).error?.issues[0]?.path).toEqual(['routing', 'repeatIntervalMs']); // at least 1 min
+    expect(c.routing?.inhibitRules[0]?.targetMatchers[0]).toMatchObject({ name: 'rack', op: '=~', value: 'r.*' });
+    const bad = alerterConfigSchema.safeParse({ ...base, routing: { inhibitRules: [{ sourceMatchers: ['alertname="pcs-off"'], targetMatchers: ['rack=~"("'] }] } });
+    expect(bad.error?.issues[0]?.path).toEqual(['routing', 'inhibitRules', 0, 'targetMatchers', 0]);
+    expect(bad.error?.issues[0]?.message).toMatch(/regular expression does not compile/);
+    expect(alerterConfigSchema.safeParse({ ...base, routing: { silence: {} } }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['routing'] });
+  });
+
+  it('routing: routes and default receivers must name configured channels', () => {
+    const channels = { ...base, email: { smtp: { host: 'smtp.lab.test' }, from: 'busbar@lab.test', to: ['oncall@lab.test'] }, pagerduty: [{ routingKeyFile: 'k' }] };
+    const ok = alerterConfigSchema.parse({ ...channels, routing: { routes: [{ matchers: ['rack="r1"'], receivers: ['pagerduty-1'] }], defaultReceivers: ['email'] } });
+    expect(ok.routing?.routes[0]).toMatchObject({ receivers: ['pagerduty-1'], continue: false });
+    const bad = alerterConfigSchema.safeParse({ ...channels, routing: { routes: [{ matchers: ['rack="r1"'], receivers: ['email', 'webhook-1'] }] } });
+    expect(bad.error?.issues.map((i) => [i.path, i.message])).toEqual([[['routing', 'routes', 0, 'receivers', 1], 'no receiver webhook-1: the configured ones are email, pagerduty-1']]);
+  });
+
+  it('names the signal of each rule kind as its engine does (the ACKNOWLEDGED Alert and Alertmanager re-sends carry it)', () => {
+    const c = alerterConfigSchema.parse({
+      ...base,
+      rules: [
+        { id: 't', signal: 'temperature_c', critical: 60, clear: 50 },
+        { type: 'rate_of_change', id: 'r', signal: 'temperature_c', per: 'min', windowMs: 60_000, critical: 5, clear: 1 },
+        { type: 'no_data', id: 'n', timeoutMs: 60_000 },
+        { type: 'disconnect', id: 'd', forMs: 0 },
+      ],
+    });
+    expect(['t', 'r', 'n', 'd', 'unknown'].map((id) => signalOfRule(c, id))).toEqual(['temperature_c', 'temperature_c_per_min', 'staleness_s', 'disconnected_s', undefined]);
   });
 
   it('names the state topic after the group by default, or as configured', () => {

@@ -45,6 +45,11 @@ describe('historian > records', () => {
     expect(m.problems).toEqual([{ name: 'value', problem: 'non_finite' }]);
   });
 
+  it('an ACKNOWLEDGED alert (Alert v2) is its own point of the episode: state tag ACKNOWLEDGED, no value or threshold', () => {
+    const m = alertToPoint({ ...alert, state: 'ACKNOWLEDGED', value: null, threshold: null, message: 'ACKNOWLEDGED by alice: psu-1 temperature_c (rule psu-overtemp)' });
+    expect(lp(m)).toBe(`alert,device=psu-1,rule=psu-overtemp,severity=CRITICAL,signal=temperature_c,state=ACKNOWLEDGED alert_id="a-1",text="ACKNOWLEDGED by alice: psu-1 temperature_c (rule psu-overtemp)" ${ns('a-1/ACKNOWLEDGED')}`);
+  });
+
   it('refuses what cannot be a tag or a time, naming it', () => {
     expect(deviceEventToPoint({ ...event, device_id: '' })).toEqual({ point: undefined, problems: [{ name: 'device', problem: 'bad_tag_value' }] });
     expect(commandResultToPoint({ ...result, action: 'a\\' })).toEqual({ point: undefined, problems: [{ name: 'action', problem: 'bad_tag_value' }] });

@@ -24,8 +24,13 @@ export type AclGrant =
   | { readonly role: 'commander'; readonly principal: string; readonly groupId?: string }
   /** The historian: consumes readings, events, results and alerts (group default `busbar-historian`). */
   | { readonly role: 'historian'; readonly principal: string; readonly groupId?: string }
-  /** The alerter: consumes readings, publishes alerts, keeps its rule state (group default `busbar-alerter`; state topic `busbar.alerter-state.<groupId>.v1`). */
-  | { readonly role: 'alerter'; readonly principal: string; readonly groupId?: string; readonly stateTopic?: string }
+  /**
+   * The alerter: consumes readings, publishes alerts, keeps its rule state (group default
+   * `busbar-alerter`; state topic `busbar.alerter-state.<groupId>.v1`), reads the alerts topic in
+   * one group per notification channel (`<groupId>.notify.<channel>`) and acknowledgements from the
+   * alert-control topic (default `busbar.alert-control.v1`, group `<groupId>.acks`).
+   */
+  | { readonly role: 'alerter'; readonly principal: string; readonly groupId?: string; readonly stateTopic?: string; readonly alertControlTopic?: string }
   /** Whoever sends commands (an operator, the `busbar` CLI, a lab scheduler): writes commands, reads their results. */
   | { readonly role: 'issuer'; readonly principal: string };
 
@@ -47,6 +52,8 @@ export interface BusbarAcl {
 const REPLAY_GROUP = 'busbar-replay-';
 /** Prefix of the `busbar` CLI's throw-away consumer groups (`command send --wait`, `tail`). */
 const CLI_GROUP = 'busbar-cli-';
+/** The alerter's default alert-control topic (acknowledgements; `acks.topic` of its configuration). */
+const DEFAULT_ALERT_CONTROL_TOPIC = 'busbar.alert-control.v1';
 const TABLE_GROUP = 'busbar-table-';
 
 function principalOf(p: string): string {
@@ -98,19 +105,26 @@ export function aclsFor(grant: AclGrant, topics: TopicsConfig): BusbarAcl[] {
     case 'alerter': {
       const groupId = grant.groupId ?? 'busbar-alerter';
       const state = grant.stateTopic ?? `busbar.alerter-state.${groupId}.v1`;
+      const control = grant.alertControlTopic ?? DEFAULT_ALERT_CONTROL_TOPIC;
       return [
         topic('READ', topics.readings),
         topic('WRITE', topics.alerts),
+        topic('READ', topics.alerts), // the notification channels' consumer groups
+        topic('CREATE', control),
+        topic('READ', control),
         topic('WRITE', topics.deadLetter),
         topic('CREATE', state),
         topic('READ', state),
         topic('WRITE', state),
         group(groupId),
+        group(`${groupId}.notify.`, 'PREFIXED'),
+        group(`${groupId}.acks`),
         group(TABLE_GROUP, 'PREFIXED'),
       ];
     }
     case 'issuer':
-      return [topic('WRITE', topics.commands), topic('READ', topics.commandResults), group(REPLAY_GROUP, 'PREFIXED'), group(CLI_GROUP, 'PREFIXED')];
+      // an issuer also acknowledges alerts (an ack record on the alert-control topic)
+      return [topic('WRITE', topics.commands), topic('READ', topics.commandResults), topic('WRITE', DEFAULT_ALERT_CONTROL_TOPIC), group(REPLAY_GROUP, 'PREFIXED'), group(CLI_GROUP, 'PREFIXED')];
   }
 }
 

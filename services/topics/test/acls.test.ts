@@ -32,7 +32,8 @@ describe('topics > acls > aclsFor', () => {
       'READ GROUP busbar-replay-*',
     ]);
     expect(names(aclsFor({ role: 'alerter', principal: 'a', groupId: 'lab-alerts' }, topics))).toEqual(
-      expect.arrayContaining(['CREATE TOPIC busbar.alerter-state.lab-alerts.v1', 'READ TOPIC busbar.alerter-state.lab-alerts.v1', 'WRITE TOPIC busbar.alerter-state.lab-alerts.v1', 'READ GROUP lab-alerts', 'READ GROUP busbar-table-*']),
+      expect.arrayContaining(['CREATE TOPIC busbar.alerter-state.lab-alerts.v1', 'READ TOPIC busbar.alerter-state.lab-alerts.v1', 'WRITE TOPIC busbar.alerter-state.lab-alerts.v1', 'READ GROUP lab-alerts', 'READ GROUP busbar-table-*',
+        'READ TOPIC busbar.alerts.v1', 'READ GROUP lab-alerts.notify.*', 'READ GROUP lab-alerts.acks', 'CREATE TOPIC busbar.alert-control.v1', 'READ TOPIC busbar.alert-control.v1']),
     );
   });
 });
@@ -43,6 +44,7 @@ describe('topics > acls > kafkaAclsCommands', () => {
     expect(lines).toEqual([
       'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Write --topic busbar.commands.v1',
       'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Read --topic busbar.command-results.v1',
+      'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Write --topic busbar.alert-control.v1',
       'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Read --group busbar-replay- --resource-pattern-type prefixed',
       'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Read --group busbar-cli- --resource-pattern-type prefixed',
     ]);

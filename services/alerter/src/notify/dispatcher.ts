@@ -23,7 +23,29 @@
  * (the `busbar-alerter-group` header the batch's transaction sets), the others are skipped.
  *
  * A notifier error that says it is not worth retrying (`BusbarError` with `retriable: false`: a
- * webhook's 4xx) gives the notification up at once, counted as expired and logged with the alert id.
+ * webhook's 4xx, an Alertmanager's or PagerDuty's 400) gives the notification up at once, counted as
+ * expired and logged with the alert id.
+ *
+ * Per-channel filters (a record that is not sent is committed all the same, counted in
+ * `busbar_alerter_notifications_skipped_total{channel,reason}` and logged at debug):
+ * - states (`Notifier.states`, reason `state`): the e-mail and webhooks take FIRING and RESOLVED only,
+ *   PagerDuty and Alertmanager take ACKNOWLEDGED too (an `acknowledge` event, a silence of the episode);
+ * - acknowledged episodes (reason `acknowledged`): a FIRING (an escalation) of an alert whose
+ *   ACKNOWLEDGED record this channel has read is held back on every channel. The ACKNOWLEDGED record
+ *   is in the same partition as the episode's other records (key = device), so whichever member
+ *   owns the partition reads it before the later records. What is known of acks is in memory
+ *   (bounded): after a restart, an escalation of an episode acknowledged before the channel's
+ *   committed offset goes out again.
+ *
+ * Re-sends while open (`Notifier.resendIntervalMs`, Alertmanager: it resolves an alert by itself
+ * once its `endsAt` passed): the channel keeps, in memory, the FIRING records it delivered and whose
+ * RESOLVED it has not delivered, for the partitions of the alerts topic it owns (a partition that
+ * leaves the member takes its open alerts with it), and sends each again every `resendIntervalMs`
+ * (one attempt per interval; a failure is counted and logged, the next interval tries again). After
+ * a restart or a hand-over the open alerts are rebuilt from `recoverOpen` (the alerter: the firing
+ * series of the rule state, which every member follows in full — so several members may re-send
+ * one alert, which Alertmanager treats as one, identified by its labels), minus the episodes whose
+ * RESOLVED this channel delivered.
  *
  * Metrics: `busbar_alerter_notifications_total{channel}` (delivered),
  * `busbar_alerter_notify_errors_total{channel}` (failed attempts),
@@ -33,6 +55,8 @@
  * fetched is the consumer lag, `busbar_kafka_consumer_lag_records{topic=<alerts>}` per group member.
  */
 import type { Alert } from '@busbar/avro';
+
+type AlertState = Alert['state'];
 import { alertSerde, deadLetterSerde } from '@busbar/avro';
 import type { BackoffOptions, Clock, Logger, Metrics } from '@busbar/core';
 import { BusbarError, backoffDelayMs, errorCode, isBusbarError, noopLogger, noopMetrics, sleep, systemClock } from '@busbar/core';
@@ -49,7 +73,30 @@ export interface Notifier {
    * @throws on failure: retried, unless it is a `BusbarError` with `retriable: false` (given up at once).
    */
   send(alert: Alert): Promise<void>;
+  /** The alert states this channel is given (default {@link DEFAULT_NOTIFIED_STATES}: FIRING and RESOLVED, no ACKNOWLEDGED). */
+  readonly states?: readonly AlertState[];
+  /**
+   * When set, a delivered FIRING is sent again every this many ms until its RESOLVED is delivered,
+   * acknowledged or not, and rebuilt after a restart from `recoverOpen` (Alertmanager, which
+   * resolves an alert by itself once its `endsAt` passed).
+   */
+  readonly resendIntervalMs?: number;
+  /**
+   * When set (and `resendIntervalMs` is not), a delivered FIRING is repeated every this many ms
+   * until its RESOLVED or its ACKNOWLEDGED is read (`routing.repeatIntervalMs`: Alertmanager's
+   * `repeat_interval` for the direct channels). Kept in memory only: not rebuilt after a restart.
+   */
+  readonly repeatIntervalMs?: number;
 }
+
+/**
+ * What a channel does not send besides the states it does not take: a route that sends the alert
+ * elsewhere, a silence, an inhibition (`routing/`). Returns the reason and what decided it.
+ */
+export type MuteCheck = (channel: string, alert: Alert) => { readonly reason: 'routed-elsewhere' | 'silenced' | 'inhibited'; readonly by: string } | undefined;
+
+/** States a channel is given when its notifier names none: FIRING and RESOLVED (the e-mail, webhooks). */
+export const DEFAULT_NOTIFIED_STATES: readonly AlertState[] = ['FIRING', 'RESOLVED'];
 
 /** Options of {@link NotificationDispatcher}. */
 export interface NotificationDispatcherOptions {
@@ -76,6 +123,25 @@ export interface NotificationDispatcherOptions {
   readonly retry?: BackoffOptions;
   /** Notifications of different alerts attempted at once per channel (default 8). */
   readonly concurrency?: number;
+  /**
+   * The alerts that fire now, as far as the alerter knows (the rule state's firing series): what a
+   * channel with `resendIntervalMs` re-sends besides the FIRING records it delivered itself, so that
+   * re-sends survive a restart or a hand-over. Default: none.
+   */
+  readonly recoverOpen?: () => Iterable<Alert>;
+  /**
+   * Built-in routing (`routing/`): a record this says is routed elsewhere, silenced or inhibited is
+   * committed without being sent; the RESOLVED (and ACKNOWLEDGED) of an alert whose FIRING was not
+   * sent on a channel is not sent there either. Default: every record goes to every channel.
+   */
+  readonly mute?: MuteCheck;
+  /**
+   * Longest wait of the channels' fetches, ms (the consumers' default, 1 s, otherwise). The alerts
+   * topic is written in transactions and read committed: a fetch waiting on the broker is not
+   * answered when a transaction commits, only when its wait ends, so this bounds the delay a
+   * notification can take between its commit and its fetch.
+   */
+  readonly maxWaitTimeMs?: number;
   /** Consumer session timeout, ms (the consumers' default otherwise). */
   readonly sessionTimeoutMs?: number;
   readonly clock?: Clock;
@@ -107,6 +173,18 @@ export class NotificationDispatcher {
   private readonly lastAttempt = new Map<string, { readonly ok: boolean; readonly error?: string; readonly atMs: number }>();
   /** Alert ids given up per channel (bounded): their later notifications are given up too. */
   private readonly givenUp = new Map<string, Set<string>>();
+  /** Alert ids whose ACKNOWLEDGED record each channel read (bounded): their later FIRINGs are held back. */
+  private readonly acked = new Map<string, Set<string>>();
+  /** Per re-sending or repeating channel: open alerts by id, the partition they came from (none: recovered), when next due. */
+  private readonly open = new Map<string, Map<string, { readonly alert: Alert; readonly partition: number | undefined; dueMs: number }>>();
+  /** Per channel: alert ids whose FIRING it did not send (muted, routed elsewhere; bounded): their RESOLVED is not sent either. */
+  private readonly muted = new Map<string, Set<string>>();
+  /** Per channel: alert ids whose FIRING it sent (bounded). */
+  private readonly sent = new Map<string, Set<string>>();
+  /** Per re-sending channel: alert ids whose RESOLVED it delivered (bounded), never recovered again. */
+  private readonly resolved = new Map<string, Set<string>>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly resending = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
 
   /** @param options - see {@link NotificationDispatcherOptions}. */
@@ -119,6 +197,8 @@ export class NotificationDispatcher {
       errors: metrics.counter({ name: 'busbar_alerter_notify_errors_total', help: 'Failed notification attempts (retried), by channel.', labelNames: ['channel'] }),
       expired: metrics.counter({ name: 'busbar_alerter_notifications_expired_total', help: 'Notifications given up (expired, or refused for good), by channel.', labelNames: ['channel'] }),
       pending: metrics.gauge({ name: 'busbar_alerter_outbox_pending', help: 'Notifications this member is working on and has not delivered yet (the backlog not fetched yet is the consumer lag of the alerts topic).' }),
+      skipped: metrics.counter({ name: 'busbar_alerter_notifications_skipped_total', help: 'Alert records a channel commits without sending, by reason: state (a state it does not take), acknowledged (an escalation of an acknowledged episode), routed-elsewhere, silenced, inhibited, not-sent-firing (the RESOLVED or ACKNOWLEDGED of a FIRING not sent there).', labelNames: ['channel', 'reason'] }),
+      resent: metrics.counter({ name: 'busbar_alerter_notifications_resent_total', help: 'Re-sends of open alerts (Alertmanager while firing; repeat_interval of the direct channels), by channel and outcome (ok, failed).', labelNames: ['channel', 'outcome'] }),
       oldest: metrics.gauge({ name: 'busbar_alerter_outbox_oldest_age_seconds', help: 'Age of the oldest notification this member has not delivered yet (0 when none).' }),
     };
   }
@@ -142,14 +222,105 @@ export class NotificationDispatcher {
         decoder: alertSerde,
         deadLetter: { topic: o.deadLetterTopic, encoder: deadLetterSerde },
         handle: (records, control) => this.deliverBatch(notifier, records, control),
+        // open alerts of partitions this member no longer owns are re-sent by their new owner
+        ...(intervalOf(notifier) !== undefined ? { onAssignment: (partitions: readonly number[]) => this.keepOpen(notifier.channel, partitions) } : {}),
         ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
+        ...(o.maxWaitTimeMs !== undefined ? { maxWaitTimeMs: o.maxWaitTimeMs } : {}),
         logger: this.log.child({ channel: notifier.channel }),
         metrics: o.metrics,
       });
       this.consumers.push({ channel: notifier.channel, consumer });
       await consumer.start();
+      const interval = intervalOf(notifier);
+      if (interval !== undefined) {
+        const timer = setInterval(() => this.resend(notifier, interval), Math.max(10, Math.min(1000, interval / 4)));
+        timer.unref();
+        this.timers.push(timer);
+      }
     }
     this.updateGauges();
+  }
+
+  /** Alerts a re-sending or repeating channel holds open from the records it delivered (not those recovered from `recoverOpen`). */
+  openAlerts(channel: string): Alert[] {
+    return [...(this.open.get(channel)?.values() ?? [])].filter((o) => o.partition !== undefined).map((o) => o.alert);
+  }
+
+  /** Drops the open alerts of partitions no longer assigned. */
+  private keepOpen(channel: string, partitions: readonly number[]): void {
+    const open = this.open.get(channel);
+    if (open === undefined) return;
+    for (const [id, o] of open) if (o.partition !== undefined && !partitions.includes(o.partition)) open.delete(id);
+  }
+
+  /**
+   * One tick of a re-sending or repeating channel: the open alerts that are due are sent once more
+   * (one attempt each); a re-sending channel first brings its recovered alerts up to date with
+   * `recoverOpen` (new ones are due at once, those no longer firing are dropped).
+   */
+  private resend(notifier: Notifier, interval: number): void {
+    const { channel } = notifier;
+    if (this.stopping.signal.aborted) return;
+    let open = this.open.get(channel);
+    if (!open) this.open.set(channel, (open = new Map()));
+    const now = this.clock.nowMs();
+    if (notifier.resendIntervalMs !== undefined && this.options.recoverOpen !== undefined) {
+      const firing = new Map([...this.options.recoverOpen()].map((a) => [a.alert_id, a]));
+      const resolved = this.resolved.get(channel);
+      const muted = this.muted.get(channel);
+      for (const [id, o] of open) if (o.partition === undefined && !firing.has(id)) open.delete(id);
+      for (const [id, a] of firing) {
+        if (!open.has(id) && !resolved?.has(id) && !muted?.has(id) && this.options.mute?.(channel, a) === undefined) open.set(id, { alert: a, partition: undefined, dueMs: now });
+      }
+    }
+    for (const o of open.values()) {
+      if (o.dueMs > now) continue;
+      o.dueMs = now + interval;
+      const alert = o.alert;
+      const p = notifier
+        .send(alert)
+        .then(() => this.m.resent.inc({ channel, outcome: 'ok' }))
+        .catch((err: unknown) => {
+          this.m.resent.inc({ channel, outcome: 'failed' });
+          this.log.warn({ channel, alertId: alert.alert_id, code: errorCode(err), err: err instanceof Error ? err.message : String(err) }, 're-send of an open alert failed; the next interval tries again');
+        })
+        .finally(() => this.resending.delete(p));
+      this.resending.add(p);
+    }
+  }
+
+  /** What a channel does with a record before sending: `undefined` (send it) or the reason it is skipped, and what decided it. */
+  private skipReason(notifier: Notifier, alert: Alert): { readonly reason: string; readonly by?: string } | undefined {
+    const { channel } = notifier;
+    const id = alert.alert_id;
+    if (alert.state === 'ACKNOWLEDGED') {
+      remember(this.acked, channel, id);
+      if (notifier.resendIntervalMs === undefined) this.open.get(channel)?.delete(id); // an ack stops the repeats at once
+    } else if (alert.state === 'FIRING' && this.acked.get(channel)?.has(id)) return { reason: 'acknowledged' };
+    if (alert.state !== 'FIRING' && this.muted.get(channel)?.has(id) === true) return { reason: 'not-sent-firing' }; // its FIRING went nowhere on this channel
+    // the RESOLVED/ACKNOWLEDGED of a FIRING this channel sent goes out even if a silence or an inhibition began meanwhile;
+    // when its fate is not known (a restart), the routing decides
+    const mute = alert.state !== 'FIRING' && this.sent.get(channel)?.has(id) === true ? undefined : this.options.mute?.(channel, alert);
+    if (mute !== undefined) {
+      if (alert.state === 'FIRING') remember(this.muted, channel, id);
+      return mute;
+    }
+    if (!(notifier.states ?? DEFAULT_NOTIFIED_STATES).includes(alert.state)) return { reason: 'state' };
+    return undefined;
+  }
+
+  /** Keeps a re-sending or repeating channel's open alerts after a delivery. */
+  private delivered(notifier: Notifier, r: ConsumedRecord<Alert>): void {
+    const interval = intervalOf(notifier);
+    if (interval === undefined) return;
+    const { channel } = notifier;
+    let open = this.open.get(channel);
+    if (!open) this.open.set(channel, (open = new Map()));
+    if (r.value.state === 'FIRING') open.set(r.value.alert_id, { alert: r.value, partition: r.partition, dueMs: this.clock.nowMs() + interval });
+    else if (r.value.state === 'RESOLVED') {
+      open.delete(r.value.alert_id);
+      remember(this.resolved, channel, r.value.alert_id);
+    }
   }
 
   /**
@@ -180,7 +351,9 @@ export class NotificationDispatcher {
   /** Leaves the groups; notifications not delivered stay in Kafka for the channel's next member. Idempotent. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    for (const t of this.timers) clearInterval(t);
     await Promise.all(this.consumers.map((c) => c.consumer.stop()));
+    await Promise.allSettled([...this.resending]);
   }
 
   /** Notifications in hand and not delivered yet. */
@@ -295,11 +468,20 @@ export class NotificationDispatcher {
       this.giveUp(channel, r, 'an earlier notification of this alert was given up');
       return 'given-up';
     }
+    const skip = this.skipReason(notifier, alert);
+    if (skip !== undefined) {
+      this.m.skipped.inc({ channel, reason: skip.reason });
+      this.log.debug({ channel, alertId: alert.alert_id, state: alert.state, reason: skip.reason, by: skip.by }, 'notification not sent on this channel');
+      if (alert.state === 'RESOLVED') this.delivered(notifier, r);
+      return 'delivered';
+    }
     const expireAfterMs = this.options.expireAfterMs ?? DEFAULT_NOTIFICATION_EXPIRY_MS;
     for (let attempt = 0; ; attempt++) {
       if (!owner()) throw notOwner();
       try {
         await notifier.send(alert);
+        if (alert.state === 'FIRING') remember(this.sent, channel, alert.alert_id);
+        this.delivered(notifier, r);
         this.m.notified.inc({ channel });
         this.lastAttempt.set(channel, { ok: true, atMs: this.clock.nowMs() });
         if (attempt > 0) this.log.info({ channel, alertId: alert.alert_id, state: alert.state, attempts: attempt + 1, delayMs: this.clock.nowMs() - r.kafkaTimestampMs }, 'notification delivered after retries');
@@ -343,6 +525,7 @@ export class NotificationDispatcher {
 
   private giveUp(channel: string, r: ConsumedRecord<Alert>, why: string, code?: string): void {
     this.markGivenUp(channel, r.value.alert_id);
+    if (r.value.state === 'RESOLVED') this.open.get(channel)?.delete(r.value.alert_id); // Alertmanager resolves it by itself once its endsAt passed
     this.m.expired.inc({ channel });
     this.log.error({ channel, alertId: r.value.alert_id, state: r.value.state, device: r.value.device_id, code, writtenAt: new Date(r.kafkaTimestampMs).toISOString(), reason: why }, 'notification given up undelivered');
   }
@@ -352,6 +535,17 @@ export class NotificationDispatcher {
     const oldest = Math.min(...this.inHand.values());
     this.m.oldest.set(undefined, Number.isFinite(oldest) ? Math.max(0, this.clock.nowMs() - oldest) / 1000 : 0);
   }
+}
+
+/** The re-send (Alertmanager) or repeat (direct channels) interval of a channel, ms, or `undefined`. */
+const intervalOf = (n: Notifier): number | undefined => n.resendIntervalMs ?? n.repeatIntervalMs;
+
+/** Adds `id` to the channel's bounded set in `sets` (the oldest of 10 000 goes). */
+function remember(sets: Map<string, Set<string>>, channel: string, id: string): void {
+  let set = sets.get(channel);
+  if (!set) sets.set(channel, (set = new Set()));
+  set.add(id);
+  if (set.size > 10_000) set.delete(set.values().next().value!);
 }
 
 /** The error a batch ends with when its member no longer owns the partition (or stops): nothing more committed, the next owner sends. */

@@ -12,8 +12,8 @@ import { BusbarError, noopLogger } from '@busbar/core';
 import { CompactedTable, ensureTopics, retryKafkaStartup } from '@busbar/kafka';
 import type { createKafka } from '@busbar/kafka';
 import type { RuleStateStore } from '../handler.js';
-import type { StoredSeries } from './record.js';
-import { decodeStateRecord } from './record.js';
+import type { SeriesStateRecord, StoredSeries } from './record.js';
+import { decodeStateRecord, isFiring } from './record.js';
 
 /** Partitions of a state topic created by the alerter when the readings topic does not exist yet. */
 const DEFAULT_STATE_PARTITIONS = 6;
@@ -40,6 +40,15 @@ export interface KafkaRuleState extends RuleStateStore {
   stop(): Promise<void>;
   /** Why the state cannot be loaded (the table stopped following the topic), or `undefined`. */
   problem(): string | undefined;
+  /**
+   * The firing series whose episode is `alertId`, on any partition (read up to the topic's current
+   * end first), or `undefined` when no series fires with that id (unknown, or resolved already).
+   *
+   * @throws `BB_KAFKA_REPLAY_INCOMPLETE` when the topic cannot be read to its end in time.
+   */
+  findEpisode(alertId: string): Promise<SeriesStateRecord | undefined>;
+  /** The firing series of every partition as read so far (no wait). */
+  allFiring(): Iterable<SeriesStateRecord>;
 }
 
 /**
@@ -89,6 +98,15 @@ export async function openRuleState(options: RuleStateOptions): Promise<KafkaRul
     },
     stop: () => table.stop(),
     problem: () => table.problem(),
+    *allFiring() {
+      for (let p = 0; p < statePartitions; p++) for (const r of table.entries(p).values()) if (isFiring(r)) yield r;
+    },
+    async findEpisode(alertId) {
+      const all = Array.from({ length: statePartitions }, (_, p) => p);
+      await table.catchUp(all);
+      for (const p of all) for (const r of table.entries(p).values()) if (isFiring(r) && r.alertId === alertId) return r;
+      return undefined;
+    },
   };
 }
 

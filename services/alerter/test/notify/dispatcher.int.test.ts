@@ -278,4 +278,37 @@ describe('alerter > notification dispatcher (real Kafka, loopback servers)', () 
     expect(hookBodies).toHaveLength(1); // one attempt: a 400 is not retried
     expect(metrics.count('busbar_alerter_notify_errors_total', { channel: 'webhook-1' })).toBe(1);
   }, 60_000);
+
+  it('per-channel states and acks: the webhook is not given ACKNOWLEDGED, PagerDuty-like channels are; an escalation after the ack is held back on both; the RESOLVED goes to both', async () => {
+    const got: Record<string, string[]> = { hook: [], pager: [] };
+    const metrics = new RecordingMetrics();
+    await dispatcher(uniqueName('states'), [
+      { channel: 'hook', send: async (a) => void got['hook']!.push(`${a.state}:${a.severity}`) },
+      { channel: 'pager', states: ['FIRING', 'ACKNOWLEDGED', 'RESOLVED'], send: async (a) => void got['pager']!.push(`${a.state}:${a.severity}`) },
+    ], { metrics });
+    const [firing, resolved] = episode('psu-ack');
+    const warning = { ...firing, severity: 'WARNING' as const };
+    await produce(warning, { ...warning, state: 'ACKNOWLEDGED', message: 'ACKNOWLEDGED by alice' }, firing, resolved);
+    await until(() => got['hook']!.length === 2 && got['pager']!.length === 3, 'the notifications');
+    expect(got).toEqual({ hook: ['FIRING:WARNING', 'RESOLVED:CRITICAL'], pager: ['FIRING:WARNING', 'ACKNOWLEDGED:WARNING', 'RESOLVED:CRITICAL'] });
+    expect(metrics.count('busbar_alerter_notifications_skipped_total', { channel: 'hook', reason: 'state' })).toBe(1);
+    expect(metrics.count('busbar_alerter_notifications_skipped_total', { channel: 'hook', reason: 'acknowledged' })).toBe(1);
+    expect(metrics.count('busbar_alerter_notifications_skipped_total', { channel: 'pager', reason: 'acknowledged' })).toBe(1);
+  }, 60_000);
+
+  it('repeats a delivered FIRING on a repeating channel until its ACKNOWLEDGED (one episode) or its RESOLVED (another) is read', async () => {
+    const sent: string[] = [];
+    const d = await dispatcher(uniqueName('repeat'), [{ channel: 'hook', repeatIntervalMs: 300, send: async (a) => void sent.push(`${a.device_id}:${a.state}`) }]);
+    const [a] = episode('psu-r1');
+    const [b, bResolved] = episode('psu-r2');
+    await produce(a, b);
+    await until(() => sent.filter((x) => x === 'psu-r1:FIRING').length >= 3 && sent.filter((x) => x === 'psu-r2:FIRING').length >= 3, 'two repeats of each');
+    expect(d.openAlerts('hook').map((x) => x.device_id).sort()).toEqual(['psu-r1', 'psu-r2']);
+    await produce({ ...a, state: 'ACKNOWLEDGED' }, bResolved);
+    await until(() => sent.includes('psu-r2:RESOLVED') && d.openAlerts('hook').length === 0, 'the repeats stopped');
+    const after = sent.length;
+    await new Promise((r) => setTimeout(r, 1000)); // more than three intervals
+    expect(sent.slice(after)).toEqual([]);
+    expect(sent.filter((x) => x === 'psu-r1:ACKNOWLEDGED')).toEqual([]); // not a state of this channel
+  }, 60_000);
 });
