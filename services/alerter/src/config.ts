@@ -145,7 +145,7 @@ const matcherSchema = z.string().transform((text, ctx) => {
 /** One Alertmanager (`notify/alertmanager.ts`). */
 const alertmanagerSchema = z
   .object({
-    url: z.url(),
+    url: z.url().refine((u) => { const p = new URL(u); return p.username === '' && p.password === ''; }, { message: 'credentials in the URL are not supported (they would reach the logs): none' }),
     labels: labelSet.default({}),
     deviceLabels: z.record(z.string().min(1), labelSet).default({}),
     generatorUrl: z.string().min(1).optional(),
@@ -163,7 +163,7 @@ const pagerdutySchema = z
     /** File holding the integration's routing key (32 characters; surrounding whitespace ignored). */
     routingKeyFile: z.string().min(1),
     /** Events API endpoint (default PagerDuty's; a proxy or a test server otherwise). */
-    url: z.url().default(DEFAULT_PAGERDUTY_URL),
+    url: z.url().refine((u) => { const p = new URL(u); return p.username === '' && p.password === ''; }, { message: 'credentials in the URL are not supported (they would reach the logs): none' }).default(DEFAULT_PAGERDUTY_URL),
     /** Busbar severity → PagerDuty severity. */
     severity: z.object({ WARNING: pdSeverity.default('warning'), CRITICAL: pdSeverity.default('critical') }).strict().default({ WARNING: 'warning', CRITICAL: 'critical' }),
     /** Device id glob → PagerDuty `group` (e.g. the rack), first match wins; none when no glob matches. */

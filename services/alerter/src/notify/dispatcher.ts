@@ -223,7 +223,13 @@ export class NotificationDispatcher {
         deadLetter: { topic: o.deadLetterTopic, encoder: deadLetterSerde },
         handle: (records, control) => this.deliverBatch(notifier, records, control),
         // open alerts of partitions this member no longer owns are re-sent by their new owner
-        ...(intervalOf(notifier) !== undefined ? { onAssignment: (partitions: readonly number[]) => this.keepOpen(notifier.channel, partitions) } : {}),
+        ...(intervalOf(notifier) !== undefined
+          ? {
+              onAssignment: (partitions: readonly number[]) => this.keepOpen(notifier.channel, partitions),
+              // a rebalance, a crash or a stop: this member may no longer own them — the next owner re-sends
+              onRevoked: () => this.keepOpen(notifier.channel, []),
+            }
+          : {}),
         ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
         ...(o.maxWaitTimeMs !== undefined ? { maxWaitTimeMs: o.maxWaitTimeMs } : {}),
         logger: this.log.child({ channel: notifier.channel }),
@@ -261,6 +267,8 @@ export class NotificationDispatcher {
   private resend(notifier: Notifier, interval: number): void {
     const { channel } = notifier;
     if (this.stopping.signal.aborted) return;
+    // only while this channel's consumer is a member of its group (expelled, crashed or rebalancing: no re-sends)
+    if (this.consumers.find((c) => c.channel === channel)?.consumer.readiness().ok !== true) return;
     let open = this.open.get(channel);
     if (!open) this.open.set(channel, (open = new Map()));
     const now = this.clock.nowMs();
@@ -297,12 +305,13 @@ export class NotificationDispatcher {
       remember(this.acked, channel, id);
       if (notifier.resendIntervalMs === undefined) this.open.get(channel)?.delete(id); // an ack stops the repeats at once
     } else if (alert.state === 'FIRING' && this.acked.get(channel)?.has(id)) return { reason: 'acknowledged' };
-    if (alert.state !== 'FIRING' && this.muted.get(channel)?.has(id) === true) return { reason: 'not-sent-firing' }; // its FIRING went nowhere on this channel
+    const sentHere = this.sent.get(channel)?.has(id) === true; // a FIRING of this alert (the first or an escalation) went out here
+    if (alert.state !== 'FIRING' && !sentHere && this.muted.get(channel)?.has(id) === true) return { reason: 'not-sent-firing' }; // no FIRING of it went out on this channel
     // the RESOLVED/ACKNOWLEDGED of a FIRING this channel sent goes out even if a silence or an inhibition began meanwhile;
     // when its fate is not known (a restart), the routing decides
-    const mute = alert.state !== 'FIRING' && this.sent.get(channel)?.has(id) === true ? undefined : this.options.mute?.(channel, alert);
+    const mute = alert.state !== 'FIRING' && sentHere ? undefined : this.options.mute?.(channel, alert);
     if (mute !== undefined) {
-      if (alert.state === 'FIRING') remember(this.muted, channel, id);
+      if (alert.state === 'FIRING' && !sentHere) remember(this.muted, channel, id); // muted only while nothing of it was sent here
       return mute;
     }
     if (!(notifier.states ?? DEFAULT_NOTIFIED_STATES).includes(alert.state)) return { reason: 'state' };
@@ -401,7 +410,10 @@ export class NotificationDispatcher {
       this.inHand.set(`${channel}|${r.partition}:${r.offset}`, r.kafkaTimestampMs);
     }
     this.updateGauges();
-    for (const r of stale) this.markGivenUp(channel, r.value.alert_id); // no RESOLVED for a FIRING skipped as stale
+    for (const r of stale) {
+      this.markGivenUp(channel, r.value.alert_id); // no RESOLVED for a FIRING skipped as stale
+      if (r.value.state !== 'FIRING') this.open.get(channel)?.delete(r.value.alert_id); // nor re-sends after a RESOLVED or ACK skipped as stale
+    }
     const done = new Set<string>([...stale, ...foreign].map((r) => r.offset));
     // the partition may be taken away while notifications wait or go out: heartbeats on a timer
     // for the whole batch; a failed heartbeat or commit (a rebalance, the member expelled) means
@@ -468,6 +480,9 @@ export class NotificationDispatcher {
       this.giveUp(channel, r, 'an earlier notification of this alert was given up');
       return 'given-up';
     }
+    // a RESOLVED taken in hand ends the channel's re-sends/repeats of its FIRING at once, not once
+    // delivered: a re-send must not follow the resolve (PagerDuty would open a new incident)
+    if (alert.state === 'RESOLVED') this.open.get(channel)?.delete(alert.alert_id);
     const skip = this.skipReason(notifier, alert);
     if (skip !== undefined) {
       this.m.skipped.inc({ channel, reason: skip.reason });

@@ -73,4 +73,42 @@ describe('alerter > routing > routes (real Kafka + SMTP, local pager hook)', () 
     expect(hooked.map((h) => `${h.device_id}:${h.state}`)).toEqual(['cell-r1-1:FIRING', 'cell-r1-1:RESOLVED']);
     expect((await sink.messages()).map((m) => m.subject?.split(':')[0])).toEqual(['[Busbar CRITICAL] cell-r2-1', '[Busbar RESOLVED] cell-r2-1']);
   }, 120_000);
+
+  it('a route on severity: the WARNING to the e-mail, its CRITICAL escalation to the hook — and the RESOLVED to both (each sent a FIRING of the alert)', async () => {
+    const own = { ...DEFAULT_TOPICS, ...uniqueTopics('routes-sev', { readings: 'readings', alerts: 'alerts', deadLetter: 'dead-letter' }) };
+    const kafka = createKafka({ clientId: 'routes-test', brokers: kafkaServer.brokers });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: own.readings, numPartitions: 1 }, { topic: own.alerts, numPartitions: 1 }, { topic: own.deadLetter, numPartitions: 1 }], waitForLeaders: true });
+    await admin.disconnect();
+    const sevSink = await smtpSink('routes-sev');
+    const severityAlerter = await startAlerter(alerterConfigSchema.parse({
+      kafka: { brokers: kafkaServer.brokers },
+      topics: own,
+      groupId: uniqueName('routes-sev-alerter'),
+      rules: [{ id: 'cell-temp', devices: ['cell-*'], signal: 'temperature_c', direction: 'above', warning: 50, critical: 60, clear: 40, forMs: 0 }],
+      email: { smtp: { host: sevSink.host, port: sevSink.port }, from: 'busbar@lab.test', to: [sevSink.address] },
+      webhooks: [{ name: 'pager', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook` }],
+      routing: { routes: [{ matchers: ['severity="critical"'], receivers: ['webhook-pager'] }], defaultReceivers: ['email'] },
+      acks: { enabled: false },
+      outbox: { retryInitialMs: 100, retryMaxMs: 1000 },
+      ops: { port: 0 },
+    }), { logger: noopLogger, metrics: noopMetrics });
+    try {
+      const before = hooked.length;
+      const t0 = Date.now();
+      const send = (v: number, at: number): Promise<unknown> => producer.send({ topic: own.readings, acks: -1, messages: [{ key: 'cell-sev-1', value: readingSerde.encode({ device_id: 'cell-sev-1', protocol: 'modbus', timestamp: new Date(at), values: { temperature_c: v } }) }] });
+      await send(55, t0); // WARNING: routed to the default receivers (the e-mail)
+      await sevSink.waitFor((m) => m.subject?.startsWith('[Busbar WARNING] cell-sev-1') === true, 60_000);
+      await send(70, t0 + 1000); // CRITICAL escalation, same alert id: the hook
+      await send(30, t0 + 2000); // RESOLVED
+      await sevSink.waitFor((m) => m.subject?.startsWith('[Busbar RESOLVED] cell-sev-1') === true, 60_000);
+      for (const end = Date.now() + 30_000; hooked.slice(before).filter((h) => h.state === 'RESOLVED').length === 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(hooked.slice(before).map((h) => `${h.device_id}:${h.state}`)).toEqual(['cell-sev-1:FIRING', 'cell-sev-1:RESOLVED']);
+      expect((await sevSink.messages()).map((m) => m.subject?.split(':')[0])).toEqual(['[Busbar WARNING] cell-sev-1', '[Busbar RESOLVED] cell-sev-1']);
+    } finally {
+      await severityAlerter.stop();
+    }
+  }, 120_000);
 });
