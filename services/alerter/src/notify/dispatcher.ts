@@ -430,7 +430,10 @@ export class NotificationDispatcher {
     const advance = (): void => {
       const before = next;
       while (next < records.length && done.has(records[next]!.offset)) next++;
-      if (next === before || !owner()) return;
+      // committed even when the partition may be moving: a delivered prefix left uncommitted would be
+      // sent again whole by the next owner (a FIRING after its RESOLVED); the commit fails harmlessly
+      // when this member no longer belongs to the generation
+      if (next === before) return;
       const offset = records[next - 1]!.offset;
       committing = committing.then(() => control.commit(offset)).catch((err: unknown) => {
         lost = true;
