@@ -87,6 +87,7 @@ for (let end = Date.now() + 60_000; !Object.values(alerter.ready!()).every((c) =
 /** Kafka floor: a consumer of its own group on the readings topic. */
 const sentAt = new Map<string, number>();
 const floorAt = new Map<string, number>();
+const stageConsumers: ReturnType<typeof kafka.consumer>[] = [];
 const floor = kafka.consumer({ groupId: `bench-floor-${run}`, maxWaitTimeInMs: 1000 });
 await floor.connect();
 await floor.subscribe({ topic: topics.readings, fromBeginning: true });
@@ -94,6 +95,24 @@ await floor.run({ eachMessage: async ({ message }) => {
   const id = message.key?.toString('utf8');
   if (id !== undefined && !floorAt.has(id)) floorAt.set(id, performance.now());
 } });
+
+/**
+ * Stages of the alert path: an alert record seen by a read_uncommitted consumer (written by the
+ * alerter's transaction, not committed yet) and by a read_committed one (committed: what the
+ * notification channels read), keyed by device.
+ */
+const writtenAt = new Map<string, number>();
+const committedAt = new Map<string, number>();
+for (const [readUncommitted, at] of [[true, writtenAt], [false, committedAt]] as const) {
+  const c = kafka.consumer({ groupId: `bench-alerts-${readUncommitted ? 'uncommitted' : 'committed'}-${run}`, maxWaitTimeInMs: 100, readUncommitted });
+  await c.connect();
+  await c.subscribe({ topic: topics.alerts, fromBeginning: true });
+  await c.run({ eachMessage: async ({ message }) => {
+    const device = message.key?.toString('utf8');
+    if (device !== undefined && !at.has(device)) at.set(device, performance.now());
+  } });
+  stageConsumers.push(c);
+}
 
 /** Mail times by device id (the subject names the device). */
 const mailAt = new Map<string, number>();
@@ -141,6 +160,8 @@ function stats(name: string, at: (device: string) => number | undefined): string
 }
 console.log(`alert latency, ${n} alerts, one reading every ${intervalMs} ms, from just before the publish:`);
 console.log(stats('Kafka produce → consume (floor)', (d) => floorAt.get(d)));
+console.log(stats('reading → alert record written (uncommitted)', (d) => writtenAt.get(d)));
+console.log(stats('reading → alert record committed (read)', (d) => committedAt.get(d)));
 console.log(stats('reading → e-mail accepted by the SMTP sink', (d) => mailAt.get(d)));
 console.log(stats('reading → Alertmanager answered 200', (d) => {
   const id = alertIdOf.get(d);
@@ -149,6 +170,7 @@ console.log(stats('reading → Alertmanager answered 200', (d) => {
 
 await producer.disconnect();
 await floor.disconnect();
+for (const c of stageConsumers) await c.disconnect();
 await alerter.stop();
 await new Promise<void>((r) => proxy.close(() => r()));
 await am.dispose();

@@ -55,6 +55,7 @@
  * fetched is the consumer lag, `busbar_kafka_consumer_lag_records{topic=<alerts>}` per group member.
  */
 import type { Alert } from '@busbar/avro';
+import type { AlertGroup } from './group.js';
 
 type AlertState = Alert['state'];
 import { alertSerde, deadLetterSerde } from '@busbar/avro';
@@ -73,6 +74,11 @@ export interface Notifier {
    * @throws on failure: retried, unless it is a `BusbarError` with `retriable: false` (given up at once).
    */
   send(alert: Alert): Promise<void>;
+  /**
+   * Sends one notification for a group of alerts (built-in `group_by`, `group.ts`); channels
+   * without it cannot be grouped. Errors as {@link Notifier.send}.
+   */
+  sendGroup?(group: AlertGroup): Promise<void>;
   /** The alert states this channel is given (default {@link DEFAULT_NOTIFIED_STATES}: FIRING and RESOLVED, no ACKNOWLEDGED). */
   readonly states?: readonly AlertState[];
   /**

@@ -17,6 +17,8 @@
 import nodemailer from 'nodemailer';
 import type { Alert } from '@busbar/avro';
 import { BusbarError } from '@busbar/core';
+import type { AlertGroup } from './group.js';
+import { groupStatus } from './group.js';
 
 /**
  * Default SMTP timeouts, ms: `connectionTimeoutMs` to establish the TCP (or TLS) connection,
@@ -78,6 +80,23 @@ export function formatAlertMail(a: Alert): { subject: string; text: string } {
   return { subject, text };
 }
 
+/**
+ * Subject and text of the mail for a group of alerts (built-in `group_by`): a group of one is
+ * {@link formatAlertMail}'s mail; otherwise the subject counts firing and resolved alerts and names
+ * the group's labels, and the text holds each alert's {@link formatAlertMail} text, firing first.
+ */
+export function formatGroupMail(group: AlertGroup): { subject: string; text: string } {
+  if (group.alerts.length === 1) return formatAlertMail(group.alerts[0]!);
+  const firing = group.alerts.filter((a) => a.state !== 'RESOLVED');
+  const resolved = group.alerts.filter((a) => a.state === 'RESOLVED');
+  const labels = Object.entries(group.groupLabels).map(([k, v]) => `${k}=${v}`).join(' ');
+  const counts = [firing.length > 0 ? `${firing.length} firing` : '', resolved.length > 0 ? `${resolved.length} resolved` : ''].filter((x) => x !== '').join(', ');
+  const worst = firing.some((a) => a.severity === 'CRITICAL') ? 'CRITICAL' : firing.length > 0 ? 'WARNING' : 'RESOLVED';
+  const subject = `[Busbar ${worst}] ${counts}: ${labels}`;
+  const text = [...firing, ...resolved].map((a) => formatAlertMail(a).text).join('\n\n----\n\n');
+  return { subject, text: `${group.alerts.length} alerts (${counts}), grouped by ${labels}; status ${groupStatus(group)}\n\n${text}` };
+}
+
 /** TLS errors of Node and OpenSSL (certificate checks, handshake) as found in `code`. */
 const TLS_CODES = /^(ETLS|ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
 
@@ -132,8 +151,30 @@ export class EmailNotifier {
    */
   async send(a: Alert): Promise<void> {
     const { subject, text } = formatAlertMail(a);
+    await this.deliver(subject, text, { 'X-Busbar-Alert-Id': a.alert_id, 'X-Busbar-Alert-State': a.state });
+  }
+
+  /**
+   * Sends one mail for a group of alerts ({@link formatGroupMail}); headers
+   * `X-Busbar-Group-Key`, `X-Busbar-Alert-Ids` (comma-separated) and `X-Busbar-Group-Status`
+   * (`firing`/`resolved`); a group of one carries {@link EmailNotifier.send}'s headers too.
+   *
+   * @throws {BusbarError} as {@link EmailNotifier.send}.
+   */
+  async sendGroup(group: AlertGroup): Promise<void> {
+    const { subject, text } = formatGroupMail(group);
+    const one = group.alerts.length === 1 ? group.alerts[0] : undefined;
+    await this.deliver(subject, text, {
+      'X-Busbar-Group-Key': group.key,
+      'X-Busbar-Alert-Ids': group.alerts.map((a) => a.alert_id).join(','),
+      'X-Busbar-Group-Status': groupStatus(group),
+      ...(one === undefined ? {} : { 'X-Busbar-Alert-Id': one.alert_id, 'X-Busbar-Alert-State': one.state }),
+    });
+  }
+
+  private async deliver(subject: string, text: string, headers: Record<string, string>): Promise<void> {
     try {
-      await this.transport.sendMail({ from: this.settings.from, to: [...this.settings.to], subject, text, headers: { 'X-Busbar-Alert-Id': a.alert_id, 'X-Busbar-Alert-State': a.state } });
+      await this.transport.sendMail({ from: this.settings.from, to: [...this.settings.to], subject, text, headers });
     } catch (cause) {
       throw smtpError(cause, this.settings.smtp);
     }

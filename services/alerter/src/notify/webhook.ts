@@ -8,6 +8,8 @@
  */
 import type { Alert } from '@busbar/avro';
 import { BusbarError } from '@busbar/core';
+import type { AlertGroup } from './group.js';
+import { groupStatus } from './group.js';
 
 /** One hook, its secrets resolved. */
 export interface WebhookTarget {
@@ -45,14 +47,33 @@ export function redactWebhookUrl(url: string): string {
  *   retried); the message names the hook by its redacted URL.
  */
 export async function postWebhook(target: WebhookTarget | string, alert: Alert, timeoutMs = 5000): Promise<void> {
-  if (typeof target === 'string') target = { url: target, timeoutMs };
+  await post(typeof target === 'string' ? { url: target, timeoutMs } : target, JSON.stringify(alertJson(alert)));
+}
+
+/** An Alert as the webhooks' JSON: its fields, `timestamp` as an ISO 8601 string. */
+function alertJson(alert: Alert): Record<string, unknown> {
+  return { ...alert, timestamp: alert.timestamp.toISOString() };
+}
+
+/**
+ * POSTs a group of alerts (built-in `group_by`) to `target.url` as one JSON document, shaped like
+ * Alertmanager's webhook payload: `{"version":"busbar/1","groupKey":"{rack=\"r3\"}","status":"firing"|"resolved",
+ * "groupLabels":{…},"alerts":[<Alert as postWebhook sends it>, …]}`.
+ *
+ * @throws {BusbarError} as {@link postWebhook}.
+ */
+export async function postWebhookGroup(target: WebhookTarget, group: AlertGroup): Promise<void> {
+  await post(target, JSON.stringify({ version: 'busbar/1', groupKey: group.key, status: groupStatus(group), groupLabels: group.groupLabels, alerts: group.alerts.map(alertJson) }));
+}
+
+async function post(target: WebhookTarget, body: string): Promise<void> {
   const where = redactWebhookUrl(target.url);
   let res: Response;
   try {
     res = await fetch(target.url, {
       method: 'POST',
       headers: { ...target.headers, 'content-type': 'application/json' },
-      body: JSON.stringify({ ...alert, timestamp: alert.timestamp.toISOString() }),
+      body,
       signal: AbortSignal.timeout(target.timeoutMs),
       redirect: 'error', // a redirect would carry the secret headers and the alert elsewhere
     });
