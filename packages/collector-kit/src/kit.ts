@@ -14,7 +14,7 @@ import { CommandPipeline, answersCommandId } from '@busbar/commands';
 import type { Command, CommandResultInput, DeviceEventInput, ReadingInput } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { KafkaConfig, TopicsConfig } from '@busbar/kafka';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd, retryKafkaStartup } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, healingProducer, readTopicToEnd, retryKafkaStartup } from '@busbar/kafka';
 import type { SupervisorEvents } from '@busbar/supervisor';
 import type { BufferedRecord } from './buffer.js';
 import { Forwarder, RecordBuffer } from './buffer.js';
@@ -123,7 +123,7 @@ export class CollectorKit {
    */
   static async start(options: CollectorKitOptions): Promise<CollectorKit> {
     const kafka = createKafka({ ...options.kafka, clientId: options.kafka.clientId ?? `busbar-${options.service}-${options.instanceId}` }, options.logger, options.metrics);
-    const producer = kafka.producer(PRODUCER_OPTIONS);
+    const producer = healingProducer(() => kafka.producer(PRODUCER_OPTIONS), { name: 'publish', logger: options.logger, metrics: options.metrics });
     await retryKafkaStartup('producer connect', () => producer.connect(), { logger: options.logger });
     // The store-and-forward buffer's own producer is NOT idempotent: kafkajs cannot recover an
     // idempotent producer the broker answers OUT_OF_ORDER_SEQUENCE_NUMBER after a broker restart

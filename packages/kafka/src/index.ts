@@ -6,6 +6,7 @@ export { createKafka, ensureTopics } from './client.js';
 export type { KafkaConnectionConfig } from './client.js';
 export { PRODUCER_OPTIONS, RecordPublisher } from './publisher.js';
 export { DecodingConsumer, watchProducer } from './consumer.js';
+export { healingProducer } from './healing-producer.js';
 export { topicEncoder } from './framing.js';
 export type { BatchControl, BatchOutcome, ConsumedRecord } from './consumer.js';
 export { CompactedTable } from './table.js';

@@ -26,7 +26,7 @@ import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError, errorCode } from '@busbar/core';
 import type { Alert, DeviceEvent, Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
-import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup, topicEncoder, watchProducer } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, healingProducer, retryKafkaStartup, topicEncoder, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { AlerterConfig, AlerterConfigFile } from './config.js';
 import { channelsOf, enginesOf, readsDeviceEvents, resolveAlerterSecrets, signalOfRule, stateTopicOf } from './config.js';
@@ -75,7 +75,7 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
   if (config.outbox.path !== undefined) logger.warn({ path: config.outbox.path }, 'outbox.path is no longer used: notifications wait in the alerts topic (each channel is a consumer group); remove it from the configuration');
 
   const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-alerter' }, logger, metrics);
-  const producer = kafka.producer(PRODUCER_OPTIONS);
+  const producer = healingProducer(() => kafka.producer(PRODUCER_OPTIONS), { name: 'acks-and-dead-letters', logger, metrics });
   const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   // the batches' transactions: alerts + rule state + offsets, all or nothing

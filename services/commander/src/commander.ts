@@ -23,7 +23,7 @@ import { SharedSessions, commandResolver, deviceTable } from '@busbar/protocol';
 import type { AnyProtocolModule, DeviceConfigBase } from '@busbar/protocol';
 import type { Command } from '@busbar/avro';
 import { commandResultSerde, commandSerde, deadLetterSerde } from '@busbar/avro';
-import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, readTopicToEnd, retryKafkaStartup, watchProducer } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, RecordPublisher, createKafka, healingProducer, readTopicToEnd, retryKafkaStartup, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { arbinModule, basytecModule, corusModule, maccorModule } from './config.js';
 import type { CommanderConfig } from './config.js';
@@ -74,7 +74,7 @@ export async function startCommander(config: CommanderConfig, deps: { logger: Lo
   });
 
   const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-commander' }, logger, metrics);
-  const producer: Producer = kafka.producer(PRODUCER_OPTIONS);
+  const producer: Producer = healingProducer(() => kafka.producer(PRODUCER_OPTIONS), { name: 'results', logger, metrics });
   const producerReady = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const results = new RecordPublisher(producer, config.topics.commandResults, commandResultSerde, metrics);

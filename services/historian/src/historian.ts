@@ -26,7 +26,7 @@ import { BusbarError, backoffDelayMs, sleep } from '@busbar/core';
 import type { Alert, CommandResult, DeviceEvent, Reading } from '@busbar/avro';
 import { alertSerde, commandResultSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import type { BatchControl, ConsumedRecord } from '@busbar/kafka';
-import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, retryKafkaStartup, watchProducer } from '@busbar/kafka';
+import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, healingProducer, retryKafkaStartup, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { HistorianConfig } from './config.js';
 import type { MappedPoint } from './points.js';
@@ -226,7 +226,7 @@ export async function startHistorian(config: HistorianConfig, deps: { logger: Lo
   };
 
   const kafka = createKafka({ ...config.kafka, clientId: config.kafka.clientId ?? 'busbar-historian' }, logger, metrics);
-  const producer = kafka.producer(PRODUCER_OPTIONS);
+  const producer = healingProducer(() => kafka.producer(PRODUCER_OPTIONS), { name: 'dead-letters', logger, metrics });
   const producerCheck = watchProducer(producer);
   await retryKafkaStartup('producer connect', () => producer.connect(), { logger: logger });
   const consumer = new DecodingConsumer<HistorianRecord>({
