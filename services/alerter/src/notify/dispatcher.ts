@@ -56,6 +56,8 @@
  */
 import type { Alert } from '@busbar/avro';
 import type { AlertGroup } from './group.js';
+import type { GroupingOptions } from './grouping.js';
+import { GroupedDelivery } from './grouped-delivery.js';
 
 type AlertState = Alert['state'];
 import { alertSerde, deadLetterSerde } from '@busbar/avro';
@@ -142,6 +144,12 @@ export interface NotificationDispatcherOptions {
    */
   readonly mute?: MuteCheck;
   /**
+   * Built-in grouping (`routing.groupBy`, `grouping.ts`, `grouped-delivery.ts`) of the channels
+   * that send groups (`Notifier.sendGroup`: e-mail, webhooks); a channel's `repeatIntervalMs` then
+   * repeats its groups. Default: none, every record is notified on its own.
+   */
+  readonly grouping?: Omit<GroupingOptions, 'repeatIntervalMs'>;
+  /**
    * Longest wait of the channels' fetches, ms (the consumers' default, 1 s, otherwise). The alerts
    * topic is written in transactions and read committed: a fetch waiting on the broker is not
    * answered when a transaction commits, only when its wait ends, so this bounds the delay a
@@ -192,6 +200,8 @@ export class NotificationDispatcher {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly resending = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
+  /** Grouped channels by name. */
+  private readonly grouped = new Map<string, GroupedDelivery>();
 
   /** @param options - see {@link NotificationDispatcherOptions}. */
   constructor(private readonly options: NotificationDispatcherOptions) {
@@ -219,7 +229,8 @@ export class NotificationDispatcher {
     const startedAtMs = this.clock.nowMs();
     for (const notifier of o.notifiers) {
       await this.newChannelStartsNow(`${o.groupPrefix}.${notifier.channel}`, startedAtMs);
-      const consumer = new DecodingConsumer<Alert>({
+      const grouped = this.groupedChannel(notifier);
+      const consumer: DecodingConsumer<Alert> = new DecodingConsumer<Alert>({
         kafka: o.kafka,
         producer: o.producer,
         groupId: `${o.groupPrefix}.${notifier.channel}`,
@@ -227,9 +238,11 @@ export class NotificationDispatcher {
         fromBeginning: true, // only when the group has no offsets and could not be set to its start time (see newChannelStartsNow)
         decoder: alertSerde,
         deadLetter: { topic: o.deadLetterTopic, encoder: deadLetterSerde },
-        handle: (records, control) => this.deliverBatch(notifier, records, control),
+        handle: (records, control) => (grouped ? grouped.take(records, control) : this.deliverBatch(notifier, records, control)),
+        // grouped records of partitions this member no longer owns are grouped and sent by their new owner
+        ...(grouped ? { onAssignment: (partitions: readonly number[]) => grouped.assigned(partitions), onRevoked: () => grouped.revoked() } : {}),
         // open alerts of partitions this member no longer owns are re-sent by their new owner
-        ...(intervalOf(notifier) !== undefined
+        ...(!grouped && intervalOf(notifier) !== undefined
           ? {
               onAssignment: (partitions: readonly number[]) => this.keepOpen(notifier.channel, partitions),
               // a rebalance, a crash or a stop: this member may no longer own them — the next owner re-sends
@@ -243,6 +256,13 @@ export class NotificationDispatcher {
       });
       this.consumers.push({ channel: notifier.channel, consumer });
       await consumer.start();
+      if (grouped) {
+        const g = o.grouping!;
+        const timer = setInterval(() => grouped.tick(), Math.max(10, Math.min(1000, g.groupWaitMs / 4, g.groupIntervalMs / 4)));
+        timer.unref();
+        this.timers.push(timer);
+        continue;
+      }
       const interval = intervalOf(notifier);
       if (interval !== undefined) {
         const timer = setInterval(() => this.resend(notifier, interval), Math.max(10, Math.min(1000, interval / 4)));
@@ -251,6 +271,73 @@ export class NotificationDispatcher {
       }
     }
     this.updateGauges();
+  }
+
+  /**
+   * The grouped delivery of a channel that sends groups when grouping is configured (else
+   * `undefined`): its records pass the same checks as a record sent alone (`admit`) before they
+   * enter their group.
+   */
+  private groupedChannel(notifier: Notifier): GroupedDelivery | undefined {
+    const o = this.options;
+    const sendGroup = notifier.sendGroup;
+    if (o.grouping === undefined || sendGroup === undefined) return undefined;
+    const { channel } = notifier;
+    const expireAfterMs = o.expireAfterMs ?? DEFAULT_NOTIFICATION_EXPIRY_MS;
+    const consumerOf = (): DecodingConsumer<Alert> | undefined => this.consumers.find((c) => c.channel === channel)?.consumer;
+    const grouped: GroupedDelivery = new GroupedDelivery({
+      channel,
+      sendGroup: (g) => sendGroup.call(notifier, g),
+      grouping: { ...o.grouping, ...(notifier.repeatIntervalMs !== undefined ? { repeatIntervalMs: notifier.repeatIntervalMs } : {}) },
+      admit: (r) => {
+        if (r.headers?.[ALERTER_GROUP_HEADER] !== o.origin) return false; // another group's alerts
+        const alert = r.value;
+        if (this.clock.nowMs() - r.kafkaTimestampMs > expireAfterMs) {
+          this.m.expired.inc({ channel });
+          this.markGivenUp(channel, alert.alert_id);
+          this.log.warn({ channel, alertId: alert.alert_id, state: alert.state, writtenAt: new Date(r.kafkaTimestampMs).toISOString() }, 'notification older than the expiry skipped undelivered');
+          return false;
+        }
+        if (alert.state !== 'FIRING' && this.givenUp.get(channel)?.has(alert.alert_id)) {
+          this.giveUp(channel, r, 'an earlier notification of this alert was given up');
+          return false;
+        }
+        const skip = this.skipReason(notifier, alert);
+        if (alert.state === 'ACKNOWLEDGED') grouped.acknowledge(alert.alert_id);
+        if (skip !== undefined) {
+          this.m.skipped.inc({ channel, reason: skip.reason });
+          this.log.debug({ channel, alertId: alert.alert_id, state: alert.state, reason: skip.reason, by: skip.by }, 'notification not sent on this channel');
+          return false;
+        }
+        if (alert.state === 'FIRING') remember(this.sent, channel, alert.alert_id); // it goes out in its group
+        return true;
+      },
+      onHeld: (r, held) => {
+        if (held) this.inHand.set(`${channel}|${r.partition}:${r.offset}`, r.writtenAtMs);
+        else this.inHand.delete(`${channel}|${r.partition}:${r.offset}`);
+        this.updateGauges();
+      },
+      onAttempt: (a) => {
+        if (a.ok) {
+          if (a.kind === 'repeat') this.m.resent.inc({ channel, outcome: 'ok' });
+          else this.m.notified.inc({ channel });
+          this.lastAttempt.set(channel, { ok: true, atMs: this.clock.nowMs() });
+          return;
+        }
+        if (a.kind === 'repeat') this.m.resent.inc({ channel, outcome: 'failed' });
+        this.m.errors.inc({ channel });
+        if (a.expired) this.m.expired.inc({ channel });
+        this.lastAttempt.set(channel, { ok: false, error: a.error.slice(0, 300), atMs: this.clock.nowMs() });
+      },
+      member: () => consumerOf()?.readiness().ok === true && !this.stopping.signal.aborted,
+      expireAfterMs,
+      retry: o.retry ?? { initialDelayMs: 1000, maxDelayMs: 300_000 },
+      clock: this.clock,
+      logger: this.log,
+      metrics: o.metrics ?? noopMetrics,
+    });
+    this.grouped.set(channel, grouped);
+    return grouped;
   }
 
   /** Alerts a re-sending or repeating channel holds open from the records it delivered (not those recovered from `recoverOpen`). */
@@ -367,6 +454,7 @@ export class NotificationDispatcher {
   async stop(): Promise<void> {
     this.stopping.abort();
     for (const t of this.timers) clearInterval(t);
+    await Promise.all([...this.grouped.values()].map((g) => g.stop())); // notifications in flight end (delivered ones committed) before the consumers leave
     await Promise.all(this.consumers.map((c) => c.consumer.stop()));
     await Promise.allSettled([...this.resending]);
   }
