@@ -161,6 +161,7 @@ describe('kafka > DecodingConsumer > commitLater', () => {
       expect(await committed()).toBe('-1'); // nothing committed by the consumer
       await controls[0]!.control.commitLater(controls[0]!.last); // the first batch, now that the second was fetched
       expect(await committed()).toBe('2');
+      await new Promise((r) => setTimeout(r, 2500)); // fetches start after the commit (fetch wait 1 s): from where?
       await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ n: 4 }) }] });
       await until('third batch', () => handled.includes('3'));
       await new Promise((r) => setTimeout(r, 1500)); // more fetches: the position did not move back

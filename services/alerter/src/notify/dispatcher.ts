@@ -47,6 +47,11 @@
  * one alert, which Alertmanager treats as one, identified by its labels), minus the episodes whose
  * RESOLVED this channel delivered.
  *
+ * Grouping (`options.grouping`, `routing.groupBy`): a channel that sends groups (`Notifier.sendGroup`)
+ * hands each record that passed the checks above to its {@link GroupedDelivery} (`grouped-delivery.ts`),
+ * which holds it in its group, returns the batch at once and commits each partition once the group
+ * notifications covering its records were delivered; such a channel repeats groups, not alerts.
+ *
  * Metrics: `busbar_alerter_notifications_total{channel}` (delivered),
  * `busbar_alerter_notify_errors_total{channel}` (failed attempts),
  * `busbar_alerter_notifications_expired_total{channel}` (given up, logged with the alert id),

@@ -27,7 +27,7 @@ import type { AlertGroup } from './group.js';
 import { groupKeyOf, singleAlertGroup } from './group.js';
 
 /** `groupBy` value meaning "no grouping: every alert alone" (Alertmanager's `group_by: ['...']`). */
-export const GROUP_BY_ALL = '...';
+const GROUP_BY_ALL = '...';
 
 /** Options of {@link AlertGrouping}. */
 export interface GroupingOptions {
