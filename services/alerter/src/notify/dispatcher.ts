@@ -63,6 +63,7 @@ import type { Alert } from '@busbar/avro';
 import type { AlertGroup } from './group.js';
 import type { GroupingOptions } from './grouping.js';
 import { GroupedDelivery } from './grouped-delivery.js';
+import { OpenAlerts } from './open-alerts.js';
 
 type AlertState = Alert['state'];
 import { alertSerde, deadLetterSerde } from '@busbar/avro';
@@ -194,14 +195,12 @@ export class NotificationDispatcher {
   private readonly givenUp = new Map<string, Set<string>>();
   /** Alert ids whose ACKNOWLEDGED record each channel read (bounded): their later FIRINGs are held back. */
   private readonly acked = new Map<string, Set<string>>();
-  /** Per re-sending or repeating channel: open alerts by id, the partition they came from (none: recovered), when next due. */
-  private readonly open = new Map<string, Map<string, { readonly alert: Alert; readonly partition: number | undefined; dueMs: number }>>();
+  /** Per re-sending or repeating channel: the open alerts it sends again (`open-alerts.ts`). */
+  private readonly opened: OpenAlerts;
   /** Per channel: alert ids whose FIRING it did not send (muted, routed elsewhere; bounded): their RESOLVED is not sent either. */
   private readonly muted = new Map<string, Set<string>>();
   /** Per channel: alert ids whose FIRING it sent (bounded). */
   private readonly sent = new Map<string, Set<string>>();
-  /** Per re-sending channel: alert ids whose RESOLVED it delivered (bounded), never recovered again. */
-  private readonly resolved = new Map<string, Set<string>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly resending = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
@@ -211,6 +210,7 @@ export class NotificationDispatcher {
   /** @param options - see {@link NotificationDispatcherOptions}. */
   constructor(private readonly options: NotificationDispatcherOptions) {
     this.clock = options.clock ?? systemClock;
+    this.opened = new OpenAlerts(this.clock);
     this.log = options.logger ?? noopLogger;
     const metrics = options.metrics ?? noopMetrics;
     this.m = {
@@ -249,9 +249,9 @@ export class NotificationDispatcher {
         // open alerts of partitions this member no longer owns are re-sent by their new owner
         ...(!grouped && intervalOf(notifier) !== undefined
           ? {
-              onAssignment: (partitions: readonly number[]) => this.keepOpen(notifier.channel, partitions),
+              onAssignment: (partitions: readonly number[]) => this.opened.keepPartitions(notifier.channel, partitions),
               // a rebalance, a crash or a stop: this member may no longer own them — the next owner re-sends
-              onRevoked: () => this.keepOpen(notifier.channel, []),
+              onRevoked: () => this.opened.keepPartitions(notifier.channel, []),
             }
           : {}),
         ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
@@ -303,7 +303,7 @@ export class NotificationDispatcher {
           this.log.warn({ channel, alertId: alert.alert_id, state: alert.state, writtenAt: new Date(r.kafkaTimestampMs).toISOString() }, 'notification older than the expiry skipped undelivered');
           return false;
         }
-        if (alert.state !== 'FIRING' && this.givenUp.get(channel)?.has(alert.alert_id)) {
+        if (this.givenUp.get(channel)?.has(alert.alert_id)) {
           this.giveUp(channel, r, 'an earlier notification of this alert was given up');
           return false;
         }
@@ -347,14 +347,7 @@ export class NotificationDispatcher {
 
   /** Alerts a re-sending or repeating channel holds open from the records it delivered (not those recovered from `recoverOpen`). */
   openAlerts(channel: string): Alert[] {
-    return [...(this.open.get(channel)?.values() ?? [])].filter((o) => o.partition !== undefined).map((o) => o.alert);
-  }
-
-  /** Drops the open alerts of partitions no longer assigned. */
-  private keepOpen(channel: string, partitions: readonly number[]): void {
-    const open = this.open.get(channel);
-    if (open === undefined) return;
-    for (const [id, o] of open) if (o.partition !== undefined && !partitions.includes(o.partition)) open.delete(id);
+    return this.opened.list(channel);
   }
 
   /**
@@ -367,22 +360,11 @@ export class NotificationDispatcher {
     if (this.stopping.signal.aborted) return;
     // only while this channel's consumer is a member of its group (expelled, crashed or rebalancing: no re-sends)
     if (this.consumers.find((c) => c.channel === channel)?.consumer.readiness().ok !== true) return;
-    let open = this.open.get(channel);
-    if (!open) this.open.set(channel, (open = new Map()));
-    const now = this.clock.nowMs();
-    if (notifier.resendIntervalMs !== undefined && this.options.recoverOpen !== undefined) {
-      const firing = new Map([...this.options.recoverOpen()].map((a) => [a.alert_id, a]));
-      const resolved = this.resolved.get(channel);
-      const muted = this.muted.get(channel);
-      for (const [id, o] of open) if (o.partition === undefined && !firing.has(id)) open.delete(id);
-      for (const [id, a] of firing) {
-        if (!open.has(id) && !resolved?.has(id) && !muted?.has(id) && this.options.mute?.(channel, a) === undefined) open.set(id, { alert: a, partition: undefined, dueMs: now });
-      }
-    }
-    for (const o of open.values()) {
-      if (o.dueMs > now) continue;
-      o.dueMs = now + interval;
-      const alert = o.alert;
+    const recoverOpen = this.options.recoverOpen;
+    const recovered = notifier.resendIntervalMs !== undefined && recoverOpen !== undefined
+      ? { firing: recoverOpen(), admit: (a: Alert) => !this.muted.get(channel)?.has(a.alert_id) && this.options.mute?.(channel, a) === undefined }
+      : undefined;
+    for (const alert of this.opened.due(channel, interval, recovered)) {
       const p = notifier
         .send(alert)
         .then(() => this.m.resent.inc({ channel, outcome: 'ok' }))
@@ -401,7 +383,7 @@ export class NotificationDispatcher {
     const id = alert.alert_id;
     if (alert.state === 'ACKNOWLEDGED') {
       remember(this.acked, channel, id);
-      if (notifier.resendIntervalMs === undefined) this.open.get(channel)?.delete(id); // an ack stops the repeats at once
+      if (notifier.resendIntervalMs === undefined) this.opened.close(channel, id); // an ack stops the repeats at once
     } else if (alert.state === 'FIRING' && this.acked.get(channel)?.has(id)) return { reason: 'acknowledged' };
     const sentHere = this.sent.get(channel)?.has(id) === true; // a FIRING of this alert (the first or an escalation) went out here
     if (alert.state !== 'FIRING' && !sentHere && this.muted.get(channel)?.has(id) === true) return { reason: 'not-sent-firing' }; // no FIRING of it went out on this channel
@@ -419,15 +401,7 @@ export class NotificationDispatcher {
   /** Keeps a re-sending or repeating channel's open alerts after a delivery. */
   private delivered(notifier: Notifier, r: ConsumedRecord<Alert>): void {
     const interval = intervalOf(notifier);
-    if (interval === undefined) return;
-    const { channel } = notifier;
-    let open = this.open.get(channel);
-    if (!open) this.open.set(channel, (open = new Map()));
-    if (r.value.state === 'FIRING') open.set(r.value.alert_id, { alert: r.value, partition: r.partition, dueMs: this.clock.nowMs() + interval });
-    else if (r.value.state === 'RESOLVED') {
-      open.delete(r.value.alert_id);
-      remember(this.resolved, channel, r.value.alert_id);
-    }
+    if (interval !== undefined) this.opened.delivered(notifier.channel, interval, r.value, r.partition);
   }
 
   /**
@@ -511,7 +485,7 @@ export class NotificationDispatcher {
     this.updateGauges();
     for (const r of stale) {
       this.markGivenUp(channel, r.value.alert_id); // no RESOLVED for a FIRING skipped as stale
-      if (r.value.state !== 'FIRING') this.open.get(channel)?.delete(r.value.alert_id); // nor re-sends after a RESOLVED or ACK skipped as stale
+      if (r.value.state !== 'FIRING') this.opened.close(channel, r.value.alert_id); // nor re-sends after a RESOLVED or ACK skipped as stale
     }
     const done = new Set<string>([...stale, ...foreign].map((r) => r.offset));
     // the partition may be taken away while notifications wait or go out: heartbeats on a timer
@@ -584,7 +558,7 @@ export class NotificationDispatcher {
     }
     // a RESOLVED taken in hand ends the channel's re-sends/repeats of its FIRING at once, not once
     // delivered: a re-send must not follow the resolve (PagerDuty would open a new incident)
-    if (alert.state === 'RESOLVED') this.open.get(channel)?.delete(alert.alert_id);
+    if (alert.state === 'RESOLVED') this.opened.close(channel, alert.alert_id);
     const skip = this.skipReason(notifier, alert);
     if (skip !== undefined) {
       this.m.skipped.inc({ channel, reason: skip.reason });
@@ -642,7 +616,7 @@ export class NotificationDispatcher {
 
   private giveUp(channel: string, r: ConsumedRecord<Alert>, why: string, code?: string): void {
     this.markGivenUp(channel, r.value.alert_id);
-    if (r.value.state === 'RESOLVED') this.open.get(channel)?.delete(r.value.alert_id); // Alertmanager resolves it by itself once its endsAt passed
+    if (r.value.state === 'RESOLVED') this.opened.close(channel, r.value.alert_id); // Alertmanager resolves it by itself once its endsAt passed
     this.m.expired.inc({ channel });
     this.log.error({ channel, alertId: r.value.alert_id, state: r.value.state, device: r.value.device_id, code, writtenAt: new Date(r.kafkaTimestampMs).toISOString(), reason: why }, 'notification given up undelivered');
   }
