@@ -38,7 +38,7 @@
  *   committed offset goes out again.
  *
  * Re-sends while open (`Notifier.resendIntervalMs`, Alertmanager: it resolves an alert by itself
- * once its `endsAt` passed): the channel keeps, in memory, the FIRING records it delivered and whose
+ * once its `endsAt` passed; bookkeeping in `open-alerts.ts`): the channel keeps, in memory, the FIRING records it delivered and whose
  * RESOLVED it has not delivered, for the partitions of the alerts topic it owns (a partition that
  * leaves the member takes its open alerts with it), and sends each again every `resendIntervalMs`
  * (one attempt per interval; a failure is counted and logged, the next interval tries again). After
