@@ -71,6 +71,19 @@ export interface BatchControl {
    * @throws kafkajs' error when the commit fails (the partition was revoked: stop and throw).
    */
   commit(offset: string): Promise<void>;
+  /**
+   * Commits the partition's progress up to and including `offset` WITHOUT moving the fetch
+   * position: for a handler that returned `{ committed: true }` before its records were done (the
+   * alerter's grouped channels hold records for `group_wait`) and commits them later, after later
+   * batches were fetched. {@link BatchControl.commit} also marks the offset resolved, and kafkajs
+   * fetches from the last resolved offset (`offsetManager.nextOffset`, kafkajs 2.2): called after
+   * the batch returned with an older offset, it would move the fetch back and the records after it
+   * would be fetched again. The caller commits offsets in increasing order, and only of partitions
+   * it still owns (after `onAssignment`).
+   * @throws kafkajs' error when the commit fails (not a member of the generation any more);
+   *   `BB_KAFKA_CONSUMER_STOPPED` once the consumer stopped.
+   */
+  commitLater(offset: string): Promise<void>;
 }
 
 /**
@@ -402,7 +415,11 @@ export class DecodingConsumer<T> {
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(offset) + 1n).toString() }]);
         resolveOffset(offset);
       };
-      const outcome = await o.handle(good, { heartbeat, isRunning: running, groupId: o.groupId, nextOffset, commit });
+      const commitLater = async (offset: string): Promise<void> => {
+        if (!consumer || this.consumer !== consumer) throw new BusbarError('BB_KAFKA_CONSUMER_STOPPED', `consumer of ${batch.topic} stopped: offset ${offset} not committed`, { retriable: true });
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(offset) + 1n).toString() }]);
+      };
+      const outcome = await o.handle(good, { heartbeat, isRunning: running, groupId: o.groupId, nextOffset, commit, commitLater });
       committedByHandler = outcome !== undefined && outcome.committed;
       this.handleSeconds.observe({ topic: batch.topic }, (performance.now() - started) / 1000);
       this.recordsIn.inc({ topic: batch.topic }, good.length);

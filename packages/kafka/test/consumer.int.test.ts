@@ -9,6 +9,7 @@ import type { Gauge, Labels, MetricSpec, Metrics } from '@busbar/core';
 import { noopMetrics } from '@busbar/core';
 import { sharedKafka } from '@busbar/testkit/shared';
 import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, ensureTopics, watchProducer } from '../src/index.js';
+import type { BatchControl } from '../src/index.js';
 
 const json = { decode: (b: Buffer) => JSON.parse(b.toString('utf8')) as { n: number } };
 const deadLetter = { topic: 'unused-dead-letter', encoder: { encode: () => Buffer.alloc(0) } };
@@ -129,5 +130,49 @@ describe('kafka > DecodingConsumer > lag and readiness', () => {
     } finally {
       await Promise.all([a.stop(), b.stop()]);
     }
+  });
+});
+
+describe('kafka > DecodingConsumer > commitLater', () => {
+  it('commits an earlier batch after later ones were fetched without fetching anything again', async () => {
+    const topic = `kafka-consumer.${randomUUID().slice(0, 8)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, numPartitions: 1 }]);
+    const groupId = `kafka-consumer-${randomUUID().slice(0, 8)}`;
+    const handled: string[] = [];
+    const controls: { last: string; control: BatchControl }[] = [];
+    const consumer = new DecodingConsumer<{ n: number }>({
+      kafka, producer, groupId, topic, decoder: json, deadLetter,
+      handle: (records, control) => {
+        handled.push(...records.map((r) => r.offset));
+        controls.push({ last: records[records.length - 1]!.offset, control });
+        return Promise.resolve({ committed: true }); // held: committed later
+      },
+    });
+    await consumer.start();
+    const committed = async (): Promise<string | undefined> => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions[0]?.offset;
+    try {
+      await until('member', () => consumer.readiness().ok);
+      await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ n: 1 }) }, { value: JSON.stringify({ n: 2 }) }] });
+      await until('first batch', () => handled.length === 2);
+      await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ n: 3 }) }] });
+      await until('second batch', () => handled.length === 3);
+      expect(await committed()).toBe('-1'); // nothing committed by the consumer
+      await controls[0]!.control.commitLater(controls[0]!.last); // the first batch, now that the second was fetched
+      expect(await committed()).toBe('2');
+      await new Promise((r) => setTimeout(r, 2500)); // fetches start after the commit (fetch wait 1 s): from where?
+      await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ n: 4 }) }] });
+      await until('third batch', () => handled.includes('3'));
+      await new Promise((r) => setTimeout(r, 1500)); // more fetches: the position did not move back
+      expect(handled).toEqual(['0', '1', '2', '3']);
+      await controls[controls.length - 1]!.control.commitLater('3');
+      expect(await committed()).toBe('4');
+    } finally {
+      await consumer.stop();
+      await admin.disconnect();
+    }
+    // once stopped, a late commit fails clearly
+    await expect(controls[0]!.control.commitLater('0')).rejects.toMatchObject({ code: 'BB_KAFKA_CONSUMER_STOPPED' });
   });
 });

@@ -12,7 +12,7 @@ import { createReadingsHandler } from '../src/handler.js';
 import { alerterConfigSchema } from '../src/index.js';
 
 const devices = Number(process.env['BENCH_DEVICES'] ?? 10_000);
-const control: BatchControl = { heartbeat: () => Promise.resolve(), isRunning: () => true, groupId: 'bench', nextOffset: { topic: 'readings', partition: 0, offset: '1' }, commit: () => Promise.resolve() };
+const control: BatchControl = { heartbeat: () => Promise.resolve(), isRunning: () => true, groupId: 'bench', nextOffset: { topic: 'readings', partition: 0, offset: '1' }, commit: () => Promise.resolve(), commitLater: () => Promise.resolve() };
 const EVENTS = 'events';
 
 const engines = enginesOf(alerterConfigSchema.parse({

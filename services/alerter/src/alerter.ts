@@ -162,6 +162,8 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
     // Alertmanager re-sends after a restart or a hand-over: the firing series of the rule state
     maxWaitTimeMs: NOTIFY_FETCH_WAIT_MS,
     recoverOpen: () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule)),
+    // built-in group_by for the channels that send groups (e-mail, webhooks)
+    ...(config.routing?.groupBy === undefined ? {} : { grouping: { groupBy: config.routing.groupBy, groupWaitMs: config.routing.groupWaitMs, groupIntervalMs: config.routing.groupIntervalMs, labelsOf: alertLabeler(config.routing) } }),
     ...(config.routing === undefined ? {} : { mute: muter(config, silences, () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule))) }),
   });
   await dispatcher.start();

@@ -317,7 +317,16 @@ export const alerterConfigSchema = z.object({
    *   (`email`, `webhook-<n>`, `alertmanager-<n>`, `pagerduty-<n>`);
    * - `repeatIntervalMs`: Alertmanager's `repeat_interval` for every channel but the Alertmanagers
    *   (which re-send by themselves): a firing alert is notified again this often until it resolves
-   *   or is acknowledged (in memory: not after a restart); none when absent.
+   *   or is acknowledged (in memory: not after a restart); none when absent. With `groupBy`, the
+   *   grouped channels repeat each group instead (an unchanged group that still fires);
+   * - `groupBy`: Alertmanager's `group_by` for the channels that send groups (e-mail, webhooks;
+   *   `notify/grouping.ts`): label names whose values make a group (`['...']`: every alert in a
+   *   group of its own); absent: one notification per alert record, as without grouping;
+   * - `groupWaitMs`: `group_wait`, how long a new group waits before its first notification
+   *   (default 30 s);
+   * - `groupIntervalMs`: `group_interval`, least time between two notifications of a group that
+   *   changed (a new firing alert, a resolve; default 5 min).
+   * Top level only: no per-route grouping or timing.
    */
   routing: z
     .object({
@@ -328,6 +337,9 @@ export const alerterConfigSchema = z.object({
       routes: z.array(z.object({ matchers: z.array(matcherSchema).min(1), receivers: z.array(z.string().min(1)).min(1), continue: z.boolean().default(false) }).strict()).default([]),
       defaultReceivers: z.array(z.string().min(1)).optional(),
       repeatIntervalMs: z.number().int().min(60_000).optional(),
+      groupBy: z.array(z.union([z.literal('...'), labelName])).min(1).optional(),
+      groupWaitMs: z.number().int().min(0).max(3_600_000).default(30_000),
+      groupIntervalMs: z.number().int().min(100).max(86_400_000).default(300_000),
     })
     .strict()
     .optional(),

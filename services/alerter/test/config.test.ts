@@ -65,6 +65,17 @@ describe('alerter > config', () => {
     expect(alerterConfigSchema.safeParse({ ...base, routing: { silence: {} } }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['routing'] });
   });
 
+  it('routing: groupBy takes label names or ["..."]; group_wait and group_interval default to 30 s and 5 min; absent groupBy means no grouping', () => {
+    const c = alerterConfigSchema.parse({ ...base, routing: { groupBy: ['rack', 'alertname'] } });
+    expect(c.routing).toMatchObject({ groupBy: ['rack', 'alertname'], groupWaitMs: 30_000, groupIntervalMs: 300_000 });
+    expect(alerterConfigSchema.parse({ ...base, routing: { groupBy: ['...'], groupWaitMs: 0, groupIntervalMs: 4000 } }).routing).toMatchObject({ groupBy: ['...'], groupWaitMs: 0, groupIntervalMs: 4000 });
+    expect(alerterConfigSchema.parse({ ...base, routing: {} }).routing?.groupBy).toBeUndefined();
+    expect(alerterConfigSchema.safeParse({ ...base, routing: { groupBy: ['rack-id'] } }).error?.issues[0]?.path).toEqual(['routing', 'groupBy', 0]);
+    expect(alerterConfigSchema.safeParse({ ...base, routing: { groupBy: [] } }).error?.issues[0]?.path).toEqual(['routing', 'groupBy']);
+    expect(alerterConfigSchema.safeParse({ ...base, routing: { groupBy: ['rack'], groupIntervalMs: -1 } }).error?.issues[0]?.path).toEqual(['routing', 'groupIntervalMs']);
+    expect(alerterConfigSchema.safeParse({ ...base, routing: { group_by: ['rack'] } }).error?.issues[0]).toMatchObject({ code: 'unrecognized_keys', path: ['routing'] });
+  });
+
   it('routing: routes and default receivers must name configured channels', () => {
     const channels = { ...base, email: { smtp: { host: 'smtp.lab.test' }, from: 'busbar@lab.test', to: ['oncall@lab.test'] }, pagerduty: [{ routingKeyFile: 'k' }] };
     const ok = alerterConfigSchema.parse({ ...channels, routing: { routes: [{ matchers: ['rack="r1"'], receivers: ['pagerduty-1'] }], defaultReceivers: ['email'] } });

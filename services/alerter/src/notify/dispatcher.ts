@@ -38,7 +38,7 @@
  *   committed offset goes out again.
  *
  * Re-sends while open (`Notifier.resendIntervalMs`, Alertmanager: it resolves an alert by itself
- * once its `endsAt` passed): the channel keeps, in memory, the FIRING records it delivered and whose
+ * once its `endsAt` passed; bookkeeping in `open-alerts.ts`): the channel keeps, in memory, the FIRING records it delivered and whose
  * RESOLVED it has not delivered, for the partitions of the alerts topic it owns (a partition that
  * leaves the member takes its open alerts with it), and sends each again every `resendIntervalMs`
  * (one attempt per interval; a failure is counted and logged, the next interval tries again). After
@@ -46,6 +46,11 @@
  * series of the rule state, which every member follows in full — so several members may re-send
  * one alert, which Alertmanager treats as one, identified by its labels), minus the episodes whose
  * RESOLVED this channel delivered.
+ *
+ * Grouping (`options.grouping`, `routing.groupBy`): a channel that sends groups (`Notifier.sendGroup`)
+ * hands each record that passed the checks above to its {@link GroupedDelivery} (`grouped-delivery.ts`),
+ * which holds it in its group, returns the batch at once and commits each partition once the group
+ * notifications covering its records were delivered; such a channel repeats groups, not alerts.
  *
  * Metrics: `busbar_alerter_notifications_total{channel}` (delivered),
  * `busbar_alerter_notify_errors_total{channel}` (failed attempts),
@@ -56,6 +61,9 @@
  */
 import type { Alert } from '@busbar/avro';
 import type { AlertGroup } from './group.js';
+import type { GroupingOptions } from './grouping.js';
+import { GroupedDelivery } from './grouped-delivery.js';
+import { OpenAlerts } from './open-alerts.js';
 
 type AlertState = Alert['state'];
 import { alertSerde, deadLetterSerde } from '@busbar/avro';
@@ -142,6 +150,12 @@ export interface NotificationDispatcherOptions {
    */
   readonly mute?: MuteCheck;
   /**
+   * Built-in grouping (`routing.groupBy`, `grouping.ts`, `grouped-delivery.ts`) of the channels
+   * that send groups (`Notifier.sendGroup`: e-mail, webhooks); a channel's `repeatIntervalMs` then
+   * repeats its groups. Default: none, every record is notified on its own.
+   */
+  readonly grouping?: Omit<GroupingOptions, 'repeatIntervalMs'>;
+  /**
    * Longest wait of the channels' fetches, ms (the consumers' default, 1 s, otherwise). The alerts
    * topic is written in transactions and read committed: a fetch waiting on the broker is not
    * answered when a transaction commits, only when its wait ends, so this bounds the delay a
@@ -181,21 +195,22 @@ export class NotificationDispatcher {
   private readonly givenUp = new Map<string, Set<string>>();
   /** Alert ids whose ACKNOWLEDGED record each channel read (bounded): their later FIRINGs are held back. */
   private readonly acked = new Map<string, Set<string>>();
-  /** Per re-sending or repeating channel: open alerts by id, the partition they came from (none: recovered), when next due. */
-  private readonly open = new Map<string, Map<string, { readonly alert: Alert; readonly partition: number | undefined; dueMs: number }>>();
+  /** Per re-sending or repeating channel: the open alerts it sends again (`open-alerts.ts`). */
+  private readonly opened: OpenAlerts;
   /** Per channel: alert ids whose FIRING it did not send (muted, routed elsewhere; bounded): their RESOLVED is not sent either. */
   private readonly muted = new Map<string, Set<string>>();
   /** Per channel: alert ids whose FIRING it sent (bounded). */
   private readonly sent = new Map<string, Set<string>>();
-  /** Per re-sending channel: alert ids whose RESOLVED it delivered (bounded), never recovered again. */
-  private readonly resolved = new Map<string, Set<string>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly resending = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
+  /** Grouped channels by name. */
+  private readonly grouped = new Map<string, GroupedDelivery>();
 
   /** @param options - see {@link NotificationDispatcherOptions}. */
   constructor(private readonly options: NotificationDispatcherOptions) {
     this.clock = options.clock ?? systemClock;
+    this.opened = new OpenAlerts(this.clock);
     this.log = options.logger ?? noopLogger;
     const metrics = options.metrics ?? noopMetrics;
     this.m = {
@@ -219,7 +234,8 @@ export class NotificationDispatcher {
     const startedAtMs = this.clock.nowMs();
     for (const notifier of o.notifiers) {
       await this.newChannelStartsNow(`${o.groupPrefix}.${notifier.channel}`, startedAtMs);
-      const consumer = new DecodingConsumer<Alert>({
+      const grouped = this.groupedChannel(notifier);
+      const consumer: DecodingConsumer<Alert> = new DecodingConsumer<Alert>({
         kafka: o.kafka,
         producer: o.producer,
         groupId: `${o.groupPrefix}.${notifier.channel}`,
@@ -227,13 +243,15 @@ export class NotificationDispatcher {
         fromBeginning: true, // only when the group has no offsets and could not be set to its start time (see newChannelStartsNow)
         decoder: alertSerde,
         deadLetter: { topic: o.deadLetterTopic, encoder: deadLetterSerde },
-        handle: (records, control) => this.deliverBatch(notifier, records, control),
+        handle: (records, control) => (grouped ? grouped.take(records, control) : this.deliverBatch(notifier, records, control)),
+        // grouped records of partitions this member no longer owns are grouped and sent by their new owner
+        ...(grouped ? { onAssignment: (partitions: readonly number[]) => grouped.assigned(partitions), onRevoked: () => grouped.revoked() } : {}),
         // open alerts of partitions this member no longer owns are re-sent by their new owner
-        ...(intervalOf(notifier) !== undefined
+        ...(!grouped && intervalOf(notifier) !== undefined
           ? {
-              onAssignment: (partitions: readonly number[]) => this.keepOpen(notifier.channel, partitions),
+              onAssignment: (partitions: readonly number[]) => this.opened.keepPartitions(notifier.channel, partitions),
               // a rebalance, a crash or a stop: this member may no longer own them — the next owner re-sends
-              onRevoked: () => this.keepOpen(notifier.channel, []),
+              onRevoked: () => this.opened.keepPartitions(notifier.channel, []),
             }
           : {}),
         ...(o.sessionTimeoutMs !== undefined ? { sessionTimeoutMs: o.sessionTimeoutMs } : {}),
@@ -243,6 +261,13 @@ export class NotificationDispatcher {
       });
       this.consumers.push({ channel: notifier.channel, consumer });
       await consumer.start();
+      if (grouped) {
+        const g = o.grouping!;
+        const timer = setInterval(() => grouped.tick(), Math.max(10, Math.min(1000, g.groupWaitMs / 4, g.groupIntervalMs / 4)));
+        timer.unref();
+        this.timers.push(timer);
+        continue;
+      }
       const interval = intervalOf(notifier);
       if (interval !== undefined) {
         const timer = setInterval(() => this.resend(notifier, interval), Math.max(10, Math.min(1000, interval / 4)));
@@ -253,16 +278,76 @@ export class NotificationDispatcher {
     this.updateGauges();
   }
 
-  /** Alerts a re-sending or repeating channel holds open from the records it delivered (not those recovered from `recoverOpen`). */
-  openAlerts(channel: string): Alert[] {
-    return [...(this.open.get(channel)?.values() ?? [])].filter((o) => o.partition !== undefined).map((o) => o.alert);
+  /**
+   * The grouped delivery of a channel that sends groups when grouping is configured (else
+   * `undefined`): its records pass the same checks as a record sent alone (`admit`) before they
+   * enter their group.
+   */
+  private groupedChannel(notifier: Notifier): GroupedDelivery | undefined {
+    const o = this.options;
+    const sendGroup = notifier.sendGroup;
+    if (o.grouping === undefined || sendGroup === undefined) return undefined;
+    const { channel } = notifier;
+    const expireAfterMs = o.expireAfterMs ?? DEFAULT_NOTIFICATION_EXPIRY_MS;
+    const consumerOf = (): DecodingConsumer<Alert> | undefined => this.consumers.find((c) => c.channel === channel)?.consumer;
+    const grouped: GroupedDelivery = new GroupedDelivery({
+      channel,
+      sendGroup: (g) => sendGroup.call(notifier, g),
+      grouping: { ...o.grouping, ...(notifier.repeatIntervalMs !== undefined ? { repeatIntervalMs: notifier.repeatIntervalMs } : {}) },
+      admit: (r) => {
+        if (r.headers?.[ALERTER_GROUP_HEADER] !== o.origin) return false; // another group's alerts
+        const alert = r.value;
+        if (this.clock.nowMs() - r.kafkaTimestampMs > expireAfterMs) {
+          this.m.expired.inc({ channel });
+          this.markGivenUp(channel, alert.alert_id);
+          this.log.warn({ channel, alertId: alert.alert_id, state: alert.state, writtenAt: new Date(r.kafkaTimestampMs).toISOString() }, 'notification older than the expiry skipped undelivered');
+          return false;
+        }
+        if (this.givenUp.get(channel)?.has(alert.alert_id)) {
+          this.giveUp(channel, r, 'an earlier notification of this alert was given up');
+          return false;
+        }
+        const skip = this.skipReason(notifier, alert);
+        if (alert.state === 'ACKNOWLEDGED') grouped.acknowledge(alert.alert_id);
+        if (skip !== undefined) {
+          this.m.skipped.inc({ channel, reason: skip.reason });
+          this.log.debug({ channel, alertId: alert.alert_id, state: alert.state, reason: skip.reason, by: skip.by }, 'notification not sent on this channel');
+          return false;
+        }
+        if (alert.state === 'FIRING') remember(this.sent, channel, alert.alert_id); // it goes out in its group
+        return true;
+      },
+      onHeld: (r, held) => {
+        if (held) this.inHand.set(`${channel}|${r.partition}:${r.offset}`, r.writtenAtMs);
+        else this.inHand.delete(`${channel}|${r.partition}:${r.offset}`);
+        this.updateGauges();
+      },
+      onAttempt: (a) => {
+        if (a.ok) {
+          if (a.kind === 'repeat') this.m.resent.inc({ channel, outcome: 'ok' });
+          else this.m.notified.inc({ channel });
+          this.lastAttempt.set(channel, { ok: true, atMs: this.clock.nowMs() });
+          return;
+        }
+        if (a.kind === 'repeat') this.m.resent.inc({ channel, outcome: 'failed' });
+        this.m.errors.inc({ channel });
+        if (a.expired) this.m.expired.inc({ channel });
+        this.lastAttempt.set(channel, { ok: false, error: a.error.slice(0, 300), atMs: this.clock.nowMs() });
+      },
+      member: () => consumerOf()?.readiness().ok === true && !this.stopping.signal.aborted,
+      expireAfterMs,
+      retry: o.retry ?? { initialDelayMs: 1000, maxDelayMs: 300_000 },
+      clock: this.clock,
+      logger: this.log,
+      metrics: o.metrics ?? noopMetrics,
+    });
+    this.grouped.set(channel, grouped);
+    return grouped;
   }
 
-  /** Drops the open alerts of partitions no longer assigned. */
-  private keepOpen(channel: string, partitions: readonly number[]): void {
-    const open = this.open.get(channel);
-    if (open === undefined) return;
-    for (const [id, o] of open) if (o.partition !== undefined && !partitions.includes(o.partition)) open.delete(id);
+  /** Alerts a re-sending or repeating channel holds open from the records it delivered (not those recovered from `recoverOpen`). */
+  openAlerts(channel: string): Alert[] {
+    return this.opened.list(channel);
   }
 
   /**
@@ -275,22 +360,11 @@ export class NotificationDispatcher {
     if (this.stopping.signal.aborted) return;
     // only while this channel's consumer is a member of its group (expelled, crashed or rebalancing: no re-sends)
     if (this.consumers.find((c) => c.channel === channel)?.consumer.readiness().ok !== true) return;
-    let open = this.open.get(channel);
-    if (!open) this.open.set(channel, (open = new Map()));
-    const now = this.clock.nowMs();
-    if (notifier.resendIntervalMs !== undefined && this.options.recoverOpen !== undefined) {
-      const firing = new Map([...this.options.recoverOpen()].map((a) => [a.alert_id, a]));
-      const resolved = this.resolved.get(channel);
-      const muted = this.muted.get(channel);
-      for (const [id, o] of open) if (o.partition === undefined && !firing.has(id)) open.delete(id);
-      for (const [id, a] of firing) {
-        if (!open.has(id) && !resolved?.has(id) && !muted?.has(id) && this.options.mute?.(channel, a) === undefined) open.set(id, { alert: a, partition: undefined, dueMs: now });
-      }
-    }
-    for (const o of open.values()) {
-      if (o.dueMs > now) continue;
-      o.dueMs = now + interval;
-      const alert = o.alert;
+    const recoverOpen = this.options.recoverOpen;
+    const recovered = notifier.resendIntervalMs !== undefined && recoverOpen !== undefined
+      ? { firing: recoverOpen(), admit: (a: Alert) => !this.muted.get(channel)?.has(a.alert_id) && this.options.mute?.(channel, a) === undefined }
+      : undefined;
+    for (const alert of this.opened.due(channel, interval, recovered)) {
       const p = notifier
         .send(alert)
         .then(() => this.m.resent.inc({ channel, outcome: 'ok' }))
@@ -309,7 +383,7 @@ export class NotificationDispatcher {
     const id = alert.alert_id;
     if (alert.state === 'ACKNOWLEDGED') {
       remember(this.acked, channel, id);
-      if (notifier.resendIntervalMs === undefined) this.open.get(channel)?.delete(id); // an ack stops the repeats at once
+      if (notifier.resendIntervalMs === undefined) this.opened.close(channel, id); // an ack stops the repeats at once
     } else if (alert.state === 'FIRING' && this.acked.get(channel)?.has(id)) return { reason: 'acknowledged' };
     const sentHere = this.sent.get(channel)?.has(id) === true; // a FIRING of this alert (the first or an escalation) went out here
     if (alert.state !== 'FIRING' && !sentHere && this.muted.get(channel)?.has(id) === true) return { reason: 'not-sent-firing' }; // no FIRING of it went out on this channel
@@ -327,15 +401,7 @@ export class NotificationDispatcher {
   /** Keeps a re-sending or repeating channel's open alerts after a delivery. */
   private delivered(notifier: Notifier, r: ConsumedRecord<Alert>): void {
     const interval = intervalOf(notifier);
-    if (interval === undefined) return;
-    const { channel } = notifier;
-    let open = this.open.get(channel);
-    if (!open) this.open.set(channel, (open = new Map()));
-    if (r.value.state === 'FIRING') open.set(r.value.alert_id, { alert: r.value, partition: r.partition, dueMs: this.clock.nowMs() + interval });
-    else if (r.value.state === 'RESOLVED') {
-      open.delete(r.value.alert_id);
-      remember(this.resolved, channel, r.value.alert_id);
-    }
+    if (interval !== undefined) this.opened.delivered(notifier.channel, interval, r.value, r.partition);
   }
 
   /**
@@ -367,6 +433,7 @@ export class NotificationDispatcher {
   async stop(): Promise<void> {
     this.stopping.abort();
     for (const t of this.timers) clearInterval(t);
+    await Promise.all([...this.grouped.values()].map((g) => g.stop())); // notifications in flight end (delivered ones committed) before the consumers leave
     await Promise.all(this.consumers.map((c) => c.consumer.stop()));
     await Promise.allSettled([...this.resending]);
   }
@@ -418,7 +485,7 @@ export class NotificationDispatcher {
     this.updateGauges();
     for (const r of stale) {
       this.markGivenUp(channel, r.value.alert_id); // no RESOLVED for a FIRING skipped as stale
-      if (r.value.state !== 'FIRING') this.open.get(channel)?.delete(r.value.alert_id); // nor re-sends after a RESOLVED or ACK skipped as stale
+      if (r.value.state !== 'FIRING') this.opened.close(channel, r.value.alert_id); // nor re-sends after a RESOLVED or ACK skipped as stale
     }
     const done = new Set<string>([...stale, ...foreign].map((r) => r.offset));
     // the partition may be taken away while notifications wait or go out: heartbeats on a timer
@@ -491,7 +558,7 @@ export class NotificationDispatcher {
     }
     // a RESOLVED taken in hand ends the channel's re-sends/repeats of its FIRING at once, not once
     // delivered: a re-send must not follow the resolve (PagerDuty would open a new incident)
-    if (alert.state === 'RESOLVED') this.open.get(channel)?.delete(alert.alert_id);
+    if (alert.state === 'RESOLVED') this.opened.close(channel, alert.alert_id);
     const skip = this.skipReason(notifier, alert);
     if (skip !== undefined) {
       this.m.skipped.inc({ channel, reason: skip.reason });
@@ -549,7 +616,7 @@ export class NotificationDispatcher {
 
   private giveUp(channel: string, r: ConsumedRecord<Alert>, why: string, code?: string): void {
     this.markGivenUp(channel, r.value.alert_id);
-    if (r.value.state === 'RESOLVED') this.open.get(channel)?.delete(r.value.alert_id); // Alertmanager resolves it by itself once its endsAt passed
+    if (r.value.state === 'RESOLVED') this.opened.close(channel, r.value.alert_id); // Alertmanager resolves it by itself once its endsAt passed
     this.m.expired.inc({ channel });
     this.log.error({ channel, alertId: r.value.alert_id, state: r.value.state, device: r.value.device_id, code, writtenAt: new Date(r.kafkaTimestampMs).toISOString(), reason: why }, 'notification given up undelivered');
   }

@@ -26,6 +26,7 @@ export function countingControl(): BatchControl & { heartbeats: number } {
     groupId: 'busbar-alerter',
     nextOffset: { topic: 'busbar.readings.v1', partition: 0, offset: '1' },
     commit: () => Promise.resolve(),
+    commitLater: () => Promise.resolve(),
   };
   return c;
 }
