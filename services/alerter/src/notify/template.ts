@@ -16,7 +16,7 @@
  * `{{#json}}…{{/json}}` (the rendered block as one JSON string); `truncate s n` / `{{#truncate n}}…{{/truncate}}`
  * (at most `n` characters, the last one `…` when cut); `escapeMrkdwn s` / block (`&`, `<`, `>` as
  * Slack wants them in mrkdwn text: `&amp;`, `&lt;`, `&gt;`); `limit list n` (the first `n` items);
- * `upper s`, `lower s`; `eq a b` (strict equality, for `{{#if (eq severity "critical")}}`); `join list sep`.
+ * `upper s`, `lower s`; `eq a b` (strict equality, for `{{#if (eq severity "critical")}}`).
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -201,7 +201,6 @@ hb.registerHelper('limit', (list: unknown, n: unknown) => (Array.isArray(list) ?
 hb.registerHelper('upper', (value: unknown) => text(value).toUpperCase());
 hb.registerHelper('lower', (value: unknown) => text(value).toLowerCase());
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-hb.registerHelper('join', (list: unknown, sep: unknown) => (Array.isArray(list) ? list.map(String).join(typeof sep === 'string' ? sep : ', ') : ''));
 
 /** What a template renders: `text` (a mail's subject or body) or `json` (a webhook's request body, must parse as JSON). */
 export type TemplateKind = 'text' | 'json';
