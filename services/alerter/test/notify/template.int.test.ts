@@ -159,6 +159,30 @@ describe('alerter > notify > templates > e-mail through the SMTP server', () => 
   });
 });
 
+describe('alerter > notify > templates > examples/alerter/mail-*.hbs through the SMTP server', () => {
+  it('the example subject and text: worst severity and place in the subject, one block per alert in the text', async () => {
+    await using smtp = await startSmtp();
+    const parsed = alerterConfigSchema.parse({
+      kafka: { brokers: ['127.0.0.1:9092'] }, rules: [{ id: 'cell-temp', signal: 'temperature_c', critical: 55, clear: 40 }],
+      email: { smtp: { host: smtp.host, port: smtp.port }, from: 'busbar@lab.test', to: ['oncall@lab.test'], templates: { subjectFile: 'alerter/mail-subject.hbs', textFile: 'alerter/mail-text.hbs' } },
+    });
+    const notifier = new EmailNotifier(resolveAlerterSecrets(parsed, EXAMPLES).email!);
+    try {
+      const firing = alertOf('cell-r3-07', 'FIRING');
+      await notifier.send(firing);
+      const mail = await smtp.waitFor((m) => m.subject === '[Busbar CRITICAL] cell-r3-07 channel 4: temperature_c = 57.5');
+      expect(mail.text).toContain(`FIRING CRITICAL: cell-r3-07 channel 4\n${firing.message}\n\n  signal     temperature_c\n  value      57.5\n  bound      55\n`);
+      expect(mail.text).toContain(`  alert id   ${firing.alert_id}\n`);
+      expect(mail.text).not.toContain('panel'); // no generatorUrl configured
+      await notifier.sendGroup({ key: groupKeyOf({ rack: 'r3' }), groupLabels: { rack: 'r3' }, alerts: [alertOf('cell-r3-01', 'RESOLVED'), alertOf('cell-r3-02', 'RESOLVED')] });
+      const grouped = await smtp.waitFor((m) => m.subject === '[Busbar RESOLVED] 0 firing, 2 resolved: rack=r3');
+      expect(grouped.text?.match(/^RESOLVED CRITICAL: cell-r3-0[12] channel 4$/gm)).toHaveLength(2);
+    } finally {
+      notifier.close();
+    }
+  });
+});
+
 describe('alerter > notify > templates > a template failing at send, through the dispatcher (real Kafka)', () => {
   it('is given up at once: not retried, counted as expired; the FIRING before it was delivered', async () => {
     // renders the FIRING, fails on the RESOLVED (an unknown helper): not checked at load here on purpose
