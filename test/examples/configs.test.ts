@@ -51,7 +51,14 @@ describe('examples', () => {
     expect(cfg.rules.map((r) => r.id)).toEqual(['psu-overtemp', 'cell-overvoltage', 'rig-module-hot', 'gas-pressure-low']);
     expect(cfg.email?.smtp).toMatchObject({ host: 'smtp.lab.example', port: 587, requireTLS: true, rejectUnauthorized: true, user: 'busbar-alerts', password: 'FAKE-smtp-password-replace-me' });
     expect(cfg.email?.smtp.ca).toMatch(/^# FAKE example/);
-    expect(cfg.webhooks).toEqual([{ url: 'https://pager.example.invalid/hooks/FAKE-TOKEN-replace-me', headers: { Authorization: 'Bearer FAKE-pager-token-replace-me' }, timeoutMs: 5000 }]);
+    expect(cfg.webhooks[0]).toEqual({ url: 'https://pager.example.invalid/hooks/FAKE-TOKEN-replace-me', headers: { Authorization: 'Bearer FAKE-pager-token-replace-me' }, timeoutMs: 5000 });
+  });
+
+  it('alerter.yaml: the Slack and Opsgenie hooks read their templates from examples/alerter/ and their secrets from files', () => {
+    const cfg = loadAlerterConfig(file('alerter'), env);
+    const [, slack, opsgenie] = cfg.webhooks;
+    expect(slack).toMatchObject({ name: 'slack', url: 'https://hooks.slack.com/services/TFAKE0000/BFAKE0000/FAKE-slack-hook-replace-me', template: readFileSync(join(EXAMPLES, 'alerter', 'slack.hbs'), 'utf8') });
+    expect(opsgenie).toMatchObject({ name: 'opsgenie', url: 'https://api.opsgenie.com/v2/alerts', headers: { Authorization: 'GenieKey FAKE-opsgenie-api-key-replace-me' }, template: readFileSync(join(EXAMPLES, 'alerter', 'opsgenie.hbs'), 'utf8') });
   });
 
   it('commander.yaml loads every device file the collectors read, with the same devices', () => {

@@ -143,10 +143,16 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
   };
   const handle = createReadingsHandler({ engines: enginesOf(config), eventsTopic, writer, state, logger, metrics });
 
-  const email = config.email ? new EmailNotifier(config.email) : undefined;
+  // the templates' `labels`: the built-in routing's label settings (none without routing)
+  const templateLabels = config.routing === undefined ? undefined : { labels: config.routing.labels, deviceLabels: config.routing.deviceLabels };
+  const email = config.email ? new EmailNotifier({ ...config.email, labels: templateLabels }) : undefined;
   const direct: Notifier[] = [
     ...(email ? [{ channel: 'email', send: (a) => email.send(a), sendGroup: (g) => email.sendGroup(g) } satisfies Notifier] : []),
-    ...config.webhooks.map((hook, i): Notifier => ({ channel: `webhook-${hook.name ?? i + 1}`, send: (a) => postWebhook(hook, a), sendGroup: (g) => postWebhookGroup(hook, g) })),
+    ...config.webhooks.map((h, i): Notifier => {
+      const channel = `webhook-${h.name ?? i + 1}`;
+      const hook = { ...h, channel, labels: templateLabels }; // one object per hook: its template is compiled once
+      return { channel, send: (a) => postWebhook(hook, a), sendGroup: (g) => postWebhookGroup(hook, g) };
+    }),
     ...config.pagerduty.map((pd, i) => pagerDutyNotifier(`pagerduty-${i + 1}`, pd)),
   ];
   const repeatMs = config.routing?.repeatIntervalMs;

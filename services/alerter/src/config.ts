@@ -13,6 +13,7 @@ import { DEFAULT_PAGERDUTY_URL } from './notify/pagerduty.js';
 import { DEFAULT_ALERT_CONTROL_TOPIC } from './ack/record.js';
 import { parseMatcher } from './routing/matchers.js';
 import { readSecretFile, resolveSecret } from './notify/secrets.js';
+import { checkTemplate, readTemplateFile } from './notify/template.js';
 import type { WebhookTarget } from './notify/webhook.js';
 import type { RuleEngine } from './rules/engine.js';
 import { deviceEventEngine } from './rules/device-event.js';
@@ -243,6 +244,26 @@ export const alerterConfigSchema = z.object({
         .transform((smtp) => ({ ...smtp, requireTLS: smtp.requireTLS ?? (!smtp.secure && (smtp.password !== undefined || smtp.passwordFile !== undefined)) })),
       from: z.string().min(3),
       to: z.array(z.string().min(3)).min(1),
+      /**
+       * Handlebars templates of the mail (`notify/template.ts`, context in docs/alerting.md
+       * "Templates"): `subject`/`text` inline or `subjectFile`/`textFile` (relative to this file);
+       * checked at load. Each absent: today's subject/text (`formatAlertMail`, `formatGroupMail`).
+       * `generatorUrl`: link template of the context's per-alert `generatorUrl`.
+       */
+      templates: z
+        .object({
+          subject: z.string().min(1).optional(),
+          subjectFile: z.string().min(1).optional(),
+          text: z.string().min(1).optional(),
+          textFile: z.string().min(1).optional(),
+          generatorUrl: z.string().min(1).optional(),
+        })
+        .strict()
+        .superRefine((t, ctx) => {
+          if (t.subject !== undefined && t.subjectFile !== undefined) ctx.addIssue({ code: 'custom', path: ['subjectFile'], message: 'give subject or subjectFile, not both' });
+          if (t.text !== undefined && t.textFile !== undefined) ctx.addIssue({ code: 'custom', path: ['textFile'], message: 'give text or textFile, not both' });
+        })
+        .optional(),
     })
     .strict()
     .optional(),
@@ -252,6 +273,11 @@ export const alerterConfigSchema = z.object({
    *   PagerDuty hook is itself the secret);
    * - `headers`: extra request headers, each value inline or `{ file: path }` (e.g.
    *   `Authorization: { file: secrets/pager-token.txt }` holding `Bearer …`);
+   * - `template` or `templateFile` (relative to this file): a Handlebars template of the request body
+   *   (`notify/template.ts`; context in docs/alerting.md "Templates"; `examples/alerter/*.hbs`); it
+   *   must render JSON — checked at load against sample alerts, a template that does not is refused
+   *   (`BB_ALERTER_TEMPLATE_INVALID` naming the hook and the JSON error); absent: the Alert record
+   *   (or Busbar's group payload) as JSON. `generatorUrl`: link template of the context's per-alert `generatorUrl`;
    * - `name`: the channel's name (`webhook-<name>`; default `webhook-<position>`, 1-based): it names
    *   the channel's consumer group, i.e. where it stands in the alerts topic — give each hook a
    *   name so that removing or reordering hooks does not hand one hook's position to another
@@ -266,9 +292,13 @@ export const alerterConfigSchema = z.object({
           urlFile: z.string().min(1).optional(),
           headers: z.record(z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name'), z.union([z.string(), z.object({ file: z.string().min(1) }).strict()])).default({}),
           timeoutMs: z.number().int().min(100).default(5000),
+          template: z.string().min(1).optional(),
+          templateFile: z.string().min(1).optional(),
+          generatorUrl: z.string().min(1).optional(),
         })
         .strict()
-        .refine((h) => (h.url === undefined) !== (h.urlFile === undefined), { message: 'give url or urlFile (exactly one)', path: ['url'] }),
+        .refine((h) => (h.url === undefined) !== (h.urlFile === undefined), { message: 'give url or urlFile (exactly one)', path: ['url'] })
+        .refine((h) => h.template === undefined || h.templateFile === undefined, { message: 'give template or templateFile, not both', path: ['templateFile'] }),
     )
     .default([])
     .superRefine((hooks, ctx) => {
@@ -411,38 +441,66 @@ export function stateTopicOf(config: Pick<AlerterConfigFile, 'state' | 'groupId'
 /** The configuration as written (secret files not read yet). */
 export type AlerterConfigFile = z.output<typeof alerterConfigSchema>;
 
+/** The e-mail templates with their files read: `subject`, `text` (template text), `generatorUrl`. */
+export interface EmailTemplates {
+  readonly subject?: string | undefined;
+  readonly text?: string | undefined;
+  readonly generatorUrl?: string | undefined;
+}
+
 /**
- * The validated configuration with its secrets read: each webhook has its `url` and header values,
- * `email.smtp` its `password` and `ca` (PEM text), each PagerDuty integration its `routingKey`.
+ * The validated configuration with its secrets and templates read: each webhook has its `url`,
+ * header values and `template` text, `email.smtp` its `password` and `ca` (PEM text), `email.templates`
+ * its template texts, each PagerDuty integration its `routingKey`.
  */
 export type AlerterConfig = Omit<AlerterConfigFile, 'webhooks' | 'email' | 'pagerduty'> & {
   readonly pagerduty: readonly (Omit<AlerterConfigFile['pagerduty'][number], 'routingKeyFile'> & { readonly routingKey: string })[];
   readonly webhooks: readonly (WebhookTarget & { readonly headers: Readonly<Record<string, string>>; readonly name?: string | undefined })[];
-  readonly email?: (Omit<NonNullable<AlerterConfigFile['email']>, 'smtp'> & { readonly smtp: NonNullable<AlerterConfigFile['email']>['smtp'] & { readonly ca?: string | undefined } }) | undefined;
+  readonly email?: (Omit<NonNullable<AlerterConfigFile['email']>, 'smtp' | 'templates'> & { readonly smtp: NonNullable<AlerterConfigFile['email']>['smtp'] & { readonly ca?: string | undefined }; readonly templates?: EmailTemplates | undefined }) | undefined;
 };
 
 /**
- * Reads the secret files of a parsed configuration (paths relative to `baseDir`). A configuration
- * whose secrets are already read is returned as it is (idempotent).
+ * Reads the secret and template files of a parsed configuration (paths relative to `baseDir`) and
+ * checks the templates (compiled and rendered against sample alerts; a webhook's must render JSON).
+ * A configuration whose files are already read is returned as it is (idempotent).
  *
  * @throws {BusbarError} `BB_ALERTER_SECRET_UNREADABLE` naming the field and the path (never the
- *   content); `BB_CONFIG_INVALID` when a `urlFile` does not hold an http(s) URL.
+ *   content); `BB_CONFIG_INVALID` when a `urlFile` does not hold an http(s) URL;
+ *   `BB_ALERTER_TEMPLATE_INVALID` naming the channel and the field when a template file cannot be
+ *   read, a template does not compile or render, or a webhook's does not render JSON.
  */
 export function resolveAlerterSecrets(file: AlerterConfigFile | AlerterConfig, baseDir: string): AlerterConfig {
+  const labels = file.routing === undefined ? undefined : { labels: file.routing.labels, deviceLabels: file.routing.deviceLabels };
   const webhooks = file.webhooks.map((h: AlerterConfigFile['webhooks'][number] | AlerterConfig['webhooks'][number], i) => {
     const field = `webhooks.${i}`;
+    const templateFile = 'templateFile' in h ? h.templateFile : undefined;
+    const template = h.template ?? (templateFile === undefined ? undefined : readTemplateFile(templateFile, `${field}.templateFile`, baseDir));
+    if (template !== undefined) checkTemplate(template, `webhook-${h.name ?? i + 1} (${field}.${templateFile === undefined ? 'template' : `templateFile ${templateFile}`})`, 'json', { labels, generatorUrl: h.generatorUrl });
     const url = h.url ?? readSecretFile((h as { urlFile: string }).urlFile, `${field}.urlFile`, baseDir);
     if (h.url === undefined && !/^https?:\/\/[^\s]+$/.test(url)) {
       throw new BusbarError('BB_CONFIG_INVALID', `${field}.urlFile: the file does not hold an http(s) URL on one line`, { context: { field: `${field}.urlFile` } });
     }
     const headers = Object.fromEntries(Object.entries(h.headers).map(([name, v]) => [name, resolveSecret(v, `${field}.headers.${name}`, baseDir)]));
-    return { url, headers, timeoutMs: h.timeoutMs, ...(h.name !== undefined ? { name: h.name } : {}) };
+    return {
+      url, headers, timeoutMs: h.timeoutMs, ...(h.name !== undefined ? { name: h.name } : {}),
+      ...(template === undefined ? {} : { template }), ...(h.generatorUrl === undefined ? {} : { generatorUrl: h.generatorUrl }),
+    };
   });
   let email: AlerterConfig['email'];
   if (file.email !== undefined) {
     const { passwordFile, caFile, ...smtp } = file.email.smtp as NonNullable<AlerterConfigFile['email']>['smtp'] & { readonly ca?: string | undefined };
+    const t = file.email.templates as (EmailTemplates & { readonly subjectFile?: string | undefined; readonly textFile?: string | undefined }) | undefined;
+    let templates: EmailTemplates | undefined;
+    if (t !== undefined) {
+      const subject = t.subject ?? (t.subjectFile === undefined ? undefined : readTemplateFile(t.subjectFile, 'email.templates.subjectFile', baseDir));
+      const text = t.text ?? (t.textFile === undefined ? undefined : readTemplateFile(t.textFile, 'email.templates.textFile', baseDir));
+      if (subject !== undefined) checkTemplate(subject, `email (email.templates.${t.subjectFile === undefined ? 'subject' : `subjectFile ${t.subjectFile}`})`, 'text', { labels, generatorUrl: t.generatorUrl });
+      if (text !== undefined) checkTemplate(text, `email (email.templates.${t.textFile === undefined ? 'text' : `textFile ${t.textFile}`})`, 'text', { labels, generatorUrl: t.generatorUrl });
+      templates = { ...(subject === undefined ? {} : { subject }), ...(text === undefined ? {} : { text }), ...(t.generatorUrl === undefined ? {} : { generatorUrl: t.generatorUrl }) };
+    }
     email = {
       ...file.email,
+      ...(templates === undefined ? {} : { templates }),
       smtp: {
         ...smtp,
         ...(passwordFile === undefined ? {} : { password: readSecretFile(passwordFile, 'email.smtp.passwordFile', baseDir) }),
@@ -498,11 +556,13 @@ export const readsDeviceEvents = (config: Pick<AlerterConfig, 'rules'>): boolean
 
 /**
  * Loads and validates the configuration, then reads its secret files (`webhooks[].urlFile`,
- * `webhooks[].headers.*.file`, `email.smtp.passwordFile`, `email.smtp.caFile`) relative to the
- * folder of `file` (the working directory without a file).
+ * `webhooks[].headers.*.file`, `email.smtp.passwordFile`, `email.smtp.caFile`) and template files
+ * (`webhooks[].templateFile`, `email.templates.subjectFile`/`textFile`) relative to the folder of
+ * `file` (the working directory without a file), and checks the templates.
  *
  * @throws {ConfigError} naming the bad field (e.g. `rules.0.clear: must be ≤ the lowest bound ...`).
- * @throws {BusbarError} `BB_ALERTER_SECRET_UNREADABLE` naming the field whose file cannot be read.
+ * @throws {BusbarError} `BB_ALERTER_SECRET_UNREADABLE` naming the field whose file cannot be read;
+ *   `BB_ALERTER_TEMPLATE_INVALID` naming the channel and field of a bad template.
  */
 export function loadAlerterConfig(file: string | undefined, env: NodeJS.ProcessEnv = process.env): AlerterConfig {
   return resolveAlerterSecrets(loadConfig(alerterConfigSchema, { file, env }), file === undefined ? process.cwd() : dirname(resolve(file)));

@@ -157,3 +157,50 @@ describe('alerter > config', () => {
     });
   });
 });
+
+describe('alerter > config > templates', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'busbar-tpl-'));
+  writeFileSync(join(dir, 'body.hbs'), '{"text": {{json alerts.0.message}}, "rack": {{json commonLabels.rack}} }\n');
+  writeFileSync(join(dir, 'bad-json.hbs'), '{"text": "{{alerts.0.message}}"}');
+  writeFileSync(join(dir, 'subject.hbs'), '[{{upper status}}] {{alerts.0.device}}\n');
+  const hook = (extra: Record<string, unknown>): Record<string, unknown> => ({ name: 'chat', url: 'https://hooks.lab.test/x', ...extra });
+  const load = (extra: Record<string, unknown>): ReturnType<typeof resolveAlerterSecrets> => resolveAlerterSecrets(alerterConfigSchema.parse({ ...base, ...extra }), dir);
+  const failure = (extra: Record<string, unknown>): unknown => {
+    try {
+      load(extra);
+    } catch (err) {
+      return err;
+    }
+    throw new Error('loaded');
+  };
+
+  it('webhooks[].templateFile is read relative to the configuration and kept as the hook\'s template; inline template too; none: no template key', () => {
+    const c = load({ webhooks: [hook({ templateFile: 'body.hbs', generatorUrl: 'https://g.lab/d?d={device}' }), hook({ name: 'inline', template: '{"a": {{json status}} }' }), hook({ name: 'plain' })], routing: { deviceLabels: { 'sample-*': { rack: 'r9' } } } });
+    expect(c.webhooks[0]).toMatchObject({ name: 'chat', template: '{"text": {{json alerts.0.message}}, "rack": {{json commonLabels.rack}} }\n', generatorUrl: 'https://g.lab/d?d={device}' });
+    expect(c.webhooks[0]).not.toHaveProperty('templateFile');
+    expect(c.webhooks[1]).toMatchObject({ template: '{"a": {{json status}} }' });
+    expect(c.webhooks[2]).toEqual({ name: 'plain', url: 'https://hooks.lab.test/x', headers: {}, timeoutMs: 5000 });
+    expect(load(c as unknown as Record<string, unknown>).webhooks).toEqual(c.webhooks); // idempotent
+  });
+
+  it('a webhook template that does not render JSON is refused at load, naming the hook, the file and the JSON error', () => {
+    const err = failure({ webhooks: [hook({ templateFile: 'bad-json.hbs' })] });
+    expect(err).toMatchObject({ code: 'BB_ALERTER_TEMPLATE_INVALID', message: expect.stringMatching(/^webhook-chat \(webhooks\.0\.templateFile bad-json\.hbs\): the template did not render JSON \(.+\)/) });
+  });
+
+  it('a template that does not compile, a missing file, template and templateFile together: refused naming the field', () => {
+    expect(failure({ webhooks: [hook({ template: '{"a": {{#if status}}1}' })] })).toMatchObject({ code: 'BB_ALERTER_TEMPLATE_INVALID', message: expect.stringMatching(/^webhook-chat \(webhooks\.0\.template\): the template does not compile: Parse error on line 1/) });
+    expect(failure({ webhooks: [hook({ templateFile: 'nope.hbs' })] })).toMatchObject({ code: 'BB_ALERTER_TEMPLATE_INVALID', message: expect.stringMatching(/^webhooks\.0\.templateFile: cannot read template file .*nope\.hbs \(ENOENT\)$/) });
+    expect(alerterConfigSchema.safeParse({ ...base, webhooks: [hook({ template: '{}', templateFile: 'body.hbs' })] }).error?.issues[0]?.path).toEqual(['webhooks', 0, 'templateFile']);
+    const email = { smtp: { host: 'smtp.lab.test' }, from: 'busbar@lab.test', to: ['oncall@lab.test'] };
+    expect(alerterConfigSchema.safeParse({ ...base, email: { ...email, templates: { subject: 'x', subjectFile: 'subject.hbs' } } }).error?.issues[0]?.path).toEqual(['email', 'templates', 'subjectFile']);
+    expect(failure({ email: { ...email, templates: { text: '{{#each alerts}}' } } })).toMatchObject({ code: 'BB_ALERTER_TEMPLATE_INVALID', message: expect.stringMatching(/^email \(email\.templates\.text\): the template does not compile/) });
+  });
+
+  it('email.templates: subjectFile read relative to the configuration, inline text kept (no JSON check for mail), absent ones stay absent', () => {
+    const email = { smtp: { host: 'smtp.lab.test' }, from: 'busbar@lab.test', to: ['oncall@lab.test'] };
+    const c = load({ email: { ...email, templates: { subjectFile: 'subject.hbs', text: 'Alerts: {{alerts.length}}' } } });
+    expect(c.email?.templates).toEqual({ subject: '[{{upper status}}] {{alerts.0.device}}\n', text: 'Alerts: {{alerts.length}}' });
+    expect(load({ email }).email).not.toHaveProperty('templates');
+  });
+});

@@ -30,6 +30,7 @@ import type { Alert } from '@busbar/avro';
 import { BusbarError } from '@busbar/core';
 import type { Notifier } from './dispatcher.js';
 import { alertLabeler } from '../routing/labels.js';
+import { generatorUrlOf } from './template.js';
 
 /** Default interval of re-sends of a firing alert, ms (1 min; Alertmanager's `resolve_timeout` defaults to 5 min). */
 export const DEFAULT_ALERTMANAGER_RESEND_MS = 60_000;
@@ -96,12 +97,6 @@ export interface PostableAlert {
 
 /** Label and annotation values of one alert before times are added. */
 type Shape = Omit<PostableAlert, 'startsAt' | 'endsAt'>;
-
-function generatorUrlOf(alert: Alert, template: string | undefined): string | undefined {
-  if (template === undefined) return undefined;
-  const values: Record<string, string> = { device: alert.device_id, rule: alert.rule, signal: alert.signal, channel: alert.channel === null ? '' : String(alert.channel), alert_id: alert.alert_id };
-  return template.replace(/\{(device|rule|signal|channel|alert_id)\}/g, (_, k: string) => encodeURIComponent(values[k] ?? ''));
-}
 
 /**
  * Builds the Alertmanager alerts of one Alert record (pure).

@@ -1,6 +1,8 @@
 /**
  * E-mail notifications through SMTP (nodemailer). One mail per FIRING transition (including an
- * escalation to CRITICAL) and one per RESOLVED.
+ * escalation to CRITICAL) and one per RESOLVED (or one per group, built-in `group_by`). Subject and
+ * text are {@link formatAlertMail}'s / {@link formatGroupMail}'s, or rendered by the configured
+ * Handlebars templates (`email.templates`, `notify/template.ts`).
  *
  * Transport security (nodemailer `secure`, `requireTLS`, `ignoreTLS`, `tls.ca`, `tls.rejectUnauthorized`):
  * - `secure: true`: implicit TLS from the first byte (SMTPS, port 465);
@@ -18,7 +20,9 @@ import nodemailer from 'nodemailer';
 import type { Alert } from '@busbar/avro';
 import { BusbarError } from '@busbar/core';
 import type { AlertGroup } from './group.js';
-import { groupStatus } from './group.js';
+import { groupStatus, singleAlertGroup } from './group.js';
+import type { LabelSettings } from '../routing/labels.js';
+import { groupRenderer } from './template.js';
 
 /**
  * Default SMTP timeouts, ms: `connectionTimeoutMs` to establish the TCP (or TLS) connection,
@@ -55,6 +59,16 @@ export interface EmailSettings {
   };
   readonly from: string;
   readonly to: readonly string[];
+  /**
+   * Handlebars templates of the mail (`notify/template.ts`; the configuration loader has read
+   * `subjectFile`/`textFile` and checked them): `subject` (rendered, then its whitespace runs —
+   * line breaks included — made one space and trimmed) and `text` (the plain-text body, as
+   * rendered). Either absent: {@link formatGroupMail}'s. `generatorUrl`: the context's per-alert
+   * link template.
+   */
+  readonly templates?: { readonly subject?: string | undefined; readonly text?: string | undefined; readonly generatorUrl?: string | undefined } | undefined;
+  /** Label settings of the templates' `labels` (`routing.labels`/`deviceLabels`; default none). */
+  readonly labels?: LabelSettings | undefined;
 }
 
 /** Subject and text of the mail for one alert transition. */
@@ -97,6 +111,27 @@ export function formatGroupMail(group: AlertGroup): { subject: string; text: str
   return { subject, text: `${group.alerts.length} alerts (${counts}), grouped by ${labels}; status ${groupStatus(group)}\n\n${text}` };
 }
 
+/** Compiled mail templates (`notify/template.ts` `groupRenderer`): group → subject / text. */
+export interface MailRenderers {
+  readonly subject?: ((group: AlertGroup) => string) | undefined;
+  readonly text?: ((group: AlertGroup) => string) | undefined;
+}
+
+/**
+ * Subject and text of a group's mail (pure): each by its template when there is one (the subject's
+ * whitespace runs, line breaks included, made one space, trimmed), else {@link formatGroupMail}'s —
+ * for a group of one, {@link formatAlertMail}'s.
+ *
+ * @throws {BusbarError} `BB_ALERTER_TEMPLATE_RENDER_FAILED` (not retriable) when a template fails to render.
+ */
+export function composeMail(group: AlertGroup, renderers: MailRenderers = {}): { subject: string; text: string } {
+  const byDefault = renderers.subject === undefined || renderers.text === undefined ? formatGroupMail(group) : undefined;
+  return {
+    subject: renderers.subject === undefined ? byDefault!.subject : renderers.subject(group).replace(/\s+/g, ' ').trim(),
+    text: renderers.text === undefined ? byDefault!.text : renderers.text(group),
+  };
+}
+
 /** TLS errors of Node and OpenSSL (certificate checks, handshake) as found in `code`. */
 const TLS_CODES = /^(ETLS|ERR_SSL_|ERR_TLS_|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH)/;
 
@@ -119,9 +154,19 @@ function smtpError(cause: unknown, smtp: EmailSettings['smtp']): BusbarError {
 /** Sends alert mails over one pooled SMTP transport (up to 2 connections, kept open and reused). */
 export class EmailNotifier {
   private readonly transport;
+  private readonly renderers: MailRenderers;
 
-  /** @param settings - SMTP server and addresses. */
+  /**
+   * @param settings - SMTP server, addresses, templates.
+   * @throws {BusbarError} `BB_ALERTER_TEMPLATE_INVALID` when a template does not compile.
+   */
   constructor(private readonly settings: EmailSettings) {
+    const t = settings.templates;
+    const options = { receiver: 'email', labels: settings.labels, generatorUrl: t?.generatorUrl };
+    this.renderers = {
+      ...(t?.subject === undefined ? {} : { subject: groupRenderer(t.subject, 'email (email.templates.subject)', 'text', options) }),
+      ...(t?.text === undefined ? {} : { text: groupRenderer(t.text, 'email (email.templates.text)', 'text', options) }),
+    };
     this.transport = nodemailer.createTransport({
       // pooled: a few long-lived connections reused for every mail (a new connection per mail was
       // most of the reading → mail latency, issue 15); a broken one is replaced on the next send
@@ -148,9 +193,10 @@ export class EmailNotifier {
    *   `BB_ALERTER_SMTP_FAILED` otherwise: refused (e.g. authentication), unreachable, or a timeout
    *   (e.g. "Greeting never received", after `greetingTimeoutMs`). The message carries nodemailer's
    *   reason and its code (`ETLS`, `EAUTH`, `ETIMEDOUT`…), never the password; both are retriable.
+   *   `BB_ALERTER_TEMPLATE_RENDER_FAILED` (not retriable) when a template fails to render.
    */
   async send(a: Alert): Promise<void> {
-    const { subject, text } = formatAlertMail(a);
+    const { subject, text } = composeMail(singleAlertGroup(a), this.renderers);
     await this.deliver(subject, text, { 'X-Busbar-Alert-Id': a.alert_id, 'X-Busbar-Alert-State': a.state });
   }
 
@@ -162,7 +208,7 @@ export class EmailNotifier {
    * @throws {BusbarError} as {@link EmailNotifier.send}.
    */
   async sendGroup(group: AlertGroup): Promise<void> {
-    const { subject, text } = formatGroupMail(group);
+    const { subject, text } = composeMail(group, this.renderers);
     const one = group.alerts.length === 1 ? group.alerts[0] : undefined;
     await this.deliver(subject, text, {
       'X-Busbar-Group-Key': group.key,

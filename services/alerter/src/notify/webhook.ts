@@ -1,6 +1,9 @@
 /**
  * Pager hooks: POST the Alert as JSON to each configured URL, with the configured headers
- * (e.g. `Authorization: Bearer …`).
+ * (e.g. `Authorization: Bearer …`, `Authorization: GenieKey …` from a file). With a `template`
+ * (Handlebars, `notify/template.ts`) the request body is the template rendered for the
+ * notification's group — any JSON document a receiver wants (Slack incoming webhooks, Opsgenie
+ * create-alert: `examples/alerter/*.hbs`); without one, Busbar's own payloads below.
  *
  * The URL and header values are secrets (Slack and PagerDuty put the token in the URL path):
  * errors name the hook by its redacted URL only (`https://hooks.example.com/…`, see
@@ -9,7 +12,9 @@
 import type { Alert } from '@busbar/avro';
 import { BusbarError } from '@busbar/core';
 import type { AlertGroup } from './group.js';
-import { groupStatus } from './group.js';
+import { groupStatus, singleAlertGroup } from './group.js';
+import type { LabelSettings } from '../routing/labels.js';
+import { groupRenderer } from './template.js';
 
 /** One hook, its secrets resolved. */
 export interface WebhookTarget {
@@ -19,7 +24,34 @@ export interface WebhookTarget {
   readonly headers?: Readonly<Record<string, string>>;
   /** Time allowed for the whole request, ms. */
   readonly timeoutMs: number;
+  /**
+   * Handlebars template of the request body (the configuration loader read `templateFile` and
+   * checked that it renders JSON); absent: {@link postWebhook}'s / {@link postWebhookGroup}'s payload.
+   */
+  readonly template?: string | undefined;
+  /** The context's per-alert link template (`{device}`, `{rule}`, `{signal}`, `{channel}`, `{alert_id}`). */
+  readonly generatorUrl?: string | undefined;
+  /** Label settings of the template's `labels` (`routing.labels`/`deviceLabels`; default none). */
+  readonly labels?: LabelSettings | undefined;
+  /** The channel name (`webhook-<name or n>`): the template context's `receiver`, and errors. */
+  readonly channel?: string | undefined;
 }
+
+/** Renderers of the hooks with a template, compiled at their first use. */
+const renderers = new WeakMap<WebhookTarget, (group: AlertGroup) => string>();
+
+/** The body of `group` by the hook's template (compiled once per target object). */
+function rendered(target: WebhookTarget & { readonly template: string }, group: AlertGroup): string {
+  let render = renderers.get(target);
+  if (render === undefined) {
+    const channel = target.channel ?? 'webhook';
+    render = groupRenderer(target.template, `${channel} (template)`, 'json', { receiver: channel, labels: target.labels, generatorUrl: target.generatorUrl });
+    renderers.set(target, render);
+  }
+  return render(group);
+}
+
+const hasTemplate = (t: WebhookTarget): t is WebhookTarget & { readonly template: string } => t.template !== undefined;
 
 /**
  * The URL as it may be shown: scheme, host and port, then `/…` when anything followed
@@ -38,16 +70,29 @@ export function redactWebhookUrl(url: string): string {
 }
 
 /**
- * POSTs `alert` to `target.url` as JSON, with `target.headers`.
+ * POSTs `alert` to `target.url` as JSON, with `target.headers`: the Alert record's fields
+ * (`timestamp` as ISO 8601), or with a `template` the template rendered for the alert as a group of one.
  *
  * @param target - the hook; a bare URL (then `timeoutMs` applies, no extra headers) is accepted too.
  * @param timeoutMs - only with a bare URL: time allowed for the request, ms (default 5000).
  * @throws {BusbarError} `BB_ALERTER_WEBHOOK_FAILED` on a non-2xx answer or a network error/timeout
  *   (retriable unless the answer is a 4xx other than 408 and 429: the request itself is refused, not
- *   retried); the message names the hook by its redacted URL.
+ *   retried); the message names the hook by its redacted URL. `BB_ALERTER_TEMPLATE_RENDER_FAILED`
+ *   (not retriable: given up) when the template fails to render or does not render JSON; nothing is sent.
  */
 export async function postWebhook(target: WebhookTarget | string, alert: Alert, timeoutMs = 5000): Promise<void> {
-  await post(typeof target === 'string' ? { url: target, timeoutMs } : target, JSON.stringify(alertJson(alert)));
+  const t = typeof target === 'string' ? { url: target, timeoutMs } : target;
+  await post(t, webhookBody(t, alert));
+}
+
+/**
+ * The request body {@link postWebhook} sends (pure): the template rendered for `alert` as a group of
+ * one, or without a template the Alert record as JSON (`timestamp` as ISO 8601).
+ *
+ * @throws {BusbarError} `BB_ALERTER_TEMPLATE_RENDER_FAILED` (not retriable) when the template fails or does not render JSON.
+ */
+export function webhookBody(target: WebhookTarget, alert: Alert): string {
+  return hasTemplate(target) ? rendered(target, singleAlertGroup(alert)) : JSON.stringify(alertJson(alert));
 }
 
 /** An Alert as the webhooks' JSON: its fields, `timestamp` as an ISO 8601 string. */
@@ -58,12 +103,23 @@ function alertJson(alert: Alert): Record<string, unknown> {
 /**
  * POSTs a group of alerts (built-in `group_by`) to `target.url` as one JSON document, shaped like
  * Alertmanager's webhook payload: `{"version":"busbar/1","groupKey":"{rack=\"r3\"}","status":"firing"|"resolved",
- * "groupLabels":{…},"alerts":[<Alert as postWebhook sends it>, …]}`.
+ * "groupLabels":{…},"alerts":[<Alert as postWebhook sends it>, …]}`; with a `template`, the template rendered for the group.
  *
  * @throws {BusbarError} as {@link postWebhook}.
  */
 export async function postWebhookGroup(target: WebhookTarget, group: AlertGroup): Promise<void> {
-  await post(target, JSON.stringify({ version: 'busbar/1', groupKey: group.key, status: groupStatus(group), groupLabels: group.groupLabels, alerts: group.alerts.map(alertJson) }));
+  await post(target, webhookGroupBody(target, group));
+}
+
+/**
+ * The request body {@link postWebhookGroup} sends (pure): the template rendered for `group`, or
+ * without a template Busbar's group payload.
+ *
+ * @throws {BusbarError} as {@link webhookBody}.
+ */
+export function webhookGroupBody(target: WebhookTarget, group: AlertGroup): string {
+  if (hasTemplate(target)) return rendered(target, group);
+  return JSON.stringify({ version: 'busbar/1', groupKey: group.key, status: groupStatus(group), groupLabels: group.groupLabels, alerts: group.alerts.map(alertJson) });
 }
 
 async function post(target: WebhookTarget, body: string): Promise<void> {
