@@ -14,7 +14,8 @@
  * - `consume`: a new consumer group drains `n` records of a pre-filled topic from the earliest
  *   offset; offsets committed manually after each batch (kafkajs: each `eachBatch`, as
  *   `DecodingConsumer` does; platformatic has no batches: what the stream had buffered, at most
- *   `commitEvery` records).
+ *   `commitEvery` records — read with `'data'` events, or with `for await` when
+ *   `platformaticRead` is `iterator`).
  * - `none`: Node alone, for the baseline RSS.
  */
 /* global console */
@@ -181,17 +182,58 @@ async function platformatic() {
       /** @type {Map<string, { topic: string, partition: number, offset: bigint, leaderEpoch: number }>} */
       let pending = new Map();
       let pendingCount = 0;
-      for await (const m of stream) {
+      const take = (/** @type {import('@platformatic/kafka').Message} */ m) => {
         got++;
         pendingCount++;
         pending.set(`${m.topic}:${m.partition}`, { topic: m.topic, partition: m.partition, offset: m.offset + 1n, leaderEpoch: m.leaderEpoch });
-        if (pendingCount >= args.commitEvery || stream.readableLength === 0 || got >= args.n) {
-          await consumer.commit({ offsets: [...pending.values()] });
-          commits++;
-          pending = new Map();
-          pendingCount = 0;
+      };
+      const commitPending = async () => {
+        const offsets = [...pending.values()];
+        pending = new Map();
+        pendingCount = 0;
+        await consumer.commit({ offsets });
+        commits++;
+      };
+      if (args.platformaticRead !== 'iterator') {
+        // 'data' events; the stream paused while a commit is in flight, a commit at the end of each
+        // burst of events (setImmediate) or every commitEvery records
+        /** @type {Promise<void>} */
+        const all = new Promise((resolve, reject) => {
+          let flushing = false;
+          let scheduled = false;
+          const flush = () => {
+            flushing = true;
+            stream.pause();
+            commitPending().then(
+              () => {
+                flushing = false;
+                if (got >= args.n) resolve();
+                else stream.resume();
+              },
+              reject,
+            );
+          };
+          stream.on('error', reject);
+          stream.on('data', (m) => {
+            take(m);
+            if (flushing) return;
+            if (pendingCount >= args.commitEvery || got >= args.n) flush();
+            else if (!scheduled) {
+              scheduled = true;
+              setImmediate(() => {
+                scheduled = false;
+                if (!flushing && pendingCount > 0) flush();
+              });
+            }
+          });
+        });
+        await all;
+      } else {
+        for await (const m of stream) {
+          take(m);
+          if (pendingCount >= args.commitEvery || stream.readableLength === 0 || got >= args.n) await commitPending();
+          if (got >= args.n) break;
         }
-        if (got >= args.n) break;
       }
       await stream.close().catch(() => undefined);
       return { records: got, commits };

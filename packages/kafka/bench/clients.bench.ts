@@ -10,6 +10,8 @@
  * - consume: a new consumer group drains `BENCH_N` records of a pre-filled 6-partition topic from
  *   the earliest offset, committing offsets after each batch; timed from the subscription (group
  *   join included).
+ * The platformatic consumer reads `'data'` events (pausing the stream while a commit is in flight);
+ * `BENCH_PLATFORMATIC_READ=iterator` reads it with `for await` instead (much slower: docs/kafka-client.md).
  * Prints each run, then medians, spread (min–max) and the ratio platformatic / kafkajs. Not an
  * assertion; bounded (about 1–2 minutes on 2 cores):
  *
@@ -53,6 +55,8 @@ export interface WorkerArgs {
   readonly pollsInFlight: number;
   /** Largest batch committed at once (consume, platformatic). */
   readonly commitEvery: number;
+  /** How the platformatic consumer reads its stream: `'data'` events (default) or `for await`. */
+  readonly platformaticRead: 'iterator' | 'events';
 }
 
 /** What `client-worker.mjs` prints. */
@@ -128,9 +132,9 @@ try {
   }
   await producer.disconnect();
 
-  const common = { brokers: kafkaServer.brokers, n, templates: templatesFile, pollSize: 100, pollsInFlight: 20, commitEvery: 5000 };
+  const common = { brokers: kafkaServer.brokers, n, templates: templatesFile, pollSize: 100, pollsInFlight: 20, commitEvery: 5000, platformaticRead: process.env['BENCH_PLATFORMATIC_READ'] === 'iterator' ? ('iterator' as const) : ('events' as const) };
   const baseline = await runWorker({ ...common, client: 'none', phase: 'none', topic: '', groupId: '' });
-  console.log(`${fmt(n)} Readings (${fmt(meanBytes)} bytes each, single-object Avro, 20 device keys), 6 partitions, ${rounds} rounds interleaved; node ${process.version}; bare node peak RSS ${fmt(baseline.peakRssMiB, 1)} MiB`);
+  console.log(`${fmt(n)} Readings (${fmt(meanBytes)} bytes each, single-object Avro, 20 device keys), 6 partitions, ${rounds} rounds interleaved; platformatic consumer read by ${common.platformaticRead}; node ${process.version}; bare node peak RSS ${fmt(baseline.peakRssMiB, 1)} MiB`);
   const results: Record<'produce' | 'consume', Record<Client, WorkerResult[]>> = { produce: { kafkajs: [], platformatic: [] }, consume: { kafkajs: [], platformatic: [] } };
   let topicIndex = 0;
   for (let round = 0; round < rounds; round++) {
