@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   BB_KAFKA_TLS_FILE_UNREADABLE: { meaning: 'A file named in `kafka.ssl` (caFile, certFile, keyFile, keyPasswordFile) is missing, unreadable or empty; the service does not start.' },
   BB_KAFKA_TLS_CONFIG_INVALID: { meaning: '`kafka.ssl` is inconsistent: certFile without keyFile or the reverse (mutual TLS needs both).' },
   BB_KAFKA_SASL_PASSWORD_UNREADABLE: { meaning: '`kafka.sasl.passwordFile` is missing, unreadable or empty; the service does not start.' },
+  BB_KAFKA_CLIENT_UNSUPPORTED: { meaning: 'The experimental @platformatic/kafka producer was given a setting it does not support yet (`kafka.ssl`, `kafka.sasl`); use the default client (kafkajs).' },
   BB_KAFKA_SASL_MECHANISM_UNKNOWN: { meaning: '`kafka.sasl.mechanism` is not one Busbar speaks: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512.' },
 } as const satisfies ErrorCatalogue;
 

@@ -16,3 +16,5 @@ export { DEFAULT_TOPICS, kafkaConfigSchema, topicsConfigSchema } from './config.
 export type { KafkaConfig, TopicsConfig } from './config.js';
 export { readTopicToEnd } from './replay.js';
 export { retryKafkaStartup } from './startup.js';
+export { createPlatformaticProducer } from './platformatic.js';
+export type { EncodedRecord, PlatformaticProducer, PlatformaticProducerOptions } from './platformatic.js';
