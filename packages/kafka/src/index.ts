@@ -16,5 +16,4 @@ export { DEFAULT_TOPICS, kafkaConfigSchema, topicsConfigSchema } from './config.
 export type { KafkaConfig, TopicsConfig } from './config.js';
 export { readTopicToEnd } from './replay.js';
 export { retryKafkaStartup } from './startup.js';
-export { createPlatformaticProducer } from './platformatic.js';
-export type { EncodedRecord, PlatformaticProducer, PlatformaticProducerOptions } from './platformatic.js';
+// the experimental @platformatic/kafka producer is the subpath `@busbar/kafka/platformatic` (not loaded by the services)

@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Partitioners } from 'kafkajs';
 import type { Kafka } from 'kafkajs';
 import { sharedKafka } from '@busbar/testkit/shared';
-import { createKafka, createPlatformaticProducer, ensureTopics } from '../src/index.js';
-import type { EncodedRecord, PlatformaticProducer } from '../src/index.js';
+import { createKafka, ensureTopics } from '../src/index.js';
+import { createPlatformaticProducer } from '../src/platformatic.js';
+import type { EncodedRecord, PlatformaticProducer } from '../src/platformatic.js';
 
 let brokers: string[];
 let kafka: Kafka;

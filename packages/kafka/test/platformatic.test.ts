@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isBusbarError } from '@busbar/core';
-import { createPlatformaticProducer } from '../src/index.js';
+import { createPlatformaticProducer } from '../src/platformatic.js';
 
 describe('createPlatformaticProducer: settings it does not support yet', () => {
   for (const [name, security, field] of [
