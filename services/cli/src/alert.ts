@@ -66,7 +66,7 @@ export async function ackAlert(o: AckOptions, io: CliIo): Promise<number> {
   let consumer: Consumer | undefined;
   try {
     if (!(await topicExists(conn.kafka, o.controlTopic))) {
-      io.err(`busbar: the alert-control topic ${o.controlTopic} does not exist: the alerter creates it at start when acks are enabled (acks.topic of its configuration; give the same name with --control-topic)`);
+      io.err(`busbar: the alert-control topic ${o.controlTopic} does not exist or this principal may not see it: the alerter creates it at start when acks are enabled (acks.topic of its configuration; give the same name with --control-topic); with ACLs, the principal needs the issuer ACLs (busbar-topics acls --grant issuer=<principal>)`);
       return EXIT.failed;
     }
     let acknowledged: Promise<Alert | undefined> = Promise.resolve(undefined);

@@ -125,7 +125,7 @@ export function silenceLine(s: Silence, nowMs: number): string {
 }
 
 function missingTopic(topic: string): string {
-  return `busbar: the silences topic ${topic} does not exist: the alerter creates it at start when routing.silences is configured (give its routing.silences.topic with --silences-topic)`;
+  return `busbar: the silences topic ${topic} does not exist or this principal may not see it: the alerter creates it at start when routing.silences is configured (give its routing.silences.topic with --silences-topic); with ACLs, the principal needs the issuer ACLs (busbar-topics acls --grant issuer=<principal>)`;
 }
 
 /** Reads the compacted silences topic to its end: id → silence (undecodable records skipped, as the alerter skips them). */
