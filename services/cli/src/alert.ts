@@ -1,4 +1,5 @@
 /**
+ * `busbar alert list`: the episodes of the alerts topic's recent records, folded by alert id.
  * `busbar alert ack`: writes an acknowledgement on the alert-control topic (`@busbar/alert-control`;
  * key = the alert id) for the alerter to turn into an ACKNOWLEDGED Alert, and with `--wait` waits for
  * that Alert on the alerts topic and prints it (docs/alerting.md, "Acknowledgement").
@@ -10,6 +11,7 @@ import { alertSerde } from '@busbar/avro';
 import type { AckRecord } from '@busbar/alert-control';
 import { decodeAckRecord, encodeAckRecord } from '@busbar/alert-control';
 import { isBusbarError } from '@busbar/core';
+import { readTopicToEnd } from '@busbar/kafka';
 import { ConfigError } from '@busbar/runtime';
 import { awaitRecord } from './await-record.js';
 import { connect, topicExists } from './connection.js';
@@ -94,5 +96,59 @@ export async function ackAlert(o: AckOptions, io: CliIo): Promise<number> {
     return EXIT.ok;
   } finally {
     await Promise.allSettled([producer.disconnect(), consumer?.disconnect(), conn.framing.close()]);
+  }
+}
+
+/** One episode as `busbar alert list` prints it: its last record, when it began and when it last changed. */
+export interface EpisodeSummary {
+  readonly alert_id: string;
+  readonly rule: string;
+  readonly device_id: string;
+  readonly channel: number | null;
+  readonly signal: string;
+  /** The last record's severity (an escalation raises it). */
+  readonly severity: Alert['severity'];
+  /** The last record's state: FIRING or ACKNOWLEDGED (open), RESOLVED. */
+  readonly state: Alert['state'];
+  /** Timestamp of its first record in the window. */
+  readonly first_at: Date;
+  /** Timestamp of its last record. */
+  readonly last_at: Date;
+  /** The last record's message. */
+  readonly message: string;
+}
+
+/**
+ * Folds Alert records (in topic order; an episode's records share a partition) into one summary per
+ * `alert_id`, ordered by first record.
+ *
+ * @param open - keep only episodes whose last state is FIRING or ACKNOWLEDGED.
+ */
+export function foldEpisodes(alerts: Iterable<Alert>, open: boolean): EpisodeSummary[] {
+  const byId = new Map<string, EpisodeSummary>();
+  for (const a of alerts) {
+    const first = byId.get(a.alert_id)?.first_at ?? a.timestamp;
+    byId.set(a.alert_id, { alert_id: a.alert_id, rule: a.rule, device_id: a.device_id, channel: a.channel, signal: a.signal, severity: a.severity, state: a.state, first_at: first, last_at: a.timestamp, message: a.message });
+  }
+  return [...byId.values()].filter((e) => !open || e.state !== 'RESOLVED').sort((x, y) => x.first_at.getTime() - y.first_at.getTime() || x.alert_id.localeCompare(y.alert_id));
+}
+
+/**
+ * `busbar alert list`: reads the alerts topic from `sinceS` ago (Kafka record timestamps) to its end
+ * and prints one JSON line per episode ({@link foldEpisodes}); an episode that began before the
+ * window shows from its first record inside it.
+ *
+ * @returns 0.
+ * @throws {BusbarError} `BB_KAFKA_REPLAY_INCOMPLETE` when the topic cannot be read to its end in 60 s; kafkajs errors.
+ */
+export async function listAlerts(o: ConnectionOptions & { readonly firing: boolean; readonly sinceS: number }, io: CliIo): Promise<number> {
+  const conn = connect(o, io.env, 'busbar-cli');
+  try {
+    const alerts: Alert[] = [];
+    await readTopicToEnd({ kafka: conn.kafka, topic: conn.topics.alerts, decoder: alertSerde, framing: conn.framing, sinceMs: Date.now() - o.sinceS * 1000, timeoutMs: 60_000 }, (a) => void alerts.push(a));
+    for (const e of foldEpisodes(alerts, o.firing)) io.out(jsonLine(e));
+    return EXIT.ok;
+  } finally {
+    await conn.framing.close();
   }
 }

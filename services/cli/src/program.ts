@@ -6,6 +6,7 @@
  *   busbar schema [name] [--json]
  *   busbar topics create [...]          (busbar-topics create)
  *   busbar config check FILE [--service NAME]
+ *   busbar alert list [--firing] [--since 24h]
  *   busbar alert ack <alert-id> --by WHO [--comment TEXT] [--wait [--timeout-s S]]
  *   busbar silence add --matcher 'rack="r3"'... (--duration 2h | --until ISO) [--starts ISO] --by WHO --comment WHY [--id ID]
  *   busbar silence list [--all]
@@ -18,13 +19,13 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { DEFAULT_ALERT_CONTROL_TOPIC, DEFAULT_SILENCES_TOPIC } from '@busbar/alert-control';
 import { isBusbarError } from '@busbar/core';
 import { runTopicsCli } from '@busbar/topics';
-import { ackAlert } from './alert.js';
+import { ackAlert, listAlerts } from './alert.js';
 import { SERVICES, checkConfig } from './config-check.js';
 import type { CliIo } from './io.js';
 import { EXIT } from './io.js';
 import { printSchemas } from './schema.js';
 import { sendCommand } from './send.js';
-import { addSilence, expireSilence, listSilences } from './silence.js';
+import { addSilence, expireSilence, listSilences, parseDurationMs } from './silence.js';
 import { tail } from './tail.js';
 
 function positive(what: string, integer: boolean) {
@@ -127,6 +128,14 @@ Example:
   busbar alert ack 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 --brokers 127.0.0.1:9092 --by alice --comment 'fan replaced' --wait`)
     .action(async (alertId: string, o: { by: string; comment?: string; wait: boolean; timeoutS: number; controlTopic: string; config?: string; brokers?: string }) => {
       exit.code = await ackAlert({ ...o, alertId }, io);
+    });
+
+  kafkaOptions(alert.command('list'))
+    .description('print the alert episodes of the alerts topic\'s recent records as JSON lines (alert_id, rule, device, last state and severity, first_at, last_at, message)')
+    .option('--firing', 'only open episodes (last state FIRING or ACKNOWLEDGED)', false)
+    .option('--since <d>', 'how far back to read: 30m, 24h, 7d (episodes that began earlier show from their first record inside)', '24h')
+    .action(async (o: { firing: boolean; since: string; config?: string; brokers?: string }) => {
+      exit.code = await listAlerts({ ...o, sinceS: parseDurationMs(o.since, '--since') / 1000 }, io);
     });
 
   const silence = program.command('silence').description('silences of the alerter\'s own channels, on the compacted silences topic (docs/alerting.md)');

@@ -57,14 +57,15 @@ function instant(option: string, text: string): number {
 }
 
 /**
- * The duration of `--duration` in ms (the text checked against {@link DURATION}, converted by the
+ * A duration option in ms (the text checked against {@link DURATION}, converted by the
  * `parse-duration` library).
  *
+ * @param option - the option named in the error (`--duration`, `--since`).
  * @throws {ConfigError} `BB_CONFIG_INVALID` for another form (`2 hours`, `-1h`, a bare number) or zero.
  */
-export function parseDurationMs(text: string): number {
+export function parseDurationMs(text: string, option = '--duration'): number {
   const ms = DURATION.test(text) ? parseDuration(text) : null;
-  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms <= 0) throw new ConfigError('BB_CONFIG_INVALID', `--duration ${text}: expected a positive duration such as 30m, 2h, 1h30m, 1d (units ms, s, m, h, d, w)`);
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms <= 0) throw new ConfigError('BB_CONFIG_INVALID', `${option} ${text}: expected a positive duration such as 30m, 2h, 1h30m, 1d (units ms, s, m, h, d, w)`);
   return Math.round(ms);
 }
 

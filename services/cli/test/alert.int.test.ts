@@ -2,7 +2,8 @@
  * `busbar alert ack` as an operator runs it (`runCli`, in process), against the run's real Kafka and
  * SMTP sink (@busbar/testkit shared) and a real alerter (`startAlerter`) with a repeat interval:
  * `alert ack --wait` on a firing episode prints its ACKNOWLEDGED Alert, and the episode gets no
- * further repeat mail while an unacknowledged episode beside it keeps being repeated; an ack of an
+ * further repeat mail while an unacknowledged episode beside it keeps being repeated; `alert list
+ * --firing` shows both open episodes with their last state; an ack of an
  * id that does not fire times out with exit 1 and says what to check.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +103,12 @@ describe('cli > busbar alert ack (real Kafka, SMTP sink, alerter)', () => {
     await sleep(4 * REPEAT_MS);
     expect(await mailsOf('psu-other')).toBeGreaterThanOrEqual(otherMails + 2); // repeats do go out for an unacknowledged episode
     expect(await mailsOf('psu-acked')).toBe(ackedMails);
+
+    const open = capture({ BUSBAR_TOPICS__ALERTS: topics.alerts });
+    expect(await runCli(['alert', 'list', '--firing', '--since', '10m', '--brokers', kafkaServer.brokers.join(',')], open)).toBe(0);
+    const episodes = open.stdout.map((l) => JSON.parse(l) as { device_id: string; state: string; alert_id: string });
+    expect(episodes).toHaveLength(2); // both began at t0: their order is by id
+    expect(episodes).toEqual(expect.arrayContaining([expect.objectContaining({ alert_id: id, device_id: 'psu-acked', state: 'ACKNOWLEDGED' }), expect.objectContaining({ device_id: 'psu-other', state: 'FIRING' })]));
   }, 120_000);
 
   it('an ack of an id that does not fire: written, but no ACKNOWLEDGED alert: exit 1 naming what to check', async () => {

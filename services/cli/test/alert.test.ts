@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeAckRecord } from '@busbar/alert-control';
-import { buildAck } from '../src/alert.js';
+import type { Alert } from '@busbar/avro';
+import { buildAck, foldEpisodes } from '../src/alert.js';
 import { runCli } from '../src/program.js';
 import { capture } from './support/capture.js';
 
@@ -21,6 +22,39 @@ describe('cli > alert > buildAck', () => {
     ['an alert id longer than 128 characters', { alertId: 'a'.repeat(129), by: 'alice' }, /alert_id: /],
   ])('refuses %s with BB_CONFIG_INVALID naming the field', (_, o, field) => {
     expect(() => buildAck(o, 1)).toThrow(expect.objectContaining({ code: 'BB_CONFIG_INVALID', message: expect.stringMatching(field) }));
+  });
+});
+
+describe('cli > alert > foldEpisodes', () => {
+  const rec = (alertId: string, state: Alert['state'], severity: Alert['severity'], atMs: number, deviceId = 'psu-1'): Alert => ({ alert_id: alertId, rule: 'psu-temp', device_id: deviceId, channel: null, signal: 'temperature_c', severity, state, value: null, threshold: null, timestamp: new Date(atMs), message: `${state} ${severity}` });
+  const records = [
+    rec('b', 'FIRING', 'WARNING', 2000, 'psu-2'),
+    rec('a', 'FIRING', 'WARNING', 1000),
+    rec('a', 'ACKNOWLEDGED', 'WARNING', 1500),
+    rec('a', 'FIRING', 'CRITICAL', 3000),
+    rec('c', 'FIRING', 'WARNING', 2500, 'psu-3'),
+    rec('c', 'RESOLVED', 'WARNING', 4000, 'psu-3'),
+  ];
+
+  it('one summary per episode: its last state, severity and message, its first and last time, by first time', () => {
+    expect(foldEpisodes(records, false)).toEqual([
+      { alert_id: 'a', rule: 'psu-temp', device_id: 'psu-1', channel: null, signal: 'temperature_c', severity: 'CRITICAL', state: 'FIRING', first_at: new Date(1000), last_at: new Date(3000), message: 'FIRING CRITICAL' },
+      expect.objectContaining({ alert_id: 'b', state: 'FIRING', first_at: new Date(2000), last_at: new Date(2000) }),
+      expect.objectContaining({ alert_id: 'c', state: 'RESOLVED', first_at: new Date(2500), last_at: new Date(4000) }),
+    ]);
+  });
+
+  it('open only: FIRING and ACKNOWLEDGED episodes, not RESOLVED ones', () => {
+    expect(foldEpisodes(records, true).map((e) => e.alert_id)).toEqual(['a', 'b']);
+    expect(foldEpisodes([rec('a', 'FIRING', 'WARNING', 1), rec('a', 'ACKNOWLEDGED', 'WARNING', 2)], true).map((e) => e.state)).toEqual(['ACKNOWLEDGED']);
+  });
+});
+
+describe('cli > busbar alert list (arguments)', () => {
+  it('a bad --since exits 2 naming it, before any broker is asked', async () => {
+    const io = capture();
+    expect(await runCli(['alert', 'list', '--since', 'yesterday'], io)).toBe(2);
+    expect(io.stderr.join('\n')).toContain('busbar: --since yesterday: expected a positive duration');
   });
 });
 
