@@ -92,6 +92,10 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [...srcBase, { group: ['@busbar/runtime', '@busbar/kafka', '@busbar/avro', '@busbar/testkit'], message: 'Drivers report through @busbar/core Logger/Metrics, never the service runtime.' }], paths: ['pino', 'prom-client', 'kafkajs'].map((name) => ({ name, message: 'Drivers never import pino, prom-client or kafkajs.' })) }] },
   },
   {
+    files: ['packages/alert-control/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...srcBase, { group: ['@busbar/*', '!@busbar/core'], message: 'alert-control holds pure record codecs: it imports @busbar/core only.' }], paths: io.map((name) => ({ name, message: 'alert-control is pure: no I/O.' })) }] },
+  },
+  {
     files: ['packages/{avro,kafka,safety}/src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [...srcBase, { group: ['@busbar/runtime', '@busbar/testkit', '@busbar/driver-*'], message: 'avro, kafka and safety never import runtime, testkit or drivers.' }] }] },
   },

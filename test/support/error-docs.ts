@@ -19,6 +19,7 @@ import { ERROR_CODES as corus } from '@busbar/driver-itron-corus';
 import { ERROR_CODES as can } from '@busbar/driver-can';
 import { ERROR_CODES as basytec } from '@busbar/driver-basytec';
 import { ERROR_CODES as alerter } from '@busbar/alerter';
+import { ERROR_CODES as alertControl } from '@busbar/alert-control';
 import { ERROR_CODES as historian } from '@busbar/historian';
 import { ERROR_CODES as collectorKit } from '@busbar/collector-kit';
 import { ERROR_CODES as moduleArbin } from '@busbar/module-arbin';
@@ -50,6 +51,7 @@ export const CATALOGUES: ReadonlyArray<readonly [string, ErrorCatalogue]> = [
   ['@busbar/collector-kit', collectorKit],
   ['@busbar/historian', historian],
   ['@busbar/alerter', alerter],
+  ['@busbar/alert-control', alertControl],
   ['@busbar/testkit', testkit],
 ];
 

@@ -22,6 +22,7 @@
  * has not fired yet restarts its for-duration clock at the first reading after the restart.
  */
 import { hostname } from 'node:os';
+import { silencedBy } from '@busbar/alert-control';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError, errorCode } from '@busbar/core';
 import type { Alert, DeviceEvent, Reading } from '@busbar/avro';
@@ -33,7 +34,6 @@ import { channelsOf, enginesOf, readsDeviceEvents, resolveAlerterSecrets, signal
 import { alertLabeler } from './routing/labels.js';
 import { inhibitedBy } from './routing/inhibition.js';
 import { receiversOf } from './routing/routes.js';
-import { silencedBy } from './routing/silences.js';
 import { openSilences } from './routing/silence-store.js';
 import type { SilenceStore } from './routing/silence-store.js';
 import type { MuteCheck } from './notify/dispatcher.js';

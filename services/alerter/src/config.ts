@@ -3,6 +3,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_ALERT_CONTROL_TOPIC, DEFAULT_SILENCES_TOPIC, parseMatcher } from '@busbar/alert-control';
 import { kafkaConfigSchema, topicsConfigSchema } from '@busbar/kafka';
 import { BusbarError } from '@busbar/core';
 import { loadConfig } from '@busbar/runtime';
@@ -10,8 +11,6 @@ import { DEFAULT_SMTP_TIMEOUTS_MS } from './notify/email.js';
 import { DEFAULT_NOTIFICATION_EXPIRY_MS } from './notify/dispatcher.js';
 import { DEFAULT_ACK_SILENCE_MS, DEFAULT_ALERTMANAGER_RESEND_MS } from './notify/alertmanager.js';
 import { DEFAULT_PAGERDUTY_URL } from './notify/pagerduty.js';
-import { DEFAULT_ALERT_CONTROL_TOPIC } from './ack/record.js';
-import { parseMatcher } from './routing/matchers.js';
 import { readSecretFile, resolveSecret } from './notify/secrets.js';
 import { checkTemplate, readTemplateFile } from './notify/template.js';
 import type { WebhookTarget } from './notify/webhook.js';
@@ -133,7 +132,7 @@ const labelName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a Promet
 const labelSet = z.record(labelName, z.string());
 const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name (A-Z a-z 0-9 . _ -)');
 
-/** A label matcher in Alertmanager syntax (`rack="r1"`, `severity=~"warning|critical"`), parsed at load (`routing/matchers.ts`). */
+/** A label matcher in Alertmanager syntax (`rack="r1"`, `severity=~"warning|critical"`), parsed at load (`@busbar/alert-control`). */
 const matcherSchema = z.string().transform((text, ctx) => {
   try {
     return parseMatcher(text);
@@ -362,7 +361,7 @@ export const alerterConfigSchema = z.object({
     .object({
       labels: labelSet.default({}),
       deviceLabels: z.record(z.string().min(1), labelSet).default({}),
-      silences: z.object({ topic: topicName.default('busbar.alert-silences.v1') }).strict().optional(),
+      silences: z.object({ topic: topicName.default(DEFAULT_SILENCES_TOPIC) }).strict().optional(),
       inhibitRules: z.array(z.object({ sourceMatchers: z.array(matcherSchema).min(1), targetMatchers: z.array(matcherSchema).min(1), equal: z.array(labelName).default([]) }).strict()).default([]),
       routes: z.array(z.object({ matchers: z.array(matcherSchema).min(1), receivers: z.array(z.string().min(1)).min(1), continue: z.boolean().default(false) }).strict()).default([]),
       defaultReceivers: z.array(z.string().min(1)).optional(),

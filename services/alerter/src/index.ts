@@ -2,5 +2,3 @@
 export { startAlerter } from './alerter.js';
 export { alerterConfigSchema, loadAlerterConfig } from './config.js';
 export { ERROR_CODES } from './errors.js';
-export { encodeAckRecord } from './ack/record.js';
-export { encodeSilence } from './routing/silences.js';

@@ -43,3 +43,19 @@ export function connect(options: ConnectionOptions, env: NodeJS.ProcessEnv, clie
   const config = { ...sections.kafka, clientId: sections.kafka.clientId ?? clientId };
   return { kafka: createKafka(config), config, topics: sections.topics, framing: createFraming(config.avro) };
 }
+
+/**
+ * Whether `topic` exists (the admin's topic list; a principal sees only the topics it may DESCRIBE,
+ * and READ or WRITE implies DESCRIBE).
+ *
+ * @throws kafkajs' error when the cluster cannot be reached.
+ */
+export async function topicExists(kafka: Kafka, topic: string): Promise<boolean> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return (await admin.listTopics()).includes(topic);
+  } finally {
+    await admin.disconnect();
+  }
+}

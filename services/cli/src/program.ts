@@ -6,18 +6,26 @@
  *   busbar schema [name] [--json]
  *   busbar topics create [...]          (busbar-topics create)
  *   busbar config check FILE [--service NAME]
+ *   busbar alert list [--firing] [--since 24h]
+ *   busbar alert ack <alert-id> --by WHO [--comment TEXT] [--wait [--timeout-s S]]
+ *   busbar silence add --matcher 'rack="r3"'... (--duration 2h | --until ISO) [--starts ISO] --by WHO --comment WHY [--id ID]
+ *   busbar silence list [--all]
+ *   busbar silence expire <id>
  *
  * Kafka subcommands take `--config FILE` (any service's file: `kafka:` and `topics:`) and/or
  * `--brokers host:port,...`; `BUSBAR_*` environment overrides apply as for the services.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { DEFAULT_ALERT_CONTROL_TOPIC, DEFAULT_SILENCES_TOPIC } from '@busbar/alert-control';
 import { isBusbarError } from '@busbar/core';
 import { runTopicsCli } from '@busbar/topics';
+import { ackAlert, listAlerts } from './alert.js';
 import { SERVICES, checkConfig } from './config-check.js';
 import type { CliIo } from './io.js';
 import { EXIT } from './io.js';
 import { printSchemas } from './schema.js';
 import { sendCommand } from './send.js';
+import { addSilence, expireSilence, listSilences, parseDurationMs } from './silence.js';
 import { tail } from './tail.js';
 
 function positive(what: string, integer: boolean) {
@@ -49,7 +57,7 @@ function kafkaOptions(cmd: Command): Command {
  */
 export function createProgram(io: CliIo, exit: { code: number }): Command {
   const program = new Command('busbar')
-    .description('Busbar from a shell: send signed commands and see their results, tail topics, print schemas, create topics, check configuration files.\nThe services themselves run as busbar-<service> (busbar-commander, busbar-historian, ...).')
+    .description('Busbar from a shell: send signed commands and see their results, acknowledge alerts, manage silences, tail topics, print schemas, create topics, check configuration files.\nThe services themselves run as busbar-<service> (busbar-commander, busbar-historian, ...).')
     .configureOutput({ writeOut: (s) => io.out(s.replace(/\n$/, '')), writeErr: (s) => io.err(s.replace(/\n$/, '')) })
     .exitOverride()
     .showHelpAfterError();
@@ -100,6 +108,68 @@ export function createProgram(io: CliIo, exit: { code: number }): Command {
     .argument('[args...]', 'busbar-topics arguments: create [--config FILE] [--brokers ...] ...')
     .action(async (args: string[]) => {
       exit.code = await runTopicsCli(args, io.env, { out: io.out, err: io.err });
+    });
+
+  const alert = program.command('alert').description('alerts of the alerter (docs/alerting.md)');
+  kafkaOptions(alert.command('ack'))
+    .description('acknowledge a firing alert episode: an ack record on the alert-control topic; the alerter publishes its ACKNOWLEDGED alert, which stops repeats and escalations')
+    .argument('<alert-id>', 'the episode\'s alert_id (in the mail, the webhook payload, busbar tail alerts)')
+    .requiredOption('--by <who>', 'who acknowledges (≤ 256 characters)')
+    .option('--comment <text>', 'why, or what is being done (≤ 1024 characters)')
+    .option('-w, --wait', 'wait for the ACKNOWLEDGED alert on the alerts topic and print it', false)
+    .option('--timeout-s <s>', 'with --wait: seconds to wait', positive('--timeout-s', false), 30)
+    .option('--control-topic <name>', 'the alert-control topic (the alerter\'s acks.topic)', DEFAULT_ALERT_CONTROL_TOPIC)
+    .addHelpText('after', `
+Exit codes: 0 written (with --wait: the ACKNOWLEDGED alert is printed); 1 no ACKNOWLEDGED alert within
+--timeout-s (the alerter ignores an id that does not fire now: unknown, or RESOLVED already), no
+alert-control topic, or Kafka failed; 2 usage or configuration error.
+
+Example:
+  busbar alert ack 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0 --brokers 127.0.0.1:9092 --by alice --comment 'fan replaced' --wait`)
+    .action(async (alertId: string, o: { by: string; comment?: string; wait: boolean; timeoutS: number; controlTopic: string; config?: string; brokers?: string }) => {
+      exit.code = await ackAlert({ ...o, alertId }, io);
+    });
+
+  kafkaOptions(alert.command('list'))
+    .description('print the alert episodes of the alerts topic\'s recent records as JSON lines (alert_id, rule, device, last state and severity, first_at, last_at, message)')
+    .option('--firing', 'only open episodes (last state FIRING or ACKNOWLEDGED)', false)
+    .option('--since <d>', 'how far back to read: 30m, 24h, 7d (episodes that began earlier show from their first record inside)', '24h')
+    .action(async (o: { firing: boolean; since: string; config?: string; brokers?: string }) => {
+      exit.code = await listAlerts({ ...o, sinceS: parseDurationMs(o.since, '--since') / 1000 }, io);
+    });
+
+  const silence = program.command('silence').description('silences of the alerter\'s own channels, on the compacted silences topic (docs/alerting.md)');
+  const silencesTopic = (cmd: Command): Command => kafkaOptions(cmd).option('--silences-topic <name>', 'the silences topic (the alerter\'s routing.silences.topic)', DEFAULT_SILENCES_TOPIC);
+  silencesTopic(silence.command('add'))
+    .description('silence the alerts whose labels match every --matcher, from --starts (default now) for --duration or until --until; prints the silence id')
+    .option('-m, --matcher <matcher>', 'a label matcher in Alertmanager syntax (repeat; all must hold): rack="r3", severity=~"warning|critical", alertname!=pcs-off', collect, [])
+    .option('-d, --duration <d>', 'how long from the start: 30m, 2h, 1h30m, 1d (units ms s m h d w)')
+    .option('--until <iso>', 'the end, ISO 8601 with a zone (2026-12-03T20:00Z)')
+    .option('--starts <iso>', 'the start, ISO 8601 with a zone (default now)')
+    .requiredOption('--by <who>', 'who silences (≤ 256 characters)')
+    .requiredOption('--comment <why>', 'why (≤ 1024 characters)')
+    .option('--id <id>', 'the silence id (default a new UUID); an existing id is replaced')
+    .addHelpText('after', `
+Exit codes: 0 written (the id is printed); 1 no silences topic (the alerter creates it when
+routing.silences is configured), or Kafka failed; 2 usage error (a bad matcher, duration or date, an end
+not after the start) — nothing is written.
+
+Example:
+  busbar silence add --brokers 127.0.0.1:9092 --matcher 'rack="r3"' --duration 2h --by alice --comment 'rack r3 maintenance'`)
+    .action(async (o: { matcher: string[]; duration?: string; until?: string; starts?: string; by: string; comment: string; id?: string; silencesTopic: string; config?: string; brokers?: string }) => {
+      exit.code = await addSilence(o, io);
+    });
+  silencesTopic(silence.command('list'))
+    .description('print the silences as JSON lines (id, status, matchers, starts_at, ends_at, created_by, comment): pending and active ones, or all')
+    .option('-a, --all', 'expired ones too', false)
+    .action(async (o: { all: boolean; silencesTopic: string; config?: string; brokers?: string }) => {
+      exit.code = await listSilences(o, io);
+    });
+  silencesTopic(silence.command('expire'))
+    .description('end a silence now (its record is written again with ends_at = now; list --all still shows it)')
+    .argument('<id>', 'the silence id (busbar silence list)')
+    .action(async (id: string, o: { silencesTopic: string; config?: string; brokers?: string }) => {
+      exit.code = await expireSilence(id, o, io);
     });
 
   const config = program.command('config').description('configuration files');

@@ -5,13 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import type { CommandInput, CommandParameter, CommandResult } from '@busbar/avro';
 import { commandResultSerde, commandSerde } from '@busbar/avro';
 import { readCommandKey, signCommand, signingAlgorithmOf } from '@busbar/commands';
 import { ConfigError } from '@busbar/runtime';
 import type { CliIo } from './io.js';
-import { EXIT, jsonLine, within } from './io.js';
+import { EXIT, jsonLine } from './io.js';
+import { awaitRecord } from './await-record.js';
 import { connect } from './connection.js';
 import type { ConnectionOptions } from './connection.js';
 
@@ -97,7 +98,7 @@ export async function sendCommand(o: SendOptions, io: CliIo): Promise<number> {
     let result: Promise<CommandResult | undefined> = Promise.resolve(undefined);
     if (o.wait) {
       consumer = conn.kafka.consumer({ groupId: `busbar-cli-${randomUUID()}` });
-      ({ result } = await awaitResult(conn.kafka, consumer, conn.topics.commandResults, cmd.command_id, conn.framing.decoder(commandResultSerde), o.timeoutS * 1000));
+      ({ answer: result } = await awaitRecord(conn.kafka, consumer, conn.topics.commandResults, conn.framing.decoder(commandResultSerde), (r) => r.command_id === cmd.command_id && FINAL.has(r.status), o.timeoutS * 1000));
     }
     const encoder = conn.framing.encoder(commandSerde, conn.topics.commands);
     await encoder.ready();
@@ -118,42 +119,4 @@ export async function sendCommand(o: SendOptions, io: CliIo): Promise<number> {
   } finally {
     await Promise.allSettled([producer.disconnect(), consumer?.disconnect(), conn.framing.close()]);
   }
-}
-
-/**
- * Subscribes to the results topic at its current end (every partition's high watermark, taken
- * before the command is sent) and resolves with the first final result of `commandId`, or undefined
- * after `timeoutMs`.
- */
-async function awaitResult(kafka: Kafka, consumer: Consumer, topic: string, commandId: string, decoder: { prepare(p: readonly (Uint8Array | null)[]): Promise<void>; decode(b: Uint8Array): CommandResult }, timeoutMs: number): Promise<{ result: Promise<CommandResult | undefined> }> {
-  const admin = kafka.admin();
-  let ends: { partition: number; high: string }[];
-  try {
-    await admin.connect();
-    ends = await admin.fetchTopicOffsets(topic);
-  } finally {
-    await admin.disconnect();
-  }
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: false });
-  let settle: (r: CommandResult | undefined) => void = () => undefined;
-  const done = new Promise<CommandResult | undefined>((resolve) => (settle = resolve));
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      if (!message.value) return;
-      try {
-        await decoder.prepare([message.value]);
-        const r = decoder.decode(message.value);
-        if (r.command_id === commandId && FINAL.has(r.status)) settle(r);
-      } catch {
-        // not a result this tool can read (a dead letter for the services): not ours either
-      }
-    },
-  });
-  await within(joined, timeoutMs);
-  // positioned at the end as it was before the command leaves: its result cannot be missed, older ones are not read
-  for (const e of ends) consumer.seek({ topic, partition: e.partition, offset: e.high });
-  const timer = setTimeout(() => settle(undefined), timeoutMs);
-  return { result: done.finally(() => clearTimeout(timer)) }; // wrapped: awaiting this function must not wait for the result
 }

@@ -11,6 +11,7 @@
  */
 import type { Admin, AclEntry } from 'kafkajs';
 import kafkajs from 'kafkajs';
+import { DEFAULT_ALERT_CONTROL_TOPIC, DEFAULT_SILENCES_TOPIC } from '@busbar/alert-control';
 import type { TopicsConfig } from '@busbar/kafka';
 
 // kafkajs is CommonJS: its enums are not among Node's detected named exports
@@ -28,11 +29,16 @@ export type AclGrant =
    * The alerter: consumes readings, publishes alerts, keeps its rule state (group default
    * `busbar-alerter`; state topic `busbar.alerter-state.<groupId>.v1`), reads the alerts topic in
    * one group per notification channel (`<groupId>.notify.<channel>`) and acknowledgements from the
-   * alert-control topic (default `busbar.alert-control.v1`, group `<groupId>.acks`).
+   * alert-control topic (default `busbar.alert-control.v1`, group `<groupId>.acks`), and follows
+   * the silences topic (default `busbar.alert-silences.v1`, created by it) in `busbar-table-` groups.
    */
-  | { readonly role: 'alerter'; readonly principal: string; readonly groupId?: string; readonly stateTopic?: string; readonly alertControlTopic?: string }
-  /** Whoever sends commands (an operator, the `busbar` CLI, a lab scheduler): writes commands, reads their results. */
-  | { readonly role: 'issuer'; readonly principal: string };
+  | { readonly role: 'alerter'; readonly principal: string; readonly groupId?: string; readonly stateTopic?: string; readonly alertControlTopic?: string; readonly silencesTopic?: string }
+  /**
+   * Whoever sends commands and handles alerts (an operator, the `busbar` CLI, a lab scheduler):
+   * writes commands and reads their results; writes acknowledgements on the alert-control topic and
+   * reads the alerts topic (`alert ack --wait`); writes and reads the silences topic (`silence add|list|expire`).
+   */
+  | { readonly role: 'issuer'; readonly principal: string; readonly alertControlTopic?: string; readonly silencesTopic?: string };
 
 /** One ACL: `principal` is allowed `operation` on the resource, from any host. */
 export interface BusbarAcl {
@@ -52,8 +58,6 @@ export interface BusbarAcl {
 const REPLAY_GROUP = 'busbar-replay-';
 /** Prefix of the `busbar` CLI's throw-away consumer groups (`command send --wait`, `tail`). */
 const CLI_GROUP = 'busbar-cli-';
-/** The alerter's default alert-control topic (acknowledgements; `acks.topic` of its configuration). */
-const DEFAULT_ALERT_CONTROL_TOPIC = 'busbar.alert-control.v1';
 const TABLE_GROUP = 'busbar-table-';
 
 function principalOf(p: string): string {
@@ -106,12 +110,15 @@ export function aclsFor(grant: AclGrant, topics: TopicsConfig): BusbarAcl[] {
       const groupId = grant.groupId ?? 'busbar-alerter';
       const state = grant.stateTopic ?? `busbar.alerter-state.${groupId}.v1`;
       const control = grant.alertControlTopic ?? DEFAULT_ALERT_CONTROL_TOPIC;
+      const silences = grant.silencesTopic ?? DEFAULT_SILENCES_TOPIC;
       return [
         topic('READ', topics.readings),
         topic('WRITE', topics.alerts),
         topic('READ', topics.alerts), // the notification channels' consumer groups
         topic('CREATE', control),
         topic('READ', control),
+        topic('CREATE', silences),
+        topic('READ', silences),
         topic('WRITE', topics.deadLetter),
         topic('CREATE', state),
         topic('READ', state),
@@ -122,9 +129,21 @@ export function aclsFor(grant: AclGrant, topics: TopicsConfig): BusbarAcl[] {
         group(TABLE_GROUP, 'PREFIXED'),
       ];
     }
-    case 'issuer':
-      // an issuer also acknowledges alerts (an ack record on the alert-control topic)
-      return [topic('WRITE', topics.commands), topic('READ', topics.commandResults), topic('WRITE', DEFAULT_ALERT_CONTROL_TOPIC), group(REPLAY_GROUP, 'PREFIXED'), group(CLI_GROUP, 'PREFIXED')];
+    case 'issuer': {
+      // an issuer also acknowledges alerts (an ack record; READ alerts for `alert ack --wait`) and manages silences (the CLI's `silence list|expire` read the topic in a busbar-table- group)
+      const silences = grant.silencesTopic ?? DEFAULT_SILENCES_TOPIC;
+      return [
+        topic('WRITE', topics.commands),
+        topic('READ', topics.commandResults),
+        topic('WRITE', grant.alertControlTopic ?? DEFAULT_ALERT_CONTROL_TOPIC),
+        topic('READ', topics.alerts),
+        topic('WRITE', silences),
+        topic('READ', silences),
+        group(REPLAY_GROUP, 'PREFIXED'),
+        group(CLI_GROUP, 'PREFIXED'),
+        group(TABLE_GROUP, 'PREFIXED'),
+      ];
+    }
   }
 }
 

@@ -14,6 +14,16 @@ describe('topics > acls > aclsFor', () => {
     expect(names(aclsFor({ role: 'commander', principal: 'commander' }, topics))).toContain('READ TOPIC busbar.commands.v1');
   });
 
+  it('lets the issuer acknowledge and silence alerts: WRITE alert-control, READ alerts (ack --wait), WRITE and READ silences (add, list, expire) in busbar-table- groups; no other role writes silences', () => {
+    expect(names(aclsFor({ role: 'issuer', principal: 'operator' }, topics))).toEqual(expect.arrayContaining(['WRITE TOPIC busbar.alert-control.v1', 'READ TOPIC busbar.alerts.v1', 'WRITE TOPIC busbar.alert-silences.v1', 'READ TOPIC busbar.alert-silences.v1', 'READ GROUP busbar-table-*']));
+    expect(names(aclsFor({ role: 'issuer', principal: 'operator', alertControlTopic: 'lab1.alert-control', silencesTopic: 'lab1.silences' }, topicsConfigSchema.parse({ alerts: 'lab1.alerts' })))).toEqual(expect.arrayContaining(['WRITE TOPIC lab1.alert-control', 'READ TOPIC lab1.alerts', 'WRITE TOPIC lab1.silences', 'READ TOPIC lab1.silences']));
+    const silenceWriters = (['collector', 'commander', 'historian', 'alerter', 'issuer'] as const).filter((role) =>
+      aclsFor({ role, principal: role } as Parameters<typeof aclsFor>[0], topics).some((a) => a.operation === 'WRITE' && a.resourceName === 'busbar.alert-silences.v1'),
+    );
+    expect(silenceWriters).toEqual(['issuer']);
+    expect(names(aclsFor({ role: 'alerter', principal: 'alerter' }, topics))).toEqual(expect.arrayContaining(['CREATE TOPIC busbar.alert-silences.v1', 'READ TOPIC busbar.alert-silences.v1']));
+  });
+
   it('names the principal User:<name> and keeps a given principal type', () => {
     expect(new Set(aclsFor({ role: 'historian', principal: 'historian' }, topics).map((a) => a.principal))).toEqual(new Set(['User:historian']));
     expect(aclsFor({ role: 'issuer', principal: 'User:lab-scheduler' }, topics)[0]?.principal).toBe('User:lab-scheduler');
@@ -45,8 +55,12 @@ describe('topics > acls > kafkaAclsCommands', () => {
       'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Write --topic busbar.commands.v1',
       'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Read --topic busbar.command-results.v1',
       'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Write --topic busbar.alert-control.v1',
+      'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Read --topic busbar.alerts.v1',
+      'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Write --topic busbar.alert-silences.v1',
+      'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Read --topic busbar.alert-silences.v1',
       'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Read --group busbar-replay- --resource-pattern-type prefixed',
       'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Read --group busbar-cli- --resource-pattern-type prefixed',
+      'kafka-acls.sh --bootstrap-server kafka:9093 --command-config admin.properties --add --allow-principal User:operator --operation Read --group busbar-table- --resource-pattern-type prefixed',
     ]);
   });
 });

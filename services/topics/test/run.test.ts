@@ -12,8 +12,12 @@ describe('runTopicsCli acls (printing)', () => {
       'kafka-acls.sh --bootstrap-server kafka:9093 --add --allow-principal User:operator --operation Write --topic busbar.commands.v1',
       'kafka-acls.sh --bootstrap-server kafka:9093 --add --allow-principal User:operator --operation Read --topic busbar.command-results.v1',
       'kafka-acls.sh --bootstrap-server kafka:9093 --add --allow-principal User:operator --operation Write --topic busbar.alert-control.v1',
+      'kafka-acls.sh --bootstrap-server kafka:9093 --add --allow-principal User:operator --operation Read --topic busbar.alerts.v1',
+      'kafka-acls.sh --bootstrap-server kafka:9093 --add --allow-principal User:operator --operation Write --topic busbar.alert-silences.v1',
+      'kafka-acls.sh --bootstrap-server kafka:9093 --add --allow-principal User:operator --operation Read --topic busbar.alert-silences.v1',
       'kafka-acls.sh --bootstrap-server kafka:9093 --add --allow-principal User:operator --operation Read --group busbar-replay- --resource-pattern-type prefixed',
       'kafka-acls.sh --bootstrap-server kafka:9093 --add --allow-principal User:operator --operation Read --group busbar-cli- --resource-pattern-type prefixed',
+      'kafka-acls.sh --bootstrap-server kafka:9093 --add --allow-principal User:operator --operation Read --group busbar-table- --resource-pattern-type prefixed',
     ]);
   });
 

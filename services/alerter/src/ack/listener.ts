@@ -1,6 +1,6 @@
 /**
  * Acknowledgements from Kafka: a consumer group `<groupId>.acks` on the alert-control topic
- * (`record.ts`) — one member of the alerter group handles each ack. For an episode that fires (found
+ * (`@busbar/alert-control`) — one member of the alerter group handles each ack. For an episode that fires (found
  * in the rule state, which every member follows in full) it publishes the ACKNOWLEDGED Alert on the
  * alerts topic with the alerter group's `busbar-alerter-group` header (one idempotent send; the
  * historian stores it like the others). The notification channels read it from there like any
@@ -21,8 +21,9 @@ import { noopLogger, noopMetrics } from '@busbar/core';
 import { DecodingConsumer, ensureTopics, retryKafkaStartup } from '@busbar/kafka';
 import type { createKafka } from '@busbar/kafka';
 import type { SeriesStateRecord } from '../rule-state/record.js';
-import type { AckRecord } from './record.js';
-import { decodeAckRecord, toAcknowledgedAlert } from './record.js';
+import type { AckRecord } from '@busbar/alert-control';
+import { decodeAckRecord } from '@busbar/alert-control';
+import { toAcknowledgedAlert } from './record.js';
 
 type Kafka = ReturnType<typeof createKafka>;
 type Producer = ReturnType<Kafka['producer']>;

@@ -4,8 +4,8 @@
  * `sourceMatchers` fires and both have the same values for the `equal` labels (a label missing in
  * both counts as equal, as in Alertmanager). An alert never inhibits itself.
  */
-import type { LabelMatcher } from './matchers.js';
-import { matchesAll } from './matchers.js';
+import type { LabelMatcher } from '@busbar/alert-control';
+import { matchesAll } from '@busbar/alert-control';
 
 /** One validated rule. */
 export interface InhibitRule {

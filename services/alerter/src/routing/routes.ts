@@ -5,8 +5,8 @@
  * Alertmanager's `continue: true`); an alert no route matches goes to the default receivers.
  * Receivers are the outbox channel names: `email`, `webhook-<n>`, `alertmanager-<n>`, `pagerduty-<n>`.
  */
-import type { LabelMatcher } from './matchers.js';
-import { matchesAll } from './matchers.js';
+import type { LabelMatcher } from '@busbar/alert-control';
+import { matchesAll } from '@busbar/alert-control';
 
 /** One route. */
 export interface Route {

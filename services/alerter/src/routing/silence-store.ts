@@ -1,6 +1,6 @@
 /**
  * The silences topic followed in memory: every alerter of a group reads the whole compacted topic
- * (`silences.ts` for its records) with a `CompactedTable` of its own, so a silence written by any
+ * (`@busbar/alert-control` decodes its records) with a `CompactedTable` of its own, so a silence written by any
  * tool applies in every member within moments (the table tails the topic; a silence written just
  * before an alert fires may come too late for it).
  */
@@ -8,8 +8,8 @@ import type { Logger } from '@busbar/core';
 import { noopLogger } from '@busbar/core';
 import { CompactedTable, ensureTopics, retryKafkaStartup } from '@busbar/kafka';
 import type { createKafka } from '@busbar/kafka';
-import type { Silence } from './silences.js';
-import { decodeSilence } from './silences.js';
+import type { Silence } from '@busbar/alert-control';
+import { decodeSilence } from '@busbar/alert-control';
 
 /** The followed silences. */
 export interface SilenceStore {

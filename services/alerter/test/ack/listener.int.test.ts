@@ -19,7 +19,8 @@ import { startAlertmanager } from '@busbar/testkit';
 import type { AlertmanagerHandle } from '@busbar/testkit';
 import { sharedKafka, smtpSink, uniqueName, uniqueTopics } from '@busbar/testkit/shared';
 import type { SharedKafka, SmtpSink } from '@busbar/testkit/shared';
-import { alerterConfigSchema, encodeAckRecord, startAlerter } from '../../src/index.js';
+import { encodeAckRecord } from '@busbar/alert-control';
+import { alerterConfigSchema, startAlerter } from '../../src/index.js';
 import { startPagerDutyStandIn } from '../support/pagerduty-events-v2.js';
 import type { PagerDutyStandIn } from '../support/pagerduty-events-v2.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { inhibitedBy } from '../../src/routing/inhibition.js';
 import type { InhibitRule } from '../../src/routing/inhibition.js';
-import { parseMatcher } from '../../src/routing/matchers.js';
+import { parseMatcher } from '@busbar/alert-control';
 
 const rule: InhibitRule = { sourceMatchers: [parseMatcher('alertname="pcs-off"')], targetMatchers: [parseMatcher('alertname!="pcs-off"')], equal: ['rack'] };
 const pcs = { alertId: 'p1', labels: { alertname: 'pcs-off', rack: 'r2', device: 'pcs-r2' } };

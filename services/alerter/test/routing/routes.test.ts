@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMatcher } from '../../src/routing/matchers.js';
+import { parseMatcher } from '@busbar/alert-control';
 import { receiversOf } from '../../src/routing/routes.js';
 import type { Route } from '../../src/routing/routes.js';
 

@@ -12,7 +12,8 @@ import { DEFAULT_TOPICS, createKafka } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import { sharedKafka, smtpSink, uniqueName, uniqueTopics } from '@busbar/testkit/shared';
 import type { SharedKafka, SmtpSink } from '@busbar/testkit/shared';
-import { alerterConfigSchema, encodeSilence, startAlerter } from '../../src/index.js';
+import { encodeSilence } from '@busbar/alert-control';
+import { alerterConfigSchema, startAlerter } from '../../src/index.js';
 
 let kafkaServer: SharedKafka;
 let sink: SmtpSink;

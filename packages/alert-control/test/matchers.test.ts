@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { matchesAll, parseMatcher } from '../../src/routing/matchers.js';
+import { matchesAll, parseMatcher } from '../src/matchers.js';
 
 const labels = { alertname: 'cell-temp', rack: 'r3', severity: 'warning', device: 'cell-r3-1' };
 
-describe('alerter > routing > matchers (Alertmanager syntax)', () => {
+describe('alert-control > matchers (Alertmanager syntax)', () => {
   it.each([
     ['rack="r3"', true],
     ['rack=r3', true],

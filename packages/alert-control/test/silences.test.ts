@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { decodeSilence, encodeSilence, silencedBy } from '../../src/routing/silences.js';
+import { decodeSilence, encodeSilence, silenceStatus, silencedBy } from '../src/silences.js';
 
 const base = { id: 'maint-r3', matchers: ['rack="r3"', 'severity=~"warning|critical"'], startsAtMs: 1000, endsAtMs: 5000, createdBy: 'alice', comment: 'maintenance' };
 
-describe('alerter > routing > silences', () => {
+describe('alert-control > silences', () => {
   it('encodes the documented JSON and decodes it back with parsed matchers', () => {
     const bytes = encodeSilence(base);
     expect(JSON.parse(bytes.toString('utf8'))).toEqual({ v: 1, id: 'maint-r3', matchers: ['rack="r3"', 'severity=~"warning|critical"'], starts_at_ms: 1000, ends_at_ms: 5000, created_by: 'alice', comment: 'maintenance' });
@@ -21,6 +21,10 @@ describe('alerter > routing > silences', () => {
     expect(silencedBy([s], r3, 5000)).toBeUndefined();
     expect(silencedBy([s], { rack: 'r4', severity: 'critical' }, 2000)).toBeUndefined();
     expect(silencedBy([s], { rack: 'r3', severity: 'info' }, 2000)).toBeUndefined();
+  });
+
+  it('is pending before its start, active from its start to its end (exclusive), expired from its end', () => {
+    expect([999, 1000, 4999, 5000, 9000].map((t) => silenceStatus(base, t))).toEqual(['pending', 'active', 'active', 'expired', 'expired']);
   });
 
   it.each([

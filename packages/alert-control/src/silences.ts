@@ -1,9 +1,10 @@
 /**
  * Silences for the alerter's own channels (labs without Alertmanager), pure: Alertmanager's model —
  * a set of matchers, a start and an end, who and why — kept as records of a compacted Kafka topic.
+ * Written by `busbar silence add|expire`, followed by every alerter (`routing/silence-store.ts`).
  *
- * Topic: `busbar.alert-silences.v1` (config `silences.topic`), `cleanup.policy=compact`, 1 partition,
- * created by the alerter when absent. Key: the silence id. Value: UTF-8 JSON
+ * Topic: `busbar.alert-silences.v1` (alerter config `routing.silences.topic`), `cleanup.policy=compact`,
+ * 1 partition, created by the alerter when absent. Key: the silence id. Value: UTF-8 JSON
  *
  *   {"v":1,"id":"maint-r3","matchers":["rack=\"r3\""],"starts_at_ms":…,"ends_at_ms":…,"created_by":"alice","comment":"maintenance"}
  *
@@ -16,8 +17,12 @@ import { BusbarError } from '@busbar/core';
 import type { LabelMatcher } from './matchers.js';
 import { matchesAll, parseMatcher } from './matchers.js';
 
+/** Default silences topic (the alerter's `routing.silences.topic`). */
+export const DEFAULT_SILENCES_TOPIC = 'busbar.alert-silences.v1';
+
 /** A decoded silence. */
 export interface Silence {
+  /** The silence id, = the record key, ≤ 128 characters. */
   readonly id: string;
   /** The matchers as written (Alertmanager syntax). */
   readonly matchers: readonly string[];
@@ -27,7 +32,9 @@ export interface Silence {
   readonly startsAtMs: number;
   /** End, ms since epoch (exclusive). */
   readonly endsAtMs: number;
+  /** Who made it, ≤ 256 characters. */
   readonly createdBy: string;
+  /** Why, ≤ 1024 characters (may be empty). */
   readonly comment: string;
 }
 
@@ -47,7 +54,9 @@ const valueSchema = z
 /**
  * Encodes a silence record value (the key is its id).
  *
- * @param s - the silence (its `parsed` matchers are not written).
+ * @param s - the silence (its `parsed` matchers are not written). Writes what it is given: check it
+ *   with {@link decodeSilence} before sending when it comes from a person.
+ * @returns the UTF-8 JSON value.
  */
 export function encodeSilence(s: Omit<Silence, 'parsed'>): Buffer {
   return Buffer.from(JSON.stringify({ v: 1, id: s.id, matchers: s.matchers, starts_at_ms: s.startsAtMs, ends_at_ms: s.endsAtMs, created_by: s.createdBy, comment: s.comment }), 'utf8');
@@ -57,6 +66,7 @@ export function encodeSilence(s: Omit<Silence, 'parsed'>): Buffer {
  * Decodes a silence record.
  *
  * @param key - the record key (must equal the value's `id`).
+ * @param value - the record value.
  * @throws {BusbarError} `BB_ALERTER_SILENCE_INVALID` naming the field (not JSON, a missing field, an
  *   end not after the start, a key that is not its id, no matcher); `BB_ALERTER_MATCHER_INVALID` for a bad matcher.
  */
@@ -75,6 +85,18 @@ export function decodeSilence(key: string, value: Buffer): Silence {
   }
   if (r.data.id !== key) throw new BusbarError('BB_ALERTER_SILENCE_INVALID', `silence ${key}: id ${r.data.id} is not its key`, { context: { key, field: 'id' } });
   return { id: r.data.id, matchers: r.data.matchers, parsed: r.data.matchers.map(parseMatcher), startsAtMs: r.data.starts_at_ms, endsAtMs: r.data.ends_at_ms, createdBy: r.data.created_by, comment: r.data.comment };
+}
+
+/**
+ * Where a silence stands at `nowMs`: `pending` before its start, `active` from its start
+ * (inclusive) to its end (exclusive), `expired` from its end on.
+ *
+ * @param s - the silence (its start and end).
+ * @param nowMs - ms since epoch.
+ */
+export function silenceStatus(s: Pick<Silence, 'startsAtMs' | 'endsAtMs'>, nowMs: number): 'pending' | 'active' | 'expired' {
+  if (nowMs < s.startsAtMs) return 'pending';
+  return nowMs < s.endsAtMs ? 'active' : 'expired';
 }
 
 /**
