@@ -162,6 +162,15 @@ export class CompactedTable<V> {
     return new Map(this.rows.get(partition));
   }
 
+  /** The current value of `key` in whichever partition holds it, or `undefined` (no copy: a lookup per call). */
+  get(key: string): V | undefined {
+    for (const rows of this.rows.values()) {
+      const v = rows.get(key);
+      if (v !== undefined) return v;
+    }
+    return undefined;
+  }
+
   /** Stops tailing and disconnects. */
   async stop(): Promise<void> {
     const c = this.consumer;

@@ -22,12 +22,13 @@
  * has not fired yet restarts its for-duration clock at the first reading after the restart.
  */
 import { hostname } from 'node:os';
-import { silencedBy } from '@busbar/alert-control';
+import type { AckRecord } from '@busbar/alert-control';
+import { decodeAckRecord, silencedBy } from '@busbar/alert-control';
 import type { Logger, Metrics } from '@busbar/core';
 import { BusbarError, errorCode } from '@busbar/core';
 import type { Alert, DeviceEvent, Reading } from '@busbar/avro';
 import { alertSerde, deadLetterSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
-import { DecodingConsumer, PRODUCER_OPTIONS, createKafka, healingProducer, retryKafkaStartup, topicEncoder, watchProducer } from '@busbar/kafka';
+import { CompactedTable, DecodingConsumer, PRODUCER_OPTIONS, createKafka, healingProducer, retryKafkaStartup, topicEncoder, watchProducer } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
 import type { AlerterConfig, AlerterConfigFile } from './config.js';
 import { channelsOf, enginesOf, readsDeviceEvents, resolveAlerterSecrets, signalOfRule, stateTopicOf } from './config.js';
@@ -162,17 +163,6 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
     ...config.alertmanagers.map((am, i) => alertmanagerNotifier(`alertmanager-${i + 1}`, am)),
   ];
   const silences = config.routing?.silences === undefined ? undefined : await openSilences({ kafka, topic: config.routing.silences.topic, logger });
-  const dispatcher = new NotificationDispatcher({
-    kafka, producer, topic: config.topics.alerts, deadLetterTopic: config.topics.deadLetter, groupPrefix: `${config.groupId}.notify`, origin: config.groupId, notifiers,
-    expireAfterMs: config.outbox.expireAfterMs, retry: { initialDelayMs: config.outbox.retryInitialMs, maxDelayMs: config.outbox.retryMaxMs }, logger, metrics,
-    // Alertmanager re-sends after a restart or a hand-over: the firing series of the rule state
-    maxWaitTimeMs: NOTIFY_FETCH_WAIT_MS,
-    recoverOpen: () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule)),
-    // built-in group_by for the channels that send groups (e-mail, webhooks)
-    ...(config.routing?.groupBy === undefined ? {} : { grouping: { groupBy: config.routing.groupBy, groupWaitMs: config.routing.groupWaitMs, groupIntervalMs: config.routing.groupIntervalMs, labelsOf: alertLabeler(config.routing) } }),
-    ...(config.routing === undefined ? {} : { mute: muter(config, silences, () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule))) }),
-  });
-  await dispatcher.start();
   const publishAlerts = async (alerts: readonly Alert[]): Promise<void> => {
     const messages = await Promise.all(alerts.map(async (a) => ({ key: a.device_id, value: await encodeAlert(a), headers: { [ALERTER_GROUP_HEADER]: config.groupId } })));
     await producer.send({ topic: config.topics.alerts, acks: -1, messages });
@@ -183,6 +173,23 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
       findEpisode: (id) => state.findEpisode(id), signalOf: (ruleId) => signalOfRule(config, ruleId), publish: publishAlerts, logger, metrics,
     })
     : undefined;
+  // every member follows the whole alert-control topic: an escalation of an episode acknowledged
+  // before a restart or a hand-over (behind the channel's committed offset, so not read again by
+  // the channel) is still held back
+  const acked = acks === undefined ? undefined : new CompactedTable<AckRecord>({ kafka, topic: config.acks.topic, decode: (_key, value) => decodeAckRecord(value), logger });
+  await acked?.start();
+  const dispatcher = new NotificationDispatcher({
+    kafka, producer, topic: config.topics.alerts, deadLetterTopic: config.topics.deadLetter, groupPrefix: `${config.groupId}.notify`, origin: config.groupId, notifiers,
+    expireAfterMs: config.outbox.expireAfterMs, retry: { initialDelayMs: config.outbox.retryInitialMs, maxDelayMs: config.outbox.retryMaxMs }, logger, metrics,
+    // Alertmanager re-sends after a restart or a hand-over: the firing series of the rule state
+    maxWaitTimeMs: NOTIFY_FETCH_WAIT_MS,
+    ...(acked === undefined ? {} : { isAcknowledged: (id: string, firingAtMs: number) => (acked.get(id)?.atMs ?? Infinity) <= firingAtMs }),
+    recoverOpen: () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule)),
+    // built-in group_by for the channels that send groups (e-mail, webhooks)
+    ...(config.routing?.groupBy === undefined ? {} : { grouping: { groupBy: config.routing.groupBy, groupWaitMs: config.routing.groupWaitMs, groupIntervalMs: config.routing.groupIntervalMs, labelsOf: alertLabeler(config.routing) } }),
+    ...(config.routing === undefined ? {} : { mute: muter(config, silences, () => [...state.allFiring()].map((s) => firingAlertOf(s, signalOfRule(config, s.rule) ?? s.rule))) }),
+  });
+  await dispatcher.start();
 
   const consumer = new DecodingConsumer<Reading | DeviceEvent>({
     kafka,
@@ -221,6 +228,7 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
         ...(acks === undefined ? {} : { kafka_acks_consumer: acks.readiness() }),
         kafka_producer: producerCheck(),
         rule_state: stateProblem === undefined ? { ok: true } : { ok: false, reason: stateProblem },
+        ...(acked === undefined ? {} : { acks_table: ((p) => (p === undefined ? { ok: true } : { ok: false, reason: p }))(acked.problem()) }),
         ...(silences === undefined ? {} : { silences: ((p) => (p === undefined ? { ok: true } : { ok: false, reason: p }))(silences.problem()) }),
         // one check per notification channel: `notify_email` (SMTP), `notify_webhook-1` …
         ...Object.fromEntries(Object.entries(dispatcher.channelStatus()).map(([channel, st]) => [`notify_${channel}`, st])),
@@ -234,6 +242,7 @@ export async function startAlerter(input: AlerterConfig | AlerterConfigFile, dep
       await dispatcher.stop(); // undelivered notifications stay in the alerts topic for the channel's next member
       await state.stop();
       await silences?.stop();
+      await acked?.stop();
       await txProducer.disconnect().catch(() => undefined);
       await producer.disconnect();
       email?.close();

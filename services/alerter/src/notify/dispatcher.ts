@@ -33,9 +33,8 @@
  * - acknowledged episodes (reason `acknowledged`): a FIRING (an escalation) of an alert whose
  *   ACKNOWLEDGED record this channel has read is held back on every channel. The ACKNOWLEDGED record
  *   is in the same partition as the episode's other records (key = device), so whichever member
- *   owns the partition reads it before the later records. What is known of acks is in memory
- *   (bounded): after a restart, an escalation of an episode acknowledged before the channel's
- *   committed offset goes out again.
+ *   owns the partition reads it before the later records. After a restart or a hand-over (the
+ *   ACKNOWLEDGED record behind the channel's committed offset) `isAcknowledged` answers instead.
  *
  * Re-sends while open (`Notifier.resendIntervalMs`, Alertmanager: it resolves an alert by itself
  * once its `endsAt` passed; bookkeeping in `open-alerts.ts`): the channel keeps, in memory, the FIRING records it delivered and whose
@@ -162,6 +161,15 @@ export interface NotificationDispatcherOptions {
    * notification can take between its commit and its fetch.
    */
   readonly maxWaitTimeMs?: number;
+  /**
+   * Whether the episode `alertId` was acknowledged at or before `firingAtMs` (a FIRING's timestamp, ms
+   * since epoch), as known outside the channel (the alerter: the alert-control topic, followed in
+   * full by every member): such a FIRING — an escalation after the ack — is held back like one whose
+   * ACKNOWLEDGED record the channel read, also after a restart or a hand-over, when that record lies
+   * behind the channel's committed offset. The episode's first FIRING (before the ack) is never held
+   * back by it. Default: none.
+   */
+  readonly isAcknowledged?: (alertId: string, firingAtMs: number) => boolean;
   /** Consumer session timeout, ms (the consumers' default otherwise). */
   readonly sessionTimeoutMs?: number;
   readonly clock?: Clock;
@@ -384,7 +392,7 @@ export class NotificationDispatcher {
     if (alert.state === 'ACKNOWLEDGED') {
       remember(this.acked, channel, id);
       if (notifier.resendIntervalMs === undefined) this.opened.close(channel, id); // an ack stops the repeats at once
-    } else if (alert.state === 'FIRING' && this.acked.get(channel)?.has(id)) return { reason: 'acknowledged' };
+    } else if (alert.state === 'FIRING' && (this.acked.get(channel)?.has(id) === true || this.options.isAcknowledged?.(id, alert.timestamp.getTime()) === true)) return { reason: 'acknowledged' };
     const sentHere = this.sent.get(channel)?.has(id) === true; // a FIRING of this alert (the first or an escalation) went out here
     if (alert.state !== 'FIRING' && !sentHere && this.muted.get(channel)?.has(id) === true) return { reason: 'not-sent-firing' }; // no FIRING of it went out on this channel
     // the RESOLVED/ACKNOWLEDGED of a FIRING this channel sent goes out even if a silence or an inhibition began meanwhile;

@@ -60,6 +60,25 @@ async function ack(key: string, value: Buffer): Promise<void> {
   await producer.send({ topic: controlTopic, acks: -1, messages: [{ key, value }] });
 }
 
+const alerterGroup = uniqueName('ack-alerter');
+/** The alerter of these tests (the same group across a restart). */
+async function startTestAlerter(): Promise<RunningService> {
+  const started = await startAlerter(alerterConfigSchema.parse({
+    kafka: { brokers: kafkaServer.brokers },
+    topics,
+    groupId: alerterGroup,
+    rules: [{ id: 'psu-temp', devices: ['psu-*'], signal: 'temperature_c', direction: 'above', warning: 60, critical: 80, clear: 55, forMs: 0 }],
+    email: { smtp: { host: sink.host, port: sink.port }, from: 'busbar@lab.test', to: [sink.address] },
+    alertmanagers: [{ url: am.url, resendIntervalMs: 1000 }],
+    pagerduty: [{ routingKeyFile: join(dir, 'pd-key'), url: pd.url }],
+    acks: { topic: controlTopic },
+    outbox: { retryInitialMs: 100, retryMaxMs: 1000 },
+    ops: { port: 0 },
+  }), { logger: noopLogger, metrics: noopMetrics });
+  await until(async () => started.ready!(), (r) => Object.values(r).every((c) => c.ok));
+  return started;
+}
+
 beforeAll(async () => {
   [kafkaServer, sink, pd] = await Promise.all([sharedKafka(), smtpSink('ack'), startPagerDutyStandIn()]);
   am = await startAlertmanager({ config: 'route:\n  receiver: none\nreceivers:\n  - name: none\n' });
@@ -71,19 +90,7 @@ beforeAll(async () => {
   producer = kafka.producer();
   await producer.connect();
   writeFileSync(join(dir, 'pd-key'), 'R0123456789abcdef0123456789abcde\n');
-  alerter = await startAlerter(alerterConfigSchema.parse({
-    kafka: { brokers: kafkaServer.brokers },
-    topics,
-    groupId: uniqueName('ack-alerter'),
-    rules: [{ id: 'psu-temp', devices: ['psu-*'], signal: 'temperature_c', direction: 'above', warning: 60, critical: 80, clear: 55, forMs: 0 }],
-    email: { smtp: { host: sink.host, port: sink.port }, from: 'busbar@lab.test', to: [sink.address] },
-    alertmanagers: [{ url: am.url, resendIntervalMs: 1000 }],
-    pagerduty: [{ routingKeyFile: join(dir, 'pd-key'), url: pd.url }],
-    acks: { topic: controlTopic },
-    outbox: { retryInitialMs: 100, retryMaxMs: 1000 },
-    ops: { port: 0 },
-  }), { logger: noopLogger, metrics: noopMetrics });
-  await until(async () => alerter!.ready!(), (r) => Object.values(r).every((c) => c.ok));
+  alerter = await startTestAlerter();
 }, 180_000);
 
 afterAll(async () => {
@@ -131,4 +138,27 @@ describe('alerter > ack (real Kafka, Alertmanager, SMTP; PagerDuty stand-in)', (
     expect(dead.find((d) => d.source_topic === controlTopic)).toMatchObject({ error_code: 'BB_ALERTER_ACK_INVALID', reason: expect.stringContaining('alert_id') });
     expect(await records(topics.alerts, alertSerde)).toHaveLength(before);
   }, 60_000);
+  it('an episode acknowledged before a restart: its escalation after the restart is still held back (the alert-control topic is followed by every member), the RESOLVED goes out', async () => {
+    const t0 = Date.now();
+    await send('psu-restart', 65, t0); // WARNING
+    const [firing] = await until(() => alertsOf('psu-restart'), (xs) => xs.length === 1);
+    const id = firing!.alert_id;
+    await sink.waitFor((m) => m.subject?.startsWith('[Busbar WARNING] psu-restart') === true, 30_000);
+    await ack(id, encodeAckRecord({ alertId: id, by: 'carol', atMs: t0 + 500 }));
+    await until(() => alertsOf('psu-restart'), (xs) => xs.some((a) => a.state === 'ACKNOWLEDGED'));
+    // the e-mail channel has read (and committed) the ACKNOWLEDGED record: a restart will not read it again
+    const admin = createKafka({ brokers: kafkaServer.brokers, clientId: uniqueName('ack-test') }).admin();
+    await admin.connect();
+    const end = (await admin.fetchTopicOffsets(topics.alerts)).map((o) => o.high).join(',');
+    await until(async () => (await admin.fetchOffsets({ groupId: `${alerterGroup}.notify.email`, topics: [topics.alerts] }))[0]!.partitions.map((p) => p.offset).join(','), (o) => o === end);
+    await admin.disconnect();
+
+    await alerter!.stop();
+    alerter = await startTestAlerter();
+    await send('psu-restart', 90, t0 + 1000); // escalates to CRITICAL: published, not mailed
+    await until(() => alertsOf('psu-restart'), (xs) => xs.some((a) => a.state === 'FIRING' && a.severity === 'CRITICAL'));
+    await send('psu-restart', 40, t0 + 2000);
+    await sink.waitFor((m) => m.subject?.startsWith('[Busbar RESOLVED] psu-restart') === true, 30_000);
+    expect((await sink.messages()).filter((m) => m.subject?.includes('psu-restart') === true).map((m) => m.subject?.split(']')[0])).toEqual(['[Busbar WARNING', '[Busbar RESOLVED']);
+  }, 120_000);
 });
