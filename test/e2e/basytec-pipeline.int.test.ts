@@ -27,10 +27,13 @@ import { DEFAULT_PLAN, EXAMPLE_DB_MAPPING, EXAMPLE_RCI_TEMPLATES, connectMariadb
 import type { BasytecSimulator, RciSimulator } from '@busbar/driver-basytec';
 import { resolveBasytecDevice } from '@busbar/module-basytec';
 import { startMariadb, startPostgres } from '@busbar/testkit';
+import { runsAlone } from '@busbar/testkit/shared';
 import type { BasytecDeviceInput } from '@busbar/module-basytec';
 import { startPipelineEnv } from '../support/pipeline.js';
 import type { PipelineEnv } from '../support/pipeline.js';
 import { eventually } from '../support/recorder.js';
+
+runsAlone('measures the ≤ 10 commands/s limit at the RCI simulator, and kills three collector processes at wall-clock times');
 
 const deps = { logger: noopLogger, metrics: noopMetrics };
 const DEVICE = 'basytec-1';

@@ -18,6 +18,23 @@ describe('Testkit > shared > control endpoint', () => {
     return { status: res.status, body: (await res.json()) as T };
   };
 
+  it('keeps the run\'s file lock: shared files together, an exclusive one alone, granted through the long poll', async () => {
+    expect((await call<{ granted: boolean }>('POST', '/lock?ticket=a&mode=shared')).body).toEqual({ granted: true });
+    expect((await call<{ granted: boolean }>('POST', '/lock?ticket=b')).body).toEqual({ granted: true });
+    let answered = false;
+    const exclusive = call<{ granted: boolean }>('POST', '/lock?ticket=x&mode=exclusive').then((r) => ((answered = true), r));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(answered).toBe(false); // a and b still run
+    await call('POST', '/unlock?ticket=a');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(answered).toBe(false); // b still runs
+    await call('POST', '/unlock?ticket=b');
+    expect((await exclusive).body).toEqual({ granted: true });
+    await call('POST', '/unlock?ticket=x');
+    expect((await call('POST', '/lock?mode=shared')).status).toBe(500); // no ticket
+    expect((await call<{ error: string }>('POST', '/lock?ticket=c&mode=alone')).body.error).toMatch(/mode alone is not shared or exclusive/);
+  });
+
   it('listens on 127.0.0.1 and starts nothing before it is asked', async () => {
     expect(shared.info.controlUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(shared.starts()).toEqual({ kafka: 0, influx: 0, smtp: 0 });
