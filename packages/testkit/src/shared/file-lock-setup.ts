@@ -16,6 +16,7 @@ let ticket: string | undefined;
 
 beforeAll(async () => {
   const mode = runsAloneReason() === undefined ? 'shared' : 'exclusive';
+  // the pid lets the endpoint give the lock back should this worker die before its afterAll
   const t = `worker-${process.pid}-${randomBytes(4).toString('hex')}`;
   await acquireFileLock(t, mode);
   ticket = t;

@@ -64,6 +64,23 @@ function lockParams(url: URL): { ticket: string; mode: LockMode } {
   return { ticket, mode };
 }
 
+/**
+ * Gives back the lock of tickets `worker-<pid>-…` whose process is gone (a test worker that crashed
+ * before its afterAll): run on every `POST /lock`, which each waiting file repeats every 20 s.
+ */
+function releaseDeadHolders(lock: FileLock): void {
+  const { holders, waiting } = lock.snapshot();
+  for (const ticket of [...holders.keys(), ...waiting]) {
+    const pid = Number(/^worker-(\d+)-/.exec(ticket)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') lock.release(ticket);
+    }
+  }
+}
+
 function toWire(r: SmtpHandle['received'][number]): WireMail {
   const { mail } = r;
   return {
@@ -111,6 +128,7 @@ export async function startSharedServers(): Promise<SharedServers> {
     // long poll: answers once the ticket holds the file lock, or after LOCK_POLL_MS with granted false (ask again)
     'POST /lock': (url): Promise<LockAnswer> => {
       const { ticket, mode } = lockParams(url);
+      releaseDeadHolders(fileLock);
       if (fileLock.request(ticket, mode)) return Promise.resolve({ granted: true });
       return new Promise((resolve) => {
         const answer = (): void => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSharedServers } from '../../src/shared/server.js';
@@ -31,6 +32,12 @@ describe('Testkit > shared > control endpoint', () => {
     await call('POST', '/unlock?ticket=b');
     expect((await exclusive).body).toEqual({ granted: true });
     await call('POST', '/unlock?ticket=x');
+    // a worker that died holding the lock (its pid is gone) does not keep it: the next request gives it back
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadTicket = `worker-${dead.stdout}-0000`;
+    expect((await call<{ granted: boolean }>('POST', `/lock?ticket=${deadTicket}&mode=exclusive`)).body).toEqual({ granted: true });
+    expect((await call<{ granted: boolean }>('POST', '/lock?ticket=d')).body).toEqual({ granted: true });
+    await call('POST', '/unlock?ticket=d');
     expect((await call('POST', '/lock?mode=shared')).status).toBe(500); // no ticket
     expect((await call<{ error: string }>('POST', '/lock?ticket=c&mode=alone')).body.error).toMatch(/mode alone is not shared or exclusive/);
   });
