@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { RunsAloneFirstSequencer } from './packages/testkit/src/shared/sequencer.js';
 
@@ -30,6 +31,8 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/**/test/**/*.test.ts', 'services/**/test/**/*.test.ts', 'test/**/*.test.ts'],
           exclude: [...exclude, '**/*.int.test.ts'],
+          // at least two workers: Vitest's default (cores − 1) is one on the 2-core CI machine
+          maxWorkers: Math.max(2, availableParallelism() - 1),
         },
       },
       {
