@@ -46,7 +46,7 @@ export default defineConfig({
           // holding the run's file lock shared; a file that calls runsAlone() holds it exclusive (file-lock-setup.ts)
           setupFiles: ['packages/testkit/src/shared/file-lock-setup.ts'],
           maxWorkers: 2,
-          // a group of its own: the unit project keeps Vitest's default worker count
+          // a group of its own (one worker count per group), after the unit tests
           sequence: { groupOrder: 1 },
           testTimeout: 120_000,
           hookTimeout: 180_000,
