@@ -18,10 +18,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '@busbar/kafka';
 import { freePort, startInflux, startKafka } from '@busbar/testkit';
 import type { InfluxHandle, KafkaHandle } from '@busbar/testkit';
+import { runsAlone } from '@busbar/testkit/shared';
 import { busbarTopics } from '@busbar/topics';
 import { topicsConfigSchema } from '@busbar/kafka';
 import { RUN_FLAGS, imageEnv, podmanGlobalArgs, runCommand, storageRef } from './containers.js';
 import { CONFIG_DIR, REPO_ROOT, SERVICES } from './support.js';
+
+runsAlone('builds the OCI image with buildah and runs every service under podman: minutes of both cores');
 
 const work = mkdtempSync(join(tmpdir(), 'busbar-image-'));
 const podman = (args: string[], timeoutMs?: number) => runCommand('podman', [...podmanGlobalArgs(join(work, 'podman-tmp')), ...args], { timeoutMs });

@@ -14,7 +14,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runsAlone } from '@busbar/testkit/shared';
 import { peersPython } from '../../deploy/local/rig-peers.js';
+
+runsAlone('runs the whole demo: every server, simulator and service as processes of its own');
 
 const root = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** The rig's BMS and PCS are Python peers (scripts/peers/setup-venv.sh): without them the demo skips its step. */

@@ -20,9 +20,11 @@ import type { Alert } from '@busbar/avro';
 import { alertSerde, deviceEventSerde, readingSerde } from '@busbar/avro';
 import { DEFAULT_TOPICS, createKafka, readTopicToEnd } from '@busbar/kafka';
 import type { RunningService } from '@busbar/runtime';
-import { sharedKafka, smtpSink, uniqueName, uniqueTopics } from '@busbar/testkit/shared';
+import { sharedKafka, smtpSink, uniqueName, uniqueTopics, runsAlone } from '@busbar/testkit/shared';
 import type { SharedKafka, SinkMail, SmtpSink } from '@busbar/testkit/shared';
 import { alerterConfigSchema, startAlerter } from '../src/index.js';
+
+runsAlone('kills and restarts alerter processes and prints their take-over times (session timeouts, timer rules on wall time)');
 
 const root = resolve(import.meta.dirname, '../../..');
 let kafkaServer: SharedKafka;

@@ -192,3 +192,47 @@ export async function smtpSink(prefix = 'sink'): Promise<SmtpSink> {
     },
   };
 }
+
+/** Set by {@link runsAlone} while the test file is collected; read by `file-lock-setup.ts` before the file's first hook. */
+const RUNS_ALONE = Symbol.for('busbar.testkit.runsAlone');
+
+/**
+ * Marks the calling integration test file as one that runs alone: the other integration files run
+ * two at a time (vitest.config.ts), this one only while no other file runs (the run's file lock,
+ * taken `exclusive` by `file-lock-setup.ts`). For files whose measurements or deadlines would not
+ * hold next to another file on a 2-core machine: a process killed and its take-over timed, a rate
+ * measured, an image built. Call it at the top level of the file.
+ * @param reason - why the file runs alone (shown in the lock's wait messages).
+ */
+export function runsAlone(reason: string): void {
+  (globalThis as Record<symbol, unknown>)[RUNS_ALONE] = reason;
+}
+
+/** The reason given to {@link runsAlone} in this test file, if any. */
+export function runsAloneReason(): string | undefined {
+  const r = (globalThis as Record<symbol, unknown>)[RUNS_ALONE];
+  return typeof r === 'string' ? r : undefined;
+}
+
+/**
+ * Takes the run's file lock for the test file `ticket` (`exclusive` after {@link runsAlone},
+ * `shared` otherwise), waiting as long as other files keep it.
+ * @param ticket - unique per test file of the run.
+ * @param mode - `shared` or `exclusive`.
+ * @throws {TestkitError} `BB_TESTKIT_NO_SHARED_SERVERS` (no global setup or no answer) or `BB_TESTKIT_START_FAILED` (a malformed request).
+ */
+export async function acquireFileLock(ticket: string, mode: 'shared' | 'exclusive'): Promise<void> {
+  const q = `ticket=${encodeURIComponent(ticket)}&mode=${mode}`;
+  while (!(await control<{ granted: boolean }>('POST', `/lock?${q}`)).granted) {
+    // the endpoint answers not granted every 20 s: ask again, keeping the place in the queue
+  }
+}
+
+/**
+ * Gives the run's file lock of `ticket` back.
+ * @param ticket - the ticket of {@link acquireFileLock}.
+ * @throws {TestkitError} as {@link acquireFileLock}.
+ */
+export async function releaseFileLock(ticket: string): Promise<void> {
+  await control<{ granted: boolean }>('POST', `/unlock?ticket=${encodeURIComponent(ticket)}`);
+}

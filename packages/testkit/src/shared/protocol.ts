@@ -5,7 +5,9 @@
  * Routes: `POST /kafka` → {@link SharedKafka}, `POST /influx` → {@link SharedInflux},
  * `POST /smtp` → {@link SharedSmtp} (each starts its server on the first request and answers the
  * same address afterwards); `GET /smtp/messages?to=<address>` → {@link WireMail}[] received for
- * that recipient; `GET /starts` → {@link SharedStarts}.
+ * that recipient; `GET /starts` → {@link SharedStarts}; `POST /lock?ticket=<id>&mode=shared|exclusive`
+ * → `{ granted }` (a long poll: answers once the test file `ticket` holds the run's file lock, or
+ * `false` after 20 s, then asked again) and `POST /unlock?ticket=<id>` (see `file-lock.ts`).
  */
 
 /** The value the global setup hands to the tests with `provide('busbarTestkit', …)`. */

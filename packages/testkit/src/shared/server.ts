@@ -13,6 +13,8 @@ import type { KafkaHandle } from '../kafka.js';
 import { LOOPBACK } from '../ports.js';
 import { startSmtp } from '../smtp.js';
 import type { SmtpHandle } from '../smtp.js';
+import { FileLock } from './file-lock.js';
+import type { LockMode } from './file-lock.js';
 import type { SharedInflux, SharedKafka, SharedServersInfo, SharedSmtp, SharedStarts, WireMail } from './protocol.js';
 
 /** A running control endpoint and whatever shared servers it started. */
@@ -45,6 +47,40 @@ function lazily<T>(start: () => Promise<T>): { get: () => Promise<T>; current: (
   };
 }
 
+/** How long one `POST /lock` waits before answering `{ granted: false }` (the client asks again), ms. */
+const LOCK_POLL_MS = 20_000;
+
+/** The answer of `POST /lock` and `POST /unlock`. */
+interface LockAnswer {
+  readonly granted: boolean;
+}
+
+/** `ticket` and `mode` (default `shared`) of a lock request. @throws {Error} without a ticket or with another mode. */
+function lockParams(url: URL): { ticket: string; mode: LockMode } {
+  const ticket = url.searchParams.get('ticket');
+  const mode = url.searchParams.get('mode') ?? 'shared';
+  if (ticket === null || ticket === '') throw new Error('file lock: no ticket');
+  if (mode !== 'shared' && mode !== 'exclusive') throw new Error(`file lock: mode ${mode} is not shared or exclusive`);
+  return { ticket, mode };
+}
+
+/**
+ * Gives back the lock of tickets `worker-<pid>-…` whose process is gone (a test worker that crashed
+ * before its afterAll): run on every `POST /lock`, which each waiting file repeats every 20 s.
+ */
+function releaseDeadHolders(lock: FileLock): void {
+  const { holders, waiting } = lock.snapshot();
+  for (const ticket of [...holders.keys(), ...waiting]) {
+    const pid = Number(/^worker-(\d+)-/.exec(ticket)?.[1]);
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') lock.release(ticket);
+    }
+  }
+}
+
 function toWire(r: SmtpHandle['received'][number]): WireMail {
   const { mail } = r;
   return {
@@ -69,6 +105,9 @@ export async function startSharedServers(): Promise<SharedServers> {
   const kafka = lazily<KafkaHandle>(() => startKafka());
   const influx = lazily<InfluxHandle>(() => startInflux());
   const smtp = lazily<SmtpHandle>(() => startSmtp());
+  const fileLock = new FileLock();
+  /** Open long polls of `POST /lock`: answered (not granted) when the endpoint stops. */
+  const lockPolls = new Set<() => void>();
 
   const routes: Record<string, (url: URL) => Promise<unknown>> = {
     'POST /kafka': async (): Promise<SharedKafka> => ({ brokers: (await kafka.get()).brokers }),
@@ -86,6 +125,29 @@ export async function startSharedServers(): Promise<SharedServers> {
       return h.received.filter((r) => to === undefined || r.rcptTo.some((a) => a.toLowerCase() === to)).map(toWire);
     },
     'GET /starts': (): Promise<SharedStarts> => Promise.resolve({ kafka: kafka.count(), influx: influx.count(), smtp: smtp.count() }),
+    // long poll: answers once the ticket holds the file lock, or after LOCK_POLL_MS with granted false (ask again)
+    'POST /lock': (url): Promise<LockAnswer> => {
+      const { ticket, mode } = lockParams(url);
+      releaseDeadHolders(fileLock);
+      if (fileLock.request(ticket, mode)) return Promise.resolve({ granted: true });
+      return new Promise((resolve) => {
+        const answer = (): void => {
+          clearTimeout(timer);
+          off();
+          lockPolls.delete(answer);
+          resolve({ granted: fileLock.snapshot().holders.has(ticket) });
+        };
+        const timer = setTimeout(answer, LOCK_POLL_MS);
+        const off = fileLock.onChange(() => {
+          if (fileLock.snapshot().holders.has(ticket)) answer();
+        });
+        lockPolls.add(answer);
+      });
+    },
+    'POST /unlock': (url): Promise<LockAnswer> => {
+      fileLock.release(lockParams(url).ticket);
+      return Promise.resolve({ granted: false });
+    },
   };
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -97,7 +159,7 @@ export async function startSharedServers(): Promise<SharedServers> {
     };
     req.resume();
     if (route === undefined) return reply(404, { error: `no route ${req.method ?? ''} ${url.pathname}` });
-    route(url).then(
+    Promise.resolve(url).then(route).then(
       (body) => reply(200, body),
       (err: unknown) => reply(500, { error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) }),
     );
@@ -120,6 +182,7 @@ export async function startSharedServers(): Promise<SharedServers> {
     starts: () => ({ kafka: kafka.count(), influx: influx.count(), smtp: smtp.count() }),
     stop: () => {
       stopped ??= (async () => {
+        for (const answer of [...lockPolls]) answer();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();

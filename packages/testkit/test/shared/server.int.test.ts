@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSharedServers } from '../../src/shared/server.js';
@@ -17,6 +18,29 @@ describe('Testkit > shared > control endpoint', () => {
     const res = await fetch(`${shared.info.controlUrl}${path}`, { method });
     return { status: res.status, body: (await res.json()) as T };
   };
+
+  it('keeps the run\'s file lock: shared files together, an exclusive one alone, granted through the long poll', async () => {
+    expect((await call<{ granted: boolean }>('POST', '/lock?ticket=a&mode=shared')).body).toEqual({ granted: true });
+    expect((await call<{ granted: boolean }>('POST', '/lock?ticket=b')).body).toEqual({ granted: true });
+    let answered = false;
+    const exclusive = call<{ granted: boolean }>('POST', '/lock?ticket=x&mode=exclusive').then((r) => ((answered = true), r));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(answered).toBe(false); // a and b still run
+    await call('POST', '/unlock?ticket=a');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(answered).toBe(false); // b still runs
+    await call('POST', '/unlock?ticket=b');
+    expect((await exclusive).body).toEqual({ granted: true });
+    await call('POST', '/unlock?ticket=x');
+    // a worker that died holding the lock (its pid is gone) does not keep it: the next request gives it back
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadTicket = `worker-${dead.stdout}-0000`;
+    expect((await call<{ granted: boolean }>('POST', `/lock?ticket=${deadTicket}&mode=exclusive`)).body).toEqual({ granted: true });
+    expect((await call<{ granted: boolean }>('POST', '/lock?ticket=d')).body).toEqual({ granted: true });
+    await call('POST', '/unlock?ticket=d');
+    expect((await call('POST', '/lock?mode=shared')).status).toBe(500); // no ticket
+    expect((await call<{ error: string }>('POST', '/lock?ticket=c&mode=alone')).body.error).toMatch(/mode alone is not shared or exclusive/);
+  });
 
   it('listens on 127.0.0.1 and starts nothing before it is asked', async () => {
     expect(shared.info.controlUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

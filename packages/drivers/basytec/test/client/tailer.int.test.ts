@@ -1,8 +1,8 @@
 /**
  * Live tailing against the simulator writing a real growing Resultfile: the tailer is stopped
  * (once gracefully, once "killed" with a batch delivered but not acknowledged) and restarted while
- * the file grows at 10 rows/s; every DataSet must be acknowledged exactly once. Bounded to ~35 s;
- * BASYTEC_TAIL_LONG=1 runs the 10-minute version of issue 14's acceptance (6000 rows).
+ * the file grows (25 rows/s); every DataSet must be acknowledged exactly once. Bounded to ~13 s;
+ * BASYTEC_TAIL_LONG=1 runs the 10-minute version of issue 14's acceptance (6000 rows at 10 rows/s).
  */
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,11 @@ import { simulateRows, DEFAULT_PLAN } from '../../src/simulator/model.js';
 
 const LONG = process.env['BASYTEC_TAIL_LONG'] === '1';
 const TOTAL = LONG ? 6000 : 300;
+/**
+ * The short run writes its 300 rows at 25 rows/s (12 s; the three runs and two pauses below, 3 + 1.5
+ * + 3 + 1 s, all fall while the file grows), the long one its 6000 at 10 rows/s.
+ */
+const ROWS_PER_S = LONG ? 10 : 25;
 
 let dir: string;
 beforeEach(async () => {
@@ -44,13 +49,13 @@ async function consume(t: ResultfileTailer, acked: number[], untilMs: number, st
 }
 
 describe('ResultfileTailer on a growing file', () => {
-  it(`stopped and restarted twice while the file grows at 10 rows/s → DataSet 1..${TOTAL} acknowledged exactly once`, async () => {
+  it(`stopped and restarted twice while the file grows at ${ROWS_PER_S} rows/s → DataSet 1..${TOTAL} acknowledged exactly once`, async () => {
     const exportDir = join(dir, 'export');
     await import('node:fs/promises').then((f) => f.mkdir(exportDir));
     const cursorFile = join(dir, 'cursors.json');
-    const phase = LONG ? 150_000 : 8_000;
+    const phase = LONG ? 150_000 : 3_000;
     await using sim = await startBasytecSimulator({
-      rowsPerSecond: 10,
+      rowsPerSecond: ROWS_PER_S,
       maxRows: TOTAL,
       resultfile: { dir: exportDir, fileName: 'ch07_test.txt', format: { separator: 'space', dateTimeColumn: true, encoding: 'latin1', testName: 'tail_test', channel: '0102 CH07 CTS' } },
     });
@@ -65,7 +70,7 @@ describe('ResultfileTailer on a growing file', () => {
     delivered.push(...((await waiting1)?.rows.map((r) => r.data_set) ?? []));
     const afterRun1 = acked.length;
     expect(afterRun1).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, LONG ? 60_000 : 4_000)); // stopped while the file grows
+    await new Promise((r) => setTimeout(r, LONG ? 60_000 : 1_500)); // stopped while the file grows
 
     // run 2: consume, then "crash": one batch delivered but never acknowledged
     t = await ResultfileTailer.open({ dir: exportDir, store: await JsonFileCursorStore.open(cursorFile), timeZone: 'Europe/Berlin', pollIntervalMs: 200 });
@@ -75,7 +80,7 @@ describe('ResultfileTailer on a growing file', () => {
     delivered.push(...(unacked?.rows.map((r) => r.data_set) ?? []));
     await t.close();
     expect(acked.length).toBeGreaterThan(afterRun1);
-    await new Promise((r) => setTimeout(r, LONG ? 60_000 : 3_000));
+    await new Promise((r) => setTimeout(r, LONG ? 60_000 : 1_000));
 
     // a re-export of the same test under another name while stopped: de-duplicated on (test, channel, start, DataSet)
     await copyFile(sim.filePath!, join(exportDir, 'ch07_test_reexport.txt'));
