@@ -18,14 +18,15 @@
  * After `--warmup` s, for `--duration` s: every second VmRSS (/proc/<pid>/status) and utime+stime
  * (/proc/<pid>/stat); at both ends the service's `/metrics` (readings taken, V8 heap used/total,
  * external memory from prom-client's default metrics). Then one heap snapshot per collector:
- * `--heapsnapshot-signal=SIGUSR2` (in `NODE_OPTIONS`) and SIGUSR2, written to the run directory,
+ * `--heapsnapshot-signal=SIGUSR2` (in `NODE_OPTIONS`) and SIGUSR2, written to
+ * `.busbar/bench/footprint-snapshots/<variant>/` (the last round's stay, for DevTools' Memory tab),
  * summarised by scripts/bench-footprint/heap-summary.ts (top constructors by self size).
  *
  * `--variant label=<node options>` (repeatable) replaces the deploy flags (`--max-semi-space-size=4`)
  * by other V8 flags; variants are interleaved round by round. Medians over `--rounds`.
  * Prints a table and writes JSON to `.busbar/bench/footprint-<timestamp>.json`. Loopback only.
  */
-import { readdirSync, readFileSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -170,7 +171,10 @@ async function heapSnapshot(service: ServiceProcess, dir: string): Promise<{ fil
 }
 
 async function oneRound(r: number, variant: Variant, runDir: string): Promise<Run[]> {
-  const snapDir = join(runDir, 'snapshots');
+  // outside the run directory (emptied by every stack): the last round's snapshots of each variant stay
+  const snapDir = resolve(args['out-dir'], 'footprint-snapshots', variant.label);
+  rmSync(snapDir, { recursive: true, force: true });
+  mkdirSync(snapDir, { recursive: true });
   // the deploy files give V8 flags in NODE_OPTIONS; the stack's own flags are left out so that a variant replaces them
   process.env.BUSBAR_STACK_V8_DEFAULTS = '1';
   process.env.NODE_OPTIONS = [variant.flags, args['no-snapshot'] ? '' : `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapDir}`].join(' ').trim();
@@ -179,7 +183,6 @@ async function oneRound(r: number, variant: Variant, runDir: string): Promise<Ru
     delete process.env.NODE_OPTIONS;
     for (const k of Object.keys(variant.env)) delete process.env[k];
   });
-  mkdirSync(snapDir, { recursive: true });
   try {
     const collectors = [...stack.services.values()].filter((s) => s.name.startsWith('collector-'));
     say(`.. round ${r + 1} (${variant.label}: ${[variant.flags || 'V8 defaults', ...Object.entries(variant.env).map(([k, v]) => `${k}=${v}`)].join(' ')}): warming up ${warmupS} s`);
