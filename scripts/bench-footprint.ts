@@ -12,6 +12,8 @@
  *   here = a point of the device's register map (18 per power supply: 1,800 for 100 devices);
  * - `maccor`: one MacNet simulator with `--maccor-channels` (1,024) channels (service time 1 ms, so
  *   that the bulk reads of 1,024 channels fit a 1 s poll; the collector's poll plan does the rest).
+ * Then (unless `--no-idle`) one round of the historian and the alerter with nothing to do, with the
+ * stack's own (the deploy files') flags.
  * Corus is left out: a gas volume converter has a few dozen values read every few seconds; 1,000
  * "channels" are not a meaningful load for it.
  *
@@ -49,6 +51,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '15' },
     rounds: { type: 'string', default: '1' },
     only: { type: 'string', default: 'arbin,modbus,maccor' },
+    /** After the collectors' rounds, one round of the historian and the alerter idle (`--no-idle`: not). */
+    'no-idle': { type: 'boolean', default: false },
     'arbin-channels': { type: 'string', default: '1024' },
     'modbus-devices': { type: 'string', default: '100' },
     'maccor-channels': { type: 'string', default: '1024' },
@@ -170,22 +174,40 @@ async function heapSnapshot(service: ServiceProcess, dir: string): Promise<{ fil
   }
 }
 
-async function oneRound(r: number, variant: Variant, runDir: string): Promise<Run[]> {
+/** A plugin without devices: the idle phase starts services only. */
+const NO_DEVICES: DevicePlugin = {
+  name: 'none',
+  start: () => Promise.resolve({ plugin: 'none', simulators: undefined, collectors: () => [], describe: () => [], close: () => Promise.resolve() }),
+};
+/** The idle alerter's one rule (it needs at least one; nothing publishes readings in the idle phase). */
+const IDLE_RULE = { id: 'idle-overtemp', devices: ['psu-1'], signal: 'temperature_c', direction: 'above', warning: 70, critical: 80, clear: 60, forMs: 0 };
+
+/**
+ * One stack: `variant` = the collectors at 1,000 channels with that variant's flags, or `idle` = the
+ * historian and the alerter with nothing to do, each with the stack's (the deploy files') own flags.
+ */
+async function oneRound(r: number, variant: Variant | 'idle', runDir: string): Promise<Run[]> {
+  const idle = variant === 'idle';
+  const label = idle ? 'idle' : variant.label;
   // outside the run directory (emptied by every stack): the last round's snapshots of each variant stay
-  const snapDir = resolve(args['out-dir'], 'footprint-snapshots', variant.label);
+  const snapDir = resolve(args['out-dir'], 'footprint-snapshots', label);
   rmSync(snapDir, { recursive: true, force: true });
   mkdirSync(snapDir, { recursive: true });
   // the deploy files give V8 flags in NODE_OPTIONS; the stack's own flags are left out so that a variant replaces them
-  process.env.BUSBAR_STACK_V8_DEFAULTS = '1';
-  process.env.NODE_OPTIONS = [variant.flags, args['no-snapshot'] ? '' : `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapDir}`].join(' ').trim();
-  for (const [k, v] of Object.entries(variant.env)) process.env[k] = v;
-  const stack = await startStack({ runDir, plugins: plugins(), historian: false, alerterRules: false, commander: false, logLevel: 'info', onProgress: (l) => say(`.. ${l}`) }).finally(() => {
+  if (!idle) process.env.BUSBAR_STACK_V8_DEFAULTS = '1';
+  process.env.NODE_OPTIONS = [idle ? '' : variant.flags, args['no-snapshot'] ? '' : `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapDir}`].join(' ').trim();
+  const env = idle ? {} : variant.env;
+  for (const [k, v] of Object.entries(env)) process.env[k] = v;
+  const stack = await startStack({
+    runDir, plugins: idle ? [NO_DEVICES] : plugins(), historian: idle ? {} : false, alerterRules: idle ? [IDLE_RULE] : false, commander: false, logLevel: 'info', onProgress: (l) => say(`.. ${l}`),
+  }).finally(() => {
     delete process.env.NODE_OPTIONS;
-    for (const k of Object.keys(variant.env)) delete process.env[k];
+    delete process.env.BUSBAR_STACK_V8_DEFAULTS;
+    for (const k of Object.keys(env)) delete process.env[k];
   });
   try {
-    const collectors = [...stack.services.values()].filter((s) => s.name.startsWith('collector-'));
-    say(`.. round ${r + 1} (${variant.label}: ${[variant.flags || 'V8 defaults', ...Object.entries(variant.env).map(([k, v]) => `${k}=${v}`)].join(' ')}): warming up ${warmupS} s`);
+    const collectors = [...stack.services.values()].filter((s) => (idle ? s.name === 'historian' || s.name === 'alerter' : s.name.startsWith('collector-')));
+    say(`.. round ${r + 1} (${idle ? 'historian and alerter idle, the deploy files\' flags' : `${variant.label}: ${[variant.flags || 'V8 defaults', ...Object.entries(variant.env).map(([k, v]) => `${k}=${v}`)].join(' ')}`}): warming up ${warmupS} s`);
     await sleep(warmupS * 1000);
     const m0 = await Promise.all(collectors.map((s) => scrape(s.metricsUrl)));
     const t0 = performance.now();
@@ -218,9 +240,9 @@ async function oneRound(r: number, variant: Variant, runDir: string): Promise<Ru
       }
       runs.push({
         round: r,
-        variant: variant.label,
+        variant: label,
         service: s.name,
-        channels: channelsOf[s.name] ?? '',
+        channels: channelsOf[s.name] ?? 'idle',
         rssMedianMiB: round(median(rss[k]!) / MiB),
         rssMaxMiB: round(Math.max(...rss[k]!) / MiB),
         anonMedianMiB: round(median(anon[k]!) / MiB),
@@ -249,17 +271,25 @@ async function main(): Promise<void> {
     for (const v of order) {
       const got = await oneRound(r, v, resolve(args['out-dir'], 'footprint-run'));
       runs.push(...got);
-      for (const x of got) say(`round ${r + 1} ${v.label.padEnd(10)} ${x.service.padEnd(18)} RSS median ${x.rssMedianMiB} MiB (max ${x.rssMaxMiB}, anonymous ${x.anonMedianMiB})  CPU ${x.cpuPercent} %  ${x.readingsPerS} readings/s  V8 heap ${x.heapUsedMiB}/${x.heapTotalMiB} MiB  external ${x.externalMiB} MiB  (load ${loadavg()[0]!.toFixed(2)})`);
+      report(got);
     }
+  }
+  if (!args['no-idle']) {
+    const got = await oneRound(rounds - 1, 'idle', resolve(args['out-dir'], 'footprint-run'));
+    runs.push(...got);
+    report(got);
+  }
+  function report(got: readonly Run[]): void {
+    for (const x of got) say(`round ${x.round + 1} ${x.variant.padEnd(10)} ${x.service.padEnd(18)} RSS median ${x.rssMedianMiB} MiB (max ${x.rssMaxMiB}, anonymous ${x.anonMedianMiB})  CPU ${x.cpuPercent} %  ${x.readingsPerS} readings/s  V8 heap ${x.heapUsedMiB}/${x.heapTotalMiB} MiB  external ${x.externalMiB} MiB  (load ${loadavg()[0]!.toFixed(2)})`);
   }
 
   say();
-  say('| collector | channels | variant | RSS MiB median (min–max of rounds) | of which anonymous MiB | CPU % of a core | readings/s | V8 heap used / total MiB | external MiB |');
+  say('| service | channels | variant | RSS MiB median (min–max of rounds) | of which anonymous MiB | CPU % of a core | readings/s | V8 heap used / total MiB | external MiB |');
   say('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const cell = (xs: number[], d = 0): string => (xs.length === 1 ? `${round(xs[0]!, d)}` : `${round(median(xs), d)} (${round(Math.min(...xs), d)}–${round(Math.max(...xs), d)})`);
   const services = [...new Set(runs.map((x) => x.service))];
   for (const s of services) {
-    for (const v of variants) {
+    for (const v of [...variants, { label: 'idle' }]) {
       const of = runs.filter((x) => x.service === s && x.variant === v.label);
       if (of.length === 0) continue;
       say(`| ${s} | ${of[0]!.channels} | ${v.label} | ${cell(of.map((x) => x.rssMedianMiB))} | ${cell(of.map((x) => x.anonMedianMiB))} | ${cell(of.map((x) => x.cpuPercent), 1)} | ${cell(of.map((x) => x.readingsPerS))} | ${cell(of.map((x) => x.heapUsedMiB))} / ${cell(of.map((x) => x.heapTotalMiB))} | ${cell(of.map((x) => x.externalMiB), 1)} |`);
