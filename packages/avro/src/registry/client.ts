@@ -21,9 +21,11 @@
  * between "wait" and "dead letter"; it parses schemas with its own avsc options (Busbar's guarded
  * long/map types and timestamp-micros ↔ Date must be used), and its `register` refuses a subject
  * whose compatibility differs instead of setting it. What remains are four REST calls.
- * HTTP and TLS (CA, client certificate) through undici.
+ * HTTP and TLS (CA, client certificate) through undici, imported at the first request: most services
+ * never use a registry (single-object encoding is the default), and undici is about 7 MiB of heap once
+ * loaded (`npm run bench:footprint`, README "Performance").
  */
-import { Agent, fetch } from 'undici';
+import type { Agent, fetch as undiciFetch } from 'undici';
 import { RegistryError } from '../errors.js';
 
 /** Compatibility levels of the Confluent API. */
@@ -50,7 +52,9 @@ const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 /** A Confluent-compatible schema registry over HTTP(S). Holds a connection pool: {@link close} it. */
 export class SchemaRegistryClient {
   private readonly base: string;
-  private readonly dispatcher: Agent;
+  private readonly tls: SchemaRegistryClientOptions['tls'];
+  /** The connection pool and undici's `fetch`, from the first request on. */
+  private http: Promise<{ readonly agent: Agent; readonly fetch: typeof undiciFetch }> | undefined;
   private readonly authorization: string | undefined;
   private readonly timeoutMs: number;
 
@@ -58,7 +62,7 @@ export class SchemaRegistryClient {
   constructor(options: SchemaRegistryClientOptions) {
     this.base = options.url.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 5000;
-    this.dispatcher = new Agent({ connect: { ...(options.tls ?? {}), timeout: this.timeoutMs }, keepAliveTimeout: 10_000 });
+    this.tls = options.tls;
     this.authorization = options.basicAuth ? `Basic ${Buffer.from(`${options.basicAuth.username}:${options.basicAuth.password}`).toString('base64')}` : undefined;
   }
 
@@ -127,7 +131,14 @@ export class SchemaRegistryClient {
 
   /** Closes the connection pool. */
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    const http = this.http;
+    this.http = undefined;
+    if (http !== undefined) await (await http).agent.close();
+  }
+
+  private pool(): Promise<{ readonly agent: Agent; readonly fetch: typeof undiciFetch }> {
+    this.http ??= import('undici').then((undici) => ({ agent: new undici.Agent({ connect: { ...(this.tls ?? {}), timeout: this.timeoutMs }, keepAliveTimeout: 10_000 }), fetch: undici.fetch }));
+    return this.http;
   }
 
   private async call(method: string, path: string, json: unknown, what: { subject?: string; schemaId?: number; lookup?: boolean }): Promise<unknown> {
@@ -135,13 +146,14 @@ export class SchemaRegistryClient {
     if (json !== undefined) headers['content-type'] = CONTENT_TYPE;
     if (this.authorization !== undefined) headers['authorization'] = this.authorization;
     const where = `${method} ${this.base}${path}`;
+    const { agent, fetch } = await this.pool();
     let res;
     try {
       res = await fetch(`${this.base}${path}`, {
         method,
         headers,
         body: json === undefined ? undefined : JSON.stringify(json),
-        dispatcher: this.dispatcher,
+        dispatcher: agent,
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (cause) {

@@ -141,6 +141,17 @@ describe('Drivers > Modbus > client (against the power-supply simulator)', () =>
     expect((rmw as Error).message).not.toMatch(/may have executed/);
   });
 
+  it('keeps none of the library\'s settled transactions (modbus-serial would hold 256 per connection): reads go on', async () => {
+    const sim = await simulator();
+    const c = client(sim.port);
+    await c.connect();
+    for (let i = 0; i < 80; i++) await c.readAll(); // 320 requests: past the library's 256 transaction ids
+    const lib = (c as unknown as { rtu: { _transactions: Record<number, unknown> } }).rtu;
+    expect(Object.keys(lib._transactions)).toEqual([]);
+    const { values } = await c.readAll();
+    expect(values).toMatchObject({ current_limit_a: 1, interlock_closed: true });
+  });
+
   it('serialises requests: concurrent reads and writes complete in order', async () => {
     const sim = await simulator();
     const c = client(sim.port);
