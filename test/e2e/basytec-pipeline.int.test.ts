@@ -5,7 +5,8 @@
  * → RCI simulator, with the ≤ 10 commands/s limit measured at the simulator's side. Then the
  * collector as a real process, killed with SIGKILL twice while its source grows at 10 rows/s for
  * 60 s — a Resultfile, a real PostgreSQL and a real MariaDB database (testkit) filled by the
- * simulator: every DataSet exactly once in Kafka.
+ * simulator: every DataSet in Kafka (at least once: a kill between Kafka's acknowledgement and the
+ * cursor's write re-sends that poll's rows, counted and bounded).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -167,9 +168,10 @@ describe.concurrent('e2e > basytec collector killed with SIGKILL twice while its
   /**
    * Starts the collector process on `deviceEntry`, kills it with SIGKILL after 15 s and again 20 s
    * later (restarting it 2 s after each kill), waits for the source's last row in Kafka, and checks
-   * that every DataSet 1..ROWS was published exactly once.
+   * that every DataSet 1..ROWS was published, none more than twice, and the repeats only a poll's
+   * rows in flight at a kill (`maxPollRows`: the source's rows per poll).
    */
-  async function killTwice(name: string, deviceEntry: Record<string, unknown>, source: BasytecSimulator, extraEnv: Record<string, string> = {}): Promise<void> {
+  async function killTwice(name: string, deviceEntry: Record<string, unknown>, source: BasytecSimulator, maxPollRows: number, extraEnv: Record<string, string> = {}): Promise<void> {
     const id = deviceEntry.id as string;
     const config = join(dir, `collector-${name}.yaml`);
     const log = join(dir, `collector-${name}.log`);
@@ -202,21 +204,34 @@ describe.concurrent('e2e > basytec collector killed with SIGKILL twice while its
     const counts = new Map<number, number>();
     for (const s of published().map((r) => r.values.data_set!)) counts.set(s, (counts.get(s) ?? 0) + 1);
     expect([...counts.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: ROWS }, (_, i) => i + 1));
-    expect([...counts].filter(([, n]) => n > 1), 'DataSets published more than once').toEqual([]);
+    // at least once: the cursors advance after Kafka's acknowledgement, so a kill between the two sends
+    // that poll's rows again after the restart (the historian's writes are idempotent) — at most one
+    // poll's rows per kill, each sent twice at most, as contiguous runs of DataSets
+    const twice = [...counts].filter(([, n]) => n > 1).map(([set]) => set).sort((a, b) => a - b);
+    expect(Math.max(0, ...counts.values()), 'a DataSet published more than twice').toBeLessThanOrEqual(2);
+    const runs = twice.reduce<number[][]>((acc, set) => {
+      const last = acc[acc.length - 1];
+      if (last !== undefined && set === last[last.length - 1]! + 1) last.push(set);
+      else acc.push([set]);
+      return acc;
+    }, []);
+    expect(runs.length, `DataSets sent again (${JSON.stringify(runs.map((r) => `${r[0]}–${r[r.length - 1]}`))}): more runs than kills`).toBeLessThanOrEqual(2);
+    for (const r of runs) expect(r.length, 'a run sent again longer than one poll').toBeLessThanOrEqual(maxPollRows);
+    process.stdout.write(`[basytec kill ${name}] DataSets sent again after a kill: ${twice.length} (${runs.map((r) => `${r[0]}–${r[r.length - 1]}`).join(', ') || 'none'})\n`);
   }
 
-  it(`a Resultfile: every DataSet 1..${ROWS} exactly once in Kafka`, async () => {
+  it(`a Resultfile: every DataSet 1..${ROWS} in Kafka, a kill re-sending at most the poll in flight`, async () => {
     const exportDir = join(dir, 'export-kill');
     mkdirSync(exportDir);
     await using growing = await startBasytecSimulator({
       rowsPerSecond: 10, maxRows: ROWS, test: { plan: DEFAULT_PLAN, cycles: Infinity, sample_s: 1 },
       resultfile: { dir: exportDir, fileName: 'cell_K.txt', format: { separator: 'space', dateTimeColumn: true, testName: 'cell_K', channel: '0101 CH07 SIM', start: nowStart() } },
     });
-    await killTwice('kill-file', device('basytec-kill-file', exportDir), growing);
+    await killTwice('kill-file', device('basytec-kill-file', exportDir), growing, 1000); // maxBatchRows default
   }, 240_000);
 
   for (const engine of ['postgres', 'mariadb'] as const) {
-    it(`the ${engine === 'postgres' ? 'PostgreSQL' : 'MariaDB'} database (real server): every DataSet 1..${ROWS} exactly once in Kafka`, async () => {
+    it(`the ${engine === 'postgres' ? 'PostgreSQL' : 'MariaDB'} database (real server): every DataSet 1..${ROWS} in Kafka, a kill re-sending at most the poll in flight`, async () => {
       await using server = engine === 'postgres' ? await startPostgres() : await startMariadb();
       const admin = { host: server.host, port: server.port, user: server.user, password: server.password, readOnly: false };
       const connect = engine === 'postgres' ? connectPostgres : connectMariadb;
@@ -230,7 +245,7 @@ describe.concurrent('e2e > basytec collector killed with SIGKILL twice while its
           id: `basytec-kill-${engine}`, timeZone: 'UTC', pollIntervalMs: 500, cursorFile: join(dir, `kill-${engine}.cursors.json`),
           database: { engine, host: server.host, port: server.port, user: server.user, passwordEnv: 'BASYTEC_DB_PASSWORD', database: 'basytec', mapping: EXAMPLE_DB_MAPPING, batchRows: 200 },
         };
-        await killTwice(`kill-${engine}`, entry, growing, { BASYTEC_DB_PASSWORD: server.password });
+        await killTwice(`kill-${engine}`, entry, growing, 200, { BASYTEC_DB_PASSWORD: server.password }); // batchRows
       } finally {
         await writer.close();
       }
