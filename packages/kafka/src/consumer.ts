@@ -126,6 +126,14 @@ export interface DecodingConsumerOptions<T> {
    */
   readonly sessionTimeoutMs?: number;
   /**
+   * The handler commits each batch itself when its records are done, possibly long after it returned
+   * (`BatchControl.commitLater`; it returns `{ committed: true }` at once): the consumer never commits
+   * on its own, and a batch whose records all went to the dead-letter topic is handed to the handler
+   * EMPTY (`records` = `[]`, `control.nextOffset` past it), so that it commits past it only when it
+   * holds nothing earlier of that partition. Default false.
+   */
+  readonly deferredCommits?: boolean;
+  /**
    * Longest wait of a fetch for new records, ms (default {@link DEFAULT_MAX_WAIT_TIME_MS}, 1 s):
    * also bounds how long `stop()` waits for the fetch in flight before it leaves the group.
    */
@@ -408,7 +416,9 @@ export class DecodingConsumer<T> {
     const last = batch.messages[batch.messages.length - 1]!;
     const nextOffset = { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() };
     let committedByHandler = false;
-    if (good.length > 0) {
+    // a handler with deferred commits sees every batch, even one whose records all went to the
+    // dead-letter topic: only it knows whether records before them still wait in hand
+    if (good.length > 0 || o.deferredCommits === true) {
       const started = performance.now();
       const commit = async (offset: string): Promise<void> => {
         if (!consumer) throw new BusbarError('BB_KAFKA_CONSUMER_STOPPED', `consumer of ${batch.topic} stopped: offset ${offset} not committed`, { retriable: true });
@@ -430,7 +440,7 @@ export class DecodingConsumer<T> {
     if (isStale() || !consumer) return;
     resolveOffset(last.offset);
     try {
-      if (!committedByHandler) await consumer.commitOffsets([nextOffset]);
+      if (!committedByHandler && o.deferredCommits !== true) await consumer.commitOffsets([nextOffset]);
     } catch (err) {
       // e.g. the partition was reassigned meanwhile: its new owner replays the batch (at-least-once)
       this.log.warn({ partition: batch.partition, offset: last.offset, err: err instanceof Error ? err.message : String(err) }, 'could not commit a handled batch; it will be replayed');

@@ -175,4 +175,34 @@ describe('kafka > DecodingConsumer > commitLater', () => {
     // once stopped, a late commit fails clearly
     await expect(controls[0]!.control.commitLater('0')).rejects.toMatchObject({ code: 'BB_KAFKA_CONSUMER_STOPPED' });
   });
+  it('with deferredCommits, a batch whose records all went to the dead-letter topic is handed over empty and not committed by the consumer', async () => {
+    const topic = `kafka-consumer.${randomUUID().slice(0, 8)}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, numPartitions: 1 }]);
+    const groupId = `kafka-consumer-${randomUUID().slice(0, 8)}`;
+    const batches: { offsets: string[]; next: string }[] = [];
+    const consumer = new DecodingConsumer<{ n: number }>({
+      kafka, producer, groupId, topic, decoder: json, deadLetter, deferredCommits: true,
+      handle: (records, control) => {
+        batches.push({ offsets: records.map((r) => r.offset), next: control.nextOffset.offset });
+        return Promise.resolve({ committed: true });
+      },
+    });
+    await consumer.start();
+    const committed = async (): Promise<string | undefined> => (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions[0]?.offset;
+    try {
+      await until('member', () => consumer.readiness().ok);
+      await producer.send({ topic, acks: -1, messages: [{ value: JSON.stringify({ n: 1 }) }] });
+      await until('first batch', () => batches.length === 1);
+      await producer.send({ topic, acks: -1, messages: [{ value: 'not json' }] });
+      await until('the dead-letter batch', () => batches.length === 2);
+      expect(batches).toEqual([{ offsets: ['0'], next: '1' }, { offsets: [], next: '2' }]);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(await committed()).toBe('-1'); // the consumer committed neither
+    } finally {
+      await consumer.stop();
+      await admin.disconnect();
+    }
+  });
 });

@@ -252,6 +252,8 @@ export class NotificationDispatcher {
         decoder: alertSerde,
         deadLetter: { topic: o.deadLetterTopic, encoder: deadLetterSerde },
         handle: (records, control) => (grouped ? grouped.take(records, control) : this.deliverBatch(notifier, records, control)),
+        // a grouped channel commits when its groups are delivered (commitLater), never the consumer
+        ...(grouped ? { deferredCommits: true } : {}),
         // grouped records of partitions this member no longer owns are grouped and sent by their new owner
         ...(grouped ? { onAssignment: (partitions: readonly number[]) => grouped.assigned(partitions), onRevoked: () => grouped.revoked() } : {}),
         // open alerts of partitions this member no longer owns are re-sent by their new owner

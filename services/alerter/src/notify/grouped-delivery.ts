@@ -94,8 +94,15 @@ export class GroupedDelivery {
    * marks the others done, and returns at once.
    */
   take(records: readonly ConsumedRecord<Alert>[], control: BatchControl): Promise<BatchOutcome> {
-    const first = records[0];
-    if (first !== undefined) this.controls.set(first.partition, control);
+    const { partition } = control.nextOffset;
+    this.controls.set(partition, control);
+    if (records.length === 0) {
+      // every record of the batch went to the dead-letter topic: committed past them only when
+      // nothing earlier of the partition waits in hand (else the commit after its delivery covers them)
+      const last = (BigInt(control.nextOffset.offset) - 1n).toString();
+      if (this.held.release(partition, last)) this.commit(partition, last);
+      return Promise.resolve({ committed: true });
+    }
     for (const r of records) {
       if (!this.held.take(r.partition, r.offset)) continue;
       const ref: RecordRef = { partition: r.partition, offset: r.offset, writtenAtMs: r.kafkaTimestampMs };
@@ -166,7 +173,8 @@ export class GroupedDelivery {
       this.attempts.set(n.group.key, attempt + 1);
       const delay = backoffDelayMs(attempt, this.o.retry);
       const now = this.o.clock.nowMs();
-      const oldest = Math.min(...n.refs.map((r) => r.writtenAtMs));
+      let oldest = now; // a loop, not Math.min(...refs): a group that failed for hours may hold more records than a call takes arguments
+      for (const r of n.refs) if (r.writtenAtMs < oldest) oldest = r.writtenAtMs;
       if ((isBusbarError(err) && !err.retriable) || now + delay - oldest > this.o.expireAfterMs) {
         this.attempts.delete(n.group.key);
         this.o.onAttempt({ ok: false, error: message, expired: true, kind: n.kind });
@@ -197,15 +205,18 @@ export class GroupedDelivery {
       const o = this.held.done(r.partition, r.offset);
       if (o !== undefined) upTo.set(r.partition, o);
     }
-    for (const [partition, offset] of upTo) {
-      const control = this.controls.get(partition);
-      if (control === undefined) continue;
-      const next = (this.committing.get(partition) ?? Promise.resolve())
-        .then(() => control.commitLater(offset))
-        .catch((err: unknown) => {
-          this.o.logger.warn({ channel: this.o.channel, partition, offset, err: err instanceof Error ? err.message : String(err) }, 'could not commit notified alert records (the partition moved, or the channel stopped); the next owner sends them again');
-        });
-      this.committing.set(partition, next);
-    }
+    for (const [partition, offset] of upTo) this.commit(partition, offset);
+  }
+
+  /** Commits `partition` up to `offset` (inclusive) after the commits before it. */
+  private commit(partition: number, offset: string): void {
+    const control = this.controls.get(partition);
+    if (control === undefined) return;
+    const next = (this.committing.get(partition) ?? Promise.resolve())
+      .then(() => control.commitLater(offset))
+      .catch((err: unknown) => {
+        this.o.logger.warn({ channel: this.o.channel, partition, offset, err: err instanceof Error ? err.message : String(err) }, 'could not commit notified alert records (the partition moved, or the channel stopped); the next owner sends them again');
+      });
+    this.committing.set(partition, next);
   }
 }

@@ -293,6 +293,19 @@ export class HeldOffsets {
     return upTo;
   }
 
+  /**
+   * A batch of `partition` up to `offset` (inclusive) held nothing (its records went to the
+   * dead-letter topic): when no record of the partition is in hand, it is released for commit.
+   * @returns whether the partition may now be committed up to `offset`.
+   */
+  release(partition: number, offset: string): boolean {
+    let p = this.parts.get(partition);
+    if (p === undefined) this.parts.set(partition, (p = { held: new Map(), released: -1n }));
+    if (p.held.size > 0 || BigInt(offset) <= p.released) return false;
+    p.released = BigInt(offset);
+    return true;
+  }
+
   /** Forgets the partitions not in `keep`. */
   keepPartitions(keep: readonly number[]): void {
     for (const partition of [...this.parts.keys()]) if (!keep.includes(partition)) this.parts.delete(partition);

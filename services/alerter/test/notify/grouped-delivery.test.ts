@@ -14,12 +14,12 @@ const alert = (id: string, device: string, state: Alert['state']): Alert => ({
 const record = (partition: number, offset: number, value: Alert, writtenAtMs = 0): ConsumedRecord<Alert> => ({ value, key: value.device_id, topic: 'alerts', partition, offset: String(offset), kafkaTimestampMs: writtenAtMs });
 
 /** A batch control that records the late commits per partition. */
-function control(partition: number, commits: string[]): BatchControl {
+function control(partition: number, commits: string[], nextOffset = '0'): BatchControl {
   return {
     heartbeat: () => Promise.resolve(),
     isRunning: () => true,
     groupId: 'g',
-    nextOffset: { topic: 'alerts', partition, offset: '0' },
+    nextOffset: { topic: 'alerts', partition, offset: nextOffset },
     commit: () => Promise.reject(new Error('a grouped channel commits with commitLater only')),
     commitLater: (offset) => {
       commits.push(`${partition}:${offset}`);
@@ -60,6 +60,22 @@ function setup(over: Partial<GroupedDeliveryOptions> = {}): { d: GroupedDelivery
 }
 
 describe('alerter > notify > grouped-delivery (unit)', () => {
+
+  it('a batch whose records all went to the dead-letter topic (handed over empty) is committed past only when nothing earlier waits in hand', async () => {
+    const s = setup();
+    const commits: string[] = [];
+    await s.d.take([record(0, 10, alert('a', 'cell-r1-1', 'FIRING'))], control(0, commits, '11'));
+    await s.d.take([], control(0, commits, '12')); // offset 11 dead-lettered: the FIRING at 10 still waits for group_wait
+    await settle();
+    expect(commits).toEqual([]);
+    s.clock.advance(2000);
+    s.d.tick();
+    await settle();
+    expect(commits).toEqual(['0:10']); // after its delivery (the dead record at 11 is read again after a restart: dead-lettered again, nothing lost)
+    await s.d.take([], control(0, commits, '14')); // nothing in hand now: committed past the dead records
+    await settle();
+    expect(commits).toEqual(['0:10', '0:13']);
+  });
   it('returns each batch at once; commits nothing before the group notification was delivered, then up to the last record it covered', async () => {
     const s = setup();
     const commits: string[] = [];
