@@ -10,8 +10,11 @@
  *
  * {@link healingProducer} wraps the producer: on one of those errors it creates a new producer (a new
  * producer id, sequences from 0), moves the event listeners to it, connects it, disconnects the old
- * one, and sends the failed request once more on the new producer (the broker refused the request,
- * so nothing of it was written: no duplicate). Counted in
+ * one once its calls in flight settled, and sends the failed request once more on the new producer.
+ * A request to one partition was refused whole: no duplicate. A request spanning several partitions
+ * may have been written to the partitions that answered without error (kafkajs fails the whole send
+ * on the first broker error): those records are written twice — at least once, like every
+ * Busbar publish (the historian's writes are idempotent, results are keyed by command id). Counted in
  * `busbar_kafka_producer_replaced_total{reason}` and logged. Other errors pass through unchanged.
  *
  * Not for transactional producers (the alerter replaces its own after any failed transaction).
@@ -45,6 +48,10 @@ type Listener = Parameters<Producer['on']>;
  * `connect`, `disconnect`, `send`, `sendBatch` and `on` act on the current producer; listeners
  * registered with `on` follow it to its replacements.
  *
+ * Concurrency: sends in flight on a producer being replaced finish on it (it is disconnected once
+ * they settled); one of them failing with a state error afterwards is sent again on the
+ * replacement, which is not replaced a second time.
+ *
  * @param create - makes a new underlying (idempotent, not transactional) producer.
  * @param options.name - names the producer in logs and metrics (`results`, `dead-letters` …).
  */
@@ -52,50 +59,77 @@ export function healingProducer(create: () => Producer, options: { readonly name
   const log = options.logger ?? noopLogger;
   const replaced = (options.metrics ?? noopMetrics).counter({ name: 'busbar_kafka_producer_replaced_total', help: 'Idempotent producers replaced after the broker stopped accepting their sequence numbers (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID …), by producer and reason.', labelNames: ['producer', 'reason'] });
   let current = create();
+  let next: Producer | undefined; // the replacement while it connects
   let closed = false;
-  const listeners = new Set<{ readonly args: Listener; remove: () => void }>();
+  /** Each listener's remover per producer it is registered on. */
+  const listeners = new Set<{ readonly args: Listener; readonly removers: Map<Producer, () => void> }>();
+  /** Calls in flight per producer: a replaced producer is disconnected once its calls settled. */
+  const inFlight = new Map<Producer, Set<Promise<unknown>>>();
   let replacing: Promise<void> | undefined;
 
+  const unregister = (p: Producer): void => {
+    for (const l of listeners) {
+      l.removers.get(p)?.();
+      l.removers.delete(p);
+    }
+  };
   const replace = (reason: string): Promise<void> => {
     replacing ??= (async () => {
       const old = current;
-      const next = create();
-      // the listeners move: registered on the new one, removed from the old one (its DISCONNECT is not the wrapper's)
-      const moved = [...listeners].map((l) => ({ l, onNext: next.on(...l.args) }));
+      const fresh = create();
+      next = fresh;
+      for (const l of listeners) l.removers.set(fresh, fresh.on(...l.args));
       try {
-        await next.connect();
+        await fresh.connect();
       } catch (err) {
-        for (const m of moved) m.onNext(); // the old one stays, the next failure tries again
+        unregister(fresh); // the old one stays, the next failure tries again
         throw err;
+      } finally {
+        next = undefined;
       }
-      for (const m of moved) {
-        m.l.remove();
-        m.l.remove = m.onNext;
-      }
-      current = next;
+      current = fresh;
+      unregister(old); // its DISCONNECT is not the wrapper's
       replaced.inc({ producer: options.name, reason });
       log.warn({ producer: options.name, reason }, 'Kafka producer replaced: the broker no longer accepted its sequence numbers (a new producer id from now on)');
-      await old.disconnect().catch(() => undefined);
+      void Promise.allSettled([...(inFlight.get(old) ?? [])]).then(async () => {
+        inFlight.delete(old);
+        await old.disconnect().catch(() => undefined);
+      });
     })().finally(() => {
       replacing = undefined;
     });
     return replacing;
   };
 
+  const track = <R>(p: Producer, call: Promise<R>): Promise<R> => {
+    let set = inFlight.get(p);
+    if (!set) inFlight.set(p, (set = new Set()));
+    set.add(call);
+    void call.then(
+      () => set.delete(call),
+      () => set.delete(call),
+    );
+    return call;
+  };
+
   const healing = <A extends unknown[], R>(call: (p: Producer, ...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
     if (replacing) await replacing.catch(() => undefined);
+    const used = current;
     try {
-      return await call(current, ...args);
+      return await track(used, call(used, ...args));
     } catch (err) {
       const reason = producerStateLost(err);
       if (reason === undefined || closed) throw err;
-      try {
-        await replace(reason);
-      } catch (replaceErr) {
-        log.warn({ producer: options.name, reason, err: replaceErr instanceof Error ? replaceErr.message : String(replaceErr) }, 'Kafka producer could not be replaced; the next failed send tries again');
-        throw err;
-      }
-      return call(current, ...args); // refused before: nothing of it was written
+      if (used === current) {
+        try {
+          await replace(reason);
+        } catch (replaceErr) {
+          log.warn({ producer: options.name, reason, err: replaceErr instanceof Error ? replaceErr.message : String(replaceErr) }, 'Kafka producer could not be replaced; the next failed send tries again');
+          throw err;
+        }
+      } // else: replaced already while this call was in flight — sent again on the replacement, not replaced twice
+      // refused by the broker: nothing of it was written to the partitions that answered the error (see the module doc for multi-partition sends)
+      return track(current, call(current, ...args));
     }
   };
 
@@ -112,11 +146,13 @@ export function healingProducer(create: () => Producer, options: { readonly name
     transaction: () => Promise.reject(new Error('healingProducer wraps idempotent producers, not transactional ones')),
     logger: () => current.logger(),
     on: ((...args: Listener) => {
-      const entry = { args, remove: current.on(...args) };
+      const entry = { args, removers: new Map<Producer, () => void>() };
+      entry.removers.set(current, current.on(...args));
+      if (next !== undefined) entry.removers.set(next, next.on(...args)); // registered while a replacement connects
       listeners.add(entry);
       return () => {
         listeners.delete(entry);
-        entry.remove();
+        for (const remove of entry.removers.values()) remove();
       };
     }) as Producer['on'],
   };

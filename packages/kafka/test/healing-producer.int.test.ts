@@ -51,12 +51,15 @@ function countingMetrics(): { metrics: Metrics; counts: Map<string, number> } {
   return { counts, metrics: { ...noopMetrics, counter: (spec: MetricSpec): Counter => ({ inc: (l?: Labels, v = 1) => counts.set(`${spec.name}${JSON.stringify(l ?? {})}`, (counts.get(`${spec.name}${JSON.stringify(l ?? {})}`) ?? 0) + v) }) } };
 }
 
-/** A real producer whose sends all fail as a wedged kafkajs idempotent producer's do. */
-function wedged(p: Producer): Producer {
+/** A real producer whose sends all fail as a wedged kafkajs idempotent producer's do (the n-th call after `n × staggerMs`). */
+function wedged(p: Producer, staggerMs = 0): Producer {
+  let calls = 0;
   // as kafkajs' retrier rejects a non-retriable protocol error (src/retry/index.js): wrapped, the error as its cause
   const fail = (): Promise<never> => {
     const e = new KafkaJSProtocolError({ type: 'OUT_OF_ORDER_SEQUENCE_NUMBER', code: 45, retriable: false, message: 'The broker received an out of order sequence number' } as never);
-    return Promise.reject(new (KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error)(e, { cause: e }));
+    const wrapped = new (KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error)(e, { cause: e });
+    const delayMs = calls++ * staggerMs;
+    return delayMs === 0 ? Promise.reject(wrapped) : new Promise<never>((_, reject) => setTimeout(() => reject(wrapped), delayMs));
   };
   return Object.assign(p, { send: fail, sendBatch: fail });
 }
@@ -98,6 +101,32 @@ describe('kafka > healing producer (integration, real broker)', () => {
     await producer.connect();
     await expect(producer.send({ topic: 'not a valid topic name!', acks: -1, messages: [{ value: 'x' }] })).rejects.toThrow();
     expect(made).toHaveLength(1);
+    await producer.disconnect();
+  }, 60_000);
+  it('two sends in flight when the state is lost: one replacement, both sent on it, the replacement not disconnected under them', async () => {
+    const made: Producer[] = [];
+    const { metrics, counts } = countingMetrics();
+    const producer = healingProducer(() => {
+      const p = kafka.producer(PRODUCER_OPTIONS);
+      made.push(made.length === 0 ? wedged(p, 50) : p); // the second send's error comes 50 ms after the first's
+      return made[made.length - 1]!;
+    }, { name: 'results', metrics });
+    const ready = watchProducer(producer);
+    await producer.connect();
+    const t = `${topic}-concurrent`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic: t, numPartitions: 1 }]);
+    await admin.disconnect();
+    await Promise.all([
+      producer.send({ topic: t, acks: -1, messages: [{ key: 'd', value: 'a' }] }),
+      producer.send({ topic: t, acks: -1, messages: [{ key: 'd', value: 'b' }] }),
+    ]);
+    expect(made).toHaveLength(2);
+    expect(counts.get('busbar_kafka_producer_replaced_total{"producer":"results","reason":"OUT_OF_ORDER_SEQUENCE_NUMBER"}')).toBe(1);
+    await new Promise((r) => setTimeout(r, 200)); // the old producer's disconnect (after its calls settled) does not reach the wrapper's readiness
+    expect(ready().ok).toBe(true);
+    expect((await readAll(t)).sort()).toEqual(['a', 'b']);
     await producer.disconnect();
   }, 60_000);
 });
