@@ -67,7 +67,9 @@ export async function startAckListener(o: AckListenerOptions): Promise<AckListen
   const admin = o.kafka.admin();
   await retryKafkaStartup('connect the admin client (alert-control topic)', () => admin.connect(), { logger: log });
   try {
-    await ensureTopics(admin, [{ topic: o.topic, numPartitions: 3 }], { logger: log });
+    // compacted: one record per episode (its key) is all that is needed, kept as long as it may matter (the
+    // alerter follows the whole topic to hold back escalations of acknowledged episodes after a restart)
+    await ensureTopics(admin, [{ topic: o.topic, numPartitions: 3, config: { 'cleanup.policy': 'compact' } }], { logger: log });
   } finally {
     await admin.disconnect();
   }

@@ -162,8 +162,9 @@ export interface NotificationDispatcherOptions {
    */
   readonly maxWaitTimeMs?: number;
   /**
-   * Whether the episode `alertId` was acknowledged at or before `firingAtMs` (a FIRING's timestamp, ms
-   * since epoch), as known outside the channel (the alerter: the alert-control topic, followed in
+   * Whether the episode `alertId` was acknowledged at or before `firingAtMs` (when the FIRING record
+   * was written: its Kafka timestamp, the alerter's clock — not the reading's, which is the device's),
+   * ms since epoch, as known outside the channel (the alerter: the alert-control topic, followed in
    * full by every member): such a FIRING — an escalation after the ack — is held back like one whose
    * ACKNOWLEDGED record the channel read, also after a restart or a hand-over, when that record lies
    * behind the channel's committed offset. The episode's first FIRING (before the ack) is never held
@@ -317,7 +318,7 @@ export class NotificationDispatcher {
           this.giveUp(channel, r, 'an earlier notification of this alert was given up');
           return false;
         }
-        const skip = this.skipReason(notifier, alert);
+        const skip = this.skipReason(notifier, alert, r.kafkaTimestampMs);
         if (alert.state === 'ACKNOWLEDGED') grouped.acknowledge(alert.alert_id);
         if (skip !== undefined) {
           this.m.skipped.inc({ channel, reason: skip.reason });
@@ -388,13 +389,13 @@ export class NotificationDispatcher {
   }
 
   /** What a channel does with a record before sending: `undefined` (send it) or the reason it is skipped, and what decided it. */
-  private skipReason(notifier: Notifier, alert: Alert): { readonly reason: string; readonly by?: string } | undefined {
+  private skipReason(notifier: Notifier, alert: Alert, writtenAtMs: number): { readonly reason: string; readonly by?: string } | undefined {
     const { channel } = notifier;
     const id = alert.alert_id;
     if (alert.state === 'ACKNOWLEDGED') {
       remember(this.acked, channel, id);
       if (notifier.resendIntervalMs === undefined) this.opened.close(channel, id); // an ack stops the repeats at once
-    } else if (alert.state === 'FIRING' && (this.acked.get(channel)?.has(id) === true || this.options.isAcknowledged?.(id, alert.timestamp.getTime()) === true)) return { reason: 'acknowledged' };
+    } else if (alert.state === 'FIRING' && (this.acked.get(channel)?.has(id) === true || this.options.isAcknowledged?.(id, writtenAtMs) === true)) return { reason: 'acknowledged' };
     const sentHere = this.sent.get(channel)?.has(id) === true; // a FIRING of this alert (the first or an escalation) went out here
     if (alert.state !== 'FIRING' && !sentHere && this.muted.get(channel)?.has(id) === true) return { reason: 'not-sent-firing' }; // no FIRING of it went out on this channel
     // the RESOLVED/ACKNOWLEDGED of a FIRING this channel sent goes out even if a silence or an inhibition began meanwhile;
@@ -569,7 +570,7 @@ export class NotificationDispatcher {
     // a RESOLVED taken in hand ends the channel's re-sends/repeats of its FIRING at once, not once
     // delivered: a re-send must not follow the resolve (PagerDuty would open a new incident)
     if (alert.state === 'RESOLVED') this.opened.close(channel, alert.alert_id);
-    const skip = this.skipReason(notifier, alert);
+    const skip = this.skipReason(notifier, alert, r.kafkaTimestampMs);
     if (skip !== undefined) {
       this.m.skipped.inc({ channel, reason: skip.reason });
       this.log.debug({ channel, alertId: alert.alert_id, state: alert.state, reason: skip.reason, by: skip.by }, 'notification not sent on this channel');
