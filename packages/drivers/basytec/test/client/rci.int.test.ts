@@ -9,10 +9,13 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runsAlone } from '@busbar/testkit/shared';
 import { EXAMPLE_RCI_TEMPLATES } from '../../src/codec/rci.js';
 import { RciClient } from '../../src/client/rci-client.js';
 import { connectTcpTransport, openSerialTransport } from '../../src/client/rci-transport.js';
 import { startRciSimulator } from '../../src/simulator/rci-simulator.js';
+
+runsAlone('measures the ≤ 10 commands/s pacing at the RCI simulator to 50 ms (arrival times on a loaded event loop)');
 
 const dir = mkdtempSync(join(tmpdir(), 'busbar-basytec-rci-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
