@@ -112,9 +112,9 @@ export function fleetOverview(): Dashboard {
       flux: `${FROM} |> range(start: -24h) |> filter(fn: (r) => r._field == "quality") |> group(columns: ["device", "protocol", "_measurement"]) |> last() |> map(fn: (r) => ({ device: r.device, protocol: r.protocol, measurement: r._measurement, last_reading: r._time, age_s: float(v: int(v: now()) - int(v: r._time)) / 1000000000.0, quality: r._value })) |> group()`,
     },
     {
-      title: 'Alerts firing', kind: 'table', w: 12, h: 8, columns: ['_time', 'device', 'rule', 'signal', 'severity', 'state', '_value'],
-      description: 'Rules whose last transition (measurement alert) is FIRING or ACKNOWLEDGED (firing, someone is on it: its text names who), 30 days back. An escalation after an acknowledgement shows FIRING again.',
-      flux: `${FROM} |> range(start: -30d) |> filter(fn: (r) => r._measurement == "alert" and r._field == "text") |> group(columns: ["device", "rule", "signal"]) |> last() |> filter(fn: (r) => r.state == "FIRING" or r.state == "ACKNOWLEDGED") |> keep(columns: ["_time", "device", "rule", "signal", "severity", "state", "_value"]) |> group()`,
+      title: 'Alerts firing', kind: 'table', w: 12, h: 8, columns: ['_time', 'device', 'rule', 'signal', 'severity', '_value'],
+      description: 'Rules whose last FIRING/RESOLVED transition (measurement alert) is FIRING, 30 days back — acknowledged episodes included (they still fire). Acknowledgements are left out of "last": they carry the wall-clock time of the ack, the transitions the time of their readings.',
+      flux: `${FROM} |> range(start: -30d) |> filter(fn: (r) => r._measurement == "alert" and r._field == "text" and r.state != "ACKNOWLEDGED") |> group(columns: ["device", "rule", "signal"]) |> last() |> filter(fn: (r) => r.state == "FIRING") |> keep(columns: ["_time", "device", "rule", "signal", "severity", "_value"]) |> group()`,
     },
     {
       title: 'Readings per minute by protocol', kind: 'timeseries', w: 12, h: 8, columns: ['_time', '_value', 'protocol'],

@@ -55,6 +55,7 @@ export class SchemaRegistryClient {
   private readonly tls: SchemaRegistryClientOptions['tls'];
   /** The connection pool and undici's `fetch`, from the first request on. */
   private http: Promise<{ readonly agent: Agent; readonly fetch: typeof undiciFetch }> | undefined;
+  private closed = false;
   private readonly authorization: string | undefined;
   private readonly timeoutMs: number;
 
@@ -129,14 +130,15 @@ export class SchemaRegistryClient {
     return body.schema;
   }
 
-  /** Closes the connection pool. */
+  /** Closes the connection pool; a request afterwards fails (`BB_AVRO_REGISTRY_UNREACHABLE`, "client closed"). */
   async close(): Promise<void> {
+    this.closed = true;
     const http = this.http;
-    this.http = undefined;
     if (http !== undefined) await (await http).agent.close();
   }
 
   private pool(): Promise<{ readonly agent: Agent; readonly fetch: typeof undiciFetch }> {
+    if (this.closed) return Promise.reject(new RegistryError('BB_AVRO_REGISTRY_UNREACHABLE', `${this.base}: the registry client was closed`, { context: { url: this.base } }));
     this.http ??= import('undici').then((undici) => ({ agent: new undici.Agent({ connect: { ...(this.tls ?? {}), timeout: this.timeoutMs }, keepAliveTimeout: 10_000 }), fetch: undici.fetch }));
     return this.http;
   }
