@@ -125,7 +125,7 @@ export function fleetOverview(): Dashboard {
   return b.build();
 }
 
-/** Cycler channel: V, I, T and capacity of one channel by test and step, with event and command annotations. */
+/** Cycler channel: V, I, T and capacity of one channel by test and step, with event, command and alert annotations. */
 export function cyclerChannel(): Dashboard {
   const uid = 'busbar-cycler-channel';
   const b = new DashboardBuilder('Busbar / Cycler channel').uid(uid).tags(['busbar', 'cycler']).time({ from: 'now-6h', to: 'now' }).refresh('30s')
@@ -134,7 +134,9 @@ export function cyclerChannel(): Dashboard {
     .withVariable(tagVariable('channel', 'channel', 'channel', `${CYCLER} and r.device == "\${device}"`))
     .withVariable(tagVariable('test', 'test', 'test_name', `${CYCLER} and r.device == "\${device}" and r.channel == "\${channel}"`, true))
     .annotation(annotation('Device events', 'orange', `${FROM} ${RANGE} |> filter(fn: (r) => r._measurement == "device_event" and r.device == "\${device}" and (not exists r.channel or r.channel == "\${channel}") and r._field == "text")`))
-    .annotation(annotation('Commands', 'blue', `${FROM} ${RANGE} |> filter(fn: (r) => r._measurement == "command_result" and r.device == "\${device}" and (not exists r.channel or r.channel == "\${channel}") and r._field == "text")`));
+    .annotation(annotation('Commands', 'blue', `${FROM} ${RANGE} |> filter(fn: (r) => r._measurement == "command_result" and r.device == "\${device}" and (not exists r.channel or r.channel == "\${channel}") and r._field == "text")`))
+    // alert transitions of the channel (and device-wide ones): FIRING, ACKNOWLEDGED (who, why), RESOLVED
+    .annotation(annotation('Alerts', 'red', `${FROM} ${RANGE} |> filter(fn: (r) => r._measurement == "alert" and r.device == "\${device}" and (not exists r.channel or r.channel == "\${channel}") and r._field == "text")`));
   const series = (field: string): string => `${FROM} ${RANGE} |> filter(fn: (r) => ${CHANNEL} and ${field}) |> aggregateWindow(every: v.windowPeriod, fn: mean, createEmpty: false)`;
   for (const p of panels(uid, [
     { title: 'Voltage', kind: 'timeseries', unit: 'volt', w: 12, h: 8, columns: ['_time', '_value', '_field', 'device', 'channel'], description: 'voltage_v of the channel.', flux: series('r._field == "voltage_v"') },
