@@ -89,6 +89,8 @@ export class AlertGrouping {
   private readonly groups = new Map<string, Group>();
   /** Group key of each alert id held. */
   private readonly keyOf = new Map<string, string>();
+  /** The partitions kept at the last hand-over (`undefined`: none yet — every partition counts as owned). */
+  private owned: ReadonlySet<number> | undefined;
 
   /**
    * @param options - see {@link GroupingOptions}.
@@ -199,7 +201,8 @@ export class AlertGrouping {
       g.notifiedMs = this.clock.nowMs();
       return;
     }
-    g.pending = [...n.refs, ...g.pending];
+    // the records of partitions that moved meanwhile are their next owner's (dropped at the hand-over)
+    g.pending = [...n.refs.filter((r) => this.owned === undefined || this.owned.has(r.partition)), ...g.pending];
     g.changed = true;
     g.retryAtMs = retryAtMs;
   }
@@ -219,11 +222,14 @@ export class AlertGrouping {
         g.entries.delete(id);
         this.keyOf.delete(id);
       }
-      // a notification in flight still goes (or not): its outcome commits only what stayed here
-      dropped.push(...g.pending.filter((r) => gone(r.partition)), ...(g.sending?.refs.filter((r) => gone(r.partition)) ?? []));
+      // a notification in flight still goes (or not): its outcome commits only what stayed here; its
+      // records of a partition are counted dropped once (at the hand-over that took the partition away)
+      const wasOwned = (p: number): boolean => this.owned === undefined || this.owned.has(p);
+      dropped.push(...g.pending.filter((r) => gone(r.partition)), ...(g.sending?.refs.filter((r) => gone(r.partition) && wasOwned(r.partition)) ?? []));
       g.pending = g.pending.filter((r) => !gone(r.partition));
       if (g.entries.size === 0 && g.sending === undefined) this.drop(g);
     }
+    this.owned = new Set(keep);
     return dropped;
   }
 

@@ -164,6 +164,22 @@ describe('alerter > notify > grouping (unit)', () => {
     clock.advance(2000);
     expect(summary(g)).toEqual([['first', '{rack="r1"}', 'cell-r1-1:FIRING']]);
   });
+
+  it('a notification in flight across a hand-over: its records of a partition that moved are counted dropped once and not put back when it fails', () => {
+    const clock = new ManualClock(0);
+    const g = new AlertGrouping(options, clock);
+    g.add(alert('a', 'cell-r1-1', 'FIRING'), ref(0));
+    g.add(alert('b', 'cell-r1-2', 'FIRING'), ref(1));
+    clock.advance(2000);
+    const [n] = g.due();
+    expect(n!.refs.map((r) => r.partition).sort()).toEqual([0, 1]);
+    expect(g.keepPartitions([0]).map((r) => r.partition)).toEqual([1]);
+    expect(g.keepPartitions([0])).toEqual([]); // a second rebalance while it is in flight: not counted again
+    g.failed(n!, 3000);
+    clock.advance(1000);
+    const [retry] = g.due();
+    expect(retry!.refs.map((r) => r.partition)).toEqual([0]); // partition 1's record is its new owner's
+  });
 });
 
 describe('alerter > notify > grouping > HeldOffsets (unit)', () => {
