@@ -22,6 +22,7 @@
 import type { Logger, Metrics } from '@busbar/core';
 import { noopLogger, noopMetrics } from '@busbar/core';
 import type { Producer } from 'kafkajs';
+import { framingOf, setFraming } from './framing.js';
 
 /** Protocol errors after which a kafkajs idempotent producer cannot send again (Kafka protocol error types). */
 export const PRODUCER_STATE_ERRORS: ReadonlySet<string> = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
@@ -157,5 +158,10 @@ export function healingProducer(create: () => Producer, options: { readonly name
     }) as Producer['on'],
   };
   Object.defineProperty(wrapper, 'events', { get: () => current.events, enumerable: true });
+  // the deployment's value framing (`createKafka` attaches it to each producer it makes): publishers
+  // built on the wrapper write it too — without it a Confluent-framed deployment would publish
+  // single-object records
+  const framing = framingOf(current);
+  if (framing !== undefined) setFraming(wrapper as Producer, framing);
   return wrapper as Producer;
 }

@@ -138,7 +138,7 @@ describe('alerter > rule state survives restarts (real Kafka + SMTP)', () => {
     // ready once it is a member of its group: Kafka consumer and producer, the rule state, the SMTP channel
     const deadline = Date.now() + 30_000;
     while (!Object.values(first.ready!()).every((c) => c.ok) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(Object.entries(first.ready!()).map(([name, c]) => `${name}:${c.ok}`).sort()).toEqual(['kafka_acks_consumer:true', 'kafka_consumer:true', 'kafka_producer:true', 'notify_email:true', 'rule_state:true']);
+    expect(Object.entries(first.ready!()).map(([name, c]) => `${name}:${c.ok}`).sort()).toEqual(['acks_table:true', 'kafka_acks_consumer:true', 'kafka_consumer:true', 'kafka_producer:true', 'notify_email:true', 'rule_state:true']);
     await send('psu-graceful', 95, t0);
     await firingMail('psu-graceful');
     await first.stop();
